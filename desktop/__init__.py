@@ -1,0 +1,1 @@
+"""Margin Watch's desktop layer: everything Qt (windows, models, widgets, the feed bridge)."""

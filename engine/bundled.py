@@ -1,0 +1,19 @@
+"""Access to the bundled data shipped in resources/ (installed as marginwatch_resources)."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import Any
+
+
+def resource(*parts: str) -> Traversable:
+    node = files("marginwatch_resources")
+    for part in parts:
+        node = node / part
+    return node
+
+
+def load_json(*parts: str) -> Any:
+    return json.loads(resource(*parts).read_text(encoding="utf-8"))

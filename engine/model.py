@@ -1,0 +1,137 @@
+"""Domain types of the margin engine: accounts, positions, markets and their tiers.
+
+All values are plain floats in the units named by the field. Money is in the account's settlement
+currency (USDT for a linear USDT-settled contract, the coin for an inverse coin-settled one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    LONG = "long"
+    SHORT = "short"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is Side.LONG else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SHORT if self is Side.LONG else Side.LONG
+
+
+class MarginMode(StrEnum):
+    ISOLATED = "isolated"
+    CROSS = "cross"
+
+
+class PositionMode(StrEnum):
+    ONEWAY = "oneway"
+    HEDGE = "hedge"
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """One maintenance-margin bracket: applies while min_notional <= notional < max_notional.
+
+    Maintenance margin in the tier = notional * maintenance_margin_rate - maintenance_amount
+    (Binance's "cum", Bybit's "mmDeduction"; 0 where an exchange has none). Notional is in the
+    settlement currency.
+    """
+
+    min_notional: float
+    max_notional: float
+    maintenance_margin_rate: float
+    maintenance_amount: float = 0.0
+    max_leverage: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    """What the engine needs to know of one contract on one exchange."""
+
+    symbol: str
+    tiers: tuple[Tier, ...]
+    contract_size: float = 1.0
+    inverse: bool = False
+    taker_fee: float = 0.0
+    max_leverage: float = 0.0
+    source: str = ""
+
+    @property
+    def settle_currency(self) -> str:
+        return settle_currency_of(self.symbol)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An exchange account; wallet_balance is the whole wallet, isolated margins included."""
+
+    name: str
+    exchange: str
+    wallet_balance: float
+    currency: str = "USDT"
+    position_mode: PositionMode = PositionMode.ONEWAY
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A position as the trader holds it (or imagines it, when hypothetical).
+
+    contracts is always > 0; side gives the direction. For a linear contract the base quantity is
+    contracts * contract_size; for an inverse one contracts * contract_size is the size in USD.
+    isolated_margin is the collateral of an isolated position (ignored for cross).
+    """
+
+    account: str
+    symbol: str
+    side: Side
+    contracts: float
+    entry_price: float
+    margin_mode: MarginMode
+    leverage: float
+    isolated_margin: float = 0.0
+    hypothetical: bool = False
+    note: str = ""
+
+
+PriceKey = tuple[str, str]
+"""(exchange id, symbol): marks differ between exchanges for the same unified symbol."""
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """Everything the engine evaluates: accounts, positions, and the market of every position."""
+
+    accounts: tuple[Account, ...]
+    positions: tuple[Position, ...]
+    markets: Mapping[PriceKey, MarketSpec] = field(default_factory=dict)
+
+    def account(self, name: str) -> Account:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(name)
+
+    def market_of(self, position: Position) -> MarketSpec:
+        return self.markets[(self.account(position.account).exchange, position.symbol)]
+
+    def price_keys(self) -> list[PriceKey]:
+        """Every (exchange, symbol) the book needs a mark for, in first-use order."""
+        exchange_of = {a.name: a.exchange for a in self.accounts}
+        keys = dict.fromkeys((exchange_of[p.account], p.symbol) for p in self.positions)
+        return list(keys)
+
+    def without_hypothetical(self) -> Book:
+        return Book(self.accounts, tuple(p for p in self.positions if not p.hypothetical), self.markets)
+
+
+def settle_currency_of(symbol: str) -> str:
+    """The settlement currency of a ccxt unified contract symbol: 'BTC/USDT:USDT' -> 'USDT'."""
+    if ":" not in symbol:
+        return ""
+    return symbol.split(":", 1)[1].split("-", 1)[0]

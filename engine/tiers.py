@@ -1,0 +1,98 @@
+"""Maintenance-margin tier tables: parsing ccxt's leverage-tier structure and the bundled tables.
+
+The bundled tables live in resources/tiers/<exchange>.json, each with its source and date:
+{"exchange", "source", "date", "note", "tiers": {symbol: [ccxt tier dicts]}, "markets": {symbol: {...}}}.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from engine.bundled import load_json, resource
+from engine.model import MarketSpec, Tier
+
+
+class TierTableError(ValueError):
+    """A tier table that cannot be used (gaps, overlaps, negative rates)."""
+
+
+def check_tiers(tiers: Sequence[Tier], where: str) -> tuple[Tier, ...]:
+    if not tiers:
+        raise TierTableError(f"{where}: no tiers")
+    ordered = tuple(sorted(tiers, key=lambda t: t.min_notional))
+    if ordered[0].min_notional != 0:
+        raise TierTableError(f"{where}: the first tier must start at notional 0")
+    for previous, tier in itertools.pairwise(ordered):
+        if tier.min_notional != previous.max_notional:
+            raise TierTableError(
+                f"{where}: tiers must be contiguous (one ends at {previous.max_notional:g}, "
+                f"the next starts at {tier.min_notional:g})"
+            )
+    for tier in ordered:
+        if not 0 <= tier.maintenance_margin_rate < 1:
+            raise TierTableError(f"{where}: maintenance_margin_rate must be in [0, 1)")
+        if tier.max_notional <= tier.min_notional:
+            raise TierTableError(f"{where}: max_notional must exceed min_notional")
+    return ordered
+
+
+def tiers_from_ccxt(rows: Sequence[Mapping[str, Any]], where: str) -> tuple[Tier, ...]:
+    """Tiers from ccxt's fetch_leverage_tiers() structure; the maintenance amount is in `info`."""
+    tiers = []
+    for row in rows:
+        info = row.get("info") or {}
+        amount = info.get("cum", info.get("mmDeduction", 0.0)) or 0.0
+        tiers.append(
+            Tier(
+                min_notional=float(row["minNotional"]),
+                max_notional=float(row["maxNotional"]) if row.get("maxNotional") is not None else float("inf"),
+                maintenance_margin_rate=float(row["maintenanceMarginRate"]),
+                maintenance_amount=float(amount),
+                max_leverage=float(row.get("maxLeverage") or 0.0),
+            )
+        )
+    return check_tiers(tiers, where)
+
+
+@dataclass(frozen=True, slots=True)
+class BundledTable:
+    exchange: str
+    source: str
+    date: str
+    markets: Mapping[str, MarketSpec]
+
+
+@cache
+def bundled_table(exchange: str) -> BundledTable | None:
+    """The bundled table of an exchange, or None when none is shipped."""
+    if not resource("tiers", f"{exchange}.json").is_file():
+        return None
+    data = load_json("tiers", f"{exchange}.json")
+    extras: Mapping[str, Mapping[str, Any]] = data.get("markets", {})
+    markets = {}
+    for symbol, rows in data["tiers"].items():
+        extra = extras.get(symbol, {})
+        tiers = tiers_from_ccxt(rows, f"{exchange} {symbol}")
+        markets[symbol] = MarketSpec(
+            symbol=symbol,
+            tiers=tiers,
+            contract_size=float(extra.get("contract_size", 1.0)),
+            inverse=bool(extra.get("inverse", False)),
+            taker_fee=float(extra.get("taker_fee", 0.0)),
+            max_leverage=float(extra.get("max_leverage", tiers[0].max_leverage)),
+            source=f"{data['source']} ({data['date']})",
+        )
+    return BundledTable(exchange, data["source"], data["date"], markets)
+
+
+def bundled_market(exchange: str, symbol: str) -> MarketSpec | None:
+    table = bundled_table(exchange)
+    return table.markets.get(symbol) if table else None
+
+
+def bundled_exchanges() -> list[str]:
+    return sorted(p.name.removesuffix(".json") for p in resource("tiers").iterdir() if p.name.endswith(".json"))
