@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.exposure import initial_margin_at_entry
 from engine.model import (
     Account,
     Book,
@@ -25,7 +26,6 @@ from engine.model import (
     Tier,
     settle_currency_of,
 )
-from engine.risk import initial_margin_at_entry
 from engine.tiers import TierTableError, bundled_exchanges, bundled_market, check_tiers
 
 FORMAT_VERSION = 1
