@@ -38,10 +38,19 @@ class Bracket:
 
 
 def brackets_for(market: MarketSpec, profile: RuleProfile) -> tuple[Bracket, ...]:
-    return tuple(
-        Bracket(t.min_notional, t.max_notional, profile.effective_rate(t, market), t.maintenance_amount)
-        for t in market.tiers
-    )
+    if profile.maintenance_share_of_max_leverage_margin is None:
+        return tuple(
+            Bracket(t.min_notional, t.max_notional, profile.effective_rate(t, market), t.maintenance_amount)
+            for t in market.tiers
+        )
+    # Rates derived from max leverage: the deductions follow from them, so that the maintenance
+    # margin stays continuous across tiers (Hyperliquid's "maintenance deduction").
+    brackets: list[Bracket] = []
+    for t in market.tiers:
+        rate = profile.effective_rate(t, market)
+        amount = brackets[-1].amount + t.min_notional * (rate - brackets[-1].rate) if brackets else 0.0
+        brackets.append(Bracket(t.min_notional, t.max_notional, rate, amount))
+    return tuple(brackets)
 
 
 def bracket_index(brackets: Sequence[Bracket], notional: float) -> int:
@@ -105,7 +114,10 @@ def _line(legs: Sequence[Leg], backing: float, z_in_segment: float) -> tuple[flo
 def liquidation_roots(legs: Sequence[Leg], backing: float) -> list[float]:
     """Every z > 0 where the surplus reaches zero: segment roots and sign-flipping tier jumps."""
     edges = [0.0, *_breakpoints(legs), math.inf]
-    lines = [_line(legs, backing, lo) for lo in edges[:-1]]
+    # Pick each segment's tiers at its midpoint: at the edge itself nu*z may round to the tier below.
+    lines = [
+        _line(legs, backing, (lo + hi) / 2 if hi < math.inf else 2 * lo + 1) for lo, hi in itertools.pairwise(edges)
+    ]
     roots: list[float] = []
     for (lo, hi), (a, b) in zip(itertools.pairwise(edges), lines, strict=False):
         if a != 0.0:

@@ -37,6 +37,12 @@ def check_tiers(tiers: Sequence[Tier], where: str) -> tuple[Tier, ...]:
             raise TierTableError(f"{where}: maintenance_margin_rate must be in [0, 1)")
         if tier.max_notional <= tier.min_notional:
             raise TierTableError(f"{where}: max_notional must exceed min_notional")
+        floor_margin = tier.min_notional * tier.maintenance_margin_rate - tier.maintenance_amount
+        if floor_margin < -1e-9 * max(1.0, tier.min_notional):
+            raise TierTableError(
+                f"{where}: maintenance_amount {tier.maintenance_amount:g} is too large: the maintenance "
+                f"margin would be negative at notional {tier.min_notional:g}"
+            )
     return ordered
 
 

@@ -1,0 +1,206 @@
+"""The engine against the exchanges' own published worked examples (each cites its source)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.model import MarginMode, PositionMode, Side
+from engine.risk import evaluate_book
+from tests.engine.books import book, market, pos
+
+LONG, SHORT = Side.LONG, Side.SHORT
+ISO, CROSS = MarginMode.ISOLATED, MarginMode.CROSS
+
+
+def test_binance_usdm_cross_one_way_faq_example():
+    """Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts", cross / one-way.
+
+    Wallet 1,535,443.01 USDT; long BTCUSDT 109.488 @ 32,481.98 (mark 31,967.27, MMR 2.5%, maintenance
+    amount 16,300) and long ETHUSDT 3,683.979 @ 1,456.84 (mark 1,335.18, MMR 10%, amount 135,365).
+    Published: liquidation 26,316.89 (BTC) and 1,153.26 (ETH).
+    """
+    b = book(
+        "binanceusdm",
+        1_535_443.01,
+        [pos("BTC/USDT:USDT", LONG, 109.488, 32_481.98), pos("ETH/USDT:USDT", LONG, 3_683.979, 1_456.84)],
+        [market("BTC/USDT:USDT", 0.025, 16_300), market("ETH/USDT:USDT", 0.10, 135_365)],
+    )
+    risk = evaluate_book(b, {("binanceusdm", "BTC/USDT:USDT"): 31_967.27, ("binanceusdm", "ETH/USDT:USDT"): 1_335.18})
+    btc, eth = risk.positions
+    assert btc.liquidation_price == pytest.approx(26_316.89, abs=0.005)
+    assert eth.liquidation_price == pytest.approx(1_153.26, abs=0.005)
+    # The FAQ's intermediate figures: maintenance margins at the marks.
+    assert btc.maintenance_margin == pytest.approx(71_200.81144, abs=1e-5)
+    assert eth.maintenance_margin == pytest.approx(356_512.508, abs=1e-3)
+    assert risk.accounts[0].maintenance_margin == pytest.approx(71_200.81144 + 356_512.508, abs=1e-3)
+
+
+def test_binance_coinm_inverse_cross_calculator_example():
+    """Binance COIN-M (inverse) BTCUSD perpetual, contract = 100 USD, cross, one position.
+
+    Wallet 101 BTC, long 100,000 contracts @ 45,000; at the liquidation price the notional (~297.6 BTC)
+    is in the 12.5% bracket with maintenance amount 11.605 BTC (Binance FAQ "How to Calculate
+    Liquidation Price of COIN-M Futures Contracts": 300 BTC -> 12.5%, 11.605 BTC). Binance's
+    calculator, quoted on dev.binance.vision ("Coin-Margined Futures Liquidation Price Calculation
+    Help"), shows 33,599.4 (its 0.1 tick).
+    """
+    b = book(
+        "binancecoinm",
+        101.0,
+        [pos("BTC/USD:BTC", LONG, 100_000, 45_000)],
+        [market("BTC/USD:BTC", 0.125, 11.605, contract_size=100, inverse=True)],
+    )
+    risk = evaluate_book(b, {("binancecoinm", "BTC/USD:BTC"): 45_000})
+    liquidation = risk.positions[0].liquidation_price
+    assert int(liquidation * 10) / 10 == 33_599.4
+
+
+def test_binance_coinm_bundled_brackets_give_the_same_answer():
+    """Same example through the bundled BTCUSD bracket table: the solver must find the 12.5% tier itself."""
+    from engine.tiers import bundled_market
+
+    spec = bundled_market("binancecoinm", "BTC/USD:BTC")
+    b = book("binancecoinm", 101.0, [pos("BTC/USD:BTC", LONG, 100_000, 45_000)], [spec])
+    risk = evaluate_book(b, {("binancecoinm", "BTC/USD:BTC"): 45_000})
+    assert int(risk.positions[0].liquidation_price * 10) / 10 == 33_599.4
+
+
+@pytest.mark.parametrize(
+    ("side", "entry", "leverage", "published"),
+    [
+        # Bybit help "Liquidation Price (USDT Contract)": long 1 BTC @ 20,000, 50x, MMR 0.5% -> 19,700.
+        (LONG, 20_000, 50, 19_700),
+        # Bybit help (USDT perpetual, isolated), older page: long 1 @ 10,000 50x -> 9,850;
+        (LONG, 10_000, 50, 9_850),
+        # short 1 @ 8,000 at 40x -> 8,160.
+        (SHORT, 8_000, 40, 8_160),
+    ],
+)
+def test_bybit_usdt_isolated_examples(side, entry, leverage, published):
+    """Bybit takes the isolated maintenance margin at entry: LP = entry -/+ (IM - MM) / size."""
+    b = book(
+        "bybit",
+        100_000,
+        [pos("BTC/USDT:USDT", side, 1, entry, ISO, leverage, entry / leverage)],
+        [market("BTC/USDT:USDT", 0.005)],
+    )
+    # The mark is irrelevant to an isolated liquidation price; use one away from entry to prove it.
+    risk = evaluate_book(b, {("bybit", "BTC/USDT:USDT"): entry * 1.01})
+    assert risk.positions[0].liquidation_price == pytest.approx(published, abs=1e-6)
+
+
+# Hyperliquid: real liquidation prices reported by the exchange (through ccxt fetch_positions) for
+# isolated positions, as recorded in freqtrade's tests/exchange/test_hyperliquid.py; max leverage at
+# capture: BTC and ETH 50, SOL and DOGE 20. Hyperliquid docs "Liquidations": maintenance margin is half
+# the initial margin at max leverage. Columns: coin, side, entry, size, isolated margin, liquidation.
+HYPERLIQUID = [
+    ("ETH", LONG, 2458.5, 0.015, 36.864593, 0.86915825),
+    ("BTC", LONG, 63287.0, 0.00039, 24.673292, 22.37166537),
+    ("SOL", LONG, 146.82, 0.16, 23.482979, 0.05269872),
+    ("SOL", LONG, 145.83, 0.33, 24.045107, 74.83696193),
+    ("ETH", LONG, 2459.5, 0.0199, 24.454895, 1243.0411908),
+    ("BTC", LONG, 62739.0, 0.00077, 24.137992, 31708.03843631),
+    ("DOGE", LONG, 0.11586, 437.0, 25.29769, 0.05945697),
+    ("ETH", SHORT, 2642.8, 0.019, 25.091876, 3924.18322043),
+    ("SOL", SHORT, 155.89, 0.32, 24.924941, 228.07847866),
+    ("DOGE", SHORT, 0.14333, 351.0, 25.136807, 0.20970228),
+    ("BTC", SHORT, 68595.0, 0.00069, 23.64871, 101849.99354283),
+    ("BTC", SHORT, 65536.0, 0.00099, 21.604172, 86493.46174617),
+    ("SOL", LONG, 173.06, 0.6, 20.735658, 142.05186667),
+    ("ETH", LONG, 2545.5, 0.0329, 20.909894, 1929.23322895),
+    ("BTC", SHORT, 67400.0, 0.00031, 20.887308, 133443.97317151),
+    ("ETH", SHORT, 2552.0, 0.0327, 20.833393, 3157.53150453),
+    ("BTC", LONG, 66930.0, 0.0015, 20.043862, 54108.51043771),
+    ("BTC", LONG, 67033.0, 0.00121, 20.251817, 50804.00091827),
+    ("ETH", LONG, 2521.9, 0.0237, 19.902091, 1699.14071943),
+    ("BTC", SHORT, 68139.0, 0.00145, 19.72573, 80933.61590987),
+    ("SOL", SHORT, 178.29, 0.11, 19.605036, 347.82205322),
+    ("SOL", LONG, 176.23, 0.33, 19.364946, 120.56240404),
+    ("SOL", SHORT, 173.08, 0.33, 19.01881, 225.08561715),
+    ("BTC", SHORT, 68240.0, 0.00105, 17.887922, 84431.79820839),
+    ("ETH", SHORT, 2518.4, 0.007, 17.62263, 4986.05799151),
+    ("ETH", LONG, 2533.2, 0.0347, 17.555195, 2047.7642302),
+    ("DOGE", LONG, 0.13284, 360.0, 15.943218, 0.09082388),
+    ("SOL", SHORT, 163.11, 0.48, 15.650731, 190.94213618),
+    ("BTC", LONG, 67141.0, 0.00067, 14.979079, 45236.52992613),
+]
+HYPERLIQUID_MAX_LEVERAGE = {"BTC": 50, "ETH": 50, "SOL": 20, "DOGE": 20}
+
+
+@pytest.mark.parametrize(("coin", "side", "entry", "size", "margin", "published"), HYPERLIQUID)
+def test_hyperliquid_reported_liquidation_prices(coin, side, entry, size, margin, published):
+    symbol = f"{coin}/USDC:USDC"
+    # The tier's own rate is deliberately wrong: the hyperliquid profile derives it from max leverage.
+    spec = market(symbol, 0.5, max_leverage=HYPERLIQUID_MAX_LEVERAGE[coin])
+    b = book("hyperliquid", 1_000, [pos(symbol, side, size, entry, ISO, 1, margin)], [spec])
+    risk = evaluate_book(b, {("hyperliquid", symbol): entry})
+    # freqtrade compares these with rel 1e-4: the exchange rounds sizes and margins it reports.
+    assert risk.positions[0].liquidation_price == pytest.approx(published, rel=1e-4)
+
+
+@pytest.mark.parametrize("side", [LONG, SHORT])
+@pytest.mark.parametrize("inverse", [False, True])
+def test_gate_formula_with_taker_fee_in_maintenance(side, inverse):
+    """Gate help "Calculation of Liquidation Price" (taker fee 0.075% added to the maintenance rate):
+
+    linear:  LP = (entry -/+ margin / multiplier / size) / (1 -/+ (MMR + fee))   (long -, short +)
+    inverse: LP = size * entry * (1 +/- MMR +/- fee) / (size +/- margin * entry)  (long +, short -)
+    """
+    mmr, fee, entry, margin = 0.005, 0.00075, 60_000.0, 1_500.0
+    if inverse:
+        size, multiplier = 20_000.0, 1.0  # USD contracts of 1 USD; margin in BTC
+        margin_coin = margin / entry
+        spec = market("BTC/USD:BTC", mmr, taker_fee=fee, inverse=True)
+        s = 1 if side is LONG else -1
+        expected = size * entry * (1 + s * mmr + s * fee) / (size + s * margin_coin * entry)
+        b = book("gate", 10, [pos("BTC/USD:BTC", side, size, entry, ISO, 10, margin_coin)], [spec])
+        key = ("gate", "BTC/USD:BTC")
+    else:
+        size, multiplier = 3.0, 0.1  # 3 contracts of 0.1 BTC each
+        spec = market("BTC/USDT:USDT", mmr, taker_fee=fee, contract_size=multiplier)
+        s = 1 if side is LONG else -1
+        expected = (entry - s * margin / multiplier / size) / (1 - s * (mmr + fee))
+        b = book("gate", 10_000, [pos("BTC/USDT:USDT", side, size, entry, ISO, 10, margin)], [spec])
+        key = ("gate", "BTC/USDT:USDT")
+    risk = evaluate_book(b, {key: entry})
+    assert risk.positions[0].liquidation_price == pytest.approx(expected, rel=1e-12)
+
+
+def test_okx_adds_taker_fee_to_maintenance_margin():
+    """OKX liquidates when the margin ratio reaches MMR + the taker (liquidation) fee rate."""
+    b = book(
+        "okx",
+        10_000,
+        [pos("BTC/USDT:USDT", LONG, 1, 50_000, ISO, 20, 2_500)],
+        [market("BTC/USDT:USDT", 0.004, taker_fee=0.0005)],
+    )
+    risk = evaluate_book(b, {("okx", "BTC/USDT:USDT"): 50_000})
+    assert risk.positions[0].maintenance_margin == pytest.approx(50_000 * (0.004 + 0.0005))
+    liq = risk.positions[0].liquidation_price
+    assert 2_500 + (liq - 50_000) == pytest.approx(liq * 0.0045, rel=1e-12)
+
+
+def test_binance_hedge_mode_long_and_short_share_the_faq_formula():
+    """Binance FAQ (USDⓈ-M), cross hedge mode: long and short of one symbol share one liquidation price,
+
+    LP = (WB - TMM1 + UPNL1 + cumL + cumS - PosL*EPL + PosS*EPS) / (PosL*MMRL + PosS*MMRS - PosL + PosS).
+    No worked numbers are published for hedge mode, so the engine is held to the formula itself.
+    """
+    wb, long_size, long_entry, short_size, short_entry, mmr, cum = 20_000.0, 2.0, 60_000.0, 0.5, 64_000.0, 0.01, 50.0
+    b = book(
+        "binanceusdm",
+        wb,
+        [pos("BTC/USDT:USDT", LONG, long_size, long_entry), pos("BTC/USDT:USDT", SHORT, short_size, short_entry)],
+        [market("BTC/USDT:USDT", mmr, cum)],
+        PositionMode.HEDGE,
+    )
+    risk = evaluate_book(b, {("binanceusdm", "BTC/USDT:USDT"): 61_000})
+    expected = (wb + 2 * cum - long_size * long_entry + short_size * short_entry) / (
+        long_size * mmr + short_size * mmr - long_size + short_size
+    )
+    long_risk, short_risk = risk.positions
+    assert long_risk.liquidation_price == pytest.approx(expected, rel=1e-12)
+    assert short_risk.liquidation_price == long_risk.liquidation_price
+    # Net long: the price that hurts is below, and both legs report the same positive distance.
+    assert long_risk.distance_to_liquidation == pytest.approx((61_000 - expected) / 61_000)
+    assert short_risk.distance_to_liquidation == long_risk.distance_to_liquidation
