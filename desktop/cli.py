@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a sub-command it opens the desktop window.",
     )
     parser.add_argument("--demo", action="store_true", help="open the bundled demo book")
+    parser.add_argument("--book", metavar="FILE", help="open this portfolio file in the window")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     risk = sub.add_parser(
         "risk",
@@ -65,7 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_risk(args.file, args.json)
     from desktop.app import run_app
 
-    return run_app(demo=args.demo)
+    try:
+        return run_app(demo=args.demo, book_file=args.book)
+    except PortfolioError as e:
+        print(f"marginwatch: {args.book}: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ class RuleProfile:
 PROFILES: dict[str, RuleProfile] = {
     p.exchange: p
     for p in (
-        RuleProfile("binanceusdm", "Binance USDⓈ-M"),
+        RuleProfile("binanceusdm", "Binance USD-M"),
         RuleProfile("binancecoinm", "Binance COIN-M"),
         RuleProfile("bybit", "Bybit", isolated_basis=MaintenanceBasis.ENTRY),
         RuleProfile("okx", "OKX", taker_fee_in_maintenance=True),

@@ -1,0 +1,93 @@
+"""A read-only table model over the engine's BookRisk: one row per position, values pre-formatted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
+
+from engine.report import money, percent, price
+from engine.risk import BookRisk, PositionRisk
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    text: Callable[[PositionRisk, str], str]
+    sort_key: Callable[[PositionRisk], Any]
+    numeric: bool = True
+
+
+def _distance_key(r: PositionRisk) -> float:
+    return r.distance_to_liquidation if r.distance_to_liquidation is not None else float("inf")
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("Account", lambda r, c: r.position.account, lambda r: r.position.account, numeric=False),
+    Column(
+        "Symbol",
+        lambda r, c: r.position.symbol + (" ◇ hypothetical" if r.position.hypothetical else ""),
+        lambda r: r.position.symbol,
+        numeric=False,
+    ),
+    Column("Side", lambda r, c: r.position.side.value, lambda r: r.position.side.value, numeric=False),
+    Column(
+        "Margin",
+        lambda r, c: f"{r.position.margin_mode.value} {r.position.leverage:g}x",
+        lambda r: r.position.leverage,
+        numeric=False,
+    ),
+    Column("Contracts", lambda r, c: f"{r.position.contracts:g}", lambda r: r.position.contracts),
+    Column("Entry", lambda r, c: price(r.position.entry_price), lambda r: r.position.entry_price),
+    Column("Mark", lambda r, c: price(r.mark_price), lambda r: r.mark_price),
+    Column(
+        "Liq. price",
+        lambda r, c: price(r.liquidation_price),
+        lambda r: r.liquidation_price if r.liquidation_price is not None else float("inf"),
+    ),
+    Column("To liq.", lambda r, c: percent(r.distance_to_liquidation), _distance_key),
+    Column("uPnL", lambda r, c: money(r.unrealized_pnl, c), lambda r: r.unrealized_pnl),
+    Column("ROE", lambda r, c: percent(r.roe), lambda r: r.roe),
+    Column("Maint. margin", lambda r, c: money(r.maintenance_margin, c), lambda r: r.maintenance_margin),
+)
+DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
+
+
+class PositionsModel(QAbstractTableModel):
+    def __init__(self, risk: BookRisk) -> None:
+        super().__init__()
+        self._currency = {a.account.name: a.account.currency for a in risk.accounts}
+        self._rows = list(risk.positions)
+        self._cells = [[col.text(r, self._currency[r.position.account]) for col in COLUMNS] for r in self._rows]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cells[index.row()][index.column()]
+        if role == Qt.ItemDataRole.UserRole:
+            return COLUMNS[index.column()].sort_key(self._rows[index.row()])
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = Qt.AlignmentFlag.AlignRight if COLUMNS[index.column()].numeric else Qt.AlignmentFlag.AlignLeft
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.FontRole and self._rows[index.row()].position.hypothetical:
+            font = QFont()
+            font.setItalic(True)
+            return font
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section].title
+        return None

@@ -1,0 +1,135 @@
+"""`marginwatch risk` as a user runs it: the installed command, its output and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.bundled import load_json, resource
+from engine.portfolio import parse_portfolio
+from engine.risk import evaluate_book
+
+DEMO = Path(str(resource("demo", "book.json")))
+ACCOUNT_KEYS = [
+    "name",
+    "exchange",
+    "wallet_balance",
+    "unrealized_pnl",
+    "equity",
+    "initial_margin",
+    "maintenance_margin",
+    "margin_ratio",
+    "available_balance",
+]
+POSITION_KEYS = [
+    "account",
+    "symbol",
+    "side",
+    "contracts",
+    "entry_price",
+    "mark_price",
+    "notional",
+    "unrealized_pnl",
+    "roe",
+    "initial_margin",
+    "maintenance_margin",
+    "liquidation_price",
+    "distance_to_liquidation",
+    "hypothetical",
+]
+
+
+def marginwatch(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("marginwatch", path=str(Path(sys.executable).parent))
+    command = [exe] if exe else [sys.executable, "-m", "desktop.cli"]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_risk_json_has_exactly_the_documented_shape_and_the_engine_numbers():
+    result = marginwatch("risk", str(DEMO), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert list(report) == ["accounts", "positions"]
+    assert all(list(a) == ACCOUNT_KEYS for a in report["accounts"])
+    assert all(list(p) == POSITION_KEYS for p in report["positions"])
+    portfolio = parse_portfolio(load_json("demo", "book.json"))
+    risk = evaluate_book(portfolio.book, portfolio.price_map())
+    assert [p["symbol"] for p in report["positions"]] == [p.symbol for p in portfolio.book.positions]
+    for row, expected in zip(report["positions"], risk.positions, strict=True):
+        assert row["liquidation_price"] == expected.liquidation_price
+        assert row["distance_to_liquidation"] == expected.distance_to_liquidation
+        assert row["hypothetical"] is expected.position.hypothetical
+
+
+def test_risk_json_prints_null_for_a_liquidation_that_cannot_happen(tmp_path):
+    doc = {
+        "accounts": [{"name": "a", "exchange": "binanceusdm", "wallet_balance": 100_000}],
+        "positions": [
+            {
+                "account": "a",
+                "symbol": "BTC/USDT:USDT",
+                "side": "long",
+                "contracts": 0.1,
+                "entry_price": 60_000,
+                "margin_mode": "cross",
+                "leverage": 1,
+            }
+        ],
+        "prices": {"BTC/USDT:USDT": 60_000},
+    }
+    path = tmp_path / "safe.json"
+    path.write_text(json.dumps(doc))
+    report = json.loads(marginwatch("risk", str(path), "--json").stdout)
+    assert report["positions"][0]["liquidation_price"] is None
+    assert report["positions"][0]["distance_to_liquidation"] is None
+
+
+def test_risk_table_shows_units():
+    result = marginwatch("risk", str(DEMO))
+    assert result.returncode == 0, result.stderr
+    assert "USDT" in result.stdout and " BTC" in result.stdout and "%" in result.stdout
+    assert "liq. price" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["positions"][0].pop("contracts"), "position 1 (BTC/USDT:USDT): missing field 'contracts'"),
+        (lambda d: d["positions"][2].update(contracts=-3), "position 3 (ETH/USDT:USDT): 'contracts' must be greater"),
+        (lambda d: d["positions"][1].update(account="ghost"), "position 2 (BTC/USDT:USDT): 'account' names an unknown"),
+        (lambda d: d["positions"][3].update(symbol="XYZ/USDT:USDT"), "position 4 (XYZ/USDT:USDT): unknown symbol"),
+        (lambda d: d["prices"].pop("SOL/USDT:USDT"), "position 4 (SOL/USDT:USDT): no mark price"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path, mutate, expected):
+    doc = load_json("demo", "book.json")
+    mutate(doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    result = marginwatch("risk", str(path), "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_json_and_missing_file_exit_2(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"accounts": [')
+    broken = marginwatch("risk", str(path))
+    assert broken.returncode == 2 and "malformed JSON at line 1" in broken.stderr
+    missing = marginwatch("risk", str(tmp_path / "absent.json"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    assert "Traceback" not in broken.stderr + missing.stderr
+
+
+def test_help_describes_the_risk_command():
+    result = marginwatch("risk", "--help")
+    assert result.returncode == 0
+    assert "--json" in result.stdout and "status 2" in result.stdout
