@@ -112,7 +112,7 @@ def test_opposite_sides_in_one_way_mode_are_refused():
 def test_isolated_margins_beyond_the_wallet_are_refused():
     doc = _with("positions.0.margin_mode", "isolated")
     doc["positions"][0]["isolated_margin"] = 20_000
-    with pytest.raises(PortfolioError, match="isolated margins .* exceed 'wallet_balance'"):
+    with pytest.raises(PortfolioError, match=r"isolated margins .* exceed 'wallet_balance'"):
         parse_portfolio(doc)
 
 

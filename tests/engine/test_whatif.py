@@ -122,7 +122,7 @@ def test_removing_isolated_margin_past_initial_margin_is_refused_with_the_reason
 
 def test_adding_more_margin_than_available_is_refused():
     original = _book(MarginMode.ISOLATED, margin=12_000, wallet=13_000)
-    with pytest.raises(WhatIfRefused, match="only 1,000.00 USDT is available"):
+    with pytest.raises(WhatIfRefused, match=r"only 1,000\.00 USDT is available"):
         adjust_isolated_margin(original, 0, 1_500, {KEY: 60_000})
 
 
