@@ -2,33 +2,37 @@
 
 A book is compiled once (its layout does not change with prices); each price update is then a
 fixed number of array operations over all legs. Liquidation prices come from the same closed form
-as the scalar path: each leg's root on its current tier line, then the tier at that root, repeated
-until the tier is consistent (Newton's method on a piecewise-linear function: exact in a few steps).
+as the scalar path (engine.liquidation), in two vectorised ways:
 
-Where that shortcut is not provably the scalar answer, the group is handed to the scalar solver:
-groups of two legs (hedge mode), tier tables whose maintenance margin jumps at a boundary (a root
-may sit on the jump, or on the other side of the mark), and the rare leg that did not settle.
-Results agree with engine.risk.evaluate_book to 1e-9 relative (tested).
+- Newton on tiers, for a single leg whose maintenance margin is continuous across tiers (Binance's
+  cumulative amounts): the root on the current tier's line, then the tier at that root, until they
+  agree. The surplus is monotone there, so the root is unique and this is exact in a few steps.
+- A segment scan for everything else (the two legs of a hedge-mode pair, tier tables whose
+  maintenance jumps at a boundary as on OKX and Gate): the same walk over tier segments as the scalar
+  solver, with each segment's line precomputed at compile time (only the backing moves with prices).
+
+Results agree with engine.risk.evaluate_book to 1e-9 relative (tested on random books).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.layout import BookLayout, book_layout
-from engine.liquidation import Leg, liquidation_price, margin_surplus, to_z
-from engine.model import Book, MarginMode
+from engine.liquidation import Leg, bracket_index, liquidation_price
+from engine.model import Book, MarginMode, PriceKey
 
 _MAX_NEWTON_STEPS = 16
 
 
 def _continuous(leg: Leg) -> bool:
     """True when the leg's maintenance margin has no jump at any tier boundary."""
-    brackets = leg.brackets
-    for below, above in itertools.pairwise(brackets):
+    for below, above in itertools.pairwise(leg.brackets):
         edge = above.lower
         if abs(below.maintenance(edge) - above.maintenance(edge)) > 1e-9 * max(1.0, abs(below.maintenance(edge))):
             return False
@@ -57,13 +61,76 @@ class VectorRisk:
     account_available_balance: np.ndarray
 
 
+class _SegmentScan:
+    """Precomputed tier segments of the groups solved by scanning (at most two legs each)."""
+
+    def __init__(self, layout: BookLayout, groups: list[int]) -> None:
+        self.groups = np.array(groups, dtype=np.intp)
+        self.first_leg = np.array([layout.groups[g][0] for g in groups], dtype=np.intp)
+        per_group = []
+        for g in groups:
+            legs = [layout.legs[k].leg for k in layout.groups[g]]
+            points = {
+                b.lower / leg.nu
+                for leg in legs
+                if leg.fixed_maintenance is None and leg.nu > 0
+                for b in leg.brackets[1:]
+            }
+            edges = [0.0, *sorted(p for p in points if p > 0 and math.isfinite(p)), math.inf]
+            lines = []
+            for lo, hi in itertools.pairwise(edges):
+                z_mid = (lo + hi) / 2 if hi < math.inf else 2 * lo + 1
+                slope, constant = 0.0, 0.0
+                for leg in legs:
+                    slope += leg.pnl_slope
+                    constant += leg.pnl_offset
+                    if leg.fixed_maintenance is not None:
+                        constant -= leg.fixed_maintenance
+                    else:
+                        bracket = leg.brackets[bracket_index(leg.brackets, leg.nu * z_mid)]
+                        slope -= leg.nu * bracket.rate
+                        constant += bracket.amount
+                lines.append((slope, constant))
+            per_group.append((edges, lines))
+        width = max((len(lines) for _, lines in per_group), default=1)
+        n = len(groups)
+        self.lo = np.full((n, width), np.inf)
+        self.hi = np.full((n, width), np.inf)
+        self.slope = np.zeros((n, width))
+        self.constant = np.zeros((n, width))
+        self.real = np.zeros((n, width), dtype=bool)
+        for i, (edges, lines) in enumerate(per_group):
+            m = len(lines)
+            self.lo[i, :m] = edges[:-1]
+            self.hi[i, :m] = edges[1:]
+            self.slope[i, :m] = [a for a, _ in lines]
+            self.constant[i, :m] = [b for _, b in lines]
+            self.real[i, :m] = True
+
+    def roots(self, backing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate roots in z, shape (groups, 2*width): segment roots then tier-jump roots; NaN = none."""
+        b = self.constant + backing[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = -b / self.slope
+        inside = self.real & (self.slope != 0) & (z >= self.lo) & (z <= self.hi) & (z > 0)
+        segment_roots = np.where(inside, z, np.nan)
+        # A jump at the edge between segment m-1 and m: the surplus changes sign across it.
+        edge = self.lo[:, 1:]
+        with np.errstate(invalid="ignore"):
+            left = self.slope[:, :-1] * edge + b[:, :-1]
+            right = self.slope[:, 1:] * edge + b[:, 1:]
+        jump = self.real[:, 1:] & ((left > 0) != (right > 0)) & (right != 0)
+        jump_roots = np.where(jump, edge, np.nan)
+        return segment_roots, jump_roots
+
+
 class CompiledBook:
     """A book laid out as arrays; recompute() evaluates it at a vector of marks."""
 
     def __init__(self, book: Book, layout: BookLayout | None = None) -> None:
         self.book = book
         self.layout = layout = layout or book_layout(book)
-        self.price_keys = book.price_keys()
+        self.price_keys: list[PriceKey] = book.price_keys()
         key_index = {key: i for i, key in enumerate(self.price_keys)}
         account_index = {a.name: i for i, a in enumerate(book.accounts)}
         legs = layout.legs
@@ -85,24 +152,37 @@ class CompiledBook:
         fixed = [leg.leg.fixed_maintenance for leg in legs]
         self.leg_is_fixed = np.array([f is not None for f in fixed], dtype=bool)
         self.leg_fixed = np.array([f or 0.0 for f in fixed], dtype=float)
-        self.tier_lower = np.full((n_legs, n_tiers), np.inf)
-        self.tier_rate = np.zeros((n_legs, n_tiers))
-        self.tier_amount = np.zeros((n_legs, n_tiers))
+        # Tier bounds column by column (tiers x legs): a short loop over tiers beats a 2-D compare.
+        self.n_tiers = n_tiers
+        self.tier_lower_by_column = np.full((n_tiers, n_legs), np.inf)
+        rate = np.zeros((n_legs, n_tiers))
+        amount = np.zeros((n_legs, n_tiers))
         for k, leg in enumerate(legs):
             for t, bracket in enumerate(leg.leg.brackets):
-                self.tier_lower[k, t] = bracket.lower
-                self.tier_rate[k, t] = bracket.rate
-                self.tier_amount[k, t] = bracket.amount
-        self.tier_lower[:, 0] = -np.inf  # the first tier also takes notionals <= 0 (roots past zero)
-        self.rows = np.arange(n_legs)
+                self.tier_lower_by_column[t, k] = bracket.lower
+                rate[k, t] = bracket.rate
+                amount[k, t] = bracket.amount
+        self.tier_rate = rate.ravel()
+        self.tier_amount = amount.ravel()
+        self.tier_base = np.arange(n_legs, dtype=np.intp) * n_tiers
         self.cross_wallet = np.array([layout.cross_wallet[a.name] for a in book.accounts], dtype=float)
         self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
 
-        # Groups the closed-form shortcut does not cover go to the scalar solver.
-        scalar = {g for g, members in enumerate(layout.groups) if len(members) > 1}
-        scalar |= {leg.group for leg in legs if leg.leg.fixed_maintenance is None and not _continuous(leg.leg)}
-        self.scalar_groups = sorted(scalar)
-        self.leg_scalar = np.isin(self.leg_group, self.scalar_groups)
+        scan = {g for g, members in enumerate(layout.groups) if len(members) > 1}
+        scan |= {leg.group for leg in legs if leg.leg.fixed_maintenance is None and not _continuous(leg.leg)}
+        self.scan = _SegmentScan(layout, sorted(scan))
+        self.in_scan = np.isin(self.leg_group, self.scan.groups)
+        self.newton_legs = np.flatnonzero(~self.in_scan)
+        self.any_fixed = bool(self.leg_is_fixed.any())
+        # The first Newton step covers nearly every leg: gather its inputs once, here.
+        nl = self.newton_legs
+        self.newton_bounds = np.ascontiguousarray(self.tier_lower_by_column[:, nl])
+        self.newton_slope = self.leg_slope[nl]
+        self.newton_offset = self.leg_offset[nl]
+        self.newton_nu = self.leg_nu[nl]
+        self.newton_is_fixed = self.leg_is_fixed[nl]
+        self.newton_fixed = self.leg_fixed[nl]
+        self.newton_base = self.tier_base[nl]
 
         positions = book.positions
         exposures = layout.exposures
@@ -116,22 +196,26 @@ class CompiledBook:
         self.pos_cross = np.array([p.margin_mode is MarginMode.CROSS for p in positions], dtype=bool)
         self.pos_share = self.pos_nu / self.leg_nu[self.pos_leg]
 
-    def _tier(self, notional: np.ndarray) -> np.ndarray:
-        return (self.tier_lower <= notional[:, None]).sum(axis=1) - 1
-
-    def prices_from(self, prices: dict) -> np.ndarray:
+    def prices_from(self, prices: Mapping[PriceKey, float]) -> np.ndarray:
         """A mark vector in this book's price_keys order from a {(exchange, symbol): mark} mapping."""
         return np.array([prices[key] for key in self.price_keys], dtype=float)
+
+    def _tier(self, notional: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """Index of the tier each notional falls in; bounds: the matching columns of the tier lower bounds."""
+        tier = np.zeros(notional.shape, dtype=np.int8 if self.n_tiers < 127 else np.intp)
+        for row in bounds[1:]:
+            np.add(tier, row <= notional, out=tier, casting="unsafe")
+        return tier
 
     def recompute(self, marks: np.ndarray) -> VectorRisk:
         """Evaluate the book at marks (one per price key, in self.price_keys order)."""
         leg_mark = marks[self.leg_price]
         z = np.where(self.leg_inverse, 1.0 / leg_mark, leg_mark) if self.any_inverse else leg_mark
         notional = self.leg_nu * z
-        tier = self._tier(notional)
-        rate = self.tier_rate[self.rows, tier]
-        amount = self.tier_amount[self.rows, tier]
-        mm = np.where(self.leg_is_fixed, self.leg_fixed, notional * rate - amount)
+        flat = self.tier_base + self._tier(notional, self.tier_lower_by_column)
+        mm = notional * self.tier_rate.take(flat) - self.tier_amount.take(flat)
+        if self.any_fixed:
+            mm = np.where(self.leg_is_fixed, self.leg_fixed, mm)
         pnl = self.leg_slope * z + self.leg_offset
         surplus = pnl - mm
 
@@ -140,55 +224,21 @@ class CompiledBook:
         )
         group_surplus = np.bincount(self.leg_group, weights=surplus, minlength=self.n_groups)
         backing = np.where(
-            self.leg_cross,
-            cross_surplus[self.leg_account] - group_surplus[self.leg_group],
-            self.leg_collateral,
+            self.leg_cross, cross_surplus[self.leg_account] - group_surplus[self.leg_group], self.leg_collateral
         )
-        safe = backing + surplus > 0
+        safe = (backing + group_surplus[self.leg_group]) > 0
 
-        # Root of each leg on its tier line, then the tier at the root, until consistent.
-        root_z = np.full_like(z, np.nan)
-        pending = ~self.leg_scalar
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fixed_root = (self.leg_fixed - backing - self.leg_offset) / self.leg_slope
-            for _ in range(_MAX_NEWTON_STEPS):
-                candidate = np.where(
-                    self.leg_is_fixed,
-                    fixed_root,
-                    -(backing + self.leg_offset + amount) / (self.leg_slope - self.leg_nu * rate),
-                )
-                new_tier = self._tier(self.leg_nu * candidate)
-                settled = pending & ((new_tier == tier) | self.leg_is_fixed | ~np.isfinite(candidate))
-                root_z[settled] = candidate[settled]
-                pending &= ~settled
-                if not pending.any():
-                    break
-                tier = np.where(pending, new_tier, tier)
-                rate = self.tier_rate[self.rows, tier]
-                amount = self.tier_amount[self.rows, tier]
-        unsettled = np.flatnonzero(pending)
-
+        root_z = np.full(len(z), np.nan)
+        unsettled = self._newton(root_z, backing, flat)
         root_z = np.where(root_z > 0, root_z, np.nan)
         liq = np.where(self.leg_inverse, 1.0 / root_z, root_z) if self.any_inverse else root_z
+        if len(self.scan.groups):
+            self._scan(liq, backing, leg_mark)
+        for k in unsettled:  # a leg Newton did not settle (never seen in tests): the scalar solver decides
+            self._scalar(int(k), liq, backing, leg_mark)
         distance = np.abs(leg_mark - liq) / leg_mark
         distance = np.where(safe, distance, -distance)
 
-        groups = set(self.scalar_groups) | {int(self.leg_group[k]) for k in unsettled}
-        for g in groups:
-            members = self.layout.groups[g]
-            first = members[0]
-            legs = [self.layout.legs[k].leg for k in members]
-            b = float(backing[first])
-            mark = float(leg_mark[first])
-            inverse = bool(self.leg_inverse[first])
-            price = liquidation_price(legs, b, mark, inverse)
-            is_safe = margin_surplus(legs, b, to_z(mark, inverse)) > 0
-            gap = np.nan if price is None else abs(mark - price) / mark
-            for k in members:
-                liq[k] = np.nan if price is None else price
-                distance[k] = gap if is_safe else -gap
-
-        # Positions and accounts.
         pos_leg = self.pos_leg
         pos_z = z[pos_leg]
         pos_notional = self.pos_nu * pos_z
@@ -201,7 +251,7 @@ class CompiledBook:
         acc_mm = np.bincount(self.pos_account, weights=pos_mm, minlength=n)
         cross_free = np.bincount(self.pos_account, weights=np.where(self.pos_cross, pos_pnl - pos_im, 0.0), minlength=n)
         equity = self.wallet + acc_pnl
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # equity may be denormal: inf, as in Python
             ratio = np.where(equity > 0, acc_mm / equity, np.nan)
         return VectorRisk(
             mark_price=leg_mark[pos_leg],
@@ -219,3 +269,56 @@ class CompiledBook:
             account_margin_ratio=ratio,
             account_available_balance=np.maximum(0.0, self.cross_wallet + cross_free),
         )
+
+    def _newton(self, root_z: np.ndarray, backing: np.ndarray, flat_at_mark: np.ndarray) -> np.ndarray:
+        """Fill root_z for the Newton legs; return the legs that did not settle."""
+        active = self.newton_legs
+        local = np.arange(len(active))  # positions within the Newton arrays still unsettled
+        flat = flat_at_mark[active]
+        b = backing[active] + self.newton_offset
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for step in range(_MAX_NEWTON_STEPS):
+                if not len(local):
+                    break
+                whole = step == 0  # the first step takes the precomputed arrays as they are
+                slope = self.newton_slope if whole else self.newton_slope[local]
+                nu = self.newton_nu if whole else self.newton_nu[local]
+                bl = b if whole else b[local]
+                candidate = -(bl + self.tier_amount.take(flat)) / (slope - nu * self.tier_rate.take(flat))
+                if self.any_fixed:
+                    is_fixed = self.newton_is_fixed if whole else self.newton_is_fixed[local]
+                    fixed = self.newton_fixed if whole else self.newton_fixed[local]
+                    candidate = np.where(is_fixed, (fixed - bl) / slope, candidate)
+                bounds = self.newton_bounds if whole else self.newton_bounds[:, local]
+                base = self.newton_base if whole else self.newton_base[local]
+                new_flat = base + self._tier(nu * candidate, bounds)
+                done = (new_flat == flat) | ~np.isfinite(candidate)
+                if self.any_fixed:
+                    done |= is_fixed
+                root_z[active[local[done]]] = candidate[done]
+                local, flat = local[~done], new_flat[~done]
+        return active[local]
+
+    def _scan(self, liq: np.ndarray, backing: np.ndarray, leg_mark: np.ndarray) -> None:
+        scan = self.scan
+        first = scan.first_leg
+        segment_roots, jump_roots = scan.roots(backing[first])
+        z = np.concatenate([segment_roots, jump_roots], axis=1)
+        inverse = self.leg_inverse[first][:, None]
+        with np.errstate(divide="ignore"):
+            prices = np.where(inverse, 1.0 / z, z)
+        gap = np.abs(prices - leg_mark[first][:, None])
+        gap = np.where(np.isnan(gap), np.inf, gap)
+        best = gap.argmin(axis=1)
+        chosen = prices[np.arange(len(first)), best]
+        chosen = np.where(np.isinf(gap[np.arange(len(first)), best]), np.nan, chosen)
+        group_price = np.full(self.n_groups, np.nan)
+        group_price[scan.groups] = chosen
+        liq[self.in_scan] = group_price[self.leg_group[self.in_scan]]
+
+    def _scalar(self, k: int, liq: np.ndarray, backing: np.ndarray, leg_mark: np.ndarray) -> None:
+        members = self.layout.groups[int(self.leg_group[k])]
+        legs = [self.layout.legs[m].leg for m in members]
+        price = liquidation_price(legs, float(backing[k]), float(leg_mark[k]), bool(self.leg_inverse[k]))
+        for m in members:
+            liq[m] = np.nan if price is None else price
