@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-
+from desktop.text_table_model import TextTableModel
 from engine.report import money
 from engine.risk import AccountRisk, BookRisk
 from engine.rules import profile_for
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 def _ratio(a: AccountRisk) -> str:
@@ -29,28 +24,10 @@ COLUMNS = (
 )
 
 
-class AccountsModel(QAbstractTableModel):
+class AccountsModel(TextTableModel):
     def __init__(self, risk: BookRisk) -> None:
-        super().__init__()
-        self._cells = [[text(a) for _, text in COLUMNS] for a in risk.accounts]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
-        return 0 if parent.isValid() else len(self._cells)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells[index.row()][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = Qt.AlignmentFlag.AlignLeft if index.column() < 2 else Qt.AlignmentFlag.AlignRight
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section][0]
-        return None
+        super().__init__(
+            [title for title, _ in COLUMNS],
+            [c >= 2 for c in range(len(COLUMNS))],
+            [[text(a) for _, text in COLUMNS] for a in risk.accounts],
+        )

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
+from desktop.text_table_model import TextTableModel
 from engine.report import money, percent, price
 from engine.risk import BookRisk, PositionRisk
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 @dataclass(frozen=True)
@@ -58,36 +57,21 @@ COLUMNS: tuple[Column, ...] = (
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 
 
-class PositionsModel(QAbstractTableModel):
+class PositionsModel(TextTableModel):
     def __init__(self, risk: BookRisk) -> None:
-        super().__init__()
-        self._currency = {a.account.name: a.account.currency for a in risk.accounts}
+        currency = {a.account.name: a.account.currency for a in risk.accounts}
         self._rows = list(risk.positions)
-        self._cells = [[col.text(r, self._currency[r.position.account]) for col in COLUMNS] for r in self._rows]
+        super().__init__(
+            [c.title for c in COLUMNS],
+            [c.numeric for c in COLUMNS],
+            [[c.text(r, currency[r.position.account]) for c in COLUMNS] for r in self._rows],
+        )
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells[index.row()][index.column()]
+    def extra_data(self, row: int, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.UserRole:
-            return COLUMNS[index.column()].sort_key(self._rows[index.row()])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = Qt.AlignmentFlag.AlignRight if COLUMNS[index.column()].numeric else Qt.AlignmentFlag.AlignLeft
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.FontRole and self._rows[index.row()].position.hypothetical:
+            return COLUMNS[column].sort_key(self._rows[row])
+        if role == Qt.ItemDataRole.FontRole and self._rows[row].position.hypothetical:
             font = QFont()
             font.setItalic(True)
             return font
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section].title
         return None

@@ -88,14 +88,25 @@ def margin_surplus(legs: Sequence[Leg], backing: float, z: float) -> float:
     return backing + sum(leg.pnl(z) - leg.maintenance(z) for leg in legs)
 
 
-def _breakpoints(legs: Sequence[Leg]) -> list[float]:
+def breakpoints(legs: Sequence[Leg]) -> list[float]:
+    """Every z where some leg changes tier, ascending."""
     points = {
         b.lower / leg.nu for leg in legs if leg.fixed_maintenance is None and leg.nu > 0 for b in leg.brackets[1:]
     }
     return sorted(p for p in points if p > 0 and math.isfinite(p))
 
 
-def _line(legs: Sequence[Leg], backing: float, z_in_segment: float) -> tuple[float, float]:
+def segment_edges(legs: Sequence[Leg]) -> list[float]:
+    """0, every tier breakpoint, infinity: the segments on which the surplus is one straight line."""
+    return [0.0, *breakpoints(legs), math.inf]
+
+
+def segment_midpoint(lo: float, hi: float) -> float:
+    """Where to pick a segment's tiers: at an edge itself nu*z may round into the tier below."""
+    return (lo + hi) / 2 if hi < math.inf else 2 * lo + 1
+
+
+def segment_line(legs: Sequence[Leg], backing: float, z_in_segment: float) -> tuple[float, float]:
     """Coefficients (a, b) of the surplus a*z + b on the segment that holds z_in_segment."""
     a = 0.0
     b = backing
@@ -113,11 +124,8 @@ def _line(legs: Sequence[Leg], backing: float, z_in_segment: float) -> tuple[flo
 
 def liquidation_roots(legs: Sequence[Leg], backing: float) -> list[float]:
     """Every z > 0 where the surplus reaches zero: segment roots and sign-flipping tier jumps."""
-    edges = [0.0, *_breakpoints(legs), math.inf]
-    # Pick each segment's tiers at its midpoint: at the edge itself nu*z may round to the tier below.
-    lines = [
-        _line(legs, backing, (lo + hi) / 2 if hi < math.inf else 2 * lo + 1) for lo, hi in itertools.pairwise(edges)
-    ]
+    edges = segment_edges(legs)
+    lines = [segment_line(legs, backing, segment_midpoint(lo, hi)) for lo, hi in itertools.pairwise(edges)]
     roots: list[float] = []
     for (lo, hi), (a, b) in zip(itertools.pairwise(edges), lines, strict=False):
         if a != 0.0:

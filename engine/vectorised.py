@@ -17,14 +17,13 @@ Results agree with engine.risk.evaluate_book to 1e-9 relative (tested on random 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.layout import BookLayout, book_layout
-from engine.liquidation import Leg, bracket_index, liquidation_price
+from engine.liquidation import Leg, liquidation_price, segment_edges, segment_line, segment_midpoint
 from engine.model import Book, MarginMode, PriceKey
 
 _MAX_NEWTON_STEPS = 16
@@ -70,27 +69,8 @@ class _SegmentScan:
         per_group = []
         for g in groups:
             legs = [layout.legs[k].leg for k in layout.groups[g]]
-            points = {
-                b.lower / leg.nu
-                for leg in legs
-                if leg.fixed_maintenance is None and leg.nu > 0
-                for b in leg.brackets[1:]
-            }
-            edges = [0.0, *sorted(p for p in points if p > 0 and math.isfinite(p)), math.inf]
-            lines = []
-            for lo, hi in itertools.pairwise(edges):
-                z_mid = (lo + hi) / 2 if hi < math.inf else 2 * lo + 1
-                slope, constant = 0.0, 0.0
-                for leg in legs:
-                    slope += leg.pnl_slope
-                    constant += leg.pnl_offset
-                    if leg.fixed_maintenance is not None:
-                        constant -= leg.fixed_maintenance
-                    else:
-                        bracket = leg.brackets[bracket_index(leg.brackets, leg.nu * z_mid)]
-                        slope -= leg.nu * bracket.rate
-                        constant += bracket.amount
-                lines.append((slope, constant))
+            edges = segment_edges(legs)
+            lines = [segment_line(legs, 0.0, segment_midpoint(lo, hi)) for lo, hi in itertools.pairwise(edges)]
             per_group.append((edges, lines))
         width = max((len(lines) for _, lines in per_group), default=1)
         n = len(groups)

@@ -133,3 +133,20 @@ def test_help_describes_the_risk_command():
     result = marginwatch("risk", "--help")
     assert result.returncode == 0
     assert "--json" in result.stdout and "status 2" in result.stdout
+
+
+def test_exchange_without_a_profile_is_labelled_an_estimate(tmp_path):
+    doc = {
+        "accounts": [{"name": "k", "exchange": "krakenfutures", "wallet_balance": 10_000, "currency": "USD"}],
+        "positions": [{"account": "k", "symbol": "BTC/USD:USD", "side": "long", "contracts": 0.2,
+                       "entry_price": 60_000, "margin_mode": "isolated", "leverage": 10}],
+        "prices": {"BTC/USD:USD": 61_000},
+        "markets": {"BTC/USD:USD": {"tiers": [{"min_notional": 0, "max_notional": 1e9,
+                                                "maintenance_margin_rate": 0.01}]}},
+    }
+    path = tmp_path / "kraken.json"
+    path.write_text(json.dumps(doc))
+    result = marginwatch("risk", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "krakenfutures (generic estimate)" in result.stdout
+    assert "Estimate: no rule profile for krakenfutures" in result.stdout

@@ -1,0 +1,49 @@
+"""A read-only table model over rows of pre-formatted cells: data() only looks up strings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class TextTableModel(QAbstractTableModel):
+    """Rows of strings under headers; columns flagged numeric are right-aligned.
+
+    Subclasses add roles through extra_data() (sort keys, fonts) without repeating the Qt plumbing.
+    """
+
+    def __init__(self, headers: Sequence[str], numeric: Sequence[bool], cells: list[list[str]]) -> None:
+        super().__init__()
+        self._headers = list(headers)
+        self._alignment = [
+            int((Qt.AlignmentFlag.AlignRight if n else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter)
+            for n in numeric
+        ]
+        self._cells = cells
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
+        return 0 if parent.isValid() else len(self._cells)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
+        return 0 if parent.isValid() else len(self._headers)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cells[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._alignment[index.column()]
+        return self.extra_data(index.row(), index.column(), role)
+
+    def extra_data(self, row: int, column: int, role: int) -> Any:
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self._headers[section]
+        return None
