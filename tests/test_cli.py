@@ -138,11 +138,21 @@ def test_help_describes_the_risk_command():
 def test_exchange_without_a_profile_is_labelled_an_estimate(tmp_path):
     doc = {
         "accounts": [{"name": "k", "exchange": "krakenfutures", "wallet_balance": 10_000, "currency": "USD"}],
-        "positions": [{"account": "k", "symbol": "BTC/USD:USD", "side": "long", "contracts": 0.2,
-                       "entry_price": 60_000, "margin_mode": "isolated", "leverage": 10}],
+        "positions": [
+            {
+                "account": "k",
+                "symbol": "BTC/USD:USD",
+                "side": "long",
+                "contracts": 0.2,
+                "entry_price": 60_000,
+                "margin_mode": "isolated",
+                "leverage": 10,
+            }
+        ],
         "prices": {"BTC/USD:USD": 61_000},
-        "markets": {"BTC/USD:USD": {"tiers": [{"min_notional": 0, "max_notional": 1e9,
-                                                "maintenance_margin_rate": 0.01}]}},
+        "markets": {
+            "BTC/USD:USD": {"tiers": [{"min_notional": 0, "max_notional": 1e9, "maintenance_margin_rate": 0.01}]}
+        },
     }
     path = tmp_path / "kraken.json"
     path.write_text(json.dumps(doc))

@@ -1,0 +1,292 @@
+"""A live price feed for one exchange through ccxt: its own thread, its own asyncio loop.
+
+Public data only (no API keys). The mark price is preferred, since liquidation is judged on it:
+watch_mark_prices where the exchange has it, else watch_tickers, else REST polling with
+fetch_mark_prices or fetch_tickers (ccxt's rate limiter paces the requests). A configuration can
+force REST or websocket. Network faults become a `reconnecting` state with capped exponential
+backoff and jitter; a stream that goes quiet is caught by a per-symbol watchdog and reconnected;
+malformed ticks are dropped by the price store. Nothing here raises into the caller's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from engine.feeds.backoff import Backoff
+from engine.feeds.exchange_config import ExchangeSettings, Transport, deep_merge
+from engine.feeds.state import FeedState, FeedStatus, StateCell
+from engine.prices import PriceSource, PriceStore, Tick
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_CCXT_CONFIG: Mapping[str, Any] = {"enableRateLimit": True, "timeout": 10_000, "newUpdates": True}
+
+
+class SilentStream(Exception):
+    """No price arrived for too long although the connection looked open."""
+
+
+class FeedSetupError(Exception):
+    """The feed cannot work as configured (unknown exchange, no usable method, no listed symbol)."""
+
+
+class _Stopped(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MarketMeta:
+    """What load_markets says of a symbol, for checking the book against the exchange."""
+
+    symbol: str
+    contract_size: float
+    inverse: bool
+    settle: str
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for a status bar: the ccxt class name and the first line of its message."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    name = type(error).__name__
+    if isinstance(error, TimeoutError | asyncio.TimeoutError) and not text:
+        text = "timed out"
+    return f"{name}: {text[:160]}" if text else name
+
+
+def ticks_from_tickers(exchange_id: str, tickers: Mapping[str, Any]) -> list[Tick]:
+    ticks = []
+    for symbol, ticker in tickers.items():
+        if not isinstance(ticker, Mapping):
+            ticks.append(Tick((exchange_id, symbol), None))
+            continue
+        mark = ticker.get("markPrice")
+        from_last = mark is None
+        if from_last:
+            mark = ticker.get("last")
+        stamp = ticker.get("timestamp")
+        ticks.append(
+            Tick(
+                key=(exchange_id, ticker.get("symbol") or symbol),
+                mark=mark,
+                exchange_time=stamp / 1000 if isinstance(stamp, int | float) else None,
+                last=ticker.get("last"),
+                mark_is_last_trade=from_last,
+            )
+        )
+    return ticks
+
+
+class CcxtFeed:
+    """Publishes one exchange's marks for the given symbols into the store until stop()."""
+
+    def __init__(
+        self,
+        exchange_id: str,
+        symbols: Sequence[str],
+        store: PriceStore,
+        settings: ExchangeSettings | None = None,
+        *,
+        poll_interval: float = 2.0,
+        silence_timeout: float = 20.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.exchange_id = exchange_id
+        self.symbols = list(dict.fromkeys(symbols))
+        self.store = store
+        self.settings = settings or ExchangeSettings()
+        self.poll_interval = poll_interval
+        self.silence_timeout = silence_timeout
+        self.backoff = backoff or Backoff()
+        self.markets: dict[str, MarketMeta] = {}
+        self._state = StateCell(FeedState(exchange_id))
+        self._thread: threading.Thread | None = None
+        self._stop_requested = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._ccxt_markets: dict[str, Any] | None = None
+
+    @property
+    def state(self) -> FeedState:
+        return self._state.get()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("feed already started")
+        self._thread = threading.Thread(target=self._run, name=f"feed-{self.exchange_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop the feed, close the exchange and join the thread. True when the thread ended."""
+        self._stop_requested.set()
+        loop, event = self._loop, self._stop_event
+        if loop is not None and event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may have closed already
+                loop.call_soon_threadsafe(event.set)
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- the feed thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except Exception as e:  # a bug: log it and say so, never take the caller down
+            log.exception("feed %s crashed", self.exchange_id)
+            self._state.update(status=FeedStatus.OFFLINE, last_error=describe_error(e))
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        if self._stop_requested.is_set():
+            self._stop_event.set()
+        try:
+            import ccxt  # imported here: ccxt is heavy and only a live feed needs it
+        except ImportError as e:  # pragma: no cover - ccxt is a dependency
+            self._state.update(status=FeedStatus.OFFLINE, last_error=f"ccxt is not installed: {e}")
+            return
+        while not self._stop_event.is_set():
+            try:
+                exchange = self._make_exchange()
+            except FeedSetupError as e:
+                self._state.update(status=FeedStatus.OFFLINE, last_error=str(e))
+                return
+            try:
+                await self._session(exchange)
+            except _Stopped:
+                break
+            except FeedSetupError as e:
+                self._state.update(status=FeedStatus.OFFLINE, last_error=str(e))
+                return
+            except (ccxt.BaseError, SilentStream, TimeoutError, OSError) as e:
+                await self._wait_to_retry(e)
+            except Exception as e:
+                log.exception("feed %s: unexpected error, reconnecting", self.exchange_id)
+                await self._wait_to_retry(e)
+            finally:
+                with contextlib.suppress(Exception):
+                    await exchange.close()
+        self._state.update(status=FeedStatus.OFFLINE, next_try_at=None)
+
+    def _make_exchange(self) -> Any:
+        import ccxt.pro
+
+        cls = getattr(ccxt.pro, self.exchange_id, None)
+        if cls is None:
+            raise FeedSetupError(f"ccxt has no exchange '{self.exchange_id}'")
+        config = deep_merge(DEFAULT_CCXT_CONFIG, self.settings.ccxt)
+        return cls(config)
+
+    async def _wait_to_retry(self, error: BaseException) -> None:
+        delay = self.backoff.next_delay()
+        self._state.update(
+            status=FeedStatus.RECONNECTING,
+            attempt=self.backoff.attempt,
+            next_try_at=time.time() + delay,
+            last_error=describe_error(error),
+        )
+        log.info("feed %s: %s; retrying in %.1f s", self.exchange_id, describe_error(error), delay)
+        with contextlib.suppress(_Stopped):
+            await self._race(asyncio.sleep(delay))
+
+    async def _race(self, awaitable: Awaitable[T]) -> T:
+        """Await, unless stop() comes first: then cancel it and raise _Stopped."""
+        assert self._stop_event is not None
+        task = asyncio.ensure_future(awaitable)
+        stopper = asyncio.ensure_future(self._stop_event.wait())
+        done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            stopper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopper
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise _Stopped
+
+    async def _session(self, exchange: Any) -> None:
+        if self._ccxt_markets is None:
+            await self._race(exchange.load_markets())
+            self._ccxt_markets = exchange.markets
+        else:
+            exchange.set_markets(self._ccxt_markets)
+        symbols = self._listed_symbols(exchange)
+        transport, method_name = self._choose_method(exchange)
+        self._state.update(transport=f"{transport}: {method_name}")
+        method = getattr(exchange, method_name)
+        if transport == "websocket":
+            await self._stream(method, symbols)
+        else:
+            await self._poll(method, symbols)
+
+    def _listed_symbols(self, exchange: Any) -> list[str]:
+        listed = [s for s in self.symbols if s in exchange.markets]
+        unknown = tuple(s for s in self.symbols if s not in exchange.markets)
+        if unknown and unknown != self.state.unknown_symbols:
+            log.warning("feed %s: not listed on the exchange: %s", self.exchange_id, ", ".join(unknown))
+            self._state.update(unknown_symbols=unknown)
+        for symbol in listed:
+            market = exchange.markets[symbol]
+            self.markets[symbol] = MarketMeta(
+                symbol,
+                float(market.get("contractSize") or 1.0),
+                bool(market.get("inverse")),
+                str(market.get("settle") or ""),
+            )
+        if not listed:
+            raise FeedSetupError(f"none of the symbols is listed on {self.exchange_id}: {', '.join(unknown)}")
+        return listed
+
+    def _choose_method(self, exchange: Any) -> tuple[str, str]:
+        has = exchange.has
+        transport = self.settings.transport
+        if transport in (Transport.AUTO, Transport.WEBSOCKET):
+            for capability, method in (("watchMarkPrices", "watch_mark_prices"), ("watchTickers", "watch_tickers")):
+                if has.get(capability):
+                    return "websocket", method
+            if transport is Transport.WEBSOCKET:
+                raise FeedSetupError(f"{self.exchange_id} has no websocket ticker stream in ccxt")
+        for capability, method in (("fetchMarkPrices", "fetch_mark_prices"), ("fetchTickers", "fetch_tickers")):
+            if has.get(capability):
+                return "rest", method
+        raise FeedSetupError(f"{self.exchange_id} offers no public price method in ccxt")
+
+    def _published(self, tickers: Mapping[str, Any], last_seen: dict[str, float]) -> None:
+        kept = self.store.publish(ticks_from_tickers(self.exchange_id, tickers), PriceSource.LIVE)
+        now = time.monotonic()
+        for symbol in tickers:
+            last_seen[symbol] = now
+        if kept and self.state.status is not FeedStatus.LIVE:
+            self.backoff.reset()
+            self._state.update(status=FeedStatus.LIVE, attempt=0, next_try_at=None)
+
+    async def _stream(self, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
+        started = time.monotonic()
+        last_seen: dict[str, float] = {}
+        while True:
+            try:
+                tickers = await self._race(asyncio.wait_for(method(symbols), timeout=self.silence_timeout))
+            except TimeoutError as e:
+                raise SilentStream(f"no price for {self.silence_timeout:g} s") from e
+            self._published(tickers, last_seen)
+            now = time.monotonic()
+            for symbol in symbols:  # the watchdog: a symbol that stopped updating while others go on
+                if now - last_seen.get(symbol, started) > self.silence_timeout:
+                    raise SilentStream(f"no price for {symbol} for {self.silence_timeout:g} s")
+
+    async def _poll(self, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
+        last_seen: dict[str, float] = {}
+        while True:
+            tickers = await self._race(method(symbols))
+            self._published(tickers, last_seen)
+            await self._race(asyncio.sleep(self.poll_interval))

@@ -1,0 +1,203 @@
+"""Real ccxt against the fake Binance USDⓈ-M on 127.0.0.1: prices flow, faults recover, shutdown is clean."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+import warnings
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from engine.feeds.backoff import Backoff
+from engine.feeds.ccxt_feed import CcxtFeed
+from engine.feeds.exchange_config import ExchangeSettings, Transport
+from engine.feeds.state import FeedStatus
+from engine.prices import PriceSource, PriceStore
+from tests.fake_exchange.server import FakeBinance
+
+EX = "binanceusdm"
+BTC, ETH = (EX, "BTC/USDT:USDT"), (EX, "ETH/USDT:USDT")
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeBinance]:
+    with FakeBinance() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def reset_fake(fake: FakeBinance) -> Iterator[None]:
+    fake.go_silent(False)
+    fake.marks.update(BTCUSDT="61000.50", ETHUSDT="3050.25")
+    yield
+    fake.go_silent(False)
+    fake._failures.clear()
+    fake._delay.clear()
+
+
+@pytest.fixture
+def make_feed(fake: FakeBinance) -> Iterator[Callable[..., CcxtFeed]]:
+    feeds: list[CcxtFeed] = []
+
+    def make(transport: Transport, symbols=("BTC/USDT:USDT", "ETH/USDT:USDT"), **kwargs) -> CcxtFeed:
+        store = kwargs.pop("store", PriceStore())
+        timeout_ms = kwargs.pop("timeout_ms", 2_000)
+        feed = CcxtFeed(
+            EX,
+            symbols,
+            store,
+            ExchangeSettings(fake.ccxt_config(timeout_ms), transport),
+            poll_interval=0.05,
+            backoff=Backoff(initial=0.05, cap=0.2),
+            **kwargs,
+        )
+        feeds.append(feed)
+        feed.start()
+        return feed
+
+    yield make
+    for feed in feeds:
+        assert feed.stop(), "feed thread did not end"
+
+
+@pytest.mark.parametrize("transport", [Transport.WEBSOCKET, Transport.REST])
+def test_prices_flow_with_the_marks_the_server_sent(make_feed, fake, transport):
+    feed = make_feed(transport)
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
+    wait_for(lambda: feed.store.quote(ETH) is not None, what="ETH")
+    assert feed.store.quote(BTC).mark == 61000.50
+    assert feed.store.quote(ETH).mark == 3050.25
+    assert feed.store.quote(BTC).source is PriceSource.LIVE
+    assert feed.state.transport.startswith("websocket" if transport is Transport.WEBSOCKET else "rest")
+    fake.set_mark("BTCUSDT", "59500.00")
+    wait_for(lambda: feed.store.quote(BTC).mark == 59500.0, what="new mark")
+    assert feed.markets["BTC/USDT:USDT"].contract_size == 1.0 and not feed.markets["BTC/USDT:USDT"].inverse
+
+
+def test_auto_prefers_the_mark_price_stream(make_feed, fake):
+    feed = make_feed(Transport.AUTO)
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
+    assert feed.state.transport == "websocket: watch_mark_prices"
+    assert any("btcusdt@markPrice" in s for sub in fake.subscriptions for s in sub)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(503, "ExchangeNotAvailable"), (429, "DDoSProtection"), (418, "DDoSProtection")]
+)
+def test_http_errors_end_in_recovery_and_say_why_meanwhile(make_feed, fake, status, error):
+    fake.fail_next("/fapi/v1/exchangeInfo", status, times=3)
+    feed = make_feed(Transport.REST)
+    wait_for(lambda: feed.state.status is FeedStatus.RECONNECTING, what="reconnecting")
+    assert feed.state.last_error.startswith(error), feed.state.last_error
+    assert feed.store.quote(BTC) is None  # nothing shown while it could not connect
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="recovery")
+    assert feed.store.quote(BTC).mark == 61000.50
+
+
+def test_a_response_slower_than_the_timeout_is_retried(make_feed, fake):
+    fake.delay("/fapi/v1/premiumIndex", 1.0)
+    feed = make_feed(Transport.REST, timeout_ms=300)
+    wait_for(lambda: "RequestTimeout" in feed.state.last_error, what="timeout reported")
+    assert feed.state.status is FeedStatus.RECONNECTING
+    fake.delay("/fapi/v1/premiumIndex", 0.0)
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="recovery")
+
+
+def test_a_dropped_connection_reconnects_and_resubscribes(make_feed, fake):
+    feed = make_feed(Transport.WEBSOCKET)
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
+    connections, subscriptions = fake.connections, len(fake.subscriptions)
+    fake.drop_connections()
+    wait_for(
+        lambda: fake.connections > connections and len(fake.subscriptions) > subscriptions,
+        what="a new connection and subscription",
+    )
+    fake.set_mark("BTCUSDT", "60123.40")
+    wait_for(lambda: feed.store.quote(BTC).mark == 60123.40, what="prices after reconnect")
+
+
+def test_a_silent_stream_turns_stale_then_reconnects_and_recovers(make_feed, fake):
+    stale_after = 0.4
+    feed = make_feed(Transport.WEBSOCKET, silence_timeout=0.8)
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
+    fake.go_silent()
+    wait_for(lambda: feed.store.quote(BTC).is_stale(time.time(), stale_after), what="stale")
+    wait_for(lambda: feed.state.status is FeedStatus.RECONNECTING, what="silence detected")
+    assert "no price" in feed.state.last_error
+    fake.go_silent(False)
+    wait_for(lambda: not feed.store.quote(BTC).is_stale(time.time(), stale_after), what="fresh again")
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live again")
+
+
+def test_malformed_ticks_are_dropped_never_shown(make_feed, fake):
+    feed = make_feed(Transport.WEBSOCKET)
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
+    stamp = int(time.time() * 1000)
+    fake.send_malformed(
+        {"e": "markPriceUpdate", "E": stamp + 5_000, "s": "BTCUSDT", "p": "NaN"},
+        {"e": "markPriceUpdate", "E": stamp + 5_000, "s": "BTCUSDT", "p": "-42.0"},
+        {"e": "markPriceUpdate", "E": stamp + 5_000, "s": "BTCUSDT"},
+        {"e": "markPriceUpdate", "E": stamp - 60_000, "s": "BTCUSDT", "p": "1.00"},  # out of order
+    )
+    wait_for(lambda: sum(feed.store.dropped.values()) >= 4, what="drops counted")
+    assert feed.store.dropped["out of order"] >= 1
+    seen = set()
+    deadline = time.monotonic() + 0.5
+    while time.monotonic() < deadline:
+        seen.add(feed.store.quote(BTC).mark)
+    assert seen <= {61000.50}
+
+
+def test_an_unknown_symbol_is_reported_once_and_the_rest_flows(make_feed, caplog):
+    caplog.set_level(logging.WARNING, logger="engine.feeds.ccxt_feed")
+    feed = make_feed(Transport.WEBSOCKET, symbols=("BTC/USDT:USDT", "XYZ/USDT:USDT"))
+    wait_for(lambda: feed.store.quote(BTC) is not None, what="BTC")
+    assert feed.state.unknown_symbols == ("XYZ/USDT:USDT",)
+    messages = [r.getMessage() for r in caplog.records if "XYZ/USDT:USDT" in r.getMessage()]
+    assert messages == ["feed binanceusdm: not listed on the exchange: XYZ/USDT:USDT"]
+
+
+def test_an_unreachable_exchange_reconnects_without_raising(fake):
+    store = PriceStore()
+    settings = ExchangeSettings(
+        {"timeout": 300, "urls": {"api": {"fapiPublic": "http://127.0.0.1:9/fapi/v1"}}}, Transport.REST
+    )
+    feed = CcxtFeed(EX, ["BTC/USDT:USDT"], store, settings, backoff=Backoff(initial=0.05, cap=0.1))
+    feed.start()
+    try:
+        wait_for(lambda: feed.state.attempt >= 2, what="retries")
+        assert feed.state.status is FeedStatus.RECONNECTING
+        assert "next try in" in feed.state.describe()
+    finally:
+        assert feed.stop()
+    assert feed.state.status is FeedStatus.OFFLINE
+
+
+def test_shutdown_closes_everything(fake, caplog):
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        feeds = [
+            CcxtFeed(EX, ["BTC/USDT:USDT"], PriceStore(), ExchangeSettings(fake.ccxt_config(), t))
+            for t in (Transport.WEBSOCKET, Transport.REST)
+        ]
+        for feed in feeds:
+            feed.start()
+        wait_for(lambda: all(f.state.status is FeedStatus.LIVE for f in feeds), what="live")
+        for feed in feeds:
+            assert feed.stop(timeout=5)
+            assert feed.state.status is FeedStatus.OFFLINE
+        gc.collect()
+    texts = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
+    assert not [t for t in texts if "Unclosed" in t or "unclosed" in t], texts
