@@ -36,7 +36,60 @@ def build_parser() -> argparse.ArgumentParser:
     )
     risk.add_argument("file", help="portfolio file (JSON, format version 1; see README)")
     risk.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+    watch = sub.add_parser(
+        "watch",
+        help="live monitoring of a portfolio file in a terminal or on a server",
+        description="Subscribe to the mark prices of the file's symbols through ccxt (public data, no API "
+        "keys) and print a risk report every interval, plus each threshold crossing as it happens. Until "
+        "an account's prices have all arrived its figures show as missing, never as zero.",
+    )
+    watch.add_argument("file", help="portfolio file (JSON, format version 1)")
+    watch.add_argument(
+        "--exchange-config",
+        metavar="CFG",
+        help='JSON file: ccxt exchange id -> {"ccxt": {...constructor settings, deep-merged...}, '
+        '"transport": "auto" | "rest" | "websocket"}',
+    )
+    watch.add_argument(
+        "--interval", type=_positive_float, default=5.0, metavar="S", help="seconds between reports (default 5)"
+    )
+    watch.add_argument("--count", type=_positive_int, metavar="N", help="stop after N reports (default: until Ctrl-C)")
+    watch.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: reports in the risk --json shape plus price_source and "
+        'price_age_s per position; crossings as {"crossing": {...}}',
+    )
+    watch.add_argument("--offline", action="store_true", help="no network: use the file's prices as manual prices")
+    watch.add_argument(
+        "--stale-after",
+        type=_positive_float,
+        default=15.0,
+        metavar="S",
+        help="a live price older than this is reported as stale (default 15)",
+    )
     return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
 
 
 def run_risk(path: str, as_json: bool) -> int:
@@ -60,10 +113,45 @@ def run_risk(path: str, as_json: bool) -> int:
     return 0
 
 
+def run_watch(args: argparse.Namespace) -> int:
+    from engine.feeds.ccxt_feed import CcxtFeed
+    from engine.feeds.exchange_config import ExchangeConfigError, load_exchange_config
+    from engine.prices import PriceStore
+    from engine.watch import Monitor, WatchOptions
+
+    try:
+        portfolio = load_portfolio(args.file)
+        settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
+    except PortfolioError as e:
+        print(f"marginwatch: {args.file}: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ExchangeConfigError as e:
+        print(f"marginwatch: {args.exchange_config}: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    store = PriceStore()
+    feeds = []
+    keys = portfolio.book.price_keys()
+    if args.offline:
+        for key in keys:
+            if key[1] in portfolio.prices:
+                store.set_manual(key, portfolio.prices[key[1]])
+    else:
+        by_exchange: dict[str, list[str]] = {}
+        for exchange, symbol in keys:
+            by_exchange.setdefault(exchange, []).append(symbol)
+        feeds = [
+            CcxtFeed(exchange, symbols, store, settings.get(exchange)) for exchange, symbols in by_exchange.items()
+        ]
+    options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
+    return Monitor(portfolio, store, feeds, options, sys.stdout).run()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "risk":
         return run_risk(args.file, args.json)
+    if args.command == "watch":
+        return run_watch(args)
     from desktop.app import run_app
 
     try:

@@ -225,9 +225,9 @@ class CcxtFeed:
         self._state.update(transport=f"{transport}: {method_name}")
         method = getattr(exchange, method_name)
         if transport == "websocket":
-            await self._stream(method, symbols)
+            await self._stream(exchange, method, symbols)
         else:
-            await self._poll(method, symbols)
+            await self._poll(exchange, method, symbols)
 
     def _listed_symbols(self, exchange: Any) -> list[str]:
         listed = [s for s in self.symbols if s in exchange.markets]
@@ -261,32 +261,54 @@ class CcxtFeed:
                 return "rest", method
         raise FeedSetupError(f"{self.exchange_id} offers no public price method in ccxt")
 
-    def _published(self, tickers: Mapping[str, Any], last_seen: dict[str, float]) -> None:
-        kept = self.store.publish(ticks_from_tickers(self.exchange_id, tickers), PriceSource.LIVE)
+    def _published(
+        self,
+        exchange: Any,
+        tickers: Mapping[str, Any],
+        symbols: list[str],
+        last_seen: dict[str, float],
+        stamps: dict[str, Any],
+    ) -> None:
+        # A watch call resolves on the first symbol that updates; the others' updates that arrived
+        # meanwhile are only in ccxt's ticker cache, so read that too. Skip what was already published.
+        cache = getattr(exchange, "tickers", None) or {}
+        merged = {s: cache[s] for s in symbols if s in cache and isinstance(cache[s], Mapping)}
+        merged.update(tickers)
+        fresh = {}
+        for symbol, ticker in merged.items():
+            if isinstance(ticker, Mapping):
+                seen = (ticker.get("timestamp"), ticker.get("markPrice"), ticker.get("last"))
+                if seen[0] is not None and stamps.get(symbol) == seen:
+                    continue
+                stamps[symbol] = seen
+            fresh[symbol] = ticker
+        kept = self.store.publish(ticks_from_tickers(self.exchange_id, fresh), PriceSource.LIVE)
         now = time.monotonic()
-        for symbol in tickers:
+        for symbol in fresh:
             last_seen[symbol] = now
         if kept and self.state.status is not FeedStatus.LIVE:
             self.backoff.reset()
             self._state.update(status=FeedStatus.LIVE, attempt=0, next_try_at=None)
 
-    async def _stream(self, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
+    async def _stream(self, exchange: Any, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
         started = time.monotonic()
         last_seen: dict[str, float] = {}
+        stamps: dict[str, Any] = {}
         while True:
             try:
                 tickers = await self._race(asyncio.wait_for(method(symbols), timeout=self.silence_timeout))
             except TimeoutError as e:
                 raise SilentStream(f"no price for {self.silence_timeout:g} s") from e
-            self._published(tickers, last_seen)
+            self._published(exchange, tickers, symbols, last_seen, stamps)
             now = time.monotonic()
             for symbol in symbols:  # the watchdog: a symbol that stopped updating while others go on
                 if now - last_seen.get(symbol, started) > self.silence_timeout:
                     raise SilentStream(f"no price for {symbol} for {self.silence_timeout:g} s")
 
-    async def _poll(self, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
+    async def _poll(self, exchange: Any, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
         last_seen: dict[str, float] = {}
+        stamps: dict[str, Any] = {}
         while True:
             tickers = await self._race(method(symbols))
-            self._published(tickers, last_seen)
+            self._published(exchange, tickers, symbols, last_seen, stamps)
             await self._race(asyncio.sleep(self.poll_interval))

@@ -75,13 +75,19 @@ def make_feed(fake: FakeBinance) -> Iterator[Callable[..., CcxtFeed]]:
 def test_prices_flow_with_the_marks_the_server_sent(make_feed, fake, transport):
     feed = make_feed(transport)
     wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
-    wait_for(lambda: feed.store.quote(ETH) is not None, what="ETH")
+    # Every symbol arrives promptly, not only the first one a watch call resolves on.
+    wait_for(lambda: feed.store.quote(BTC) is not None and feed.store.quote(ETH) is not None, 2.0, "both symbols")
     assert feed.store.quote(BTC).mark == 61000.50
     assert feed.store.quote(ETH).mark == 3050.25
     assert feed.store.quote(BTC).source is PriceSource.LIVE
     assert feed.state.transport.startswith("websocket" if transport is Transport.WEBSOCKET else "rest")
     fake.set_mark("BTCUSDT", "59500.00")
-    wait_for(lambda: feed.store.quote(BTC).mark == 59500.0, what="new mark")
+    fake.set_mark("ETHUSDT", "2999.99")
+    wait_for(
+        lambda: feed.store.quote(BTC).mark == 59500.0 and feed.store.quote(ETH).mark == 2999.99,
+        2.0,
+        "new marks for both",
+    )
     assert feed.markets["BTC/USDT:USDT"].contract_size == 1.0 and not feed.markets["BTC/USDT:USDT"].inverse
 
 

@@ -30,7 +30,6 @@ BINANCE_ERRORS = {
 SERVICE_UNAVAILABLE_HTML = "<html><head><title>503 Service Temporarily Unavailable</title></head></html>"
 
 
-
 def now_ms() -> int:
     return int(time.time() * 1000)
 

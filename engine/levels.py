@@ -1,0 +1,109 @@
+"""Risk levels and their crossings: ok, warning, danger, liquidated, with hysteresis.
+
+A position's level comes from its distance to liquidation, an account's from its margin ratio.
+Rising to a worse level happens at once; falling back needs the value to recover past the threshold
+by the hysteresis band, so a price hovering at a boundary does not flicker between levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Level(IntEnum):
+    OK = 0
+    WARNING = 1
+    DANGER = 2
+    LIQUIDATED = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    distance_warning: float = 0.15
+    distance_danger: float = 0.05
+    ratio_warning: float = 0.70
+    ratio_danger: float = 0.85
+    hysteresis: float = 0.01
+    """Fraction points a value must recover past a threshold before its level is left."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.distance_danger < self.distance_warning:
+            raise ValueError("distance thresholds must satisfy 0 < danger < warning")
+        if not 0 < self.ratio_warning < self.ratio_danger < 1:
+            raise ValueError("margin-ratio thresholds must satisfy 0 < warning < danger < 100%")
+        if not 0 <= self.hysteresis < self.distance_danger:
+            raise ValueError("hysteresis must be smaller than the danger distance")
+
+
+def distance_level(distance: float | None, t: Thresholds, slack: float = 0.0) -> Level:
+    """Level of a distance to liquidation; slack > 0 demands that much more room (for leaving a level)."""
+    if distance is None:
+        return Level.OK
+    if distance <= 0:
+        return Level.LIQUIDATED
+    if distance < t.distance_danger + slack:
+        return Level.DANGER
+    if distance < t.distance_warning + slack:
+        return Level.WARNING
+    return Level.OK
+
+
+def ratio_level(ratio: float | None, t: Thresholds, slack: float = 0.0, equity_gone: bool = False) -> Level:
+    if equity_gone:
+        return Level.LIQUIDATED
+    if ratio is None:
+        return Level.OK
+    if ratio >= 1:
+        return Level.LIQUIDATED
+    if ratio >= t.ratio_danger - slack:
+        return Level.DANGER
+    if ratio >= t.ratio_warning - slack:
+        return Level.WARNING
+    return Level.OK
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    key: Hashable
+    old: Level
+    new: Level
+
+
+class LevelTracker:
+    """Remembers each key's level and reports the crossings, with hysteresis on the way down."""
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.levels: dict[Hashable, Level] = {}
+
+    def update(self, key: Hashable, raw: Level, relaxed: Level) -> Crossing | None:
+        """raw: the level at the plain thresholds; relaxed: the level with the hysteresis slack.
+
+        The new level is raw when it is worse than the current one, relaxed when that is better,
+        and otherwise unchanged.
+        """
+        old = self.levels.get(key, Level.OK)
+        if raw > old:
+            new = raw
+        elif relaxed < old:
+            new = relaxed
+        else:
+            new = old
+        self.levels[key] = new
+        return Crossing(key, old, new) if new != old else None
+
+    def position(self, key: Hashable, distance: float | None) -> Crossing | None:
+        t = self.thresholds
+        return self.update(key, distance_level(distance, t), distance_level(distance, t, t.hysteresis))
+
+    def account(self, key: Hashable, ratio: float | None, equity_gone: bool = False) -> Crossing | None:
+        t = self.thresholds
+        return self.update(
+            key, ratio_level(ratio, t, equity_gone=equity_gone), ratio_level(ratio, t, t.hysteresis, equity_gone)
+        )

@@ -1,0 +1,230 @@
+"""Headless monitoring of a book: a risk report every interval and every threshold crossing as it happens.
+
+The monitor reads marks from the price store. An account is evaluated only once every mark it needs
+has arrived (accounts are independent in the margin equation, so this is exact); until then its
+figures are reported as missing, never as zero.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TextIO
+
+from engine.levels import Crossing, LevelTracker, Thresholds
+from engine.model import Book
+from engine.portfolio import Portfolio
+from engine.prices import PriceStore, Quote
+from engine.report import percent, price, risk_to_dict, risk_to_text
+from engine.risk import BookRisk, evaluate_book
+
+
+class Feed(Protocol):
+    def start(self) -> None: ...
+    def stop(self, timeout: float = ...) -> bool: ...
+    @property
+    def state(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    interval: float = 5.0
+    count: int | None = None
+    as_json: bool = False
+    stale_after: float = 15.0
+    check_every: float = 0.25
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def price_source(quote: Quote | None, now: float, stale_after: float) -> str:
+    if quote is None:
+        return "missing"
+    if quote.is_stale(now, stale_after):
+        return "stale"
+    return quote.source.value
+
+
+class Monitor:
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        store: PriceStore,
+        feeds: Sequence[Feed],
+        options: WatchOptions,
+        out: TextIO,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.book = portfolio.book
+        self.store = store
+        self.feeds = list(feeds)
+        self.options = options
+        self.out = out
+        self.clock = clock
+        self.tracker = LevelTracker(options.thresholds)
+        exchange_of = {a.name: a.exchange for a in self.book.accounts}
+        self._account_books = {
+            a.name: Book((a,), tuple(p for p in self.book.positions if p.account == a.name), self.book.markets)
+            for a in self.book.accounts
+        }
+        self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
+
+    def _evaluate(self) -> tuple[dict[str, BookRisk], dict[tuple[str, str], Quote | None]]:
+        quotes = {key: self.store.quote(key) for key in dict.fromkeys(self._keys)}
+        marks = {key: q.mark for key, q in quotes.items() if q is not None}
+        risks = {}
+        for name, book in self._account_books.items():
+            if all(key in marks for key in book.price_keys()):
+                risks[name] = evaluate_book(book, marks)
+        return risks, quotes
+
+    def report(self) -> dict[str, Any]:
+        """The `risk --json` document at the current marks, plus each position's price_source and price_age_s."""
+        risks, quotes = self._evaluate()
+        now = self.clock()
+        accounts, positions = [], []
+        index_in_account: dict[str, int] = {}
+        for account in self.book.accounts:
+            risk = risks.get(account.name)
+            if risk is not None:
+                accounts.append(risk_to_dict(risk)["accounts"][0])
+            else:
+                accounts.append(
+                    {
+                        "name": account.name,
+                        "exchange": account.exchange,
+                        "wallet_balance": account.wallet_balance,
+                        "unrealized_pnl": None,
+                        "equity": None,
+                        "initial_margin": None,
+                        "maintenance_margin": None,
+                        "margin_ratio": None,
+                        "available_balance": None,
+                    }
+                )
+        for position, key in zip(self.book.positions, self._keys, strict=True):
+            quote = quotes[key]
+            i = index_in_account.get(position.account, 0)
+            index_in_account[position.account] = i + 1
+            risk = risks.get(position.account)
+            if risk is not None:
+                row = risk_to_dict(risk)["positions"][i]
+            else:
+                row = {
+                    "account": position.account,
+                    "symbol": position.symbol,
+                    "side": position.side.value,
+                    "contracts": position.contracts,
+                    "entry_price": position.entry_price,
+                    "mark_price": quote.mark if quote else None,
+                    "notional": None,
+                    "unrealized_pnl": None,
+                    "roe": None,
+                    "initial_margin": None,
+                    "maintenance_margin": None,
+                    "liquidation_price": None,
+                    "distance_to_liquidation": None,
+                    "hypothetical": position.hypothetical,
+                }
+            row["price_source"] = price_source(quote, now, self.options.stale_after)
+            row["price_age_s"] = round(quote.age(now), 3) if quote else None
+            positions.append(row)
+        return {"accounts": accounts, "positions": positions}
+
+    def crossings(self) -> list[tuple[Crossing, str]]:
+        """Evaluate levels now; return each crossing with a one-line description."""
+        risks, _ = self._evaluate()
+        found = []
+        for name, risk in risks.items():
+            a = risk.accounts[0]
+            crossing = self.tracker.account(("account", name), a.margin_ratio, equity_gone=a.equity <= 0)
+            if crossing:
+                ratio = "n/a" if a.margin_ratio is None else f"{a.margin_ratio * 100:.1f}%"
+                found.append((crossing, f"account {name}: margin ratio {ratio}"))
+            for index, r in enumerate(risk.positions):
+                p = r.position
+                crossing = self.tracker.position(("position", name, index), r.distance_to_liquidation)
+                if crossing:
+                    found.append(
+                        (
+                            crossing,
+                            f"{name} {p.symbol} {p.side.value}: {percent(r.distance_to_liquidation)}"
+                            f" to liquidation at {price(r.liquidation_price)}, mark {price(r.mark_price)}",
+                        )
+                    )
+        return found
+
+    def _print_crossings(self) -> None:
+        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
+        for crossing, text in self.crossings():
+            if self.options.as_json:
+                print(
+                    json.dumps(
+                        {
+                            "crossing": {
+                                "time": stamp,
+                                "subject": text,
+                                "old": crossing.old.label,
+                                "new": crossing.new.label,
+                            }
+                        }
+                    ),
+                    file=self.out,
+                    flush=True,
+                )
+            else:
+                print(
+                    f"{stamp}  {crossing.new.label.upper():<10} {text} (was {crossing.old.label})",
+                    file=self.out,
+                    flush=True,
+                )
+
+    def _print_report(self) -> None:
+        report = self.report()
+        if self.options.as_json:
+            print(json.dumps(report, allow_nan=False), file=self.out, flush=True)
+            return
+        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
+        feeds = "; ".join(f.state.describe() for f in self.feeds) or "offline: manual prices"
+        lines = [f"== {stamp}  {feeds}"]
+        risks, _ = self._evaluate()
+        if risks:
+            complete = BookRisk(
+                tuple(a for r in risks.values() for a in r.accounts),
+                tuple(p for r in risks.values() for p in r.positions),
+            )
+            lines.append(risk_to_text(complete).rstrip())
+        waiting = [p["symbol"] for p in report["positions"] if p["price_source"] == "missing"]
+        if waiting:
+            lines.append(f"waiting for prices: {', '.join(dict.fromkeys(waiting))}")
+        sources = {
+            f"{p['symbol']} {p['price_source']}" + (f" {p['price_age_s']:.1f}s" if p["price_age_s"] is not None else "")
+            for p in report["positions"]
+        }
+        lines.append("prices: " + ", ".join(sorted(sources)))
+        print("\n".join(lines), file=self.out, flush=True)
+
+    def run(self, sleep: Callable[[float], None] = time.sleep) -> int:
+        """Report until `count` reports were printed (or Ctrl-C); feeds are started here and always stopped."""
+        for feed in self.feeds:
+            feed.start()
+        reports = 0
+        next_report = time.monotonic() + self.options.interval
+        try:
+            while self.options.count is None or reports < self.options.count:
+                self._print_crossings()
+                now = time.monotonic()
+                if now >= next_report:
+                    self._print_report()
+                    reports += 1
+                    next_report += self.options.interval
+                    continue
+                sleep(min(self.options.check_every, max(0.0, next_report - now)))
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            for feed in self.feeds:
+                feed.stop()
+        return 0

@@ -1,0 +1,61 @@
+"""Levels from distance and margin ratio; hysteresis keeps a hovering price from flickering."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.levels import Level, LevelTracker, Thresholds, distance_level, ratio_level
+
+T = Thresholds()
+
+
+@pytest.mark.parametrize(
+    ("distance", "level"),
+    [
+        (0.30, Level.OK),
+        (0.15, Level.OK),
+        (0.149, Level.WARNING),
+        (0.05, Level.WARNING),
+        (0.049, Level.DANGER),
+        (0.0, Level.LIQUIDATED),
+        (-0.02, Level.LIQUIDATED),
+        (None, Level.OK),
+    ],
+)
+def test_distance_levels_at_the_default_thresholds(distance, level):
+    assert distance_level(distance, T) is level
+
+
+@pytest.mark.parametrize(
+    ("ratio", "level"),
+    [(0.5, Level.OK), (0.70, Level.WARNING), (0.85, Level.DANGER), (1.0, Level.LIQUIDATED), (None, Level.OK)],
+)
+def test_margin_ratio_levels_at_the_default_thresholds(ratio, level):
+    assert ratio_level(ratio, T) is level
+
+
+def test_rising_is_immediate_and_hovering_does_not_flicker():
+    tracker = LevelTracker()
+    crossings = [tracker.position("p", d) for d in (0.20, 0.149, 0.151, 0.149, 0.155, 0.159)]
+    assert [c.new if c else None for c in crossings] == [None, Level.WARNING, None, None, None, None]
+    back = tracker.position("p", 0.161)  # recovered past 15% + 1%
+    assert back is not None and (back.old, back.new) == (Level.WARNING, Level.OK)
+
+
+def test_escalation_to_liquidated_skips_levels():
+    tracker = LevelTracker()
+    crossing = tracker.position("p", -0.01)
+    assert (crossing.old, crossing.new) == (Level.OK, Level.LIQUIDATED)
+
+
+def test_accounts_use_the_margin_ratio_with_hysteresis_too():
+    tracker = LevelTracker()
+    assert tracker.account("a", 0.86).new is Level.DANGER
+    assert tracker.account("a", 0.845) is None  # within the band
+    assert tracker.account("a", 0.83).new is Level.WARNING
+    assert tracker.account("a", 0.5, equity_gone=True).new is Level.LIQUIDATED
+
+
+def test_thresholds_are_checked():
+    with pytest.raises(ValueError, match="danger < warning"):
+        Thresholds(distance_warning=0.05, distance_danger=0.10)

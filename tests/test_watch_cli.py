@@ -1,0 +1,110 @@
+"""`marginwatch watch` as a user runs it: against the fake exchange through --exchange-config, and offline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.fake_exchange.server import FakeBinance
+from tests.test_cli import marginwatch
+
+BOOK = {
+    "accounts": [{"name": "main", "exchange": "binanceusdm", "wallet_balance": 8_000}],
+    "positions": [
+        {
+            "account": "main",
+            "symbol": "BTC/USDT:USDT",
+            "side": "long",
+            "contracts": 0.5,
+            "entry_price": 60_000,
+            "margin_mode": "cross",
+            "leverage": 10,
+        },
+        {
+            "account": "main",
+            "symbol": "ETH/USDT:USDT",
+            "side": "short",
+            "contracts": 4,
+            "entry_price": 3_000,
+            "margin_mode": "isolated",
+            "leverage": 20,
+        },
+    ],
+    "prices": {"BTC/USDT:USDT": 50_000, "ETH/USDT:USDT": 2_500},
+}
+
+
+@pytest.fixture
+def book_file(tmp_path: Path) -> Path:
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK))
+    return path
+
+
+def lines(result: subprocess.CompletedProcess[str]) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_watch_prints_the_marks_the_server_sent(tmp_path, book_file):
+    with FakeBinance() as fake:
+        fake.set_mark("BTCUSDT", "61234.50")
+        config = tmp_path / "exchanges.json"
+        config.write_text(json.dumps({"binanceusdm": {"ccxt": fake.ccxt_config(), "transport": "websocket"}}))
+        result = marginwatch(
+            "watch", str(book_file), "--exchange-config", str(config), "--interval", "1.5", "--count", "2", "--json"
+        )
+    assert result.returncode == 0, result.stderr
+    reports = [line for line in lines(result) if "positions" in line]
+    assert len(reports) == 2
+    last = reports[-1]
+    assert list(last) == ["accounts", "positions"]
+    btc, eth = last["positions"]
+    assert (btc["mark_price"], btc["price_source"]) == (61234.50, "live")
+    assert (eth["mark_price"], eth["price_source"]) == (3050.25, "live")
+    assert 0 <= btc["price_age_s"] < 5
+    assert btc["unrealized_pnl"] == pytest.approx(0.5 * (61234.50 - 60_000))
+    assert last["accounts"][0]["equity"] == pytest.approx(8_000 + 0.5 * 1234.5 + 4 * (3_000 - 3050.25))
+
+
+def test_missing_prices_while_connecting_show_as_missing_not_zero(tmp_path, book_file):
+    config = tmp_path / "exchanges.json"
+    dead = {"timeout": 300, "urls": {"api": {"fapiPublic": "http://127.0.0.1:9/fapi/v1"}}}
+    config.write_text(json.dumps({"binanceusdm": {"ccxt": dead, "transport": "rest"}}))
+    result = marginwatch(
+        "watch", str(book_file), "--exchange-config", str(config), "--interval", "0.5", "--count", "1", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    (report,) = lines(result)
+    for row in report["positions"]:
+        assert row["mark_price"] is None and row["price_source"] == "missing" and row["liquidation_price"] is None
+    assert report["accounts"][0]["equity"] is None
+    assert report["accounts"][0]["wallet_balance"] == 8_000
+
+
+def test_offline_watch_uses_the_file_prices_and_prints_crossings(book_file):
+    result = marginwatch("watch", str(book_file), "--offline", "--interval", "0.3", "--count", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    records = lines(result)
+    report = next(r for r in records if "positions" in r)
+    assert [p["price_source"] for p in report["positions"]] == ["manual", "manual"]
+    assert report["positions"][0]["mark_price"] == 50_000
+    crossings = [r["crossing"] for r in records if "crossing" in r]
+    # BTC long at 50,000 after entry 60,000 with 7,400 USDT of cross wallet: about 9% from liquidation.
+    assert any("BTC/USDT:USDT long" in c["subject"] and (c["old"], c["new"]) == ("ok", "warning") for c in crossings)
+
+
+def test_watch_text_mode_names_the_feed_state(book_file):
+    result = marginwatch("watch", str(book_file), "--offline", "--interval", "0.3", "--count", "1")
+    assert result.returncode == 0
+    assert "offline: manual prices" in result.stdout and "liq. price" in result.stdout
+
+
+def test_bad_exchange_config_exits_2(tmp_path, book_file):
+    config = tmp_path / "exchanges.json"
+    config.write_text(json.dumps({"binanceusdm": {"transport": "carrier-pigeon"}}))
+    result = marginwatch("watch", str(book_file), "--exchange-config", str(config), "--count", "1")
+    assert result.returncode == 2
+    assert "'transport' must be auto, rest or websocket" in result.stderr
