@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 from engine.feeds.backoff import Backoff
 from engine.feeds.exchange_config import ExchangeSettings, Transport, deep_merge
 from engine.feeds.state import FeedState, FeedStatus, StateCell
+from engine.model import Tier
 from engine.prices import PriceSource, PriceStore, Tick
+from engine.tiers import TierTableError, tiers_from_ccxt
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,6 +108,11 @@ class CcxtFeed:
         self.silence_timeout = silence_timeout
         self.backoff = backoff or Backoff()
         self.markets: dict[str, MarketMeta] = {}
+        self.tiers: dict[str, tuple[Tier, ...]] = {}
+        """Maintenance tiers served by the exchange (without a key), by symbol; empty where it serves none."""
+        self.tier_note = ""
+        """Where the tiers come from, in words: the exchange, or why the bundled tables stay in force."""
+        self._tiers_tried = False
         self._state = StateCell(FeedState(exchange_id))
         self._thread: threading.Thread | None = None
         self._stop_requested = threading.Event()
@@ -221,6 +228,8 @@ class CcxtFeed:
         else:
             exchange.set_markets(self._ccxt_markets)
         symbols = self._listed_symbols(exchange)
+        if not self._tiers_tried:
+            await self._fetch_tiers(exchange, symbols)
         transport, method_name = self._choose_method(exchange)
         self._state.update(transport=f"{transport}: {method_name}")
         method = getattr(exchange, method_name)
@@ -246,6 +255,30 @@ class CcxtFeed:
         if not listed:
             raise FeedSetupError(f"none of the symbols is listed on {self.exchange_id}: {', '.join(unknown)}")
         return listed
+
+    async def _fetch_tiers(self, exchange: Any, symbols: list[str]) -> None:
+        """Tiers from fetch_leverage_tiers where the exchange serves them publicly; once per run."""
+        import ccxt
+
+        self._tiers_tried = True
+        if not exchange.has.get("fetchLeverageTiers"):
+            self.tier_note = f"bundled tables: {self.exchange_id} has no leverage-tier endpoint in ccxt"
+            return
+        try:
+            served = await self._race(exchange.fetch_leverage_tiers(symbols))
+        except (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.NotSupported) as e:
+            self.tier_note = f"bundled tables: {self.exchange_id} serves leverage tiers only with an API key"
+            log.info("feed %s: %s (%s)", self.exchange_id, self.tier_note, describe_error(e))
+            return
+        except ccxt.BaseError as e:
+            self.tier_note = f"bundled tables: fetching tiers failed ({describe_error(e)})"
+            return
+        for symbol in symbols:
+            rows = served.get(symbol) if isinstance(served, Mapping) else None
+            if rows:
+                with contextlib.suppress(TierTableError, KeyError, TypeError, ValueError):
+                    self.tiers[symbol] = tiers_from_ccxt(rows, f"{self.exchange_id} {symbol}")
+        self.tier_note = f"{len(self.tiers)} of {len(symbols)} symbols' tiers from {self.exchange_id}"
 
     def _choose_method(self, exchange: Any) -> tuple[str, str]:
         has = exchange.has

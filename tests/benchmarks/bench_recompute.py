@@ -1,6 +1,6 @@
 """Benchmark: recompute a 10,000-position book after every price moves (run by hand, not by pytest).
 
-    .venv/bin/python tests/benchmarks/bench_recompute.py [--runs 300]
+    .venv/bin/python -m tests.benchmarks.bench_recompute [--runs 300]
 
 Book: 100 accounts (10 of them in hedge mode), 1,000 symbols whose tier tables are real Binance
 USDⓈ-M brackets (the bundled snapshot, reused round-robin), half cross and half isolated, long and

@@ -91,6 +91,14 @@ def test_prices_flow_with_the_marks_the_server_sent(make_feed, fake, transport):
     assert feed.markets["BTC/USDT:USDT"].contract_size == 1.0 and not feed.markets["BTC/USDT:USDT"].inverse
 
 
+def test_tiers_fall_back_to_the_bundled_tables_when_the_exchange_wants_a_key(make_feed, fake):
+    feed = make_feed(Transport.REST)
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
+    assert feed.tiers == {}
+    assert feed.tier_note == "bundled tables: binanceusdm serves leverage tiers only with an API key"
+    assert not any("leverageBracket" in path for path in fake.requests)  # ccxt refused before sending
+
+
 def test_auto_prefers_the_mark_price_stream(make_feed, fake):
     feed = make_feed(Transport.AUTO)
     wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
