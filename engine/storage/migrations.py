@@ -1,0 +1,93 @@
+"""Schema versions and the forward migrations between them (PRAGMA user_version holds the version).
+
+Each step is one script applied in one transaction. Never edit a released step: add the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the book, manual prices, settings and alerts.
+    """
+    CREATE TABLE account (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        exchange TEXT NOT NULL,
+        wallet_balance REAL NOT NULL,
+        currency TEXT NOT NULL,
+        position_mode TEXT NOT NULL CHECK (position_mode IN ('oneway', 'hedge'))
+    );
+    CREATE TABLE position (
+        id INTEGER PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL CHECK (side IN ('long', 'short')),
+        contracts REAL NOT NULL CHECK (contracts > 0),
+        entry_price REAL NOT NULL CHECK (entry_price > 0),
+        margin_mode TEXT NOT NULL CHECK (margin_mode IN ('isolated', 'cross')),
+        leverage REAL NOT NULL CHECK (leverage > 0),
+        isolated_margin REAL NOT NULL DEFAULT 0,
+        hypothetical INTEGER NOT NULL DEFAULT 0,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX position_order ON position(ordinal);
+    CREATE TABLE manual_price (
+        symbol TEXT PRIMARY KEY,
+        mark REAL NOT NULL CHECK (mark > 0)
+    );
+    CREATE TABLE setting (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE alert (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        subject TEXT NOT NULL,
+        old_level TEXT NOT NULL,
+        new_level TEXT NOT NULL,
+        distance REAL,
+        mark REAL
+    );
+    """,
+    # 2: market overrides from the portfolio file, kept as the JSON the file had.
+    """
+    CREATE TABLE market_override (
+        key TEXT PRIMARY KEY,
+        spec TEXT NOT NULL
+    );
+    """,
+    # 3: a bounded price and equity history for the charts.
+    """
+    CREATE TABLE history (
+        series TEXT NOT NULL,
+        at REAL NOT NULL,
+        value REAL NOT NULL,
+        PRIMARY KEY (series, at)
+    ) WITHOUT ROWID;
+    """,
+)
+
+LATEST = len(MIGRATIONS)
+
+
+def version_of(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(connection: sqlite3.Connection, target: int = LATEST) -> int:
+    """Apply every step after the database's version up to target; each step all or nothing."""
+    current = version_of(connection)
+    for step in range(current, target):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[step].split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {step + 1}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+    return version_of(connection)
