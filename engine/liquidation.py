@@ -85,7 +85,7 @@ class Leg:
 
 def margin_surplus(legs: Sequence[Leg], backing: float, z: float) -> float:
     """Equity minus maintenance margin at z; backing = collateral - maintenance held by others."""
-    return backing + sum(leg.pnl(z) - leg.maintenance(z) for leg in legs)
+    return backing + sum(leg.pnl(z) - leg.maintenance(z) for leg in legs)  # sum from 0, as np.bincount does
 
 
 def breakpoints(legs: Sequence[Leg]) -> list[float]:
@@ -125,7 +125,10 @@ def segment_line(legs: Sequence[Leg], backing: float, z_in_segment: float) -> tu
 def liquidation_roots(legs: Sequence[Leg], backing: float) -> list[float]:
     """Every z > 0 where the surplus reaches zero: segment roots and sign-flipping tier jumps."""
     edges = segment_edges(legs)
-    lines = [segment_line(legs, backing, segment_midpoint(lo, hi)) for lo, hi in itertools.pairwise(edges)]
+    # Lines are built without the backing, which is added last: the vectorised scan precomputes them
+    # that way, and the same order of operations keeps both paths equal to the last bit.
+    lines = [segment_line(legs, 0.0, segment_midpoint(lo, hi)) for lo, hi in itertools.pairwise(edges)]
+    lines = [(a, c + backing) for a, c in lines]
     roots: list[float] = []
     for (lo, hi), (a, b) in zip(itertools.pairwise(edges), lines, strict=False):
         if a != 0.0:

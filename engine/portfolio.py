@@ -26,9 +26,11 @@ from engine.model import (
     Tier,
     settle_currency_of,
 )
+from engine.rules import profile_for
 from engine.tiers import TierTableError, bundled_exchanges, bundled_market, check_tiers
 
 FORMAT_VERSION = 1
+MAX_LEVERAGE = 1_000.0
 
 
 class PortfolioError(ValueError):
@@ -73,7 +75,10 @@ def _number(
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PortfolioError(f"{where}: '{key}' must be a number, not {json.dumps(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise PortfolioError(f"{where}: '{key}' must be a finite number") from None
     if not math.isfinite(value):
         raise PortfolioError(f"{where}: '{key}' must be a finite number")
     if positive and value <= 0:
@@ -101,6 +106,13 @@ def _choice(item: Mapping[str, Any], key: str, where: str, enum: type, default: 
     except ValueError:
         allowed = " or ".join(f"'{e.value}'" for e in enum)
         raise PortfolioError(f"{where}: '{key}' must be {allowed}, not {json.dumps(raw)}") from None
+
+
+def _flag(item: Mapping[str, Any], key: str, where: str) -> bool:
+    value = item.get(key, False)
+    if not isinstance(value, bool):
+        raise PortfolioError(f"{where}: '{key}' must be true or false, not {json.dumps(value)}")
+    return value
 
 
 def _list(data: Mapping[str, Any], key: str) -> list[Any]:
@@ -150,7 +162,7 @@ def _parse_market(key: str, item: Any) -> MarketSpec:
         symbol=symbol,
         tiers=ordered,
         contract_size=_number(item, "contract_size", where, positive=True, default=1.0),
-        inverse=bool(item.get("inverse", False)),
+        inverse=_flag(item, "inverse", where),
         taker_fee=_number(item, "taker_fee", where, non_negative=True, default=0.0),
         max_leverage=_number(item, "max_leverage", where, non_negative=True, default=ordered[0].max_leverage),
         source="portfolio file",
@@ -162,7 +174,7 @@ def parse_portfolio(data: Any) -> Portfolio:
     if not isinstance(data, Mapping):
         raise PortfolioError("the file must hold a JSON object with 'accounts' and 'positions'")
     version = data.get("version", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version != FORMAT_VERSION:
         raise PortfolioError(f"'version' {json.dumps(version)} is not supported (this build reads version 1)")
 
     accounts: list[Account] = []
@@ -196,7 +208,8 @@ def parse_portfolio(data: Any) -> Portfolio:
 
     positions: list[Position] = []
     markets: dict[PriceKey, MarketSpec] = {}
-    sides_held: dict[tuple[str, str], tuple[Side, int]] = {}
+    sides_held: dict[tuple[str, str], tuple[Side, MarginMode, int]] = {}
+    account_currency: dict[str, str] = {}
     for i, item in enumerate(_list(data, "positions")):
         where = _where("position", i, item)
         if not isinstance(item, Mapping):
@@ -216,9 +229,11 @@ def parse_portfolio(data: Any) -> Portfolio:
                 f"{where}: unknown symbol '{symbol}' on {account.exchange}: no bundled tiers "
                 f"(bundled: {', '.join(bundled_exchanges())}); add it under 'markets' in the file"
             )
+        _check_rates(market, account.exchange, where)
         markets[(account.exchange, symbol)] = market
         settle = settle_currency_of(symbol)
-        currency = account.currency or settle
+        # One account is one wallet: without a stated currency, its first position sets it.
+        currency = account.currency or account_currency.setdefault(account_name, settle)
         if settle and currency != settle:
             raise PortfolioError(
                 f"{where}: '{symbol}' settles in {settle} but account '{account.name}' is in {currency}"
@@ -229,6 +244,10 @@ def parse_portfolio(data: Any) -> Portfolio:
         mode = _choice(item, "margin_mode", where, MarginMode)
         leverage = _number(item, "leverage", where, positive=True)
         max_leverage = market.max_leverage
+        if leverage > MAX_LEVERAGE:
+            raise PortfolioError(
+                f"{where}: 'leverage' {leverage:g} is above {MAX_LEVERAGE:g}, more than any exchange offers"
+            )
         if max_leverage and leverage > max_leverage:
             raise PortfolioError(f"{where}: 'leverage' {leverage:g} is above the market's maximum {max_leverage:g}")
         hypothetical = item.get("hypothetical", False)
@@ -249,14 +268,21 @@ def parse_portfolio(data: Any) -> Portfolio:
             )
         elif "isolated_margin" in item:
             raise PortfolioError(f"{where}: 'isolated_margin' applies to isolated positions only")
-        if account.position_mode is PositionMode.ONEWAY and not hypothetical:
+        if account.position_mode is PositionMode.ONEWAY:
+            # One-way: the exchange holds one position per symbol, so one side and one margin mode,
+            # hypothetical positions included (they stand for trades on that same position).
             held = sides_held.get((account_name, symbol))
             if held is not None and held[0] is not side:
                 raise PortfolioError(
-                    f"{where}: account '{account_name}' is in one-way mode and position {held[1] + 1} "
+                    f"{where}: account '{account_name}' is in one-way mode and position {held[2] + 1} "
                     f"is already {held[0].value} {symbol}; use position_mode 'hedge' to hold both sides"
                 )
-            sides_held[(account_name, symbol)] = (side, i)
+            if held is not None and held[1] is not mode:
+                raise PortfolioError(
+                    f"{where}: account '{account_name}' is in one-way mode and position {held[2] + 1} holds "
+                    f"{symbol} in {held[1].value} margin; one symbol has one margin mode"
+                )
+            sides_held.setdefault((account_name, symbol), (side, mode, i))
         positions.append(
             Position(
                 account_name,
@@ -281,6 +307,21 @@ def parse_portfolio(data: Any) -> Portfolio:
                 f"({account.wallet_balance:g}); wallet_balance is the whole wallet, isolated margins included"
             )
     return Portfolio(Book(tuple(accounts), tuple(positions), markets), prices, overrides)
+
+
+def _check_rates(market: MarketSpec, exchange: str, where: str) -> None:
+    """Every tier's rate, as the exchange's profile applies it, must be a fraction below 100%."""
+    profile = profile_for(exchange)
+    for tier in market.tiers:
+        try:
+            rate = profile.effective_rate(tier, market)
+        except ValueError as e:
+            raise PortfolioError(f"{where}: {e}") from None
+        if not 0 <= rate < 1:
+            raise PortfolioError(
+                f"{where}: the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
+                f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
+            )
 
 
 def _with_currency(account: Account, positions: list[Position], markets: Mapping[PriceKey, MarketSpec]) -> Account:

@@ -79,10 +79,13 @@ def evaluate_book(book: Book, prices: Mapping[PriceKey, float], layout: BookLayo
     pnl = [leg.leg.pnl(z[k]) for k, leg in enumerate(layout.legs)]
     mm = [leg.leg.maintenance(z[k]) for k, leg in enumerate(layout.legs)]
 
-    cross_surplus = dict(layout.cross_wallet)
+    # Sum the cross legs from zero and add the wallet last: the vectorised path (np.bincount) does the
+    # same, so both give the same bits even where the terms nearly cancel.
+    cross_sum = dict.fromkeys(layout.cross_wallet, 0.0)
     for k, leg in enumerate(layout.legs):
         if leg.cross:
-            cross_surplus[leg.account] += pnl[k] - mm[k]
+            cross_sum[leg.account] += pnl[k] - mm[k]
+    cross_surplus = {name: layout.cross_wallet[name] + total for name, total in cross_sum.items()}
 
     liquidation: list[tuple[float | None, float | None]] = [(None, None)] * len(layout.legs)
     for members in layout.groups:

@@ -38,6 +38,8 @@ class RuleProfile:
         """The rate applied to the notional in this tier, fee included where the exchange adds it."""
         if self.maintenance_share_of_max_leverage_margin is not None:
             max_leverage = tier.max_leverage or market.max_leverage
+            if not max_leverage > 0:
+                raise ValueError(f"{self.title} derives maintenance from max leverage: give 'max_leverage'")
             rate = self.maintenance_share_of_max_leverage_margin / max_leverage
         else:
             rate = tier.maintenance_margin_rate

@@ -33,6 +33,8 @@ def check_tiers(tiers: Sequence[Tier], where: str) -> tuple[Tier, ...]:
                 f"the next starts at {tier.min_notional:g})"
             )
     for tier in ordered:
+        if tier.maintenance_amount < 0:
+            raise TierTableError(f"{where}: maintenance_amount must not be negative")
         if not 0 <= tier.maintenance_margin_rate < 1:
             raise TierTableError(f"{where}: maintenance_margin_rate must be in [0, 1)")
         if tier.max_notional <= tier.min_notional:

@@ -210,7 +210,8 @@ class CompiledBook:
 
         root_z = np.full(len(z), np.nan)
         unsettled = self._newton(root_z, backing, flat)
-        root_z = np.where(root_z > 0, root_z, np.nan)
+        with np.errstate(invalid="ignore"):
+            root_z = np.where(np.isfinite(root_z) & (root_z > 0), root_z, np.nan)
         liq = np.where(self.leg_inverse, 1.0 / root_z, root_z) if self.any_inverse else root_z
         if len(self.scan.groups):
             self._scan(liq, backing, leg_mark)
@@ -255,7 +256,7 @@ class CompiledBook:
         active = self.newton_legs
         local = np.arange(len(active))  # positions within the Newton arrays still unsettled
         flat = flat_at_mark[active]
-        b = backing[active] + self.newton_offset
+        b = backing[active]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for step in range(_MAX_NEWTON_STEPS):
                 if not len(local):
@@ -264,11 +265,13 @@ class CompiledBook:
                 slope = self.newton_slope if whole else self.newton_slope[local]
                 nu = self.newton_nu if whole else self.newton_nu[local]
                 bl = b if whole else b[local]
-                candidate = -(bl + self.tier_amount.take(flat)) / (slope - nu * self.tier_rate.take(flat))
+                # Same association as the scalar segment line: (offset + amount) + backing.
+                offset = self.newton_offset if whole else self.newton_offset[local]
+                candidate = -((offset + self.tier_amount.take(flat)) + bl) / (slope - nu * self.tier_rate.take(flat))
                 if self.any_fixed:
                     is_fixed = self.newton_is_fixed if whole else self.newton_is_fixed[local]
                     fixed = self.newton_fixed if whole else self.newton_fixed[local]
-                    candidate = np.where(is_fixed, (fixed - bl) / slope, candidate)
+                    candidate = np.where(is_fixed, -((offset - fixed) + bl) / slope, candidate)
                 bounds = self.newton_bounds if whole else self.newton_bounds[:, local]
                 base = self.newton_base if whole else self.newton_base[local]
                 new_flat = base + self._tier(nu * candidate, bounds)

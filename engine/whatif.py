@@ -8,6 +8,7 @@ and only realized PnL changes it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -27,11 +28,14 @@ class TradeResult:
     """Credited to (or debited from) the account's wallet, in its settlement currency."""
 
 
+def _positive(value: float, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise WhatIfRefused(f"{what} must be a finite number greater than 0")
+
+
 def _check_amount(contracts: float, price: float) -> None:
-    if not contracts > 0:
-        raise WhatIfRefused("contracts must be greater than 0")
-    if not price > 0:
-        raise WhatIfRefused("price must be greater than 0")
+    _positive(contracts, "contracts")
+    _positive(price, "price")
 
 
 def realized_pnl(position: Position, book: Book, contracts: float, price: float) -> float:
@@ -126,6 +130,14 @@ def open_position(book: Book, position: Position) -> Book:
     if position.account not in {a.name for a in book.accounts}:
         raise WhatIfRefused(f"unknown account '{position.account}'")
     _check_amount(position.contracts, position.entry_price)
+    _positive(position.leverage, "leverage")
+    if book.account(position.account).position_mode is PositionMode.ONEWAY:
+        for held in book.positions:
+            if held.account == position.account and held.symbol == position.symbol and held.side is not position.side:
+                raise WhatIfRefused(
+                    f"account '{position.account}' is in one-way mode and holds {held.side.value} "
+                    f"{held.symbol}: trade against that position instead"
+                )
     if position.margin_mode is MarginMode.ISOLATED and position.isolated_margin <= 0:
         market = book.markets[(book.account(position.account).exchange, position.symbol)]
         position = replace(position, isolated_margin=initial_margin_at_entry(position, market))
@@ -141,6 +153,8 @@ def adjust_isolated_margin(book: Book, index: int, delta: float, prices: Mapping
     p = book.positions[index]
     if p.margin_mode is not MarginMode.ISOLATED:
         raise WhatIfRefused("only an isolated position has its own margin to adjust")
+    if isinstance(delta, bool) or not isinstance(delta, int | float) or not math.isfinite(delta):
+        raise WhatIfRefused("the margin change must be a finite number")
     if delta == 0:
         return book
     account: Account = book.account(p.account)
@@ -151,11 +165,14 @@ def adjust_isolated_margin(book: Book, index: int, delta: float, prices: Mapping
         if delta > available * (1 + 1e-12):
             raise WhatIfRefused(f"only {available:,.2f} {currency} is available to add to this position")
     else:
-        required = risk.positions[index].initial_margin
-        removable = max(0.0, p.isolated_margin - required)
+        # What stays must cover the initial margin at the mark after any unrealized loss.
+        position_risk = risk.positions[index]
+        required = position_risk.initial_margin
+        loss = min(0.0, position_risk.unrealized_pnl)
+        removable = max(0.0, p.isolated_margin + loss - required)
         if -delta > removable * (1 + 1e-12):
             raise WhatIfRefused(
-                f"at most {removable:,.2f} {currency} can be removed: the margin may not fall below the "
-                f"position's initial margin of {required:,.2f} {currency} at the current mark"
+                f"at most {removable:,.2f} {currency} can be removed: the margin less the unrealized loss may "
+                f"not fall below the position's initial margin of {required:,.2f} {currency} at the current mark"
             )
     return _replace_position(book, index, replace(p, isolated_margin=p.isolated_margin + delta))
