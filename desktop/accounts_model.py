@@ -31,3 +31,6 @@ class AccountsModel(TextTableModel):
             [c >= 2 for c in range(len(COLUMNS))],
             [[text(a) for _, text in COLUMNS] for a in risk.accounts],
         )
+
+    def set_risk(self, risk: BookRisk) -> None:
+        self.replace_cells([[text(a) for _, text in COLUMNS] for a in risk.accounts])

@@ -1,33 +1,72 @@
-"""The desktop window: positions of a book with their distance to liquidation, closest first."""
+"""The desktop window and its composition root: book, price store, feeds, and the refresh timer.
+
+Feeds write into the price store on their own threads; the window pulls a coalesced snapshot on a
+timer, recomputes the book once and updates only the table rows that changed. Widgets are touched
+on the GUI thread only.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QApplication, QHeaderView, QLabel, QMainWindow, QSplitter, QTableView
+from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QHeaderView, QLabel, QMainWindow, QMessageBox, QSplitter, QTableView
 
 from desktop.accounts_model import AccountsModel
 from desktop.positions_model import DISTANCE_COLUMN, PositionsModel
 from engine.bundled import resource
-from engine.portfolio import Portfolio, load_portfolio, loads_portfolio
-from engine.risk import evaluate_book
+from engine.feeds.simulated import SimulatedFeed
+from engine.portfolio import Portfolio, load_portfolio, loads_portfolio, parse_portfolio
+from engine.prices import PriceStore
+from engine.risk import evaluate_priced_accounts
+from engine.storage.database import BookDatabase, StorageError
+from engine.storage.paths import data_dir as resolve_data_dir
+from engine.storage.paths import database_path
+from engine.watch import Feed
+
+REFRESH_MS = 500
 
 
 def demo_portfolio() -> Portfolio:
     return loads_portfolio(resource("demo", "book.json").read_text(encoding="utf-8"))
 
 
+def manual_store(portfolio: Portfolio) -> PriceStore:
+    """A store holding the portfolio's prices as manual prices."""
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    return store
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, portfolio: Portfolio, source: str) -> None:
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        source: str,
+        store: PriceStore | None = None,
+        feeds: Sequence[Feed] = (),
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle(f"Margin Watch — {source}")
-        risk = evaluate_book(portfolio.book, portfolio.price_map())
+        self.portfolio = portfolio
+        self.store = store if store is not None else manual_store(portfolio)
+        self.reader = self.store.reader()
+        self.feeds = list(feeds)
+        self.settings = settings
+        risk, missing = evaluate_priced_accounts(portfolio.book, self.reader.read().marks())
+
         self.model = PositionsModel(risk)
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(self.model)
         proxy.setSortRole(Qt.ItemDataRole.UserRole)
+        proxy.setDynamicSortFilter(False)  # sort when asked, not on every tick
         self.table = QTableView()
+        self.table.setObjectName("positions")
         self.table.setModel(proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
@@ -35,26 +74,110 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().setVisible(False)
         self.accounts_model = AccountsModel(risk)
         self.accounts = QTableView()
+        self.accounts.setObjectName("accounts")
         self.accounts.setModel(self.accounts_model)
         self.accounts.verticalHeader().setVisible(False)
         for view in (self.accounts, self.table):
-            view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.accounts)
-        splitter.addWidget(self.table)
-        splitter.setSizes([180, 520])
-        self.setCentralWidget(splitter)
-        self.statusBar().addWidget(QLabel("Prices: the marks written in the file (static, not live)."))
+            view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+            view.resizeColumnsToContents()  # once, at start: never on updates
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.accounts)
+        self.splitter.addWidget(self.table)
+        self.splitter.setSizes([180, 520])
+        self.setCentralWidget(self.splitter)
+        self.status = QLabel()
+        self.statusBar().addWidget(self.status, 1)
         self.resize(1600, 760)
+        self._restore_layout()
+        self._show_status(missing)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        for feed in self.feeds:
+            feed.start()
+        self.timer.start()
+
+    @Slot()
+    def refresh(self) -> None:
+        snapshot = self.reader.read()
+        if snapshot.changed:
+            risk, missing = evaluate_priced_accounts(self.portfolio.book, snapshot.marks())
+            self.model.set_risk(risk)
+            self.accounts_model.set_risk(risk)
+            self._show_status(missing)
+
+    def _show_status(self, missing: list[tuple[str, str]]) -> None:
+        parts = [f.state.describe() for f in self.feeds] or ["prices: manual (from the book), not live"]
+        if missing:
+            parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
+        if not self.portfolio.book.accounts:
+            parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
+        self.status.setText("   ·   ".join(parts))
+
+    def _restore_layout(self) -> None:
+        if self.settings is None:
+            return
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for key, widget in (("window/splitter", self.splitter),):
+            state = self.settings.value(key)
+            if state is not None:
+                widget.restoreState(state)
+        for view in (self.table, self.accounts):
+            state = self.settings.value(f"columns/{view.objectName()}")
+            if state is not None:
+                view.horizontalHeader().restoreState(state)
+
+    def _save_layout(self) -> None:
+        if self.settings is None:
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        for view in (self.table, self.accounts):
+            self.settings.setValue(f"columns/{view.objectName()}", view.horizontalHeader().saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.timer.stop()
+        for feed in self.feeds:
+            feed.stop()
+        self._save_layout()
+        super().closeEvent(event)
 
 
-def run_app(demo: bool = False, book_file: str | None = None) -> int:
+def layout_settings(folder: Path) -> QSettings:
+    """Window layout in the data folder (so --data-dir and the tests keep it apart from the user's)."""
+    return QSettings(str(folder / "desktop-layout.ini"), QSettings.Format.IniFormat)
+
+
+def build_window(demo: bool = False, book_file: str | None = None, data_dir: str | None = None) -> MainWindow:
+    folder = resolve_data_dir(data_dir)
+    if demo:
+        portfolio = demo_portfolio()
+        store = PriceStore()
+        feed = SimulatedFeed(store, portfolio.price_map(), seed=7)
+        return MainWindow(portfolio, "demo book · simulated prices", store, [feed], layout_settings(folder))
+    if book_file:
+        portfolio = load_portfolio(book_file)
+        return MainWindow(portfolio, book_file, settings=layout_settings(folder))
+    try:
+        with BookDatabase.open(database_path(data_dir)) as db:
+            portfolio = db.load()
+            notice = db.notice.message
+    except StorageError as e:
+        QMessageBox.warning(None, "Margin Watch", f"The saved book could not be opened:\n\n{e}")
+        portfolio, notice = parse_portfolio({"accounts": [], "positions": []}), ""
+    window = MainWindow(portfolio, "saved book", settings=layout_settings(folder))
+    if notice:
+        QMessageBox.information(window, "Margin Watch", notice)
+    return window
+
+
+def run_app(demo: bool = False, book_file: str | None = None, data_dir: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Margin Watch")
-    if book_file and not demo:
-        portfolio, source = load_portfolio(book_file), book_file
-    else:
-        portfolio, source = demo_portfolio(), "demo book"
-    window = MainWindow(portfolio, source)
+    window = build_window(demo, book_file, data_dir)
     window.show()
     return app.exec()

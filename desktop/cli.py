@@ -10,25 +10,42 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from engine.portfolio import PortfolioError, load_portfolio
+from engine.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.report import risk_to_dict, risk_to_text
 from engine.risk import MissingPriceError, evaluate_book
+from engine.storage.database import BookDatabase, StorageError
+from engine.storage.paths import database_path
 
+EXIT_STORAGE = 1
 EXIT_BAD_INPUT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="folder of the saved book (default: $MARGINWATCH_DATA_DIR, else the platform's application-data folder)",
+    )
     parser = argparse.ArgumentParser(
         prog="marginwatch",
+        parents=[data],
         description="Margin Watch: how far each leveraged position is from liquidation. "
-        "Without a sub-command it opens the desktop window.",
+        "Without a sub-command it opens the desktop window on the saved book.",
     )
-    parser.add_argument("--demo", action="store_true", help="open the bundled demo book")
-    parser.add_argument("--book", metavar="FILE", help="open this portfolio file in the window")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the bundled demo book on simulated prices (the saved book is not touched)",
+    )
+    parser.add_argument("--book", metavar="FILE", help="open this portfolio file in the window instead")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     risk = sub.add_parser(
         "risk",
+        parents=[data],
         help="one-shot risk report of a portfolio file at its 'prices'",
         description="Print the risk of every account and position in a portfolio file, at the mark "
         "prices written in its 'prices' section. Bad input exits with status 2 and one line naming "
@@ -39,12 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     watch = sub.add_parser(
         "watch",
+        parents=[data],
         help="live monitoring of a portfolio file in a terminal or on a server",
         description="Subscribe to the mark prices of the file's symbols through ccxt (public data, no API "
         "keys) and print a risk report every interval, plus each threshold crossing as it happens. Until "
         "an account's prices have all arrived its figures show as missing, never as zero.",
     )
-    watch.add_argument("file", help="portfolio file (JSON, format version 1)")
+    watch.add_argument("file", nargs="?", help="portfolio file (JSON, format version 1); default: the saved book")
     watch.add_argument(
         "--exchange-config",
         metavar="CFG",
@@ -61,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="one JSON object per line: reports in the risk --json shape plus price_source and "
         'price_age_s per position; crossings as {"crossing": {...}}',
     )
-    watch.add_argument("--offline", action="store_true", help="no network: use the file's prices as manual prices")
+    watch.add_argument(
+        "--offline",
+        action="store_true",
+        help="no network: use the file's (or the saved book's) prices as manual prices",
+    )
     watch.add_argument(
         "--stale-after",
         type=_positive_float,
@@ -69,6 +91,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="a live price older than this is reported as stale (default 15)",
     )
+    export = sub.add_parser(
+        "export",
+        parents=[data],
+        help="write the saved book (with its manual prices) to a portfolio file",
+        description="Write the whole saved book, manual prices included, as a portfolio file (JSON, version 1).",
+    )
+    export.add_argument("file", help="where to write; '-' for standard output")
+    import_ = sub.add_parser(
+        "import",
+        parents=[data],
+        help="add a portfolio file to the saved book (or replace it)",
+        description="Add the accounts, positions, prices and markets of a portfolio file to the saved book, all "
+        "or nothing: bad input exits with status 2 and one line naming the field and the position, and "
+        "changes nothing.",
+    )
+    import_.add_argument("file", help="portfolio file (JSON, format version 1)")
+    import_.add_argument("--replace", action="store_true", help="replace the whole saved book with the file")
     return parser
 
 
@@ -113,17 +152,74 @@ def run_risk(path: str, as_json: bool) -> int:
     return 0
 
 
+def open_database(args: argparse.Namespace) -> BookDatabase:
+    """The user's database; StorageError if it cannot be opened. Tells the user once what opening did."""
+    db = BookDatabase.open(database_path(getattr(args, "data_dir", None)))
+    if db.notice.message:
+        print(f"marginwatch: {db.notice.message}", file=sys.stderr)
+    return db
+
+
+def run_export(args: argparse.Namespace) -> int:
+    try:
+        with open_database(args) as db:
+            text = dumps_portfolio(db.load())
+        if args.file == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.file).write_text(text, encoding="utf-8")
+    except StorageError as e:
+        print(f"marginwatch: {e}", file=sys.stderr)
+        return EXIT_STORAGE
+    except PortfolioError as e:
+        print(f"marginwatch: the saved book: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:
+        print(f"marginwatch: cannot write {args.file}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_STORAGE
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    try:
+        portfolio = load_portfolio(args.file)
+    except PortfolioError as e:
+        print(f"marginwatch: {args.file}: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        with open_database(args) as db:
+            db.import_portfolio(portfolio, replace=args.replace)
+            count = db.position_count()
+    except StorageError as e:
+        print(f"marginwatch: {e}", file=sys.stderr)
+        return EXIT_STORAGE
+    book = portfolio.book
+    print(
+        f"imported {len(book.accounts)} accounts and {len(book.positions)} positions from {args.file}; "
+        f"the saved book now holds {count} positions"
+    )
+    return 0
+
+
 def run_watch(args: argparse.Namespace) -> int:
     from engine.feeds.ccxt_feed import CcxtFeed
     from engine.feeds.exchange_config import ExchangeConfigError, load_exchange_config
     from engine.prices import PriceStore
     from engine.watch import Monitor, WatchOptions
 
+    source = args.file or "the saved book"
     try:
-        portfolio = load_portfolio(args.file)
+        if args.file:
+            portfolio = load_portfolio(args.file)
+        else:
+            with open_database(args) as db:
+                portfolio = db.load()
         settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
+    except StorageError as e:
+        print(f"marginwatch: {e}", file=sys.stderr)
+        return EXIT_STORAGE
     except PortfolioError as e:
-        print(f"marginwatch: {args.file}: {e}", file=sys.stderr)
+        print(f"marginwatch: {source}: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ExchangeConfigError as e:
         print(f"marginwatch: {args.exchange_config}: {e}", file=sys.stderr)
@@ -152,10 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_risk(args.file, args.json)
     if args.command == "watch":
         return run_watch(args)
+    if args.command == "export":
+        return run_export(args)
+    if args.command == "import":
+        return run_import(args)
     from desktop.app import run_app
 
     try:
-        return run_app(demo=args.demo, book_file=args.book)
+        return run_app(demo=args.demo, book_file=args.book, data_dir=getattr(args, "data_dir", None))
     except PortfolioError as e:
         print(f"marginwatch: {args.book}: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -57,15 +57,20 @@ COLUMNS: tuple[Column, ...] = (
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 
 
+def _cells(risk: BookRisk) -> list[list[str]]:
+    currency = {a.account.name: a.account.currency for a in risk.accounts}
+    return [[c.text(r, currency[r.position.account]) for c in COLUMNS] for r in risk.positions]
+
+
 class PositionsModel(TextTableModel):
     def __init__(self, risk: BookRisk) -> None:
-        currency = {a.account.name: a.account.currency for a in risk.accounts}
         self._rows = list(risk.positions)
-        super().__init__(
-            [c.title for c in COLUMNS],
-            [c.numeric for c in COLUMNS],
-            [[c.text(r, currency[r.position.account]) for c in COLUMNS] for r in self._rows],
-        )
+        super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], _cells(risk))
+
+    def set_risk(self, risk: BookRisk) -> None:
+        """Show new numbers: only the rows whose text changed are signalled."""
+        self._rows = list(risk.positions)
+        self.replace_cells(_cells(risk))
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.UserRole:

@@ -43,6 +43,28 @@ class TextTableModel(QAbstractTableModel):
     def extra_data(self, row: int, column: int, role: int) -> Any:
         return None
 
+    def replace_cells(self, cells: list[list[str]]) -> None:
+        """New values for the same rows: one dataChanged per run of changed rows, no reset (keeps selection).
+
+        When the number of rows changes (a position added or removed) the model is reset instead.
+        """
+        if len(cells) != len(self._cells):
+            self.beginResetModel()
+            self._cells = cells
+            self.endResetModel()
+            return
+        old, self._cells = self._cells, cells
+        last_column = len(self._headers) - 1
+        row = 0
+        while row < len(cells):
+            if cells[row] == old[row]:
+                row += 1
+                continue
+            start = row
+            while row < len(cells) and cells[row] != old[row]:
+                row += 1
+            self.dataChanged.emit(self.index(start, 0), self.index(row - 1, last_column))
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self._headers[section]

@@ -145,3 +145,19 @@ def evaluate_book(book: Book, prices: Mapping[PriceKey, float], layout: BookLayo
             )
         )
     return BookRisk(tuple(account_risks), tuple(position_risks))
+
+
+def evaluate_priced_accounts(book: Book, prices: Mapping[PriceKey, float]) -> tuple[BookRisk, list[PriceKey]]:
+    """Risk of the accounts whose marks have all arrived, and the keys still missing.
+
+    Accounts are independent in the margin equation, so evaluating each complete account on its own
+    is exact; an account with any mark missing is left out rather than shown with a made-up price.
+    """
+    missing = [key for key in book.price_keys() if key not in prices]
+    if not missing:
+        return evaluate_book(book, prices), []
+    exchange_of = {a.name: a.exchange for a in book.accounts}
+    blocked = {p.account for p in book.positions if (exchange_of[p.account], p.symbol) in missing}
+    accounts = tuple(a for a in book.accounts if a.name not in blocked)
+    positions = tuple(p for p in book.positions if p.account not in blocked)
+    return evaluate_book(Book(accounts, positions, book.markets), prices), missing

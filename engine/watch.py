@@ -15,11 +15,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
 from engine.levels import Crossing, LevelTracker, Thresholds
-from engine.model import Book
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote
 from engine.report import percent, price, risk_to_dict, risk_to_text
-from engine.risk import BookRisk, evaluate_book
+from engine.risk import BookRisk, evaluate_priced_accounts
 
 
 class Feed(Protocol):
@@ -65,19 +64,17 @@ class Monitor:
         self.clock = clock
         self.tracker = LevelTracker(options.thresholds)
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
-        self._account_books = {
-            a.name: Book((a,), tuple(p for p in self.book.positions if p.account == a.name), self.book.markets)
-            for a in self.book.accounts
-        }
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
 
     def _evaluate(self) -> tuple[dict[str, BookRisk], dict[tuple[str, str], Quote | None]]:
+        """Risk per account whose marks have all arrived (by account name), and the quotes used."""
         quotes = {key: self.store.quote(key) for key in dict.fromkeys(self._keys)}
         marks = {key: q.mark for key, q in quotes.items() if q is not None}
-        risks = {}
-        for name, book in self._account_books.items():
-            if all(key in marks for key in book.price_keys()):
-                risks[name] = evaluate_book(book, marks)
+        risk, _ = evaluate_priced_accounts(self.book, marks)
+        risks = {
+            a.account.name: BookRisk((a,), tuple(p for p in risk.positions if p.position.account == a.account.name))
+            for a in risk.accounts
+        }
         return risks, quotes
 
     def report(self) -> dict[str, Any]:

@@ -38,3 +38,81 @@ def test_demo_window_lists_positions_closest_to_liquidation_first(qtbot):
     ]
     assert len(hypothetical_rows) == sum(p.hypothetical for p in portfolio.book.positions)
     assert view.index(hypothetical_rows[0], 0).data(Qt.ItemDataRole.FontRole).italic()
+
+
+def _text(view, row: int, title: str) -> str:
+    return view.model().index(row, _column(title)).data()
+
+
+def test_demo_runs_on_the_simulated_feed_and_closing_stops_it(qtbot, tmp_path):
+    from desktop.app import build_window
+
+    window = build_window(demo=True, data_dir=str(tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    first = [_text(window.table, r, "Mark") for r in range(window.table.model().rowCount())]
+    qtbot.waitUntil(
+        lambda: [_text(window.table, r, "Mark") for r in range(window.table.model().rowCount())] != first, timeout=5_000
+    )
+    assert "simulated" in window.status.text()
+    window.close()
+    assert all(not f._thread.is_alive() for f in window.feeds)
+
+
+def test_a_price_change_signals_only_the_rows_it_moves(qtbot):
+    from engine.prices import PriceStore
+
+    portfolio = demo_portfolio()
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    window = MainWindow(portfolio, "demo book", store)
+    qtbot.addWidget(window)
+    changed_rows: set[int] = set()
+    window.model.dataChanged.connect(lambda a, b: changed_rows.update(range(a.row(), b.row() + 1)))
+    doge = ("binanceusdm", "DOGE/USDT:USDT")  # an isolated position: nothing else depends on its price
+    store.set_manual(doge, 0.150)
+    window.refresh()
+    doge_rows = {i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT"}
+    assert changed_rows == doge_rows
+    row = next(iter(doge_rows))
+    assert window.model.index(row, _column("Mark")).data() == price(0.150)
+
+
+def test_saved_book_and_layout_come_back_after_a_restart(qtbot, tmp_path):
+    from desktop.app import build_window
+    from engine.storage.database import BookDatabase
+    from engine.storage.paths import database_path
+
+    with BookDatabase.open(database_path(str(tmp_path))) as db:
+        db.import_portfolio(demo_portfolio())
+    first = build_window(data_dir=str(tmp_path))
+    qtbot.addWidget(first)
+    first.show()
+    assert first.table.model().rowCount() == len(demo_portfolio().book.positions)
+    first.table.sortByColumn(_column("Symbol"), Qt.SortOrder.DescendingOrder)
+    first.resize(700, 500)  # within the offscreen screen (800x600): restoreGeometry fits windows to it
+    first.table.setColumnWidth(_column("Account"), 217)
+    first.close()
+
+    second = build_window(data_dir=str(tmp_path))
+    qtbot.addWidget(second)
+    second.show()
+    header = second.table.horizontalHeader()
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (
+        _column("Symbol"),
+        Qt.SortOrder.DescendingOrder,
+    )
+    assert second.table.columnWidth(_column("Account")) == 217
+    assert (second.width(), second.height()) == (700, 500)
+    assert second.table.model().rowCount() == len(demo_portfolio().book.positions)
+    second.close()
+
+
+def test_an_empty_saved_book_says_what_to_do(qtbot, tmp_path):
+    from desktop.app import build_window
+
+    window = build_window(data_dir=str(tmp_path))
+    qtbot.addWidget(window)
+    assert "marginwatch import FILE" in window.status.text()
+    window.close()
