@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QHeaderView, QLabel, QMainWindow, QMessageBox, QSplitter, QTableView
 
 from desktop.accounts_model import AccountsModel
@@ -28,6 +28,7 @@ from engine.storage.paths import database_path
 from engine.watch import Feed
 
 REFRESH_MS = 500
+COLUMN_HEADROOM_PX = 24
 
 
 def demo_portfolio() -> Portfolio:
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
         self.reader = self.store.reader()
         self.feeds = list(feeds)
         self.settings = settings
+        for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
+            feed.start()
         risk, missing = evaluate_priced_accounts(portfolio.book, self.reader.read().marks())
 
         self.model = PositionsModel(risk)
@@ -79,7 +82,7 @@ class MainWindow(QMainWindow):
         self.accounts.verticalHeader().setVisible(False)
         for view in (self.accounts, self.table):
             view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-            view.resizeColumnsToContents()  # once, at start: never on updates
+            view.setWordWrap(False)  # a number that outgrows its column is elided, never wrapped onto two lines
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.accounts)
         self.splitter.addWidget(self.table)
@@ -88,14 +91,14 @@ class MainWindow(QMainWindow):
         self.status = QLabel()
         self.statusBar().addWidget(self.status, 1)
         self.resize(1600, 760)
-        self._restore_layout()
+        # Columns are fitted to their contents once, when the first rows are on screen, unless the
+        # user's own widths were restored; never on updates.
+        self._fit_pending = not self._restore_layout()
         self._show_status(missing)
 
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
-        for feed in self.feeds:
-            feed.start()
         self.timer.start()
 
     @Slot()
@@ -106,6 +109,7 @@ class MainWindow(QMainWindow):
             self.model.set_risk(risk)
             self.accounts_model.set_risk(risk)
             self._show_status(missing)
+            self._fit_columns_once()
 
     def _show_status(self, missing: list[tuple[str, str]]) -> None:
         parts = [f.state.describe() for f in self.feeds] or ["prices: manual (from the book), not live"]
@@ -115,9 +119,24 @@ class MainWindow(QMainWindow):
             parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
         self.status.setText("   ·   ".join(parts))
 
-    def _restore_layout(self) -> None:
-        if self.settings is None:
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self._fit_columns_once)  # after the first layout: a view measures the rows it shows
+
+    @Slot()
+    def _fit_columns_once(self) -> None:
+        if not self._fit_pending or self.model.rowCount() == 0 or not self.isVisible():
             return
+        for view in (self.accounts, self.table):
+            view.resizeColumnsToContents()
+            for column in range(view.model().columnCount()):  # room for numbers that grow later
+                view.setColumnWidth(column, view.columnWidth(column) + COLUMN_HEADROOM_PX)
+        self._fit_pending = False
+
+    def _restore_layout(self) -> bool:
+        """Apply the saved layout; True when there was one."""
+        if self.settings is None or self.settings.value("window/geometry") is None:
+            return False
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -129,6 +148,7 @@ class MainWindow(QMainWindow):
             state = self.settings.value(f"columns/{view.objectName()}")
             if state is not None:
                 view.horizontalHeader().restoreState(state)
+        return True
 
     def _save_layout(self) -> None:
         if self.settings is None:

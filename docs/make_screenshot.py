@@ -1,4 +1,5 @@
-"""Regenerate docs/screenshot.png: the window on the demo book, rendered offscreen (no display needed).
+"""Regenerate docs/screenshot.png: `marginwatch --demo` after a second of simulated prices, rendered
+offscreen (no display needed), with a throwaway data folder so no user layout is read or written.
 
 .venv/bin/python docs/make_screenshot.py
 """
@@ -7,25 +8,33 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from desktop.app import MainWindow, demo_portfolio
+from desktop.app import build_window
 
 WIDTH, HEIGHT = 1600, 760
 
 
 def main() -> int:
     app = QApplication(sys.argv[:1])
-    window = MainWindow(demo_portfolio(), "demo book")
-    window.resize(WIDTH, HEIGHT)
-    window.show()
-    app.processEvents()
-    target = Path(__file__).with_name("screenshot.png")
-    if not window.grab().save(str(target)):
+    with tempfile.TemporaryDirectory() as folder:
+        window = build_window(demo=True, data_dir=folder)
+        window.resize(WIDTH, HEIGHT)
+        window.show()
+        deadline = time.monotonic() + 1.2
+        while time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.02)
+        target = Path(__file__).with_name("screenshot.png")
+        saved = window.grab().save(str(target))
+        window.close()
+    if not saved:
         print(f"could not write {target}", file=sys.stderr)
         return 1
     print(f"wrote {target} ({WIDTH}x{HEIGHT})")

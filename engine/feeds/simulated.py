@@ -34,7 +34,9 @@ class RandomWalk:
         self.jump_size = jump_size
 
     def step(self, dt: float) -> dict[PriceKey, float]:
-        sigma = self.volatility * math.sqrt(dt / 86_400) * 10  # lively enough to watch on screen
+        # Annual volatility scaled to the step, sped up 30x so that a demo moves visibly within a
+        # minute (about 0.16% a step of 0.25 s) without swinging wildly.
+        sigma = self.volatility * math.sqrt(dt / (365 * 86_400)) * 30
         for key, price in self.prices.items():
             move = self.rng.gauss(0.0, sigma)
             if self.rng.random() < self.jump_probability:
@@ -53,7 +55,7 @@ class SimulatedFeed:
         self.walk = RandomWalk(start, seed)
         self.interval = interval
         self.exchanges = sorted({key[0] for key in start})
-        self._state = StateCell(FeedState("simulated", FeedStatus.SIMULATED, transport="simulated random walk"))
+        self._state = StateCell(FeedState("demo prices", FeedStatus.SIMULATED, transport="simulated random walk"))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -32,6 +32,8 @@ class FeedState:
     def describe(self, now: float | None = None) -> str:
         now = time.time() if now is None else now
         text = f"{self.exchange}: {self.status.value}"
+        if self.status is FeedStatus.SIMULATED:
+            text += " (a random walk, not market prices)"
         if self.status is FeedStatus.RECONNECTING:
             wait = max(0.0, (self.next_try_at or now) - now)
             text += f" (attempt {self.attempt}, next try in {wait:.0f} s)"
