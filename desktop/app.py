@@ -8,6 +8,7 @@ on the GUI thread only.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,15 +20,17 @@ from desktop.accounts_model import AccountsModel
 from desktop.positions_model import DISTANCE_COLUMN, PositionsModel
 from engine.bundled import resource
 from engine.feeds.simulated import SimulatedFeed
-from engine.portfolio import Portfolio, load_portfolio, loads_portfolio, parse_portfolio
+from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
 from engine.prices import PriceStore
-from engine.risk import evaluate_priced_accounts
+from engine.risk import BookRisk, evaluate_priced_accounts
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import data_dir as resolve_data_dir
 from engine.storage.paths import database_path
+from engine.storage.writer import BackgroundWriter
 from engine.watch import Feed
 
 REFRESH_MS = 500
+HISTORY_EVERY_S = 1.0
 COLUMN_HEADROOM_PX = 24
 
 
@@ -51,6 +54,7 @@ class MainWindow(QMainWindow):
         store: PriceStore | None = None,
         feeds: Sequence[Feed] = (),
         settings: QSettings | None = None,
+        history: BackgroundWriter | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(f"Margin Watch — {source}")
@@ -59,6 +63,8 @@ class MainWindow(QMainWindow):
         self.reader = self.store.reader()
         self.feeds = list(feeds)
         self.settings = settings
+        self.history = history
+        self._last_sample = 0.0
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
         risk, missing = evaluate_priced_accounts(portfolio.book, self.reader.read().marks())
@@ -108,11 +114,27 @@ class MainWindow(QMainWindow):
             risk, missing = evaluate_priced_accounts(self.portfolio.book, snapshot.marks())
             self.model.set_risk(risk)
             self.accounts_model.set_risk(risk)
+            self._record_history(risk, snapshot.marks())
             self._show_status(missing)
             self._fit_columns_once()
 
+    def _record_history(self, risk: BookRisk, marks: dict[tuple[str, str], float]) -> None:
+        """Queue chart history (at most once a second); the writer thread does the disk work."""
+        now = time.time()
+        if self.history is None or now - self._last_sample < HISTORY_EVERY_S:
+            return
+        self._last_sample = now
+        samples = [(f"mark:{exchange}:{symbol}", now, mark) for (exchange, symbol), mark in marks.items()]
+        for a in risk.accounts:
+            samples.append((f"equity:{a.account.name}", now, a.equity))
+            if a.margin_ratio is not None:
+                samples.append((f"margin_ratio:{a.account.name}", now, a.margin_ratio))
+        self.history.record(samples)
+
     def _show_status(self, missing: list[tuple[str, str]]) -> None:
         parts = [f.state.describe() for f in self.feeds] or ["prices: manual (from the book), not live"]
+        if self.history is not None and self.history.last_error:
+            parts.append(f"history not saved: {self.history.last_error}")
         if missing:
             parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
         if not self.portfolio.book.accounts:
@@ -163,6 +185,8 @@ class MainWindow(QMainWindow):
         self.timer.stop()
         for feed in self.feeds:
             feed.stop()
+        if self.history is not None:
+            self.history.close()
         self._save_layout()
         super().closeEvent(event)
 
@@ -182,14 +206,17 @@ def build_window(demo: bool = False, book_file: str | None = None, data_dir: str
     if book_file:
         portfolio = load_portfolio(book_file)
         return MainWindow(portfolio, book_file, settings=layout_settings(folder))
+    history = None
     try:
         with BookDatabase.open(database_path(data_dir)) as db:
             portfolio = db.load()
             notice = db.notice.message
-    except StorageError as e:
+            db.thin_history()
+        history = BackgroundWriter(database_path(data_dir))
+    except (StorageError, PortfolioError) as e:  # PortfolioError: a saved book the bundled tables no longer cover
         QMessageBox.warning(None, "Margin Watch", f"The saved book could not be opened:\n\n{e}")
         portfolio, notice = parse_portfolio({"accounts": [], "positions": []}), ""
-    window = MainWindow(portfolio, "saved book", settings=layout_settings(folder))
+    window = MainWindow(portfolio, "saved book", settings=layout_settings(folder), history=history)
     if notice:
         QMessageBox.information(window, "Margin Watch", notice)
     return window

@@ -116,3 +116,21 @@ def test_an_empty_saved_book_says_what_to_do(qtbot, tmp_path):
     qtbot.addWidget(window)
     assert "marginwatch import FILE" in window.status.text()
     window.close()
+
+
+def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_path):
+    from desktop.app import build_window
+    from engine.storage.database import BookDatabase
+    from engine.storage.paths import database_path
+
+    with BookDatabase.open(database_path(str(tmp_path))) as db:
+        db.import_portfolio(demo_portfolio())
+    window = build_window(data_dir=str(tmp_path))
+    qtbot.addWidget(window)
+    window.store.set_manual(("binanceusdm", "BTC/USDT:USDT"), 90_000.0)
+    window.refresh()
+    assert window.history.flush(5)
+    window.close()
+    with BookDatabase.open(database_path(str(tmp_path))) as db:
+        assert db.history("mark:binanceusdm:BTC/USDT:USDT")[-1][1] == 90_000.0
+        assert db.history("equity:Binance main")

@@ -1,0 +1,88 @@
+"""Storage writes off the caller's thread: the GUI enqueues and returns at once.
+
+One thread owns its own connection and drains the queue; history samples that queued up meanwhile
+go to disk in one transaction. A failed write is kept as `last_error` (for the status bar) and the
+writer goes on with the next batch: price history is never worth stopping the monitor for.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.storage.database import BookDatabase, StorageError
+
+log = logging.getLogger(__name__)
+_STOP = object()
+
+Sample = tuple[str, float, float]
+
+
+class BackgroundWriter:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.last_error = ""
+        self.written = 0
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread = threading.Thread(target=self._run, name="storage-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, samples: Sequence[Sample]) -> None:
+        """Queue (series, time, value) samples; never blocks on the disk."""
+        if samples:
+            self._idle.clear()
+            self._queue.put(list(samples))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything queued so far is written (or has failed). True when done in time."""
+        self._queue.put(None)
+        return self._idle.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> bool:
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            db = BookDatabase.open(self.path)
+        except StorageError as e:
+            self.last_error = str(e)
+            db = None
+        try:
+            while True:
+                item = self._queue.get()
+                batch: list[Sample] = []
+                stop = item is _STOP
+                if isinstance(item, list):
+                    batch.extend(item)
+                while not stop:  # take whatever else queued up meanwhile: one transaction for all of it
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is _STOP:
+                        stop = True
+                    elif isinstance(more, list):
+                        batch.extend(more)
+                if batch and db is not None:
+                    try:
+                        db.record_history(batch)
+                        self.written += len(batch)
+                        self.last_error = ""
+                    except StorageError as e:
+                        self.last_error = str(e)
+                        log.warning("history not saved: %s", e)
+                if self._queue.empty():
+                    self._idle.set()
+                if stop:
+                    return
+        finally:
+            if db is not None:
+                db.close()
+            self._idle.set()
