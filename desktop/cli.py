@@ -7,9 +7,10 @@ runs on a server with no display and no Qt libraries loaded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from engine.portfolio import PortfolioError, dumps_portfolio, load_portfolio
@@ -131,21 +132,38 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def run_risk(path: str, as_json: bool) -> int:
+class CommandFailed(Exception):
+    """A command cannot go on: one line for the user, and the exit status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@contextlib.contextmanager
+def reported(source: str) -> Iterator[None]:
+    """Turn the project's own errors into one line that names the source, and the matching exit status."""
+    from engine.feeds.exchange_config import ExchangeConfigError
+
     try:
-        portfolio = load_portfolio(path)
-        prices = portfolio.price_map()
+        yield
+    except StorageError as e:
+        raise CommandFailed(str(e), EXIT_STORAGE) from e
+    except (PortfolioError, ExchangeConfigError) as e:
+        raise CommandFailed(f"{source}: {e}" if source else str(e), EXIT_BAD_INPUT) from e
+
+
+def run_risk(args: argparse.Namespace) -> int:
+    with reported(args.file):
+        portfolio = load_portfolio(args.file)
         try:
-            risk = evaluate_book(portfolio.book, prices)
+            risk = evaluate_book(portfolio.book, portfolio.price_map())
         except MissingPriceError as e:
             position = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == e.key[1])
             raise PortfolioError(
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
-    except PortfolioError as e:
-        print(f"marginwatch: {path}: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if as_json:
+    if args.json:
         print(json.dumps(risk_to_dict(risk), allow_nan=False))
     else:
         print(risk_to_text(risk), end="")
@@ -161,38 +179,24 @@ def open_database(args: argparse.Namespace) -> BookDatabase:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    with reported("the saved book"), open_database(args) as db:
+        text = dumps_portfolio(db.load())
+    if args.file == "-":
+        sys.stdout.write(text)
+        return 0
     try:
-        with open_database(args) as db:
-            text = dumps_portfolio(db.load())
-        if args.file == "-":
-            sys.stdout.write(text)
-        else:
-            Path(args.file).write_text(text, encoding="utf-8")
-    except StorageError as e:
-        print(f"marginwatch: {e}", file=sys.stderr)
-        return EXIT_STORAGE
-    except PortfolioError as e:
-        print(f"marginwatch: the saved book: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        Path(args.file).write_text(text, encoding="utf-8")
     except OSError as e:
-        print(f"marginwatch: cannot write {args.file}: {e.strerror or e}", file=sys.stderr)
-        return EXIT_STORAGE
+        raise CommandFailed(f"cannot write {args.file}: {e.strerror or e}", EXIT_STORAGE) from e
     return 0
 
 
 def run_import(args: argparse.Namespace) -> int:
-    try:
+    with reported(args.file):
         portfolio = load_portfolio(args.file)
-    except PortfolioError as e:
-        print(f"marginwatch: {args.file}: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        with open_database(args) as db:
-            db.import_portfolio(portfolio, replace=args.replace)
-            count = db.position_count()
-    except StorageError as e:
-        print(f"marginwatch: {e}", file=sys.stderr)
-        return EXIT_STORAGE
+    with reported("the saved book"), open_database(args) as db:
+        db.import_portfolio(portfolio, replace=args.replace)
+        count = db.position_count()
     book = portfolio.book
     print(
         f"imported {len(book.accounts)} accounts and {len(book.positions)} positions from {args.file}; "
@@ -203,27 +207,18 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_watch(args: argparse.Namespace) -> int:
     from engine.feeds.ccxt_feed import CcxtFeed
-    from engine.feeds.exchange_config import ExchangeConfigError, load_exchange_config
+    from engine.feeds.exchange_config import load_exchange_config
     from engine.prices import PriceStore
     from engine.watch import Monitor, WatchOptions
 
-    source = args.file or "the saved book"
-    try:
+    with reported(args.file or "the saved book"):
         if args.file:
             portfolio = load_portfolio(args.file)
         else:
             with open_database(args) as db:
                 portfolio = db.load()
+    with reported(args.exchange_config or ""):
         settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
-    except StorageError as e:
-        print(f"marginwatch: {e}", file=sys.stderr)
-        return EXIT_STORAGE
-    except PortfolioError as e:
-        print(f"marginwatch: {source}: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except ExchangeConfigError as e:
-        print(f"marginwatch: {args.exchange_config}: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     store = PriceStore()
     feeds = []
     keys = portfolio.book.price_keys()
@@ -242,23 +237,23 @@ def run_watch(args: argparse.Namespace) -> int:
     return Monitor(portfolio, store, feeds, options, sys.stdout).run()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "risk":
-        return run_risk(args.file, args.json)
-    if args.command == "watch":
-        return run_watch(args)
-    if args.command == "export":
-        return run_export(args)
-    if args.command == "import":
-        return run_import(args)
+def run_window(args: argparse.Namespace) -> int:
     from desktop.app import run_app
 
-    try:
+    with reported(args.book or ""):
         return run_app(demo=args.demo, book_file=args.book, data_dir=getattr(args, "data_dir", None))
-    except PortfolioError as e:
-        print(f"marginwatch: {args.book}: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+
+
+COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, None: run_window}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CommandFailed as e:
+        print(f"marginwatch: {e}", file=sys.stderr)
+        return e.status
 
 
 if __name__ == "__main__":
