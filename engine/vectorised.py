@@ -175,6 +175,8 @@ class CompiledBook:
         self.pos_entry_margin = np.array([e.entry_notional for e in exposures]) / self.pos_leverage
         self.pos_cross = np.array([p.margin_mode is MarginMode.CROSS for p in positions], dtype=bool)
         self.pos_share = self.pos_nu / self.leg_nu[self.pos_leg]
+        # Usually every position is its own leg: then the leg arrays are the position arrays, bit for bit.
+        self.one_leg_per_position = bool(np.array_equal(self.pos_leg, np.arange(n_legs)))
 
     def prices_from(self, prices: Mapping[PriceKey, float]) -> np.ndarray:
         """A mark vector in this book's price_keys order from a {(exchange, symbol): mark} mapping."""
@@ -220,12 +222,17 @@ class CompiledBook:
         distance = np.abs(leg_mark - liq) / leg_mark
         distance = np.where(safe, distance, -distance)
 
-        pos_leg = self.pos_leg
-        pos_z = z[pos_leg]
-        pos_notional = self.pos_nu * pos_z
-        pos_pnl = self.pos_slope * pos_z + self.pos_offset
+        if self.one_leg_per_position:
+            pos_notional, pos_pnl, pos_mm = notional, pnl, mm
+            pos_mark, pos_liq, pos_distance = leg_mark, liq, distance
+        else:
+            pos_leg = self.pos_leg
+            pos_z = z[pos_leg]
+            pos_notional = self.pos_nu * pos_z
+            pos_pnl = self.pos_slope * pos_z + self.pos_offset
+            pos_mm = mm[pos_leg] * self.pos_share
+            pos_mark, pos_liq, pos_distance = leg_mark[pos_leg], liq[pos_leg], distance[pos_leg]
         pos_im = pos_notional / self.pos_leverage
-        pos_mm = mm[pos_leg] * self.pos_share
         n = self.n_accounts
         acc_pnl = np.bincount(self.pos_account, weights=pos_pnl, minlength=n)
         acc_im = np.bincount(self.pos_account, weights=pos_im, minlength=n)
@@ -235,14 +242,14 @@ class CompiledBook:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # equity may be denormal: inf, as in Python
             ratio = np.where(equity > 0, acc_mm / equity, np.nan)
         return VectorRisk(
-            mark_price=leg_mark[pos_leg],
+            mark_price=pos_mark,
             notional=pos_notional,
             unrealized_pnl=pos_pnl,
             roe=pos_pnl / self.pos_entry_margin,
             initial_margin=pos_im,
             maintenance_margin=pos_mm,
-            liquidation_price=liq[pos_leg],
-            distance_to_liquidation=distance[pos_leg],
+            liquidation_price=pos_liq,
+            distance_to_liquidation=pos_distance,
             account_unrealized_pnl=acc_pnl,
             account_equity=equity,
             account_initial_margin=acc_im,
