@@ -13,6 +13,7 @@ import pytest
 from engine.bundled import load_json, resource
 from engine.portfolio import parse_portfolio
 from engine.risk import evaluate_book
+from tests.portfolio_docs import portfolio_doc, position_doc
 
 DEMO = Path(str(resource("demo", "book.json")))
 ACCOUNT_KEYS = [
@@ -67,21 +68,9 @@ def test_risk_json_has_exactly_the_documented_shape_and_the_engine_numbers():
 
 
 def test_risk_json_prints_null_for_a_liquidation_that_cannot_happen(tmp_path):
-    doc = {
-        "accounts": [{"name": "a", "exchange": "binanceusdm", "wallet_balance": 100_000}],
-        "positions": [
-            {
-                "account": "a",
-                "symbol": "BTC/USDT:USDT",
-                "side": "long",
-                "contracts": 0.1,
-                "entry_price": 60_000,
-                "margin_mode": "cross",
-                "leverage": 1,
-            }
-        ],
-        "prices": {"BTC/USDT:USDT": 60_000},
-    }
+    doc = portfolio_doc(
+        position_doc(contracts=0.1, leverage=1), name="a", wallet_balance=100_000, prices={"BTC/USDT:USDT": 60_000}
+    )
     path = tmp_path / "safe.json"
     path.write_text(json.dumps(doc))
     report = json.loads(marginwatch("risk", str(path), "--json").stdout)

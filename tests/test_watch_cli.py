@@ -9,32 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.fake_exchange.server import FakeBinance
+from tests.portfolio_docs import portfolio_doc, position_doc
 from tests.test_cli import marginwatch
 
-BOOK = {
-    "accounts": [{"name": "main", "exchange": "binanceusdm", "wallet_balance": 8_000}],
-    "positions": [
-        {
-            "account": "main",
-            "symbol": "BTC/USDT:USDT",
-            "side": "long",
-            "contracts": 0.5,
-            "entry_price": 60_000,
-            "margin_mode": "cross",
-            "leverage": 10,
-        },
-        {
-            "account": "main",
-            "symbol": "ETH/USDT:USDT",
-            "side": "short",
-            "contracts": 4,
-            "entry_price": 3_000,
-            "margin_mode": "isolated",
-            "leverage": 20,
-        },
-    ],
-    "prices": {"BTC/USDT:USDT": 50_000, "ETH/USDT:USDT": 2_500},
-}
+BOOK = portfolio_doc(
+    position_doc(),
+    position_doc("ETH/USDT:USDT", "short", 4, 3_000, "isolated", 20),
+    wallet_balance=8_000,
+    prices={"BTC/USDT:USDT": 50_000, "ETH/USDT:USDT": 2_500},
+)
 
 
 @pytest.fixture

@@ -8,22 +8,9 @@ import pytest
 
 from engine.bundled import load_json
 from engine.portfolio import PortfolioError, dumps_portfolio, loads_portfolio, parse_portfolio
+from tests.portfolio_docs import portfolio_doc
 
-MINIMAL = {
-    "accounts": [{"name": "main", "exchange": "binanceusdm", "wallet_balance": 10_000}],
-    "positions": [
-        {
-            "account": "main",
-            "symbol": "BTC/USDT:USDT",
-            "side": "long",
-            "contracts": 0.5,
-            "entry_price": 60_000,
-            "margin_mode": "cross",
-            "leverage": 10,
-        },
-    ],
-    "prices": {"BTC/USDT:USDT": 61_000},
-}
+MINIMAL = portfolio_doc(prices={"BTC/USDT:USDT": 61_000})
 
 
 def _with(path: str, value, base=MINIMAL):

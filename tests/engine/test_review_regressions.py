@@ -15,6 +15,7 @@ from engine.risk import evaluate_book
 from engine.vectorised import CompiledBook
 from engine.whatif import WhatIfRefused, add_to_position, adjust_isolated_margin, open_position, reduce_position
 from tests.engine.books import book, market, pos
+from tests.portfolio_docs import portfolio_doc, position_doc
 
 L, S = Side.LONG, Side.SHORT
 
@@ -99,22 +100,7 @@ def test_opening_with_a_bad_leverage_is_refused(leverage):
 
 
 def _doc(**changes) -> dict:
-    doc = {
-        "accounts": [{"name": "a", "exchange": "binanceusdm", "wallet_balance": 10_000}],
-        "positions": [
-            {
-                "account": "a",
-                "symbol": "BTC/USDT:USDT",
-                "side": "long",
-                "contracts": 0.1,
-                "entry_price": 60_000,
-                "margin_mode": "cross",
-                "leverage": 10,
-            }
-        ],
-    }
-    doc.update(changes)
-    return json.loads(json.dumps(doc))
+    return json.loads(json.dumps(portfolio_doc(position_doc(contracts=0.1), name="a", **changes)))
 
 
 def test_one_account_cannot_mix_settlement_currencies():
