@@ -20,6 +20,7 @@ from desktop.accounts_model import AccountsModel
 from desktop.positions_model import DISTANCE_COLUMN, PositionsModel
 from engine.bundled import resource
 from engine.feeds.simulated import SimulatedFeed
+from engine.levels import Level, LevelTracker, Thresholds
 from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
 from engine.prices import PriceStore
 from engine.risk import BookRisk, evaluate_priced_accounts
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         feeds: Sequence[Feed] = (),
         settings: QSettings | None = None,
         history: BackgroundWriter | None = None,
+        thresholds: Thresholds | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(f"Margin Watch — {source}")
@@ -67,9 +69,10 @@ class MainWindow(QMainWindow):
         self._last_sample = 0.0
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
+        self.levels = LevelTracker(thresholds)
         risk, missing = evaluate_priced_accounts(portfolio.book, self.reader.read().marks())
 
-        self.model = PositionsModel(risk)
+        self.model = PositionsModel(risk, self._levels(risk))
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(self.model)
         proxy.setSortRole(Qt.ItemDataRole.UserRole)
@@ -112,11 +115,21 @@ class MainWindow(QMainWindow):
         snapshot = self.reader.read()
         if snapshot.changed:
             risk, missing = evaluate_priced_accounts(self.portfolio.book, snapshot.marks())
-            self.model.set_risk(risk)
+            self.model.set_risk(risk, self._levels(risk))
             self.accounts_model.set_risk(risk)
             self._record_history(risk, snapshot.marks())
             self._show_status(missing)
             self._fit_columns_once()
+
+    def _levels(self, risk: BookRisk) -> list[Level]:
+        """Each shown position's level, with hysteresis: leaving a level needs a recovery past its band."""
+        position_index = {id(p): i for i, p in enumerate(self.portfolio.book.positions)}
+        levels = []
+        for r in risk.positions:
+            key = position_index.get(id(r.position), r.position)
+            self.levels.position(key, r.distance_to_liquidation)
+            levels.append(self.levels.levels.get(key, Level.OK))
+        return levels
 
     def _record_history(self, risk: BookRisk, marks: dict[tuple[str, str], float]) -> None:
         """Queue chart history (at most once a second); the writer thread does the disk work."""

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
 from desktop.text_table_model import TextTableModel
+from engine.levels import Level
 from engine.report import money, percent, price
 from engine.risk import BookRisk, PositionRisk
 
@@ -62,19 +63,38 @@ def _cells(risk: BookRisk) -> list[list[str]]:
     return [[c.text(r, currency[r.position.account]) for c in COLUMNS] for r in risk.positions]
 
 
+# Row colours by level: tinted enough to see across a room, light enough to read the numbers on.
+LEVEL_BACKGROUND = {
+    Level.WARNING: QColor(255, 224, 130),
+    Level.DANGER: QColor(255, 160, 150),
+    Level.LIQUIDATED: QColor(200, 40, 40),
+}
+LEVEL_FOREGROUND = {Level.LIQUIDATED: QColor(255, 255, 255)}
+
+
 class PositionsModel(TextTableModel):
-    def __init__(self, risk: BookRisk) -> None:
+    def __init__(self, risk: BookRisk, levels: list[Level] | None = None) -> None:
         self._rows = list(risk.positions)
+        self.levels = levels or [Level.OK] * len(self._rows)
         super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], _cells(risk))
 
-    def set_risk(self, risk: BookRisk) -> None:
-        """Show new numbers: only the rows whose text changed are signalled."""
+    def set_risk(self, risk: BookRisk, levels: list[Level] | None = None) -> None:
+        """Show new numbers and levels: only the rows whose text or level changed are signalled."""
+        new_levels = levels or [Level.OK] * len(risk.positions)
+        recoloured = frozenset(
+            i for i, level in enumerate(new_levels) if i >= len(self.levels) or self.levels[i] != level
+        )
         self._rows = list(risk.positions)
-        self.replace_cells(_cells(risk))
+        self.levels = new_levels
+        self.replace_cells(_cells(risk), recoloured)
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.UserRole:
             return COLUMNS[column].sort_key(self._rows[row])
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return LEVEL_BACKGROUND.get(self.levels[row])
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return LEVEL_FOREGROUND.get(self.levels[row])
         if role == Qt.ItemDataRole.FontRole and self._rows[row].position.hypothetical:
             font = QFont()
             font.setItalic(True)

@@ -43,10 +43,11 @@ class TextTableModel(QAbstractTableModel):
     def extra_data(self, row: int, column: int, role: int) -> Any:
         return None
 
-    def replace_cells(self, cells: list[list[str]]) -> None:
+    def replace_cells(self, cells: list[list[str]], also_changed: frozenset[int] = frozenset()) -> None:
         """New values for the same rows: one dataChanged per run of changed rows, no reset (keeps selection).
 
         When the number of rows changes (a position added or removed) the model is reset instead.
+        also_changed: rows to signal although their text is the same (their colour changed).
         """
         if len(cells) != len(self._cells):
             self.beginResetModel()
@@ -56,12 +57,16 @@ class TextTableModel(QAbstractTableModel):
         old, self._cells = self._cells, cells
         last_column = len(self._headers) - 1
         row = 0
+
+        def changed(r: int) -> bool:
+            return cells[r] != old[r] or r in also_changed
+
         while row < len(cells):
-            if cells[row] == old[row]:
+            if not changed(row):
                 row += 1
                 continue
             start = row
-            while row < len(cells) and cells[row] != old[row]:
+            while row < len(cells) and changed(row):
                 row += 1
             self.dataChanged.emit(self.index(start, 0), self.index(row - 1, last_column))
 

@@ -134,3 +134,31 @@ def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_pat
     with BookDatabase.open(database_path(str(tmp_path))) as db:
         assert db.history("mark:binanceusdm:BTC/USDT:USDT")[-1][1] == 90_000.0
         assert db.history("equity:Binance main")
+
+
+def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbot):
+    from desktop.positions_model import LEVEL_BACKGROUND
+    from engine.levels import Level
+    from engine.prices import PriceStore
+
+    portfolio = demo_portfolio()
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    window = MainWindow(portfolio, "demo book", store)
+    qtbot.addWidget(window)
+    row = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT")
+    liquidation = window.model._rows[row].liquidation_price  # isolated: fixed while the mark moves
+
+    def at_distance(distance: float) -> tuple[Level, object]:
+        store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), liquidation / (1 - distance))
+        window.refresh()
+        return window.model.levels[row], window.model.index(row, 0).data(Qt.ItemDataRole.BackgroundRole)
+
+    assert at_distance(0.20) == (Level.OK, None)
+    assert at_distance(0.14) == (Level.WARNING, LEVEL_BACKGROUND[Level.WARNING])
+    assert at_distance(0.155)[0] is Level.WARNING  # inside the 1-point band: no flicker back to ok
+    assert at_distance(0.145)[0] is Level.WARNING
+    assert at_distance(0.17) == (Level.OK, None)  # recovered past 15% + 1%
+    assert at_distance(0.03) == (Level.DANGER, LEVEL_BACKGROUND[Level.DANGER])
+    assert at_distance(-0.01)[0] is Level.LIQUIDATED
