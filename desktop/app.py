@@ -20,6 +20,7 @@ from desktop.accounts_model import AccountsModel
 from desktop.positions_model import DISTANCE_COLUMN, PositionsModel
 from engine.bundled import resource
 from engine.feeds.simulated import SimulatedFeed
+from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
 from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
 from engine.prices import PriceStore
@@ -28,6 +29,7 @@ from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import data_dir as resolve_data_dir
 from engine.storage.paths import database_path
 from engine.storage.writer import BackgroundWriter
+from engine.stress import uniform_move_to_liquidation
 from engine.watch import Feed
 
 REFRESH_MS = 500
@@ -70,7 +72,9 @@ class MainWindow(QMainWindow):
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
         self.levels = LevelTracker(thresholds)
-        risk, missing = evaluate_priced_accounts(portfolio.book, self.reader.read().marks())
+        self.layout = book_layout(portfolio.book)
+        marks = self.reader.read().marks()
+        risk, missing = evaluate_priced_accounts(portfolio.book, marks)
 
         self.model = PositionsModel(risk, self._levels(risk))
         proxy = QSortFilterProxyModel(self)
@@ -84,7 +88,7 @@ class MainWindow(QMainWindow):
         self.table.sortByColumn(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.accounts_model = AccountsModel(risk)
+        self.accounts_model = AccountsModel(risk, self._moves(risk, marks))
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
         self.accounts.setModel(self.accounts_model)
@@ -116,10 +120,17 @@ class MainWindow(QMainWindow):
         if snapshot.changed:
             risk, missing = evaluate_priced_accounts(self.portfolio.book, snapshot.marks())
             self.model.set_risk(risk, self._levels(risk))
-            self.accounts_model.set_risk(risk)
+            self.accounts_model.set_risk(risk, self._moves(risk, snapshot.marks()))
             self._record_history(risk, snapshot.marks())
             self._show_status(missing)
             self._fit_columns_once()
+
+    def _moves(self, risk: BookRisk, marks: dict[tuple[str, str], float]) -> dict[str, float | None]:
+        """Per shown account, the uniform move of its cross marks that liquidates it."""
+        return {
+            a.account.name: uniform_move_to_liquidation(self.portfolio.book, marks, a.account.name, self.layout)
+            for a in risk.accounts
+        }
 
     def _levels(self, risk: BookRisk) -> list[Level]:
         """Each shown position's level, with hysteresis: leaving a level needs a recovery past its band."""

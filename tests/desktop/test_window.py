@@ -162,3 +162,19 @@ def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbo
     assert at_distance(0.17) == (Level.OK, None)  # recovered past 15% + 1%
     assert at_distance(0.03) == (Level.DANGER, LEVEL_BACKGROUND[Level.DANGER])
     assert at_distance(-0.01)[0] is Level.LIQUIDATED
+
+
+def test_the_account_table_shows_the_uniform_move_to_liquidation(qtbot):
+    from desktop.accounts_model import COLUMNS as ACCOUNT_COLUMNS
+    from engine.stress import uniform_move_to_liquidation
+
+    portfolio = demo_portfolio()
+    window = MainWindow(portfolio, "demo book")
+    qtbot.addWidget(window)
+    column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "All cross marks move")
+    for row, account in enumerate(portfolio.book.accounts):
+        move = uniform_move_to_liquidation(portfolio.book, portfolio.price_map(), account.name)
+        text = window.accounts_model.index(row, column).data()
+        assert text == ("none" if move is None else f"{move * 100:+.1f}% to liquidation")
+    binance = window.accounts_model.index(0, column).data()
+    assert binance.startswith("-") and binance.endswith("% to liquidation")

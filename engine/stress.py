@@ -1,0 +1,67 @@
+"""Stress figures for an account: how far all its cross positions can move together before liquidation.
+
+Cross positions share one wallet, so the question a trader asks of an account is "how far can the
+market move against me as a whole?". The answer here is the uniform relative move of every cross
+mark (isolated positions have their own margin and are left out) at which the account's cross
+surplus (equity less maintenance) reaches zero: found by a scan for the first sign change on each
+side of the current marks, then bisection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from engine.layout import BookLayout, book_layout
+from engine.liquidation import to_z
+from engine.model import Book, PriceKey
+
+# Moves scanned: fine steps near the marks, coarser further out; -99% to +900%.
+_GRID = sorted({round(0.005 * k, 6) for k in range(1, 101)} | {round(0.05 * k, 6) for k in range(11, 181)})
+
+
+def cross_surplus(layout: BookLayout, prices: Mapping[PriceKey, float], account: str, move: float) -> float:
+    """Cross equity less cross maintenance of an account with every cross mark moved by `move` (a fraction)."""
+    total = 0.0
+    for leg in layout.legs:
+        if leg.cross and leg.account == account:
+            z = to_z(prices[leg.price_key] * (1 + move), leg.inverse)
+            total += leg.leg.pnl(z) - leg.leg.maintenance(z)
+    return layout.cross_wallet[account] + total
+
+
+def uniform_move_to_liquidation(
+    book: Book, prices: Mapping[PriceKey, float], account: str, layout: BookLayout | None = None
+) -> float | None:
+    """The signed move of all the account's cross marks that liquidates it, nearest to zero first.
+
+    -0.234 means a 23.4% fall of every cross mark; 0.0 when the account is already at or past
+    liquidation; None when it has no cross position or no move within -99%..+900% liquidates it.
+    """
+    layout = layout or book_layout(book)
+    if not any(leg.cross and leg.account == account for leg in layout.legs):
+        return None
+
+    def f(move: float) -> float:
+        return cross_surplus(layout, prices, account, move)
+
+    if f(0.0) <= 0:
+        return 0.0
+    found: list[float] = []
+    for direction in (-1.0, 1.0):
+        safe = 0.0
+        for step in _GRID:
+            move = direction * step
+            if move <= -0.99:
+                break
+            if f(move) <= 0:
+                lo, hi = safe, move  # f(lo) > 0 >= f(hi)
+                for _ in range(80):
+                    mid = (lo + hi) / 2
+                    if f(mid) > 0:
+                        lo = mid
+                    else:
+                        hi = mid
+                found.append((lo + hi) / 2)
+                break
+            safe = move
+    return min(found, key=abs) if found else None
