@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer, Slot
@@ -17,13 +18,15 @@ from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QHeaderView, QLabel, QMainWindow, QMessageBox, QSplitter, QTableView
 
 from desktop.accounts_model import AccountsModel
-from desktop.positions_model import DISTANCE_COLUMN, PositionsModel
+from desktop.positions_model import DISTANCE_COLUMN, PositionsModel, RowState
 from engine.bundled import resource
+from engine.feeds.ccxt_feed import feeds_for
+from engine.feeds.exchange_config import ExchangeSettings
 from engine.feeds.simulated import SimulatedFeed
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
 from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
-from engine.prices import PriceStore
+from engine.prices import PriceSource, PriceStore, Quote
 from engine.risk import BookRisk, evaluate_priced_accounts
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import data_dir as resolve_data_dir
@@ -35,6 +38,20 @@ from engine.watch import Feed
 REFRESH_MS = 500
 HISTORY_EVERY_S = 1.0
 COLUMN_HEADROOM_PX = 24
+
+
+def source_label(quote: Quote | None, now: float, stale: bool) -> str:
+    """'live 0.4 s', 'manual', 'simulated', 'STALE 21 s' or 'missing'."""
+    if quote is None:
+        return "missing"
+    if quote.source is PriceSource.MANUAL:
+        return "manual"
+    age = quote.age(now)
+    return (
+        f"{'STALE' if stale else quote.source.value} {age:.1f} s"
+        if age < 60
+        else (f"{'STALE' if stale else quote.source.value} {age / 60:.0f} min")
+    )
 
 
 def demo_portfolio() -> Portfolio:
@@ -59,6 +76,7 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         history: BackgroundWriter | None = None,
         thresholds: Thresholds | None = None,
+        stale_after: float = 15.0,
     ) -> None:
         super().__init__()
         self.setWindowTitle(f"Margin Watch — {source}")
@@ -69,14 +87,16 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.history = history
         self._last_sample = 0.0
+        self._last_refresh = time.monotonic()
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
         self.levels = LevelTracker(thresholds)
+        self.stale_after = stale_after
         self.layout = book_layout(portfolio.book)
         marks = self.reader.read().marks()
         risk, missing = evaluate_priced_accounts(portfolio.book, marks)
 
-        self.model = PositionsModel(risk, self._levels(risk))
+        self.model = PositionsModel(risk, self._row_states(risk))
         proxy = QSortFilterProxyModel(self)
         proxy.setSourceModel(self.model)
         proxy.setSortRole(Qt.ItemDataRole.UserRole)
@@ -117,9 +137,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def refresh(self) -> None:
         snapshot = self.reader.read()
-        if snapshot.changed:
+        # Recompute on new prices, and once a second regardless: ages grow and prices turn stale
+        # although nothing arrives (that is exactly what a frozen feed looks like).
+        if snapshot.changed or time.monotonic() - self._last_refresh >= 1.0:
+            self._last_refresh = time.monotonic()
             risk, missing = evaluate_priced_accounts(self.portfolio.book, snapshot.marks())
-            self.model.set_risk(risk, self._levels(risk))
+            self.model.set_risk(risk, self._row_states(risk))
             self.accounts_model.set_risk(risk, self._moves(risk, snapshot.marks()))
             self._record_history(risk, snapshot.marks())
             self._show_status(missing)
@@ -132,15 +155,19 @@ class MainWindow(QMainWindow):
             for a in risk.accounts
         }
 
-    def _levels(self, risk: BookRisk) -> list[Level]:
-        """Each shown position's level, with hysteresis: leaving a level needs a recovery past its band."""
+    def _row_states(self, risk: BookRisk) -> list[RowState]:
+        """Each shown position's level (with hysteresis) and the source and age of its price."""
         position_index = {id(p): i for i, p in enumerate(self.portfolio.book.positions)}
-        levels = []
+        exchange_of = {a.name: a.exchange for a in self.portfolio.book.accounts}
+        now = time.time()
+        states = []
         for r in risk.positions:
             key = position_index.get(id(r.position), r.position)
             self.levels.position(key, r.distance_to_liquidation)
-            levels.append(self.levels.levels.get(key, Level.OK))
-        return levels
+            quote = self.store.quote((exchange_of[r.position.account], r.position.symbol))
+            stale = quote is not None and quote.is_stale(now, self.stale_after)
+            states.append(RowState(self.levels.levels.get(key, Level.OK), source_label(quote, now, stale), stale))
+        return states
 
     def _record_history(self, risk: BookRisk, marks: dict[tuple[str, str], float]) -> None:
         """Queue chart history (at most once a second); the writer thread does the disk work."""
@@ -220,35 +247,62 @@ def layout_settings(folder: Path) -> QSettings:
     return QSettings(str(folder / "desktop-layout.ini"), QSettings.Format.IniFormat)
 
 
-def build_window(demo: bool = False, book_file: str | None = None, data_dir: str | None = None) -> MainWindow:
-    folder = resolve_data_dir(data_dir)
-    if demo:
+@dataclass(frozen=True)
+class WindowOptions:
+    demo: bool = False
+    book_file: str | None = None
+    data_dir: str | None = None
+    offline: bool = False
+    exchange_settings: Mapping[str, ExchangeSettings] = field(default_factory=dict)
+    stale_after: float = 15.0
+
+
+def _prices_and_feeds(portfolio: Portfolio, options: WindowOptions) -> tuple[PriceStore, list[Feed], str]:
+    """Offline: the book's prices as manual ones. Online: a ccxt feed per exchange, and the book's
+    prices are not applied (they must not mask live ones), as in `marginwatch watch`."""
+    if options.offline:
+        return manual_store(portfolio), [], "offline"
+    store = PriceStore()
+    return store, list(feeds_for(portfolio.book.price_keys(), store, options.exchange_settings)), "live"
+
+
+def build_window(options: WindowOptions | None = None) -> MainWindow:
+    options = options or WindowOptions()
+    folder = resolve_data_dir(options.data_dir)
+    settings = layout_settings(folder)
+    if options.demo:
         portfolio = demo_portfolio()
         store = PriceStore()
         feed = SimulatedFeed(store, portfolio.price_map(), seed=7)
-        return MainWindow(portfolio, "demo book · simulated prices", store, [feed], layout_settings(folder))
-    if book_file:
-        portfolio = load_portfolio(book_file)
-        return MainWindow(portfolio, book_file, settings=layout_settings(folder))
+        return MainWindow(portfolio, "demo book · simulated prices", store, [feed], settings)
+    if options.book_file:
+        portfolio = load_portfolio(options.book_file)
+        store, feeds, mode = _prices_and_feeds(portfolio, options)
+        return MainWindow(
+            portfolio, f"{options.book_file} · {mode}", store, feeds, settings, stale_after=options.stale_after
+        )
     history = None
     try:
-        with BookDatabase.open(database_path(data_dir)) as db:
+        with BookDatabase.open(database_path(options.data_dir)) as db:
             portfolio = db.load()
             notice = db.notice.message
             db.thin_history()
-        history = BackgroundWriter(database_path(data_dir))
+        history = BackgroundWriter(database_path(options.data_dir))
     except (StorageError, PortfolioError) as e:  # PortfolioError: a saved book the bundled tables no longer cover
         QMessageBox.warning(None, "Margin Watch", f"The saved book could not be opened:\n\n{e}")
         portfolio, notice = parse_portfolio({"accounts": [], "positions": []}), ""
-    window = MainWindow(portfolio, "saved book", settings=layout_settings(folder), history=history)
+    store, feeds, mode = _prices_and_feeds(portfolio, options)
+    window = MainWindow(
+        portfolio, f"saved book · {mode}", store, feeds, settings, history=history, stale_after=options.stale_after
+    )
     if notice:
         QMessageBox.information(window, "Margin Watch", notice)
     return window
 
 
-def run_app(demo: bool = False, book_file: str | None = None, data_dir: str | None = None) -> int:
+def run_app(options: WindowOptions | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Margin Watch")
-    window = build_window(demo, book_file, data_dir)
+    window = build_window(options)
     window.show()
     return app.exec()

@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the bundled demo book on simulated prices (the saved book is not touched)",
     )
     parser.add_argument("--book", metavar="FILE", help="open this portfolio file in the window instead")
+    parser.add_argument(
+        "--offline", action="store_true", help="do not connect: the book's saved prices are used as manual prices"
+    )
+    parser.add_argument(
+        "--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange, as for 'watch'"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     risk = sub.add_parser(
         "risk",
@@ -206,7 +212,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from engine.feeds.ccxt_feed import CcxtFeed
+    from engine.feeds.ccxt_feed import feeds_for
     from engine.feeds.exchange_config import load_exchange_config
     from engine.prices import PriceStore
     from engine.watch import Monitor, WatchOptions
@@ -227,21 +233,26 @@ def run_watch(args: argparse.Namespace) -> int:
             if key[1] in portfolio.prices:
                 store.set_manual(key, portfolio.prices[key[1]])
     else:
-        by_exchange: dict[str, list[str]] = {}
-        for exchange, symbol in keys:
-            by_exchange.setdefault(exchange, []).append(symbol)
-        feeds = [
-            CcxtFeed(exchange, symbols, store, settings.get(exchange)) for exchange, symbols in by_exchange.items()
-        ]
+        feeds = feeds_for(keys, store, settings)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
     return Monitor(portfolio, store, feeds, options, sys.stdout).run()
 
 
 def run_window(args: argparse.Namespace) -> int:
-    from desktop.app import run_app
+    from desktop.app import WindowOptions, run_app
+    from engine.feeds.exchange_config import load_exchange_config
 
+    with reported(args.exchange_config or ""):
+        settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
+    options = WindowOptions(
+        demo=args.demo,
+        book_file=args.book,
+        data_dir=getattr(args, "data_dir", None),
+        offline=args.offline,
+        exchange_settings=settings,
+    )
     with reported(args.book or ""):
-        return run_app(demo=args.demo, book_file=args.book, data_dir=getattr(args, "data_dir", None))
+        return run_app(options)
 
 
 COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, None: run_window}

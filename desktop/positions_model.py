@@ -1,8 +1,13 @@
-"""A read-only table model over the engine's BookRisk: one row per position, values pre-formatted."""
+"""A read-only table model over the engine's position risks: one row per position, text pre-formatted.
+
+Besides the numbers each row carries its risk level (the row's colour) and the source of its price
+("live 0.4 s", "manual", "simulated", "STALE 21 s"); a stale price greys and italicises the whole row,
+so it cannot pass for a live one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +26,15 @@ class Column:
     text: Callable[[PositionRisk, str], str]
     sort_key: Callable[[PositionRisk], Any]
     numeric: bool = True
+
+
+@dataclass(frozen=True)
+class RowState:
+    """What a row shows besides the engine's numbers."""
+
+    level: Level = Level.OK
+    source: str = "manual"
+    stale: bool = False
 
 
 def _distance_key(r: PositionRisk) -> float:
@@ -45,6 +59,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Contracts", lambda r, c: f"{r.position.contracts:g}", lambda r: r.position.contracts),
     Column("Entry", lambda r, c: price(r.position.entry_price), lambda r: r.position.entry_price),
     Column("Mark", lambda r, c: price(r.mark_price), lambda r: r.mark_price),
+    Column("Source", lambda r, c: "", lambda r: 0, numeric=False),  # filled from RowState
     Column(
         "Liq. price",
         lambda r, c: price(r.liquidation_price),
@@ -56,12 +71,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Maint. margin", lambda r, c: money(r.maintenance_margin, c), lambda r: r.maintenance_margin),
 )
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
-
-
-def _cells(risk: BookRisk) -> list[list[str]]:
-    currency = {a.account.name: a.account.currency for a in risk.accounts}
-    return [[c.text(r, currency[r.position.account]) for c in COLUMNS] for r in risk.positions]
-
+SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
 
 # Row colours by level: tinted enough to see across a room, light enough to read the numbers on.
 LEVEL_BACKGROUND = {
@@ -70,32 +80,50 @@ LEVEL_BACKGROUND = {
     Level.LIQUIDATED: QColor(200, 40, 40),
 }
 LEVEL_FOREGROUND = {Level.LIQUIDATED: QColor(255, 255, 255)}
+STALE_FOREGROUND = QColor(128, 128, 128)
+
+
+def _cells(risk: BookRisk, states: Sequence[RowState]) -> list[list[str]]:
+    currency = {a.account.name: a.account.currency for a in risk.accounts}
+    rows = []
+    for r, state in zip(risk.positions, states, strict=True):
+        cells = [c.text(r, currency[r.position.account]) for c in COLUMNS]
+        cells[SOURCE_COLUMN] = state.source
+        rows.append(cells)
+    return rows
 
 
 class PositionsModel(TextTableModel):
-    def __init__(self, risk: BookRisk, levels: list[Level] | None = None) -> None:
+    def __init__(self, risk: BookRisk, states: Sequence[RowState] | None = None) -> None:
         self._rows = list(risk.positions)
-        self.levels = levels or [Level.OK] * len(self._rows)
-        super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], _cells(risk))
+        self.states = list(states or [RowState()] * len(self._rows))
+        super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], _cells(risk, self.states))
 
-    def set_risk(self, risk: BookRisk, levels: list[Level] | None = None) -> None:
-        """Show new numbers and levels: only the rows whose text or level changed are signalled."""
-        new_levels = levels or [Level.OK] * len(risk.positions)
-        recoloured = frozenset(
-            i for i, level in enumerate(new_levels) if i >= len(self.levels) or self.levels[i] != level
+    @property
+    def levels(self) -> list[Level]:
+        return [s.level for s in self.states]
+
+    def set_risk(self, risk: BookRisk, states: Sequence[RowState] | None = None) -> None:
+        """Show new numbers and states: only the rows whose text, level or staleness changed are signalled."""
+        new_states = list(states or [RowState()] * len(risk.positions))
+        restyled = frozenset(
+            i
+            for i, s in enumerate(new_states)
+            if i >= len(self.states) or (s.level, s.stale) != (self.states[i].level, self.states[i].stale)
         )
         self._rows = list(risk.positions)
-        self.levels = new_levels
-        self.replace_cells(_cells(risk), recoloured)
+        self.states = new_states
+        self.replace_cells(_cells(risk, new_states), restyled)
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
+        state = self.states[row]
         if role == Qt.ItemDataRole.UserRole:
             return COLUMNS[column].sort_key(self._rows[row])
         if role == Qt.ItemDataRole.BackgroundRole:
-            return LEVEL_BACKGROUND.get(self.levels[row])
+            return LEVEL_BACKGROUND.get(state.level)
         if role == Qt.ItemDataRole.ForegroundRole:
-            return LEVEL_FOREGROUND.get(self.levels[row])
-        if role == Qt.ItemDataRole.FontRole and self._rows[row].position.hypothetical:
+            return STALE_FOREGROUND if state.stale else LEVEL_FOREGROUND.get(state.level)
+        if role == Qt.ItemDataRole.FontRole and (state.stale or self._rows[row].position.hypothetical):
             font = QFont()
             font.setItalic(True)
             return font

@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from desktop.app import build_window
+from desktop.app import WindowOptions, build_window
 
 WIDTH, HEIGHT = 1600, 760
 
@@ -24,7 +24,7 @@ WIDTH, HEIGHT = 1600, 760
 def main() -> int:
     app = QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as folder:
-        window = build_window(demo=True, data_dir=folder)
+        window = build_window(WindowOptions(demo=True, data_dir=folder))
         window.resize(WIDTH, HEIGHT)
         window.show()
         deadline = time.monotonic() + 1.2

@@ -345,3 +345,14 @@ class CcxtFeed:
             tickers = await self._race(method(symbols))
             self._published(exchange, tickers, symbols, last_seen, stamps)
             await self._race(asyncio.sleep(self.poll_interval))
+
+
+def feeds_for(
+    keys: Sequence[tuple[str, str]], store: PriceStore, settings: Mapping[str, ExchangeSettings] | None = None
+) -> list[CcxtFeed]:
+    """One feed per exchange for the (exchange, symbol) keys a book needs, each with its settings."""
+    by_exchange: dict[str, list[str]] = {}
+    for exchange, symbol in keys:
+        by_exchange.setdefault(exchange, []).append(symbol)
+    settings = settings or {}
+    return [CcxtFeed(exchange, symbols, store, settings.get(exchange)) for exchange, symbols in by_exchange.items()]

@@ -45,9 +45,9 @@ def _text(view, row: int, title: str) -> str:
 
 
 def test_demo_runs_on_the_simulated_feed_and_closing_stops_it(qtbot, tmp_path):
-    from desktop.app import build_window
+    from desktop.app import WindowOptions, build_window
 
-    window = build_window(demo=True, data_dir=str(tmp_path))
+    window = build_window(WindowOptions(demo=True, data_dir=str(tmp_path)))
     qtbot.addWidget(window)
     window.show()
     first = [_text(window.table, r, "Mark") for r in range(window.table.model().rowCount())]
@@ -80,13 +80,13 @@ def test_a_price_change_signals_only_the_rows_it_moves(qtbot):
 
 
 def test_saved_book_and_layout_come_back_after_a_restart(qtbot, tmp_path):
-    from desktop.app import build_window
+    from desktop.app import WindowOptions, build_window
     from engine.storage.database import BookDatabase
     from engine.storage.paths import database_path
 
     with BookDatabase.open(database_path(str(tmp_path))) as db:
         db.import_portfolio(demo_portfolio())
-    first = build_window(data_dir=str(tmp_path))
+    first = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
     qtbot.addWidget(first)
     first.show()
     assert first.table.model().rowCount() == len(demo_portfolio().book.positions)
@@ -95,7 +95,7 @@ def test_saved_book_and_layout_come_back_after_a_restart(qtbot, tmp_path):
     first.table.setColumnWidth(_column("Account"), 217)
     first.close()
 
-    second = build_window(data_dir=str(tmp_path))
+    second = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
     qtbot.addWidget(second)
     second.show()
     header = second.table.horizontalHeader()
@@ -110,22 +110,22 @@ def test_saved_book_and_layout_come_back_after_a_restart(qtbot, tmp_path):
 
 
 def test_an_empty_saved_book_says_what_to_do(qtbot, tmp_path):
-    from desktop.app import build_window
+    from desktop.app import WindowOptions, build_window
 
-    window = build_window(data_dir=str(tmp_path))
+    window = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
     qtbot.addWidget(window)
     assert "marginwatch import FILE" in window.status.text()
     window.close()
 
 
 def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_path):
-    from desktop.app import build_window
+    from desktop.app import WindowOptions, build_window
     from engine.storage.database import BookDatabase
     from engine.storage.paths import database_path
 
     with BookDatabase.open(database_path(str(tmp_path))) as db:
         db.import_portfolio(demo_portfolio())
-    window = build_window(data_dir=str(tmp_path))
+    window = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
     qtbot.addWidget(window)
     window.store.set_manual(("binanceusdm", "BTC/USDT:USDT"), 90_000.0)
     window.refresh()

@@ -1,0 +1,75 @@
+"""The window on live prices from the fake exchange: live, then stale when the stream freezes."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from PySide6.QtCore import Qt
+
+from desktop.app import WindowOptions, build_window
+from desktop.positions_model import COLUMNS, STALE_FOREGROUND
+from engine.feeds.exchange_config import ExchangeSettings, Transport
+from tests.fake_exchange.server import FakeBinance
+from tests.portfolio_docs import portfolio_doc, position_doc
+
+BOOK = portfolio_doc(
+    position_doc(),
+    position_doc("ETH/USDT:USDT", "short", 4, 3_000, "isolated", 20),
+    prices={"BTC/USDT:USDT": 50_000, "ETH/USDT:USDT": 2_500},
+)
+
+
+def column(title: str) -> int:
+    return next(i for i, c in enumerate(COLUMNS) if c.title == title)
+
+
+def cell(window, symbol: str, title: str, role=Qt.ItemDataRole.DisplayRole):
+    model = window.model
+    row = next(i for i, r in enumerate(model._rows) if r.position.symbol == symbol)
+    return model.index(row, column(title)).data(role)
+
+
+def test_live_prices_show_with_their_source_and_a_frozen_stream_turns_stale(qtbot, tmp_path):
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK))
+    with FakeBinance() as fake:
+        settings = {"binanceusdm": ExchangeSettings(fake.ccxt_config(), Transport.WEBSOCKET)}
+        window = build_window(
+            WindowOptions(book_file=str(path), data_dir=str(tmp_path), exchange_settings=settings, stale_after=0.6)
+        )
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
+        qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Mark") == "61,000.50", timeout=10_000)
+        assert cell(window, "BTC/USDT:USDT", "Source").startswith("live")
+        assert "binanceusdm: live" in window.status.text()
+        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) != STALE_FOREGROUND
+
+        fake.go_silent()
+        qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("STALE"), timeout=5_000)
+        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) == STALE_FOREGROUND
+        assert cell(window, "BTC/USDT:USDT", "Liq. price", Qt.ItemDataRole.FontRole).italic()
+        fake.go_silent(False)
+        qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("live"), timeout=30_000)
+        window.close()
+    assert all(not f._thread.is_alive() for f in window.feeds)
+
+
+def test_an_unreachable_exchange_never_blocks_the_window(qtbot, tmp_path):
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK))
+    dead = {
+        "binanceusdm": ExchangeSettings(
+            {"timeout": 300, "urls": {"api": {"fapiPublic": "http://127.0.0.1:9/fapi/v1"}}}, Transport.REST
+        )
+    }
+    started = time.monotonic()
+    window = build_window(WindowOptions(book_file=str(path), data_dir=str(tmp_path), exchange_settings=dead))
+    qtbot.addWidget(window)
+    window.show()
+    assert time.monotonic() - started < 2.0
+    qtbot.waitUntil(lambda: "reconnecting" in window.status.text(), timeout=10_000)
+    assert "waiting for prices: BTC/USDT:USDT" in window.status.text()
+    assert window.model.rowCount() == 0  # no made-up prices while there are none
+    window.close()
