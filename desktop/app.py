@@ -14,11 +14,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer, Slot
-from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QApplication, QHeaderView, QLabel, QMainWindow, QMessageBox, QSplitter, QTableView
+from PySide6.QtGui import QCloseEvent, QColor, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStyle,
+    QSystemTrayIcon,
+    QTableView,
+)
 
 from desktop.accounts_model import AccountsModel
-from desktop.positions_model import DISTANCE_COLUMN, PositionsModel, RowState
+from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState
+from engine.alerts import Alert, AlertPolicy
 from engine.bundled import resource
 from engine.feeds.ccxt_feed import feeds_for
 from engine.feeds.exchange_config import ExchangeSettings
@@ -27,6 +41,7 @@ from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
 from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
 from engine.prices import PriceSource, PriceStore, Quote
+from engine.report import price
 from engine.risk import BookRisk, evaluate_priced_accounts
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import data_dir as resolve_data_dir
@@ -91,6 +106,9 @@ class MainWindow(QMainWindow):
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
         self.levels = LevelTracker(thresholds)
+        self.alert_policy = AlertPolicy()
+        self.alerts: list[Alert] = []
+        self._new_alerts: list[Alert] = []
         self.stale_after = stale_after
         self.layout = book_layout(portfolio.book)
         marks = self.reader.read().marks()
@@ -123,11 +141,24 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
         self.status = QLabel()
         self.statusBar().addWidget(self.status, 1)
+        self.alert_list = QListWidget()
+        self.alerts_dock = QDockWidget("Alerts", self)
+        self.alerts_dock.setObjectName("alerts")
+        self.alerts_dock.setWidget(self.alert_list)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alerts_dock)
+        self.resizeDocks([self.alerts_dock], [110], Qt.Orientation.Vertical)  # the tables come first
+        # Desktop notifications only where the platform has a tray (checked at run time).
+        self.tray = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), self)
+            self.tray.setToolTip("Margin Watch")
+            self.tray.show()
         self.resize(1600, 760)
         # Columns are fitted to their contents once, when the first rows are on screen, unless the
         # user's own widths were restored; never on updates.
         self._fit_pending = not self._restore_layout()
         self._show_status(missing)
+        self._raise_alerts()  # levels are evaluated at start-up too
 
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
@@ -145,6 +176,7 @@ class MainWindow(QMainWindow):
             self.model.set_risk(risk, self._row_states(risk))
             self.accounts_model.set_risk(risk, self._moves(risk, snapshot.marks()))
             self._record_history(risk, snapshot.marks())
+            self._raise_alerts()
             self._show_status(missing)
             self._fit_columns_once()
 
@@ -163,11 +195,39 @@ class MainWindow(QMainWindow):
         states = []
         for r in risk.positions:
             key = position_index.get(id(r.position), r.position)
-            self.levels.position(key, r.distance_to_liquidation)
+            crossing = self.levels.position(key, r.distance_to_liquidation)
+            level = self.levels.levels.get(key, Level.OK)
             quote = self.store.quote((exchange_of[r.position.account], r.position.symbol))
             stale = quote is not None and quote.is_stale(now, self.stale_after)
-            states.append(RowState(self.levels.levels.get(key, Level.OK), source_label(quote, now, stale), stale))
+            subject = f"{r.position.account} {r.position.symbol} {r.position.side.value}"
+            for alert in (
+                self.alert_policy.on_crossing(key, crossing, now, subject, r.distance_to_liquidation, r.mark_price),
+                self.alert_policy.on_price_age(
+                    key, level, stale, now, subject, r.distance_to_liquidation, r.mark_price
+                ),
+            ):
+                if alert is not None:
+                    self._new_alerts.append(alert)
+            states.append(RowState(level, source_label(quote, now, stale), stale))
         return states
+
+    def _raise_alerts(self) -> None:
+        """Show, sound, notify and store the alerts found by the last evaluation."""
+        new, self._new_alerts = self._new_alerts, []
+        for alert in new:
+            self.alerts.append(alert)
+            stamp = time.strftime("%H:%M:%S", time.localtime(alert.at))
+            mark = "" if alert.mark is None else f", mark {price(alert.mark)}"
+            item = QListWidgetItem(f"{stamp}  {alert.describe()}{mark}")
+            item.setBackground(LEVEL_BACKGROUND.get(alert.new, QColor(0, 0, 0, 0)))
+            self.alert_list.insertItem(0, item)
+            if self.history is not None:
+                self.history.record_alert(alert)
+            if self.tray is not None:
+                self.tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        if new:
+            QApplication.beep()
+            self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts)})")
 
     def _record_history(self, risk: BookRisk, marks: dict[tuple[str, str], float]) -> None:
         """Queue chart history (at most once a second); the writer thread does the disk work."""
@@ -213,6 +273,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        docks = self.settings.value("window/docks")
+        if docks is not None:
+            self.restoreState(docks)
         for key, widget in (("window/splitter", self.splitter),):
             state = self.settings.value(key)
             if state is not None:
@@ -227,6 +290,7 @@ class MainWindow(QMainWindow):
         if self.settings is None:
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/docks", self.saveState())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         for view in (self.table, self.accounts):
             self.settings.setValue(f"columns/{view.objectName()}", view.horizontalHeader().saveState())

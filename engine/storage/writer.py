@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.alerts import Alert
 from engine.storage.database import BookDatabase, StorageError
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ class BackgroundWriter:
             self._idle.clear()
             self._queue.put(list(samples))
 
+    def record_alert(self, alert: Alert) -> None:
+        """Queue an alert for the book's alert history."""
+        self._idle.clear()
+        self._queue.put(alert)
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything queued so far is written (or has failed). True when done in time."""
         self._queue.put(None)
@@ -58,9 +64,9 @@ class BackgroundWriter:
             while True:
                 item = self._queue.get()
                 batch: list[Sample] = []
+                alerts: list[Alert] = []
                 stop = item is _STOP
-                if isinstance(item, list):
-                    batch.extend(item)
+                pending = [] if stop else [item]
                 while not stop:  # take whatever else queued up meanwhile: one transaction for all of it
                     try:
                         more = self._queue.get_nowait()
@@ -68,8 +74,22 @@ class BackgroundWriter:
                         break
                     if more is _STOP:
                         stop = True
-                    elif isinstance(more, list):
-                        batch.extend(more)
+                    else:
+                        pending.append(more)
+                for entry in pending:
+                    if isinstance(entry, list):
+                        batch.extend(entry)
+                    elif isinstance(entry, Alert):
+                        alerts.append(entry)
+                for alert in alerts:
+                    if db is None:
+                        break
+                    try:
+                        db.add_alert(
+                            alert.at, alert.describe(), alert.old.label, alert.new.label, alert.distance, alert.mark
+                        )
+                    except StorageError as e:
+                        self.last_error = str(e)
                 if batch and db is not None:
                     try:
                         db.record_history(batch)

@@ -178,3 +178,52 @@ def test_the_account_table_shows_the_uniform_move_to_liquidation(qtbot):
         assert text == ("none" if move is None else f"{move * 100:+.1f}% to liquidation")
     binance = window.accounts_model.index(0, column).data()
     assert binance.startswith("-") and binance.endswith("% to liquidation")
+
+
+def test_a_crossing_adds_one_alert_and_hovering_adds_none(qtbot):
+    from engine.levels import Level
+    from engine.prices import PriceStore
+
+    portfolio = demo_portfolio()
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    window = MainWindow(portfolio, "demo book", store)
+    qtbot.addWidget(window)
+    at_start = len(window.alerts)  # levels are evaluated at start-up: the demo starts with warnings
+    assert at_start == sum(level is Level.WARNING for level in window.model.levels) > 0
+    row = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT")
+    liquidation = window.model._rows[row].liquidation_price
+
+    def move_to(distance: float) -> None:
+        store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), liquidation / (1 - distance))
+        window.refresh()
+
+    move_to(0.14)
+    assert len(window.alerts) == at_start + 1
+    assert window.alerts[-1].new is Level.WARNING and "DOGE/USDT:USDT" in window.alerts[-1].subject
+    for distance in (0.155, 0.145, 0.152, 0.141):
+        move_to(distance)
+    assert len(window.alerts) == at_start + 1
+    move_to(0.03)
+    assert window.alerts[-1].new is Level.DANGER
+    assert window.alert_list.count() == len(window.alerts)
+    assert "DOGE/USDT:USDT" in window.alert_list.item(0).text()  # newest on top
+
+
+def test_alerts_are_stored_with_the_saved_book(qtbot, tmp_path):
+    from desktop.app import WindowOptions, build_window
+    from engine.storage.database import BookDatabase
+    from engine.storage.paths import database_path
+
+    with BookDatabase.open(database_path(str(tmp_path))) as db:
+        db.import_portfolio(demo_portfolio())
+    window = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
+    qtbot.addWidget(window)
+    assert window.alerts
+    assert window.history.flush(5)
+    window.close()
+    with BookDatabase.open(database_path(str(tmp_path))) as db:
+        stored = db.alerts()
+    assert len(stored) == len(window.alerts)
+    assert {a["new"] for a in stored} == {a.new.label for a in window.alerts}
