@@ -7,6 +7,7 @@ on the GUI thread only.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QHeaderView,
     QLabel,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accounts_model import AccountsModel
 from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState
+from desktop.thresholds_dialog import ThresholdsDialog, thresholds_from_setting, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
 from engine.bundled import resource
 from engine.feeds.ccxt_feed import feeds_for
@@ -51,6 +54,7 @@ from engine.stress import uniform_move_to_liquidation
 from engine.watch import Feed
 
 REFRESH_MS = 500
+THRESHOLDS_SETTING = "thresholds"
 HISTORY_EVERY_S = 1.0
 COLUMN_HEADROOM_PX = 24
 
@@ -92,6 +96,7 @@ class MainWindow(QMainWindow):
         history: BackgroundWriter | None = None,
         thresholds: Thresholds | None = None,
         stale_after: float = 15.0,
+        database_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle(f"Margin Watch — {source}")
@@ -105,6 +110,10 @@ class MainWindow(QMainWindow):
         self._last_refresh = time.monotonic()
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
+        self.database_file = database_file
+        if thresholds is None and database_file is not None:
+            with contextlib.suppress(StorageError), BookDatabase.open(database_file) as db:
+                thresholds = thresholds_from_setting(db.setting(THRESHOLDS_SETTING))
         self.levels = LevelTracker(thresholds)
         self.alert_policy = AlertPolicy()
         self.alerts: list[Alert] = []
@@ -160,6 +169,11 @@ class MainWindow(QMainWindow):
         self._show_status(missing)
         self._raise_alerts()  # levels are evaluated at start-up too
 
+        settings_menu = self.menuBar().addMenu("&Settings")
+        action = settings_menu.addAction("Risk &thresholds…")
+        action.setShortcut("Ctrl+T")
+        action.triggered.connect(self.edit_thresholds)
+
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -210,6 +224,25 @@ class MainWindow(QMainWindow):
                     self._new_alerts.append(alert)
             states.append(RowState(level, source_label(quote, now, stale), stale))
         return states
+
+    @Slot()
+    def edit_thresholds(self) -> None:
+        dialog = ThresholdsDialog(self.levels.thresholds, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_thresholds is not None:
+            self.apply_thresholds(dialog.result_thresholds)
+
+    def apply_thresholds(self, thresholds: Thresholds) -> None:
+        """Use new thresholds now and save them with the book (when there is a saved book)."""
+        if self.database_file is not None:
+            try:
+                with BookDatabase.open(self.database_file) as db:
+                    db.set_setting(THRESHOLDS_SETTING, thresholds_to_setting(thresholds))
+            except StorageError as e:
+                QMessageBox.warning(self, "Margin Watch", f"The thresholds were not saved:\n\n{e}")
+                return
+        self.levels = LevelTracker(thresholds)
+        self._last_refresh = 0.0  # re-evaluate every row under the new thresholds at once
+        self.refresh()
 
     def _raise_alerts(self) -> None:
         """Show, sound, notify and store the alerts found by the last evaluation."""
@@ -357,7 +390,14 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         portfolio, notice = parse_portfolio({"accounts": [], "positions": []}), ""
     store, feeds, mode = _prices_and_feeds(portfolio, options)
     window = MainWindow(
-        portfolio, f"saved book · {mode}", store, feeds, settings, history=history, stale_after=options.stale_after
+        portfolio,
+        f"saved book · {mode}",
+        store,
+        feeds,
+        settings,
+        history=history,
+        stale_after=options.stale_after,
+        database_file=database_path(options.data_dir),
     )
     if notice:
         QMessageBox.information(window, "Margin Watch", notice)
