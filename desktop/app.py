@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from desktop.accounts_model import AccountsModel
 from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState
+from desktop.risk_ladder import RiskLadder
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_from_setting, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
 from engine.bundled import resource
@@ -54,6 +55,7 @@ from engine.stress import uniform_move_to_liquidation
 from engine.watch import Feed
 
 REFRESH_MS = 500
+LADDER_EVERY_S = 2.0
 THRESHOLDS_SETTING = "thresholds"
 HISTORY_EVERY_S = 1.0
 COLUMN_HEADROOM_PX = 24
@@ -155,6 +157,14 @@ class MainWindow(QMainWindow):
         self.alerts_dock.setObjectName("alerts")
         self.alerts_dock.setWidget(self.alert_list)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alerts_dock)
+        self.ladder = RiskLadder()
+        self.ladder_dock = QDockWidget("Risk ladder", self)
+        self.ladder_dock.setObjectName("risk-ladder")
+        self.ladder_dock.setWidget(self.ladder)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.ladder_dock)
+        self.resizeDocks([self.ladder_dock], [380], Qt.Orientation.Horizontal)
+        self._ladder_drawn = 0.0
+        self.accounts.selectionModel().currentRowChanged.connect(lambda *_: self._draw_ladder(force=True))
         self.resizeDocks([self.alerts_dock], [110], Qt.Orientation.Vertical)  # the tables come first
         # Desktop notifications only where the platform has a tray (checked at run time).
         self.tray = None
@@ -168,6 +178,8 @@ class MainWindow(QMainWindow):
         self._fit_pending = not self._restore_layout()
         self._show_status(missing)
         self._raise_alerts()  # levels are evaluated at start-up too
+        self._risk, self._marks = risk, marks
+        self._draw_ladder(force=True)
 
         settings_menu = self.menuBar().addMenu("&Settings")
         action = settings_menu.addAction("Risk &thresholds…")
@@ -191,11 +203,26 @@ class MainWindow(QMainWindow):
             self.accounts_model.set_risk(risk, self._moves(risk, snapshot.marks()))
             self._record_history(risk, snapshot.marks())
             self._raise_alerts()
+            self._risk, self._marks = risk, snapshot.marks()
+            self._draw_ladder()
             self._show_status(missing)
             self._fit_columns_once()
 
     def _moves(self, risk: BookRisk, marks: dict[tuple[str, str], float]) -> dict[str, float | None]:
-        """Per shown account, the uniform move of its cross marks that liquidates it."""
+        """Per shown account, the uniform move of its cross marks that liquidates it.
+
+        A search per account, so it is refreshed at most every LADDER_EVERY_S seconds (and at once when
+        the shown accounts change), not on every tick.
+        """
+        names = tuple(a.account.name for a in risk.accounts)
+        cached = getattr(self, "_moves_cache", None)
+        if cached is not None and cached[0] == names and time.monotonic() - cached[1] < LADDER_EVERY_S:
+            return cached[2]
+        moves = self._compute_moves(risk, marks)
+        self._moves_cache = (names, time.monotonic(), moves)
+        return moves
+
+    def _compute_moves(self, risk: BookRisk, marks: dict[tuple[str, str], float]) -> dict[str, float | None]:
         return {
             a.account.name: uniform_move_to_liquidation(self.portfolio.book, marks, a.account.name, self.layout)
             for a in risk.accounts
@@ -224,6 +251,19 @@ class MainWindow(QMainWindow):
                     self._new_alerts.append(alert)
             states.append(RowState(level, source_label(quote, now, stale), stale))
         return states
+
+    def _draw_ladder(self, force: bool = False) -> None:
+        """Redraw the risk ladder for the selected account: on selection, else at most every 2 s."""
+        if not force and time.monotonic() - self._ladder_drawn < LADDER_EVERY_S:
+            return
+        shown = [a.account.name for a in self._risk.accounts]
+        if not shown:
+            return
+        row = self.accounts.currentIndex().row()
+        account = shown[row] if 0 <= row < len(shown) else shown[0]
+        self.ladder.show_account(self.portfolio.book, self._marks, account, self._risk, self.layout)
+        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}")
+        self._ladder_drawn = time.monotonic()
 
     @Slot()
     def edit_thresholds(self) -> None:

@@ -65,3 +65,29 @@ def uniform_move_to_liquidation(
                 break
             safe = move
     return min(found, key=abs) if found else None
+
+
+def equity_ladder(
+    book: Book,
+    prices: Mapping[PriceKey, float],
+    account: str,
+    moves: list[float],
+    layout: BookLayout | None = None,
+) -> list[float]:
+    """The account's equity with every one of its marks moved by each fraction in `moves`.
+
+    An isolated position cannot lose more than its margin (past its liquidation price it is gone), so
+    its loss is capped there; cross positions move freely (the account's own liquidation point is
+    uniform_move_to_liquidation).
+    """
+    layout = layout or book_layout(book)
+    wallet = next(a.wallet_balance for a in book.accounts if a.name == account)
+    legs = [leg for leg in layout.legs if leg.account == account]
+    ladder = []
+    for move in moves:
+        equity = wallet
+        for leg in legs:
+            pnl = leg.leg.pnl(to_z(prices[leg.price_key] * (1 + move), leg.inverse))
+            equity += pnl if leg.cross else max(pnl, -leg.collateral)
+        ladder.append(equity)
+    return ladder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop.app import MainWindow, demo_portfolio
@@ -227,3 +228,23 @@ def test_alerts_are_stored_with_the_saved_book(qtbot, tmp_path):
         stored = db.alerts()
     assert len(stored) == len(window.alerts)
     assert {a["new"] for a in stored} == {a.new.label for a in window.alerts}
+
+
+def test_the_risk_ladder_shows_the_selected_accounts_equity_and_liquidation_points(qtbot):
+    from engine.stress import equity_ladder, uniform_move_to_liquidation
+
+    portfolio = demo_portfolio()
+    window = MainWindow(portfolio, "demo book")
+    qtbot.addWidget(window)
+    curve = window.ladder.curve
+    xs, ys = curve.getData()
+    expected = equity_ladder(portfolio.book, portfolio.price_map(), "Binance main", [x / 100 for x in xs])
+    assert list(ys) == pytest.approx(expected, rel=1e-12)
+    cross = uniform_move_to_liquidation(portfolio.book, portfolio.price_map(), "Binance main")
+    assert any(abs(x - cross * 100) < 1e-9 for x in window.ladder.marker_positions)
+    # Binance main holds two isolated positions (SOL short, DOGE long): one marker each, plus the cross one.
+    assert len(window.ladder.marker_positions) == 3
+    window.accounts.selectRow(2)  # Bybit swing
+    assert window.ladder.account == "Bybit swing"
+    assert window.ladder.curve is curve  # updated in place, no new plot items
+    assert window.ladder_dock.windowTitle() == "Risk ladder: Bybit swing"

@@ -64,3 +64,22 @@ def test_at_the_move_the_cross_surplus_is_zero_and_nothing_nearer_liquidates(cas
         assert abs(cross_surplus(layout, prices, account.name, move)) <= 1e-7 * scale
         for fraction in (0.25, 0.5, 0.75, 0.95):
             assert cross_surplus(layout, prices, account.name, move * fraction) > 0
+
+
+def test_the_equity_ladder_moves_with_the_cross_pnl_and_caps_isolated_losses():
+    from engine.stress import equity_ladder
+
+    b = book(
+        "binanceusdm",
+        10_000,
+        [
+            pos("BTC/USDT:USDT", Side.LONG, 1, 60_000),
+            pos("ETH/USDT:USDT", Side.LONG, 10, 3_000, MarginMode.ISOLATED, 10, 3_000),
+        ],
+        [market("BTC/USDT:USDT", 0.005), market("ETH/USDT:USDT", 0.005)],
+    )
+    prices = {KEY: 60_000.0, ("binanceusdm", "ETH/USDT:USDT"): 3_000.0}
+    flat, down10, down50 = equity_ladder(b, prices, "acct", [0.0, -0.10, -0.50])
+    assert flat == 10_000
+    assert down10 == pytest.approx(10_000 - 6_000 - 3_000)  # BTC -6,000; ETH -3,000 = its whole margin
+    assert down50 == pytest.approx(10_000 - 30_000 - 3_000)  # ETH's loss stays capped at its margin
