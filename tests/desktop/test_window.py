@@ -15,6 +15,19 @@ def _column(title: str) -> int:
     return next(i for i, c in enumerate(COLUMNS) if c.title == title)
 
 
+def demo_on_manual_prices(qtbot):
+    """The demo book in a window whose prices the test sets by hand (manual prices in a store)."""
+    from engine.prices import PriceStore
+
+    portfolio = demo_portfolio()
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    window = MainWindow(portfolio, "demo book", store)
+    qtbot.addWidget(window)
+    return portfolio, store, window
+
+
 def test_positions_model_passes_qt_model_tester(qtmodeltester):
     portfolio = demo_portfolio()
     model = PositionsModel(evaluate_book(portfolio.book, portfolio.price_map()))
@@ -61,14 +74,8 @@ def test_demo_runs_on_the_simulated_feed_and_closing_stops_it(qtbot, tmp_path):
 
 
 def test_a_price_change_signals_only_the_rows_it_moves(qtbot):
-    from engine.prices import PriceStore
 
-    portfolio = demo_portfolio()
-    store = PriceStore()
-    for key, mark in portfolio.price_map().items():
-        store.set_manual(key, mark)
-    window = MainWindow(portfolio, "demo book", store)
-    qtbot.addWidget(window)
+    portfolio, store, window = demo_on_manual_prices(qtbot)
     changed_rows: set[int] = set()
     window.model.dataChanged.connect(lambda a, b: changed_rows.update(range(a.row(), b.row() + 1)))
     doge = ("binanceusdm", "DOGE/USDT:USDT")  # an isolated position: nothing else depends on its price
@@ -140,14 +147,8 @@ def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_pat
 def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbot):
     from desktop.positions_model import LEVEL_BACKGROUND
     from engine.levels import Level
-    from engine.prices import PriceStore
 
-    portfolio = demo_portfolio()
-    store = PriceStore()
-    for key, mark in portfolio.price_map().items():
-        store.set_manual(key, mark)
-    window = MainWindow(portfolio, "demo book", store)
-    qtbot.addWidget(window)
+    portfolio, store, window = demo_on_manual_prices(qtbot)
     row = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT")
     liquidation = window.model._rows[row].liquidation_price  # isolated: fixed while the mark moves
 
@@ -183,14 +184,8 @@ def test_the_account_table_shows_the_uniform_move_to_liquidation(qtbot):
 
 def test_a_crossing_adds_one_alert_and_hovering_adds_none(qtbot):
     from engine.levels import Level
-    from engine.prices import PriceStore
 
-    portfolio = demo_portfolio()
-    store = PriceStore()
-    for key, mark in portfolio.price_map().items():
-        store.set_manual(key, mark)
-    window = MainWindow(portfolio, "demo book", store)
-    qtbot.addWidget(window)
+    portfolio, store, window = demo_on_manual_prices(qtbot)
     at_start = len(window.alerts)  # levels are evaluated at start-up: the demo starts with warnings
     assert at_start == sum(level is Level.WARNING for level in window.model.levels) > 0
     row = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT")
