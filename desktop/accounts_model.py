@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from PySide6.QtCore import Qt
+
+from desktop.positions_model import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.text_table_model import TextTableModel
+from engine.levels import Level
 from engine.report import money
 from engine.risk import AccountRisk, BookRisk
 from engine.rules import profile_for
@@ -34,15 +39,44 @@ COLUMNS = (
 )
 
 
+RATIO_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "Margin ratio")
+
+
 def _cells(risk: BookRisk, moves: Mapping[str, float | None]) -> list[list[str]]:
     return [[text(a, moves.get(a.account.name)) for _, text in COLUMNS] for a in risk.accounts]
 
 
 class AccountsModel(TextTableModel):
-    def __init__(self, risk: BookRisk, moves: Mapping[str, float | None] | None = None) -> None:
+    """Rows coloured by the account's margin-ratio level; UserRole of the ratio column is the ratio."""
+
+    def __init__(
+        self,
+        risk: BookRisk,
+        moves: Mapping[str, float | None] | None = None,
+        levels: Sequence[Level] | None = None,
+    ) -> None:
+        self._risk = risk
+        self.levels = list(levels or [Level.OK] * len(risk.accounts))
         super().__init__(
             [title for title, _ in COLUMNS], [c >= 2 for c in range(len(COLUMNS))], _cells(risk, moves or {})
         )
 
-    def set_risk(self, risk: BookRisk, moves: Mapping[str, float | None] | None = None) -> None:
-        self.replace_cells(_cells(risk, moves or {}))
+    def set_risk(
+        self, risk: BookRisk, moves: Mapping[str, float | None] | None = None, levels: Sequence[Level] | None = None
+    ) -> None:
+        new_levels = list(levels or [Level.OK] * len(risk.accounts))
+        restyled = frozenset(
+            i for i, level in enumerate(new_levels) if i >= len(self.levels) or level != self.levels[i]
+        )
+        self._risk, self.levels = risk, new_levels
+        self.replace_cells(_cells(risk, moves or {}), restyled)
+
+    def extra_data(self, row: int, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.UserRole and column == RATIO_COLUMN:
+            ratio = self._risk.accounts[row].margin_ratio
+            return float("nan") if ratio is None else float(ratio)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return LEVEL_BACKGROUND.get(self.levels[row])
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return LEVEL_FOREGROUND.get(self.levels[row])
+        return None

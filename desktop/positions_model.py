@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont
 
 from desktop.text_table_model import TextTableModel
 from engine.levels import Level
+from engine.model import Account, MarginMode
 from engine.report import money, percent, price
 from engine.risk import BookRisk, PositionRisk
 
@@ -23,7 +24,7 @@ from engine.risk import BookRisk, PositionRisk
 @dataclass(frozen=True)
 class Column:
     title: str
-    text: Callable[[PositionRisk, str], str]
+    text: Callable[[PositionRisk, Account], str]
     sort_key: Callable[[PositionRisk], Any]
     numeric: bool = True
 
@@ -41,36 +42,52 @@ def _distance_key(r: PositionRisk) -> float:
     return r.distance_to_liquidation if r.distance_to_liquidation is not None else float("inf")
 
 
+def quote_currency(symbol: str) -> str:
+    """The unit prices are quoted in: 'BTC/USDT:USDT' -> 'USDT', 'BTC/USD:BTC' -> 'USD'."""
+    return symbol.split("/", 1)[1].split(":", 1)[0] if "/" in symbol else ""
+
+
+def quoted(value: float | None, symbol: str) -> str:
+    """A price with its unit: '61,000.50 USDT' ('none' when there is no price)."""
+    return "none" if value is None else f"{price(value)} {quote_currency(symbol)}".rstrip()
+
+
+def margin(r: PositionRisk) -> float:
+    """The collateral of the position: its isolated margin, else the initial margin at the mark."""
+    p = r.position
+    return p.isolated_margin if p.margin_mode is MarginMode.ISOLATED else r.initial_margin
+
+
 COLUMNS: tuple[Column, ...] = (
-    Column("Account", lambda r, c: r.position.account, lambda r: r.position.account, numeric=False),
-    Column(
-        "Symbol",
-        lambda r, c: r.position.symbol + (" ◇ hypothetical" if r.position.hypothetical else ""),
-        lambda r: r.position.symbol,
-        numeric=False,
-    ),
-    Column("Side", lambda r, c: r.position.side.value, lambda r: r.position.side.value, numeric=False),
-    Column(
-        "Margin",
-        lambda r, c: f"{r.position.margin_mode.value} {r.position.leverage:g}x",
-        lambda r: r.position.leverage,
-        numeric=False,
-    ),
-    Column("Contracts", lambda r, c: f"{r.position.contracts:g}", lambda r: r.position.contracts),
-    Column("Entry", lambda r, c: price(r.position.entry_price), lambda r: r.position.entry_price),
-    Column("Mark", lambda r, c: price(r.mark_price), lambda r: r.mark_price),
-    Column("Source", lambda r, c: "", lambda r: 0, numeric=False),  # filled from RowState
+    Column("Account", lambda r, a: r.position.account, lambda r: r.position.account, numeric=False),
+    Column("Exchange", lambda r, a: a.exchange, lambda r: r.position.account, numeric=False),
+    Column("Symbol", lambda r, a: r.position.symbol, lambda r: r.position.symbol, numeric=False),
+    Column("Side", lambda r, a: r.position.side.value, lambda r: r.position.side.value, numeric=False),
+    Column("Contracts", lambda r, a: f"{r.position.contracts:g}", lambda r: r.position.contracts),
+    Column("Entry", lambda r, a: quoted(r.position.entry_price, r.position.symbol), lambda r: r.position.entry_price),
+    Column("Mark", lambda r, a: quoted(r.mark_price, r.position.symbol), lambda r: r.mark_price),
+    Column("Source", lambda r, a: "", lambda r: 0, numeric=False),  # filled from RowState
     Column(
         "Liq. price",
-        lambda r, c: price(r.liquidation_price),
+        lambda r, a: quoted(r.liquidation_price, r.position.symbol),
         lambda r: r.liquidation_price if r.liquidation_price is not None else float("inf"),
     ),
-    Column("To liq.", lambda r, c: percent(r.distance_to_liquidation), _distance_key),
-    Column("uPnL", lambda r, c: money(r.unrealized_pnl, c), lambda r: r.unrealized_pnl),
-    Column("ROE", lambda r, c: percent(r.roe), lambda r: r.roe),
-    Column("Maint. margin", lambda r, c: money(r.maintenance_margin, c), lambda r: r.maintenance_margin),
+    Column("To liq.", lambda r, a: percent(r.distance_to_liquidation), _distance_key),
+    Column("Mode", lambda r, a: r.position.margin_mode.value, lambda r: r.position.margin_mode.value, numeric=False),
+    Column("Leverage", lambda r, a: f"{r.position.leverage:g}×", lambda r: r.position.leverage),
+    Column("Margin", lambda r, a: money(margin(r), a.currency), margin),
+    Column("Maint. margin", lambda r, a: money(r.maintenance_margin, a.currency), lambda r: r.maintenance_margin),
+    Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl),
+    Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe),
+    Column(
+        "Hypothetical",
+        lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
+        lambda r: r.position.hypothetical,
+        numeric=False,
+    ),
 )
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
+HYPOTHETICAL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Hypothetical")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
 
 # Row colours by level: tinted enough to see across a room, light enough to read the numbers on.
@@ -79,15 +96,21 @@ LEVEL_BACKGROUND = {
     Level.DANGER: QColor(255, 160, 150),
     Level.LIQUIDATED: QColor(200, 40, 40),
 }
-LEVEL_FOREGROUND = {Level.LIQUIDATED: QColor(255, 255, 255)}
+# Text on a tinted row is dark whatever the theme (light text on a yellow row cannot be read).
+LEVEL_FOREGROUND = {
+    Level.WARNING: QColor(20, 20, 20),
+    Level.DANGER: QColor(20, 20, 20),
+    Level.LIQUIDATED: QColor(255, 255, 255),
+}
 STALE_FOREGROUND = QColor(128, 128, 128)
 
 
 def _cells(risk: BookRisk, states: Sequence[RowState]) -> list[list[str]]:
-    currency = {a.account.name: a.account.currency for a in risk.accounts}
+    account = {a.account.name: a.account for a in risk.accounts}
     rows = []
     for r, state in zip(risk.positions, states, strict=True):
-        cells = [c.text(r, currency[r.position.account]) for c in COLUMNS]
+        owner = account[r.position.account]
+        cells = [c.text(r, owner) for c in COLUMNS]
         cells[SOURCE_COLUMN] = state.source
         rows.append(cells)
     return rows

@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from desktop.chart_style import ThemedChart
 from engine.layout import BookLayout
 from engine.model import Book, MarginMode, PriceKey
 from engine.report import money
@@ -24,10 +25,10 @@ MOVES = np.linspace(-0.5, 0.5, 201)
 MAX_MARKERS = 32
 
 
-class RiskLadder(QWidget):
+class RiskLadder(ThemedChart):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         for axis in ("bottom", "left"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
@@ -51,6 +52,10 @@ class RiskLadder(QWidget):
         self.account = ""
         self.currency = ""
         self.plot.scene().sigMouseMoved.connect(self._on_mouse)
+        self.restyle()
+
+    def themed_plots(self) -> list[pg.PlotWidget]:
+        return [self.plot]
 
     def show_account(
         self, book: Book, prices: Mapping[PriceKey, float], account: str, risk: BookRisk, layout: BookLayout

@@ -43,6 +43,10 @@ class TextTableModel(QAbstractTableModel):
     def extra_data(self, row: int, column: int, role: int) -> Any:
         return None
 
+    def row_text(self, row: int) -> list[str]:
+        """The row's cells as shown."""
+        return self._cells[row]
+
     def replace_cells(self, cells: list[list[str]], also_changed: frozenset[int] = frozenset()) -> None:
         """New values for the same rows: one dataChanged per run of changed rows, no reset (keeps selection).
 

@@ -17,17 +17,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from desktop.app import WindowOptions, build_window
+from desktop.theme import DEFAULT_THEME, apply_theme
 
-WIDTH, HEIGHT = 1600, 760
+WIDTH, HEIGHT = 1600, 1000
 
 
 def main() -> int:
     app = QApplication(sys.argv[:1])
+    apply_theme(app, os.environ.get("MARGINWATCH_THEME", DEFAULT_THEME))
     with tempfile.TemporaryDirectory() as folder:
         window = build_window(WindowOptions(demo=True, data_dir=folder))
         window.resize(WIDTH, HEIGHT)
         window.show()
-        deadline = time.monotonic() + 1.2
+        deadline = time.monotonic() + 4.0  # a few seconds of simulated prices on the charts
         while time.monotonic() < deadline:
             app.processEvents()
             time.sleep(0.02)

@@ -27,6 +27,8 @@ class Alert:
     def describe(self) -> str:
         if self.stale:
             return f"{self.subject}: price is stale while {self.new.label}"
+        if self.distance is None and self.mark is None:  # an account: its subject carries the margin ratio
+            return f"{self.subject}: {self.old.label} → {self.new.label}"
         distance = "n/a" if self.distance is None else f"{self.distance * 100:+.2f}%"
         return f"{self.subject}: {self.old.label} → {self.new.label}, {distance} to liquidation"
 
@@ -54,6 +56,10 @@ class AlertPolicy:
             return None
         self._last[key] = now
         return Alert(now, subject, crossing.old, crossing.new, distance, mark)
+
+    def in_stale_spell(self, key: Hashable) -> bool:
+        """True while the key's stale price has been alerted and not yet recovered."""
+        return key in self._stale
 
     def on_price_age(
         self,

@@ -41,7 +41,7 @@ def test_live_prices_show_with_their_source_and_a_frozen_stream_turns_stale(qtbo
         qtbot.addWidget(window)
         window.show()
         qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
-        qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Mark") == "61,000.50", timeout=10_000)
+        qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Mark") == "61,000.50 USDT", timeout=10_000)
         assert cell(window, "BTC/USDT:USDT", "Source").startswith("live")
         assert "binanceusdm: live" in window.status.text()
         assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) != STALE_FOREGROUND

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.app import MainWindow, demo_portfolio
-from desktop.positions_model import COLUMNS, PositionsModel
+from desktop.positions_model import COLUMNS, PositionsModel, quoted
 from engine.report import percent, price
 from engine.risk import evaluate_book
 
@@ -46,9 +46,10 @@ def test_demo_window_lists_positions_closest_to_liquidation_first(qtbot):
     shown = [view.index(row, _column("To liq.")).data() for row in range(view.rowCount())]
     assert shown == [percent(r.distance_to_liquidation) for r in expected]
     liq = [view.index(row, _column("Liq. price")).data() for row in range(view.rowCount())]
-    assert liq == [price(r.liquidation_price) for r in expected]
+    assert liq == [quoted(r.liquidation_price, r.position.symbol) for r in expected]
+    assert all(text == "none" or text.endswith((" USDT", " USD", " USDC")) for text in liq)  # prices carry their unit
     hypothetical_rows = [
-        row for row in range(view.rowCount()) if "hypothetical" in view.index(row, _column("Symbol")).data()
+        row for row in range(view.rowCount()) if "hypothetical" in view.index(row, _column("Hypothetical")).data()
     ]
     assert len(hypothetical_rows) == sum(p.hypothetical for p in portfolio.book.positions)
     assert view.index(hypothetical_rows[0], 0).data(Qt.ItemDataRole.FontRole).italic()
@@ -84,7 +85,7 @@ def test_a_price_change_signals_only_the_rows_it_moves(qtbot):
     doge_rows = {i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT"}
     assert changed_rows == doge_rows
     row = next(iter(doge_rows))
-    assert window.model.index(row, _column("Mark")).data() == price(0.150)
+    assert window.model.index(row, _column("Mark")).data() == f"{price(0.150)} USDT"
 
 
 def test_saved_book_and_layout_come_back_after_a_restart(qtbot, tmp_path):

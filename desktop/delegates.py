@@ -1,0 +1,82 @@
+"""Cell painters: a bar under the distance to liquidation, a gauge under the margin ratio.
+
+Both read a number from the model's UserRole (the sort key) and draw the cell's text over a bar; the
+colours follow the row's level, so a bar turns as the row does. Nothing here computes risk.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+from engine.levels import Level, Thresholds
+
+BAR_COLOUR = {
+    Level.OK: QColor(46, 204, 113, 150),
+    Level.WARNING: QColor(241, 196, 15, 190),
+    Level.DANGER: QColor(230, 126, 34, 210),
+    Level.LIQUIDATED: QColor(192, 57, 43, 230),
+}
+DISTANCE_FULL_SCALE = 0.5
+"""A distance of 50% or more fills the bar: beyond that the difference no longer matters at a glance."""
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _bar_rect(cell: QRect, fraction: float) -> QRect:
+    """A thin bar along the bottom of the cell, `fraction` of its width (0..1)."""
+    inner = cell.adjusted(3, cell.height() - 6, -3, -2)
+    inner.setWidth(round(inner.width() * min(1.0, max(0.0, fraction))))
+    return inner
+
+
+class DistanceBarDelegate(QStyledItemDelegate):
+    """The distance to liquidation as text over a bar: full at 50% or more, empty at liquidation."""
+
+    def __init__(self, levels_of_row, parent=None) -> None:
+        super().__init__(parent)
+        self.levels_of_row = levels_of_row  # callable: view index -> Level
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        super().paint(painter, option, index)
+        distance = index.data(Qt.ItemDataRole.UserRole)
+        if not isinstance(distance, float) or math.isinf(distance):
+            return
+        painter.save()
+        painter.fillRect(_bar_rect(option.rect, distance / DISTANCE_FULL_SCALE), BAR_COLOUR[self.levels_of_row(index)])
+        painter.restore()
+
+
+class RatioGaugeDelegate(QStyledItemDelegate):
+    """The margin ratio over a gauge from 0 to 100%, with the warning and danger thresholds ticked."""
+
+    def __init__(self, thresholds: Thresholds, parent=None) -> None:
+        super().__init__(parent)
+        self.thresholds = thresholds
+
+    def level(self, ratio: float) -> Level:
+        if ratio >= 1:
+            return Level.LIQUIDATED
+        if ratio >= self.thresholds.ratio_danger:
+            return Level.DANGER
+        if ratio >= self.thresholds.ratio_warning:
+            return Level.WARNING
+        return Level.OK
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        super().paint(painter, option, index)
+        ratio = index.data(Qt.ItemDataRole.UserRole)
+        if not isinstance(ratio, float) or math.isnan(ratio):
+            return
+        painter.save()
+        track = _bar_rect(option.rect, 1.0)
+        painter.fillRect(track, QColor(127, 127, 127, 60))
+        painter.fillRect(_bar_rect(option.rect, ratio), BAR_COLOUR[self.level(ratio)])
+        painter.setPen(option.palette.color(option.palette.ColorRole.Text))
+        for mark in (self.thresholds.ratio_warning, self.thresholds.ratio_danger):
+            x = track.left() + round(track.width() * mark)
+            painter.drawLine(x, track.top() - 2, x, track.bottom())
+        painter.restore()

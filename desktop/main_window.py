@@ -1,0 +1,617 @@
+"""The watch window: positions, accounts, charts and alerts, refreshed from the price store on a timer.
+
+Feeds write into the price store on their own threads; the window pulls a coalesced snapshot on a
+timer (10 Hz by default), recomputes the book once through the vectorised engine and updates only the
+table rows that changed. Widgets are touched on the GUI thread only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStyle,
+    QSystemTrayIcon,
+    QTableView,
+)
+
+from desktop.account_chart import AccountChart
+from desktop.accounts_model import RATIO_COLUMN, AccountsModel
+from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
+from desktop.position_chart import PositionChart
+from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState
+from desktop.positions_view import PositionsView
+from desktop.price_labels import source_label
+from desktop.ring_buffer import RingBuffer
+from desktop.risk_ladder import RiskLadder
+from desktop.theme import THEMES, apply_theme
+from desktop.thresholds_dialog import ThresholdsDialog, thresholds_from_setting, thresholds_to_setting
+from engine.alerts import Alert, AlertPolicy
+from engine.layout import book_layout
+from engine.levels import Level, LevelTracker, Thresholds
+from engine.live_risk import LiveEvaluator
+from engine.model import Book, Position, PriceKey
+from engine.portfolio import Portfolio
+from engine.prices import PriceStore
+from engine.report import price
+from engine.risk import BookRisk
+from engine.storage.database import BookDatabase, StorageError
+from engine.storage.writer import BackgroundWriter
+from engine.stress import uniform_move_to_liquidation
+from engine.watch import Feed
+
+REFRESH_HZ = 10.0
+LADDER_EVERY_S = 2.0
+THRESHOLDS_SETTING = "thresholds"
+HISTORY_EVERY_S = 1.0
+MARKS_EVERY_S = 0.5
+"""Chart samples of each mark at most twice a second: the ring buffer then holds an hour."""
+MARKS_CAPACITY = 7_200
+ACCOUNT_CAPACITY = 86_400
+"""A day of equity and margin-ratio samples at one a second."""
+COLUMN_HEADROOM_PX = 12
+VERSION_FALLBACK = "development build"
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("marginwatch")
+    except PackageNotFoundError:
+        return VERSION_FALLBACK
+
+
+def position_keys(positions: Sequence[Position]) -> list[tuple]:
+    """A key per position that survives edits elsewhere in the book (levels and alerts are keyed by it).
+
+    Account, symbol, side and the hypothetical flag identify a position; a counter tells apart the rare
+    duplicates (two hypothetical trades on one symbol).
+    """
+    seen: dict[tuple, int] = {}
+    keys = []
+    for p in positions:
+        base = (p.account, p.symbol, p.side.value, p.hypothetical)
+        seen[base] = seen.get(base, -1) + 1
+        keys.append((*base, seen[base]))
+    return keys
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        source: str,
+        store: PriceStore | None = None,
+        feeds: Sequence[Feed] = (),
+        settings: QSettings | None = None,
+        history: BackgroundWriter | None = None,
+        thresholds: Thresholds | None = None,
+        stale_after: float = 15.0,
+        database_file: Path | None = None,
+        refresh_hz: float = REFRESH_HZ,
+        icon: QIcon | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.setWindowTitle(f"Margin Watch — {source}")
+        if icon is not None:
+            self.setWindowIcon(icon)
+        self.store = store if store is not None else _manual_store(portfolio)
+        self.reader = self.store.reader()
+        self.feeds = list(feeds)
+        self.settings = settings
+        self.history = history
+        self._last_sample = 0.0
+        self._last_refresh = time.monotonic()
+        for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
+            feed.start()
+        self.database_file = database_file
+        if thresholds is None and database_file is not None:
+            with contextlib.suppress(StorageError), BookDatabase.open(database_file) as db:
+                thresholds = thresholds_from_setting(db.setting(THRESHOLDS_SETTING))
+        self.levels = LevelTracker(thresholds)
+        self.alert_policy = AlertPolicy()
+        self.alerts: list[Alert] = []
+        self._new_alerts: list[Alert] = []
+        self.stale_after = stale_after
+        self.marks_history: dict[PriceKey, RingBuffer] = {}
+        self._marks_sampled: dict[PriceKey, float] = {}
+        self.equity_history: dict[str, RingBuffer] = {}
+        self.ratio_history: dict[str, RingBuffer] = {}
+        self._account_sampled = 0.0
+        self._moves_cache: tuple[tuple[str, ...], float, dict[str, float | None]] | None = None
+        self.include_hypothetical = True
+
+        self._use_portfolio(portfolio)
+        marks = self.reader.read().marks()
+        risk, missing = self.evaluator.evaluate(marks)
+
+        # -- positions and accounts -----------------------------------------------------------
+        self.model = PositionsModel(risk, self._row_states(risk))
+        self.positions = PositionsView(self.model)
+        self.table = self.positions.table
+        self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self._view_row_level, self.table))
+        self.accounts_model = AccountsModel(risk, self._moves(risk, marks), self._account_levels(risk))
+        self.accounts = QTableView()
+        self.accounts.setObjectName("accounts")
+        self.accounts.setModel(self.accounts_model)
+        self.accounts.verticalHeader().setVisible(False)
+        self.accounts.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.ratio_gauge = RatioGaugeDelegate(self.levels.thresholds, self.accounts)
+        self.accounts.setItemDelegateForColumn(RATIO_COLUMN, self.ratio_gauge)
+        for view in (self.accounts, self.table):
+            view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+            view.setWordWrap(False)  # a number that outgrows its column is elided, never wrapped onto two lines
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.accounts)
+        self.splitter.addWidget(self.positions)
+        self.splitter.setSizes([170, 530])
+        self.setCentralWidget(self.splitter)
+        self.positions.set_accounts([a.name for a in self.book.accounts])
+
+        # -- status, alerts and charts ----------------------------------------------------------
+        self.status = QLabel()
+        self.statusBar().addWidget(self.status, 1)
+        self.alert_list = QListWidget()
+        self.alerts_dock = self._dock("Alerts", "alerts", self.alert_list, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.ladder = RiskLadder()
+        self.ladder_dock = self._dock("Risk ladder", "risk-ladder", self.ladder, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.ladder_dock], [460], Qt.Orientation.Horizontal)
+        self.chart = PositionChart()
+        self.chart_dock = self._dock("Position", "position-chart", self.chart, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.account_chart = AccountChart()
+        self.account_chart_dock = self._dock(
+            "Account history", "account-chart", self.account_chart, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.ladder_dock, self.chart_dock)
+        self.tabifyDockWidget(self.chart_dock, self.account_chart_dock)
+        self.chart_dock.raise_()
+        self.resizeDocks([self.alerts_dock], [110], Qt.Orientation.Vertical)  # the tables come first
+        self._ladder_drawn = 0.0
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._draw_chart())
+        self.positions.filter_changed.connect(self._draw_chart)
+        self.accounts.selectionModel().currentRowChanged.connect(lambda *_: self._draw_account_views(force=True))
+
+        # Desktop notifications only where the platform has a tray (checked at run time).
+        self.tray = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            tray_icon = icon or self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            self.tray = QSystemTrayIcon(tray_icon, self)
+            self.tray.setToolTip("Margin Watch")
+            self.tray.show()
+        self._build_menus()
+        self.resize(1600, 1000)
+        # Columns are fitted to their contents once, when the first rows are on screen, unless the
+        # user's own widths were restored; never on updates.
+        self._fit_pending = not self._restore_layout()
+        self._seed_account_history()
+        self._risk, self._marks = risk, marks
+        self._record_samples(risk, marks, marks.keys())
+        self._show_status(missing)
+        self._raise_alerts()  # levels are evaluated at start-up too
+        self._draw_account_views(force=True)
+        self._draw_chart()
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(round(1000 / refresh_hz))
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    # -- construction helpers ---------------------------------------------------------------------
+
+    def _dock(self, title: str, name: str, widget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _use_portfolio(self, portfolio: Portfolio) -> None:
+        """Compile the book the window evaluates (hypothetical positions left out when toggled off)."""
+        self.portfolio = portfolio
+        self.book: Book = portfolio.book if self.include_hypothetical else portfolio.book.without_hypothetical()
+        self.layout = book_layout(self.book)
+        self.evaluator = LiveEvaluator(self.book, self.layout)
+        self._keys = position_keys(self.book.positions)
+        self._key_of = {id(p): k for p, k in zip(self.book.positions, self._keys, strict=True)}
+        self._exchange_of = {a.name: a.exchange for a in self.book.accounts}
+        self._moves_cache = None
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.edit_menu = edit_menu
+        edit_menu.addAction(self.positions.copy_action)
+        edit_menu.addAction(self.positions.find_action)
+        self.addAction(self.positions.find_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu
+        theme_menu = view_menu.addMenu("&Theme")
+        self.theme_actions = QActionGroup(self)
+        for name in THEMES:
+            action = theme_menu.addAction(name.capitalize())
+            action.setCheckable(True)
+            action.setData(name)
+            self.theme_actions.addAction(action)
+        self.theme_actions.triggered.connect(lambda action: self.set_theme(action.data()))
+        view_menu.addSeparator()
+        for dock, shortcut in (
+            (self.chart_dock, "Ctrl+1"),
+            (self.account_chart_dock, "Ctrl+2"),
+            (self.ladder_dock, "Ctrl+3"),
+            (self.alerts_dock, "Ctrl+4"),
+        ):
+            action = dock.toggleViewAction()
+            action.setShortcut(shortcut)
+            view_menu.addAction(action)
+
+        settings_menu = self.menuBar().addMenu("&Settings")
+        action = settings_menu.addAction("Risk &thresholds…")
+        action.setShortcut("Ctrl+T")
+        action.triggered.connect(self.edit_thresholds)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = help_menu.addAction("&About Margin Watch")
+        about.setShortcut(QKeySequence.StandardKey.HelpContents)
+        about.triggered.connect(self.show_about)
+        self._check_theme(self._saved_theme())
+
+    # -- refresh ----------------------------------------------------------------------------------
+
+    @Slot()
+    def refresh(self) -> None:
+        snapshot = self.reader.read()
+        # Recompute on new prices, and once a second regardless: ages grow and prices turn stale
+        # although nothing arrives (that is exactly what a frozen feed looks like).
+        if snapshot.changed or time.monotonic() - self._last_refresh >= 1.0:
+            self._last_refresh = time.monotonic()
+            self._recompute(self.marks_for(snapshot.marks()), snapshot.changed)
+
+    def marks_for(self, marks: dict[PriceKey, float]) -> dict[PriceKey, float]:
+        """The marks the book is evaluated at (the forms' shock preview overrides this)."""
+        return marks
+
+    def _recompute(self, marks: dict[PriceKey, float], changed: Iterable[PriceKey]) -> None:
+        risk, missing = self.evaluator.evaluate(marks)
+        self.model.set_risk(risk, self._row_states(risk))
+        self.accounts_model.set_risk(risk, self._moves(risk, marks), self._account_levels(risk))
+        self._record_history(risk, marks)
+        self._raise_alerts()
+        self._risk, self._marks = risk, marks
+        self._record_samples(risk, marks, changed)
+        self._draw_account_views()
+        self._draw_chart()
+        self._show_status(missing)
+        self.positions.update_count()
+        self._fit_columns_once()
+
+    def _moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
+        """Per shown account, the uniform move of its cross marks that liquidates it.
+
+        A search per account, so it is refreshed at most every LADDER_EVERY_S seconds (and at once when
+        the shown accounts change), not on every tick.
+        """
+        names = tuple(a.account.name for a in risk.accounts)
+        cached = self._moves_cache
+        if cached is not None and cached[0] == names and time.monotonic() - cached[1] < LADDER_EVERY_S:
+            return cached[2]
+        moves = {
+            a.account.name: uniform_move_to_liquidation(self.book, marks, a.account.name, self.layout)
+            for a in risk.accounts
+        }
+        self._moves_cache = (names, time.monotonic(), moves)
+        return moves
+
+    def _row_states(self, risk: BookRisk) -> list[RowState]:
+        """Each shown position's level (with hysteresis) and the source and age of its price."""
+        now = time.time()
+        states = []
+        quote = self.store.quote
+        for r in risk.positions:
+            p = r.position
+            key = self._key_of.get(id(p), p)
+            crossing = self.levels.position(key, r.distance_to_liquidation)
+            level = self.levels.levels.get(key, Level.OK)
+            q = quote((self._exchange_of[p.account], p.symbol))
+            stale = q is not None and q.is_stale(now, self.stale_after)
+            if crossing is not None or stale or self.alert_policy.in_stale_spell(key):
+                subject = f"{p.account} {p.symbol} {p.side.value}"
+                for alert in (
+                    self.alert_policy.on_crossing(key, crossing, now, subject, r.distance_to_liquidation, r.mark_price),
+                    self.alert_policy.on_price_age(
+                        key, level, stale, now, subject, r.distance_to_liquidation, r.mark_price
+                    ),
+                ):
+                    if alert is not None:
+                        self._new_alerts.append(alert)
+            states.append(RowState(level, source_label(q, now, stale), stale))
+        return states
+
+    def _account_levels(self, risk: BookRisk) -> list[Level]:
+        """Each account's margin-ratio level (with hysteresis); a rise is an alert like a position's."""
+        now = time.time()
+        levels = []
+        for a in risk.accounts:
+            key = ("account", a.account.name)
+            crossing = self.levels.account(key, a.margin_ratio, equity_gone=a.equity <= 0)
+            if crossing is not None:
+                ratio = "equity ≤ 0" if a.margin_ratio is None else f"margin ratio {a.margin_ratio * 100:.2f}%"
+                alert = self.alert_policy.on_crossing(
+                    key, crossing, now, f"account {a.account.name} ({ratio})", None, None
+                )
+                if alert is not None:
+                    self._new_alerts.append(alert)
+            levels.append(self.levels.levels.get(key, Level.OK))
+        return levels
+
+    def _view_row_level(self, index) -> Level:
+        row = self.positions.proxy.mapToSource(index).row()
+        return self.model.states[row].level if 0 <= row < len(self.model.states) else Level.OK
+
+    # -- charts -----------------------------------------------------------------------------------
+
+    def _record_samples(self, risk: BookRisk, marks: Mapping[PriceKey, float], changed: Iterable[PriceKey]) -> None:
+        """Chart history in memory: marks at most twice a second each, account figures once a second."""
+        now = time.time()
+        sampled = self._marks_sampled
+        for key in changed:
+            if key in marks and now - sampled.get(key, 0.0) >= MARKS_EVERY_S:
+                sampled[key] = now
+                self.marks_history.setdefault(key, RingBuffer(MARKS_CAPACITY)).append(now, marks[key])
+        if now - self._account_sampled < HISTORY_EVERY_S:
+            return
+        self._account_sampled = now
+        for a in risk.accounts:
+            name = a.account.name
+            self.equity_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, a.equity)
+            ratio = float("nan") if a.margin_ratio is None else a.margin_ratio
+            self.ratio_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, ratio)
+
+    def _seed_account_history(self) -> None:
+        """Start the account charts from the day of history stored with the book (when there is one)."""
+        if self.database_file is None or not self.database_file.exists():
+            return
+        since = time.time() - 86_400
+        with contextlib.suppress(StorageError), BookDatabase.open(self.database_file) as db:
+            for a in self.book.accounts:
+                equity = db.history(f"equity:{a.name}", since)
+                ratios = dict(db.history(f"margin_ratio:{a.name}", since))
+                e_buffer = self.equity_history.setdefault(a.name, RingBuffer(ACCOUNT_CAPACITY))
+                r_buffer = self.ratio_history.setdefault(a.name, RingBuffer(ACCOUNT_CAPACITY))
+                for at, value in equity:
+                    e_buffer.append(at, value)
+                    r_buffer.append(at, ratios.get(at, float("nan")))
+
+    def _draw_chart(self) -> None:
+        """The selected position (else the one closest to liquidation, the table's first row)."""
+        row = self.positions.current_row()
+        if row is None or not 0 <= row < len(self.model._rows):
+            return
+        r = self.model._rows[row]
+        key = (self._exchange_of[r.position.account], r.position.symbol)
+        history = self.marks_history.get(key)
+        if history is not None:
+            self.chart.show_position(r, history, self.levels.thresholds, key)
+            self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
+
+    def _shown_account(self) -> str | None:
+        shown = [a.account.name for a in self._risk.accounts]
+        if not shown:
+            return None
+        row = self.accounts.currentIndex().row()
+        return shown[row] if 0 <= row < len(shown) else shown[0]
+
+    def _draw_account_views(self, force: bool = False) -> None:
+        """Risk ladder (at most every 2 s, or at once on selection) and account history of the selected account."""
+        account = self._shown_account()
+        if account is None:
+            return
+        if account in self.equity_history:
+            currency = self.book.account(account).currency
+            self.account_chart.show_account(
+                account, currency, self.equity_history[account], self.ratio_history[account], self.levels.thresholds
+            )
+            self.account_chart_dock.setWindowTitle(f"Account history: {account}")
+        if not force and time.monotonic() - self._ladder_drawn < LADDER_EVERY_S:
+            return
+        self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout)
+        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}")
+        self._ladder_drawn = time.monotonic()
+
+    # -- settings, theme, about -------------------------------------------------------------------
+
+    @Slot()
+    def edit_thresholds(self) -> None:
+        dialog = ThresholdsDialog(self.levels.thresholds, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_thresholds is not None:
+            self.apply_thresholds(dialog.result_thresholds)
+
+    def apply_thresholds(self, thresholds: Thresholds) -> None:
+        """Use new thresholds now and save them with the book (when there is a saved book)."""
+        if self.database_file is not None:
+            try:
+                with BookDatabase.open(self.database_file) as db:
+                    db.set_setting(THRESHOLDS_SETTING, thresholds_to_setting(thresholds))
+            except StorageError as e:
+                QMessageBox.warning(self, "Margin Watch", f"The thresholds were not saved:\n\n{e}")
+                return
+        self.levels = LevelTracker(thresholds)
+        self.ratio_gauge.thresholds = thresholds
+        self._last_refresh = 0.0  # re-evaluate every row under the new thresholds at once
+        self.refresh()
+
+    def _saved_theme(self) -> str:
+        theme = self.settings.value("view/theme") if self.settings is not None else None
+        return theme if theme in THEMES else "dark"
+
+    def _check_theme(self, name: str) -> None:
+        for action in self.theme_actions.actions():
+            action.setChecked(action.data() == name)
+
+    def set_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        applied = apply_theme(app, name) if isinstance(app, QApplication) else name
+        self._check_theme(applied)
+        if self.settings is not None:
+            self.settings.setValue("view/theme", applied)
+
+    @Slot()
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Margin Watch",
+            f"<h3>Margin Watch {app_version()}</h3>"
+            "<p>How far each leveraged position is from liquidation, live, with the exchange's own margin "
+            "rules: tiered maintenance margin, cross and isolated, long and short, linear and inverse.</p>"
+            "<p>Prices come from the exchanges' public feeds through ccxt; no API keys are used or stored. "
+            "Liquidation prices for exchanges without a modelled rule profile are marked as estimates.</p>"
+            f"<p>Qt {_qt_version()}. MIT licence.</p>",
+        )
+
+    # -- alerts, history, status ------------------------------------------------------------------
+
+    def _raise_alerts(self) -> None:
+        """Show, sound, notify and store the alerts found by the last evaluation."""
+        new, self._new_alerts = self._new_alerts, []
+        for alert in new:
+            self.alerts.append(alert)
+            stamp = time.strftime("%H:%M:%S", time.localtime(alert.at))
+            mark = "" if alert.mark is None else f", mark {price(alert.mark)}"
+            item = QListWidgetItem(f"{stamp}  {alert.describe()}{mark}")
+            item.setBackground(LEVEL_BACKGROUND.get(alert.new, QColor(0, 0, 0, 0)))
+            if alert.new in LEVEL_BACKGROUND:
+                item.setForeground(QColor(255, 255, 255) if alert.new is Level.LIQUIDATED else QColor(0, 0, 0))
+            self.alert_list.insertItem(0, item)
+            if self.history is not None:
+                self.history.record_alert(alert)
+            if self.tray is not None:
+                self.tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        if new:
+            QApplication.beep()
+            self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts)})")
+
+    def _record_history(self, risk: BookRisk, marks: dict[PriceKey, float]) -> None:
+        """Queue stored history (at most once a second); the writer thread does the disk work."""
+        now = time.time()
+        if self.history is None or now - self._last_sample < HISTORY_EVERY_S:
+            return
+        self._last_sample = now
+        samples = [(f"mark:{exchange}:{symbol}", now, mark) for (exchange, symbol), mark in marks.items()]
+        for a in risk.accounts:
+            samples.append((f"equity:{a.account.name}", now, a.equity))
+            if a.margin_ratio is not None:
+                samples.append((f"margin_ratio:{a.account.name}", now, a.margin_ratio))
+        self.history.record(samples)
+
+    def oldest_price_age(self, now: float | None = None) -> float | None:
+        """Age in seconds of the oldest feed price the book uses (manual prices have no age)."""
+        now = time.time() if now is None else now
+        ages = [
+            q.age(now)
+            for key in self.book.price_keys()
+            if (q := self.store.quote(key)) is not None and q.source.value != "manual"
+        ]
+        return max(ages) if ages else None
+
+    def _show_status(self, missing: list[PriceKey]) -> None:
+        parts = [f.state.describe() for f in self.feeds] or ["prices: manual (from the book), not live"]
+        oldest = self.oldest_price_age()
+        if oldest is not None:
+            age = f"{oldest:.1f} s" if oldest < 60 else f"{oldest / 60:.0f} min"
+            parts.append(("STALE: " if oldest > self.stale_after else "") + f"oldest price {age} old")
+        if self.history is not None and self.history.last_error:
+            parts.append(f"history not saved: {self.history.last_error}")
+        if missing:
+            parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
+        if not self.portfolio.book.accounts:
+            parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
+        self.status.setText("   ·   ".join(parts))
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self._fit_columns_once)  # after the first layout: a view measures the rows it shows
+
+    @Slot()
+    def _fit_columns_once(self) -> None:
+        if not self._fit_pending or self.model.rowCount() == 0 or not self.isVisible():
+            return
+        for view in (self.accounts, self.table):
+            view.resizeColumnsToContents()
+            for column in range(view.model().columnCount()):  # room for numbers that grow later
+                view.setColumnWidth(column, view.columnWidth(column) + COLUMN_HEADROOM_PX)
+        self._fit_pending = False
+
+    def _restore_layout(self) -> bool:
+        """Apply the saved layout; True when there was one."""
+        if self.settings is None or self.settings.value("window/geometry") is None:
+            return False
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        docks = self.settings.value("window/docks")
+        if docks is not None:
+            self.restoreState(docks)
+        state = self.settings.value("window/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+        for view in (self.table, self.accounts):
+            state = self.settings.value(f"columns/{view.objectName()}")
+            if state is not None:
+                view.horizontalHeader().restoreState(state)
+        return True
+
+    def _save_layout(self) -> None:
+        if self.settings is None:
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/docks", self.saveState())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        for view in (self.table, self.accounts):
+            self.settings.setValue(f"columns/{view.objectName()}", view.horizontalHeader().saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.timer.stop()
+        for feed in self.feeds:
+            feed.stop()
+        if self.history is not None:
+            self.history.close()
+        self._save_layout()
+        super().closeEvent(event)
+
+
+def _manual_store(portfolio: Portfolio) -> PriceStore:
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    return store
+
+
+def _qt_version() -> str:
+    from PySide6 import __version__
+
+    return __version__

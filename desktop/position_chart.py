@@ -1,0 +1,122 @@
+"""The selected position's mark over time, with its entry, liquidation, warning and danger prices.
+
+Everything is drawn with items made once and updated in place (setData / setPos); the curve clips to
+the view and downsamples itself, so hours of history stay cheap to redraw. Hovering shows the time
+and the mark under the cursor.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from desktop.chart_style import ThemedChart
+from desktop.positions_model import quote_currency, quoted
+from desktop.ring_buffer import RingBuffer
+from engine.levels import Thresholds
+from engine.model import Side
+from engine.report import percent
+from engine.risk import PositionRisk
+
+LINES = (  # name, colour, style
+    ("entry", "#7f8c8d", pg.QtCore.Qt.PenStyle.DashLine),
+    ("liquidation", "#e74c3c", pg.QtCore.Qt.PenStyle.SolidLine),
+    ("danger", "#e67e22", pg.QtCore.Qt.PenStyle.DotLine),
+    ("warning", "#d4ac0d", pg.QtCore.Qt.PenStyle.DotLine),
+)
+
+
+def level_prices(r: PositionRisk, thresholds: Thresholds) -> tuple[float | None, float | None]:
+    """Marks at which the position's distance to liquidation reaches the warning and danger levels."""
+    liq = r.liquidation_price
+    if liq is None:
+        return None, None
+    if r.position.side is Side.LONG:
+        return liq / (1 - thresholds.distance_warning), liq / (1 - thresholds.distance_danger)
+    return liq / (1 + thresholds.distance_warning), liq / (1 + thresholds.distance_danger)
+
+
+class PositionChart(ThemedChart):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        left = self.plot.getAxis("left")
+        left.enableAutoSIPrefix(False)
+        left.setWidth(84)  # room for prices such as 104,250.00 beside the rotated unit label
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("#3498db", width=2))
+        self.curve.setClipToView(True)
+        self.curve.setDownsampling(auto=True, method="peak")
+        self.lines = {
+            name: pg.InfiniteLine(
+                angle=0,
+                pen=pg.mkPen(color, style=style),
+                label=name,
+                labelOpts={"position": 0.93, "color": color, "anchors": [(1, 1), (1, 1)]},
+            )
+            for name, color, style in LINES
+        }
+        for line in self.lines.values():
+            line.hide()
+            self.plot.addItem(line)
+        self.caption = QLabel(" ")
+        self.caption.setWordWrap(True)  # a long symbol must not widen the dock
+        self.hover = QLabel(" ")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.hover)
+        self.shown: tuple[str, str] | None = None
+        self.unit = ""
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse)
+        self.restyle()
+
+    def themed_plots(self) -> list[pg.PlotWidget]:
+        return [self.plot]
+
+    def title(self) -> str:
+        """For the dock's title: the position shown."""
+        return f"{self.shown[1]} ({self.shown[0]})" if self.shown else ""
+
+    def show_position(self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str]) -> None:
+        if key != self.shown:
+            self.plot.enableAutoRange()  # a new position: fit it, then let the user zoom
+        self.shown = key
+        times, values = history.series()
+        self.curve.setData(times, values)
+        self.unit = quote_currency(r.position.symbol)
+        self.plot.setLabel("left", "mark", units=self.unit)
+        warning, danger = level_prices(r, thresholds)
+        for name, value in (
+            ("entry", r.position.entry_price),
+            ("liquidation", r.liquidation_price),
+            ("warning", warning),
+            ("danger", danger),
+        ):
+            line = self.lines[name]
+            if value is None:
+                line.hide()
+            else:
+                line.setPos(value)
+                line.show()
+        symbol = r.position.symbol
+        self.caption.setText(
+            f"<b>{r.position.account} · {symbol} {r.position.side.value}</b>: mark {quoted(r.mark_price, symbol)},"
+            f" liquidation {quoted(r.liquidation_price, symbol)}, {percent(r.distance_to_liquidation)} to go"
+        )
+
+    def _on_mouse(self, position: QPointF) -> None:
+        if not self.plot.sceneBoundingRect().contains(position):
+            return
+        x = self.plot.getPlotItem().vb.mapSceneToView(position).x()
+        xs, ys = self.curve.getData()
+        if xs is None or len(xs) == 0:
+            return
+        i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+        stamp = time.strftime("%H:%M:%S", time.localtime(float(xs[i])))
+        self.hover.setText(f"{stamp}: mark {quoted(float(ys[i]), self.shown[1] if self.shown else '')}")

@@ -1,0 +1,52 @@
+"""The position chart: the selected position's marks over time, and its price levels, drawn in place."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QItemSelectionModel
+
+from desktop.position_chart import level_prices
+from desktop.ring_buffer import RingBuffer
+from tests.desktop.test_window import demo_on_manual_prices
+
+
+def test_the_ring_buffer_keeps_the_newest_samples_in_time_order():
+    buffer = RingBuffer(capacity=4)
+    for i in range(6):
+        buffer.append(float(i), 10.0 * i)
+    times, values = buffer.series()
+    assert list(times) == [2.0, 3.0, 4.0, 5.0] and list(values) == [20.0, 30.0, 40.0, 50.0]
+
+
+def test_the_chart_follows_the_selected_position_with_its_levels(qtbot, monkeypatch):
+    monkeypatch.setattr("desktop.main_window.MARKS_EVERY_S", 0.0)  # sample every refresh, not twice a second
+    _, store, window = demo_on_manual_prices(qtbot)
+    chart = window.chart
+    curve = chart.curve
+    # By default: the table's first row, the position closest to liquidation.
+    first = window.model._rows[window.table.model().mapToSource(window.table.model().index(0, 0)).row()]
+    assert chart.shown[1] == first.position.symbol
+
+    doge_row = next(i for i, r in enumerate(window.model._rows) if r.position.symbol == "DOGE/USDT:USDT")
+    view_row = window.table.model().mapFromSource(window.model.index(doge_row, 0)).row()
+    window.table.selectionModel().setCurrentIndex(
+        window.table.model().index(view_row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+    )
+    assert chart.shown == ("binanceusdm", "DOGE/USDT:USDT")
+    for mark in (0.156, 0.155, 0.154):
+        store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), mark)
+        window.refresh()
+    times, values = curve.getData()
+    assert list(values)[-3:] == [0.156, 0.155, 0.154]
+    assert np.all(np.diff(times) >= 0)
+    assert chart.curve is curve  # updated in place
+    r = window.model._rows[doge_row]
+    warning, danger = level_prices(r, window.levels.thresholds)
+    assert chart.lines["liquidation"].value() == pytest.approx(r.liquidation_price)
+    assert chart.lines["entry"].value() == pytest.approx(0.162)
+    assert chart.lines["warning"].value() == pytest.approx(warning)
+    assert (r.liquidation_price - warning * (1 - 0.15)) == pytest.approx(0, abs=1e-12)  # 15% above liq.
+    assert danger < warning
+    assert "USDT" in chart.plot.getAxis("left").labelUnits
+    assert window.chart_dock.windowTitle() == "Position: DOGE/USDT long"

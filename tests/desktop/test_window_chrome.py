@@ -1,0 +1,134 @@
+"""Themes, the About box, the status bar's price age, the account chart and the margin-ratio gauge."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.accounts_model import RATIO_COLUMN
+from desktop.crash_reporter import CrashReporter
+from desktop.main_window import app_version
+from desktop.positions_model import LEVEL_BACKGROUND
+from desktop.theme import apply_theme, is_dark
+from engine.levels import Level
+from tests.desktop.test_window import demo_on_manual_prices
+
+
+def test_dark_and_light_themes_change_the_palette_and_the_charts(qtbot):
+    app = QApplication.instance()
+    _, _, window = demo_on_manual_prices(qtbot)
+    try:
+        window.set_theme("light")
+        assert not is_dark(app.palette())
+        qtbot.waitUntil(lambda: window.chart.plot.backgroundBrush().color().lightness() > 128)
+        light = window.chart.plot.backgroundBrush().color()
+        window.set_theme("dark")
+        assert is_dark(app.palette())
+        qtbot.waitUntil(lambda: window.chart.plot.backgroundBrush().color().lightness() < 128)
+        dark = window.chart.plot.backgroundBrush().color()
+        assert dark.lightness() < 128 < light.lightness()
+        checked = [a.data() for a in window.theme_actions.actions() if a.isChecked()]
+        assert checked == ["dark"]
+    finally:
+        apply_theme(app, "system")
+
+
+def test_the_about_box_names_the_version(qtbot):
+    _, _, window = demo_on_manual_prices(qtbot)
+    seen = []
+
+    def read_and_close():
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        seen.append(box.text())
+        box.accept()
+
+    QTimer.singleShot(50, read_and_close)
+    window.show_about()
+    assert app_version() in seen[0] and "Margin Watch" in seen[0]
+
+
+def test_the_status_bar_gives_the_age_of_the_oldest_live_price(qtbot):
+    from engine.prices import PriceSource, PriceStore, Tick
+
+    portfolio, _, _ = demo_on_manual_prices(qtbot)
+    clock = [1_000.0]
+    store = PriceStore(clock=lambda: clock[0])
+    keys = portfolio.book.price_keys()
+    store.publish([Tick(key, mark) for key, mark in portfolio.price_map().items()], PriceSource.SIMULATED)
+    from desktop.main_window import MainWindow
+
+    window = MainWindow(portfolio, "test", store, stale_after=15.0)
+    qtbot.addWidget(window)
+    clock[0] += 3.0
+    store.publish([Tick(keys[0], portfolio.price_map()[keys[0]] * 1.01)], PriceSource.SIMULATED)
+    clock[0] += 20.0  # every other price is now 23 s old
+    assert window.oldest_price_age(now=clock[0]) == 23.0
+    window._show_status([])
+    assert "oldest price" in window.status.text()
+
+
+def test_the_margin_ratio_gauge_and_account_row_take_the_level_colour(qtbot):
+    portfolio, store, window = demo_on_manual_prices(qtbot)
+    row = next(i for i, a in enumerate(window._risk.accounts) if a.account.name == "Bybit swing")
+    index = window.accounts_model.index(row, RATIO_COLUMN)
+    assert (
+        index.data(Qt.ItemDataRole.UserRole) == window._risk.accounts[row].margin_ratio
+    )  # UserRole: the number the gauge draws
+    # Crash Bybit's marks until the account's margin ratio passes the danger threshold.
+    for key in [k for k in portfolio.book.price_keys() if k[0] == "bybit"]:
+        mark = portfolio.price_map()[key]
+        long = any(
+            p.symbol == key[1] and p.side.value == "long"
+            for p in portfolio.book.positions
+            if p.account == "Bybit swing"
+        )
+        store.set_manual(key, mark * (0.85 if long else 1.15))
+    window.refresh()
+    account = window._risk.accounts[row]
+    assert account.margin_ratio is None or account.margin_ratio > window.levels.thresholds.ratio_warning
+    assert window.accounts_model.levels[row] >= Level.WARNING
+    assert index.data(Qt.ItemDataRole.BackgroundRole) == LEVEL_BACKGROUND[window.accounts_model.levels[row]]
+    assert any(a.subject.startswith("account Bybit swing") for a in window.alerts)
+
+
+def test_the_account_chart_follows_equity_over_time(qtbot, monkeypatch):
+    monkeypatch.setattr("desktop.main_window.HISTORY_EVERY_S", 0.0)
+    portfolio, store, window = demo_on_manual_prices(qtbot)
+    account = window._shown_account()
+    for factor in (1.0, 0.99, 0.98):
+        for key, mark in portfolio.price_map().items():
+            store.set_manual(key, mark * factor)
+        window.refresh()
+    _, equity = window.account_chart.equity.getData()
+    assert len(equity) >= 3
+    assert equity[-1] == window._risk.account(account).equity
+    _, ratio = window.account_chart.ratio.getData()
+    assert ratio[-1] == window._risk.account(account).margin_ratio * 100
+
+
+def test_an_exception_in_a_thread_is_logged_and_shown_and_other_threads_go_on(qtbot, tmp_path):
+    reporter = CrashReporter(tmp_path / "marginwatch.log")
+    reporter.install()
+    try:
+        shown = []
+        reporter.caught.connect(lambda summary, text: shown.append(summary))
+
+        def fail():
+            raise RuntimeError("feed parser broke")
+
+        worker = threading.Thread(target=fail, name="feed-binanceusdm")
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(lambda: bool(shown), timeout=2_000)
+        assert "RuntimeError in feed-binanceusdm: feed parser broke" in shown[0]
+        assert "feed parser broke" in (tmp_path / "marginwatch.log").read_text()
+        survivor = threading.Thread(target=lambda: None)
+        survivor.start()
+        survivor.join()
+        qtbot.waitUntil(lambda: reporter.open_dialogs == 1, timeout=2_000)
+        for box in [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]:
+            box.close()
+    finally:
+        reporter.uninstall()
