@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont
 
 from desktop.text_table_model import TextTableModel
 from engine.levels import Level
-from engine.model import Account, MarginMode
+from engine.model import Account, MarginMode, quote_currency_of
 from engine.report import money, percent, price
 from engine.risk import BookRisk, PositionRisk
 
@@ -44,7 +44,7 @@ def _distance_key(r: PositionRisk) -> float:
 
 def quote_currency(symbol: str) -> str:
     """The unit prices are quoted in: 'BTC/USDT:USDT' -> 'USDT', 'BTC/USD:BTC' -> 'USD'."""
-    return symbol.split("/", 1)[1].split(":", 1)[0] if "/" in symbol else ""
+    return quote_currency_of(symbol)
 
 
 def quoted(value: float | None, symbol: str) -> str:

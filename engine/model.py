@@ -135,3 +135,10 @@ def settle_currency_of(symbol: str) -> str:
     if ":" not in symbol:
         return ""
     return symbol.split(":", 1)[1].split("-", 1)[0]
+
+
+def quote_currency_of(symbol: str) -> str:
+    """The currency a ccxt unified symbol's price is quoted in: 'BTC/USDT:USDT' -> 'USDT', 'BTC/USD:BTC' -> 'USD'."""
+    if "/" not in symbol:
+        return ""
+    return symbol.split("/", 1)[1].split(":", 1)[0]

@@ -15,10 +15,19 @@ from dataclasses import dataclass, replace
 from engine.exposure import exposure, initial_margin_at_entry
 from engine.model import Account, Book, MarginMode, Position, PositionMode, PriceKey, Side
 from engine.risk import evaluate_book
+from engine.tiers import bundled_market
 
 
 class WhatIfRefused(ValueError):
-    """The exchange would not allow this change; the message gives the reason."""
+    """The exchange would not allow this change; the message gives the reason.
+
+    field names the input the reason is about ("contracts", "price", "leverage", "symbol", "side",
+    "margin_mode", "isolated_margin", "amount", "action"), so a form can show it beside that input.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +39,7 @@ class TradeResult:
 
 def _positive(value: float, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise WhatIfRefused(f"{what} must be a finite number greater than 0")
+        raise WhatIfRefused(f"{what} must be a finite number greater than 0", field=what)
 
 
 def _check_amount(contracts: float, price: float) -> None:
@@ -82,7 +91,9 @@ def reduce_position(book: Book, index: int, contracts: float, price: float) -> T
     _check_amount(contracts, price)
     p = book.positions[index]
     if contracts > p.contracts * (1 + 1e-12):
-        raise WhatIfRefused(f"cannot reduce by {contracts:g} contracts: the position holds {p.contracts:g}")
+        raise WhatIfRefused(
+            f"cannot reduce by {contracts:g} contracts: the position holds {p.contracts:g}", field="contracts"
+        )
     contracts = min(contracts, p.contracts)
     pnl = realized_pnl(p, book, contracts, price)
     remaining = p.contracts - contracts
@@ -103,9 +114,19 @@ def flip_position(book: Book, index: int, contracts: float, price: float) -> Tra
     _check_amount(contracts, price)
     p = book.positions[index]
     if book.account(p.account).position_mode is PositionMode.HEDGE:
-        raise WhatIfRefused("a hedge-mode account holds both sides separately: close this side and open the other")
+        raise WhatIfRefused(
+            "a hedge-mode account holds both sides separately: close this side and open the other", field="action"
+        )
     if contracts <= p.contracts:
-        raise WhatIfRefused(f"a flip needs more than the {p.contracts:g} contracts held")
+        raise WhatIfRefused(f"a flip needs more than the {p.contracts:g} contracts held", field="contracts")
+    if any(
+        j != index and q.account == p.account and q.symbol == p.symbol for j, q in enumerate(book.positions)
+    ):  # a real position and a hypothetical one on the same symbol: flipping one would hold both sides
+        raise WhatIfRefused(
+            f"another position of account '{p.account}' also holds {p.symbol}: in one-way mode a flip would "
+            "leave both sides held",
+            field="action",
+        )
     closed = close_position(book, index, price)
     remainder = replace(p, side=p.side.opposite, contracts=contracts - p.contracts, entry_price=price)
     if p.margin_mode is MarginMode.ISOLATED:
@@ -126,22 +147,107 @@ def apply_trade(book: Book, index: int, side: Side, contracts: float, price: flo
 
 
 def open_position(book: Book, position: Position) -> Book:
-    """Add a new position (real or hypothetical) to the book; isolated margin defaults to the entry IM."""
+    """Add a new position (real or hypothetical) to the book; isolated margin defaults to the entry IM.
+
+    The market comes from the book, else from the bundled tables (and is added to the book). Refused as
+    the portfolio file would refuse it: another settlement currency than the account's, a leverage
+    above the market's maximum, in one-way mode the other side or the other margin mode of a held symbol.
+    """
     if position.account not in {a.name for a in book.accounts}:
-        raise WhatIfRefused(f"unknown account '{position.account}'")
+        raise WhatIfRefused(f"unknown account '{position.account}'", field="account")
     _check_amount(position.contracts, position.entry_price)
     _positive(position.leverage, "leverage")
-    if book.account(position.account).position_mode is PositionMode.ONEWAY:
+    account = book.account(position.account)
+    key = (account.exchange, position.symbol)
+    market = book.markets.get(key) or bundled_market(account.exchange, position.symbol)
+    if market is None:
+        raise WhatIfRefused(
+            f"no maintenance tiers known for {position.symbol} on {account.exchange}: add it under 'markets' "
+            "in the portfolio file",
+            field="symbol",
+        )
+    settle = market.settle_currency
+    if settle and account.currency and settle != account.currency:
+        raise WhatIfRefused(
+            f"{position.symbol} settles in {settle} but account '{account.name}' is in {account.currency}",
+            field="symbol",
+        )
+    if market.max_leverage and position.leverage > market.max_leverage:
+        raise WhatIfRefused(
+            f"leverage {position.leverage:g}x is above the market's maximum {market.max_leverage:g}x", field="leverage"
+        )
+    if account.position_mode is PositionMode.ONEWAY:
         for held in book.positions:
-            if held.account == position.account and held.symbol == position.symbol and held.side is not position.side:
+            if held.account != position.account or held.symbol != position.symbol:
+                continue
+            if held.side is not position.side:
                 raise WhatIfRefused(
                     f"account '{position.account}' is in one-way mode and holds {held.side.value} "
-                    f"{held.symbol}: trade against that position instead"
+                    f"{held.symbol}: trade against that position instead",
+                    field="side",
                 )
-    if position.margin_mode is MarginMode.ISOLATED and position.isolated_margin <= 0:
-        market = book.markets[(book.account(position.account).exchange, position.symbol)]
-        position = replace(position, isolated_margin=initial_margin_at_entry(position, market))
-    return Book(book.accounts, (*book.positions, position), book.markets)
+            if held.margin_mode is not position.margin_mode:
+                raise WhatIfRefused(
+                    f"account '{position.account}' is in one-way mode and holds {held.symbol} in "
+                    f"{held.margin_mode.value} margin; one symbol has one margin mode",
+                    field="margin_mode",
+                )
+    if position.margin_mode is MarginMode.ISOLATED:
+        if position.isolated_margin <= 0:
+            position = replace(position, isolated_margin=initial_margin_at_entry(position, market))
+        else:
+            _positive(position.isolated_margin, "isolated_margin")
+        locked = position.isolated_margin + sum(
+            p.isolated_margin
+            for p in book.positions
+            if p.account == account.name and p.margin_mode is MarginMode.ISOLATED
+        )
+        if locked > account.wallet_balance * (1 + 1e-12):
+            raise WhatIfRefused(
+                f"the isolated margins would come to {locked:,.2f} {account.currency}, more than the wallet "
+                f"balance of {account.wallet_balance:,.2f} {account.currency}",
+                field="isolated_margin",
+            )
+    markets = book.markets if key in book.markets else {**book.markets, key: market}
+    return Book(book.accounts, (*book.positions, position), markets)
+
+
+def account_book(book: Book, name: str) -> Book:
+    """The account alone, with its positions in book order.
+
+    Accounts are independent in the margin equation, so its figures are exactly those in the whole book,
+    and marks are needed only for its own symbols.
+    """
+    return Book((book.account(name),), tuple(p for p in book.positions if p.account == name), book.markets)
+
+
+@dataclass(frozen=True, slots=True)
+class MarginLimits:
+    """How much isolated margin the exchange lets a position take or give back now (settlement currency)."""
+
+    addable: float
+    """The account's available balance."""
+    removable: float
+    """What may go while the margin less any unrealized loss still covers the initial margin at the mark."""
+    initial_margin: float
+    """The position's initial margin at the mark (notional / leverage)."""
+
+
+def isolated_margin_limits(book: Book, index: int, prices: Mapping[PriceKey, float]) -> MarginLimits:
+    """Limits of an isolated position's margin at the given marks (only its own account's marks are needed)."""
+    p = book.positions[index]
+    if p.margin_mode is not MarginMode.ISOLATED:
+        raise WhatIfRefused("only an isolated position has its own margin to adjust")
+    mine = account_book(book, p.account)
+    risk = evaluate_book(mine, prices)
+    position_risk = risk.positions[sum(1 for q in book.positions[:index] if q.account == p.account)]
+    required = position_risk.initial_margin
+    loss = min(0.0, position_risk.unrealized_pnl)
+    return MarginLimits(
+        addable=risk.account(p.account).available_balance,
+        removable=max(0.0, p.isolated_margin + loss - required),
+        initial_margin=required,
+    )
 
 
 def adjust_isolated_margin(book: Book, index: int, delta: float, prices: Mapping[PriceKey, float]) -> Book:
@@ -154,25 +260,23 @@ def adjust_isolated_margin(book: Book, index: int, delta: float, prices: Mapping
     if p.margin_mode is not MarginMode.ISOLATED:
         raise WhatIfRefused("only an isolated position has its own margin to adjust")
     if isinstance(delta, bool) or not isinstance(delta, int | float) or not math.isfinite(delta):
-        raise WhatIfRefused("the margin change must be a finite number")
+        raise WhatIfRefused("the margin change must be a finite number", field="amount")
     if delta == 0:
         return book
     account: Account = book.account(p.account)
-    risk = evaluate_book(book, prices)
+    limits = isolated_margin_limits(book, index, prices)
     currency = account.currency
     if delta > 0:
-        available = risk.account(account.name).available_balance
-        if delta > available * (1 + 1e-12):
-            raise WhatIfRefused(f"only {available:,.2f} {currency} is available to add to this position")
-    else:
-        # What stays must cover the initial margin at the mark after any unrealized loss.
-        position_risk = risk.positions[index]
-        required = position_risk.initial_margin
-        loss = min(0.0, position_risk.unrealized_pnl)
-        removable = max(0.0, p.isolated_margin + loss - required)
-        if -delta > removable * (1 + 1e-12):
+        if delta > limits.addable * (1 + 1e-12):
             raise WhatIfRefused(
-                f"at most {removable:,.2f} {currency} can be removed: the margin less the unrealized loss may "
-                f"not fall below the position's initial margin of {required:,.2f} {currency} at the current mark"
+                f"only {limits.addable:,.2f} {currency} is available to add to this position", field="amount"
             )
+    elif -delta > limits.removable * (1 + 1e-12):
+        # What stays must cover the initial margin at the mark after any unrealized loss.
+        raise WhatIfRefused(
+            f"at most {limits.removable:,.2f} {currency} can be removed: the margin less the unrealized loss may "
+            f"not fall below the position's initial margin of {limits.initial_margin:,.2f} {currency} at the "
+            "current mark",
+            field="amount",
+        )
     return _replace_position(book, index, replace(p, isolated_margin=p.isolated_margin + delta))
