@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,13 +17,14 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.crash_reporter import CrashReporter
-from desktop.main_window import REFRESH_HZ, MainWindow, app_version
+from desktop.main_window import REFRESH_HZ, FeedFactory, MainWindow, app_version
 from desktop.price_labels import source_label
 from desktop.theme import apply_theme
 from engine.bundled import resource
 from engine.feeds.ccxt_feed import feeds_for
 from engine.feeds.exchange_config import ExchangeSettings
 from engine.feeds.simulated import SimulatedFeed
+from engine.model import PriceKey
 from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
 from engine.prices import PriceStore
 from engine.storage.database import BookDatabase, StorageError
@@ -74,6 +75,20 @@ def _prices_and_feeds(portfolio: Portfolio, options: WindowOptions) -> tuple[Pri
     return store, list(feeds_for(portfolio.book.price_keys(), store, options.exchange_settings)), "live"
 
 
+def _live_feeds(options: WindowOptions) -> FeedFactory:
+    """New ccxt feeds for the book's price keys (going back online, or after symbols were added)."""
+    return lambda keys, store: feeds_for(list(keys), store, options.exchange_settings)
+
+
+def _simulated_feeds(portfolio: Portfolio) -> FeedFactory:
+    def make(keys: Sequence[PriceKey], store: PriceStore) -> list[Feed]:
+        start = {key: quote.mark for key in keys if (quote := store.quote(key)) is not None}
+        start |= {key: mark for key, mark in portfolio.price_map().items() if key not in start}
+        return [SimulatedFeed(store, start, seed=7)]
+
+    return make
+
+
 def build_window(options: WindowOptions | None = None) -> MainWindow:
     options = options or WindowOptions()
     folder = resolve_data_dir(options.data_dir)
@@ -83,7 +98,13 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         store = PriceStore()
         feed = SimulatedFeed(store, portfolio.price_map(), seed=7)
         return MainWindow(
-            portfolio, "demo book · simulated prices", store, [feed], settings, refresh_hz=options.refresh_hz
+            portfolio,
+            "demo book · simulated prices",
+            store,
+            [feed],
+            settings,
+            refresh_hz=options.refresh_hz,
+            feed_factory=_simulated_feeds(portfolio),
         )
     if options.book_file:
         portfolio = load_portfolio(options.book_file)
@@ -96,6 +117,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             settings,
             stale_after=options.stale_after,
             refresh_hz=options.refresh_hz,
+            feed_factory=_live_feeds(options),
         )
     history = None
     try:
@@ -118,6 +140,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         stale_after=options.stale_after,
         database_file=database_path(options.data_dir),
         refresh_hz=options.refresh_hz,
+        feed_factory=_live_feeds(options),
     )
     if notice:
         QMessageBox.information(window, "Margin Watch", notice)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -32,11 +32,13 @@ from PySide6.QtWidgets import (
 
 from desktop.account_chart import AccountChart
 from desktop.accounts_model import RATIO_COLUMN, AccountsModel
+from desktop.book_actions import BookActions
 from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.position_chart import PositionChart
 from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState
 from desktop.positions_view import PositionsView
 from desktop.price_labels import source_label
+from desktop.prices_panel import PricesPanel
 from desktop.ring_buffer import RingBuffer
 from desktop.risk_ladder import RiskLadder
 from desktop.theme import THEMES, apply_theme
@@ -47,13 +49,15 @@ from engine.levels import Level, LevelTracker, Thresholds
 from engine.live_risk import LiveEvaluator
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
-from engine.prices import PriceStore
+from engine.prices import PriceStore, Shock
 from engine.report import price
 from engine.risk import BookRisk
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.writer import BackgroundWriter
 from engine.stress import uniform_move_to_liquidation
 from engine.watch import Feed
+
+FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence[Feed]]
 
 REFRESH_HZ = 10.0
 LADDER_EVERY_S = 2.0
@@ -106,6 +110,7 @@ class MainWindow(QMainWindow):
         database_file: Path | None = None,
         refresh_hz: float = REFRESH_HZ,
         icon: QIcon | None = None,
+        feed_factory: FeedFactory | None = None,
     ) -> None:
         super().__init__()
         self.source = source
@@ -137,9 +142,14 @@ class MainWindow(QMainWindow):
         self._account_sampled = 0.0
         self._moves_cache: tuple[tuple[str, ...], float, dict[str, float | None]] | None = None
         self.include_hypothetical = True
+        self.feed_factory = feed_factory
+        self.offline = not self.feeds
+        self.shock: Shock | None = None
+        self.last_import_error = ""
 
         self._use_portfolio(portfolio)
         marks = self.reader.read().marks()
+        self._real_marks = marks
         risk, missing = self.evaluator.evaluate(marks)
 
         # -- positions and accounts -----------------------------------------------------------
@@ -179,6 +189,12 @@ class MainWindow(QMainWindow):
         self.account_chart_dock = self._dock(
             "Account history", "account-chart", self.account_chart, Qt.DockWidgetArea.RightDockWidgetArea
         )
+        self.prices = PricesPanel(self.store, self.book.price_keys(), stale_after=stale_after)
+        self.prices_dock = self._dock("Prices", "prices", self.prices, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.alerts_dock, self.prices_dock)
+        self.alerts_dock.raise_()
+        self.prices.shock_changed.connect(self.set_shock)
+        self.prices.manual_changed.connect(lambda _keys: self.refresh())
         self.tabifyDockWidget(self.ladder_dock, self.chart_dock)
         self.tabifyDockWidget(self.chart_dock, self.account_chart_dock)
         self.chart_dock.raise_()
@@ -195,7 +211,9 @@ class MainWindow(QMainWindow):
             self.tray = QSystemTrayIcon(tray_icon, self)
             self.tray.setToolTip("Margin Watch")
             self.tray.show()
+        self.actions_ = BookActions(self)
         self._build_menus()
+        self._build_context_menus()
         self.resize(1600, 1000)
         # Columns are fitted to their contents once, when the first rows are on screen, unless the
         # user's own widths were restored; never on updates.
@@ -236,6 +254,16 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.file_menu = file_menu
+        a = self.actions_
+        for action in (a.import_book, a.export_book, None, a.import_csv, a.export_csv, None):
+            file_menu.addAction(action) if action is not None else file_menu.addSeparator()
+        self.offline_action = file_menu.addAction("Work &offline (manual prices)")
+        self.offline_action.setCheckable(True)
+        self.offline_action.setChecked(self.offline)
+        self.offline_action.setEnabled(self.feed_factory is not None or not self.offline)
+        self.offline_action.setShortcut("Ctrl+Shift+O")
+        self.offline_action.toggled.connect(self.set_offline)
+        file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -244,6 +272,9 @@ class MainWindow(QMainWindow):
         self.edit_menu = edit_menu
         edit_menu.addAction(self.positions.copy_action)
         edit_menu.addAction(self.positions.find_action)
+        edit_menu.addSeparator()
+        for action in (a.whatif, a.margin, a.delete, None, a.hypothetical):
+            edit_menu.addAction(action) if action is not None else edit_menu.addSeparator()
         self.addAction(self.positions.find_action)
 
         view_menu = self.menuBar().addMenu("&View")
@@ -262,6 +293,7 @@ class MainWindow(QMainWindow):
             (self.account_chart_dock, "Ctrl+2"),
             (self.ladder_dock, "Ctrl+3"),
             (self.alerts_dock, "Ctrl+4"),
+            (self.prices_dock, "Ctrl+5"),
         ):
             action = dock.toggleViewAction()
             action.setShortcut(shortcut)
@@ -278,11 +310,116 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self.show_about)
         self._check_theme(self._saved_theme())
 
+    def _build_context_menus(self) -> None:
+        a = self.actions_
+        first = self.table.actions()[0] if self.table.actions() else None
+        for action in (a.whatif, a.margin, a.delete):
+            self.table.insertAction(first, action)
+        separator = QAction(self.table)
+        separator.setSeparator(True)
+        self.table.insertAction(first, separator)
+        self.accounts.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        open_trade = QAction("&Open a position (what-if)…", self.accounts)
+        open_trade.triggered.connect(
+            lambda: (account := self._shown_account()) and self.actions_.open_trade_on_account(account)
+        )
+        self.accounts.addAction(open_trade)
+
+    # -- the book, prices and modes ---------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        """A passing message in the status bar (never a dialog)."""
+        self.statusBar().showMessage(text, 10_000)
+
+    def real_marks(self) -> dict[PriceKey, float]:
+        """The marks in use, before any shock preview."""
+        return dict(self._real_marks)
+
+    def real_risk(self) -> BookRisk:
+        return self._risk if self.shock is None else self.evaluator.evaluate(self._real_marks)[0]
+
+    def apply_portfolio(self, portfolio: Portfolio, what: str) -> bool:
+        """Save the new book (when there is a saved book) and show it; False, and nothing changed, on failure."""
+        if self.database_file is not None:
+            try:
+                with BookDatabase.open(self.database_file) as db:
+                    db.import_portfolio(portfolio, replace=True)
+            except StorageError as e:
+                QMessageBox.warning(self, "Margin Watch", f"Nothing was saved, and the book is unchanged:\n\n{e}")
+                return False
+            self.say(f"{what}: saved")
+        else:
+            self.say(f"{what} (this window's book is not the saved one: File ▸ Export to keep it)")
+        keys_before = set(self.book.price_keys())
+        self._use_portfolio(portfolio)
+        self.positions.set_accounts([a.name for a in self.book.accounts])
+        self.prices.set_keys(self.book.price_keys())
+        if set(self.book.price_keys()) - keys_before and not self.offline:
+            self._restart_feeds()
+        for key, mark in portfolio.price_map().items():  # a new symbol's typed price, until a feed has one
+            if self.store.quote(key) is None:
+                self.store.set_manual(key, mark)
+        self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
+        self._draw_account_views(force=True)
+        return True
+
+    def set_include_hypothetical(self, include: bool) -> None:
+        """Include or leave out every hypothetical position from every figure (rows, accounts, charts)."""
+        if include == self.include_hypothetical:
+            return
+        self.include_hypothetical = include
+        self.actions_.hypothetical.setChecked(include)
+        self._use_portfolio(self.portfolio)
+        self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
+        self._draw_account_views(force=True)
+
+    @Slot(object)
+    def set_shock(self, shock: Shock | None) -> None:
+        """Preview the book under a price shock (None: back to the real marks). Nothing is saved or alerted."""
+        self.shock = shock
+        self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
+        self._draw_account_views(force=True)
+
+    @Slot(bool)
+    def set_offline(self, offline: bool) -> None:
+        """Offline: stop the feeds and keep their last prices as manual ones. Back online: new feeds, and
+        the manual prices are replaced by live ones only if the user says so."""
+        if offline == self.offline:
+            return
+        self.offline = offline
+        if offline:
+            for feed in self.feeds:
+                feed.stop()
+            self.feeds = []
+            self.store.freeze_as_manual()
+            self.say("Offline: the feeds are stopped; the last prices are kept as manual prices.")
+        else:
+            answer = QMessageBox.question(
+                self,
+                "Back online",
+                "Replace your manual prices with live ones as they arrive?\n\n"
+                "No keeps every manual price (Prices dock ▸ Back to live, one symbol at a time).",
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.store.clear_manual()
+            self._restart_feeds()
+        self.offline_action.setChecked(offline)
+        self._last_refresh = 0.0
+        self.refresh()
+
+    def _restart_feeds(self) -> None:
+        for feed in self.feeds:
+            feed.stop()
+        self.feeds = list(self.feed_factory(self.book.price_keys(), self.store)) if self.feed_factory else []
+        for feed in self.feeds:
+            feed.start()
+
     # -- refresh ----------------------------------------------------------------------------------
 
     @Slot()
     def refresh(self) -> None:
         snapshot = self.reader.read()
+        self.prices.refresh(snapshot.taken_at, snapshot.quotes)
         # Recompute on new prices, and once a second regardless: ages grow and prices turn stale
         # although nothing arrives (that is exactly what a frozen feed looks like).
         if snapshot.changed or time.monotonic() - self._last_refresh >= 1.0:
@@ -290,17 +427,26 @@ class MainWindow(QMainWindow):
             self._recompute(self.marks_for(snapshot.marks()), snapshot.changed)
 
     def marks_for(self, marks: dict[PriceKey, float]) -> dict[PriceKey, float]:
-        """The marks the book is evaluated at (the forms' shock preview overrides this)."""
-        return marks
+        """The marks the book is evaluated at: the real ones, under the shock preview when there is one."""
+        self._real_marks = marks
+        return self.shock.apply(marks) if self.shock is not None else marks
 
     def _recompute(self, marks: dict[PriceKey, float], changed: Iterable[PriceKey]) -> None:
+        previewing = self.shock is not None
+        if previewing:  # levels of the preview start afresh and are thrown away: no alert, no hysteresis change
+            real_levels, self.levels = self.levels, LevelTracker(self.levels.thresholds)
         risk, missing = self.evaluator.evaluate(marks)
+        self._moves_cache = None if previewing else self._moves_cache
         self.model.set_risk(risk, self._row_states(risk))
         self.accounts_model.set_risk(risk, self._moves(risk, marks), self._account_levels(risk))
-        self._record_history(risk, marks)
-        self._raise_alerts()
         self._risk, self._marks = risk, marks
-        self._record_samples(risk, marks, changed)
+        if previewing:
+            self.levels = real_levels
+            self._new_alerts.clear()
+        else:
+            self._record_history(risk, marks)
+            self._raise_alerts()
+            self._record_samples(risk, marks, changed)
         self._draw_account_views()
         self._draw_chart()
         self._show_status(missing)
@@ -346,7 +492,9 @@ class MainWindow(QMainWindow):
                 ):
                     if alert is not None:
                         self._new_alerts.append(alert)
-            states.append(RowState(level, source_label(q, now, stale), stale))
+            price_key = (self._exchange_of[p.account], p.symbol)
+            shocked = self.shock is not None and self.shock.touches(price_key)
+            states.append(RowState(level, source_label(q, now, stale, shocked), stale))
         return states
 
     def _account_levels(self, risk: BookRisk) -> list[Level]:

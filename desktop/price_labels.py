@@ -1,16 +1,19 @@
-"""How a price's origin and age read in a cell: 'live 0.4 s', 'manual', 'simulated 2.0 s', 'STALE 21 s'."""
+"""How a price's origin and age read in a cell: 'LIVE 0.4 s', 'MANUAL', 'SIMULATED 2.0 s', 'STALE 21 s'."""
 
 from __future__ import annotations
 
 from engine.prices import PriceSource, Quote
 
 
-def source_label(quote: Quote | None, now: float, stale: bool) -> str:
-    """'live 0.4 s', 'manual', 'simulated', 'STALE 21 s' or 'missing'."""
+def source_label(quote: Quote | None, now: float, stale: bool, shocked: bool = False) -> str:
+    """'LIVE 0.4 s', 'MANUAL', 'SIMULATED 0.2 s', 'STALE 21 s', 'MISSING'; under a shock preview
+    'SHOCKED (LIVE 0.4 s)', so a preview never hides where the price came from or that it is stale."""
     if quote is None:
-        return "missing"
+        return "MISSING"
     if quote.source is PriceSource.MANUAL:
-        return "manual"
-    age = quote.age(now)
-    label = "STALE" if stale else quote.source.value
-    return f"{label} {age:.1f} s" if age < 60 else f"{label} {age / 60:.0f} min"
+        label = "MANUAL"
+    else:
+        age = quote.age(now)
+        kind = "STALE" if stale else quote.source.value.upper()
+        label = f"{kind} {age:.1f} s" if age < 60 else f"{kind} {age / 60:.0f} min"
+    return f"SHOCKED ({label})" if shocked else label

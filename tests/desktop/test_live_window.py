@@ -42,7 +42,7 @@ def test_live_prices_show_with_their_source_and_a_frozen_stream_turns_stale(qtbo
         window.show()
         qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
         qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Mark") == "61,000.50 USDT", timeout=10_000)
-        assert cell(window, "BTC/USDT:USDT", "Source").startswith("live")
+        assert cell(window, "BTC/USDT:USDT", "Source").startswith("LIVE")
         assert "binanceusdm: live" in window.status.text()
         assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) != STALE_FOREGROUND
 
@@ -51,7 +51,7 @@ def test_live_prices_show_with_their_source_and_a_frozen_stream_turns_stale(qtbo
         assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) == STALE_FOREGROUND
         assert cell(window, "BTC/USDT:USDT", "Liq. price", Qt.ItemDataRole.FontRole).italic()
         fake.go_silent(False)
-        qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("live"), timeout=30_000)
+        qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("LIVE"), timeout=30_000)
         window.close()
     assert all(not f._thread.is_alive() for f in window.feeds)
 

@@ -100,7 +100,7 @@ def test_saved_book_and_layout_come_back_after_a_restart(qtbot, tmp_path):
     first.show()
     assert first.table.model().rowCount() == len(demo_portfolio().book.positions)
     first.table.sortByColumn(_column("Symbol"), Qt.SortOrder.DescendingOrder)
-    first.resize(700, 500)  # within the offscreen screen (800x600): restoreGeometry fits windows to it
+    first.resize(780, 580)  # within the offscreen screen (800x600): restoreGeometry fits windows to it
     first.table.setColumnWidth(_column("Account"), 217)
     first.close()
 
@@ -113,7 +113,7 @@ def test_saved_book_and_layout_come_back_after_a_restart(qtbot, tmp_path):
         Qt.SortOrder.DescendingOrder,
     )
     assert second.table.columnWidth(_column("Account")) == 217
-    assert (second.width(), second.height()) == (700, 500)
+    assert (second.width(), second.height()) == (780, 580)
     assert second.table.model().rowCount() == len(demo_portfolio().book.positions)
     second.close()
 
