@@ -16,9 +16,11 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
+from desktop.account_form import AccountForm
 from desktop.margin_dialog import MarginDialog
+from desktop.position_form import PositionForm
 from desktop.whatif_dialog import WhatIfDialog
-from engine.model import Book, MarginMode, Position
+from engine.model import Account, Book, MarginMode, Position, Side
 from engine.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.positions_csv import export_positions_csv, import_positions_csv, read_positions_csv
 
@@ -32,6 +34,10 @@ class BookActions(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self.new_position = self._action("&New position…", "Ctrl+N", self.add_position)
+        self.edit_position = self._action("&Edit position…", "Ctrl+E", self.change_position)
+        self.new_account = self._action("New &account…", "Ctrl+Shift+N", self.add_account)
+        self.edit_account = self._action("Edit a&ccount…", "Ctrl+Shift+E", self.change_account)
         self.whatif = self._action("&What-if trade…", "Ctrl+W", self.whatif_trade)
         self.margin = self._action("Adjust isolated &margin…", "Ctrl+M", self.adjust_margin)
         self.delete = self._action("&Delete position", QKeySequence.StandardKey.Delete, self.delete_positions)
@@ -74,6 +80,72 @@ class BookActions(QObject):
         return self.window.apply_portfolio(portfolio, what)
 
     # -- commands ---------------------------------------------------------------------------------
+
+    def _known_symbols(self) -> dict[str, list[str]]:
+        """Symbols each feed's exchange lists (once the feed has loaded its markets)."""
+        listed: dict[str, list[str]] = {}
+        for feed in self.window.feeds:
+            symbols = getattr(feed, "listed_symbols", None)
+            if symbols:
+                listed.setdefault(feed.exchange_id, []).extend(symbols)
+        return listed
+
+    def add_position(self) -> None:
+        if not self._book().accounts:
+            self.window.say("Add an account first (Edit ▸ New account…).")
+            return
+        account = self._selected_account()
+        template = None
+        if account is not None:
+            template = Position(account, "", Side.LONG, 1.0, 1.0, MarginMode.CROSS, 10.0)
+        self._position_form(template, None)
+
+    def change_position(self) -> None:
+        indexes = self._selected_indexes()
+        if not indexes:
+            self.window.say("Select a position to edit.")
+            return
+        self._position_form(self._book().positions[indexes[0]], indexes[0])
+
+    def _position_form(self, position: Position | None, index: int | None) -> None:
+        dialog = PositionForm(
+            self._book(),
+            self.window.real_marks(),
+            position=position,
+            index=index,
+            known_symbols=self._known_symbols(),
+            online=not self.window.offline,
+            market_overrides=self.window.portfolio.market_overrides,
+            parent=self.window,
+        )
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
+            p = dialog.result_position
+            what = "position changed" if index is not None else "position added"
+            self._commit(dialog.result_book, f"{what}: {_describe(p)}" if p is not None else what)
+
+    def add_account(self) -> None:
+        self._account_form(None, None)
+
+    def change_account(self) -> None:
+        name = self._selected_account()
+        if name is None:
+            self.add_account()
+            return
+        book = self._book()
+        index = next(i for i, a in enumerate(book.accounts) if a.name == name)
+        self._account_form(book.accounts[index], index)
+
+    def _account_form(self, account: Account | None, index: int | None) -> None:
+        dialog = AccountForm(
+            self._book(),
+            account=account,
+            index=index,
+            market_overrides=self.window.portfolio.market_overrides,
+            parent=self.window,
+        )
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
+            name = dialog.result_account.name if dialog.result_account is not None else "account"
+            self._commit(dialog.result_book, f"account {name} {'changed' if index is not None else 'added'}")
 
     def whatif_trade(self) -> None:
         indexes = self._selected_indexes()

@@ -273,7 +273,18 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.positions.copy_action)
         edit_menu.addAction(self.positions.find_action)
         edit_menu.addSeparator()
-        for action in (a.whatif, a.margin, a.delete, None, a.hypothetical):
+        for action in (
+            a.new_position,
+            a.edit_position,
+            a.whatif,
+            a.margin,
+            a.delete,
+            None,
+            a.new_account,
+            a.edit_account,
+            None,
+            a.hypothetical,
+        ):
             edit_menu.addAction(action) if action is not None else edit_menu.addSeparator()
         self.addAction(self.positions.find_action)
 
@@ -313,7 +324,7 @@ class MainWindow(QMainWindow):
     def _build_context_menus(self) -> None:
         a = self.actions_
         first = self.table.actions()[0] if self.table.actions() else None
-        for action in (a.whatif, a.margin, a.delete):
+        for action in (a.edit_position, a.whatif, a.margin, a.delete, a.new_position):
             self.table.insertAction(first, action)
         separator = QAction(self.table)
         separator.setSeparator(True)
@@ -324,6 +335,8 @@ class MainWindow(QMainWindow):
             lambda: (account := self._shown_account()) and self.actions_.open_trade_on_account(account)
         )
         self.accounts.addAction(open_trade)
+        for action in (a.new_position, a.edit_account, a.new_account):
+            self.accounts.addAction(action)
 
     # -- the book, prices and modes ---------------------------------------------------------------
 

@@ -219,11 +219,7 @@ def parse_portfolio(data: Any) -> Portfolio:
             raise PortfolioError(f"{where}: 'account' names an unknown account '{account_name}'")
         account = by_name[account_name]
         symbol = _text(item, "symbol", where)
-        market = (
-            overrides.get(f"{account.exchange}:{symbol}")
-            or overrides.get(symbol)
-            or bundled_market(account.exchange, symbol)
-        )
+        market = resolve_market(account.exchange, symbol, overrides)
         if market is None:
             raise PortfolioError(
                 f"{where}: unknown symbol '{symbol}' on {account.exchange}: no bundled tiers "
@@ -309,19 +305,37 @@ def parse_portfolio(data: Any) -> Portfolio:
     return Portfolio(Book(tuple(accounts), tuple(positions), markets), prices, overrides)
 
 
-def _check_rates(market: MarketSpec, exchange: str, where: str) -> None:
-    """Every tier's rate, as the exchange's profile applies it, must be a fraction below 100%."""
+def resolve_market(exchange: str, symbol: str, overrides: Mapping[str, MarketSpec] | None = None) -> MarketSpec | None:
+    """The market of `symbol` on `exchange` as a portfolio file resolves it, or None when nothing has it.
+
+    overrides are the file's `markets` (Portfolio.market_overrides): an `exchange:symbol` entry wins over a
+    plain `symbol` entry, which wins over the bundled table of the exchange.
+    """
+    overrides = overrides or {}
+    return overrides.get(f"{exchange}:{symbol}") or overrides.get(symbol) or bundled_market(exchange, symbol)
+
+
+def market_rate_problem(market: MarketSpec, exchange: str) -> str | None:
+    """Why the market cannot be used on this exchange (a tier's rate, as its profile applies it, is not a
+    fraction below 100%), or None when it can."""
     profile = profile_for(exchange)
     for tier in market.tiers:
         try:
             rate = profile.effective_rate(tier, market)
         except ValueError as e:
-            raise PortfolioError(f"{where}: {e}") from None
+            return str(e)
         if not 0 <= rate < 1:
-            raise PortfolioError(
-                f"{where}: the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
+            return (
+                f"the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
                 f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
             )
+    return None
+
+
+def _check_rates(market: MarketSpec, exchange: str, where: str) -> None:
+    problem = market_rate_problem(market, exchange)
+    if problem is not None:
+        raise PortfolioError(f"{where}: {problem}")
 
 
 def _with_currency(account: Account, positions: list[Position], markets: Mapping[PriceKey, MarketSpec]) -> Account:

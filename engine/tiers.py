@@ -48,6 +48,22 @@ def check_tiers(tiers: Sequence[Tier], where: str) -> tuple[Tier, ...]:
     return ordered
 
 
+def tier_at(market: MarketSpec, notional: float) -> Tier:
+    """The tier holding this notional (settlement currency); above the last cap the last tier applies."""
+    for tier in market.tiers:
+        if notional < tier.max_notional:
+            return tier
+    return market.tiers[-1]
+
+
+def max_leverage_at(market: MarketSpec, notional: float) -> float:
+    """The highest leverage the market allows at this notional: its tier's, capped by the market's own
+    maximum; 0 when neither states one."""
+    tier_max = tier_at(market, notional).max_leverage
+    bounds = [b for b in (tier_max, market.max_leverage) if b > 0]
+    return min(bounds) if bounds else 0.0
+
+
 def tiers_from_ccxt(rows: Sequence[Mapping[str, Any]], where: str) -> tuple[Tier, ...]:
     """Tiers from ccxt's fetch_leverage_tiers() structure; the maintenance amount is in `info`."""
     tiers = []
@@ -77,7 +93,8 @@ class BundledTable:
 @cache
 def bundled_table(exchange: str) -> BundledTable | None:
     """The bundled table of an exchange, or None when none is shipped."""
-    if not resource("tiers", f"{exchange}.json").is_file():
+    # Only the shipped names: an exchange id is user input, and '../demo/book' is a file too.
+    if exchange not in bundled_exchanges():
         return None
     data = load_json("tiers", f"{exchange}.json")
     extras: Mapping[str, Mapping[str, Any]] = data.get("markets", {})

@@ -124,6 +124,12 @@ class CcxtFeed:
     def state(self) -> FeedState:
         return self._state.get()
 
+    @property
+    def listed_symbols(self) -> list[str]:
+        """The exchange's contract symbols once its markets are loaded (empty before), for the forms."""
+        markets = self._ccxt_markets or {}
+        return sorted(symbol for symbol, m in markets.items() if isinstance(m, dict) and m.get("contract"))
+
     def start(self) -> None:
         if self._thread is not None:
             raise RuntimeError("feed already started")

@@ -225,3 +225,42 @@ def test_going_offline_keeps_the_last_simulated_prices_as_manual_ones(qtbot, tmp
     assert all(window.store.quote(k).source.value == "manual" for k in window.book.price_keys())
     window.close()
     assert all(not f._thread.is_alive() for f in window.feeds)
+
+
+def test_a_new_position_typed_into_the_form_is_saved_and_shown_with_the_engines_numbers(qtbot, saved_window):
+    from tests.desktop.test_position_form import fill
+
+    window, db_file = saved_window
+    count = len(window.portfolio.book.positions)
+
+    def type_position(form):
+        fill(
+            qtbot,
+            form,
+            {
+                "account": "Binance main",
+                "symbol": "BNB/USDT:USDT",
+                "contracts": "10",
+                "entry_price": "600",
+                "leverage": "10",
+            },
+        )
+        qtbot.waitUntil(form.ok_button.isEnabled)
+        form.ok_button.click()
+
+    window.store.set_manual(("binanceusdm", "BNB/USDT:USDT"), 590.0)  # the user's price for the new symbol
+    with_dialog(qtbot, type_position)
+    window.actions_.new_position.trigger()
+    assert len(window.portfolio.book.positions) == count + 1
+    with BookDatabase.open(db_file) as db:
+        saved = db.load().book.positions[-1]
+    assert (saved.symbol, saved.contracts, saved.entry_price, saved.leverage) == ("BNB/USDT:USDT", 10, 600, 10)
+    shown = next(r for r in window.model._rows if r.position.symbol == "BNB/USDT:USDT")
+    expected = evaluate_book(window.book, window.real_marks())
+    engine = next(r for r in expected.positions if r.position.symbol == "BNB/USDT:USDT")
+    assert shown.mark_price == 590.0
+    assert shown.unrealized_pnl == pytest.approx(engine.unrealized_pnl, rel=1e-12) == (590.0 - 600.0) * 10
+    if engine.liquidation_price is None:
+        assert shown.liquidation_price is None
+    else:
+        assert shown.liquidation_price == pytest.approx(engine.liquidation_price, rel=1e-12)

@@ -1,0 +1,307 @@
+"""The account form: checked as typed, explained beside each field; edits keep the book consistent."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import replace
+
+import ccxt
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit
+
+from desktop.account_form import ACCOUNT_FIELDS, AccountForm, default_currency, validate_account_input
+from engine.bundled import resource
+from engine.model import Account, PositionMode
+from engine.portfolio import Portfolio, loads_portfolio, parse_portfolio, portfolio_to_dict
+from engine.risk import evaluate_book
+from tests.portfolio_docs import portfolio_doc, position_doc
+
+# The exchange completer's popup asks the offscreen platform for what it cannot do; not our warnings.
+pytestmark = pytest.mark.qt_log_ignore(
+    "This plugin does not support raise", "This plugin does not support grabbing the keyboard"
+)
+
+EXAMPLES = int(os.environ.get("MARGINWATCH_PROPERTY_EXAMPLES", "1000"))
+
+
+def demo() -> Portfolio:
+    """The bundled demo book (what desktop.app.demo_portfolio() loads), without importing the window."""
+    return loads_portfolio(resource("demo", "book.json").read_text(encoding="utf-8"))
+
+
+def make_form(qtbot, portfolio: Portfolio | None = None, **kwargs) -> AccountForm:
+    portfolio = portfolio or demo()
+    form = AccountForm(portfolio.book, market_overrides=portfolio.market_overrides, **kwargs)
+    qtbot.addWidget(form)
+    return form
+
+
+def retype(qtbot, line: QLineEdit, text: str) -> None:
+    line.setFocus()
+    line.selectAll()
+    qtbot.keyClick(line, Qt.Key.Key_Delete)
+    if text:
+        qtbot.keyClicks(line, text)
+
+
+def choose(qtbot, combo, text: str) -> None:
+    """Pick the combo item whose text starts with `text` with the keyboard: Home, then Down until found."""
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Home)
+    for _ in range(combo.count()):
+        if combo.currentText().startswith(text):
+            return
+        qtbot.keyClick(combo, Qt.Key.Key_Down)
+    raise AssertionError(f"no item starting with {text!r} in the combo")
+
+
+def ok_button(form):
+    return form.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+
+def test_editing_the_wallet_balance_changes_the_account_in_the_result(qtbot):
+    portfolio = demo()
+    book = portfolio.book
+    form = make_form(qtbot, portfolio, index=2)  # Bybit swing, 8,000 USDT
+    assert form.windowTitle() == "Edit account"
+    assert form.wallet_balance.text() == "8000"
+    retype(qtbot, form.wallet_balance, "9500.5")
+    assert form.messages["wallet_balance"].text() == "the whole wallet in USDT, isolated margins included"
+    qtbot.mouseClick(ok_button(form), Qt.MouseButton.LeftButton)
+    assert form.result() == QDialog.DialogCode.Accepted
+    assert form.result_account == Account("Bybit swing", "bybit", 9500.5, "USDT", PositionMode.ONEWAY)
+    assert form.result_book.accounts == (*book.accounts[:2], form.result_account, *book.accounts[3:])
+    assert form.result_book.positions == book.positions
+    assert form.result_index == 2
+
+
+def test_an_unchanged_edit_gives_back_the_same_book(qtbot):
+    book = demo().book
+    for index in range(len(book.accounts)):
+        form = make_form(qtbot, index=index)
+        assert form.check.ok and form.check.book == book
+
+
+def test_cancel_leaves_no_result(qtbot):
+    form = make_form(qtbot, index=0)
+    retype(qtbot, form.wallet_balance, "30000")
+    qtbot.mouseClick(form.buttons.button(QDialogButtonBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+    assert form.result() == QDialog.DialogCode.Rejected
+    assert form.result_book is None and form.result_account is None
+
+
+def test_a_new_account_shows_whose_rules_apply_and_defaults_the_currency(qtbot):
+    form = make_form(qtbot)
+    assert form.windowTitle() == "New account"
+    assert form.exchange.count() == len(ccxt.exchanges)
+    assert form.exchange.currentText() == "binanceusdm" and form.currency.text() == "USDT"
+    assert form.messages["exchange"].text() == "Binance USD-M rules"
+    retype(qtbot, form.exchange.lineEdit(), "kraken")
+    assert form.messages["exchange"].text() == "generic estimate: kraken's own rules are not modelled"
+    retype(qtbot, form.exchange.lineEdit(), "hyperliquid")
+    assert form.messages["exchange"].text() == "Hyperliquid rules"
+    assert form.currency.text() == "USDC"  # follows the exchange until the user types one
+    retype(qtbot, form.exchange.lineEdit(), "binancecoinm")
+    assert form.currency.text() == "BTC"
+    retype(qtbot, form.currency, "ETH")
+    retype(qtbot, form.exchange.lineEdit(), "bybit")
+    assert form.currency.text() == "ETH"
+    assert not ok_button(form).isEnabled()  # no name, no balance yet
+    retype(qtbot, form.name, "Bybit scalps")
+    retype(qtbot, form.wallet_balance, "2,500")
+    choose(qtbot, form.position_mode, "Hedge")
+    qtbot.mouseClick(ok_button(form), Qt.MouseButton.LeftButton)
+    assert form.result_account == Account("Bybit scalps", "bybit", 2500.0, "ETH", PositionMode.HEDGE)
+    assert form.result_book.accounts[-1] == form.result_account
+    assert form.result_index == len(demo().book.accounts)
+
+
+@pytest.mark.parametrize(
+    ("name", "typed", "message"),
+    [
+        ("name", "", "enter a name for the account"),
+        ("name", "Hyperliquid", "another account is already named 'Hyperliquid'"),
+        ("exchange", "", "enter a ccxt exchange id, e.g. binanceusdm"),
+        ("exchange", "Bybit", "'Bybit' is not a ccxt exchange id; did you mean 'bybit'?"),
+        ("exchange", "mtgox", "'mtgox' is not a ccxt exchange id"),
+        ("wallet_balance", "-1", "the wallet balance must not be negative"),
+        ("wallet_balance", "lots", "'lots' is not a number"),
+        ("wallet_balance", "inf", "'inf' is not a number"),
+        ("wallet_balance", "1e309", "the wallet balance is too large: enter a finite number"),
+        ("wallet_balance", "", "enter the wallet balance"),
+        ("currency", "", "enter the settlement currency, e.g. USDT"),
+        ("currency", "US DT", "'US DT' is not a currency code"),
+        ("currency", "USDC", "position 7 (ETH/USDT:USDT) settles in USDT"),
+    ],
+)
+def test_each_bad_field_is_explained_beside_it_and_blocks_saving(qtbot, name, typed, message):
+    form = make_form(qtbot, index=2)  # Bybit swing
+    assert ok_button(form).isEnabled()
+    editor = form.exchange.lineEdit() if name == "exchange" else form.editors[name]
+    retype(qtbot, editor, typed)
+    assert form.messages[name].text() == message
+    assert not ok_button(form).isEnabled()
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # Enter must not save a bad account either
+    assert form.result_book is None
+
+
+def test_a_zero_wallet_is_fine_without_isolated_margins_but_not_below_them(qtbot):
+    form = make_form(qtbot, index=3)  # Hyperliquid: cross only
+    retype(qtbot, form.wallet_balance, "0")
+    assert ok_button(form).isEnabled()
+    main = make_form(qtbot, index=0)  # Binance main: SOL 2,400 + DOGE 1,296 USDT isolated
+    retype(qtbot, main.wallet_balance, "3000")
+    assert main.messages["wallet_balance"].text() == (
+        "below the 3,696.00 USDT its isolated positions hold: the wallet balance is the whole wallet, "
+        "isolated margins included"
+    )
+    assert not ok_button(main).isEnabled()
+
+
+def test_renaming_an_account_renames_it_in_its_positions(qtbot):
+    portfolio = demo()
+    book = portfolio.book
+    form = make_form(qtbot, portfolio, index=2)
+    retype(qtbot, form.name, "Bybit main")
+    assert form.messages["name"].text() == "its 2 position(s) follow the new name"
+    qtbot.mouseClick(ok_button(form), Qt.MouseButton.LeftButton)
+    result = form.result_book
+    assert [p.account for p in result.positions] == [
+        "Bybit main" if p.account == "Bybit swing" else p.account for p in book.positions
+    ]
+    assert result.positions == tuple(
+        replace(p, account="Bybit main") if p.account == "Bybit swing" else p for p in book.positions
+    )
+    before, after = evaluate_book(book, portfolio.price_map()), evaluate_book(result, portfolio.price_map())
+    assert [r.liquidation_price for r in after.positions] == [r.liquidation_price for r in before.positions]
+
+
+def test_switching_to_one_way_is_refused_while_both_sides_of_a_symbol_are_held(qtbot):
+    form = make_form(qtbot, index=0)  # Binance main, hedge: long and short BTC
+    choose(qtbot, form.position_mode, "One-way")
+    assert form.messages["position_mode"].text() == (
+        "the account holds both long and short BTC/USDT:USDT: one-way mode holds one side per symbol"
+    )
+    assert not ok_button(form).isEnabled()
+    choose(qtbot, form.position_mode, "Hedge")
+    assert ok_button(form).isEnabled()
+
+
+def test_switching_to_one_way_is_refused_while_a_symbol_is_held_in_both_margin_modes(qtbot):
+    doc = portfolio_doc(
+        position_doc(margin_mode="cross"),
+        position_doc(margin_mode="isolated", contracts=0.1),
+        position_mode="hedge",
+    )
+    doc["accounts"][0]["position_mode"] = "hedge"
+    form = make_form(qtbot, parse_portfolio(doc), index=0)
+    choose(qtbot, form.position_mode, "One-way")
+    assert form.messages["position_mode"].text() == (
+        "the account holds BTC/USDT:USDT in both cross and isolated margin: one-way mode allows one"
+    )
+
+
+def test_a_new_exchange_must_have_tiers_for_every_symbol_the_account_holds(qtbot):
+    portfolio = demo()
+    form = make_form(qtbot, portfolio, index=3)  # Hyperliquid: SOL/USDC:USDC
+    retype(qtbot, form.exchange.lineEdit(), "bybit")
+    assert form.messages["exchange"].text() == "position 9 (SOL/USDC:USDC): no tier table for SOL/USDC:USDC on bybit"
+    assert not ok_button(form).isEnabled()
+    retype(qtbot, form.exchange.lineEdit(), "binanceusdm")  # Binance lists SOL/USDC:USDC
+    assert form.messages["exchange"].text() == "Binance USD-M rules"
+    qtbot.mouseClick(ok_button(form), Qt.MouseButton.LeftButton)
+    result = form.result_book
+    assert ("binanceusdm", "SOL/USDC:USDC") in result.markets
+    evaluate_book(result, {**portfolio.price_map(), ("binanceusdm", "SOL/USDC:USDC"): 127.2})  # priced as it is
+
+
+def test_default_currency_follows_the_bundled_tables():
+    assert default_currency("binanceusdm") == "USDT"
+    assert default_currency("binancecoinm") == "BTC"
+    assert default_currency("hyperliquid") == "USDC"
+    assert default_currency("kraken") == "USDT"
+    assert default_currency("../demo/book") == "USDT"  # typed text never reaches a file that is not a tier table
+
+
+# --- property tests: no input makes the check raise; it gives a valid account or messages ----------------
+
+BOOK = demo()
+
+
+def junk() -> st.SearchStrategy[str]:
+    floats = st.floats(allow_nan=True, allow_infinity=True)
+    return st.one_of(
+        st.text(),
+        floats.map(repr),
+        floats.map(lambda v: f"{v:,}" if math.isfinite(v) else str(v)),
+        st.text("0123456789", min_size=300, max_size=5000),
+        st.integers().map(str),
+    )
+
+
+@st.composite
+def account_fields(draw) -> dict[str, str]:
+    base = draw(st.sampled_from([*BOOK.book.accounts, Account("new", "okx", 100.0, "USDT")]))
+    fields = {
+        "name": draw(st.sampled_from([base.name, "Renamed", "Hyperliquid"])),
+        "exchange": draw(st.sampled_from([base.exchange, "binanceusdm", "bybit", "kraken", "hyperliquid"])),
+        "wallet_balance": draw(st.floats(0, 1e6).map(repr)),
+        "currency": draw(st.sampled_from([base.currency, "USDT", "USDC", "BTC"])),
+        "position_mode": draw(st.sampled_from(["oneway", "hedge"])),
+    }
+    for name in draw(st.sets(st.sampled_from(ACCOUNT_FIELDS), max_size=3)):
+        fields[name] = draw(junk())
+    return fields
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=account_fields(), index=st.one_of(st.none(), st.integers(0, len(BOOK.book.accounts) - 1)))
+def test_any_input_gives_a_valid_account_or_messages_never_an_exception(fields, index):
+    check = validate_account_input(BOOK.book, fields, index=index, exchanges=ccxt.exchanges)
+    if check.ok:
+        a = check.account
+        assert math.isfinite(a.wallet_balance) and a.wallet_balance >= 0
+        assert check.book.accounts[check.index] is a
+        # what the form accepts, the portfolio file (and so the saved book) accepts too
+        saved = Portfolio(check.book, BOOK.prices, BOOK.market_overrides)
+        assert parse_portfolio(portfolio_to_dict(saved)).book.accounts == check.book.accounts
+    else:
+        assert check.messages and set(check.messages) <= set(ACCOUNT_FIELDS)
+        assert all(isinstance(m, str) and m for m in check.messages.values())
+        assert check.book is None
+
+
+@settings(
+    max_examples=max(20, EXAMPLES // 25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    typed=st.lists(
+        st.tuples(st.sampled_from(["name", "exchange", "wallet_balance", "currency"]), junk(), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+    index=st.one_of(st.none(), st.integers(0, len(BOOK.book.accounts) - 1)),
+)
+def test_any_typing_in_the_form_leaves_it_consistent(qtbot, typed, index):
+    form = AccountForm(BOOK.book, index=index, exchanges=ccxt.exchanges, market_overrides=BOOK.market_overrides)
+    qtbot.addWidget(form)
+    for name, text, by_keys in typed:
+        line = form.exchange.lineEdit() if name == "exchange" else form.editors[name]
+        if by_keys:  # QTest simulates keys for printable ASCII only (it aborts on others): type those
+            retype(qtbot, line, "".join(c for c in text[:40] if " " <= c <= "~"))
+        else:
+            line.setText(text)  # pasted: any text at all
+    expected = validate_account_input(
+        BOOK.book, form.fields(), index=index, exchanges=ccxt.exchanges, market_overrides=BOOK.market_overrides
+    )
+    assert form.check == expected
+    assert form.ok_button.isEnabled() == form.check.ok
+    for name, message in form.check.messages.items():
+        assert form.messages[name].text() == message
+    form.close()
