@@ -17,11 +17,11 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.crash_reporter import CrashReporter
+from desktop.icon import app_icon
 from desktop.main_window import REFRESH_HZ, FeedFactory, MainWindow, app_version
 from desktop.price_labels import source_label
 from desktop.theme import apply_theme
 from engine.bundled import resource
-from engine.feeds.ccxt_feed import feeds_for
 from engine.feeds.exchange_config import ExchangeSettings
 from engine.feeds.simulated import SimulatedFeed
 from engine.model import PriceKey
@@ -71,13 +71,21 @@ def _prices_and_feeds(portfolio: Portfolio, options: WindowOptions) -> tuple[Pri
     prices are not applied (they must not mask live ones), as in `marginwatch watch`."""
     if options.offline:
         return manual_store(portfolio), [], "offline"
+    from engine.feeds.ccxt_feed import feeds_for  # ccxt takes a while to import: only when going live
+
     store = PriceStore()
     return store, list(feeds_for(portfolio.book.price_keys(), store, options.exchange_settings)), "live"
 
 
 def _live_feeds(options: WindowOptions) -> FeedFactory:
     """New ccxt feeds for the book's price keys (going back online, or after symbols were added)."""
-    return lambda keys, store: feeds_for(list(keys), store, options.exchange_settings)
+
+    def make(keys: Sequence[PriceKey], store: PriceStore) -> list[Feed]:
+        from engine.feeds.ccxt_feed import feeds_for
+
+        return list(feeds_for(list(keys), store, options.exchange_settings))
+
+    return make
 
 
 def _simulated_feeds(portfolio: Portfolio) -> FeedFactory:
@@ -152,6 +160,8 @@ def run_app(options: WindowOptions | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Margin Watch")
     app.setApplicationVersion(app_version())
+    app.setDesktopFileName("marginwatch")  # Wayland matches the window to packaging/marginwatch.desktop
+    app.setWindowIcon(app_icon())
     folder = resolve_data_dir(options.data_dir)
     reporter = CrashReporter(folder / "marginwatch.log")
     reporter.install()

@@ -21,6 +21,7 @@ from engine.storage.paths import database_path
 
 EXIT_STORAGE = 1
 EXIT_BAD_INPUT = 2
+EXIT_SELF_TEST_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +49,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange, as for 'watch'"
+    )
+    parser.add_argument(
+        "--refresh-hz",
+        type=_refresh_rate,
+        default=10.0,
+        metavar="HZ",
+        help="how often the window recomputes the book on new prices (default: 10 per second; 0.5 to 60)",
+    )
+    parser.add_argument(
+        "--theme",
+        choices=("dark", "light", "system"),
+        default=None,
+        help="colour theme (default: the one last chosen in the View menu, else dark)",
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that this installation (or frozen build) works, without a display or the network: the "
+        "demo book through both engines, the simulated feed, ccxt's clients (never connected), Qt and the icon; "
+        "one line, exit status 0 or 1",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     risk = sub.add_parser(
@@ -125,6 +146,13 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0: {text}")
+    return value
+
+
+def _refresh_rate(text: str) -> float:
+    value = _positive_float(text)
+    if not 0.5 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"must be between 0.5 and 60 refreshes a second: {text}")
     return value
 
 
@@ -250,18 +278,34 @@ def run_window(args: argparse.Namespace) -> int:
         data_dir=getattr(args, "data_dir", None),
         offline=args.offline,
         exchange_settings=settings,
+        refresh_hz=args.refresh_hz,
+        theme=args.theme,
     )
     with reported(args.book or ""):
         return run_app(options)
+
+
+def run_self_test(args: argparse.Namespace) -> int:
+    from desktop.self_test import SelfTestFailed, run
+
+    try:
+        summary = run()
+    except SelfTestFailed as e:
+        raise CommandFailed(f"self-test FAILED: {e}", EXIT_SELF_TEST_FAILED) from e
+    print(summary)
+    return 0
 
 
 COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, None: run_window}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.self_test and args.command:
+        parser.error(f"--self-test takes no sub-command (got '{args.command}')")
     try:
-        return COMMANDS[args.command](args)
+        return (run_self_test if args.self_test else COMMANDS[args.command])(args)
     except CommandFailed as e:
         print(f"marginwatch: {e}", file=sys.stderr)
         return e.status

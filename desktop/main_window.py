@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QStyle,
     QSystemTrayIcon,
     QTableView,
 )
@@ -34,6 +33,7 @@ from desktop.account_chart import AccountChart
 from desktop.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.book_actions import BookActions
 from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
+from desktop.icon import app_icon
 from desktop.position_chart import PositionChart
 from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState
 from desktop.positions_view import PositionsView
@@ -49,12 +49,13 @@ from engine.levels import Level, LevelTracker, Thresholds
 from engine.live_risk import LiveEvaluator
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
-from engine.prices import PriceStore, Shock
+from engine.prices import PriceStore, Quote, Shock
 from engine.report import price
 from engine.risk import BookRisk
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.writer import BackgroundWriter
 from engine.stress import uniform_move_to_liquidation
+from engine.vectorised_stress import MoveSearch
 from engine.watch import Feed
 
 FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence[Feed]]
@@ -115,8 +116,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.source = source
         self.setWindowTitle(f"Margin Watch — {source}")
-        if icon is not None:
-            self.setWindowIcon(icon)
+        self.setWindowIcon(icon or app_icon())
         self.store = store if store is not None else _manual_store(portfolio)
         self.reader = self.store.reader()
         self.feeds = list(feeds)
@@ -140,8 +140,11 @@ class MainWindow(QMainWindow):
         self.equity_history: dict[str, RingBuffer] = {}
         self.ratio_history: dict[str, RingBuffer] = {}
         self._account_sampled = 0.0
+        self._account_drawn: tuple[int, float] = (-1, 0.0)
+        self._moves_fresh = False
         self._moves_cache: tuple[tuple[str, ...], float, dict[str, float | None]] | None = None
         self.include_hypothetical = True
+        self._quotes: Mapping[PriceKey, Quote] | None = None
         self.feed_factory = feed_factory
         self.offline = not self.feeds
         self.shock: Shock | None = None
@@ -197,6 +200,9 @@ class MainWindow(QMainWindow):
         self.prices.manual_changed.connect(lambda _keys: self.refresh())
         self.tabifyDockWidget(self.ladder_dock, self.chart_dock)
         self.tabifyDockWidget(self.chart_dock, self.account_chart_dock)
+        self.chart_dock.visibilityChanged.connect(lambda shown: shown and self._draw_chart())
+        for dock in (self.ladder_dock, self.account_chart_dock):
+            dock.visibilityChanged.connect(lambda shown: shown and self._draw_account_views(force=True))
         self.chart_dock.raise_()
         self.resizeDocks([self.alerts_dock], [110], Qt.Orientation.Vertical)  # the tables come first
         self._ladder_drawn = 0.0
@@ -207,8 +213,7 @@ class MainWindow(QMainWindow):
         # Desktop notifications only where the platform has a tray (checked at run time).
         self.tray = None
         if QSystemTrayIcon.isSystemTrayAvailable():
-            tray_icon = icon or self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
-            self.tray = QSystemTrayIcon(tray_icon, self)
+            self.tray = QSystemTrayIcon(icon or app_icon(), self)
             self.tray.setToolTip("Margin Watch")
             self.tray.show()
         self.actions_ = BookActions(self)
@@ -246,6 +251,7 @@ class MainWindow(QMainWindow):
         self.book: Book = portfolio.book if self.include_hypothetical else portfolio.book.without_hypothetical()
         self.layout = book_layout(self.book)
         self.evaluator = LiveEvaluator(self.book, self.layout)
+        self.move_search = MoveSearch(self.evaluator.compiled)
         self._keys = position_keys(self.book.positions)
         self._key_of = {id(p): k for p, k in zip(self.book.positions, self._keys, strict=True)}
         self._exchange_of = {a.name: a.exchange for a in self.book.accounts}
@@ -432,6 +438,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def refresh(self) -> None:
         snapshot = self.reader.read()
+        self._quotes = snapshot.quotes
         self.prices.refresh(snapshot.taken_at, snapshot.quotes)
         # Recompute on new prices, and once a second regardless: ages grow and prices turn stale
         # although nothing arrives (that is exactly what a frozen feed looks like).
@@ -472,22 +479,29 @@ class MainWindow(QMainWindow):
         A search per account, so it is refreshed at most every LADDER_EVERY_S seconds (and at once when
         the shown accounts change), not on every tick.
         """
+        self._moves_fresh = False
         names = tuple(a.account.name for a in risk.accounts)
         cached = self._moves_cache
         if cached is not None and cached[0] == names and time.monotonic() - cached[1] < LADDER_EVERY_S:
             return cached[2]
-        moves = {
-            a.account.name: uniform_move_to_liquidation(self.book, marks, a.account.name, self.layout)
-            for a in risk.accounts
-        }
+        if all(key in marks for key in self.evaluator.compiled.price_keys):
+            found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
+            moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
+        else:  # some marks still missing: the accounts that are complete, one by one
+            moves = {
+                a.account.name: uniform_move_to_liquidation(self.book, marks, a.account.name, self.layout)
+                for a in risk.accounts
+            }
         self._moves_cache = (names, time.monotonic(), moves)
+        self._moves_fresh = True
         return moves
 
     def _row_states(self, risk: BookRisk) -> list[RowState]:
         """Each shown position's level (with hysteresis) and the source and age of its price."""
         now = time.time()
         states = []
-        quote = self.store.quote
+        quotes = self._quotes
+        quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per row
         for r in risk.positions:
             p = r.position
             key = self._key_of.get(id(p), p)
@@ -568,7 +582,7 @@ class MainWindow(QMainWindow):
     def _draw_chart(self) -> None:
         """The selected position (else the one closest to liquidation, the table's first row)."""
         row = self.positions.current_row()
-        if row is None or not 0 <= row < len(self.model._rows):
+        if row is None or not 0 <= row < len(self.model._rows) or not self.chart.isVisible():
             return
         r = self.model._rows[row]
         key = (self._exchange_of[r.position.account], r.position.symbol)
@@ -585,19 +599,29 @@ class MainWindow(QMainWindow):
         return shown[row] if 0 <= row < len(shown) else shown[0]
 
     def _draw_account_views(self, force: bool = False) -> None:
-        """Risk ladder (at most every 2 s, or at once on selection) and account history of the selected account."""
+        """Account history (on each new sample) and risk ladder (at most every 2 s) of the selected account.
+
+        Charts hidden behind another tab are not drawn; they catch up when shown. The ladder is not drawn
+        in the refresh that recomputed the accounts' moves, so the two costs never land on one frame.
+        """
         account = self._shown_account()
         if account is None:
             return
-        if account in self.equity_history:
-            currency = self.book.account(account).currency
-            self.account_chart.show_account(
-                account, currency, self.equity_history[account], self.ratio_history[account], self.levels.thresholds
-            )
-            self.account_chart_dock.setWindowTitle(f"Account history: {account}")
-        if not force and time.monotonic() - self._ladder_drawn < LADDER_EVERY_S:
+        if account in self.equity_history and self.account_chart.isVisible():
+            samples = self.equity_history[account].count, self._account_sampled
+            if force or samples != self._account_drawn:
+                currency = self.book.account(account).currency
+                self.account_chart.show_account(
+                    account, currency, self.equity_history[account], self.ratio_history[account], self.levels.thresholds
+                )
+                self._account_drawn = samples
+        self.account_chart_dock.setWindowTitle(f"Account history: {account}")
+        if not force and (
+            time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh or not self.ladder.isVisible()
+        ):
             return
-        self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout)
+        move = self._moves_cache[2].get(account) if self._moves_cache is not None else None
+        self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout, cross_move=move)
         self.ladder_dock.setWindowTitle(f"Risk ladder: {account}")
         self._ladder_drawn = time.monotonic()
 
@@ -640,16 +664,18 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Margin Watch",
+        box = QMessageBox(self)
+        box.setWindowTitle("About Margin Watch")
+        box.setIconPixmap(app_icon().pixmap(96, 96))
+        box.setText(
             f"<h3>Margin Watch {app_version()}</h3>"
             "<p>How far each leveraged position is from liquidation, live, with the exchange's own margin "
             "rules: tiered maintenance margin, cross and isolated, long and short, linear and inverse.</p>"
             "<p>Prices come from the exchanges' public feeds through ccxt; no API keys are used or stored. "
             "Liquidation prices for exchanges without a modelled rule profile are marked as estimates.</p>"
-            f"<p>Qt {_qt_version()}. MIT licence.</p>",
+            f"<p>Qt {_qt_version()}. MIT licence.</p>"
         )
+        box.exec()
 
     # -- alerts, history, status ------------------------------------------------------------------
 

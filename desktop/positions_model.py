@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
-from desktop.text_table_model import TextTableModel
+from desktop.text_table_model import Index, TextTableModel
 from engine.levels import Level
 from engine.model import Account, MarginMode, quote_currency_of
 from engine.report import money, percent, price
@@ -105,38 +105,57 @@ LEVEL_FOREGROUND = {
 STALE_FOREGROUND = QColor(128, 128, 128)
 
 
-def _cells(risk: BookRisk, states: Sequence[RowState]) -> list[list[str]]:
-    account = {a.account.name: a.account for a in risk.accounts}
-    rows = []
-    for r, state in zip(risk.positions, states, strict=True):
-        owner = account[r.position.account]
-        cells = [c.text(r, owner) for c in COLUMNS]
-        cells[SOURCE_COLUMN] = state.source
-        rows.append(cells)
-    return rows
-
-
 class PositionsModel(TextTableModel):
+    """Cells are formatted when a view asks for them (only the rows on screen are), then cached until
+    the row's numbers or state change: a refresh compares numbers, it does not format 17,000 strings."""
+
     def __init__(self, risk: BookRisk, states: Sequence[RowState] | None = None) -> None:
         self._rows = list(risk.positions)
         self.states = list(states or [RowState()] * len(self._rows))
-        super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], _cells(risk, self.states))
+        self._accounts = {a.account.name: a.account for a in risk.accounts}
+        self._text: dict[int, list[str]] = {}
+        super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], [])
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
+        return 0 if parent.isValid() else len(self._rows)
 
     @property
     def levels(self) -> list[Level]:
         return [s.level for s in self.states]
 
+    def row_text(self, row: int) -> list[str]:
+        cells = self._text.get(row)
+        if cells is None:
+            r = self._rows[row]
+            owner = self._accounts[r.position.account]
+            cells = [c.text(r, owner) for c in COLUMNS]
+            cells[SOURCE_COLUMN] = self.states[row].source
+            self._text[row] = cells
+        return cells
+
     def set_risk(self, risk: BookRisk, states: Sequence[RowState] | None = None) -> None:
-        """Show new numbers and states: only the rows whose text, level or staleness changed are signalled."""
-        new_states = list(states or [RowState()] * len(risk.positions))
-        restyled = frozenset(
+        """Show new numbers and states: only the rows whose numbers, source, level or staleness changed
+        are signalled; a change in the number of rows resets the model."""
+        new_rows = list(risk.positions)
+        new_states = list(states or [RowState()] * len(new_rows))
+        accounts = {a.account.name: a.account for a in risk.accounts}
+        if len(new_rows) != len(self._rows) or accounts != self._accounts:
+            self.beginResetModel()
+            self._rows, self.states, self._accounts = new_rows, new_states, accounts
+            self._text.clear()
+            self.endResetModel()
+            return
+        changed = [
             i
-            for i, s in enumerate(new_states)
-            if i >= len(self.states) or (s.level, s.stale) != (self.states[i].level, self.states[i].stale)
-        )
-        self._rows = list(risk.positions)
-        self.states = new_states
-        self.replace_cells(_cells(risk, new_states), restyled)
+            for i, (old, new, old_state, new_state) in enumerate(
+                zip(self._rows, new_rows, self.states, new_states, strict=True)
+            )
+            if old != new or old_state != new_state
+        ]
+        self._rows, self.states = new_rows, new_states
+        for i in changed:
+            self._text.pop(i, None)
+        self.signal_rows(changed)
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
         state = self.states[row]

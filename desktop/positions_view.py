@@ -83,8 +83,11 @@ class PositionsView(QWidget):
         self.table = PositionsTable()
         self.table.setObjectName("positions")
         self.table.setModel(self.proxy)
+        # Indicator first, then sorting on: the rows are sorted once, not twice.
+        self.table.horizontalHeader().setSortIndicator(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
+        # Fitting columns measures at most this many rows (all 1,000 would take a second at start-up).
+        self.table.horizontalHeader().setResizeContentsPrecision(100)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)

@@ -58,9 +58,17 @@ class RiskLadder(ThemedChart):
         return [self.plot]
 
     def show_account(
-        self, book: Book, prices: Mapping[PriceKey, float], account: str, risk: BookRisk, layout: BookLayout
+        self,
+        book: Book,
+        prices: Mapping[PriceKey, float],
+        account: str,
+        risk: BookRisk,
+        layout: BookLayout,
+        cross_move: float | object | None = ...,
     ) -> None:
-        """Redraw for `account` at these marks (only accounts whose prices are all in `prices`)."""
+        """Redraw for `account` at these marks (only accounts whose prices are all in `prices`).
+
+        cross_move: the account's uniform move to liquidation when the caller has it already."""
         self.account = account
         self.currency = next((a.currency for a in book.accounts if a.name == account), "")
         equity = equity_ladder(book, prices, account, list(MOVES), layout)
@@ -71,7 +79,7 @@ class RiskLadder(ThemedChart):
             p = r.position
             if p.account == account and p.margin_mode is MarginMode.ISOLATED and r.liquidation_price is not None:
                 points.append(((r.liquidation_price / r.mark_price - 1) * 100, f"{p.symbol.split(':')[0]} liq."))
-        cross = uniform_move_to_liquidation(book, prices, account, layout)
+        cross = uniform_move_to_liquidation(book, prices, account, layout) if cross_move is ... else cross_move
         if cross is not None:
             points.append((cross * 100, "cross liq."))
         for i, (line, (x, text)) in enumerate(zip(self.markers, sorted(points), strict=False)):

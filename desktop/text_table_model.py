@@ -35,7 +35,7 @@ class TextTableModel(QAbstractTableModel):
         if not index.isValid():
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._cells[index.row()][index.column()]
+            return self.row_text(index.row())[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self._alignment[index.column()]
         return self.extra_data(index.row(), index.column(), role)
@@ -59,20 +59,22 @@ class TextTableModel(QAbstractTableModel):
             self.endResetModel()
             return
         old, self._cells = self._cells, cells
+        self.signal_rows([r for r in range(len(cells)) if cells[r] != old[r] or r in also_changed])
+
+    def signal_rows(self, rows: Sequence[int]) -> None:
+        """One dataChanged per run of consecutive rows (rows in ascending order)."""
         last_column = len(self._headers) - 1
-        row = 0
-
-        def changed(r: int) -> bool:
-            return cells[r] != old[r] or r in also_changed
-
-        while row < len(cells):
-            if not changed(row):
-                row += 1
-                continue
-            start = row
-            while row < len(cells) and changed(row):
-                row += 1
-            self.dataChanged.emit(self.index(start, 0), self.index(row - 1, last_column))
+        start = previous = None
+        for row in rows:
+            if start is None:
+                start = previous = row
+            elif row == previous + 1:
+                previous = row
+            else:
+                self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))
+                start = previous = row
+        if start is not None:
+            self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:

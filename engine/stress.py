@@ -16,7 +16,7 @@ from engine.liquidation import to_z
 from engine.model import Book, PriceKey
 
 # Moves scanned: fine steps near the marks, coarser further out; -99% to +900%.
-_GRID = sorted({round(0.005 * k, 6) for k in range(1, 101)} | {round(0.05 * k, 6) for k in range(11, 181)})
+GRID = sorted({round(0.005 * k, 6) for k in range(1, 101)} | {round(0.05 * k, 6) for k in range(11, 181)})
 
 
 def cross_surplus(layout: BookLayout, prices: Mapping[PriceKey, float], account: str, move: float) -> float:
@@ -49,7 +49,7 @@ def uniform_move_to_liquidation(
     found: list[float] = []
     for direction in (-1.0, 1.0):
         safe = 0.0
-        for step in _GRID:
+        for step in GRID:
             move = direction * step
             if move <= -0.99:
                 break

@@ -22,6 +22,9 @@ def test_the_ring_buffer_keeps_the_newest_samples_in_time_order():
 def test_the_chart_follows_the_selected_position_with_its_levels(qtbot, monkeypatch):
     monkeypatch.setattr("desktop.main_window.MARKS_EVERY_S", 0.0)  # sample every refresh, not twice a second
     _, store, window = demo_on_manual_prices(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.chart.isVisible()  # the Position tab is the one in front
     chart = window.chart
     curve = chart.curve
     # By default: the table's first row, the position closest to liquidation.

@@ -96,6 +96,9 @@ def test_the_margin_ratio_gauge_and_account_row_take_the_level_colour(qtbot):
 def test_the_account_chart_follows_equity_over_time(qtbot, monkeypatch):
     monkeypatch.setattr("desktop.main_window.HISTORY_EVERY_S", 0.0)
     portfolio, store, window = demo_on_manual_prices(qtbot)
+    window.show()
+    window.account_chart_dock.raise_()  # charts behind another tab are not drawn
+    qtbot.waitUntil(window.account_chart.isVisible)
     account = window._shown_account()
     for factor in (1.0, 0.99, 0.98):
         for key, mark in portfolio.price_map().items():
