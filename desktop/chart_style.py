@@ -1,9 +1,10 @@
-"""Charts follow the window's palette: background, axes and text change with the theme."""
+"""What the charts share: they follow the window's palette, and hovering finds the sample under the cursor."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -33,3 +34,17 @@ class ThemedChart(QWidget):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self.restyle()
+
+
+def sample_under_cursor(
+    plot: pg.PlotWidget, curve: pg.PlotDataItem, position: QPointF
+) -> tuple[int, float, float] | None:
+    """(index, x, y) of the curve's sample nearest the cursor's x, or None when off the plot or empty."""
+    if not plot.sceneBoundingRect().contains(position):
+        return None
+    x = plot.getPlotItem().vb.mapSceneToView(position).x()
+    xs, ys = curve.getData()
+    if xs is None or len(xs) == 0:
+        return None
+    i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+    return i, float(xs[i]), float(ys[i])

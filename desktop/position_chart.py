@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.chart_style import ThemedChart
+from desktop.chart_style import ThemedChart, sample_under_cursor
 from desktop.positions_model import quote_currency, quoted
 from desktop.ring_buffer import RingBuffer
 from engine.levels import Thresholds
@@ -79,10 +78,6 @@ class PositionChart(ThemedChart):
     def themed_plots(self) -> list[pg.PlotWidget]:
         return [self.plot]
 
-    def title(self) -> str:
-        """For the dock's title: the position shown."""
-        return f"{self.shown[1]} ({self.shown[0]})" if self.shown else ""
-
     def show_position(self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str]) -> None:
         if key != self.shown:
             self.plot.enableAutoRange()  # a new position: fit it, then let the user zoom
@@ -111,12 +106,9 @@ class PositionChart(ThemedChart):
         )
 
     def _on_mouse(self, position: QPointF) -> None:
-        if not self.plot.sceneBoundingRect().contains(position):
+        sample = sample_under_cursor(self.plot, self.curve, position)
+        if sample is None:
             return
-        x = self.plot.getPlotItem().vb.mapSceneToView(position).x()
-        xs, ys = self.curve.getData()
-        if xs is None or len(xs) == 0:
-            return
-        i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
-        stamp = time.strftime("%H:%M:%S", time.localtime(float(xs[i])))
-        self.hover.setText(f"{stamp}: mark {quoted(float(ys[i]), self.shown[1] if self.shown else '')}")
+        _, x, y = sample
+        stamp = time.strftime("%H:%M:%S", time.localtime(x))
+        self.hover.setText(f"{stamp}: mark {quoted(y, self.shown[1] if self.shown else '')}")

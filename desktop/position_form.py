@@ -42,24 +42,14 @@ from engine.model import (
     settle_currency_of,
 )
 from engine.portfolio import MAX_LEVERAGE, market_rate_problem, resolve_market
+from engine.positions_csv import POSITION_COLUMNS
 from engine.report import money, percent, price
 from engine.risk import PositionRisk, evaluate_priced_accounts
 from engine.rules import profile_for
 from engine.tiers import bundled_exchanges, bundled_table, max_leverage_at
 from engine.whatif import WhatIfRefused, open_position
 
-POSITION_FIELDS = (
-    "account",
-    "symbol",
-    "side",
-    "contracts",
-    "entry_price",
-    "margin_mode",
-    "leverage",
-    "isolated_margin",
-    "hypothetical",
-    "note",
-)
+POSITION_FIELDS = POSITION_COLUMNS  # the form has the fields of a CSV row / a portfolio-file position
 
 PROBLEM_STYLE = "color: #b00020"
 HINT_STYLE = ""

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.chart_style import ThemedChart
+from desktop.chart_style import ThemedChart, sample_under_cursor
 from engine.layout import BookLayout
 from engine.model import Book, MarginMode, PriceKey
 from engine.report import money
@@ -92,11 +92,8 @@ class RiskLadder(ThemedChart):
         self.marker_positions = sorted(x for x, _ in points)
 
     def _on_mouse(self, position: QPointF) -> None:
-        if not self.plot.sceneBoundingRect().contains(position):
+        sample = sample_under_cursor(self.plot, self.curve, position)
+        if sample is None:
             return
-        x = self.plot.getPlotItem().vb.mapSceneToView(position).x()
-        xs, ys = self.curve.getData()
-        if xs is None or len(xs) == 0:
-            return
-        i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
-        self.hover.setText(f"all marks {xs[i]:+.1f}%: equity {money(float(ys[i]), self.currency)}")
+        _, x, y = sample
+        self.hover.setText(f"all marks {x:+.1f}%: equity {money(y, self.currency)}")
