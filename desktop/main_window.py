@@ -35,10 +35,10 @@ from desktop.book_actions import BookActions
 from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.icon import app_icon
 from desktop.position_chart import PositionChart
-from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState
+from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState, quoted
 from desktop.positions_view import PositionsView
 from desktop.price_labels import source_label
-from desktop.prices_panel import PricesPanel
+from desktop.prices_panel import PriceRefused, PricesPanel, parse_price
 from desktop.ring_buffer import RingBuffer
 from desktop.risk_ladder import RiskLadder
 from desktop.theme import THEMES, apply_theme
@@ -51,7 +51,7 @@ from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
 from engine.report import price
-from engine.risk import BookRisk
+from engine.risk import BookRisk, PositionRisk
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.writer import BackgroundWriter
 from engine.stress import uniform_move_to_liquidation
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         risk, missing = self.evaluator.evaluate(marks)
 
         # -- positions and accounts -----------------------------------------------------------
-        self.model = PositionsModel(risk, self._row_states(risk))
+        self.model = PositionsModel(risk, self._row_states(risk), set_mark=self.type_mark)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self._view_row_level, self.table))
@@ -349,6 +349,18 @@ class MainWindow(QMainWindow):
     def say(self, text: str) -> None:
         """A passing message in the status bar (never a dialog)."""
         self.statusBar().showMessage(text, 10_000)
+
+    def type_mark(self, r: PositionRisk, text: str) -> str | None:
+        """A mark typed into the positions table: a manual price for that symbol, or the reason it is refused."""
+        try:
+            mark = parse_price(text, r.position.symbol)
+        except PriceRefused as e:
+            self.say(str(e))
+            return str(e)
+        self.store.set_manual((self._exchange_of[r.position.account], r.position.symbol), mark)
+        self.say(f"{r.position.symbol}: manual price {quoted(mark, r.position.symbol)} (Prices dock ▸ Back to live)")
+        self.refresh()
+        return None
 
     def real_marks(self) -> dict[PriceKey, float]:
         """The marks in use, before any shock preview."""

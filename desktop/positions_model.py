@@ -88,6 +88,7 @@ COLUMNS: tuple[Column, ...] = (
 )
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 HYPOTHETICAL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Hypothetical")
+MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
 
 # Row colours by level: tinted enough to see across a room, light enough to read the numbers on.
@@ -109,7 +110,14 @@ class PositionsModel(TextTableModel):
     """Cells are formatted when a view asks for them (only the rows on screen are), then cached until
     the row's numbers or state change: a refresh compares numbers, it does not format 17,000 strings."""
 
-    def __init__(self, risk: BookRisk, states: Sequence[RowState] | None = None) -> None:
+    def __init__(
+        self,
+        risk: BookRisk,
+        states: Sequence[RowState] | None = None,
+        set_mark: Callable[[PositionRisk, str], str | None] | None = None,
+    ) -> None:
+        self.set_mark = set_mark
+        """Typing into a Mark cell calls this with the row and the text; it returns why it refused, or None."""
         self._rows = list(risk.positions)
         self.states = list(states or [RowState()] * len(self._rows))
         self._accounts = {a.account.name: a.account for a in risk.accounts}
@@ -157,10 +165,24 @@ class PositionsModel(TextTableModel):
             self._text.pop(i, None)
         self.signal_rows(changed)
 
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if self.set_mark is not None and index.isValid() and index.column() == MARK_COLUMN:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """A typed mark becomes a manual price for the symbol (every row on it follows on the next refresh)."""
+        if role != Qt.ItemDataRole.EditRole or self.set_mark is None or index.column() != MARK_COLUMN:
+            return False
+        return self.set_mark(self._rows[index.row()], str(value)) is None
+
     def extra_data(self, row: int, column: int, role: int) -> Any:
         state = self.states[row]
         if role == Qt.ItemDataRole.UserRole:
             return COLUMNS[column].sort_key(self._rows[row])
+        if role == Qt.ItemDataRole.EditRole and column == MARK_COLUMN:
+            return f"{self._rows[row].mark_price:g}"
         if role == Qt.ItemDataRole.BackgroundRole:
             return LEVEL_BACKGROUND.get(state.level)
         if role == Qt.ItemDataRole.ForegroundRole:

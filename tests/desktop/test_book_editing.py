@@ -264,3 +264,31 @@ def test_a_new_position_typed_into_the_form_is_saved_and_shown_with_the_engines_
         assert shown.liquidation_price is None
     else:
         assert shown.liquidation_price == pytest.approx(engine.liquidation_price, rel=1e-12)
+
+
+def test_a_mark_typed_into_the_positions_table_becomes_a_manual_price_and_bad_text_is_refused(qtbot, saved_window):
+    from desktop.positions_model import MARK_COLUMN
+
+    window, _ = saved_window
+    key = ("binanceusdm", "DOGE/USDT:USDT")
+    proxy = window.table.model()
+    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 2).data() == "DOGE/USDT:USDT")
+    index = proxy.index(row, MARK_COLUMN)
+
+    def type_mark(text: str) -> None:
+        window.table.setCurrentIndex(index)
+        window.table.edit(index)
+        editor = window.table.indexWidget(index)
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: window.table.indexWidget(index) is None)
+
+    before = window.store.quote(key).mark
+    type_mark("-3")
+    assert window.store.quote(key).mark == before
+    assert "greater than 0" in window.statusBar().currentMessage()
+    type_mark("0.149")
+    assert window.store.quote(key).mark == 0.149
+    doge = next(r for r in window.model._rows if r.position.symbol == "DOGE/USDT:USDT")
+    assert doge.mark_price == 0.149
