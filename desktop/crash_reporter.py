@@ -37,7 +37,7 @@ class CrashReporter(QObject):
         ):
             try:
                 log_file.parent.mkdir(parents=True, exist_ok=True)
-                handler = logging.FileHandler(log_file, encoding="utf-8")
+                handler = logging.FileHandler(log_file, encoding="utf-8", delay=True)  # no empty log file
                 handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(message)s"))
                 log.addHandler(handler)
             except OSError:
