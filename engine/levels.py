@@ -7,9 +7,11 @@ by the hysteresis band, so a price hovering at a boundary does not flicker betwe
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+
+import numpy as np
 
 
 class Level(IntEnum):
@@ -54,6 +56,15 @@ def distance_level(distance: float | None, t: Thresholds, slack: float = 0.0) ->
     return Level.OK
 
 
+def distance_levels(distances: np.ndarray, t: Thresholds, slack: float = 0.0) -> np.ndarray:
+    """distance_level of every element (NaN: no distance, OK), as Level values in an int8 array."""
+    levels = np.zeros(distances.shape, dtype=np.int8)
+    levels[distances < t.distance_warning + slack] = Level.WARNING
+    levels[distances < t.distance_danger + slack] = Level.DANGER
+    levels[distances <= 0] = Level.LIQUIDATED
+    return levels
+
+
 def ratio_level(ratio: float | None, t: Thresholds, slack: float = 0.0, equity_gone: bool = False) -> Level:
     if equity_gone:
         return Level.LIQUIDATED
@@ -66,6 +77,9 @@ def ratio_level(ratio: float | None, t: Thresholds, slack: float = 0.0, equity_g
     if ratio >= t.ratio_warning - slack:
         return Level.WARNING
     return Level.OK
+
+
+_LEVELS = tuple(Level)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +115,21 @@ class LevelTracker:
     def position(self, key: Hashable, distance: float | None) -> Crossing | None:
         t = self.thresholds
         return self.update(key, distance_level(distance, t), distance_level(distance, t, t.hysteresis))
+
+    def positions(self, keys: Sequence[Hashable], distances: np.ndarray) -> tuple[list[Level], list[Crossing]]:
+        """position() for many keys at once (distances NaN where there is none): every key's level now,
+        and the crossings in key order. Only the keys whose level changed go through Python."""
+        t = self.thresholds
+        old = np.fromiter((self.levels.get(k, Level.OK) for k in keys), dtype=np.int8, count=len(keys))
+        raw = distance_levels(distances, t)
+        relaxed = distance_levels(distances, t, t.hysteresis)
+        new = np.where(raw > old, raw, np.where(relaxed < old, relaxed, old))
+        crossings = []
+        for i in np.flatnonzero(new != old).tolist():
+            crossing = Crossing(keys[i], Level(int(old[i])), Level(int(new[i])))
+            self.levels[keys[i]] = crossing.new
+            crossings.append(crossing)
+        return [_LEVELS[v] for v in new.tolist()], crossings
 
     def account(self, key: Hashable, ratio: float | None, equity_gone: bool = False) -> Crossing | None:
         t = self.thresholds

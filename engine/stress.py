@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from engine.layout import BookLayout, book_layout
 from engine.liquidation import to_z
 from engine.model import Book, PriceKey
@@ -83,11 +85,17 @@ def equity_ladder(
     layout = layout or book_layout(book)
     wallet = next(a.wallet_balance for a in book.accounts if a.name == account)
     legs = [leg for leg in layout.legs if leg.account == account]
-    ladder = []
-    for move in moves:
-        equity = wallet
-        for leg in legs:
-            pnl = leg.leg.pnl(to_z(prices[leg.price_key] * (1 + move), leg.inverse))
-            equity += pnl if leg.cross else max(pnl, -leg.collateral)
-        ladder.append(equity)
-    return ladder
+    if not legs:
+        return [wallet] * len(moves)
+    # One array operation over legs x moves: the window redraws a 201-point ladder every few seconds.
+    mark = np.array([prices[leg.price_key] for leg in legs])[:, None] * (1 + np.asarray(moves, dtype=float))
+    inverse = np.array([leg.inverse for leg in legs])[:, None]
+    with np.errstate(divide="ignore"):
+        z = np.where(inverse, 1.0 / mark, mark)
+    pnl = (
+        np.array([leg.leg.pnl_slope for leg in legs])[:, None] * z
+        + np.array([leg.leg.pnl_offset for leg in legs])[:, None]
+    )
+    cross = np.array([leg.cross for leg in legs])[:, None]
+    floor = -np.array([leg.collateral for leg in legs])[:, None]
+    return (wallet + np.where(cross, pnl, np.maximum(pnl, floor)).sum(axis=0)).tolist()

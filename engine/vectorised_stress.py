@@ -15,6 +15,11 @@ from engine.stress import GRID
 from engine.vectorised import CompiledBook
 
 _BISECTIONS = 64
+_TOLERANCE = 1e-13
+"""Bisection stops when every bracket is this narrow (a move, as a fraction): far below what is shown."""
+_CHUNK = 24
+"""Grid moves scanned at a time."""
+_ALL = slice(None)
 
 
 class MoveSearch:
@@ -42,18 +47,40 @@ class MoveSearch:
         self.down = -steps
         self.up = np.array(GRID)
 
-    def _surplus(self, leg_mark: np.ndarray) -> np.ndarray:
-        """Cross surplus per account for marks given per cross leg; leg_mark is (..., legs)."""
-        z = np.where(self.inverse, 1.0 / leg_mark, leg_mark)
-        notional = self.nu * z
+    def _surplus(self, leg_mark: np.ndarray, legs: np.ndarray | slice = _ALL) -> np.ndarray:
+        """Cross surplus per account for marks given per cross leg; leg_mark is (..., legs).
+
+        legs: the cross legs leg_mark is for (all of them unless given); accounts without one of them
+        get their whole cross wallet."""
+        z = np.where(self.inverse[legs], 1.0 / leg_mark, leg_mark)
+        notional = self.nu[legs] * z
         tier = np.zeros(notional.shape, dtype=np.intp)
-        for row in self.bounds[1:]:
+        for row in self.bounds[1:, legs]:
             tier += row <= notional
-        flat = self.base + tier
+        flat = self.base[legs] + tier
         mm = notional * self.compiled.tier_rate.take(flat) - self.compiled.tier_amount.take(flat)
-        mm = np.where(self.is_fixed, self.fixed, mm)
-        leg_surplus = self.slope * z + self.offset - mm
-        return leg_surplus @ self.one_hot + self.compiled.cross_wallet
+        mm = np.where(self.is_fixed[legs], self.fixed[legs], mm)
+        leg_surplus = self.slope[legs] * z + self.offset[legs] - mm
+        return leg_surplus @ self.one_hot[legs] + self.compiled.cross_wallet
+
+    def _first_hit(self, base: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        """Per account, the index of the first grid move at which its surplus is <= 0 (-1: none).
+
+        The grid is scanned a chunk at a time, and each chunk only for the legs of the accounts still
+        looking: most accounts are found in the first chunk, and the far end of the grid (to +900%) is
+        only paid for by the accounts that get that far."""
+        first = np.full(self.n_accounts, -1)
+        looking = self.has_cross.copy()
+        for start in range(0, len(grid), _CHUNK):
+            legs = np.flatnonzero(looking[self.account])
+            if not len(legs):
+                break
+            chunk = grid[start : start + _CHUNK]
+            hit = self._surplus(base[legs][None, :] * (1 + chunk[:, None]), legs) <= 0  # (chunk, accounts)
+            newly = looking & hit.any(axis=0)
+            first[newly] = start + hit.argmax(axis=0)[newly]
+            looking &= ~newly
+        return first
 
     def moves(self, marks: np.ndarray) -> list[float | None]:
         """Per account (book order): the signed move that liquidates it, 0.0 when already there, None when
@@ -64,13 +91,13 @@ class MoveSearch:
         now = self._surplus(base[None, :])[0]
         best = np.full(self.n_accounts, np.nan)
         for grid in (self.down, self.up):
-            surplus = self._surplus(base[None, :] * (1 + grid[:, None]))  # (grid, accounts)
-            hit = surplus <= 0
-            first = np.where(hit.any(axis=0), hit.argmax(axis=0), -1)
+            first = self._first_hit(base, grid)
             found = first >= 0
             hi = np.where(found, grid[np.maximum(first, 0)], np.nan)
             lo = np.where(first > 0, grid[np.maximum(first - 1, 0)], 0.0)
-            for _ in range(_BISECTIONS):
+            for _ in range(_BISECTIONS):  # until every bracket is narrower than _TOLERANCE
+                if not np.any(found & (np.abs(hi - lo) > _TOLERANCE)):
+                    break
                 mid = (lo + hi) / 2
                 mid_surplus = self._surplus((base * (1 + np.nan_to_num(mid)[self.account]))[None, :])[0]
                 safe = mid_surplus > 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.levels import Level, LevelTracker, Thresholds, distance_level, ratio_level
 
@@ -59,3 +62,22 @@ def test_accounts_use_the_margin_ratio_with_hysteresis_too():
 def test_thresholds_are_checked():
     with pytest.raises(ValueError, match="danger < warning"):
         Thresholds(distance_warning=0.05, distance_danger=0.10)
+
+
+_distance = st.one_of(st.none(), st.floats(min_value=-0.2, max_value=0.4, allow_nan=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.lists(st.lists(_distance, min_size=6, max_size=6), min_size=1, max_size=12))
+def test_many_positions_at_once_follow_the_same_levels_and_crossings_as_one_by_one(steps):
+    """positions() is the window's per-refresh path: it must agree with position() step by step,
+    hysteresis included, for every key (keys that hover at a boundary are the point)."""
+    keys = [("acct", f"S{i}", "long") for i in range(6)]
+    one_by_one, at_once = LevelTracker(), LevelTracker()
+    for distances in steps:
+        expected = [one_by_one.position(k, d) for k, d in zip(keys, distances, strict=True)]
+        array = np.array([np.nan if d is None else d for d in distances])
+        levels, crossings = at_once.positions(keys, array)
+        assert crossings == [c for c in expected if c is not None]
+        assert levels == [one_by_one.levels[k] for k in keys]
+        assert all(type(level) is Level for level in levels)
