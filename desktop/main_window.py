@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QSystemTrayIcon,
     QTableView,
+    QWidget,
 )
 
 from desktop.account_chart import AccountChart
@@ -34,6 +36,7 @@ from desktop.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.book_actions import BookActions
 from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.icon import app_icon
+from desktop.lazy_dock import LazyDock
 from desktop.position_chart import PositionChart
 from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState, quoted
 from desktop.positions_view import PositionsView
@@ -183,26 +186,21 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.alert_list = QListWidget()
         self.alerts_dock = self._dock("Alerts", "alerts", self.alert_list, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.ladder = RiskLadder()
-        self.ladder_dock = self._dock("Risk ladder", "risk-ladder", self.ladder, Qt.DockWidgetArea.RightDockWidgetArea)
+        # The charts and the prices table are built when their tab first comes to the front.
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.ladder_dock = self._lazy_dock("Risk ladder", "risk-ladder", RiskLadder, right)
         self.resizeDocks([self.ladder_dock], [460], Qt.Orientation.Horizontal)
-        self.chart = PositionChart()
-        self.chart_dock = self._dock("Position", "position-chart", self.chart, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.account_chart = AccountChart()
-        self.account_chart_dock = self._dock(
-            "Account history", "account-chart", self.account_chart, Qt.DockWidgetArea.RightDockWidgetArea
-        )
-        self.prices = PricesPanel(self.store, self.book.price_keys(), stale_after=stale_after)
-        self.prices_dock = self._dock("Prices", "prices", self.prices, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.chart_dock = self._lazy_dock("Position", "position-chart", PositionChart, right)
+        self.account_chart_dock = self._lazy_dock("Account history", "account-chart", AccountChart, right)
+        self.prices_dock = self._lazy_dock("Prices", "prices", self._build_prices, bottom)
         self.tabifyDockWidget(self.alerts_dock, self.prices_dock)
         self.alerts_dock.raise_()
-        self.prices.shock_changed.connect(self.set_shock)
-        self.prices.manual_changed.connect(lambda _keys: self.refresh())
         self.tabifyDockWidget(self.ladder_dock, self.chart_dock)
         self.tabifyDockWidget(self.chart_dock, self.account_chart_dock)
-        self.chart_dock.visibilityChanged.connect(lambda shown: shown and self._draw_chart())
+        self.chart_dock.shown.connect(self._draw_chart)
         for dock in (self.ladder_dock, self.account_chart_dock):
-            dock.visibilityChanged.connect(lambda shown: shown and self._draw_account_views(force=True))
+            dock.shown.connect(lambda: self._draw_account_views(force=True))
+        self.prices_dock.shown.connect(lambda: self.prices.refresh(quotes=self._quotes))
         self.chart_dock.raise_()
         self.resizeDocks([self.alerts_dock], [110], Qt.Orientation.Vertical)  # the tables come first
         self._ladder_drawn = 0.0
@@ -244,6 +242,33 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
+
+    def _lazy_dock(self, title: str, name: str, build: Callable[[], QWidget], area: Qt.DockWidgetArea) -> LazyDock:
+        dock = LazyDock(title, name, build, self)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_prices(self) -> PricesPanel:
+        panel = PricesPanel(self.store, self.book.price_keys(), stale_after=self.stale_after)
+        panel.shock_changed.connect(self.set_shock)
+        panel.manual_changed.connect(lambda _keys: self.refresh())
+        return panel
+
+    @property
+    def chart(self) -> PositionChart:
+        return self.chart_dock.content()
+
+    @property
+    def account_chart(self) -> AccountChart:
+        return self.account_chart_dock.content()
+
+    @property
+    def ladder(self) -> RiskLadder:
+        return self.ladder_dock.content()
+
+    @property
+    def prices(self) -> PricesPanel:
+        return self.prices_dock.content()
 
     def _use_portfolio(self, portfolio: Portfolio) -> None:
         """Compile the book the window evaluates (hypothetical positions left out when toggled off)."""
@@ -384,7 +409,8 @@ class MainWindow(QMainWindow):
         keys_before = set(self.book.price_keys())
         self._use_portfolio(portfolio)
         self.positions.set_accounts([a.name for a in self.book.accounts])
-        self.prices.set_keys(self.book.price_keys())
+        if self.prices_dock.built:
+            self.prices.set_keys(self.book.price_keys())
         if set(self.book.price_keys()) - keys_before and not self.offline:
             self._restart_feeds()
         for key, mark in portfolio.price_map().items():  # a new symbol's typed price, until a feed has one
@@ -451,7 +477,8 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         snapshot = self.reader.read()
         self._quotes = snapshot.quotes
-        self.prices.refresh(snapshot.taken_at, snapshot.quotes)
+        if self.prices_dock.on_screen:  # a tab in the back catches up when it is shown
+            self.prices.refresh(snapshot.taken_at, snapshot.quotes)
         # Recompute on new prices, and once a second regardless: ages grow and prices turn stale
         # although nothing arrives (that is exactly what a frozen feed looks like).
         if snapshot.changed or time.monotonic() - self._last_refresh >= 1.0:
@@ -509,18 +536,35 @@ class MainWindow(QMainWindow):
         return moves
 
     def _row_states(self, risk: BookRisk) -> list[RowState]:
-        """Each shown position's level (with hysteresis) and the source and age of its price."""
+        """Each shown position's level (with hysteresis) and the source and age of its price.
+
+        Levels are found for all rows in one array operation; only rows that crossed a level or whose
+        price is (or was) stale go on to the alert policy, and each price's label is made once however
+        many positions share it.
+        """
         now = time.time()
-        states = []
+        positions = [r.position for r in risk.positions]
+        keys = [self._key_of.get(id(p), p) for p in positions]
+        distances = np.array(
+            [np.nan if r.distance_to_liquidation is None else r.distance_to_liquidation for r in risk.positions]
+        )
+        levels, crossings = self.levels.positions(keys, distances)
+        crossed = {c.key: c for c in crossings}
         quotes = self._quotes
         quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per row
-        for r in risk.positions:
-            p = r.position
-            key = self._key_of.get(id(p), p)
-            crossing = self.levels.position(key, r.distance_to_liquidation)
-            level = self.levels.levels.get(key, Level.OK)
-            q = quote((self._exchange_of[p.account], p.symbol))
-            stale = q is not None and q.is_stale(now, self.stale_after)
+        shock = self.shock
+        labels: dict[PriceKey, tuple[str, bool]] = {}
+        states = []
+        for r, p, key, level in zip(risk.positions, positions, keys, levels, strict=True):
+            price_key = (self._exchange_of[p.account], p.symbol)
+            label = labels.get(price_key)
+            if label is None:
+                q = quote(price_key)
+                stale = q is not None and q.is_stale(now, self.stale_after)
+                shocked = shock is not None and shock.touches(price_key)
+                label = labels[price_key] = (source_label(q, now, stale, shocked), stale)
+            text, stale = label
+            crossing = crossed.get(key)
             if crossing is not None or stale or self.alert_policy.in_stale_spell(key):
                 subject = f"{p.account} {p.symbol} {p.side.value}"
                 for alert in (
@@ -531,9 +575,7 @@ class MainWindow(QMainWindow):
                 ):
                     if alert is not None:
                         self._new_alerts.append(alert)
-            price_key = (self._exchange_of[p.account], p.symbol)
-            shocked = self.shock is not None and self.shock.touches(price_key)
-            states.append(RowState(level, source_label(q, now, stale, shocked), stale))
+            states.append(RowState(level, text, stale))
         return states
 
     def _account_levels(self, risk: BookRisk) -> list[Level]:
@@ -554,8 +596,8 @@ class MainWindow(QMainWindow):
         return levels
 
     def _view_row_level(self, index) -> Level:
-        row = self.positions.proxy.mapToSource(index).row()
-        return self.model.states[row].level if 0 <= row < len(self.model.states) else Level.OK
+        row = index.row()
+        return self.model.states[self.model.position_at(row)].level if 0 <= row < self.model.rowCount() else Level.OK
 
     # -- charts -----------------------------------------------------------------------------------
 
@@ -594,7 +636,7 @@ class MainWindow(QMainWindow):
     def _draw_chart(self) -> None:
         """The selected position (else the one closest to liquidation, the table's first row)."""
         row = self.positions.current_row()
-        if row is None or not 0 <= row < len(self.model._rows) or not self.chart.isVisible():
+        if row is None or not 0 <= row < len(self.model._rows) or not self.chart_dock.on_screen:
             return
         r = self.model._rows[row]
         key = (self._exchange_of[r.position.account], r.position.symbol)
@@ -619,7 +661,7 @@ class MainWindow(QMainWindow):
         account = self._shown_account()
         if account is None:
             return
-        if account in self.equity_history and self.account_chart.isVisible():
+        if account in self.equity_history and self.account_chart_dock.on_screen:
             samples = self.equity_history[account].count, self._account_sampled
             if force or samples != self._account_drawn:
                 currency = self.book.account(account).currency
@@ -628,13 +670,13 @@ class MainWindow(QMainWindow):
                 )
                 self._account_drawn = samples
         self.account_chart_dock.setWindowTitle(f"Account history: {account}")
-        if not force and (
-            time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh or not self.ladder.isVisible()
+        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}")
+        if not self.ladder_dock.on_screen or (
+            not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
         ):
             return
         move = self._moves_cache[2].get(account) if self._moves_cache is not None else None
         self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout, cross_move=move)
-        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}")
         self._ladder_drawn = time.monotonic()
 
     # -- settings, theme, about -------------------------------------------------------------------

@@ -71,6 +71,7 @@ class PositionChart(ThemedChart):
         layout.addWidget(self.plot)
         layout.addWidget(self.hover)
         self.shown: tuple[str, str] | None = None
+        self._drawn_samples = -1
         self.unit = ""
         self.plot.scene().sigMouseMoved.connect(self._on_mouse)
         self.restyle()
@@ -79,13 +80,19 @@ class PositionChart(ThemedChart):
         return [self.plot]
 
     def show_position(self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str]) -> None:
+        """Called on every refresh: the curve and the axis label are only touched when they changed (each
+        touch repaints the plot, axes included); the lines move only when their price did."""
         if key != self.shown:
             self.plot.enableAutoRange()  # a new position: fit it, then let the user zoom
+            self._drawn_samples = -1
         self.shown = key
-        times, values = history.series()
-        self.curve.setData(times, values)
-        self.unit = quote_currency(r.position.symbol)
-        self.plot.setLabel("left", "mark", units=self.unit)
+        if history.appended != self._drawn_samples:
+            self.curve.setData(*history.series())
+            self._drawn_samples = history.appended
+        unit = quote_currency(r.position.symbol)
+        if unit != self.unit:
+            self.unit = unit
+            self.plot.setLabel("left", "mark", units=unit)
         warning, danger = level_prices(r, thresholds)
         for name, value in (
             ("entry", r.position.entry_price),

@@ -106,9 +106,29 @@ LEVEL_FOREGROUND = {
 STALE_FOREGROUND = QColor(128, 128, 128)
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_EDIT = int(Qt.ItemDataRole.EditRole)
+_SORT = int(Qt.ItemDataRole.UserRole)
+
+
 class PositionsModel(TextTableModel):
-    """Cells are formatted when a view asks for them (only the rows on screen are), then cached until
-    the row's numbers or state change: a refresh compares numbers, it does not format 17,000 strings."""
+    """Positions in the order and under the filter the table shows them.
+
+    The model sorts and filters itself (no proxy model in between): painting a row then costs one
+    Python call per role instead of three, and sorting 1,000 rows is one Python sort instead of 20,000
+    data() calls. Rows are addressed two ways: a *position* is its index in the book (`_rows`,
+    `states`, `row_text`, `levels` are in book order), a *view row* is where the table shows it
+    (`position_at`, `view_row_of`, `view_index` translate).
+
+    Cells are formatted when a view asks for them (only the rows on screen are), then cached until the
+    row's numbers or state change: a refresh compares numbers, it does not format 17,000 strings.
+    The order changes only when the user sorts (never on a tick), the rows shown only when the filter
+    changes.
+    """
 
     def __init__(
         self,
@@ -122,28 +142,99 @@ class PositionsModel(TextTableModel):
         self.states = list(states or [RowState()] * len(self._rows))
         self._accounts = {a.account.name: a.account for a in risk.accounts}
         self._text: dict[int, list[str]] = {}
+        self._sort_column = DISTANCE_COLUMN
+        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._filter_account = ""
+        self._filter_words: list[str] = []
+        self._sorted: list[int] = []
+        self._shown: list[int] = []
+        self._view_row: dict[int, int] = {}
         super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], [])
+        self._italic = QFont()
+        self._italic.setItalic(True)
+        self._arrange()
+
+    # -- order and filter -------------------------------------------------------------------------
+
+    def _arrange(self, resort: bool = True) -> None:
+        """Recompute the sorted order (when asked) and the rows shown under the filter."""
+        if resort:
+            keys = [COLUMNS[self._sort_column].sort_key(r) for r in self._rows]
+            present = [p for p, k in enumerate(keys) if k is not None]
+            descending = self._sort_order == Qt.SortOrder.DescendingOrder
+            present.sort(key=keys.__getitem__, reverse=descending)  # stable: ties keep the book's order
+            self._sorted = present + [p for p, k in enumerate(keys) if k is None]  # no value: last either way
+        self._shown = [p for p in self._sorted if self._accepts(p)]
+        self._view_row = {p: row for row, p in enumerate(self._shown)}
+
+    def _accepts(self, p: int) -> bool:
+        if self._filter_account and self._rows[p].position.account != self._filter_account:
+            return False
+        if not self._filter_words:
+            return True
+        joined = "\t".join(self.row_text(p)).lower()
+        return all(word in joined for word in self._filter_words)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the shown rows by a column (a header click); selection and current row follow their rows."""
+        if not 0 <= column < len(COLUMNS):
+            return
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        positions = [self._shown[i.row()] for i in persistent]
+        self._sort_column, self._sort_order = column, order
+        self._arrange()
+        self.changePersistentIndexList(
+            persistent, [self.index(self._view_row[p], i.column()) for p, i in zip(positions, persistent, strict=True)]
+        )
+        self.layoutChanged.emit()
+
+    def set_filter(self, account: str, words: Sequence[str]) -> None:
+        """Show the positions of one account ('' for all) whose cells contain every word (lower case)."""
+        self.beginResetModel()
+        self._filter_account, self._filter_words = account, [w.lower() for w in words]
+        self._arrange(resort=False)
+        self.endResetModel()
+
+    def position_at(self, view_row: int) -> int:
+        """The position (book index) shown in this view row."""
+        return self._shown[view_row]
+
+    def view_row_of(self, position: int) -> int | None:
+        """Where the table shows this position (None when the filter hides it)."""
+        return self._view_row.get(position)
+
+    def view_index(self, position: int, column: int) -> QModelIndex:
+        row = self._view_row.get(position)
+        return QModelIndex() if row is None else self.index(row, column)
+
+    @property
+    def total(self) -> int:
+        """Positions in the model, shown or not."""
+        return len(self._rows)
+
+    # -- content ----------------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._shown)
 
     @property
     def levels(self) -> list[Level]:
         return [s.level for s in self.states]
 
-    def row_text(self, row: int) -> list[str]:
-        cells = self._text.get(row)
+    def row_text(self, position: int) -> list[str]:
+        cells = self._text.get(position)
         if cells is None:
-            r = self._rows[row]
+            r = self._rows[position]
             owner = self._accounts[r.position.account]
             cells = [c.text(r, owner) for c in COLUMNS]
-            cells[SOURCE_COLUMN] = self.states[row].source
-            self._text[row] = cells
+            cells[SOURCE_COLUMN] = self.states[position].source
+            self._text[position] = cells
         return cells
 
     def set_risk(self, risk: BookRisk, states: Sequence[RowState] | None = None) -> None:
         """Show new numbers and states: only the rows whose numbers, source, level or staleness changed
-        are signalled; a change in the number of rows resets the model."""
+        are signalled; a change in the number of rows resets the model (sorted and filtered afresh)."""
         new_rows = list(risk.positions)
         new_states = list(states or [RowState()] * len(new_rows))
         accounts = {a.account.name: a.account for a in risk.accounts}
@@ -151,19 +242,21 @@ class PositionsModel(TextTableModel):
             self.beginResetModel()
             self._rows, self.states, self._accounts = new_rows, new_states, accounts
             self._text.clear()
+            self._arrange()
             self.endResetModel()
             return
         changed = [
-            i
-            for i, (old, new, old_state, new_state) in enumerate(
+            p
+            for p, (old, new, old_state, new_state) in enumerate(
                 zip(self._rows, new_rows, self.states, new_states, strict=True)
             )
             if old != new or old_state != new_state
         ]
         self._rows, self.states = new_rows, new_states
-        for i in changed:
-            self._text.pop(i, None)
-        self.signal_rows(changed)
+        for p in changed:
+            self._text.pop(p, None)
+        view_row = self._view_row
+        self.signal_rows(sorted(view_row[p] for p in changed if p in view_row))
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
@@ -175,20 +268,26 @@ class PositionsModel(TextTableModel):
         """A typed mark becomes a manual price for the symbol (every row on it follows on the next refresh)."""
         if role != Qt.ItemDataRole.EditRole or self.set_mark is None or index.column() != MARK_COLUMN:
             return False
-        return self.set_mark(self._rows[index.row()], str(value)) is None
+        return self.set_mark(self._rows[self._shown[index.row()]], str(value)) is None
 
-    def extra_data(self, row: int, column: int, role: int) -> Any:
-        state = self.states[row]
-        if role == Qt.ItemDataRole.UserRole:
-            return COLUMNS[column].sort_key(self._rows[row])
-        if role == Qt.ItemDataRole.EditRole and column == MARK_COLUMN:
-            return f"{self._rows[row].mark_price:g}"
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return LEVEL_BACKGROUND.get(state.level)
-        if role == Qt.ItemDataRole.ForegroundRole:
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        """Called for every role of every cell painted: the common roles first, without detours."""
+        if not index.isValid():
+            return None
+        p = self._shown[index.row()]
+        if role == _DISPLAY:
+            return self.row_text(p)[index.column()]
+        if role == _ALIGNMENT:
+            return self._alignment[index.column()]
+        if role == _BACKGROUND:
+            return LEVEL_BACKGROUND.get(self.states[p].level)
+        if role == _FOREGROUND:
+            state = self.states[p]
             return STALE_FOREGROUND if state.stale else LEVEL_FOREGROUND.get(state.level)
-        if role == Qt.ItemDataRole.FontRole and (state.stale or self._rows[row].position.hypothetical):
-            font = QFont()
-            font.setItalic(True)
-            return font
+        if role == _FONT:
+            return self._italic if self.states[p].stale or self._rows[p].position.hypothetical else None
+        if role == _SORT:
+            return COLUMNS[index.column()].sort_key(self._rows[p])
+        if role == _EDIT and index.column() == MARK_COLUMN:
+            return f"{self._rows[p].mark_price:g}"
         return None

@@ -11,6 +11,8 @@ class RingBuffer:
         self.values = np.empty(capacity)
         self.capacity = capacity
         self.count = 0
+        self.appended = 0
+        """Samples appended since creation: a chart redraws only when this moved."""
         self._next = 0
 
     def append(self, at: float, value: float) -> None:
@@ -18,6 +20,7 @@ class RingBuffer:
         self.values[self._next] = value
         self._next = (self._next + 1) % self.capacity
         self.count = min(self.count + 1, self.capacity)
+        self.appended += 1
 
     def series(self) -> tuple[np.ndarray, np.ndarray]:
         """(times, values), oldest first."""

@@ -402,7 +402,7 @@ def run_stream(args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop.app import MainWindow
+    from desktop.app import MainWindow, freeze_startup_heap
     from engine.portfolio import parse_portfolio
     from engine.prices import PriceStore
 
@@ -417,6 +417,7 @@ def run_stream(args: argparse.Namespace) -> dict[str, Any]:
     window = MainWindow(portfolio, "benchmark · bench feed", store, [feed], None)
     t_construct = time.perf_counter() - t0
     window.show()
+    freeze_startup_heap()  # as run_app does
     if args.hide_docks:  # diagnostic: the cost of the tables alone
         from PySide6.QtWidgets import QDockWidget
 

@@ -42,7 +42,7 @@ def select_position(window, symbol: str, side: str) -> int:
     book = window.portfolio.book
     index = next(i for i, p in enumerate(book.positions) if p.symbol == symbol and p.side.value == side)
     row = next(i for i, r in enumerate(window.model._rows) if r.position is book.positions[index])
-    view_index = window.table.model().mapFromSource(window.model.index(row, 0))
+    view_index = window.model.view_index(row, 0)
     window.table.selectionModel().setCurrentIndex(
         view_index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
     )
@@ -271,9 +271,9 @@ def test_a_mark_typed_into_the_positions_table_becomes_a_manual_price_and_bad_te
 
     window, _ = saved_window
     key = ("binanceusdm", "DOGE/USDT:USDT")
-    proxy = window.table.model()
-    row = next(r for r in range(proxy.rowCount()) if proxy.index(r, 2).data() == "DOGE/USDT:USDT")
-    index = proxy.index(row, MARK_COLUMN)
+    model = window.table.model()
+    row = next(r for r in range(model.rowCount()) if model.index(r, 2).data() == "DOGE/USDT:USDT")
+    index = model.index(row, MARK_COLUMN)
 
     def type_mark(text: str) -> None:
         window.table.setCurrentIndex(index)

@@ -27,7 +27,7 @@ def column(title: str) -> int:
 def cell(window, symbol: str, title: str, role=Qt.ItemDataRole.DisplayRole):
     model = window.model
     row = next(i for i, r in enumerate(model._rows) if r.position.symbol == symbol)
-    return model.index(row, column(title)).data(role)
+    return model.view_index(row, column(title)).data(role)
 
 
 def test_live_prices_show_with_their_source_and_a_frozen_stream_turns_stale(qtbot, tmp_path):

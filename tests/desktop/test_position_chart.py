@@ -28,13 +28,12 @@ def test_the_chart_follows_the_selected_position_with_its_levels(qtbot, monkeypa
     chart = window.chart
     curve = chart.curve
     # By default: the table's first row, the position closest to liquidation.
-    first = window.model._rows[window.table.model().mapToSource(window.table.model().index(0, 0)).row()]
+    first = window.model._rows[window.model.position_at(0)]
     assert chart.shown[1] == first.position.symbol
 
     doge_row = next(i for i, r in enumerate(window.model._rows) if r.position.symbol == "DOGE/USDT:USDT")
-    view_row = window.table.model().mapFromSource(window.model.index(doge_row, 0)).row()
     window.table.selectionModel().setCurrentIndex(
-        window.table.model().index(view_row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+        window.model.view_index(doge_row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
     )
     assert chart.shown == ("binanceusdm", "DOGE/USDT:USDT")
     for mark in (0.156, 0.155, 0.154):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop.positions_model import COLUMNS
+from desktop.positions_model import COLUMNS, DISTANCE_COLUMN
 from tests.desktop.test_window import demo_on_manual_prices
 
 
@@ -31,6 +31,27 @@ def test_filtering_by_account_and_text_keeps_the_order_and_survives_ticks(qtbot)
     window.positions.search.clear()
     window.positions.account_box.setCurrentText("All accounts")
     assert len(_symbols(window)) == len(portfolio.book.positions)
+
+
+def test_sorting_and_filtering_keep_the_selected_position_selected_and_ticks_do_not_reorder(qtbot):
+    _, store, window = demo_on_manual_prices(qtbot)
+    model = window.model
+    doge = next(p for p, r in enumerate(model._rows) if r.position.symbol == "DOGE/USDT:USDT")
+    window.table.selectRow(model.view_row_of(doge))
+    symbol = next(i for i, c in enumerate(COLUMNS) if c.title == "Symbol")
+    window.table.sortByColumn(symbol, Qt.SortOrder.DescendingOrder)
+    assert _symbols(window) == sorted(_symbols(window), reverse=True)
+    assert window.positions.selected_rows() == [doge]
+    qtbot.keyClicks(window.positions.search, "doge")
+    assert _symbols(window) == ["DOGE/USDT:USDT"] and window.positions.selected_rows() == [doge]
+    window.positions.search.clear()
+    assert window.positions.selected_rows() == [doge]  # still selected when the others come back
+    window.table.sortByColumn(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
+    order = _symbols(window)
+    assert order[-1] != "DOGE/USDT:USDT"
+    store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), 0.001)  # past its liquidation: closest of all now
+    window.refresh()
+    assert _symbols(window) == order  # sorted when asked, not on every tick
 
 
 def test_several_rows_are_copied_as_tab_separated_text_with_a_header(qtbot):

@@ -32,6 +32,12 @@ def test_positions_model_passes_qt_model_tester(qtmodeltester):
     portfolio = demo_portfolio()
     model = PositionsModel(evaluate_book(portfolio.book, portfolio.price_map()))
     qtmodeltester.check(model, force_py=True)
+    # The model sorts and filters itself: the tester stays attached through both.
+    model.sort(_column("Symbol"), Qt.SortOrder.DescendingOrder)
+    model.set_filter("Binance main", ["usdt"])
+    assert 0 < model.rowCount() < model.total
+    model.set_filter("", [])
+    assert model.rowCount() == model.total
 
 
 def test_demo_window_lists_positions_closest_to_liquidation_first(qtbot):
@@ -82,10 +88,13 @@ def test_a_price_change_signals_only_the_rows_it_moves(qtbot):
     doge = ("binanceusdm", "DOGE/USDT:USDT")  # an isolated position: nothing else depends on its price
     store.set_manual(doge, 0.150)
     window.refresh()
-    doge_rows = {i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT"}
-    assert changed_rows == doge_rows
+    doge_rows = {
+        window.model.view_row_of(i) for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT"
+    }
+    assert changed_rows == doge_rows  # view rows: where the table shows the DOGE position
     row = next(iter(doge_rows))
     assert window.model.index(row, _column("Mark")).data() == f"{price(0.150)} USDT"
+    assert window.model.index(row, _column("Symbol")).data() == "DOGE/USDT:USDT"
 
 
 def test_saved_book_and_layout_come_back_after_a_restart(qtbot, tmp_path):
@@ -156,7 +165,7 @@ def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbo
     def at_distance(distance: float) -> tuple[Level, object]:
         store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), liquidation / (1 - distance))
         window.refresh()
-        return window.model.levels[row], window.model.index(row, 0).data(Qt.ItemDataRole.BackgroundRole)
+        return window.model.levels[row], window.model.view_index(row, 0).data(Qt.ItemDataRole.BackgroundRole)
 
     assert at_distance(0.20) == (Level.OK, None)
     assert at_distance(0.14) == (Level.WARNING, LEVEL_BACKGROUND[Level.WARNING])
@@ -232,6 +241,10 @@ def test_the_risk_ladder_shows_the_selected_accounts_equity_and_liquidation_poin
     portfolio = demo_portfolio()
     window = MainWindow(portfolio, "demo book")
     qtbot.addWidget(window)
+    window.show()
+    assert not window.ladder_dock.built  # behind the Position tab: not built, not drawn, until it is shown
+    window.ladder_dock.raise_()
+    qtbot.waitUntil(lambda: window.ladder_dock.on_screen)
     curve = window.ladder.curve
     xs, ys = curve.getData()
     expected = equity_ladder(portfolio.book, portfolio.price_map(), "Binance main", [x / 100 for x in xs])
