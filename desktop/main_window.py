@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         self._account_sampled = 0.0
         self._account_drawn: tuple[int, float] = (-1, 0.0)
         self._moves_fresh = False
+        self._moves_due = False
         self._moves_cache: tuple[tuple[str, ...], float, dict[str, float | None]] | None = None
         self.include_hypothetical = True
         self._quotes: Mapping[PriceKey, Quote] | None = None
@@ -434,6 +435,7 @@ class MainWindow(QMainWindow):
     def set_shock(self, shock: Shock | None) -> None:
         """Preview the book under a price shock (None: back to the real marks). Nothing is saved or alerted."""
         self.shock = shock
+        self._moves_cache = None  # moves found under the previous shock (or none) are not these marks' moves
         self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
         self._draw_account_views(force=True)
 
@@ -515,14 +517,31 @@ class MainWindow(QMainWindow):
     def _moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
         """Per shown account, the uniform move of its cross marks that liquidates it.
 
-        A search per account, so it is refreshed at most every LADDER_EVERY_S seconds (and at once when
-        the shown accounts change), not on every tick.
+        A search over every account, so it is redone at most every LADDER_EVERY_S seconds, in an event
+        of its own after the refresh (the two never make one long pause); at once only when the shown
+        accounts change.
         """
         self._moves_fresh = False
         names = tuple(a.account.name for a in risk.accounts)
         cached = self._moves_cache
-        if cached is not None and cached[0] == names and time.monotonic() - cached[1] < LADDER_EVERY_S:
-            return cached[2]
+        if cached is None or cached[0] != names:
+            self._moves_fresh = True
+            return self._search_moves(risk, marks)
+        if time.monotonic() - cached[1] >= LADDER_EVERY_S and not self._moves_due:
+            self._moves_due = True
+            QTimer.singleShot(0, self._update_moves)
+        return cached[2]
+
+    @Slot()
+    def _update_moves(self) -> None:
+        self._moves_due = False
+        if self._moves_cache is None:  # the book changed meanwhile: the next refresh searches
+            return
+        moves = self._search_moves(self._risk, self._marks)
+        self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
+
+    def _search_moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
+        names = tuple(a.account.name for a in risk.accounts)
         if all(key in marks for key in self.evaluator.compiled.price_keys):
             found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
             moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
@@ -532,7 +551,6 @@ class MainWindow(QMainWindow):
                 for a in risk.accounts
             }
         self._moves_cache = (names, time.monotonic(), moves)
-        self._moves_fresh = True
         return moves
 
     def _row_states(self, risk: BookRisk) -> list[RowState]:

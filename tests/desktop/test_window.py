@@ -192,6 +192,23 @@ def test_the_account_table_shows_the_uniform_move_to_liquidation(qtbot):
     assert binance.startswith("-") and binance.endswith("% to liquidation")
 
 
+def test_the_move_to_liquidation_follows_the_prices_in_an_event_after_the_refresh(qtbot, monkeypatch):
+    from desktop.accounts_model import COLUMNS as ACCOUNT_COLUMNS
+    from engine.stress import uniform_move_to_liquidation
+
+    portfolio, store, window = demo_on_manual_prices(qtbot)
+    column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "All cross marks move")
+    before = window.accounts_model.index(0, column).data()
+    monkeypatch.setattr("desktop.main_window.LADDER_EVERY_S", 0.0)  # due on every refresh
+    store.set_manual(("binanceusdm", "BTC/USDT:USDT"), 80_000.0)  # Binance main's cross BTC long falls
+    window.refresh()
+    assert window.accounts_model.index(0, column).data() == before  # not in the refresh itself
+    marks = window.real_marks()
+    move = uniform_move_to_liquidation(window.book, marks, "Binance main")
+    qtbot.waitUntil(lambda: window.accounts_model.index(0, column).data() == f"{move * 100:+.1f}% to liquidation")
+    assert window.accounts_model.index(0, column).data() != before
+
+
 def test_a_crossing_adds_one_alert_and_hovering_adds_none(qtbot):
     from engine.levels import Level
 
