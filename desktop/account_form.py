@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.position_form import HINT_STYLE, PROBLEM_STYLE, number_text, parse_number, rules_label, shown
+from desktop.position_form import HINT_STYLE, number_text, parse_number, rules_label
+from desktop.typed_numbers import PROBLEM_STYLE, shown
 from engine.model import Account, Book, MarketSpec, PositionMode, PriceKey, settle_currency_of
 from engine.portfolio import market_rate_problem, resolve_market
 from engine.report import money

@@ -9,7 +9,6 @@ shows exactly the numbers the main window will show once the position is saved.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number, shown
 from engine.exposure import exposure
 from engine.model import (
     Book,
@@ -51,32 +51,17 @@ from engine.whatif import WhatIfRefused, open_position
 
 POSITION_FIELDS = POSITION_COLUMNS  # the form has the fields of a CSV row / a portfolio-file position
 
-PROBLEM_STYLE = "color: #b00020"
 HINT_STYLE = ""
-
-# ASCII digits only (float() would also take other scripts' digits, "nan" and "inf"); a comma is
-# accepted only as a thousands separator, so "1,5" is refused rather than read as 15.
-_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off", ""}
 
 
-def shown(text: str, limit: int = 24) -> str:
-    """Typed text quoted in a message, cut short so a pasted novel does not stretch the dialog."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def parse_number(text: str, what: str) -> tuple[float | None, str | None]:
     """(value, None) for a finite number typed as text, else (None, a message naming `what`)."""
-    text = text.strip()
-    if not text:
-        return None, f"enter {what}"
-    if not _NUMBER.fullmatch(text):
-        return None, f"'{shown(text)}' is not a number"
-    value = float(text.replace(",", ""))
-    if not math.isfinite(value):
-        return None, f"{what} is too large: enter a finite number"
-    return value, None
+    try:
+        return read_number(text, what), None
+    except NotANumber as e:
+        return None, str(e)
 
 
 def parse_positive(text: str, what: str, why: str = "") -> tuple[float | None, str | None]:

@@ -10,7 +10,6 @@ emits it and the window applies it to the marks it evaluates; nothing here write
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.positions_model import LEVEL_BACKGROUND, STALE_FOREGROUND, quote_currency, quoted
+from desktop.price_labels import source_label
 from desktop.text_table_model import Index, TextTableModel
+from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number
 from engine.levels import Level
 from engine.model import PriceKey
 from engine.prices import PriceSource, PriceStore, Quote, Shock
@@ -48,14 +49,9 @@ MAX_SHOCK_PERCENT = 50
 SCOPE_ALL = "All symbols"
 SCOPE_SELECTED = "Selected symbol"
 
-PROBLEM_STYLE = "color: #b00020"
 BANNER_STYLE = f"background: {LEVEL_BACKGROUND[Level.WARNING].name()}; color: #1b1d21; padding: 4px;"
 SHOCKED_FOREGROUND = QColor(230, 126, 34)
 """Orange: reads on the dark and the light theme, and says 'not the real price' next to the mark."""
-
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-"""'61,000.50' as the table shows it; a lone comma ('1,5') is refused rather than guessed at."""
 
 
 class PriceRefused(ValueError):
@@ -73,36 +69,24 @@ def parse_price(value: object, symbol: str) -> float:
         text = str(value).strip()
         unit = quote_currency(symbol)
         body = text[: -len(unit)].strip() if unit and text.upper().endswith(unit.upper()) else text
-        if _GROUPED.fullmatch(body):
-            body = body.replace(",", "")
         if not text:
             raise PriceRefused(f"{symbol}: type a price, a number greater than 0; the price was not changed.")
-        if not _NUMBER.fullmatch(body):
-            raise PriceRefused(
-                f"{symbol}: '{text}' is not a number; type a price greater than 0. The price was not changed."
-            )
-        number = float(body)
-    if math.isnan(number):
-        raise PriceRefused(
-            f"{symbol}: '{text}' is not a number; type a price greater than 0. The price was not changed."
-        )
-    if math.isinf(number):
-        raise PriceRefused(f"{symbol}: '{text}' is too large to be a price. The price was not changed.")
+        try:
+            number = read_number(body, "a price")
+        except NotANumber as e:
+            raise PriceRefused(f"{symbol}: {e}; type a price greater than 0. The price was not changed.") from None
+    if not math.isfinite(number):
+        raise PriceRefused(f"{symbol}: '{text}' is not a finite number. The price was not changed.")
     if number <= 0:
         raise PriceRefused(f"{symbol}: a price must be greater than 0 (got {text}). The price was not changed.")
     return number
 
 
 def source_text(quote: Quote | None, now: float, stale_after: float) -> tuple[str, bool]:
-    """('LIVE 0.4 s' | 'SIMULATED 0.4 s' | 'STALE 21.0 s' | 'MANUAL' | 'MISSING', stale)."""
-    if quote is None:
-        return "MISSING", False
-    if quote.source is PriceSource.MANUAL:
-        return "MANUAL", False
-    stale = quote.is_stale(now, stale_after)
-    label = "STALE" if stale else quote.source.value.upper()
-    age = quote.age(now)
-    return (f"{label} {age:.1f} s" if age < 60 else f"{label} {age / 60:.0f} min"), stale
+    """('LIVE 0.4 s' | 'SIMULATED 0.4 s' | 'STALE 21.0 s' | 'MANUAL' | 'MISSING', stale): the positions
+    table's label (desktop.price_labels), so both docks name a price's origin the same way."""
+    stale = quote is not None and quote.source is not PriceSource.MANUAL and quote.is_stale(now, stale_after)
+    return source_label(quote, now, stale), stale
 
 
 def percent_text(percent: float) -> str:

@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.text_table_model import TextTableModel
+from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number
 from engine.model import (
     Book,
     MarginMode,
@@ -80,7 +81,6 @@ from engine.whatif import (
 ResultKind = Literal["hypothetical", "real"]
 K = TypeVar("K")
 TRADE_TITLES = {"add": "Add", "reduce": "Reduce", "close": "Close", "flip": "Flip"}
-PROBLEM_STYLE = "color: #b00020"
 NOTE_STYLE = "color: #555555"
 NOTHING = "—"
 
@@ -95,17 +95,10 @@ class InputProblem(ValueError):
 
 def parse_positive(text: str, field: str, what: str) -> float:
     """A number typed by the user: finite and greater than 0, else InputProblem with the reason."""
-    typed = text.strip()
-    if not typed:
-        raise InputProblem(f"enter the {what}", field)
-    if "," in typed:  # "1,5" is 1.5 in half the world and 15 in the other half: refuse to guess
-        raise InputProblem(f"'{typed}' is not a number: use a dot for decimals, no thousands separators", field)
     try:
-        value = float(typed)
-    except ValueError:
-        raise InputProblem(f"'{typed}' is not a number", field) from None
-    if not math.isfinite(value):
-        raise InputProblem(f"the {what} must be a finite number", field)
+        value = read_number(text, f"the {what}")
+    except NotANumber as e:
+        raise InputProblem(str(e), field) from None
     if value <= 0:
         raise InputProblem(f"the {what} must be greater than 0", field)
     return value

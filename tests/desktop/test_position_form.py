@@ -213,7 +213,7 @@ def test_the_minimum_margin_shown_is_rounded_up_so_typing_it_is_accepted(qtbot):
         ("contracts", "-3", "contracts must be greater than 0 (the side gives the direction)"),
         ("contracts", "0", "contracts must be greater than 0 (the side gives the direction)"),
         ("contracts", "abc", "'abc' is not a number"),
-        ("contracts", "1,5", "'1,5' is not a number"),
+        ("contracts", "1,5", "'1,5' is not a number: use a dot for decimals (commas only between thousands)"),
         ("contracts", "nan", "'nan' is not a number"),
         ("contracts", "1e400", "contracts is too large: enter a finite number"),
         ("contracts", "", "enter contracts"),

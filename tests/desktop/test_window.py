@@ -196,7 +196,7 @@ def test_the_move_to_liquidation_follows_the_prices_in_an_event_after_the_refres
     from desktop.accounts_model import COLUMNS as ACCOUNT_COLUMNS
     from engine.stress import uniform_move_to_liquidation
 
-    portfolio, store, window = demo_on_manual_prices(qtbot)
+    _, store, window = demo_on_manual_prices(qtbot)
     column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "All cross marks move")
     before = window.accounts_model.index(0, column).data()
     monkeypatch.setattr("desktop.main_window.LADDER_EVERY_S", 0.0)  # due on every refresh
