@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from desktop.account_form import ACCOUNT_FIELDS, AccountForm, default_currency, validate_account_input
-from engine.bundled import resource
 from engine.model import Account, PositionMode
-from engine.portfolio import Portfolio, loads_portfolio, parse_portfolio, portfolio_to_dict
+from engine.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
 from engine.risk import evaluate_book
+from tests.desktop.typing_helpers import choose, demo, ok_button, retype
 from tests.portfolio_docs import portfolio_doc, position_doc
 
 # The exchange completer's popup asks the offscreen platform for what it cannot do; not our warnings.
@@ -28,39 +28,11 @@ pytestmark = pytest.mark.qt_log_ignore(
 EXAMPLES = int(os.environ.get("MARGINWATCH_PROPERTY_EXAMPLES", "1000"))
 
 
-def demo() -> Portfolio:
-    """The bundled demo book (what desktop.app.demo_portfolio() loads), without importing the window."""
-    return loads_portfolio(resource("demo", "book.json").read_text(encoding="utf-8"))
-
-
 def make_form(qtbot, portfolio: Portfolio | None = None, **kwargs) -> AccountForm:
     portfolio = portfolio or demo()
     form = AccountForm(portfolio.book, market_overrides=portfolio.market_overrides, **kwargs)
     qtbot.addWidget(form)
     return form
-
-
-def retype(qtbot, line: QLineEdit, text: str) -> None:
-    line.setFocus()
-    line.selectAll()
-    qtbot.keyClick(line, Qt.Key.Key_Delete)
-    if text:
-        qtbot.keyClicks(line, text)
-
-
-def choose(qtbot, combo, text: str) -> None:
-    """Pick the combo item whose text starts with `text` with the keyboard: Home, then Down until found."""
-    combo.setFocus()
-    qtbot.keyClick(combo, Qt.Key.Key_Home)
-    for _ in range(combo.count()):
-        if combo.currentText().startswith(text):
-            return
-        qtbot.keyClick(combo, Qt.Key.Key_Down)
-    raise AssertionError(f"no item starting with {text!r} in the combo")
-
-
-def ok_button(form):
-    return form.buttons.button(QDialogButtonBox.StandardButton.Ok)
 
 
 def test_editing_the_wallet_balance_changes_the_account_in_the_result(qtbot):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from desktop.position_form import (
     POSITION_FIELDS,
@@ -17,13 +17,13 @@ from desktop.position_form import (
     preview_position,
     validate_position_input,
 )
-from engine.bundled import resource
 from engine.exposure import initial_margin_at_entry
 from engine.model import Book, MarginMode, Position, Side
-from engine.portfolio import MAX_LEVERAGE, Portfolio, loads_portfolio, parse_portfolio, portfolio_to_dict
+from engine.portfolio import MAX_LEVERAGE, Portfolio, parse_portfolio, portfolio_to_dict
 from engine.report import money, percent, price
 from engine.risk import evaluate_book
 from engine.tiers import bundled_market, bundled_table, max_leverage_at
+from tests.desktop.typing_helpers import choose, demo, ok_button, retype
 from tests.portfolio_docs import portfolio_doc, position_doc
 
 # The symbol completer's popup asks the offscreen platform for what it cannot do; not our warnings.
@@ -35,38 +35,11 @@ EXAMPLES = int(os.environ.get("MARGINWATCH_PROPERTY_EXAMPLES", "2000"))
 WIDGET_EXAMPLES = max(25, EXAMPLES // 40)
 
 
-def demo() -> Portfolio:
-    """The bundled demo book (what desktop.app.demo_portfolio() loads), without importing the window."""
-    return loads_portfolio(resource("demo", "book.json").read_text(encoding="utf-8"))
-
-
 def make_form(qtbot, portfolio: Portfolio | None = None, **kwargs) -> PositionForm:
     portfolio = portfolio or demo()
     form = PositionForm(portfolio.book, portfolio.price_map(), **kwargs)
     qtbot.addWidget(form)
     return form
-
-
-def choose(qtbot, combo, text: str) -> None:
-    """Pick the combo item whose text starts with `text` with the keyboard: Home, then Down until found.
-
-    (Typing the text would use Qt's keyboard search, which joins keystrokes less than 400 ms apart.)
-    """
-    combo.setFocus()
-    qtbot.keyClick(combo, Qt.Key.Key_Home)
-    for _ in range(combo.count()):
-        if combo.currentText().startswith(text):
-            return
-        qtbot.keyClick(combo, Qt.Key.Key_Down)
-    raise AssertionError(f"no item starting with {text!r} in the combo")
-
-
-def retype(qtbot, line: QLineEdit, text: str) -> None:
-    line.setFocus()
-    line.selectAll()
-    qtbot.keyClick(line, Qt.Key.Key_Delete)
-    if text:
-        qtbot.keyClicks(line, text)
 
 
 def fill(qtbot, form: PositionForm, values: dict[str, str]) -> None:
@@ -78,10 +51,6 @@ def fill(qtbot, form: PositionForm, values: dict[str, str]) -> None:
                 qtbot.mouseClick(form.hypothetical, Qt.MouseButton.LeftButton)
         else:
             retype(qtbot, form.editors[name], value)
-
-
-def ok_button(form):
-    return form.buttons.button(QDialogButtonBox.StandardButton.Ok)
 
 
 def cancel_button(form):
