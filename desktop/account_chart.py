@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.chart_style import ThemedChart
+from desktop.chart_style import ThemedChart, show_grid
 from desktop.ring_buffer import RingBuffer
 from engine.levels import Thresholds
 from engine.report import money
@@ -27,7 +27,7 @@ class AccountChart(ThemedChart):
         self.ratio_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
         self.ratio_plot.setXLink(self.equity_plot)
         for plot in (self.equity_plot, self.ratio_plot):
-            plot.showGrid(x=True, y=True, alpha=0.25)
+            show_grid(plot)
             axis = plot.getAxis("left")
             axis.enableAutoSIPrefix(False)
             axis.setWidth(84)

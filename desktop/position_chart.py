@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.chart_style import ThemedChart, sample_under_cursor
+from desktop.chart_style import ThemedChart, sample_under_cursor, show_grid
 from desktop.positions_model import quote_currency, quoted
 from desktop.ring_buffer import RingBuffer
 from engine.levels import Thresholds
@@ -43,7 +43,7 @@ class PositionChart(ThemedChart):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        show_grid(self.plot)
         left = self.plot.getAxis("left")
         left.enableAutoSIPrefix(False)
         left.setWidth(84)  # room for prices such as 104,250.00 beside the rotated unit label

@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.chart_style import ThemedChart, sample_under_cursor
+from desktop.chart_style import ThemedChart, sample_under_cursor, show_grid
 from engine.layout import BookLayout
 from engine.model import Book, MarginMode, PriceKey
 from engine.report import money
@@ -29,7 +29,7 @@ class RiskLadder(ThemedChart):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget()
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        show_grid(self.plot)
         for axis in ("bottom", "left"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "uniform move of all the account's marks", units="%")
