@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from desktop.cell_painter import RowLook
 from desktop.positions_model import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.text_table_model import TextTableModel
 from engine.levels import Level
@@ -70,6 +71,10 @@ class AccountsModel(TextTableModel):
         )
         self._risk, self.levels = risk, new_levels
         self.replace_cells(_cells(risk, moves or {}), restyled)
+
+    def row_look(self, row: int) -> RowLook:
+        level = self.levels[row]
+        return RowLook(self.row_text(row), LEVEL_BACKGROUND.get(level), LEVEL_FOREGROUND.get(level))
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.UserRole and column == RATIO_COLUMN:

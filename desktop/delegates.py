@@ -1,7 +1,8 @@
 """Cell painters: a bar under the distance to liquidation, a gauge under the margin ratio.
 
-Both read a number from the model's UserRole (the sort key) and draw the cell's text over a bar; the
-colours follow the row's level, so a bar turns as the row does. Nothing here computes risk.
+Both paint the cell's text as every other cell (desktop.cell_painter), then read a number from the
+model's UserRole (the sort key) and draw a bar under the text; the colours follow the row's level, so
+a bar turns as the row does. Nothing here computes risk.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import math
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyleOptionViewItem
 
+from desktop.cell_painter import CellPainter, PaintedModel
 from engine.levels import Level, Thresholds
 
 BAR_COLOUR = {
@@ -33,11 +35,11 @@ def _bar_rect(cell: QRect, fraction: float) -> QRect:
     return inner
 
 
-class DistanceBarDelegate(QStyledItemDelegate):
+class DistanceBarDelegate(CellPainter):
     """The distance to liquidation as text over a bar: full at 50% or more, empty at liquidation."""
 
-    def __init__(self, levels_of_row, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, model: PaintedModel, levels_of_row, parent=None) -> None:
+        super().__init__(model, parent)
         self.levels_of_row = levels_of_row  # callable: view index -> Level
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
@@ -50,11 +52,11 @@ class DistanceBarDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class RatioGaugeDelegate(QStyledItemDelegate):
+class RatioGaugeDelegate(CellPainter):
     """The margin ratio over a gauge from 0 to 100%, with the warning and danger thresholds ticked."""
 
-    def __init__(self, thresholds: Thresholds, parent=None) -> None:
-        super().__init__(parent)
+    def __init__(self, model: PaintedModel, thresholds: Thresholds, parent=None) -> None:
+        super().__init__(model, parent)
         self.thresholds = thresholds
 
     def level(self, ratio: float) -> Level:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from desktop.account_chart import AccountChart
 from desktop.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.book_actions import BookActions
+from desktop.cell_painter import CellPainter
 from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.icon import app_icon
 from desktop.lazy_dock import LazyDock
@@ -163,14 +164,18 @@ class MainWindow(QMainWindow):
         self.model = PositionsModel(risk, self._row_states(risk), set_mark=self.type_mark)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
-        self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self._view_row_level, self.table))
+        self.table.setItemDelegate(CellPainter(self.model, self.table))
+        self.table.setItemDelegateForColumn(
+            DISTANCE_COLUMN, DistanceBarDelegate(self.model, self._view_row_level, self.table)
+        )
         self.accounts_model = AccountsModel(risk, self._moves(risk, marks), self._account_levels(risk))
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
         self.accounts.setModel(self.accounts_model)
         self.accounts.verticalHeader().setVisible(False)
         self.accounts.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.ratio_gauge = RatioGaugeDelegate(self.levels.thresholds, self.accounts)
+        self.accounts.setItemDelegate(CellPainter(self.accounts_model, self.accounts))
+        self.ratio_gauge = RatioGaugeDelegate(self.accounts_model, self.levels.thresholds, self.accounts)
         self.accounts.setItemDelegateForColumn(RATIO_COLUMN, self.ratio_gauge)
         for view in (self.accounts, self.table):
             view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from desktop.cell_painter import RowLook
 from desktop.text_table_model import Index, TextTableModel
 from engine.levels import Level
 from engine.model import Account, MarginMode, quote_currency_of
@@ -27,6 +28,8 @@ class Column:
     text: Callable[[PositionRisk, Account], str]
     sort_key: Callable[[PositionRisk], Any]
     numeric: bool = True
+    live: bool = False
+    """Its text follows the marks (or the price's age); the other columns change only with the position."""
 
 
 @dataclass(frozen=True)
@@ -65,20 +68,26 @@ COLUMNS: tuple[Column, ...] = (
     Column("Side", lambda r, a: r.position.side.value, lambda r: r.position.side.value, numeric=False),
     Column("Contracts", lambda r, a: f"{r.position.contracts:g}", lambda r: r.position.contracts),
     Column("Entry", lambda r, a: quoted(r.position.entry_price, r.position.symbol), lambda r: r.position.entry_price),
-    Column("Mark", lambda r, a: quoted(r.mark_price, r.position.symbol), lambda r: r.mark_price),
-    Column("Source", lambda r, a: "", lambda r: 0, numeric=False),  # filled from RowState
+    Column("Mark", lambda r, a: quoted(r.mark_price, r.position.symbol), lambda r: r.mark_price, live=True),
+    Column("Source", lambda r, a: "", lambda r: 0, numeric=False, live=True),  # filled from RowState
     Column(
         "Liq. price",
         lambda r, a: quoted(r.liquidation_price, r.position.symbol),
         lambda r: r.liquidation_price if r.liquidation_price is not None else float("inf"),
+        live=True,
     ),
-    Column("To liq.", lambda r, a: percent(r.distance_to_liquidation), _distance_key),
+    Column("To liq.", lambda r, a: percent(r.distance_to_liquidation), _distance_key, live=True),
     Column("Mode", lambda r, a: r.position.margin_mode.value, lambda r: r.position.margin_mode.value, numeric=False),
     Column("Leverage", lambda r, a: f"{r.position.leverage:g}×", lambda r: r.position.leverage),
-    Column("Margin", lambda r, a: money(margin(r), a.currency), margin),
-    Column("Maint. margin", lambda r, a: money(r.maintenance_margin, a.currency), lambda r: r.maintenance_margin),
-    Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl),
-    Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe),
+    Column("Margin", lambda r, a: money(margin(r), a.currency), margin, live=True),
+    Column(
+        "Maint. margin",
+        lambda r, a: money(r.maintenance_margin, a.currency),
+        lambda r: r.maintenance_margin,
+        live=True,
+    ),
+    Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl, live=True),
+    Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe, live=True),
     Column(
         "Hypothetical",
         lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
@@ -90,6 +99,21 @@ DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 HYPOTHETICAL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Hypothetical")
 MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
+
+
+def _spans(flags: Sequence[bool]) -> list[tuple[int, int]]:
+    """Runs of True as (first, last) indices."""
+    spans: list[tuple[int, int]] = []
+    for i, flag in enumerate(flags):
+        if flag and spans and spans[-1][1] == i - 1:
+            spans[-1] = (spans[-1][0], i)
+        elif flag:
+            spans.append((i, i))
+    return spans
+
+
+LIVE_SPANS = _spans([c.live for c in COLUMNS])
+"""The live columns as ranges: a tick repaints these cells of a row, not the whole row."""
 
 # Row colours by level: tinted enough to see across a room, light enough to read the numbers on.
 LEVEL_BACKGROUND = {
@@ -142,6 +166,7 @@ class PositionsModel(TextTableModel):
         self.states = list(states or [RowState()] * len(self._rows))
         self._accounts = {a.account.name: a.account for a in risk.accounts}
         self._text: dict[int, list[str]] = {}
+        self._looks: dict[int, RowLook] = {}
         self._sort_column = DISTANCE_COLUMN
         self._sort_order = Qt.SortOrder.AscendingOrder
         self._filter_account = ""
@@ -232,6 +257,21 @@ class PositionsModel(TextTableModel):
             self._text[position] = cells
         return cells
 
+    def row_look(self, row: int) -> RowLook:
+        """The look of a view row (what the cell painter draws): the level's colours, grey and italic
+        when its price is stale, italic when the position is hypothetical."""
+        p = self._shown[row]
+        look = self._looks.get(p)
+        if look is None:
+            state = self.states[p]
+            look = self._looks[p] = RowLook(
+                self.row_text(p),
+                LEVEL_BACKGROUND.get(state.level),
+                STALE_FOREGROUND if state.stale else LEVEL_FOREGROUND.get(state.level),
+                state.stale or self._rows[p].position.hypothetical,
+            )
+        return look
+
     def set_risk(self, risk: BookRisk, states: Sequence[RowState] | None = None) -> None:
         """Show new numbers and states: only the rows whose numbers, source, level or staleness changed
         are signalled; a change in the number of rows resets the model (sorted and filtered afresh)."""
@@ -242,21 +282,31 @@ class PositionsModel(TextTableModel):
             self.beginResetModel()
             self._rows, self.states, self._accounts = new_rows, new_states, accounts
             self._text.clear()
+            self._looks.clear()
             self._arrange()
             self.endResetModel()
             return
-        changed = [
-            p
-            for p, (old, new, old_state, new_state) in enumerate(
-                zip(self._rows, new_rows, self.states, new_states, strict=True)
-            )
-            if old != new or old_state != new_state
-        ]
-        self._rows, self.states = new_rows, new_states
-        for p in changed:
+        whole: list[int] = []  # the position itself, its level or its staleness changed: every cell
+        live: list[int] = []  # only numbers that follow the marks, or the price's age
+        for p, (old, new, old_state, new_state) in enumerate(
+            zip(self._rows, new_rows, self.states, new_states, strict=True)
+        ):
+            if old == new and old_state == new_state:
+                continue
+            if (
+                (old.position is not new.position and old.position != new.position)
+                or old_state.level != new_state.level
+                or old_state.stale != new_state.stale
+            ):
+                whole.append(p)
+            else:
+                live.append(p)
             self._text.pop(p, None)
+            self._looks.pop(p, None)
+        self._rows, self.states = new_rows, new_states
         view_row = self._view_row
-        self.signal_rows(sorted(view_row[p] for p in changed if p in view_row))
+        self.signal_rows(sorted(view_row[p] for p in whole if p in view_row))
+        self.signal_rows(sorted(view_row[p] for p in live if p in view_row), LIVE_SPANS)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)
@@ -278,7 +328,7 @@ class PositionsModel(TextTableModel):
         if role == _DISPLAY:
             return self.row_text(p)[index.column()]
         if role == _ALIGNMENT:
-            return self._alignment[index.column()]
+            return self.alignments[index.column()]
         if role == _BACKGROUND:
             return LEVEL_BACKGROUND.get(self.states[p].level)
         if role == _FOREGROUND:

@@ -7,6 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from desktop.cell_painter import RowLook
+
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -19,7 +21,7 @@ class TextTableModel(QAbstractTableModel):
     def __init__(self, headers: Sequence[str], numeric: Sequence[bool], cells: list[list[str]]) -> None:
         super().__init__()
         self._headers = list(headers)
-        self._alignment = [
+        self.alignments = [
             int((Qt.AlignmentFlag.AlignRight if n else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter)
             for n in numeric
         ]
@@ -37,7 +39,7 @@ class TextTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.row_text(index.row())[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return self._alignment[index.column()]
+            return self.alignments[index.column()]
         return self.extra_data(index.row(), index.column(), role)
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
@@ -46,6 +48,10 @@ class TextTableModel(QAbstractTableModel):
     def row_text(self, row: int) -> list[str]:
         """The row's cells as shown."""
         return self._cells[row]
+
+    def row_look(self, row: int) -> RowLook:
+        """The row as a CellPainter paints it (plain text in the palette's colours here)."""
+        return RowLook(self.row_text(row))
 
     def replace_cells(self, cells: list[list[str]], also_changed: frozenset[int] = frozenset()) -> None:
         """New values for the same rows: one dataChanged per run of changed rows, no reset (keeps selection).
@@ -61,20 +67,19 @@ class TextTableModel(QAbstractTableModel):
         old, self._cells = self._cells, cells
         self.signal_rows([r for r in range(len(cells)) if cells[r] != old[r] or r in also_changed])
 
-    def signal_rows(self, rows: Sequence[int]) -> None:
-        """One dataChanged per run of consecutive rows (rows in ascending order)."""
-        last_column = len(self._headers) - 1
+    def signal_rows(self, rows: Sequence[int], columns: Sequence[tuple[int, int]] | None = None) -> None:
+        """dataChanged per run of consecutive rows (rows in ascending order) and per range of columns
+        (first, last), all columns when none are given: the view repaints only the cells signalled."""
+        spans = columns if columns is not None else [(0, len(self._headers) - 1)]
         start = previous = None
-        for row in rows:
-            if start is None:
-                start = previous = row
-            elif row == previous + 1:
+        for row in [*rows, None]:
+            if start is not None and row == previous + 1:
                 previous = row
-            else:
-                self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))
-                start = previous = row
-        if start is not None:
-            self.dataChanged.emit(self.index(start, 0), self.index(previous, last_column))
+                continue
+            if start is not None:
+                for first, last in spans:
+                    self.dataChanged.emit(self.index(start, first), self.index(previous, last))
+            start = previous = row
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
