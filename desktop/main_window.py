@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -50,7 +49,7 @@ from desktop.thresholds_dialog import ThresholdsDialog, thresholds_from_setting,
 from engine.alerts import Alert, AlertPolicy
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
-from engine.live_risk import LiveEvaluator
+from engine.live_risk import LiveEvaluator, VectorPositions, position_distances
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
@@ -286,6 +285,8 @@ class MainWindow(QMainWindow):
         self._keys = position_keys(self.book.positions)
         self._key_of = {id(p): k for p, k in zip(self.book.positions, self._keys, strict=True)}
         self._exchange_of = {a.name: a.exchange for a in self.book.accounts}
+        self._price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in self.book.positions]
+        self._price_keys = self.book.price_keys()
         self._moves_cache = None
 
     def _build_menus(self) -> None:
@@ -566,39 +567,43 @@ class MainWindow(QMainWindow):
         many positions share it.
         """
         now = time.time()
-        positions = [r.position for r in risk.positions]
-        keys = [self._key_of.get(id(p), p) for p in positions]
-        distances = np.array(
-            [np.nan if r.distance_to_liquidation is None else r.distance_to_liquidation for r in risk.positions]
-        )
-        levels, crossings = self.levels.positions(keys, distances)
-        crossed = {c.key: c for c in crossings}
+        rows = risk.positions
+        if isinstance(rows, VectorPositions) and rows.positions is self.book.positions:
+            keys, price_keys = self._keys, self._price_key_of_row
+        else:  # the accounts whose marks are all in: a part of the book
+            positions = [r.position for r in rows]
+            keys = [self._key_of.get(id(p), p) for p in positions]
+            price_keys = [(self._exchange_of[p.account], p.symbol) for p in positions]
+        levels, crossings = self.levels.positions(keys, position_distances(rows))
         quotes = self._quotes
-        quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per row
+        quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per key
         shock = self.shock
         labels: dict[PriceKey, tuple[str, bool]] = {}
-        states = []
-        for r, p, key, level in zip(risk.positions, positions, keys, levels, strict=True):
-            price_key = (self._exchange_of[p.account], p.symbol)
-            label = labels.get(price_key)
-            if label is None:
-                q = quote(price_key)
-                stale = q is not None and q.is_stale(now, self.stale_after)
-                shocked = shock is not None and shock.touches(price_key)
-                label = labels[price_key] = (source_label(q, now, stale, shocked), stale)
-            text, stale = label
-            crossing = crossed.get(key)
-            if crossing is not None or stale or self.alert_policy.in_stale_spell(key):
+        for price_key in dict.fromkeys(price_keys):
+            q = quote(price_key)
+            stale = q is not None and q.is_stale(now, self.stale_after)
+            shocked = shock is not None and shock.touches(price_key)
+            labels[price_key] = (source_label(q, now, stale, shocked), stale)
+        states = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
+
+        crossed = {c.key: c for c in crossings}
+        any_stale = any(stale for _, stale in labels.values())
+        if crossed or any_stale or self.alert_policy.stale_spells():  # else no row has anything to alert
+            for i, (key, state) in enumerate(zip(keys, states, strict=True)):
+                crossing = crossed.get(key)
+                if crossing is None and not state.stale and not self.alert_policy.in_stale_spell(key):
+                    continue
+                r = rows[i]
+                p = r.position
                 subject = f"{p.account} {p.symbol} {p.side.value}"
                 for alert in (
                     self.alert_policy.on_crossing(key, crossing, now, subject, r.distance_to_liquidation, r.mark_price),
                     self.alert_policy.on_price_age(
-                        key, level, stale, now, subject, r.distance_to_liquidation, r.mark_price
+                        key, state.level, state.stale, now, subject, r.distance_to_liquidation, r.mark_price
                     ),
                 ):
                     if alert is not None:
                         self._new_alerts.append(alert)
-            states.append(RowState(level, text, stale))
         return states
 
     def _account_levels(self, risk: BookRisk) -> list[Level]:
@@ -792,10 +797,11 @@ class MainWindow(QMainWindow):
     def oldest_price_age(self, now: float | None = None) -> float | None:
         """Age in seconds of the oldest feed price the book uses (manual prices have no age)."""
         now = time.time() if now is None else now
+        quote = self._quotes.get if self._quotes is not None else self.store.quote  # the last refresh's, as the rows
         ages = [
             q.age(now)
-            for key in self.book.price_keys()
-            if (q := self.store.quote(key)) is not None and q.source.value != "manual"
+            for key in self._price_keys
+            if (q := quote(key)) is not None and q.source.value != "manual"
         ]
         return max(ages) if ages else None
 

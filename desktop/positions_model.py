@@ -7,9 +7,10 @@ so it cannot pass for a live one.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
@@ -17,6 +18,7 @@ from PySide6.QtGui import QColor, QFont
 from desktop.cell_painter import RowLook
 from desktop.text_table_model import Index, TextTableModel
 from engine.levels import Level
+from engine.live_risk import VectorPositions
 from engine.model import Account, MarginMode, quote_currency_of
 from engine.report import money, percent, price
 from engine.risk import BookRisk, PositionRisk
@@ -32,9 +34,8 @@ class Column:
     """Its text follows the marks (or the price's age); the other columns change only with the position."""
 
 
-@dataclass(frozen=True)
-class RowState:
-    """What a row shows besides the engine's numbers."""
+class RowState(NamedTuple):
+    """What a row shows besides the engine's numbers (a tuple: made for every row on every refresh)."""
 
     level: Level = Level.OK
     source: str = "manual"
@@ -162,7 +163,7 @@ class PositionsModel(TextTableModel):
     ) -> None:
         self.set_mark = set_mark
         """Typing into a Mark cell calls this with the row and the text; it returns why it refused, or None."""
-        self._rows = list(risk.positions)
+        self._rows = risk.positions
         self.states = list(states or [RowState()] * len(self._rows))
         self._accounts = {a.account.name: a.account for a in risk.accounts}
         self._text: dict[int, list[str]] = {}
@@ -275,7 +276,7 @@ class PositionsModel(TextTableModel):
     def set_risk(self, risk: BookRisk, states: Sequence[RowState] | None = None) -> None:
         """Show new numbers and states: only the rows whose numbers, source, level or staleness changed
         are signalled; a change in the number of rows resets the model (sorted and filtered afresh)."""
-        new_rows = list(risk.positions)
+        new_rows = risk.positions
         new_states = list(states or [RowState()] * len(new_rows))
         accounts = {a.account.name: a.account for a in risk.accounts}
         if len(new_rows) != len(self._rows) or accounts != self._accounts:
@@ -286,27 +287,32 @@ class PositionsModel(TextTableModel):
             self._arrange()
             self.endResetModel()
             return
+        moved, reshaped = self._changes(new_rows)
         whole: list[int] = []  # the position itself, its level or its staleness changed: every cell
         live: list[int] = []  # only numbers that follow the marks, or the price's age
-        for p, (old, new, old_state, new_state) in enumerate(
-            zip(self._rows, new_rows, self.states, new_states, strict=True)
-        ):
-            if old == new and old_state == new_state:
-                continue
-            if (
-                (old.position is not new.position and old.position != new.position)
-                or old_state.level != new_state.level
-                or old_state.stale != new_state.stale
-            ):
+        for p, (old, new) in enumerate(zip(self.states, new_states, strict=True)):
+            if old.level != new.level or old.stale != new.stale or p in reshaped:
                 whole.append(p)
-            else:
+            elif moved[p] or old.source != new.source:
                 live.append(p)
+        for p in itertools.chain(whole, live):
             self._text.pop(p, None)
             self._looks.pop(p, None)
         self._rows, self.states = new_rows, new_states
         view_row = self._view_row
         self.signal_rows(sorted(view_row[p] for p in whole if p in view_row))
         self.signal_rows(sorted(view_row[p] for p in live if p in view_row), LIVE_SPANS)
+
+    def _changes(self, new_rows: Sequence[PositionRisk]) -> tuple[Sequence[bool], set[int]]:
+        """Per position, whether its numbers moved; and the positions that were themselves edited.
+
+        From the arrays when both results are the vectorised engine's over the same positions (no
+        PositionRisk is made for the rows off screen), else one comparison per row."""
+        if isinstance(new_rows, VectorPositions) and (moved := new_rows.moved_since(self._rows)) is not None:
+            return moved.tolist(), set()
+        moved = [old != new for old, new in zip(self._rows, new_rows, strict=True)]
+        reshaped = {p for p, m in enumerate(moved) if m and self._rows[p].position != new_rows[p].position}
+        return moved, reshaped
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         flags = super().flags(index)

@@ -57,6 +57,10 @@ class AlertPolicy:
         self._last[key] = now
         return Alert(now, subject, crossing.old, crossing.new, distance, mark)
 
+    def stale_spells(self) -> bool:
+        """True while any key is in a stale spell."""
+        return bool(self._stale)
+
     def in_stale_spell(self, key: Hashable) -> bool:
         """True while the key's stale price has been alerted and not yet recovered."""
         return key in self._stale

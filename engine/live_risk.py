@@ -10,10 +10,13 @@ one shape. Until every mark has arrived the scalar path evaluates the accounts t
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import overload
+
+import numpy as np
 
 from engine.layout import BookLayout, book_layout
-from engine.model import Book, PriceKey
+from engine.model import Book, Position, PriceKey
 from engine.risk import AccountRisk, BookRisk, PositionRisk, evaluate_priced_accounts
 from engine.rules import profile_for
 from engine.vectorised import CompiledBook, VectorRisk
@@ -23,35 +26,99 @@ def _optional(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
+_NUMBERS = (
+    "mark_price",
+    "notional",
+    "unrealized_pnl",
+    "roe",
+    "initial_margin",
+    "maintenance_margin",
+    "liquidation_price",
+    "distance_to_liquidation",
+)
+"""The VectorRisk arrays a PositionRisk is made of."""
+
+
+class VectorPositions(Sequence[PositionRisk]):
+    """The positions of a vectorised result, each made into a PositionRisk only when it is read.
+
+    The window reads the rows on screen (about twenty), not all of a 1,000-position book, on every
+    refresh; what it needs of every row it takes from the arrays (`distances`, `moved_since`).
+    A position without a liquidation price has neither price nor distance (None), as on the scalar path.
+    """
+
+    def __init__(self, positions: Sequence[Position], v: VectorRisk) -> None:
+        self.positions = positions
+        self.vectors = v
+        self._made: dict[int, PositionRisk] = {}
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> PositionRisk: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[PositionRisk, ...]: ...
+    def __getitem__(self, index: int | slice) -> PositionRisk | tuple[PositionRisk, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        made = self._made.get(index)
+        if made is None:
+            if not 0 <= index < len(self):
+                raise IndexError(index)
+            v = self.vectors
+            liquidation = float(v.liquidation_price[index])
+            priced = not math.isnan(liquidation)
+            made = self._made[index] = PositionRisk(
+                position=self.positions[index],
+                mark_price=float(v.mark_price[index]),
+                notional=float(v.notional[index]),
+                unrealized_pnl=float(v.unrealized_pnl[index]),
+                roe=float(v.roe[index]),
+                initial_margin=float(v.initial_margin[index]),
+                maintenance_margin=float(v.maintenance_margin[index]),
+                liquidation_price=liquidation if priced else None,
+                distance_to_liquidation=float(v.distance_to_liquidation[index]) if priced else None,
+            )
+        return made
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  (equal to a tuple of the same risks, so not hashable)
+
+    def distances(self) -> np.ndarray:
+        """Distance to liquidation of every position, NaN where there is no liquidation price."""
+        v = self.vectors
+        return np.where(np.isnan(v.liquidation_price), np.nan, v.distance_to_liquidation)
+
+    def moved_since(self, before: Sequence[PositionRisk]) -> np.ndarray | None:
+        """Per position, whether any of its numbers differ from `before` (the same positions, an earlier
+        result); None when `before` is not a vectorised result over the same positions."""
+        if not isinstance(before, VectorPositions) or before.positions is not self.positions:
+            return None
+        moved = np.zeros(len(self), dtype=bool)
+        for name in _NUMBERS:
+            new, old = getattr(self.vectors, name), getattr(before.vectors, name)
+            moved |= ~((new == old) | (np.isnan(new) & np.isnan(old)))
+        return moved
+
+
+def position_distances(positions: Sequence[PositionRisk]) -> np.ndarray:
+    """Distance to liquidation of every position, NaN where there is none (from the arrays when it can)."""
+    if isinstance(positions, VectorPositions):
+        return positions.distances()
+    return np.array([np.nan if r.distance_to_liquidation is None else r.distance_to_liquidation for r in positions])
+
+
 def book_risk_from_vectors(book: Book, v: VectorRisk) -> BookRisk:
-    """The vectorised result as the scalar path's BookRisk (NaN becomes None, as there)."""
-    liquidation = v.liquidation_price.tolist()
-    distance = v.distance_to_liquidation.tolist()
-    positions = tuple(
-        PositionRisk(
-            position=p,
-            mark_price=mark,
-            notional=notional,
-            unrealized_pnl=pnl,
-            roe=roe,
-            initial_margin=im,
-            maintenance_margin=mm,
-            liquidation_price=None if math.isnan(liq) else liq,
-            distance_to_liquidation=None if math.isnan(liq) else d,
-        )
-        for p, mark, notional, pnl, roe, im, mm, liq, d in zip(
-            book.positions,
-            v.mark_price.tolist(),
-            v.notional.tolist(),
-            v.unrealized_pnl.tolist(),
-            v.roe.tolist(),
-            v.initial_margin.tolist(),
-            v.maintenance_margin.tolist(),
-            liquidation,
-            distance,
-            strict=True,
-        )
-    )
+    """The vectorised result as the scalar path's BookRisk (NaN becomes None, as there); its positions are
+    made when read."""
+    positions = VectorPositions(book.positions, v)
     accounts = tuple(
         AccountRisk(
             account=a,

@@ -6,7 +6,7 @@ the same numbers over numpy arrays for the live view and is tested against this.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.layout import BookLayout, book_layout
@@ -62,7 +62,8 @@ class AccountRisk:
 @dataclass(frozen=True, slots=True)
 class BookRisk:
     accounts: tuple[AccountRisk, ...]
-    positions: tuple[PositionRisk, ...]
+    positions: Sequence[PositionRisk]
+    """A tuple, or engine.live_risk.VectorPositions (made when read) from the vectorised engine."""
 
     def account(self, name: str) -> AccountRisk:
         return next(a for a in self.accounts if a.account.name == name)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from engine.live_risk import LiveEvaluator
+from engine.live_risk import LiveEvaluator, VectorPositions, position_distances
 from engine.risk import evaluate_book, evaluate_priced_accounts
 from tests.engine.strategies import books
 
@@ -49,3 +51,35 @@ def test_an_account_missing_a_mark_is_left_out_as_in_the_scalar_path(case):
     scalar, scalar_missing = evaluate_priced_accounts(book, partial)
     assert missing == scalar_missing == [first_key]
     assert live == scalar
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books(max_positions=8), st.floats(0.5, 1.5), st.integers(0, 7))
+def test_positions_made_when_read_are_the_arrays_numbers_and_say_which_moved(case, factor, which):
+    """What the window takes from the arrays (distances, which rows moved) agrees with the PositionRisk
+    objects it would otherwise have compared, row by row."""
+    book, prices = case
+    evaluator = LiveEvaluator(book)
+    before, _ = evaluator.evaluate(prices)
+    key = book.price_keys()[which % len(book.price_keys())]
+    after, _ = evaluator.evaluate({**prices, key: prices[key] * factor})
+    assert isinstance(after.positions, VectorPositions)
+    v = after.positions.vectors
+    for i, r in enumerate(after.positions):
+        assert r.position is book.positions[i] and r.mark_price == v.mark_price[i]
+        assert (r.liquidation_price is None) == math.isnan(v.liquidation_price[i])
+        assert (r.distance_to_liquidation is None) == (r.liquidation_price is None)
+    if book.positions:
+        assert after.positions[-1] == after.positions[len(book.positions) - 1]
+    assert list(after.positions[:2]) == list(after.positions)[:2]
+    distances = position_distances(after.positions)
+    expected = [math.nan if r.distance_to_liquidation is None else r.distance_to_liquidation for r in after.positions]
+    assert np.array_equal(distances, np.array(expected), equal_nan=True)
+    assert np.array_equal(distances, position_distances(tuple(after.positions)), equal_nan=True)
+    moved = after.positions.moved_since(before.positions)
+    assert moved is not None
+    assert moved.tolist() == [b != a for b, a in zip(before.positions, after.positions, strict=True)]
+    assert after.positions == tuple(after.positions)  # equal to the same risks made eagerly
+    other, _ = LiveEvaluator(book).evaluate(prices)  # the same book compiled again: same positions
+    assert other.positions.moved_since(before.positions) is not None
+    assert after.positions.moved_since(tuple(before.positions)) is None  # not arrays: the caller compares rows
