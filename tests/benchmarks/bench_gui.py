@@ -27,7 +27,11 @@ Start-up: the real MainWindow on this book (load_portfolio of the book file + ma
 with a PlotWidget and a QTableView, same size), each in fresh subprocesses, alternating, one discarded
 warm-up each then the median of --startup-runs. Timed in the child from before its first Qt import to
 the end of the first paint pass (the first QEvent.Paint on the window or a child, plus the zero-timer
-after it); the time from process launch is shown beside it.
+after it); the time from process launch is shown beside it. Both windows start with every module's
+bytecode cached, as an installed app does (`pip install .` compiles the package, as it compiled
+pyqtgraph): the children use a temporary PYTHONPYCACHEPREFIX that the warm-up fills, whatever
+PYTHONDONTWRITEBYTECODE says. For reference, --uncompiled-runs more runs each with
+PYTHONDONTWRITEBYTECODE=1, where a checkout without __pycache__ compiles its ~50 modules at every start.
 """
 
 from __future__ import annotations
@@ -579,13 +583,26 @@ def startup_child(kind: str, book_file: str) -> None:
     app.exec()
 
 
-def measure_startup(runs: int) -> dict[str, list[dict[str, float]]]:
+def measure_startup(runs: int, compiled: bool = True) -> dict[str, list[dict[str, float]]]:
+    """Start-up children, alternating the two windows; run 0 of each kind is a discarded warm-up.
+
+    compiled: every module's bytecode is cached, as for an installed app (`pip install .` compiles the
+    package) and for pyqtgraph and PySide6 in site-packages: the children write and read bytecode under
+    a temporary PYTHONPYCACHEPREFIX (the warm-up writes it; the checkout is not touched). Otherwise
+    PYTHONDONTWRITEBYTECODE=1: a checkout without __pycache__ compiles its modules at every start.
+    """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     results: dict[str, list[dict[str, float]]] = {"real": [], "minimal": []}
     with tempfile.TemporaryDirectory() as folder:
+        if compiled:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "pycache")
+        else:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+            env.pop("PYTHONPYCACHEPREFIX", None)
         book_file = Path(folder) / "book.json"
         book_file.write_text(json.dumps(build_document()), encoding="utf-8")
-        for i in range(runs + 1):  # run 0 of each kind is a discarded warm-up (disk cache, .pyc)
+        for i in range(runs + 1):  # run 0 of each kind is a discarded warm-up (disk cache, bytecode)
             for kind in ("real", "minimal") if i % 2 == 0 else ("minimal", "real"):
                 launched = time.perf_counter()
                 done = subprocess.run(
@@ -609,7 +626,12 @@ def measure_startup(runs: int) -> dict[str, list[dict[str, float]]]:
 # --------------------------------------------------------------------------------------------- report
 
 
-def report(run: dict[str, Any], startup: dict[str, list[dict[str, float]]] | None, args: argparse.Namespace) -> None:
+def report(
+    run: dict[str, Any],
+    startup: dict[str, list[dict[str, float]]] | None,
+    args: argparse.Namespace,
+    uncompiled: dict[str, list[dict[str, float]]] | None = None,
+) -> None:
     lag, lat, ref = run["lag_ms"], run["latency_ms"], run["refresh_ms"]
     print(
         f"book: {run['positions']} positions ({run['isolated']} isolated, {run['short']} short) over "
@@ -728,6 +750,13 @@ def report(run: dict[str, Any], startup: dict[str, list[dict[str, float]]] | Non
         )
         row("  start-up runs MainWindow ms", " ".join(f"{r['in_process_s'] * 1e3:.0f}" for r in startup["real"]))
         row("  start-up runs minimal ms", " ".join(f"{r['in_process_s'] * 1e3:.0f}" for r in startup["minimal"]))
+    if uncompiled:
+        real = statistics.median(r["in_process_s"] for r in uncompiled["real"])
+        minimal = statistics.median(r["in_process_s"] for r in uncompiled["minimal"])
+        row(
+            f"  without bytecode cache: MainWindow / minimal (median of {len(uncompiled['real'])})",
+            f"{real * 1e3:.0f} / {minimal * 1e3:.0f} ms = {real / minimal:.2f}x",
+        )
     width = max(len(r[0]) for r in rows) + 2
     vwidth = max(len(r[1]) for r in rows) + 2
     print(f"{'measure':<{width}}{'value':<{vwidth}}{'target':<14}result")
@@ -777,6 +806,9 @@ def main() -> None:
     parser.add_argument("--batch-ms", type=float, default=5.0, help="the feed publishes a batch this often")
     parser.add_argument("--lag-ms", type=int, default=10, help="interval of the event-loop lag timer")
     parser.add_argument("--startup-runs", type=int, default=5, help="start-up runs of each window (0: skip)")
+    parser.add_argument(
+        "--uncompiled-runs", type=int, default=3, help="start-up runs without bytecode cache, shown for reference"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread (skips start-up)")
     parser.add_argument("--profile-out", help="also save the raw cProfile stats to this file (pstats)")
     parser.add_argument("--top", type=int, default=25, help="profile lines to print")
@@ -789,11 +821,13 @@ def main() -> None:
     if args.startup_child:
         startup_child(*args.startup_child)
         return
-    startup = None
-    if args.startup_runs > 0 and not args.profile:
-        startup = measure_startup(args.startup_runs)  # first, in children: the parent's RSS stays its own
+    startup = uncompiled = None
+    if args.startup_runs > 0 and not args.profile:  # first, in children: the parent's RSS stays its own
+        startup = measure_startup(args.startup_runs)
+        if args.uncompiled_runs > 0:
+            uncompiled = measure_startup(args.uncompiled_runs, compiled=False)
     run = run_stream(args)
-    report(run, startup, args)
+    report(run, startup, args, uncompiled)
     if args.dump:
         keep = ("lag_ms", "lag_at", "latency_ms", "shown_age_ms", "refresh_ms", "refresh_cpu_ms")
         Path(args.dump).write_text(json.dumps({k: run[k] for k in keep} | {"startup": startup}), encoding="utf-8")
