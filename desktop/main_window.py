@@ -11,6 +11,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QShowEvent
@@ -30,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.account_chart import AccountChart
 from desktop.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.book_actions import BookActions
 from desktop.cell_painter import CellPainter
@@ -41,9 +41,7 @@ from desktop.position_chart import PositionChart
 from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState, quoted
 from desktop.positions_view import PositionsView
 from desktop.price_labels import source_label
-from desktop.prices_panel import PriceRefused, PricesPanel, parse_price
 from desktop.ring_buffer import RingBuffer
-from desktop.risk_ladder import RiskLadder
 from desktop.theme import THEMES, apply_theme
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_from_setting, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
@@ -60,6 +58,11 @@ from engine.storage.writer import BackgroundWriter
 from engine.stress import uniform_move_to_liquidation
 from engine.vectorised_stress import MoveSearch
 from engine.watch import Feed
+
+if TYPE_CHECKING:  # the docks' modules are imported when their tab is first shown
+    from desktop.account_chart import AccountChart
+    from desktop.prices_panel import PricesPanel
+    from desktop.risk_ladder import RiskLadder
 
 FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence[Feed]]
 
@@ -193,10 +196,10 @@ class MainWindow(QMainWindow):
         self.alerts_dock = self._dock("Alerts", "alerts", self.alert_list, Qt.DockWidgetArea.BottomDockWidgetArea)
         # The charts and the prices table are built when their tab first comes to the front.
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
-        self.ladder_dock = self._lazy_dock("Risk ladder", "risk-ladder", RiskLadder, right)
+        self.ladder_dock = self._lazy_dock("Risk ladder", "risk-ladder", self._build_ladder, right)
         self.resizeDocks([self.ladder_dock], [460], Qt.Orientation.Horizontal)
         self.chart_dock = self._lazy_dock("Position", "position-chart", PositionChart, right)
-        self.account_chart_dock = self._lazy_dock("Account history", "account-chart", AccountChart, right)
+        self.account_chart_dock = self._lazy_dock("Account history", "account-chart", self._build_account_chart, right)
         self.prices_dock = self._lazy_dock("Prices", "prices", self._build_prices, bottom)
         self.tabifyDockWidget(self.alerts_dock, self.prices_dock)
         self.alerts_dock.raise_()
@@ -253,7 +256,19 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _build_ladder(self) -> RiskLadder:
+        from desktop.risk_ladder import RiskLadder
+
+        return RiskLadder()
+
+    def _build_account_chart(self) -> AccountChart:
+        from desktop.account_chart import AccountChart
+
+        return AccountChart()
+
     def _build_prices(self) -> PricesPanel:
+        from desktop.prices_panel import PricesPanel
+
         panel = PricesPanel(self.store, self.book.price_keys(), stale_after=self.stale_after)
         panel.shock_changed.connect(self.set_shock)
         panel.manual_changed.connect(lambda _keys: self.refresh())
@@ -384,6 +399,8 @@ class MainWindow(QMainWindow):
 
     def type_mark(self, r: PositionRisk, text: str) -> str | None:
         """A mark typed into the positions table: a manual price for that symbol, or the reason it is refused."""
+        from desktop.prices_panel import PriceRefused, parse_price
+
         try:
             mark = parse_price(text, r.position.symbol)
         except PriceRefused as e:
@@ -798,11 +815,7 @@ class MainWindow(QMainWindow):
         """Age in seconds of the oldest feed price the book uses (manual prices have no age)."""
         now = time.time() if now is None else now
         quote = self._quotes.get if self._quotes is not None else self.store.quote  # the last refresh's, as the rows
-        ages = [
-            q.age(now)
-            for key in self._price_keys
-            if (q := quote(key)) is not None and q.source.value != "manual"
-        ]
+        ages = [q.age(now) for key in self._price_keys if (q := quote(key)) is not None and q.source.value != "manual"]
         return max(ages) if ages else None
 
     def _show_status(self, missing: list[PriceKey]) -> None:
