@@ -173,6 +173,7 @@ class PositionsModel(TextTableModel):
         self._filter_account = ""
         self._filter_words: list[str] = []
         self._sorted: list[int] = []
+        self._moved_since_sort = True
         self._shown: list[int] = []
         self._view_row: dict[int, int] = {}
         super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], [])
@@ -185,6 +186,7 @@ class PositionsModel(TextTableModel):
     def _arrange(self, resort: bool = True) -> None:
         """Recompute the sorted order (when asked) and the rows shown under the filter."""
         if resort:
+            self._moved_since_sort = False
             keys = [COLUMNS[self._sort_column].sort_key(r) for r in self._rows]
             present = [p for p, k in enumerate(keys) if k is not None]
             descending = self._sort_order == Qt.SortOrder.DescendingOrder
@@ -205,6 +207,8 @@ class PositionsModel(TextTableModel):
         """Sort the shown rows by a column (a header click); selection and current row follow their rows."""
         if not 0 <= column < len(COLUMNS):
             return
+        if (column, order) == (self._sort_column, self._sort_order) and not self._moved_since_sort:
+            return  # the view announcing the order the rows are already in (no number moved since)
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         positions = [self._shown[i.row()] for i in persistent]
@@ -295,6 +299,7 @@ class PositionsModel(TextTableModel):
                 whole.append(p)
             elif moved[p] or old.source != new.source:
                 live.append(p)
+        self._moved_since_sort = self._moved_since_sort or bool(whole or live)
         for p in itertools.chain(whole, live):
             self._text.pop(p, None)
             self._looks.pop(p, None)

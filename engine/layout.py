@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from engine.exposure import Exposure, exposure
-from engine.liquidation import Leg, brackets_for
+from engine.liquidation import Bracket, Leg, brackets_for
 from engine.model import Book, MarginMode, PriceKey
 from engine.rules import MaintenanceBasis, profile_for
 
@@ -54,6 +54,7 @@ def book_layout(book: Book) -> BookLayout:
             leg_members[("cross", position.account, position.symbol, position.side)].append(i)
 
     group_ids: dict[tuple, int] = {}
+    brackets_of: dict[PriceKey, tuple[Bracket, ...]] = {}  # per market: many legs share one (both sides, accounts)
     legs: list[LegLayout] = []
     leg_of_position = [0] * len(book.positions)
     for key, members in leg_members.items():
@@ -61,7 +62,10 @@ def book_layout(book: Book) -> BookLayout:
         account = accounts[first.account]
         market = book.markets[(account.exchange, first.symbol)]
         profile = profile_for(account.exchange)
-        brackets = brackets_for(market, profile)
+        price_key = (account.exchange, first.symbol)
+        brackets = brackets_of.get(price_key)
+        if brackets is None:
+            brackets = brackets_of[price_key] = brackets_for(market, profile)
         fixed = None
         if profile.basis(first.margin_mode) is MaintenanceBasis.ENTRY:
             fixed = sum(Leg(0.0, 0.0, exposures[i].nu, brackets).maintenance(exposures[i].z_entry) for i in members)
@@ -82,7 +86,7 @@ def book_layout(book: Book) -> BookLayout:
                 members=tuple(members),
                 group=group,
                 account=first.account,
-                price_key=(account.exchange, first.symbol),
+                price_key=price_key,
                 inverse=market.inverse,
                 cross=cross,
                 collateral=0.0 if cross else first.isolated_margin,

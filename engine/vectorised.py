@@ -149,7 +149,15 @@ class CompiledBook:
         self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
 
         scan = {g for g, members in enumerate(layout.groups) if len(members) > 1}
-        scan |= {leg.group for leg in legs if leg.leg.fixed_maintenance is None and not _continuous(leg.leg)}
+        continuous: dict[int, bool] = {}  # per brackets tuple: the legs on one market share one
+
+        def jumps(leg: Leg) -> bool:
+            key = id(leg.brackets)
+            if key not in continuous:
+                continuous[key] = _continuous(leg)
+            return not continuous[key]
+
+        scan |= {leg.group for leg in legs if leg.leg.fixed_maintenance is None and jumps(leg.leg)}
         self.scan = _SegmentScan(layout, sorted(scan))
         self.in_scan = np.isin(self.leg_group, self.scan.groups)
         self.newton_legs = np.flatnonzero(~self.in_scan)

@@ -52,6 +52,8 @@ def test_sorting_and_filtering_keep_the_selected_position_selected_and_ticks_do_
     store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), 0.001)  # past its liquidation: closest of all now
     window.refresh()
     assert _symbols(window) == order  # sorted when asked, not on every tick
+    model.sort(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)  # asked again, by the same column: by today's numbers
+    assert _symbols(window)[0] == "DOGE/USDT:USDT"
 
 
 def test_several_rows_are_copied_as_tab_separated_text_with_a_header(qtbot):
