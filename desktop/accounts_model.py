@@ -43,12 +43,25 @@ COLUMNS = (
 RATIO_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "Margin ratio")
 
 
-def _cells(risk: BookRisk, moves: Mapping[str, float | None]) -> list[list[str]]:
-    return [[text(a, moves.get(a.account.name)) for _, text in COLUMNS] for a in risk.accounts]
+SEARCHING = "searching…"
+"""The move column before the first search has answered (moves=None)."""
+MOVE_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "All cross marks move")
+
+
+def _cells(risk: BookRisk, moves: Mapping[str, float | None] | None) -> list[list[str]]:
+    cells = [[text(a, (moves or {}).get(a.account.name)) for _, text in COLUMNS] for a in risk.accounts]
+    if moves is None:
+        for row in cells:
+            row[MOVE_COLUMN] = SEARCHING
+    return cells
 
 
 class AccountsModel(TextTableModel):
-    """Rows coloured by the account's margin-ratio level; UserRole of the ratio column is the ratio."""
+    """Rows coloured by the account's margin-ratio level; UserRole of the ratio column is the ratio.
+
+    moves: each account's uniform move to liquidation (None for an account without one); moves=None
+    as a whole means not searched yet, shown as "searching…".
+    """
 
     def __init__(
         self,
@@ -58,9 +71,7 @@ class AccountsModel(TextTableModel):
     ) -> None:
         self._risk = risk
         self.levels = list(levels or [Level.OK] * len(risk.accounts))
-        super().__init__(
-            [title for title, _ in COLUMNS], [c >= 2 for c in range(len(COLUMNS))], _cells(risk, moves or {})
-        )
+        super().__init__([title for title, _ in COLUMNS], [c >= 2 for c in range(len(COLUMNS))], _cells(risk, moves))
 
     def set_risk(
         self, risk: BookRisk, moves: Mapping[str, float | None] | None = None, levels: Sequence[Level] | None = None
@@ -70,7 +81,7 @@ class AccountsModel(TextTableModel):
             i for i, level in enumerate(new_levels) if i >= len(self.levels) or level != self.levels[i]
         )
         self._risk, self.levels = risk, new_levels
-        self.replace_cells(_cells(risk, moves or {}), restyled)
+        self.replace_cells(_cells(risk, moves), restyled)
 
     def row_look(self, row: int) -> RowLook:
         level = self.levels[row]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -170,7 +170,9 @@ class MainWindow(QMainWindow):
         self.table.setItemDelegateForColumn(
             DISTANCE_COLUMN, DistanceBarDelegate(self.model, self._view_row_level, self.table)
         )
-        self.accounts_model = AccountsModel(risk, self._moves(risk, marks), self._account_levels(risk))
+        # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
+        self.accounts_model = AccountsModel(risk, None, self._account_levels(risk))
+        self._moves_after_paint = True
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
         self.accounts.setModel(self.accounts_model)
@@ -720,7 +722,7 @@ class MainWindow(QMainWindow):
             not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
         ):
             return
-        move = self._moves_cache[2].get(account) if self._moves_cache is not None else None
+        move = self._moves_cache[2].get(account) if self._moves_cache is not None else ...  # ...: the ladder searches
         self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout, cross_move=move)
         self._ladder_drawn = time.monotonic()
 
@@ -833,6 +835,20 @@ class MainWindow(QMainWindow):
         self.status.setText("   ·   ".join(parts))
 
     # -- layout -----------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._moves_after_paint:  # the window's first paint: search in an event after it
+            self._moves_after_paint = False
+            QTimer.singleShot(0, self._first_moves)
+
+    @Slot()
+    def _first_moves(self) -> None:
+        """The accounts' moves to liquidation, searched first once the window has appeared (about 20 ms on
+        a book of 1,000 positions, which would otherwise delay the first picture)."""
+        if self._moves_cache is None:  # no refresh has searched meanwhile
+            moves = self._search_moves(self._risk, self._marks)
+            self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

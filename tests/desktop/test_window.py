@@ -176,14 +176,18 @@ def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbo
     assert at_distance(-0.01)[0] is Level.LIQUIDATED
 
 
-def test_the_account_table_shows_the_uniform_move_to_liquidation(qtbot):
+def test_the_account_table_shows_the_uniform_move_to_liquidation_once_the_window_is_up(qtbot):
     from desktop.accounts_model import COLUMNS as ACCOUNT_COLUMNS
+    from desktop.accounts_model import SEARCHING
     from engine.stress import uniform_move_to_liquidation
 
     portfolio = demo_portfolio()
     window = MainWindow(portfolio, "demo book")
     qtbot.addWidget(window)
     column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "All cross marks move")
+    assert window.accounts_model.index(0, column).data() == SEARCHING  # searched after the first paint
+    window.show()
+    qtbot.waitUntil(lambda: window.accounts_model.index(0, column).data() != SEARCHING)
     for row, account in enumerate(portfolio.book.accounts):
         move = uniform_move_to_liquidation(portfolio.book, portfolio.price_map(), account.name)
         text = window.accounts_model.index(row, column).data()
@@ -198,6 +202,8 @@ def test_the_move_to_liquidation_follows_the_prices_in_an_event_after_the_refres
 
     _, store, window = demo_on_manual_prices(qtbot)
     column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "All cross marks move")
+    window.show()  # the first search, once the window is up
+    qtbot.waitUntil(lambda: window.accounts_model.index(0, column).data().endswith("% to liquidation"))
     before = window.accounts_model.index(0, column).data()
     monkeypatch.setattr("desktop.main_window.LADDER_EVERY_S", 0.0)  # due on every refresh
     store.set_manual(("binanceusdm", "BTC/USDT:USDT"), 80_000.0)  # Binance main's cross BTC long falls
