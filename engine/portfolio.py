@@ -225,7 +225,8 @@ def parse_portfolio(data: Any) -> Portfolio:
                 f"{where}: unknown symbol '{symbol}' on {account.exchange}: no bundled tiers "
                 f"(bundled: {', '.join(bundled_exchanges())}); add it under 'markets' in the file"
             )
-        _check_rates(market, account.exchange, where)
+        if markets.get((account.exchange, symbol)) is not market:  # once per market, not per position
+            _check_rates(market, account.exchange, where)
         markets[(account.exchange, symbol)] = market
         settle = settle_currency_of(symbol)
         # One account is one wallet: without a stated currency, its first position sets it.

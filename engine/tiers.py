@@ -7,7 +7,7 @@ The bundled tables live in resources/tiers/<exchange>.json, each with its source
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -90,6 +90,41 @@ class BundledTable:
     markets: Mapping[str, MarketSpec]
 
 
+class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
+    """A bundled table's markets, each made into a MarketSpec (tiers checked) the first time it is read:
+    a book uses a few hundred of an exchange's markets, and start-up should not pay for the rest."""
+
+    def __init__(self, exchange: str, data: Mapping[str, Any]) -> None:
+        self._exchange = exchange
+        self._data = data
+        self._rows: Mapping[str, Sequence[Mapping[str, Any]]] = data["tiers"]
+        self._extras: Mapping[str, Mapping[str, Any]] = data.get("markets", {})
+        self._made: dict[str, MarketSpec] = {}
+
+    def __getitem__(self, symbol: str) -> MarketSpec:
+        market = self._made.get(symbol)
+        if market is None:
+            rows = self._rows[symbol]  # KeyError for a market the table does not have
+            extra = self._extras.get(symbol, {})
+            tiers = tiers_from_ccxt(rows, f"{self._exchange} {symbol}")
+            market = self._made[symbol] = MarketSpec(
+                symbol=symbol,
+                tiers=tiers,
+                contract_size=float(extra.get("contract_size", 1.0)),
+                inverse=bool(extra.get("inverse", False)),
+                taker_fee=float(extra.get("taker_fee", 0.0)),
+                max_leverage=float(extra.get("max_leverage", tiers[0].max_leverage)),
+                source=f"{self._data['source']} ({self._data['date']})",
+            )
+        return market
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 @cache
 def bundled_table(exchange: str) -> BundledTable | None:
     """The bundled table of an exchange, or None when none is shipped."""
@@ -97,21 +132,7 @@ def bundled_table(exchange: str) -> BundledTable | None:
     if exchange not in bundled_exchanges():
         return None
     data = load_json("tiers", f"{exchange}.json")
-    extras: Mapping[str, Mapping[str, Any]] = data.get("markets", {})
-    markets = {}
-    for symbol, rows in data["tiers"].items():
-        extra = extras.get(symbol, {})
-        tiers = tiers_from_ccxt(rows, f"{exchange} {symbol}")
-        markets[symbol] = MarketSpec(
-            symbol=symbol,
-            tiers=tiers,
-            contract_size=float(extra.get("contract_size", 1.0)),
-            inverse=bool(extra.get("inverse", False)),
-            taker_fee=float(extra.get("taker_fee", 0.0)),
-            max_leverage=float(extra.get("max_leverage", tiers[0].max_leverage)),
-            source=f"{data['source']} ({data['date']})",
-        )
-    return BundledTable(exchange, data["source"], data["date"], markets)
+    return BundledTable(exchange, data["source"], data["date"], _MarketsReadOnDemand(exchange, data))
 
 
 def bundled_market(exchange: str, symbol: str) -> MarketSpec | None:

@@ -54,6 +54,22 @@ def test_bundled_binance_tiers_are_used_for_a_listed_symbol():
     assert "2024-10-24" in spec.source
 
 
+def test_every_bundled_market_reads_as_checked_tiers_and_each_is_made_once():
+    """Bundled markets are made when first read (start-up reads only the book's): every shipped one must
+    still read, with tiers that pass check_tiers, usable under its exchange's rules."""
+    from engine.portfolio import market_rate_problem
+    from engine.tiers import bundled_exchanges, bundled_table
+
+    for exchange in bundled_exchanges():
+        table = bundled_table(exchange)
+        assert table is not None and len(table.markets) > 0
+        for symbol in table.markets:
+            market = table.markets[symbol]
+            assert market.symbol == symbol and market.tiers and market_rate_problem(market, exchange) is None
+            assert table.markets[symbol] is market
+        assert "NOT/A:MARKET" not in table.markets
+
+
 def test_exchange_qualified_market_entry_overrides_only_that_exchange():
     doc = json.loads(json.dumps(MINIMAL))
     doc["accounts"].append({"name": "bb", "exchange": "bybit", "wallet_balance": 5_000})
