@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -23,8 +24,6 @@ from desktop.main_window import REFRESH_HZ, FeedFactory, MainWindow, app_version
 from desktop.price_labels import source_label
 from desktop.theme import apply_theme
 from engine.bundled import resource
-from engine.feeds.exchange_config import ExchangeSettings
-from engine.feeds.simulated import SimulatedFeed
 from engine.model import PriceKey
 from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
 from engine.prices import PriceStore
@@ -32,7 +31,10 @@ from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import data_dir as resolve_data_dir
 from engine.storage.paths import database_path
 from engine.storage.writer import BackgroundWriter
-from engine.watch import Feed
+
+if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated feed: --demo)
+    from engine.feeds.exchange_config import ExchangeSettings
+    from engine.watch import Feed
 
 __all__ = ["MainWindow", "WindowOptions", "build_window", "demo_portfolio", "manual_store", "run_app", "source_label"]
 
@@ -91,6 +93,8 @@ def _live_feeds(options: WindowOptions) -> FeedFactory:
 
 def _simulated_feeds(portfolio: Portfolio) -> FeedFactory:
     def make(keys: Sequence[PriceKey], store: PriceStore) -> list[Feed]:
+        from engine.feeds.simulated import SimulatedFeed
+
         start = {key: quote.mark for key in keys if (quote := store.quote(key)) is not None}
         start |= {key: mark for key, mark in portfolio.price_map().items() if key not in start}
         return [SimulatedFeed(store, start, seed=7)]
@@ -103,6 +107,8 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
     folder = resolve_data_dir(options.data_dir)
     settings = layout_settings(folder)
     if options.demo:
+        from engine.feeds.simulated import SimulatedFeed
+
         portfolio = demo_portfolio()
         store = PriceStore()
         feed = SimulatedFeed(store, portfolio.price_map(), seed=7)

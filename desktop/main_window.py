@@ -57,14 +57,14 @@ from engine.storage.database import BookDatabase, StorageError
 from engine.storage.writer import BackgroundWriter
 from engine.stress import uniform_move_to_liquidation
 from engine.vectorised_stress import MoveSearch
-from engine.watch import Feed
 
-if TYPE_CHECKING:  # the docks' modules are imported when their tab is first shown
+if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown
     from desktop.account_chart import AccountChart
     from desktop.prices_panel import PricesPanel
     from desktop.risk_ladder import RiskLadder
+    from engine.watch import Feed
 
-FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence[Feed]]
+FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence["Feed"]]
 
 REFRESH_HZ = 10.0
 LADDER_EVERY_S = 2.0
