@@ -20,7 +20,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView, QWidget
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -47,6 +47,8 @@ class RowLook:
 class PaintedModel(Protocol):
     alignments: list[int]
     """Per column, Qt.AlignmentFlag bits."""
+
+    def rowCount(self) -> int: ...
 
     def row_look(self, row: int) -> RowLook:
         """The look of a view row."""
@@ -129,9 +131,34 @@ class CellPainter(QStyledItemDelegate):
         painter.setFont(self._italic if look.italic else self._font)
         painter.drawText(inner, self.model.alignments[column], text)
 
+    def fit_columns(self, view: QTableView, headroom: int = 0) -> None:
+        """Each column as wide as its widest text, or its header, plus `headroom` pixels: what
+        resizeColumnsToContents does (over the rows its header's precision says), from cached widths."""
+        if self._metrics is None or view.font() != self._font:
+            self.use_font(view.font(), view.style())
+        rows = self.model.rowCount()
+        if rows == 0:
+            return
+        header = view.horizontalHeader()
+        precision = header.resizeContentsPrecision()  # as Qt reads it: 0 the rows on screen, -1 all rows
+        if precision == 0:
+            first = max(0, view.rowAt(0))
+            last = view.rowAt(view.viewport().height() - 1)
+            last = rows - 1 if last < 0 else last
+        else:
+            first, last = 0, rows - 1 if precision < 0 else min(rows, precision) - 1
+        widths = [header.sectionSizeHint(c) for c in range(header.count())]
+        padding = 2 * self._margin + (1 if view.showGrid() else 0)  # QTableView counts the grid line in
+        for row in range(first, last + 1):
+            look = self.model.row_look(row)
+            for column, text in enumerate(look.cells):
+                widths[column] = max(widths[column], self._width(text, look.italic) + padding)
+        for column, width in enumerate(widths):
+            view.setColumnWidth(column, width + headroom)
+
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         """The text's width and the font's height, with the style's margins (what fitting a column asks)."""
         look = self.model.row_look(index.row())
         metrics = self._fonts(option)[look.italic]
         width = self._width(look.cells[index.column()], look.italic)
-        return QSize(width + 2 * self._margin + 1, metrics.height() + 2)
+        return QSize(width + 2 * self._margin, metrics.height() + 2)

@@ -858,10 +858,8 @@ class MainWindow(QMainWindow):
     def _fit_columns_once(self) -> None:
         if not self._fit_pending or self.model.rowCount() == 0 or not self.isVisible():
             return
-        for view in (self.accounts, self.table):
-            view.resizeColumnsToContents()
-            for column in range(view.model().columnCount()):  # room for numbers that grow later
-                view.setColumnWidth(column, view.columnWidth(column) + COLUMN_HEADROOM_PX)
+        for view in (self.accounts, self.table):  # with room for numbers that grow later
+            view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX)
         self._fit_pending = False
 
     def _restore_layout(self) -> bool:

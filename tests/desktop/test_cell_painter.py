@@ -83,3 +83,13 @@ def test_a_tick_signals_the_cells_that_follow_the_marks_and_a_level_change_the_w
     store.set_manual(DOGE, liquidation / (1 - 0.10))  # warning: the whole row takes the colour
     window.refresh()
     assert (row, row, 0, len(COLUMNS) - 1) in signalled
+
+
+def test_fitting_the_columns_gives_each_the_width_qt_would_give_it(qtbot):
+    _, _, window = demo_on_manual_prices(qtbot)
+    _show(qtbot, window)
+    for view in (window.accounts, window.table):
+        view.itemDelegate().fit_columns(view, 12)
+        ours = [view.columnWidth(c) for c in range(view.model().columnCount())]
+        view.resizeColumnsToContents()
+        assert ours == [view.columnWidth(c) + 12 for c in range(view.model().columnCount())]
