@@ -175,8 +175,8 @@ class MainWindow(QMainWindow):
         self._moves_after_paint = True
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
-        self.accounts.setModel(self.accounts_model)
         self.accounts.verticalHeader().setVisible(False)
+        self.accounts.setModel(self.accounts_model)
         self.accounts.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.accounts.setItemDelegate(CellPainter(self.accounts_model, self.accounts))
         self.ratio_gauge = RatioGaugeDelegate(self.accounts_model, self.levels.thresholds, self.accounts)

@@ -221,8 +221,11 @@ class PositionsModel(TextTableModel):
 
     def set_filter(self, account: str, words: Sequence[str]) -> None:
         """Show the positions of one account ('' for all) whose cells contain every word (lower case)."""
+        lowered = [w.lower() for w in words]
+        if (account, lowered) == (self._filter_account, self._filter_words):
+            return  # the same filter: the same rows
         self.beginResetModel()
-        self._filter_account, self._filter_words = account, [w.lower() for w in words]
+        self._filter_account, self._filter_words = account, lowered
         self._arrange(resort=False)
         self.endResetModel()
 

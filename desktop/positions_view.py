@@ -52,6 +52,7 @@ class PositionsView(QWidget):
         bar.addWidget(self.count)
         self.table = PositionsTable()
         self.table.setObjectName("positions")
+        self.table.verticalHeader().setVisible(False)  # before the model: a shown one measures 200 rows first
         self.table.setModel(model)
         self.table.horizontalHeader().setSortIndicator(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
@@ -60,7 +61,6 @@ class PositionsView(QWidget):
         self.table.horizontalHeader().setResizeContentsPrecision(0)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
-        self.table.verticalHeader().setVisible(False)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
