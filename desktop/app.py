@@ -7,7 +7,6 @@ parts (theme, icon, crash reporting) and runs the event loop.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from desktop.crash_reporter import CrashReporter
 from desktop.icon import app_icon
 from desktop.main_window import REFRESH_HZ, FeedFactory, MainWindow, app_version
 from desktop.price_labels import source_label
+from desktop.startup_heap import freeze_startup_heap
 from desktop.theme import apply_theme
 from engine.bundled import resource
 from engine.model import PriceKey
@@ -183,13 +183,6 @@ def run_app(options: WindowOptions | None = None) -> int:
         return app.exec()
     finally:
         reporter.uninstall()
-
-
-def freeze_startup_heap() -> None:
-    """Take everything built at start-up (Qt wrappers, pyqtgraph, the book) out of the garbage collector's
-    full passes: otherwise one walks all of it every few seconds, a 50-70 ms pause of the GUI thread with a
-    1,000-position book (the worst the benchmark saw). What the refreshes allocate is still collected."""
-    gc.freeze()
 
 
 def _saved_theme(folder: Path) -> str:

@@ -267,22 +267,28 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_window(args: argparse.Namespace) -> int:
-    from desktop.app import WindowOptions, run_app
-    from engine.feeds.exchange_config import load_exchange_config
+    from desktop.startup_heap import pause_collection, resume_collection
 
-    with reported(args.exchange_config or ""):
-        settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
-    options = WindowOptions(
-        demo=args.demo,
-        book_file=args.book,
-        data_dir=getattr(args, "data_dir", None),
-        offline=args.offline,
-        exchange_settings=settings,
-        refresh_hz=args.refresh_hz,
-        theme=args.theme,
-    )
-    with reported(args.book or ""):
-        return run_app(options)
+    pause_collection()  # until the window is shown (run_app): see desktop.startup_heap
+    try:
+        from desktop.app import WindowOptions, run_app
+        from engine.feeds.exchange_config import load_exchange_config
+
+        with reported(args.exchange_config or ""):
+            settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
+        options = WindowOptions(
+            demo=args.demo,
+            book_file=args.book,
+            data_dir=getattr(args, "data_dir", None),
+            offline=args.offline,
+            exchange_settings=settings,
+            refresh_hz=args.refresh_hz,
+            theme=args.theme,
+        )
+        with reported(args.book or ""):
+            return run_app(options)
+    finally:
+        resume_collection()
 
 
 def run_self_test(args: argparse.Namespace) -> int:

@@ -30,8 +30,10 @@ the end of the first paint pass (the first QEvent.Paint on the window or a child
 after it); the time from process launch is shown beside it. Both windows start with every module's
 bytecode cached, as an installed app does (`pip install .` compiles the package, as it compiled
 pyqtgraph): the children use a temporary PYTHONPYCACHEPREFIX that the warm-up fills, whatever
-PYTHONDONTWRITEBYTECODE says. For reference, --uncompiled-runs more runs each with
-PYTHONDONTWRITEBYTECODE=1, where a checkout without __pycache__ compiles its ~50 modules at every start.
+PYTHONDONTWRITEBYTECODE says. The real window pauses garbage collection from before its first Qt import
+until it is shown, as `marginwatch` does (desktop.startup_heap). For reference, --uncompiled-runs more
+runs each with PYTHONDONTWRITEBYTECODE=1 (a checkout without __pycache__ compiles its ~50 modules at
+every start), and as many without the GC pause.
 """
 
 from __future__ import annotations
@@ -406,7 +408,8 @@ def run_stream(args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop.app import MainWindow, freeze_startup_heap
+    from desktop.app import MainWindow
+    from desktop.startup_heap import freeze_startup_heap
     from engine.portfolio import parse_portfolio
     from engine.prices import PriceStore
 
@@ -516,6 +519,11 @@ def run_stream(args: argparse.Namespace) -> dict[str, Any]:
 def startup_child(kind: str, book_file: str) -> None:
     """In a fresh process: import + construct + show + first paint; prints one JSON line and exits."""
     t0 = time.perf_counter()
+    pause = kind == "real" and not os.environ.get("BENCH_NO_GC_PAUSE")
+    if pause:  # as `marginwatch` does before it imports Qt (desktop.cli.run_window)
+        from desktop.startup_heap import pause_collection
+
+        pause_collection()
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
@@ -579,19 +587,27 @@ def startup_child(kind: str, book_file: str) -> None:
     watcher = FirstPaint()
     app.installEventFilter(watcher)
     window.show()
+    if pause:  # as run_app does
+        from desktop.startup_heap import freeze_startup_heap
+
+        freeze_startup_heap()
     QTimer.singleShot(30_000, lambda: os._exit(3))  # never painted: fail the run
     app.exec()
 
 
-def measure_startup(runs: int, compiled: bool = True) -> dict[str, list[dict[str, float]]]:
+def measure_startup(runs: int, compiled: bool = True, gc_pause: bool = True) -> dict[str, list[dict[str, float]]]:
     """Start-up children, alternating the two windows; run 0 of each kind is a discarded warm-up.
 
     compiled: every module's bytecode is cached, as for an installed app (`pip install .` compiles the
     package) and for pyqtgraph and PySide6 in site-packages: the children write and read bytecode under
     a temporary PYTHONPYCACHEPREFIX (the warm-up writes it; the checkout is not touched). Otherwise
     PYTHONDONTWRITEBYTECODE=1: a checkout without __pycache__ compiles its modules at every start.
+    gc_pause: the real window pauses garbage collection until it is shown, as `marginwatch` does
+    (desktop.startup_heap); the minimal window never does.
     """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if not gc_pause:
+        env["BENCH_NO_GC_PAUSE"] = "1"
     results: dict[str, list[dict[str, float]]] = {"real": [], "minimal": []}
     with tempfile.TemporaryDirectory() as folder:
         if compiled:
@@ -631,6 +647,7 @@ def report(
     startup: dict[str, list[dict[str, float]]] | None,
     args: argparse.Namespace,
     uncompiled: dict[str, list[dict[str, float]]] | None = None,
+    collected: dict[str, list[dict[str, float]]] | None = None,
 ) -> None:
     lag, lat, ref = run["lag_ms"], run["latency_ms"], run["refresh_ms"]
     print(
@@ -750,13 +767,14 @@ def report(
         )
         row("  start-up runs MainWindow ms", " ".join(f"{r['in_process_s'] * 1e3:.0f}" for r in startup["real"]))
         row("  start-up runs minimal ms", " ".join(f"{r['in_process_s'] * 1e3:.0f}" for r in startup["minimal"]))
-    if uncompiled:
-        real = statistics.median(r["in_process_s"] for r in uncompiled["real"])
-        minimal = statistics.median(r["in_process_s"] for r in uncompiled["minimal"])
-        row(
-            f"  without bytecode cache: MainWindow / minimal (median of {len(uncompiled['real'])})",
-            f"{real * 1e3:.0f} / {minimal * 1e3:.0f} ms = {real / minimal:.2f}x",
-        )
+    for label, runs in (("without bytecode cache", uncompiled), ("without the start-up GC pause", collected)):
+        if runs:
+            real = statistics.median(r["in_process_s"] for r in runs["real"])
+            minimal = statistics.median(r["in_process_s"] for r in runs["minimal"])
+            row(
+                f"  {label}: MainWindow / minimal (median of {len(runs['real'])})",
+                f"{real * 1e3:.0f} / {minimal * 1e3:.0f} ms = {real / minimal:.2f}x",
+            )
     width = max(len(r[0]) for r in rows) + 2
     vwidth = max(len(r[1]) for r in rows) + 2
     print(f"{'measure':<{width}}{'value':<{vwidth}}{'target':<14}result")
@@ -807,7 +825,10 @@ def main() -> None:
     parser.add_argument("--lag-ms", type=int, default=10, help="interval of the event-loop lag timer")
     parser.add_argument("--startup-runs", type=int, default=5, help="start-up runs of each window (0: skip)")
     parser.add_argument(
-        "--uncompiled-runs", type=int, default=3, help="start-up runs without bytecode cache, shown for reference"
+        "--uncompiled-runs",
+        type=int,
+        default=3,
+        help="start-up runs without bytecode cache, and without the GC pause, shown for reference",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread (skips start-up)")
     parser.add_argument("--profile-out", help="also save the raw cProfile stats to this file (pstats)")
@@ -821,13 +842,14 @@ def main() -> None:
     if args.startup_child:
         startup_child(*args.startup_child)
         return
-    startup = uncompiled = None
+    startup = uncompiled = collected = None
     if args.startup_runs > 0 and not args.profile:  # first, in children: the parent's RSS stays its own
         startup = measure_startup(args.startup_runs)
         if args.uncompiled_runs > 0:
             uncompiled = measure_startup(args.uncompiled_runs, compiled=False)
+            collected = measure_startup(args.uncompiled_runs, gc_pause=False)
     run = run_stream(args)
-    report(run, startup, args, uncompiled)
+    report(run, startup, args, uncompiled, collected)
     if args.dump:
         keep = ("lag_ms", "lag_at", "latency_ms", "shown_age_ms", "refresh_ms", "refresh_cpu_ms")
         Path(args.dump).write_text(json.dumps({k: run[k] for k in keep} | {"startup": startup}), encoding="utf-8")
