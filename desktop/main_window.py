@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         self.status = QLabel()
         self.statusBar().addWidget(self.status, 1)
         self.alert_list = QListWidget()
+        self.alert_list.setUniformItemSizes(True)  # one line each: laid out without measuring every alert
         self.alerts_dock = self._dock("Alerts", "alerts", self.alert_list, Qt.DockWidgetArea.BottomDockWidgetArea)
         # The charts and the prices table are built when their tab first comes to the front.
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
