@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
         self.accounts_model = AccountsModel(risk, None, self._account_levels(risk))
         self._moves_after_paint = True
+        self._chart_due = False
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
         self.accounts.verticalHeader().setVisible(False)
@@ -535,7 +536,7 @@ class MainWindow(QMainWindow):
             self._raise_alerts()
             self._record_samples(risk, marks, changed)
         self._draw_account_views()
-        self._draw_chart()
+        self._draw_chart_soon()
         self._show_status(missing)
         self.positions.update_count()
         self._fit_columns_once()
@@ -543,9 +544,9 @@ class MainWindow(QMainWindow):
     def _moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
         """Per shown account, the uniform move of its cross marks that liquidates it.
 
-        A search over every account, so it is redone at most every LADDER_EVERY_S seconds, in an event
-        of its own after the refresh (the two never make one long pause); at once only when the shown
-        accounts change.
+        A search over every account, so it is redone at most every LADDER_EVERY_S seconds, between two
+        frames (after the refresh has painted: the search, the refresh and its paint never make one long
+        pause); at once only when the shown accounts change.
         """
         self._moves_fresh = False
         names = tuple(a.account.name for a in risk.accounts)
@@ -555,7 +556,7 @@ class MainWindow(QMainWindow):
             return self._search_moves(risk, marks)
         if time.monotonic() - cached[1] >= LADDER_EVERY_S and not self._moves_due:
             self._moves_due = True
-            QTimer.singleShot(0, self._update_moves)
+            QTimer.singleShot(self._between_frames_ms(), self._update_moves)
         return cached[2]
 
     @Slot()
@@ -680,6 +681,23 @@ class MainWindow(QMainWindow):
                 for at, value in equity:
                     e_buffer.append(at, value)
                     r_buffer.append(at, ratios.get(at, float("nan")))
+
+    def _between_frames_ms(self) -> int:
+        """Half a refresh interval: work started this long after a refresh runs once the refresh's frame
+        is painted, instead of adding to it (a refresh and its paint take 20-30 ms of the 100)."""
+        return self.timer.interval() // 2
+
+    def _draw_chart_soon(self) -> None:
+        """Redraw the chart between frames: its paint never lands in the frame that repaints the tables
+        (the two together made the longest pauses of the GUI thread)."""
+        if not self._chart_due:
+            self._chart_due = True
+            QTimer.singleShot(self._between_frames_ms(), self._draw_due_chart)
+
+    @Slot()
+    def _draw_due_chart(self) -> None:
+        self._chart_due = False
+        self._draw_chart()
 
     def _draw_chart(self) -> None:
         """The selected position (else the one closest to liquidation, the table's first row)."""

@@ -39,6 +39,9 @@ def test_the_chart_follows_the_selected_position_with_its_levels(qtbot, monkeypa
     for mark in (0.156, 0.155, 0.154):
         store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), mark)
         window.refresh()
+    # Redrawn half a refresh interval later, in an event of its own (not in the tables' frame).
+    assert list(curve.getData()[1])[-1] != 0.154
+    qtbot.waitUntil(lambda: list(curve.getData()[1])[-1] == 0.154, timeout=2_000)
     times, values = curve.getData()
     assert list(values)[-3:] == [0.156, 0.155, 0.154]
     assert np.all(np.diff(times) >= 0)
