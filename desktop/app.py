@@ -21,7 +21,7 @@ from desktop.crash_reporter import CrashReporter
 from desktop.icon import app_icon
 from desktop.main_window import REFRESH_HZ, FeedFactory, MainWindow, app_version
 from desktop.price_labels import source_label
-from desktop.startup_heap import freeze_startup_heap
+from desktop.startup_heap import freeze_startup_heap, resume_collection
 from desktop.theme import apply_theme
 from engine.bundled import resource
 from engine.model import PriceKey
@@ -142,6 +142,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             db.thin_history()
         history = BackgroundWriter(database_path(options.data_dir))
     except (StorageError, PortfolioError) as e:  # PortfolioError: a saved book the bundled tables no longer cover
+        resume_collection()  # a dialog waits for the user: start-up is not a burst of allocations any more
         QMessageBox.warning(None, "Margin Watch", f"The saved book could not be opened:\n\n{e}")
         portfolio, notice = parse_portfolio({"accounts": [], "positions": []}), ""
     store, feeds, mode = _prices_and_feeds(portfolio, options)
@@ -158,6 +159,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         feed_factory=_live_feeds(options),
     )
     if notice:
+        resume_collection()  # as above: the window's feeds and timer run while the dialog waits
         QMessageBox.information(window, "Margin Watch", notice)
     return window
 

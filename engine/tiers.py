@@ -106,7 +106,10 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
         if market is None:
             rows = self._rows[symbol]  # KeyError for a market the table does not have
             extra = self._extras.get(symbol, {})
-            tiers = tiers_from_ccxt(rows, f"{self._exchange} {symbol}")
+            try:
+                tiers = tiers_from_ccxt(rows, f"{self._exchange} {symbol}")
+            except (KeyError, TypeError) as e:  # not a KeyError out of here: that would read "no such market"
+                raise TierTableError(f"{self._exchange} {symbol}: a bundled tier row is malformed ({e!r})") from e
             market = self._made[symbol] = MarketSpec(
                 symbol=symbol,
                 tiers=tiers,
@@ -117,6 +120,9 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
                 source=f"{self._data['source']} ({self._data['date']})",
             )
         return market
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._rows  # without making the market
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._rows)

@@ -70,6 +70,16 @@ def test_every_bundled_market_reads_as_checked_tiers_and_each_is_made_once():
         assert "NOT/A:MARKET" not in table.markets
 
 
+def test_a_malformed_bundled_market_says_so_when_read_not_that_it_is_missing():
+    from engine.tiers import TierTableError, _MarketsReadOnDemand
+
+    markets = _MarketsReadOnDemand("binanceusdm", {"source": "s", "date": "d", "tiers": {"X/USDT:USDT": [{}]}})
+    assert "X/USDT:USDT" in markets and len(markets) == 1
+    with pytest.raises(TierTableError, match="X/USDT:USDT: a bundled tier row is malformed"):
+        markets.get("X/USDT:USDT")  # a KeyError would have read as "no such market"
+    assert markets.get("Y/USDT:USDT") is None
+
+
 def test_exchange_qualified_market_entry_overrides_only_that_exchange():
     doc = json.loads(json.dumps(MINIMAL))
     doc["accounts"].append({"name": "bb", "exchange": "bybit", "wallet_balance": 5_000})
