@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
@@ -22,6 +23,7 @@ from engine.live_risk import VectorPositions
 from engine.model import Account, MarginMode, quote_currency_of
 from engine.report import money, percent, price
 from engine.risk import BookRisk, PositionRisk
+from engine.vectorised import VectorRisk
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Column:
     numeric: bool = True
     live: bool = False
     """Its text follows the marks (or the price's age); the other columns change only with the position."""
+    vector_key: Callable[[VectorRisk], np.ndarray] | None = None
+    """The same sort keys for all rows at once, from the vectorised result (no PositionRisk per row)."""
 
 
 class RowState(NamedTuple):
@@ -69,15 +73,28 @@ COLUMNS: tuple[Column, ...] = (
     Column("Side", lambda r, a: r.position.side.value, lambda r: r.position.side.value, numeric=False),
     Column("Contracts", lambda r, a: f"{r.position.contracts:g}", lambda r: r.position.contracts),
     Column("Entry", lambda r, a: quoted(r.position.entry_price, r.position.symbol), lambda r: r.position.entry_price),
-    Column("Mark", lambda r, a: quoted(r.mark_price, r.position.symbol), lambda r: r.mark_price, live=True),
+    Column(
+        "Mark",
+        lambda r, a: quoted(r.mark_price, r.position.symbol),
+        lambda r: r.mark_price,
+        live=True,
+        vector_key=lambda v: v.mark_price,
+    ),
     Column("Source", lambda r, a: "", lambda r: 0, numeric=False, live=True),  # filled from RowState
     Column(
         "Liq. price",
         lambda r, a: quoted(r.liquidation_price, r.position.symbol),
         lambda r: r.liquidation_price if r.liquidation_price is not None else float("inf"),
         live=True,
+        vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.liquidation_price),
     ),
-    Column("To liq.", lambda r, a: percent(r.distance_to_liquidation), _distance_key, live=True),
+    Column(
+        "To liq.",
+        lambda r, a: percent(r.distance_to_liquidation),
+        _distance_key,
+        live=True,
+        vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.distance_to_liquidation),
+    ),
     Column("Mode", lambda r, a: r.position.margin_mode.value, lambda r: r.position.margin_mode.value, numeric=False),
     Column("Leverage", lambda r, a: f"{r.position.leverage:g}×", lambda r: r.position.leverage),
     Column("Margin", lambda r, a: money(margin(r), a.currency), margin, live=True),
@@ -187,7 +204,11 @@ class PositionsModel(TextTableModel):
         """Recompute the sorted order (when asked) and the rows shown under the filter."""
         if resort:
             self._moved_since_sort = False
-            keys = [COLUMNS[self._sort_column].sort_key(r) for r in self._rows]
+            column = COLUMNS[self._sort_column]
+            if isinstance(self._rows, VectorPositions) and column.vector_key is not None:
+                keys = column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
+            else:
+                keys = [column.sort_key(r) for r in self._rows]
             present = [p for p, k in enumerate(keys) if k is not None]
             descending = self._sort_order == Qt.SortOrder.DescendingOrder
             present.sort(key=keys.__getitem__, reverse=descending)  # stable: ties keep the book's order

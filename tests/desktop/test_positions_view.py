@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 
 from desktop.positions_model import COLUMNS, DISTANCE_COLUMN
+from engine.live_risk import LiveEvaluator
 from tests.desktop.test_window import demo_on_manual_prices
+from tests.engine.strategies import books
 
 
 def _symbols(window) -> list[str]:
@@ -80,3 +83,15 @@ def test_the_context_menu_offers_copy(qtbot):
     _, _, window = demo_on_manual_prices(qtbot)
     texts = [a.text().replace("&", "") for a in window.table.actions()]
     assert "Copy rows" in texts
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(books(max_positions=8))
+def test_sort_keys_read_from_the_arrays_are_the_rows_own(case):
+    """Sorting by mark, liquidation price or distance reads the vectorised arrays; the order must be the
+    one the rows' own keys give (no liquidation price: last, as infinity)."""
+    book, prices = case
+    risk, _ = LiveEvaluator(book).evaluate(prices)
+    for column in (c for c in COLUMNS if c.vector_key is not None):
+        from_arrays = column.vector_key(risk.positions.vectors).tolist()
+        assert from_arrays == [column.sort_key(r) for r in risk.positions], column.title
