@@ -132,9 +132,10 @@ class CellPainter(QStyledItemDelegate):
         painter.setFont(self._italic if look.italic else self._font)
         painter.drawText(inner, self.model.alignments[column], text)
 
-    def fit_columns(self, view: QTableView, headroom: int = 0) -> None:
+    def fit_columns(self, view: QTableView, headroom: int = 0, grow_only: bool = False) -> None:
         """Each column as wide as its widest text, or its header, plus `headroom` pixels: what
-        resizeColumnsToContents does (over the rows its header's precision says), from cached widths."""
+        resizeColumnsToContents does (over the rows its header's precision says), from cached widths.
+        grow_only: widen only the columns whose text no longer fits, narrow none (no jitter on screen)."""
         if self._metrics is None or view.font() != self._font:
             self.use_font(view.font(), view.style())
         rows = self.model.rowCount()
@@ -155,7 +156,8 @@ class CellPainter(QStyledItemDelegate):
             for column, text in enumerate(look.cells):
                 widths[column] = max(widths[column], self._width(text, look.italic) + padding)
         for column, width in enumerate(widths):
-            view.setColumnWidth(column, width + headroom)
+            if not grow_only or width > view.columnWidth(column):
+                view.setColumnWidth(column, width + headroom)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         """The text's width and the font's height, with the style's margins (what fitting a column asks)."""

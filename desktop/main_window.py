@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
         # Columns are fitted to their contents once, when the first rows are on screen, unless the
         # user's own widths were restored; never on updates.
         self._fit_pending = not self._restore_layout()
+        self._columns_fitted = False
         self._seed_account_history()
         self._risk, self._marks = risk, marks
         self._record_samples(risk, marks, marks.keys())
@@ -868,6 +869,8 @@ class MainWindow(QMainWindow):
         if self._moves_cache is None:  # no refresh has searched meanwhile
             moves = self._search_moves(self._risk, self._marks)
             self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
+            if self._columns_fitted:  # fitted to "searching…": room for the moves found
+                self.accounts.itemDelegate().fit_columns(self.accounts, COLUMN_HEADROOM_PX, grow_only=True)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -880,6 +883,7 @@ class MainWindow(QMainWindow):
         for view in (self.accounts, self.table):  # with room for numbers that grow later
             view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX)
         self._fit_pending = False
+        self._columns_fitted = True
 
     def _restore_layout(self) -> bool:
         """Apply the saved layout; True when there was one."""

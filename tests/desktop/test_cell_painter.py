@@ -93,3 +93,17 @@ def test_fitting_the_columns_gives_each_the_width_qt_would_give_it(qtbot):
         ours = [view.columnWidth(c) for c in range(view.model().columnCount())]
         view.resizeColumnsToContents()
         assert ours == [view.columnWidth(c) + 12 for c in range(view.model().columnCount())]
+
+
+def test_growing_the_columns_widens_those_whose_text_no_longer_fits_and_narrows_none(qtbot):
+    _, _, window = demo_on_manual_prices(qtbot)
+    _show(qtbot, window)
+    view, painter = window.table, window.table.itemDelegate()
+    painter.fit_columns(view, 12)
+    fitted = [view.columnWidth(c) for c in range(view.model().columnCount())]
+    symbol = _column("Symbol")
+    view.setColumnWidth(symbol, 30)  # too narrow for "BTC/USDT:USDT"
+    view.setColumnWidth(_column("Side"), fitted[_column("Side")] + 50)  # wider than needed
+    painter.fit_columns(view, 12, grow_only=True)
+    assert view.columnWidth(symbol) == fitted[symbol]
+    assert view.columnWidth(_column("Side")) == fitted[_column("Side")] + 50

@@ -188,6 +188,11 @@ def test_the_account_table_shows_the_uniform_move_to_liquidation_once_the_window
     assert window.accounts_model.index(0, column).data() == SEARCHING  # searched after the first paint
     window.show()
     qtbot.waitUntil(lambda: window.accounts_model.index(0, column).data() != SEARCHING)
+    painter = window.accounts.itemDelegate()  # the column, fitted to "searching…", made room for the moves
+    room = window.accounts.columnWidth(column) - 2 * painter._margin
+    for row in range(window.accounts_model.rowCount()):
+        text = window.accounts_model.index(row, column).data()
+        assert painter.fitted(text, False, room) == text  # whole, not cut with "…"
     for row, account in enumerate(portfolio.book.accounts):
         move = uniform_move_to_liquidation(portfolio.book, portfolio.price_map(), account.name)
         text = window.accounts_model.index(row, column).data()
