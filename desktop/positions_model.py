@@ -240,6 +240,19 @@ class PositionsModel(TextTableModel):
         )
         self.layoutChanged.emit()
 
+    def _refilter(self) -> None:
+        """The same filter over edited rows, in the same order; selection and current row follow their
+        positions, and a row that leaves the filter leaves the selection."""
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        positions = [self._shown[i.row()] for i in persistent]
+        self._arrange(resort=False)
+        self.changePersistentIndexList(
+            persistent,
+            [self.view_index(p, i.column()) for p, i in zip(positions, persistent, strict=True)],
+        )
+        self.layoutChanged.emit()
+
     def set_filter(self, account: str, words: Sequence[str]) -> None:
         """Show the positions of one account ('' for all) whose cells contain every word (lower case)."""
         lowered = [w.lower() for w in words]
@@ -328,6 +341,9 @@ class PositionsModel(TextTableModel):
             self._text.pop(p, None)
             self._looks.pop(p, None)
         self._rows, self.states = new_rows, new_states
+        if reshaped and (self._filter_account or self._filter_words):
+            self._refilter()  # an edited position may no longer match the filter (or match it now)
+            return
         view_row = self._view_row
         self.signal_rows(sorted(view_row[p] for p in whole if p in view_row))
         self.signal_rows(sorted(view_row[p] for p in live if p in view_row), LIVE_SPANS)

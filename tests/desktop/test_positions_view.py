@@ -95,3 +95,23 @@ def test_sort_keys_read_from_the_arrays_are_the_rows_own(case):
     for column in (c for c in COLUMNS if c.vector_key is not None):
         from_arrays = column.vector_key(risk.positions.vectors).tolist()
         assert from_arrays == [column.sort_key(r) for r in risk.positions], column.title
+
+
+def test_an_edited_position_that_no_longer_matches_the_filter_leaves_the_filtered_rows(qtbot):
+    import dataclasses
+
+    from engine.model import Side
+    from engine.portfolio import Portfolio
+
+    portfolio, _, window = demo_on_manual_prices(qtbot)
+    qtbot.keyClicks(window.positions.search, "doge long")
+    assert _symbols(window) == ["DOGE/USDT:USDT"]
+    book = portfolio.book
+    positions = tuple(
+        dataclasses.replace(p, side=Side.SHORT) if p.symbol == "DOGE/USDT:USDT" else p for p in book.positions
+    )
+    edited = Portfolio(dataclasses.replace(book, positions=positions), portfolio.prices, portfolio.market_overrides)
+    assert window.apply_portfolio(edited, "Edited DOGE")
+    assert _symbols(window) == []  # a short no longer matches "long"
+    window.positions.search.clear()
+    assert "DOGE/USDT:USDT" in _symbols(window)

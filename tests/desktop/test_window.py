@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import Qt
 
 from desktop.app import MainWindow, demo_portfolio
 from desktop.positions_model import COLUMNS, PositionsModel, quoted
+from engine.model import Side
 from engine.report import percent, price
 from engine.risk import evaluate_book
 
@@ -38,6 +41,15 @@ def test_positions_model_passes_qt_model_tester(qtmodeltester):
     assert 0 < model.rowCount() < model.total
     model.set_filter("", [])
     assert model.rowCount() == model.total
+    # An edited position that leaves the filter leaves the rows (a layout change the tester checks).
+    model.set_filter("", ["long"])
+    longs = model.rowCount()
+    book = portfolio.book
+    first = book.positions[0]
+    flipped = dataclasses.replace(first, side=Side.SHORT if first.side is Side.LONG else Side.LONG)
+    edited = dataclasses.replace(book, positions=(flipped, *book.positions[1:]))
+    model.set_risk(evaluate_book(edited, portfolio.price_map()))
+    assert model.rowCount() == longs + (1 if flipped.side is Side.LONG else -1)
 
 
 def test_demo_window_lists_positions_closest_to_liquidation_first(qtbot):
