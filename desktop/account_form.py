@@ -18,15 +18,14 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
     QDialogButtonBox,
-    QGridLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.position_form import HINT_STYLE, number_text, parse_number, rules_label
-from desktop.typed_numbers import PROBLEM_STYLE, shown
+from desktop.field_grid import FieldGrid
+from desktop.position_form import rules_label
+from desktop.typed_numbers import number_text, parse_number, shown
 from engine.model import Account, Book, MarketSpec, PositionMode, PriceKey, settle_currency_of
 from engine.portfolio import market_rate_problem, resolve_market
 from engine.report import money
@@ -258,19 +257,8 @@ class AccountForm(QDialog):
             "currency": "Settlement currency",
             "position_mode": "Position mode",
         }
-        grid = QGridLayout()
-        grid.setColumnStretch(2, 1)
-        self.messages: dict[str, QLabel] = {}
-        for row, key in enumerate(ACCOUNT_FIELDS):
-            label = QLabel(titles[key])
-            label.setBuddy(self.editors[key])
-            message = QLabel()
-            message.setWordWrap(True)
-            message.setMinimumWidth(280)
-            grid.addWidget(label, row, 0)
-            grid.addWidget(self.editors[key], row, 1)
-            grid.addWidget(message, row, 2)
-            self.messages[key] = message
+        self.grid = grid = FieldGrid(self.editors, titles, ACCOUNT_FIELDS)
+        self.messages = grid.messages
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -326,10 +314,7 @@ class AccountForm(QDialog):
         self.check = validate_account_input(
             self.book, self.fields(), index=self.index, exchanges=self.exchanges, market_overrides=self.market_overrides
         )
-        for key, label in self.messages.items():
-            problem = self.check.messages.get(key)
-            label.setText(problem or self.check.hints.get(key, ""))
-            label.setStyleSheet(PROBLEM_STYLE if problem else HINT_STYLE)
+        self.grid.show_check(self.check.messages, self.check.hints)
         self.ok_button.setEnabled(self.check.ok)
 
     def accept(self) -> None:

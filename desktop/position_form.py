@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
@@ -28,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number, shown
+from desktop.field_grid import FieldGrid
+from desktop.typed_numbers import number_text, parse_number, shown
 from engine.exposure import exposure
 from engine.model import (
     Book,
@@ -51,17 +51,8 @@ from engine.whatif import WhatIfRefused, open_position
 
 POSITION_FIELDS = POSITION_COLUMNS  # the form has the fields of a CSV row / a portfolio-file position
 
-HINT_STYLE = ""
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off", ""}
-
-
-def parse_number(text: str, what: str) -> tuple[float | None, str | None]:
-    """(value, None) for a finite number typed as text, else (None, a message naming `what`)."""
-    try:
-        return read_number(text, what), None
-    except NotANumber as e:
-        return None, str(e)
 
 
 def parse_positive(text: str, what: str, why: str = "") -> tuple[float | None, str | None]:
@@ -86,12 +77,6 @@ def money_at_least(value: float, currency: str) -> str:
     if rounded < value:
         rounded += 10.0**-decimals
     return money(rounded, currency)
-
-
-def number_text(value: float) -> str:
-    """A float as text that reads back to the same float (no digits lost, no trailing '.0')."""
-    text = repr(float(value))
-    return text.removesuffix(".0")
 
 
 def known_symbols_for(
@@ -501,19 +486,8 @@ class PositionForm(QDialog):
             "hypothetical": "",
             "note": "Note",
         }
-        grid = QGridLayout()
-        grid.setColumnStretch(2, 1)
-        self.messages: dict[str, QLabel] = {}
-        for row, name in enumerate(POSITION_FIELDS):
-            label = QLabel(titles[name])
-            label.setBuddy(self.editors[name])
-            message = QLabel()
-            message.setWordWrap(True)
-            message.setMinimumWidth(280)
-            grid.addWidget(label, row, 0)
-            grid.addWidget(self.editors[name], row, 1)
-            grid.addWidget(message, row, 2)
-            self.messages[name] = message
+        self.grid = grid = FieldGrid(self.editors, titles, POSITION_FIELDS)
+        self.messages = grid.messages
 
         self.preview_labels: dict[str, QLabel] = {}
         preview_form = QFormLayout()
@@ -608,10 +582,7 @@ class PositionForm(QDialog):
             online=self.online,
             market_overrides=self.market_overrides,
         )
-        for name, label in self.messages.items():
-            problem = self.check.messages.get(name)
-            label.setText(problem or self.check.hints.get(name, ""))
-            label.setStyleSheet(PROBLEM_STYLE if problem else HINT_STYLE)
+        self.grid.show_check(self.check.messages, self.check.hints)
         self.isolated_margin.setEnabled(self.margin_mode.currentData() == MarginMode.ISOLATED.value)
         self.ok_button.setEnabled(self.check.ok)
         self._show_preview()

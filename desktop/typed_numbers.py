@@ -38,3 +38,17 @@ def read_number(text: str, what: str) -> float:
     if not math.isfinite(value):
         raise NotANumber(f"{what} is too large: enter a finite number")
     return value
+
+
+def parse_number(text: str, what: str) -> tuple[float | None, str | None]:
+    """(value, None) for a finite number typed as text, else (None, a message naming `what`)."""
+    try:
+        return read_number(text, what), None
+    except NotANumber as e:
+        return None, str(e)
+
+
+def number_text(value: float) -> str:
+    """A float as text that reads back to the same float (no digits lost, no trailing '.0')."""
+    text = repr(float(value))
+    return text.removesuffix(".0")

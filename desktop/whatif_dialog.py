@@ -105,7 +105,8 @@ def parse_positive(text: str, field: str, what: str) -> float:
 
 
 def plain_number(value: float) -> str:
-    """A number as the user would type it back: no grouping, every digit kept."""
+    """A number as the user would type it: no grouping, twelve significant digits (a trade price to start
+    from; desktop.typed_numbers.number_text keeps every digit where a value must read back unchanged)."""
     return f"{value:.12g}"
 
 

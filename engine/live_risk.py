@@ -9,6 +9,7 @@ one shape. Until every mark has arrived the scalar path evaluates the accounts t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import overload
@@ -26,17 +27,8 @@ def _optional(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-_NUMBERS = (
-    "mark_price",
-    "notional",
-    "unrealized_pnl",
-    "roe",
-    "initial_margin",
-    "maintenance_margin",
-    "liquidation_price",
-    "distance_to_liquidation",
-)
-"""The VectorRisk arrays a PositionRisk is made of."""
+_NUMBERS = tuple(f.name for f in dataclasses.fields(PositionRisk) if f.name != "position")
+"""The VectorRisk arrays a PositionRisk is made of (its fields besides the position)."""
 
 
 class VectorPositions(Sequence[PositionRisk]):
