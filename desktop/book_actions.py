@@ -154,21 +154,25 @@ class BookActions(QObject):
 
         indexes = self._selected_indexes()
         marks = self.window.real_marks()
+        overrides = self.window.portfolio.market_overrides  # a symbol not held resolves as the file would
         if indexes:
-            dialog = WhatIfDialog(self._book(), marks, index=indexes[0], parent=self.window)
+            dialog = WhatIfDialog(self._book(), marks, index=indexes[0], parent=self.window, market_overrides=overrides)
         else:
             account = self._selected_account()
             if account is None:
                 self.window.say("Add an account first: there is nothing to trade on.")
                 return
-            dialog = WhatIfDialog(self._book(), marks, account=account, parent=self.window)
+            dialog = WhatIfDialog(self._book(), marks, account=account, parent=self.window, market_overrides=overrides)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
             self._commit(dialog.result_book, dialog.result_description or "what-if trade")
 
     def open_trade_on_account(self, account: str) -> None:
         from desktop.whatif_dialog import WhatIfDialog
 
-        dialog = WhatIfDialog(self._book(), self.window.real_marks(), account=account, parent=self.window)
+        overrides = self.window.portfolio.market_overrides
+        dialog = WhatIfDialog(
+            self._book(), self.window.real_marks(), account=account, parent=self.window, market_overrides=overrides
+        )
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
             self._commit(dialog.result_book, dialog.result_description or "new position")
 

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.position_form import known_symbols_for
 from desktop.text_table_model import TextTableModel
 from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number
 from engine.model import (
@@ -65,9 +66,9 @@ from engine.model import (
     quote_currency_of,
     settle_currency_of,
 )
+from engine.portfolio import resolve_market
 from engine.report import money, percent, price
 from engine.risk import BookRisk, MissingPriceError, PositionRisk, evaluate_book
-from engine.tiers import bundled_table
 from engine.whatif import (
     WhatIfRefused,
     account_book,
@@ -201,8 +202,11 @@ class WhatIfDialog(QDialog):
         index: int | None = None,
         account: str | None = None,
         parent: QWidget | None = None,
+        market_overrides: Mapping[str, MarketSpec] | None = None,
     ) -> None:
         super().__init__(parent)
+        self.market_overrides = market_overrides or {}
+        """The portfolio file's `markets`: a symbol not held yet resolves as the file would resolve it."""
         if index is None and account is None:
             raise ValueError("a what-if needs a position index or an account")
         if index is not None and account is not None and book.positions[index].account != account:
@@ -344,12 +348,12 @@ class WhatIfDialog(QDialog):
         )
 
     def _symbols(self) -> list[str]:
-        """Symbols the account can trade: the book's markets on its exchange, then the bundled table's."""
+        """Symbols the account can trade: the book's markets on its exchange first, then the file's and the
+        bundled table's."""
         exchange = self.account.exchange
         known = [symbol for (ex, symbol) in self.book.markets if ex == exchange]
-        table = bundled_table(exchange)
-        bundled = sorted(table.markets) if table else []
-        symbols = list(dict.fromkeys([*known, *bundled]))
+        others = known_symbols_for(self.book, exchange, market_overrides=self.market_overrides)
+        symbols = list(dict.fromkeys([*known, *others]))
         return [s for s in symbols if not self.currency or settle_currency_of(s) == self.currency] or symbols
 
     def _set_trade_defaults(self) -> None:
@@ -400,9 +404,9 @@ class WhatIfDialog(QDialog):
     def _symbol_changed(self, text: str) -> None:
         """A new symbol: its units, its mark as the trade price, and the margin of a position already held."""
         symbol = text.strip()
-        market = self.book.markets.get((self.account.exchange, symbol))
-        if market is None and bundled_table(self.account.exchange) is not None:
-            market = bundled_table(self.account.exchange).markets.get(symbol)  # type: ignore[union-attr]
+        market = self.book.markets.get((self.account.exchange, symbol)) or resolve_market(
+            self.account.exchange, symbol, self.market_overrides
+        )
         self.units["contracts"].setText(contracts_unit(market) if market else "contracts")
         self.units["price"].setText(self.quote)
         mark = self.marks.get((self.account.exchange, symbol))
@@ -448,7 +452,7 @@ class WhatIfDialog(QDialog):
         hypothetical = None
         if action == "add" and p.margin_mode is MarginMode.CROSS:
             delta = replace(p, contracts=contracts, entry_price=trade_price, hypothetical=True, note="what-if add")
-            hypothetical = open_position(self.book, delta)
+            hypothetical = open_position(self.book, delta, self.market_overrides)
         return Outcome(result.book, target, result.realized_pnl, True, result.book, hypothetical, description)
 
     def _open_outcome(self, contracts: float, trade_price: float, problems: dict[str, str]) -> Outcome | None:
@@ -464,8 +468,10 @@ class WhatIfDialog(QDialog):
             return None
         side = Side.SHORT if self.sides[Side.SHORT].isChecked() else Side.LONG
         position = Position(self.account.name, symbol, side, contracts, trade_price, mode, leverage, margin)
-        real = open_position(self.book, position)
-        hypothetical = open_position(self.book, replace(position, hypothetical=True, note="what-if open"))
+        real = open_position(self.book, position, self.market_overrides)
+        hypothetical = open_position(
+            self.book, replace(position, hypothetical=True, note="what-if open"), self.market_overrides
+        )
         description = f"open {symbol} {side.value}: {contracts:g} contracts at {price_text(trade_price, self.quote)}"
         return Outcome(real, len(real.positions) - 1, 0.0, False, real, hypothetical, description)
 

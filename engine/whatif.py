@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from engine.exposure import exposure, initial_margin_at_entry
-from engine.model import Account, Book, MarginMode, Position, PositionMode, PriceKey, Side
+from engine.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, PriceKey, Side
+from engine.portfolio import resolve_market
 from engine.risk import evaluate_book
-from engine.tiers import bundled_market
 
 
 class WhatIfRefused(ValueError):
@@ -146,10 +146,11 @@ def apply_trade(book: Book, index: int, side: Side, contracts: float, price: flo
     return flip_position(book, index, contracts, price)
 
 
-def open_position(book: Book, position: Position) -> Book:
+def open_position(book: Book, position: Position, market_overrides: Mapping[str, MarketSpec] | None = None) -> Book:
     """Add a new position (real or hypothetical) to the book; isolated margin defaults to the entry IM.
 
-    The market comes from the book, else from the bundled tables (and is added to the book). Refused as
+    The market comes from the book, else as the portfolio file resolves a symbol: its `markets` entries
+    (market_overrides, Portfolio.market_overrides) before the bundled tables; it is added to the book. Refused as
     the portfolio file would refuse it: another settlement currency than the account's, a leverage
     above the market's maximum, in one-way mode the other side or the other margin mode of a held symbol.
     """
@@ -159,7 +160,7 @@ def open_position(book: Book, position: Position) -> Book:
     _positive(position.leverage, "leverage")
     account = book.account(position.account)
     key = (account.exchange, position.symbol)
-    market = book.markets.get(key) or bundled_market(account.exchange, position.symbol)
+    market = book.markets.get(key) or resolve_market(account.exchange, position.symbol, market_overrides)
     if market is None:
         raise WhatIfRefused(
             f"no maintenance tiers known for {position.symbol} on {account.exchange}: add it under 'markets' "

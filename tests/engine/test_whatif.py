@@ -142,3 +142,15 @@ def test_hypothetical_position_drags_the_other_cross_positions_liquidation():
     after = evaluate_book(after_book, prices).positions[0].liquidation_price
     assert after > before
     assert len(b.positions) == 1
+
+
+def test_a_new_symbol_takes_the_portfolio_files_market_before_the_bundled_one():
+    """What-if resolves a symbol not held yet as the file does: its `markets` entry wins over the bundled
+    tiers (a wrong tier table is a wrong liquidation price)."""
+    eth = "ETH/USDT:USDT"
+    b = _book()
+    own = market(eth, 0.2, max_leverage=20)  # nothing like Binance's bundled ETH tiers
+    opened = open_position(b, pos(eth, LONG, 1.0, 3_000), {eth: own})
+    assert opened.markets[("binanceusdm", eth)] == own
+    bundled = open_position(b, pos(eth, LONG, 1.0, 3_000))
+    assert bundled.markets[("binanceusdm", eth)] != own
