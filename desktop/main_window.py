@@ -64,6 +64,14 @@ if TYPE_CHECKING:  # annotations only: the docks' modules are imported when thei
     from desktop.risk_ladder import RiskLadder
     from engine.watch import Feed
 
+
+def _single_shot(parent: QWidget, slot: Callable[[], None]) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.timeout.connect(slot)
+    return timer
+
+
 FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence["Feed"]]
 
 REFRESH_HZ = 10.0
@@ -148,7 +156,9 @@ class MainWindow(QMainWindow):
         self._account_sampled = 0.0
         self._account_drawn: tuple[int, float] = (-1, 0.0)
         self._moves_fresh = False
-        self._moves_due = False
+        # Work run between frames (see _between_frames_ms), each at most once per refresh.
+        self._moves_timer = _single_shot(self, self._update_moves)
+        self._chart_timer = _single_shot(self, self._draw_chart)
         self._moves_cache: tuple[tuple[str, ...], float, dict[str, float | None]] | None = None
         self.include_hypothetical = True
         self._quotes: Mapping[PriceKey, Quote] | None = None
@@ -173,7 +183,6 @@ class MainWindow(QMainWindow):
         # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
         self.accounts_model = AccountsModel(risk, None, self._account_levels(risk))
         self._moves_after_paint = True
-        self._chart_due = False
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
         self.accounts.verticalHeader().setVisible(False)
@@ -525,7 +534,6 @@ class MainWindow(QMainWindow):
         if previewing:  # levels of the preview start afresh and are thrown away: no alert, no hysteresis change
             real_levels, self.levels = self.levels, LevelTracker(self.levels.thresholds)
         risk, missing = self.evaluator.evaluate(marks)
-        self._moves_cache = None if previewing else self._moves_cache
         self.model.set_risk(risk, self._row_states(risk))
         self.accounts_model.set_risk(risk, self._moves(risk, marks), self._account_levels(risk))
         self._risk, self._marks = risk, marks
@@ -555,14 +563,12 @@ class MainWindow(QMainWindow):
         if cached is None or cached[0] != names:
             self._moves_fresh = True
             return self._search_moves(risk, marks)
-        if time.monotonic() - cached[1] >= LADDER_EVERY_S and not self._moves_due:
-            self._moves_due = True
-            QTimer.singleShot(self._between_frames_ms(), self._update_moves)
+        if time.monotonic() - cached[1] >= LADDER_EVERY_S and not self._moves_timer.isActive():
+            self._moves_timer.start(self._between_frames_ms())
         return cached[2]
 
     @Slot()
     def _update_moves(self) -> None:
-        self._moves_due = False
         if self._moves_cache is None:  # the book changed meanwhile: the next refresh searches
             return
         moves = self._search_moves(self._risk, self._marks)
@@ -691,14 +697,8 @@ class MainWindow(QMainWindow):
     def _draw_chart_soon(self) -> None:
         """Redraw the chart between frames: its paint never lands in the frame that repaints the tables
         (the two together made the longest pauses of the GUI thread)."""
-        if not self._chart_due:
-            self._chart_due = True
-            QTimer.singleShot(self._between_frames_ms(), self._draw_due_chart)
-
-    @Slot()
-    def _draw_due_chart(self) -> None:
-        self._chart_due = False
-        self._draw_chart()
+        if not self._chart_timer.isActive():
+            self._chart_timer.start(self._between_frames_ms())
 
     def _draw_chart(self) -> None:
         """The selected position (else the one closest to liquidation, the table's first row)."""
