@@ -85,7 +85,7 @@ class AccountsModel(TextTableModel):
 
     def row_look(self, row: int) -> RowLook:
         level = self.levels[row]
-        return RowLook(self.row_text(row), LEVEL_BACKGROUND.get(level), LEVEL_FOREGROUND.get(level))
+        return RowLook(self.row_text(row), LEVEL_BACKGROUND.get(level), LEVEL_FOREGROUND.get(level), level=level)
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.UserRole and column == RATIO_COLUMN:

@@ -22,6 +22,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView, QWidget
 
+from engine.levels import Level
+
 Index = QModelIndex | QPersistentModelIndex
 
 # As plain ints: a bit test on an int is a fifth of an enum.Flag operation, four of them per cell.
@@ -43,6 +45,8 @@ class RowLook:
     foreground: QColor | None = None
     """None: the palette's text colour."""
     italic: bool = False
+    level: Level = Level.OK
+    """The row's risk level (the bars under a cell take its colour)."""
 
 
 class PaintedModel(Protocol):

@@ -1,8 +1,8 @@
 """Cell painters: a bar under the distance to liquidation, a gauge under the margin ratio.
 
 Both paint the cell's text as every other cell (desktop.cell_painter), then read a number from the
-model's UserRole (the sort key) and draw a bar under the text; the colours follow the row's level, so
-a bar turns as the row does. Nothing here computes risk.
+model's UserRole (the sort key) and draw a bar under the text in the colour of the row's level
+(RowLook.level, hysteresis included), so a bar turns exactly when its row does. Nothing here computes risk.
 """
 
 from __future__ import annotations
@@ -38,17 +38,14 @@ def _bar_rect(cell: QRect, fraction: float) -> QRect:
 class DistanceBarDelegate(CellPainter):
     """The distance to liquidation as text over a bar: full at 50% or more, empty at liquidation."""
 
-    def __init__(self, model: PaintedModel, levels_of_row, parent=None) -> None:
-        super().__init__(model, parent)
-        self.levels_of_row = levels_of_row  # callable: view index -> Level
-
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         super().paint(painter, option, index)
         distance = index.data(Qt.ItemDataRole.UserRole)
         if not isinstance(distance, float) or math.isinf(distance):
             return
+        colour = BAR_COLOUR[self.model.row_look(index.row()).level]  # the row's level, hysteresis included
         painter.save()
-        painter.fillRect(_bar_rect(option.rect, distance / DISTANCE_FULL_SCALE), BAR_COLOUR[self.levels_of_row(index)])
+        painter.fillRect(_bar_rect(option.rect, distance / DISTANCE_FULL_SCALE), colour)
         painter.restore()
 
 
@@ -59,15 +56,6 @@ class RatioGaugeDelegate(CellPainter):
         super().__init__(model, parent)
         self.thresholds = thresholds
 
-    def level(self, ratio: float) -> Level:
-        if ratio >= 1:
-            return Level.LIQUIDATED
-        if ratio >= self.thresholds.ratio_danger:
-            return Level.DANGER
-        if ratio >= self.thresholds.ratio_warning:
-            return Level.WARNING
-        return Level.OK
-
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         super().paint(painter, option, index)
         ratio = index.data(Qt.ItemDataRole.UserRole)
@@ -76,7 +64,7 @@ class RatioGaugeDelegate(CellPainter):
         painter.save()
         track = _bar_rect(option.rect, 1.0)
         painter.fillRect(track, QColor(127, 127, 127, 60))
-        painter.fillRect(_bar_rect(option.rect, ratio), BAR_COLOUR[self.level(ratio)])
+        painter.fillRect(_bar_rect(option.rect, ratio), BAR_COLOUR[self.model.row_look(index.row()).level])
         painter.setPen(option.palette.color(option.palette.ColorRole.Text))
         for mark in (self.thresholds.ratio_warning, self.thresholds.ratio_danger):
             x = track.left() + round(track.width() * mark)

@@ -177,9 +177,7 @@ class MainWindow(QMainWindow):
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))
-        self.table.setItemDelegateForColumn(
-            DISTANCE_COLUMN, DistanceBarDelegate(self.model, self._view_row_level, self.table)
-        )
+        self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
         # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
         self.accounts_model = AccountsModel(risk, None, self._account_levels(risk))
         self._moves_after_paint = True
@@ -650,10 +648,6 @@ class MainWindow(QMainWindow):
                     self._new_alerts.append(alert)
             levels.append(self.levels.levels.get(key, Level.OK))
         return levels
-
-    def _view_row_level(self, index) -> Level:
-        row = index.row()
-        return self.model.states[self.model.position_at(row)].level if 0 <= row < self.model.rowCount() else Level.OK
 
     # -- charts -----------------------------------------------------------------------------------
 

@@ -311,6 +311,7 @@ class PositionsModel(TextTableModel):
                 LEVEL_BACKGROUND.get(state.level),
                 STALE_FOREGROUND if state.stale else LEVEL_FOREGROUND.get(state.level),
                 state.stale or self._rows[p].position.hypothetical,
+                state.level,
             )
         return look
 

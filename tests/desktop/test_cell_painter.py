@@ -107,3 +107,36 @@ def test_growing_the_columns_widens_those_whose_text_no_longer_fits_and_narrows_
     painter.fit_columns(view, 12, grow_only=True)
     assert view.columnWidth(symbol) == fitted[symbol]
     assert view.columnWidth(_column("Side")) == fitted[_column("Side")] + 50
+
+
+def test_the_distance_bar_takes_its_rows_level_colour_inside_the_hysteresis_band_too(qtbot):
+    from PySide6.QtGui import QImage, QPainter
+
+    from desktop.delegates import BAR_COLOUR, _bar_rect
+
+    portfolio, store, window = demo_on_manual_prices(qtbot)
+    _show(qtbot, window)
+    doge = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == DOGE[1])
+    liquidation = window.model._rows[doge].liquidation_price
+    row, column = window.model.view_row_of(doge), _column("To liq.")
+
+    def bar_pixel() -> QColor:
+        rect = window.table.visualRect(window.model.index(row, column))
+        bar = _bar_rect(rect, 0.02)  # the first pixels of the bar: drawn at any distance above 1%
+        return window.table.viewport().grab().toImage().pixelColor(bar.left(), bar.center().y())
+
+    def expected(level: Level) -> QColor:  # the bar's translucent colour over the row's background
+        image = QImage(1, 1, QImage.Format.Format_RGB32)
+        image.fill(LEVEL_BACKGROUND[level])
+        painter = QPainter(image)
+        painter.fillRect(0, 0, 1, 1, BAR_COLOUR[level])
+        painter.end()
+        return image.pixelColor(0, 0)
+
+    store.set_manual(DOGE, liquidation / (1 - 0.10))
+    window.refresh()
+    assert bar_pixel() == expected(Level.WARNING)
+    store.set_manual(DOGE, liquidation / (1 - 0.155))  # above 15%, inside the band: still warning
+    window.refresh()
+    assert window.model.levels[doge] is Level.WARNING
+    assert bar_pixel() == expected(Level.WARNING)
