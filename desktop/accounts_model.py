@@ -91,8 +91,4 @@ class AccountsModel(TextTableModel):
         if role == Qt.ItemDataRole.UserRole and column == RATIO_COLUMN:
             ratio = self._risk.accounts[row].margin_ratio
             return float("nan") if ratio is None else float(ratio)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return LEVEL_BACKGROUND.get(self.levels[row])
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return LEVEL_FOREGROUND.get(self.levels[row])
         return None

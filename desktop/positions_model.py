@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 
 from desktop.cell_painter import RowLook
-from desktop.text_table_model import Index, TextTableModel
+from desktop.text_table_model import LOOK_ROLES, Index, TextTableModel
 from engine.levels import Level
 from engine.live_risk import VectorPositions
 from engine.model import Account, MarginMode, quote_currency_of
@@ -150,9 +150,6 @@ STALE_FOREGROUND = QColor(128, 128, 128)
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
-_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
-_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
-_FONT = int(Qt.ItemDataRole.FontRole)
 _EDIT = int(Qt.ItemDataRole.EditRole)
 _SORT = int(Qt.ItemDataRole.UserRole)
 
@@ -194,8 +191,6 @@ class PositionsModel(TextTableModel):
         self._shown: list[int] = []
         self._view_row: dict[int, int] = {}
         super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], [])
-        self._italic = QFont()
-        self._italic.setItalic(True)
         self._arrange()
 
     # -- order and filter -------------------------------------------------------------------------
@@ -381,13 +376,8 @@ class PositionsModel(TextTableModel):
             return self.row_text(p)[index.column()]
         if role == _ALIGNMENT:
             return self.alignments[index.column()]
-        if role == _BACKGROUND:
-            return LEVEL_BACKGROUND.get(self.states[p].level)
-        if role == _FOREGROUND:
-            state = self.states[p]
-            return STALE_FOREGROUND if state.stale else LEVEL_FOREGROUND.get(state.level)
-        if role == _FONT:
-            return self._italic if self.states[p].stale or self._rows[p].position.hypothetical else None
+        if role in LOOK_ROLES:
+            return self.look_data(index.row(), index.column(), role)
         if role == _SORT:
             return COLUMNS[index.column()].sort_key(self._rows[p])
         if role == _EDIT and index.column() == MARK_COLUMN:

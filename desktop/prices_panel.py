@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QItemSelection, QModelIndex, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QFont
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -151,8 +151,6 @@ class PricesModel(TextTableModel):
         self._shock: Shock | None = None
         cells, self._rows = self._render_all(clock(), None)
         super().__init__(HEADERS, NUMERIC, cells)
-        self._italic = QFont()
-        self._italic.setItalic(True)
 
     @property
     def keys(self) -> list[PriceKey]:
@@ -196,6 +194,17 @@ class PricesModel(TextTableModel):
         flags = super().flags(index)
         return flags | Qt.ItemFlag.ItemIsEditable if index.isValid() and index.column() == MARK else flags
 
+    def look_data(self, row: int, column: int, role: int) -> Any:
+        """Stale rows grey and italic; a shocked price's source and shocked mark in the shock's colour."""
+        info = self._rows[row]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if info.stale:
+                return STALE_FOREGROUND
+            return SHOCKED_FOREGROUND if info.shocked_mark is not None and column in (SOURCE, SHOCKED) else None
+        if role == Qt.ItemDataRole.FontRole and info.stale:
+            return self._italic
+        return None
+
     def extra_data(self, row: int, column: int, role: int) -> Any:
         info = self._rows[row]
         if role == Qt.ItemDataRole.EditRole:
@@ -207,12 +216,6 @@ class PricesModel(TextTableModel):
             if column == SHOCKED:
                 return info.shocked_mark
             return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if info.stale:
-                return STALE_FOREGROUND
-            return SHOCKED_FOREGROUND if info.shocked_mark is not None and column in (SOURCE, SHOCKED) else None
-        if role == Qt.ItemDataRole.FontRole and info.stale:
-            return self._italic
         if role == Qt.ItemDataRole.ToolTipRole and column == MARK:
             return "Type a price to use it instead of the feed's (a manual price) until 'Back to live'."
         return None

@@ -6,10 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
 
 from desktop.cell_painter import RowLook
 
 Index = QModelIndex | QPersistentModelIndex
+
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+LOOK_ROLES = frozenset({_BACKGROUND, _FOREGROUND, int(Qt.ItemDataRole.FontRole)})
+"""The roles a RowLook answers."""
 
 
 class TextTableModel(QAbstractTableModel):
@@ -26,6 +32,8 @@ class TextTableModel(QAbstractTableModel):
             for n in numeric
         ]
         self._cells = cells
+        self._italic = QFont()
+        self._italic.setItalic(True)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
         return 0 if parent.isValid() else len(self._cells)
@@ -40,7 +48,19 @@ class TextTableModel(QAbstractTableModel):
             return self.row_text(index.row())[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self.alignments[index.column()]
+        if role in LOOK_ROLES:
+            return self.look_data(index.row(), index.column(), role)
         return self.extra_data(index.row(), index.column(), role)
+
+    def look_data(self, row: int, column: int, role: int) -> Any:
+        """Background, foreground or font of a cell, from its row's RowLook: what the cell painter draws
+        is what every other reader of the model is told."""
+        look = self.row_look(row)
+        if role == _BACKGROUND:
+            return look.background
+        if role == _FOREGROUND:
+            return look.foreground
+        return self._italic if look.italic else None
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
         return None
