@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.chart_style import ThemedChart, show_grid
+from desktop.chart_style import ThemedChart, sample_under_cursor, show_grid
 from desktop.ring_buffer import RingBuffer
 from engine.levels import Thresholds
 from engine.report import money
@@ -70,8 +70,9 @@ class AccountChart(ThemedChart):
         if account != self.account:
             self.equity_plot.enableAutoRange()
             self.ratio_plot.enableAutoRange()
+        if currency != self.currency or not self.equity_plot.getAxis("left").labelText:
+            self.equity_plot.setLabel("left", "equity", units=currency)  # each setLabel redraws the axis
         self.account, self.currency = account, currency
-        self.equity_plot.setLabel("left", "equity", units=currency)
         self.equity.setData(*equity.series())
         times, ratios = ratio.series()
         self.ratio.setData(times, ratios * 100)
@@ -80,14 +81,13 @@ class AccountChart(ThemedChart):
 
     def _on_mouse(self, position: QPointF) -> None:
         plot = self.ratio_plot if self.ratio_plot.sceneBoundingRect().contains(position) else self.equity_plot
-        x = plot.getPlotItem().vb.mapSceneToView(position).x()
-        xs, equity = self.equity.getData()
-        _, ratio = self.ratio.getData()
-        if xs is None or len(xs) == 0:
+        sample = sample_under_cursor(plot, self.equity, position)
+        if sample is None:
             return
-        i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
-        stamp = time.strftime("%H:%M:%S", time.localtime(float(xs[i])))
-        text = f"{self.account} at {stamp}: equity {money(float(equity[i]), self.currency)}"
+        i, x, equity = sample
+        _, ratio = self.ratio.getData()
+        stamp = time.strftime("%H:%M:%S", time.localtime(x))
+        text = f"{self.account} at {stamp}: equity {money(equity, self.currency)}"
         if ratio is not None and i < len(ratio) and np.isfinite(ratio[i]):
             text += f", margin ratio {float(ratio[i]):.2f}%"
         self.hover.setText(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.accounts_model import RATIO_COLUMN
@@ -13,6 +13,7 @@ from desktop.main_window import app_version
 from desktop.positions_model import LEVEL_BACKGROUND
 from desktop.theme import apply_theme, is_dark
 from engine.levels import Level
+from engine.report import money
 from tests.desktop.test_window import demo_on_manual_prices
 
 
@@ -109,6 +110,20 @@ def test_the_account_chart_follows_equity_over_time(qtbot, monkeypatch):
     assert equity[-1] == window._risk.account(account).equity
     _, ratio = window.account_chart.ratio.getData()
     assert ratio[-1] == window._risk.account(account).margin_ratio * 100
+    # Hovering shows the sample under the cursor, with its units.
+    chart = window.account_chart
+    assert chart.equity_plot.getAxis("left").labelUnits == window.book.account(account).currency
+    times, _ = chart.equity.getData()
+    view = chart.equity_plot.getPlotItem().vb
+
+    def point() -> QPointF:  # the last sample, once the view has ranged over the new samples
+        return view.mapViewToScene(QPointF(times[-1], equity[-1]))
+
+    qtbot.waitUntil(lambda: chart.equity_plot.sceneBoundingRect().contains(point()))
+    chart._on_mouse(point())
+    assert chart.hover.text().startswith(f"{account} at ")
+    assert f"equity {money(equity[-1], window.book.account(account).currency)}" in chart.hover.text()
+    assert "margin ratio" in chart.hover.text()
 
 
 def test_an_exception_in_a_thread_is_logged_and_shown_and_other_threads_go_on(qtbot, tmp_path):
