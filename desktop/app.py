@@ -19,8 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.crash_reporter import CrashReporter
 from desktop.icon import app_icon
-from desktop.main_window import REFRESH_HZ, FeedFactory, MainWindow, app_version
-from desktop.price_labels import source_label
+from desktop.main_window import REFRESH_HZ, FeedFactory, MainWindow, app_version, manual_store
 from desktop.startup_heap import freeze_startup_heap, resume_collection
 from desktop.theme import apply_theme
 from engine.bundled import resource
@@ -36,19 +35,11 @@ if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated fe
     from engine.feeds.exchange_config import ExchangeSettings
     from engine.watch import Feed
 
-__all__ = ["MainWindow", "WindowOptions", "build_window", "demo_portfolio", "manual_store", "run_app", "source_label"]
+__all__ = ["MainWindow", "WindowOptions", "build_window", "demo_portfolio", "manual_store", "run_app"]
 
 
 def demo_portfolio() -> Portfolio:
     return loads_portfolio(resource("demo", "book.json").read_text(encoding="utf-8"))
-
-
-def manual_store(portfolio: Portfolio) -> PriceStore:
-    """A store holding the portfolio's prices as manual prices."""
-    store = PriceStore()
-    for key, mark in portfolio.price_map().items():
-        store.set_manual(key, mark)
-    return store
 
 
 def layout_settings(folder: Path) -> QSettings:

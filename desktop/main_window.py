@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QIcon, QKeySequence, QPaintEvent, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -124,14 +124,13 @@ class MainWindow(QMainWindow):
         stale_after: float = 15.0,
         database_file: Path | None = None,
         refresh_hz: float = REFRESH_HZ,
-        icon: QIcon | None = None,
         feed_factory: FeedFactory | None = None,
     ) -> None:
         super().__init__()
         self.source = source
         self.setWindowTitle(f"Margin Watch — {source}")
-        self.setWindowIcon(icon or app_icon())
-        self.store = store if store is not None else _manual_store(portfolio)
+        self.setWindowIcon(app_icon())
+        self.store = store if store is not None else manual_store(portfolio)
         self.reader = self.store.reader()
         self.feeds = list(feeds)
         self.settings = settings
@@ -230,7 +229,7 @@ class MainWindow(QMainWindow):
         # Desktop notifications only where the platform has a tray (checked at run time).
         self.tray = None
         if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(icon or app_icon(), self)
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
             self.tray.setToolTip("Margin Watch")
             self.tray.show()
         self.actions_ = BookActions(self)
@@ -918,7 +917,8 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _manual_store(portfolio: Portfolio) -> PriceStore:
+def manual_store(portfolio: Portfolio) -> PriceStore:
+    """A store holding the portfolio's prices as manual prices."""
     store = PriceStore()
     for key, mark in portfolio.price_map().items():
         store.set_manual(key, mark)

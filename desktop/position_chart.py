@@ -14,10 +14,10 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.chart_style import ThemedChart, sample_under_cursor, show_grid
-from desktop.positions_model import quote_currency, quoted
+from desktop.positions_model import quoted
 from desktop.ring_buffer import RingBuffer
 from engine.levels import Thresholds
-from engine.model import Side
+from engine.model import Side, quote_currency_of
 from engine.report import percent
 from engine.risk import PositionRisk
 
@@ -89,7 +89,7 @@ class PositionChart(ThemedChart):
         if history.appended != self._drawn_samples:
             self.curve.setData(*history.series())
             self._drawn_samples = history.appended
-        unit = quote_currency(r.position.symbol)
+        unit = quote_currency_of(r.position.symbol)
         if unit != self.unit:
             self.unit = unit
             self.plot.setLabel("left", "mark", units=unit)

@@ -50,14 +50,9 @@ def _distance_key(r: PositionRisk) -> float:
     return r.distance_to_liquidation if r.distance_to_liquidation is not None else float("inf")
 
 
-def quote_currency(symbol: str) -> str:
-    """The unit prices are quoted in: 'BTC/USDT:USDT' -> 'USDT', 'BTC/USD:BTC' -> 'USD'."""
-    return quote_currency_of(symbol)
-
-
 def quoted(value: float | None, symbol: str) -> str:
     """A price with its unit: '61,000.50 USDT' ('none' when there is no price)."""
-    return "none" if value is None else f"{price(value)} {quote_currency(symbol)}".rstrip()
+    return "none" if value is None else f"{price(value)} {quote_currency_of(symbol)}".rstrip()
 
 
 def margin(r: PositionRisk) -> float:
@@ -114,7 +109,6 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
-HYPOTHETICAL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Hypothetical")
 MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
 

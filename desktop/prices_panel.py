@@ -33,12 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.positions_model import LEVEL_BACKGROUND, STALE_FOREGROUND, quote_currency, quoted
+from desktop.positions_model import LEVEL_BACKGROUND, STALE_FOREGROUND, quoted
 from desktop.price_labels import source_label
 from desktop.text_table_model import Index, TextTableModel
 from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number
 from engine.levels import Level
-from engine.model import PriceKey
+from engine.model import PriceKey, quote_currency_of
 from engine.prices import PriceSource, PriceStore, Quote, Shock
 
 EXCHANGE, SYMBOL, MARK, SOURCE, SHOCKED = range(5)
@@ -67,7 +67,7 @@ def parse_price(value: object, symbol: str) -> float:
         text, number = f"{value}", float(value)
     else:
         text = str(value).strip()
-        unit = quote_currency(symbol)
+        unit = quote_currency_of(symbol)
         body = text[: -len(unit)].strip() if unit and text.upper().endswith(unit.upper()) else text
         if not text:
             raise PriceRefused(f"{symbol}: type a price, a number greater than 0; the price was not changed.")
