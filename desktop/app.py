@@ -19,9 +19,19 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.crash_reporter import CrashReporter
 from desktop.icon import app_icon
-from desktop.main_window import REFRESH_HZ, FeedFactory, MainWindow, app_version, manual_store
+from desktop.main_window import (
+    REFRESH_HZ,
+    THRESHOLDS_SETTING,
+    FeedFactory,
+    MainWindow,
+    StoredHistory,
+    app_version,
+    manual_store,
+    stored_account_history,
+)
 from desktop.startup_heap import freeze_startup_heap, resume_collection
 from desktop.theme import apply_theme
+from desktop.thresholds_dialog import thresholds_from_setting
 from engine.bundled import resource
 from engine.model import PriceKey
 from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
@@ -125,12 +135,15 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=_live_feeds(options),
         )
-    history = None
+    history = thresholds = None
+    past: dict[str, StoredHistory] = {}
     try:
-        with BookDatabase.open(database_path(options.data_dir)) as db:
+        with BookDatabase.open(database_path(options.data_dir)) as db:  # once: each open checks the whole file
             portfolio = db.load()
             notice = db.notice.message
             db.thin_history()
+            thresholds = thresholds_from_setting(db.setting(THRESHOLDS_SETTING))
+            past = stored_account_history(db, portfolio.book)
         history = BackgroundWriter(database_path(options.data_dir))
     except (StorageError, PortfolioError) as e:  # PortfolioError: a saved book the bundled tables no longer cover
         resume_collection()  # a dialog waits for the user: start-up is not a burst of allocations any more
@@ -144,6 +157,8 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         feeds,
         settings,
         history=history,
+        thresholds=thresholds,
+        account_history=past,
         stale_after=options.stale_after,
         database_file=database_path(options.data_dir),
         refresh_hz=options.refresh_hz,

@@ -7,7 +7,6 @@ table rows that changed. Widgets are touched on the GUI thread only.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -43,7 +42,7 @@ from desktop.positions_view import PositionsView
 from desktop.price_labels import source_label
 from desktop.ring_buffer import RingBuffer
 from desktop.theme import THEMES, apply_theme
-from desktop.thresholds_dialog import ThresholdsDialog, thresholds_from_setting, thresholds_to_setting
+from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
@@ -63,6 +62,20 @@ if TYPE_CHECKING:  # annotations only: the docks' modules are imported when thei
     from desktop.prices_panel import PricesPanel
     from desktop.risk_ladder import RiskLadder
     from engine.watch import Feed
+
+
+StoredHistory = tuple[list[tuple[float, float]], dict[float, float]]
+"""An account's stored equity samples (time, value) and its margin ratios by time."""
+
+
+def stored_account_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[str, StoredHistory]:
+    """The last `days` of each account's equity and margin ratio in the book's database (read where the
+    database is open anyway, at start-up, rather than opening it again)."""
+    since = time.time() - days * 86_400
+    return {
+        a.name: (db.history(f"equity:{a.name}", since), dict(db.history(f"margin_ratio:{a.name}", since)))
+        for a in book.accounts
+    }
 
 
 def _single_shot(parent: QWidget, slot: Callable[[], None]) -> QTimer:
@@ -121,6 +134,7 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         history: BackgroundWriter | None = None,
         thresholds: Thresholds | None = None,
+        account_history: Mapping[str, StoredHistory] | None = None,
         stale_after: float = 15.0,
         database_file: Path | None = None,
         refresh_hz: float = REFRESH_HZ,
@@ -140,9 +154,6 @@ class MainWindow(QMainWindow):
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
         self.database_file = database_file
-        if thresholds is None and database_file is not None:
-            with contextlib.suppress(StorageError), BookDatabase.open(database_file) as db:
-                thresholds = thresholds_from_setting(db.setting(THRESHOLDS_SETTING))
         self.levels = LevelTracker(thresholds)
         self.alert_policy = AlertPolicy()
         self.alerts: list[Alert] = []
@@ -240,7 +251,7 @@ class MainWindow(QMainWindow):
         # user's own widths were restored; never on updates.
         self._fit_pending = not self._restore_layout()
         self._columns_fitted = False
-        self._seed_account_history()
+        self._seed_account_history(account_history or {})
         self._risk, self._marks = risk, marks
         self._record_samples(risk, marks, marks.keys())
         self._show_status(missing)
@@ -667,20 +678,14 @@ class MainWindow(QMainWindow):
             ratio = float("nan") if a.margin_ratio is None else a.margin_ratio
             self.ratio_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, ratio)
 
-    def _seed_account_history(self) -> None:
-        """Start the account charts from the day of history stored with the book (when there is one)."""
-        if self.database_file is None or not self.database_file.exists():
-            return
-        since = time.time() - 86_400
-        with contextlib.suppress(StorageError), BookDatabase.open(self.database_file) as db:
-            for a in self.book.accounts:
-                equity = db.history(f"equity:{a.name}", since)
-                ratios = dict(db.history(f"margin_ratio:{a.name}", since))
-                e_buffer = self.equity_history.setdefault(a.name, RingBuffer(ACCOUNT_CAPACITY))
-                r_buffer = self.ratio_history.setdefault(a.name, RingBuffer(ACCOUNT_CAPACITY))
-                for at, value in equity:
-                    e_buffer.append(at, value)
-                    r_buffer.append(at, ratios.get(at, float("nan")))
+    def _seed_account_history(self, stored: Mapping[str, StoredHistory]) -> None:
+        """Start the account charts from the day of history stored with the book (stored_account_history)."""
+        for name, (equity, ratios) in stored.items():
+            e_buffer = self.equity_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY))
+            r_buffer = self.ratio_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY))
+            for at, value in equity:
+                e_buffer.append(at, value)
+                r_buffer.append(at, ratios.get(at, float("nan")))
 
     def _between_frames_ms(self) -> int:
         """Half a refresh interval: work started this long after a refresh runs once the refresh's frame

@@ -163,7 +163,14 @@ def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_pat
     window.close()
     with BookDatabase.open(database_path(str(tmp_path))) as db:
         assert db.history("mark:binanceusdm:BTC/USDT:USDT")[-1][1] == 90_000.0
-        assert db.history("equity:Binance main")
+        stored = db.history("equity:Binance main")
+        assert stored
+    # The next start's account chart begins with the stored day.
+    again = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
+    qtbot.addWidget(again)
+    times, equity = again.equity_history["Binance main"].series()
+    assert (list(times[: len(stored)]), list(equity[: len(stored)])) == ([t for t, _ in stored], [v for _, v in stored])
+    again.close()
 
 
 def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbot):
