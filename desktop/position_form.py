@@ -42,7 +42,7 @@ from engine.model import (
     settle_currency_of,
 )
 from engine.portfolio import MAX_LEVERAGE, market_rate_problem, resolve_market
-from engine.positions_csv import POSITION_COLUMNS
+from engine.positions_csv import FALSE_WORDS, POSITION_COLUMNS, TRUE_WORDS
 from engine.report import money, percent, price
 from engine.risk import PositionRisk, evaluate_priced_accounts
 from engine.rules import profile_for
@@ -50,9 +50,6 @@ from engine.tiers import bundled_exchanges, bundled_table, max_leverage_at
 from engine.whatif import WhatIfRefused, open_position
 
 POSITION_FIELDS = POSITION_COLUMNS  # the form has the fields of a CSV row / a portfolio-file position
-
-_TRUE = {"true", "yes", "1", "on"}
-_FALSE = {"false", "no", "0", "off", ""}
 
 
 def parse_positive(text: str, what: str, why: str = "") -> tuple[float | None, str | None]:
@@ -300,7 +297,7 @@ def validate_position_input(
                 )
 
     hypothetical = text("hypothetical").strip().lower()
-    if hypothetical not in _TRUE | _FALSE:
+    if hypothetical not in TRUE_WORDS | FALSE_WORDS:
         messages["hypothetical"] = "must be true or false"
     note = text("note")
 
@@ -342,7 +339,7 @@ def validate_position_input(
         mode,
         leverage,
         isolated_margin if mode is MarginMode.ISOLATED else 0.0,
-        hypothetical in _TRUE,
+        hypothetical in TRUE_WORDS,
         note,
     )
     base = Book(book.accounts, tuple(p for _, p in others), {**book.markets, (account.exchange, symbol): market})

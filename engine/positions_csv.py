@@ -46,8 +46,9 @@ RISK_COLUMNS = (
 )
 
 _NUMBER_COLUMNS = ("contracts", "entry_price", "leverage", "isolated_margin")
-_TRUE = {"true", "yes", "1"}
-_FALSE = {"false", "no", "0", ""}
+TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
+FALSE_WORDS = frozenset({"false", "no", "0", "off", ""})
+"""How a CSV cell or a form field (lower-cased) says true or false."""
 _POSITION_INDEX = re.compile(r"position (\d+)\b")
 _POSITION_PREFIX = re.compile(r"^position \d+(?: \(.*?\))?: ")
 _OTHER_POSITION = re.compile(r"\band position (\d+) (?=is already|holds)")
@@ -345,9 +346,9 @@ def _row_item(
         else:
             item[name] = value
     flag = cell("hypothetical").strip().lower()
-    if flag in _TRUE:
+    if flag in TRUE_WORDS:
         item["hypothetical"] = True
-    elif flag not in _FALSE:
+    elif flag not in FALSE_WORDS:
         bad("hypothetical", f"must be true or false (got {_shown(cell('hypothetical'))})")
     if cell("note"):
         item["note"] = cell("note")
