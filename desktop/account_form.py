@@ -29,7 +29,7 @@ from desktop.typed_numbers import number_text, parse_number, shown
 from engine.model import Account, Book, MarketSpec, PositionMode, PriceKey, settle_currency_of
 from engine.portfolio import market_rate_problem, resolve_market
 from engine.report import money
-from engine.tiers import bundled_exchanges, bundled_table
+from engine.tiers import bundled_table
 
 ACCOUNT_FIELDS = ("name", "exchange", "wallet_balance", "currency", "position_mode")
 
@@ -45,7 +45,7 @@ def ccxt_exchange_ids() -> list[str]:
 
 def default_currency(exchange: str) -> str:
     """The settlement currency most of the exchange's bundled markets use, else USDT."""
-    table = bundled_table(exchange) if exchange in bundled_exchanges() else None  # not a cache entry per keystroke
+    table = bundled_table(exchange)
     settles = Counter(settle_currency_of(s) for s in table.markets) if table else Counter()
     settles.pop("", None)
     return settles.most_common(1)[0][0] if settles else "USDT"

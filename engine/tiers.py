@@ -131,12 +131,15 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
         return len(self._rows)
 
 
-@cache
 def bundled_table(exchange: str) -> BundledTable | None:
     """The bundled table of an exchange, or None when none is shipped."""
-    # Only the shipped names: an exchange id is user input, and '../demo/book' is a file too.
-    if exchange not in bundled_exchanges():
-        return None
+    # Only the shipped names: an exchange id is user input (a form asks on every keystroke), and
+    # '../demo/book' is a file too. The shipped ones are read once each.
+    return _read_table(exchange) if exchange in bundled_exchanges() else None
+
+
+@cache
+def _read_table(exchange: str) -> BundledTable:
     data = load_json("tiers", f"{exchange}.json")
     return BundledTable(exchange, data["source"], data["date"], _MarketsReadOnDemand(exchange, data))
 
@@ -146,5 +149,7 @@ def bundled_market(exchange: str, symbol: str) -> MarketSpec | None:
     return table.markets.get(symbol) if table else None
 
 
-def bundled_exchanges() -> list[str]:
-    return sorted(p.name.removesuffix(".json") for p in resource("tiers").iterdir() if p.name.endswith(".json"))
+@cache
+def bundled_exchanges() -> tuple[str, ...]:
+    """The exchanges with a bundled table (the resources do not change while the app runs)."""
+    return tuple(sorted(p.name.removesuffix(".json") for p in resource("tiers").iterdir() if p.name.endswith(".json")))
