@@ -219,38 +219,28 @@ class PositionsModel(TextTableModel):
             return
         if (column, order) == (self._sort_column, self._sort_order) and not self._moved_since_sort:
             return  # the view announcing the order the rows are already in (no number moved since)
-        self.layoutAboutToBeChanged.emit()
-        persistent = self.persistentIndexList()
-        positions = [self._shown[i.row()] for i in persistent]
         self._sort_column, self._sort_order = column, order
-        self._arrange()
-        self.changePersistentIndexList(
-            persistent, [self.index(self._view_row[p], i.column()) for p, i in zip(positions, persistent, strict=True)]
-        )
-        self.layoutChanged.emit()
-
-    def _refilter(self) -> None:
-        """The same filter over edited rows, in the same order; selection and current row follow their
-        positions, and a row that leaves the filter leaves the selection."""
-        self.layoutAboutToBeChanged.emit()
-        persistent = self.persistentIndexList()
-        positions = [self._shown[i.row()] for i in persistent]
-        self._arrange(resort=False)
-        self.changePersistentIndexList(
-            persistent,
-            [self.view_index(p, i.column()) for p, i in zip(positions, persistent, strict=True)],
-        )
-        self.layoutChanged.emit()
+        self._rearrange(resort=True)
 
     def set_filter(self, account: str, words: Sequence[str]) -> None:
         """Show the positions of one account ('' for all) whose cells contain every word (lower case)."""
         lowered = [w.lower() for w in words]
         if (account, lowered) == (self._filter_account, self._filter_words):
             return  # the same filter: the same rows
-        self.beginResetModel()
         self._filter_account, self._filter_words = account, lowered
-        self._arrange(resort=False)
-        self.endResetModel()
+        self._rearrange(resort=False)
+
+    def _rearrange(self, resort: bool) -> None:
+        """Sort (when asked) and filter afresh as one layout change: the selection and the current row
+        follow their positions, and a row the filter hides leaves the selection."""
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        positions = [self._shown[i.row()] for i in persistent]
+        self._arrange(resort)
+        self.changePersistentIndexList(
+            persistent, [self.view_index(p, i.column()) for p, i in zip(positions, persistent, strict=True)]
+        )
+        self.layoutChanged.emit()
 
     def position_at(self, view_row: int) -> int:
         """The position (book index) shown in this view row."""
@@ -332,7 +322,7 @@ class PositionsModel(TextTableModel):
             self._looks.pop(p, None)
         self._rows, self.states = new_rows, new_states
         if reshaped and (self._filter_account or self._filter_words):
-            self._refilter()  # an edited position may no longer match the filter (or match it now)
+            self._rearrange(resort=False)  # an edited position may no longer match the filter (or match it now)
             return
         view_row = self._view_row
         self.signal_rows(sorted(view_row[p] for p in whole if p in view_row))

@@ -6,7 +6,7 @@ changes; a tick that moves a row's numbers does not move the row.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
@@ -93,24 +93,10 @@ class PositionsView(QWidget):
 
     def _apply_filter(self) -> None:
         """Filter the rows; the positions that stay in view stay selected (and current)."""
-        selected, current = self.selected_rows(), self.current_position()
         account = self.account_box.currentText()
         self.model.set_filter("" if account == ALL_ACCOUNTS else account, self.search.text().split())
-        self._select(selected, current)
         self.update_count()
         self.filter_changed.emit()
-
-    def _select(self, positions: list[int], current: int | None) -> None:
-        selection = QItemSelection()
-        last_column = self.model.columnCount() - 1
-        for p in positions:
-            row = self.model.view_row_of(p)
-            if row is not None:
-                selection.select(self.model.index(row, 0), self.model.index(row, last_column))
-        flags = QItemSelectionModel.SelectionFlag
-        self.table.selectionModel().select(selection, flags.ClearAndSelect)
-        if current is not None and (index := self.model.view_index(current, 0)).isValid():
-            self.table.selectionModel().setCurrentIndex(index, flags.NoUpdate)
 
     def update_count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total
@@ -120,11 +106,6 @@ class PositionsView(QWidget):
         """Positions (book indices) of the selected rows, in the order the view shows them."""
         view_rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.model.position_at(r) for r in view_rows]
-
-    def current_position(self) -> int | None:
-        """The position in the table's current row (None when there is no current row)."""
-        row = self.table.currentIndex().row()
-        return self.model.position_at(row) if 0 <= row < self.model.rowCount() else None
 
     def current_row(self) -> int | None:
         """Position of the current row, else of the first row shown (closest to liquidation)."""
