@@ -28,7 +28,6 @@ from desktop.text_table_model import TextTableModel
 from desktop.whatif_dialog import (
     InputProblem,
     contracts_text,
-    index_in_account,
     note_label,
     parse_positive,
     preview_table,
@@ -38,7 +37,14 @@ from desktop.whatif_dialog import (
 from engine.model import Book, MarginMode, PriceKey, quote_currency_of
 from engine.report import money, percent
 from engine.risk import AccountRisk, BookRisk, MissingPriceError, PositionRisk, evaluate_book
-from engine.whatif import MarginLimits, WhatIfRefused, account_book, adjust_isolated_margin, isolated_margin_limits
+from engine.whatif import (
+    MarginLimits,
+    WhatIfRefused,
+    account_book,
+    adjust_isolated_margin,
+    index_in_account,
+    isolated_margin_limits,
+)
 
 
 class MarginDialog(QDialog):
@@ -108,6 +114,18 @@ class MarginDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(560, 440)
 
+        # What the typed amount does not change, evaluated once (the book and the marks are fixed here).
+        self._k = index_in_account(book, index)
+        self._before: BookRisk | None = None
+        self._limits: MarginLimits | None = None
+        self._unusable = ""
+        try:
+            self._before = evaluate_book(account_book(book, self.account.name), self.marks)
+            self._limits = isolated_margin_limits(book, index, self.marks, self._before)
+        except MissingPriceError as e:
+            self._unusable = f"{e}: the preview needs the mark of every symbol the account holds"
+        except ValueError as e:  # a market the exchange's rules cannot use
+            self._unusable = f"cannot evaluate this position: {e}"
         self.add_radio.setChecked(True)
         self.add_radio.toggled.connect(self._refresh)
         self.amount.textChanged.connect(self._refresh)
@@ -121,32 +139,24 @@ class MarginDialog(QDialog):
     @Slot()
     def _refresh(self) -> None:
         self.after_book = None
-        message = general = ""
-        mine = account_book(self.book, self.account.name)
-        k = index_in_account(self.book, self.index)
-        before = after = None
-        limits: MarginLimits | None = None
-        try:
-            before = evaluate_book(mine, self.marks)
-            limits = isolated_margin_limits(self.book, self.index, self.marks)
-            after_book = adjust_isolated_margin(self.book, self.index, self.delta(), self.marks)
-            after = evaluate_book(account_book(after_book, self.account.name), self.marks)
-            self.after_book = after_book
-        except (InputProblem, WhatIfRefused) as e:
-            message = str(e)
-        except MissingPriceError as e:
-            general = f"{e}: the preview needs the mark of every symbol the account holds"
-        except ValueError as e:  # a market the exchange's rules cannot use
-            general = f"cannot evaluate this position: {e}"
+        message = ""
+        before, limits, after = self._before, self._limits, None
+        if before is not None:
+            try:
+                after_book = adjust_isolated_margin(self.book, self.index, self.delta(), self.marks, limits)
+                after = evaluate_book(account_book(after_book, self.account.name), self.marks)
+                self.after_book = after_book
+            except (InputProblem, WhatIfRefused) as e:
+                message = str(e)
         self.amount_message.setText(message)
-        self.problem.setText(general)
+        self.problem.setText(self._unusable)
         self.limits_note.setText(
             ""
             if limits is None
             else f"Up to {money(limits.addable, self.currency)} can be added and up to "
             f"{money(limits.removable, self.currency)} removed at the current mark."
         )
-        self.preview.replace_cells(self._rows(before, after, k) if before is not None else [])
+        self.preview.replace_cells(self._rows(before, after, self._k) if before is not None else [])
         self.ok_button.setEnabled(self.after_book is not None)
 
     def _rows(self, before: BookRisk, after: BookRisk | None, k: int) -> list[list[str]]:

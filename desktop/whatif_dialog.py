@@ -75,6 +75,7 @@ from engine.whatif import (
     add_to_position,
     close_position,
     flip_position,
+    index_in_account,
     open_position,
     reduce_position,
 )
@@ -131,12 +132,6 @@ def contracts_unit(market: MarketSpec) -> str:
 
 def position_label(position: Position) -> str:
     return f"{position.symbol} {position.side.value}" + (" (hypothetical)" if position.hypothetical else "")
-
-
-def index_in_account(book: Book, index: int) -> int:
-    """The position's index in account_book(book, its account)."""
-    owner = book.positions[index].account
-    return sum(1 for p in book.positions[:index] if p.account == owner)
 
 
 def moved(before: float | None, after: float | None) -> bool:

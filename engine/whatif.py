@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from engine.exposure import exposure, initial_margin_at_entry
 from engine.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, PriceKey, Side
 from engine.portfolio import resolve_market
-from engine.risk import evaluate_book
+from engine.risk import BookRisk, evaluate_book
 
 
 class WhatIfRefused(ValueError):
@@ -234,14 +234,24 @@ class MarginLimits:
     """The position's initial margin at the mark (notional / leverage)."""
 
 
-def isolated_margin_limits(book: Book, index: int, prices: Mapping[PriceKey, float]) -> MarginLimits:
-    """Limits of an isolated position's margin at the given marks (only its own account's marks are needed)."""
+def index_in_account(book: Book, index: int) -> int:
+    """The position's index in account_book(book, its account)."""
+    owner = book.positions[index].account
+    return sum(1 for p in book.positions[:index] if p.account == owner)
+
+
+def isolated_margin_limits(
+    book: Book, index: int, prices: Mapping[PriceKey, float], risk: BookRisk | None = None
+) -> MarginLimits:
+    """Limits of an isolated position's margin at the given marks (only its own account's marks are needed).
+
+    risk: its account's risk at those marks when the caller has it (evaluate_book(account_book(...)))."""
     p = book.positions[index]
     if p.margin_mode is not MarginMode.ISOLATED:
         raise WhatIfRefused("only an isolated position has its own margin to adjust")
-    mine = account_book(book, p.account)
-    risk = evaluate_book(mine, prices)
-    position_risk = risk.positions[sum(1 for q in book.positions[:index] if q.account == p.account)]
+    if risk is None:
+        risk = evaluate_book(account_book(book, p.account), prices)
+    position_risk = risk.positions[index_in_account(book, index)]
     required = position_risk.initial_margin
     loss = min(0.0, position_risk.unrealized_pnl)
     return MarginLimits(
@@ -251,11 +261,14 @@ def isolated_margin_limits(book: Book, index: int, prices: Mapping[PriceKey, flo
     )
 
 
-def adjust_isolated_margin(book: Book, index: int, delta: float, prices: Mapping[PriceKey, float]) -> Book:
+def adjust_isolated_margin(
+    book: Book, index: int, delta: float, prices: Mapping[PriceKey, float], limits: MarginLimits | None = None
+) -> Book:
     """Add (delta > 0) or remove (delta < 0) isolated margin, as the exchange would allow it.
 
     Adding is limited by the account's available balance; removing is refused once the position's
-    margin would fall below its initial margin at the current mark (notional / leverage).
+    margin would fall below its initial margin at the current mark (notional / leverage). limits: the
+    position's isolated_margin_limits at these prices when the caller has them.
     """
     p = book.positions[index]
     if p.margin_mode is not MarginMode.ISOLATED:
@@ -265,7 +278,7 @@ def adjust_isolated_margin(book: Book, index: int, delta: float, prices: Mapping
     if delta == 0:
         return book
     account: Account = book.account(p.account)
-    limits = isolated_margin_limits(book, index, prices)
+    limits = limits or isolated_margin_limits(book, index, prices)
     currency = account.currency
     if delta > 0:
         if delta > limits.addable * (1 + 1e-12):
