@@ -181,11 +181,11 @@ def run_app(options: WindowOptions | None = None) -> int:
     reporter = CrashReporter(folder / "marginwatch.log")
     reporter.install()
     try:
-        apply_theme(app, options.theme or _saved_theme(folder))
-        window = build_window(options)
+        theme = apply_theme(app, options.theme or _saved_theme(folder))
+        window = build_window(options)  # its View menu ticks the theme applied
         reporter.parent_widget = window
         if options.theme:
-            window.set_theme(options.theme)  # remembered for the next start
+            window.remember_theme(theme)  # --theme is remembered for the next start
         window.show()
         freeze_startup_heap()
         return app.exec()

@@ -41,7 +41,7 @@ from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, Positions
 from desktop.positions_view import PositionsView
 from desktop.price_labels import source_label
 from desktop.ring_buffer import RingBuffer
-from desktop.theme import THEMES, apply_theme
+from desktop.theme import THEMES, applied_theme, apply_theme
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
 from engine.layout import book_layout
@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
         about = help_menu.addAction("&About Margin Watch")
         about.setShortcut(QKeySequence.StandardKey.HelpContents)
         about.triggered.connect(self.show_about)
-        self._check_theme(self._saved_theme())
+        self._check_theme(applied_theme(QApplication.instance()))  # what run_app applied, from the settings
 
     def _build_context_menus(self) -> None:
         a = self.actions_
@@ -766,10 +766,6 @@ class MainWindow(QMainWindow):
         self._last_refresh = 0.0  # re-evaluate every row under the new thresholds at once
         self.refresh()
 
-    def _saved_theme(self) -> str:
-        theme = self.settings.value("view/theme") if self.settings is not None else None
-        return theme if theme in THEMES else "dark"
-
     def _check_theme(self, name: str) -> None:
         for action in self.theme_actions.actions():
             action.setChecked(action.data() == name)
@@ -778,8 +774,12 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         applied = apply_theme(app, name) if isinstance(app, QApplication) else name
         self._check_theme(applied)
+        self.remember_theme(applied)
+
+    def remember_theme(self, name: str) -> None:
+        """The theme the next start applies."""
         if self.settings is not None:
-            self.settings.setValue("view/theme", applied)
+            self.settings.setValue("view/theme", name)
 
     @Slot()
     def show_about(self) -> None:

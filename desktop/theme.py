@@ -57,10 +57,14 @@ def _palette(dark: bool) -> QPalette:
     return p
 
 
+_APPLIED = "marginwatch_theme"
+
+
 def apply_theme(app: QApplication, name: str) -> str:
     """Apply 'dark', 'light' or 'system'; returns the name applied (unknown names fall back to dark)."""
     if name not in THEMES:
         name = DEFAULT_THEME
+    app.setProperty(_APPLIED, name)
     if name == "system":
         app.setStyle("Fusion")
         app.setPalette(app.style().standardPalette())
@@ -72,3 +76,9 @@ def apply_theme(app: QApplication, name: str) -> str:
 
 def is_dark(palette: QPalette) -> bool:
     return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def applied_theme(app: QApplication | None) -> str:
+    """The theme apply_theme() last applied to the app (the default when none was)."""
+    name = app.property(_APPLIED) if app is not None else None
+    return name if name in THEMES else DEFAULT_THEME

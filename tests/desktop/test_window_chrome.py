@@ -17,6 +17,18 @@ from engine.report import money
 from tests.desktop.test_window import demo_on_manual_prices
 
 
+def test_the_view_menu_ticks_the_theme_applied_at_start(qtbot):
+    """run_app applies the saved theme (else MARGINWATCH_THEME) before it builds the window: the menu
+    ticks that one, whatever the window's own settings say."""
+    app = QApplication.instance()
+    try:
+        apply_theme(app, "light")
+        _, _, window = demo_on_manual_prices(qtbot)
+        assert [a.data() for a in window.theme_actions.actions() if a.isChecked()] == ["light"]
+    finally:
+        apply_theme(app, "dark")
+
+
 def test_dark_and_light_themes_change_the_palette_and_the_charts(qtbot):
     app = QApplication.instance()
     _, _, window = demo_on_manual_prices(qtbot)
