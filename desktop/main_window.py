@@ -39,7 +39,7 @@ from desktop.lazy_dock import LazyDock
 from desktop.position_chart import PositionChart
 from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState, quoted
 from desktop.positions_view import PositionsView
-from desktop.price_labels import source_label
+from desktop.price_labels import price_source
 from desktop.ring_buffer import RingBuffer
 from desktop.theme import THEMES, applied_theme, apply_theme
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
@@ -616,10 +616,8 @@ class MainWindow(QMainWindow):
         shock = self.shock
         labels: dict[PriceKey, tuple[str, bool]] = {}
         for price_key in dict.fromkeys(price_keys):
-            q = quote(price_key)
-            stale = q is not None and q.is_stale(now, self.stale_after)
             shocked = shock is not None and shock.touches(price_key)
-            labels[price_key] = (source_label(q, now, stale, shocked), stale)
+            labels[price_key] = price_source(quote(price_key), now, self.stale_after, shocked)
         states = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
 
         crossed = {c.key: c for c in crossings}

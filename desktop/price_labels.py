@@ -17,3 +17,10 @@ def source_label(quote: Quote | None, now: float, stale: bool, shocked: bool = F
         kind = "STALE" if stale else quote.source.value.upper()
         label = f"{kind} {age:.1f} s" if age < 60 else f"{kind} {age / 60:.0f} min"
     return f"SHOCKED ({label})" if shocked else label
+
+
+def price_source(quote: Quote | None, now: float, stale_after: float, shocked: bool = False) -> tuple[str, bool]:
+    """(the label, whether the price is stale): one judgement of staleness for every table that shows
+    a price's origin (a manual price is never stale)."""
+    stale = quote is not None and quote.is_stale(now, stale_after)
+    return source_label(quote, now, stale, shocked), stale

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.positions_model import LEVEL_BACKGROUND, STALE_FOREGROUND, quoted
-from desktop.price_labels import source_label
+from desktop.price_labels import price_source
 from desktop.text_table_model import Index, TextTableModel
 from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number
 from engine.levels import Level
@@ -82,13 +82,6 @@ def parse_price(value: object, symbol: str) -> float:
     return number
 
 
-def source_text(quote: Quote | None, now: float, stale_after: float) -> tuple[str, bool]:
-    """('LIVE 0.4 s' | 'SIMULATED 0.4 s' | 'STALE 21.0 s' | 'MANUAL' | 'MISSING', stale): the positions
-    table's label (desktop.price_labels), so both docks name a price's origin the same way."""
-    stale = quote is not None and quote.source is not PriceSource.MANUAL and quote.is_stale(now, stale_after)
-    return source_label(quote, now, stale), stale
-
-
 def percent_text(percent: float) -> str:
     """'-10.0%', '+2.5%', '-10.25%': one decimal unless the second one says something."""
     two = f"{percent:+.2f}"
@@ -114,11 +107,9 @@ def _render(
     key: PriceKey, quote: Quote | None, now: float, stale_after: float, shock: Shock | None
 ) -> tuple[list[str], PriceRow]:
     exchange, symbol = key
-    source, stale = source_text(quote, now, stale_after)
-    shocked_mark = None
-    if quote is not None and shock is not None and shock.touches(key):
-        shocked_mark = shock.apply({key: quote.mark})[key]
-        source = f"SHOCKED ({source})"
+    shocked = quote is not None and shock is not None and shock.touches(key)
+    source, stale = price_source(quote, now, stale_after, shocked)
+    shocked_mark = shock.apply({key: quote.mark})[key] if shocked else None
     cells = [
         exchange,
         symbol,
