@@ -75,17 +75,15 @@ def _prices_and_feeds(portfolio: Portfolio, options: WindowOptions) -> tuple[Pri
     prices are not applied (they must not mask live ones), as in `marginwatch watch`."""
     if options.offline:
         return manual_store(portfolio), [], "offline"
-    from engine.feeds.ccxt_feed import feeds_for  # ccxt takes a while to import: only when going live
-
     store = PriceStore()
-    return store, list(feeds_for(portfolio.book.price_keys(), store, options.exchange_settings)), "live"
+    return store, _live_feeds(options)(portfolio.book.price_keys(), store), "live"
 
 
 def _live_feeds(options: WindowOptions) -> FeedFactory:
     """New ccxt feeds for the book's price keys (going back online, or after symbols were added)."""
 
     def make(keys: Sequence[PriceKey], store: PriceStore) -> list[Feed]:
-        from engine.feeds.ccxt_feed import feeds_for
+        from engine.feeds.ccxt_feed import feeds_for  # ccxt takes a while to import: only when going live
 
         return list(feeds_for(list(keys), store, options.exchange_settings))
 
@@ -108,19 +106,16 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
     folder = resolve_data_dir(options.data_dir)
     settings = layout_settings(folder)
     if options.demo:
-        from engine.feeds.simulated import SimulatedFeed
-
         portfolio = demo_portfolio()
-        store = PriceStore()
-        feed = SimulatedFeed(store, portfolio.price_map(), seed=7)
+        store, simulated = PriceStore(), _simulated_feeds(portfolio)
         return MainWindow(
             portfolio,
             "demo book · simulated prices",
             store,
-            [feed],
+            simulated(portfolio.book.price_keys(), store),
             settings,
             refresh_hz=options.refresh_hz,
-            feed_factory=_simulated_feeds(portfolio),
+            feed_factory=simulated,
         )
     if options.book_file:
         portfolio = load_portfolio(options.book_file)
