@@ -150,31 +150,33 @@ class BookActions(QObject):
             self._commit(dialog.result_book, f"account {name} {'changed' if index is not None else 'added'}")
 
     def whatif_trade(self) -> None:
-        from desktop.whatif_dialog import WhatIfDialog
-
         indexes = self._selected_indexes()
-        marks = self.window.real_marks()
-        overrides = self.window.portfolio.market_overrides  # a symbol not held resolves as the file would
         if indexes:
-            dialog = WhatIfDialog(self._book(), marks, index=indexes[0], parent=self.window, market_overrides=overrides)
-        else:
-            account = self._selected_account()
-            if account is None:
-                self.window.say("Add an account first: there is nothing to trade on.")
-                return
-            dialog = WhatIfDialog(self._book(), marks, account=account, parent=self.window, market_overrides=overrides)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
-            self._commit(dialog.result_book, dialog.result_description or "what-if trade")
+            self._trade("what-if trade", index=indexes[0])
+            return
+        account = self._selected_account()
+        if account is None:
+            self.window.say("Add an account first: there is nothing to trade on.")
+            return
+        self._trade("what-if trade", account=account)
 
     def open_trade_on_account(self, account: str) -> None:
+        self._trade("new position", account=account)
+
+    def _trade(self, what: str, index: int | None = None, account: str | None = None) -> None:
+        """The what-if dialog on a position (index) or an account; what it did, if accepted, is committed."""
         from desktop.whatif_dialog import WhatIfDialog
 
-        overrides = self.window.portfolio.market_overrides
         dialog = WhatIfDialog(
-            self._book(), self.window.real_marks(), account=account, parent=self.window, market_overrides=overrides
+            self._book(),
+            self.window.real_marks(),
+            index=index,
+            account=account,
+            parent=self.window,
+            market_overrides=self.window.portfolio.market_overrides,  # a symbol not held resolves as the file would
         )
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
-            self._commit(dialog.result_book, dialog.result_description or "new position")
+            self._commit(dialog.result_book, dialog.result_description or what)
 
     def adjust_margin(self) -> None:
         indexes = self._selected_indexes()
@@ -205,7 +207,8 @@ class BookActions(QObject):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        keep = tuple(p for i, p in enumerate(book.positions) if i not in set(indexes))
+        doomed_indexes = set(indexes)
+        keep = tuple(p for i, p in enumerate(book.positions) if i not in doomed_indexes)
         self._commit(Book(book.accounts, keep, book.markets), f"{len(doomed)} position(s) deleted")
 
     def toggle_hypothetical(self) -> None:
