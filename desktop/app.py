@@ -36,10 +36,8 @@ from engine.bundled import resource
 from engine.model import PriceKey
 from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
 from engine.prices import PriceStore
-from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import data_dir as resolve_data_dir
 from engine.storage.paths import database_path
-from engine.storage.writer import BackgroundWriter
 
 if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated feed: --demo)
     from engine.feeds.exchange_config import ExchangeSettings
@@ -130,6 +128,9 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=_live_feeds(options),
         )
+    from engine.storage.database import BookDatabase, StorageError  # the saved book only (sqlite3 and all)
+    from engine.storage.writer import BackgroundWriter
+
     history = thresholds = None
     past: dict[str, StoredHistory] = {}
     try:

@@ -52,15 +52,16 @@ from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
 from engine.report import price
 from engine.risk import BookRisk, PositionRisk
-from engine.storage.database import BookDatabase, StorageError
-from engine.storage.writer import BackgroundWriter
 from engine.stress import uniform_move_to_liquidation
 from engine.vectorised_stress import MoveSearch
 
-if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown
+if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown, storage
+    # when the book is saved
     from desktop.account_chart import AccountChart
     from desktop.prices_panel import PricesPanel
     from desktop.risk_ladder import RiskLadder
+    from engine.storage.database import BookDatabase
+    from engine.storage.writer import BackgroundWriter
     from engine.watch import Feed
 
 
@@ -443,6 +444,8 @@ class MainWindow(QMainWindow):
     def apply_portfolio(self, portfolio: Portfolio, what: str) -> bool:
         """Save the new book (when there is a saved book) and show it; False, and nothing changed, on failure."""
         if self.database_file is not None:
+            from engine.storage.database import BookDatabase, StorageError
+
             try:
                 with BookDatabase.open(self.database_file) as db:
                     db.import_portfolio(portfolio, replace=True)
@@ -753,6 +756,8 @@ class MainWindow(QMainWindow):
     def apply_thresholds(self, thresholds: Thresholds) -> None:
         """Use new thresholds now and save them with the book (when there is a saved book)."""
         if self.database_file is not None:
+            from engine.storage.database import BookDatabase, StorageError
+
             try:
                 with BookDatabase.open(self.database_file) as db:
                     db.set_setting(THRESHOLDS_SETTING, thresholds_to_setting(thresholds))
