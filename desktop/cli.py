@@ -87,8 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[data],
         help="live monitoring of a portfolio file in a terminal or on a server",
         description="Subscribe to the mark prices of the file's symbols through ccxt (public data, no API "
-        "keys) and print a risk report every interval, plus each threshold crossing as it happens. Until "
-        "an account's prices have all arrived its figures show as missing, never as zero.",
+        "keys) and print a risk report every interval, plus each threshold crossing as it happens. Every "
+        "position is reported; a figure that needs a mark that has not arrived shows as missing (null), "
+        "never as zero, with the reason. With --count, exit status 3 when a position never got a price.",
     )
     watch.add_argument("file", nargs="?", help="portfolio file (JSON, format version 1); default: the saved book")
     watch.add_argument(
