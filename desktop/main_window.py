@@ -46,13 +46,12 @@ from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
-from engine.live_risk import LiveEvaluator, VectorPositions, position_distances
+from engine.live_risk import LiveEvaluator, VectorPositions, position_distances, positions_known
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
-from engine.report import price
+from engine.report import account_ratio_text, price
 from engine.risk import BookRisk, PositionRisk
-from engine.stress import uniform_move_to_liquidation
 from engine.vectorised_stress import MoveSearch
 
 if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown, storage
@@ -586,15 +585,10 @@ class MainWindow(QMainWindow):
         self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
 
     def _search_moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
+        """Every account's move at once (an account missing a cross mark has none; the others are unaffected)."""
         names = tuple(a.account.name for a in risk.accounts)
-        if all(key in marks for key in self.evaluator.compiled.price_keys):
-            found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
-            moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
-        else:  # some marks still missing: the accounts that are complete, one by one
-            moves = {
-                a.account.name: uniform_move_to_liquidation(self.book, marks, a.account.name, self.layout)
-                for a in risk.accounts
-            }
+        found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
+        moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
         self._moves_cache = (names, time.monotonic(), moves)
         return moves
 
@@ -613,7 +607,7 @@ class MainWindow(QMainWindow):
             positions = [r.position for r in rows]
             keys = [self._key_of.get(id(p), p) for p in positions]
             price_keys = [(self._exchange_of[p.account], p.symbol) for p in positions]
-        levels, crossings = self.levels.positions(keys, position_distances(rows))
+        levels, crossings = self.levels.positions(keys, position_distances(rows), positions_known(rows))
         quotes = self._quotes
         quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per key
         shock = self.shock
@@ -649,11 +643,12 @@ class MainWindow(QMainWindow):
         levels = []
         for a in risk.accounts:
             key = ("account", a.account.name)
-            crossing = self.levels.account(key, a.margin_ratio, equity_gone=a.equity <= 0)
+            # The level follows the cross ratio; while a cross mark is missing the account keeps its level.
+            known = not (a.missing and a.has_cross)
+            crossing = self.levels.account(key, a.margin_ratio, equity_gone=a.liquidated) if known else None
             if crossing is not None:
-                ratio = "equity ≤ 0" if a.margin_ratio is None else f"margin ratio {a.margin_ratio * 100:.2f}%"
                 alert = self.alert_policy.on_crossing(
-                    key, crossing, now, f"account {a.account.name} ({ratio})", None, None
+                    key, crossing, now, f"account {a.account.name} (margin ratio {account_ratio_text(a)})", None, None
                 )
                 if alert is not None:
                     self._new_alerts.append(alert)
@@ -675,6 +670,8 @@ class MainWindow(QMainWindow):
         self._account_sampled = now
         for a in risk.accounts:
             name = a.account.name
+            if a.missing:  # no sample made of a missing mark
+                continue
             self.equity_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, a.equity)
             ratio = float("nan") if a.margin_ratio is None else a.margin_ratio
             self.ratio_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, ratio)
@@ -741,9 +738,12 @@ class MainWindow(QMainWindow):
             not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
         ):
             return
+        self._ladder_drawn = time.monotonic()
+        if self._risk.account(account).missing:  # no ladder on a made-up price
+            self.ladder_dock.setWindowTitle(f"Risk ladder: {account} (waiting for prices)")
+            return
         move = self._moves_cache[2].get(account) if self._moves_cache is not None else ...  # ...: the ladder searches
         self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout, cross_move=move)
-        self._ladder_drawn = time.monotonic()
 
     # -- settings, theme, about -------------------------------------------------------------------
 
@@ -829,6 +829,8 @@ class MainWindow(QMainWindow):
         self._last_sample = now
         samples = [(f"mark:{exchange}:{symbol}", now, mark) for (exchange, symbol), mark in marks.items()]
         for a in risk.accounts:
+            if a.missing:
+                continue
             samples.append((f"equity:{a.account.name}", now, a.equity))
             if a.margin_ratio is not None:
                 samples.append((f"margin_ratio:{a.account.name}", now, a.margin_ratio))

@@ -88,7 +88,7 @@ def account_ratio_text(a: AccountRisk) -> str:
 
 def money(value: float, currency: str) -> str:
     if not math.isfinite(value):
-        return f"— {currency}"
+        return "—"
     decimals = 2 if currency.upper() in {"USDT", "USDC", "USD", "BUSD", "FDUSD"} else 6
     return f"{value:,.{decimals}f} {currency}"
 
