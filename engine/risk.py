@@ -170,19 +170,19 @@ def evaluate_book(
     # same, so both give the same bits even where the terms nearly cancel.
     cross_sum = dict.fromkeys(layout.cross_wallet, 0.0)
     cross_pnl = dict.fromkeys(layout.cross_wallet, 0.0)
-    cross_mm = dict.fromkeys(layout.cross_wallet, 0.0)
     cross_waits: dict[str, list[PriceKey]] = {name: [] for name in layout.cross_wallet}
     for k, leg in enumerate(layout.legs):
         if leg.cross:
             cross_sum[leg.account] += pnl[k] - mm[k]
             cross_pnl[leg.account] += pnl[k]
-            cross_mm[leg.account] += mm[k]
             if leg.price_key in absent and leg.price_key not in cross_waits[leg.account]:
                 cross_waits[leg.account].append(leg.price_key)
     cross_surplus = {name: layout.cross_wallet[name] + total for name, total in cross_sum.items()}
+    cross_balance = {name: layout.cross_wallet[name] + total for name, total in cross_pnl.items()}
+    # Maintenance as balance less surplus (as the vectorised path): the ratio is exactly 1 where the surplus is 0.
+    cross_mm = {name: cross_balance[name] - cross_surplus[name] for name in cross_surplus}
 
     liquidation: list[tuple[float | None, float | None]] = [(None, None)] * len(layout.legs)
-    unsafe_accounts: set[str] = set()
     for members in layout.groups:
         first = layout.legs[members[0]]
         if first.cross:
@@ -196,17 +196,18 @@ def evaluate_book(
             continue
         legs = [layout.legs[k].leg for k in members]
         liq = liquidation_price(legs, backing, mark, first.inverse)
-        safe = margin_surplus(legs, backing, to_z(mark, first.inverse)) > 0
-        if first.cross and not safe:
-            unsafe_accounts.add(first.account)
+        # A cross leg is safe exactly when its cross account is: the two can never disagree.
+        safe = (
+            cross_surplus[first.account] > 0
+            if first.cross
+            else margin_surplus(legs, backing, to_z(mark, first.inverse)) > 0
+        )
         for k in members:
             liquidation[k] = (liq, distance_to_liquidation(mark, liq, safe))
 
     with_cross = {leg.account for leg in layout.legs if leg.cross}
     cross_ratio = {
-        name: _ratio(cross_mm[name], layout.cross_wallet[name] + cross_pnl[name])
-        if name in with_cross and not cross_waits[name]
-        else None
+        name: _ratio(cross_mm[name], cross_balance[name]) if name in with_cross and not cross_waits[name] else None
         for name in layout.cross_wallet
     }
     position_risks: list[PositionRisk] = []
@@ -272,12 +273,10 @@ def evaluate_book(
                 margin_ratio=cross_ratio[name],
                 available_balance=max(0.0, available) if math.isfinite(available) else NAN,
                 estimate=profile_for(account.exchange).estimate,
-                cross_margin_balance=layout.cross_wallet[name] + cross_pnl[name] if cross else NAN,
+                cross_margin_balance=cross_balance[name] if cross else NAN,
                 cross_maintenance_margin=cross_mm[name] if cross else NAN,
                 has_cross=bool(cross),
-                liquidated=bool(cross)
-                and not cross_waits[name]
-                and (name in unsafe_accounts or cross_surplus[name] <= 0),
+                liquidated=bool(cross) and not cross_waits[name] and cross_surplus[name] <= 0,
                 missing=missing,
             )
         )

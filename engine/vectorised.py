@@ -230,10 +230,10 @@ class CompiledBook:
             self.leg_account, weights=np.where(self.leg_cross, surplus, 0.0), minlength=n
         )
         group_surplus = np.bincount(self.leg_group, weights=surplus, minlength=self.n_groups)
-        backing = np.where(
-            self.leg_cross, cross_surplus[self.leg_account] - group_surplus[self.leg_group], self.leg_collateral
-        )
-        safe = (backing + group_surplus[self.leg_group]) > 0
+        account_surplus, own_surplus = cross_surplus[self.leg_account], group_surplus[self.leg_group]
+        backing = np.where(self.leg_cross, account_surplus - own_surplus, self.leg_collateral)
+        # A cross leg is safe exactly when its cross account is: the two can never disagree.
+        safe = np.where(self.leg_cross, account_surplus, backing + own_surplus) > 0
 
         root_z = np.full(len(z), np.nan)
         unsettled = self._newton(root_z, backing, flat)
@@ -265,22 +265,20 @@ class CompiledBook:
         equity = self.wallet + acc_pnl
 
         # The account's ratio is its cross ratio (engine.risk): isolated collateral never dilutes it.
-        cross_pnl = np.bincount(self.leg_account, weights=np.where(self.leg_cross, pnl, 0.0), minlength=n)
-        cross_mm = np.bincount(self.leg_account, weights=np.where(self.leg_cross, mm, 0.0), minlength=n)
-        cross_balance = self.cross_wallet + cross_pnl
+        # Maintenance as balance less surplus: the ratio is exactly 1 where the surplus is 0.
+        cross_balance = self.cross_wallet + np.bincount(
+            self.leg_account, weights=np.where(self.leg_cross, pnl, 0.0), minlength=n
+        )
+        cross_mm = cross_balance - cross_surplus
         has_cross = self.account_has_cross
         cross_known = np.isfinite(cross_surplus)
-        unsafe_legs = np.bincount(self.leg_account, weights=self.leg_cross & ~safe, minlength=n) > 0
-        liquidated = has_cross & cross_known & (unsafe_legs | (cross_surplus <= 0))
+        liquidated = has_cross & cross_known & (cross_surplus <= 0)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a denormal balance: inf, as in Python
             ratio = np.where(has_cross & cross_known & (cross_balance > 0), cross_mm / cross_balance, np.nan)
             own_balance = self.pos_collateral + pos_pnl
             own_ratio = np.where(own_balance > 0, pos_mm / own_balance, np.nan)
-            roe = np.where(pos_im > 0, pos_pnl / pos_im, np.nan)
-        ratio = np.where(np.isfinite(ratio), ratio, np.nan)
-        pos_ratio = np.where(
-            self.pos_cross, ratio[self.pos_account], np.where(np.isfinite(own_ratio), own_ratio, np.nan)
-        )
+            roe = pos_pnl / pos_im  # initial margin at the mark is > 0 for every valid position
+        pos_ratio = np.where(self.pos_cross, ratio[self.pos_account], own_ratio)
         return VectorRisk(
             mark_price=pos_mark,
             notional=pos_notional,
