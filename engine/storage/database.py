@@ -15,6 +15,7 @@ watch and a window whose saved book failed to load).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -65,16 +66,46 @@ def _newer(path: Path, version: int) -> StorageError:
     )
 
 
+@functools.cache
+def _schema(version: int) -> list[tuple[Any, ...]]:
+    """The table and index definitions a sound database of this schema version has."""
+    with contextlib.closing(sqlite3.connect(":memory:", isolation_level=None)) as memory:
+        migrate(memory, target=version)
+        return _schema_of(memory)
+
+
+def _schema_of(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """Each table and index, and each table's columns as SQLite parsed them (not the definitions' text,
+    which ALTER TABLE rewrites differently from one SQLite version to the next)."""
+    factory = connection.text_factory
+    connection.text_factory = bytes  # a damaged name is a difference, not a decode error
+    try:
+        objects = connection.execute("SELECT type, name, tbl_name FROM sqlite_master ORDER BY type, name").fetchall()
+        columns = [
+            (name, connection.execute("SELECT * FROM pragma_table_info(?)", (name,)).fetchall())
+            for kind, name, _ in objects
+            if kind == b"table"
+        ]
+        return [*objects, *columns]
+    finally:
+        connection.text_factory = factory
+
+
 def _damage(connection: sqlite3.Connection, path: Path, writing: bool) -> str | None:
     """Why the database on this connection is damaged, or None when it is sound.
 
-    Raises StorageError for what is not damage (locked, unreadable) and for a newer schema.
+    Checks, in order: the schema's definitions are exactly the ones this version's migrations make;
+    SQLite's integrity check (structure, and every index against its table); the book's checksum;
+    every text decodes and every JSON value parses. Raises StorageError for what is not damage
+    (locked, unreadable) and for a newer schema.
     """
     try:
         version = version_of(connection)
         if version > LATEST:
             raise _newer(path, version)
-        if connection.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+        if _schema_of(connection) != _schema(version):
+            return "its table definitions are damaged"
+        if connection.execute("PRAGMA integrity_check(1)").fetchone()[0] != "ok":
             return "its structure is damaged"
         if version >= 4 and checksum.verify(connection) is False:
             return "its rows do not match the checksum saved with them"
@@ -92,6 +123,8 @@ def _damage(connection: sqlite3.Connection, path: Path, writing: bool) -> str | 
         if is_damage(e) or primary_code(e) is None:  # None: Python's own decode error on a damaged text
             return "it cannot be read"
         raise translate(e, path, writing) from e
+    except UnicodeDecodeError:  # sqlite3 decoding an error message that quotes a damaged schema
+        return "it cannot be read"
     except (ValueError, TypeError, RecursionError):  # JSON of a damaged row
         return "a row cannot be decoded"
     return None
@@ -196,6 +229,8 @@ class BookDatabase:
             if not is_damage(e):
                 raise translate(e, path) from e
             why = "it is not a database SQLite can read"
+        except UnicodeDecodeError:  # the error message quotes a damaged schema
+            why = "it is not a database SQLite can read"
         if why is None:
             return OpenNotice()
         try:
@@ -229,6 +264,9 @@ class BookDatabase:
             migrate(memory)
             if checksum.stored_checksum(memory) == checksum.PENDING:
                 checksum.store_checksum(memory)
+        except UnicodeDecodeError as e:
+            memory.close()
+            raise DamagedBook(f"the saved book at {path} is damaged; it was left as it is (read-only)") from e
         except sqlite3.Error as e:
             memory.close()
             if is_damage(e):
@@ -277,7 +315,11 @@ class BookDatabase:
         try:
             return self._connection.execute(sql, args).fetchall()
         except sqlite3.Error as e:
-            raise translate(e, self.path) from e
+            if primary_code(e) is None:  # Python's decode error: a damaged text in a record not checksummed
+                raise DamagedBook(f"a record in {self.path} is damaged and cannot be read") from e
+            raise translate(e, self.path, writing=False) from e
+        except UnicodeDecodeError as e:
+            raise DamagedBook(f"a record in {self.path} is damaged and cannot be read") from e
 
     # -- the book ----------------------------------------------------------------------------------
 
