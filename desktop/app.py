@@ -157,6 +157,14 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
     return window
 
 
+def prepare_data_dir(folder: Path) -> Path:
+    """Make the data folder (0700) and the log file (0600) before anything else (the crash reporter's log
+    handler, Qt's settings) creates them with the umask's modes; returns the log file's path."""
+    with contextlib.suppress(OSError):  # unusable: the saved book says why, once
+        create_private_file(ensure_data_dir(folder) / LOG_NAME)
+    return folder / LOG_NAME
+
+
 def run_app(options: WindowOptions | None = None) -> int:
     options = options or WindowOptions()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -165,9 +173,7 @@ def run_app(options: WindowOptions | None = None) -> int:
     app.setDesktopFileName("marginwatch")  # Wayland matches the window to packaging/marginwatch.desktop
     app.setWindowIcon(app_icon())
     folder = resolve_data_dir(options.data_dir)
-    with contextlib.suppress(OSError):  # the data folder 0700 and the log 0600 before anything writes them
-        create_private_file(ensure_data_dir(folder) / LOG_NAME)
-    reporter = CrashReporter(folder / LOG_NAME)
+    reporter = CrashReporter(prepare_data_dir(folder))
     reporter.install()
     try:
         theme = apply_theme(app, options.theme or _saved_theme(folder))

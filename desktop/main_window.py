@@ -500,6 +500,12 @@ class MainWindow(QMainWindow):
         except StorageError as e:
             self.say(f"The manual price is used but was not saved: {e}")
 
+    def set_storage_note(self, note: str) -> None:
+        """Why the saved book is not open ('' once it is), first in the status bar from now on."""
+        self.storage_note = note
+        self._last_refresh = 0.0
+        self.refresh()
+
     def seed_mark_history(self, stored: Mapping[PriceKey, Sequence[tuple[float, float]]]) -> None:
         """Put the marks stored with the book (stored_mark_history) before the ones seen since the start."""
         for key, samples in stored.items():

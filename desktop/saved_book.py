@@ -147,7 +147,7 @@ class SavedBookBar(QWidget):
 
     def _attach(self, book: SavedBook) -> bool:
         if not book.writable:
-            self.window_.storage_note = problem_note(book)
+            self.window_.set_storage_note(problem_note(book))
             self.window_.say(f"Still not opened: {book.problem}")
             return False
         attach(self.window_, book, self.mode)
@@ -167,7 +167,7 @@ def attach(window: MainWindow, book: SavedBook, mode: str) -> None:
     restore(window, book)
     window.database_file = book.path
     window.history = BackgroundWriter(book.path)
-    window.storage_note = ""
+    window.set_storage_note("")
     window.source = title_for(book, mode)
     window.setWindowTitle(f"Margin Watch — {window.source}")
     window.say(f"Saved book opened: {book.path}" + (f". {book.notice}" if book.notice else ""))
@@ -186,9 +186,8 @@ def offer_recovery(window: MainWindow, book: SavedBook, mode: str) -> SavedBookB
     """Say in the status bar why the saved book is not open, with the buttons to recover; None when it is open."""
     if book.writable:
         return None
-    window.storage_note = problem_note(book)
     bar = SavedBookBar(window, book, mode)
     window.statusBar().addPermanentWidget(bar)
     window.saved_book_bar = bar
-    window.refresh()
+    window.set_storage_note(problem_note(book))
     return bar
