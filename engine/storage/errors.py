@@ -86,13 +86,13 @@ def cannot_open(path: Path, writing: bool) -> str:
         return f"the data folder {path.parent} does not exist or is not a folder: {ELSEWHERE}"
     if path.exists() and not os.access(path, os.R_OK):
         return f"{path} cannot be read (its permissions do not allow it): fix its permissions, or {ELSEWHERE}"
+    if writing and not os.access(path.parent, os.W_OK):  # first: on a read-only mount the file is read-only too
+        return f"{path.parent} cannot be written to; nothing was saved: {ELSEWHERE}"
     if writing and path.exists() and not writable_file(path):
         return (
             f"{path} is read-only (its permissions were changed); Margin Watch does not change them: make it "
             f"writable again (chmod u+w) to save, or {ELSEWHERE}"
         )
-    if writing and not os.access(path.parent, os.W_OK):
-        return f"{path.parent} cannot be written to; nothing was saved: {ELSEWHERE}"
     return f"{path} cannot be opened; nothing was saved: {ELSEWHERE}" if writing else f"{path} cannot be opened"
 
 
