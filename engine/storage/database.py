@@ -15,7 +15,6 @@ watch and a window whose saved book failed to load).
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
@@ -29,10 +28,9 @@ from typing import Any
 from engine.model import Position, PriceKey
 from engine.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
 from engine.storage import checksum
+from engine.storage.checks import connect_read_only, damage, refuse_links
 from engine.storage.errors import (
     ELSEWHERE,
-    SQLITE_CANTOPEN,
-    SQLITE_READONLY,
     DamagedBook,
     StorageError,
     cannot_open,
@@ -41,7 +39,7 @@ from engine.storage.errors import (
     translate,
     writable_file,
 )
-from engine.storage.migrations import LATEST, migrate, version_of
+from engine.storage.migrations import migrate
 from engine.storage.paths import create_private_file, ensure_data_dir
 from engine.storage.quarantine import finish_moves, move_aside
 
@@ -57,111 +55,6 @@ class OpenNotice:
 
     moved_aside: Path | None = None
     message: str = ""
-
-
-def _newer(path: Path, version: int) -> StorageError:
-    return StorageError(
-        f"{path} was saved by a newer Margin Watch (schema {version}; this one knows "
-        f"{LATEST}); it was left untouched: update Margin Watch to open it"
-    )
-
-
-@functools.cache
-def _schema(version: int) -> list[tuple[Any, ...]]:
-    """The table and index definitions a sound database of this schema version has."""
-    with contextlib.closing(sqlite3.connect(":memory:", isolation_level=None)) as memory:
-        migrate(memory, target=version)
-        return _schema_of(memory)
-
-
-def _schema_of(connection: sqlite3.Connection) -> list[tuple[Any, ...]]:
-    """Each table and index, and each table's columns as SQLite parsed them (not the definitions' text,
-    which ALTER TABLE rewrites differently from one SQLite version to the next)."""
-    factory = connection.text_factory
-    connection.text_factory = bytes  # a damaged name is a difference, not a decode error
-    try:
-        objects = connection.execute("SELECT type, name, tbl_name FROM sqlite_master ORDER BY type, name").fetchall()
-        columns = [
-            (name, connection.execute("SELECT * FROM pragma_table_info(?)", (name,)).fetchall())
-            for kind, name, _ in objects
-            if kind == b"table"
-        ]
-        return [*objects, *columns]
-    finally:
-        connection.text_factory = factory
-
-
-def _damage(connection: sqlite3.Connection, path: Path, writing: bool) -> str | None:
-    """Why the database on this connection is damaged, or None when it is sound.
-
-    Checks, in order: the schema's definitions are exactly the ones this version's migrations make;
-    SQLite's integrity check (structure, and every index against its table); the book's checksum;
-    every text decodes and every JSON value parses. Raises StorageError for what is not damage
-    (locked, unreadable) and for a newer schema.
-    """
-    try:
-        version = version_of(connection)
-        if version > LATEST:
-            raise _newer(path, version)
-        if _schema_of(connection) != _schema(version):
-            return "its table definitions are damaged"
-        if connection.execute("PRAGMA integrity_check(1)").fetchone()[0] != "ok":
-            return "its structure is damaged"
-        if version >= 4 and checksum.verify(connection) is False:
-            return "its rows do not match the checksum saved with them"
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for table in checksum.BOOK_TABLES:
-            if table in tables:
-                connection.execute(f"SELECT * FROM {table}").fetchall()  # every text decodes
-        if "market_override" in tables:
-            for (spec,) in connection.execute("SELECT spec FROM market_override"):
-                json.loads(spec)
-        if "setting" in tables:
-            for (value,) in connection.execute("SELECT value FROM setting"):
-                json.loads(value)
-    except sqlite3.Error as e:
-        if is_damage(e) or primary_code(e) is None:  # None: Python's own decode error on a damaged text
-            return "it cannot be read"
-        raise translate(e, path, writing) from e
-    except UnicodeDecodeError:  # sqlite3 decoding an error message that quotes a damaged schema
-        return "it cannot be read"
-    except (ValueError, TypeError, RecursionError):  # JSON of a damaged row
-        return "a row cannot be decoded"
-    return None
-
-
-def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
-    """A read-only connection that never writes the file: mode=ro, or immutable=1 where the folder is
-    read-only and SQLite cannot make the -shm it needs (only when no -wal holds changes: immutable
-    would not read them)."""
-    uri = path.resolve().as_uri()
-    try:
-        connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=timeout, isolation_level=None)
-        connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        return connection
-    except sqlite3.Error as e:
-        if primary_code(e) not in (SQLITE_CANTOPEN, SQLITE_READONLY) or not path.is_file():
-            raise
-        wal = path.with_name(path.name + "-wal")
-        if wal.exists() and wal.stat().st_size > 0:
-            raise
-        first = e
-    try:
-        connection = sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=timeout, isolation_level=None)
-        connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        return connection
-    except sqlite3.Error:
-        raise first from None
-
-
-def _refuse_links(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.is_symlink():
-            raise StorageError(
-                f"{side} is a symbolic link; Margin Watch does not open a database through one (it could "
-                f"point anywhere): remove the link, or {ELSEWHERE}"
-            )
 
 
 class BookDatabase:
@@ -182,7 +75,7 @@ class BookDatabase:
         copied into memory, migrated there; a damaged file is refused (DamagedBook), not moved.
         """
         path = Path(path)
-        _refuse_links(path)
+        refuse_links(path)
         if read_only:
             return cls._open_read_only(path, timeout)
         try:
@@ -223,8 +116,8 @@ class BookDatabase:
     @classmethod
     def _set_aside_if_damaged(cls, path: Path, timeout: float) -> OpenNotice:
         try:
-            with contextlib.closing(_connect_read_only(path, timeout)) as connection:
-                why = _damage(connection, path, writing=True)
+            with contextlib.closing(connect_read_only(path, timeout)) as connection:
+                why = damage(connection, path, writing=True)
         except sqlite3.Error as e:
             if not is_damage(e):
                 raise translate(e, path) from e
@@ -253,8 +146,8 @@ class BookDatabase:
             raise StorageError(cannot_open(path, writing=False) if path.exists() else missing)
         memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
         try:
-            with contextlib.closing(_connect_read_only(path, timeout)) as connection:
-                why = _damage(connection, path, writing=False)
+            with contextlib.closing(connect_read_only(path, timeout)) as connection:
+                why = damage(connection, path, writing=False)
                 if why is not None:
                     raise DamagedBook(
                         f"the saved book at {path} is damaged ({why}); it was left as it is (opened "
