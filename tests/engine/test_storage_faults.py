@@ -228,3 +228,12 @@ def test_the_data_folder_the_database_creates_is_private(tmp_path):
     with BookDatabase.open(tmp_path / "new" / "marginwatch.sqlite3"):
         pass
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+def test_a_file_that_cannot_be_read_is_named_as_such(saved, monkeypatch):
+    """As root every file is readable, so the permission answer is what the file system would say to a user."""
+    real = os.access
+    monkeypatch.setattr("engine.storage.errors.os.access", lambda p, mode: False if mode == os.R_OK else real(p, mode))
+    e = sqlite3.OperationalError("unable to open database file")
+    e.sqlite_errorcode, e.sqlite_errorname = 14, "SQLITE_CANTOPEN"
+    assert "cannot be read (its permissions do not allow it)" in str(translate(e, saved))
