@@ -96,22 +96,34 @@ class BookDatabase:
             if not os.access(path.parent, os.W_OK) or not writable_file(path):
                 raise StorageError(cannot_open(path, writing=True))  # never chmod'ed: the user's choice
             notice = cls._set_aside_if_damaged(path, timeout)
-        try:
-            create_private_file(path)  # SQLite gives -wal/-shm this file's mode
-            connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = FULL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            migrate(connection)
-            db = cls(connection, path, notice)
-            if checksum.stored_checksum(connection) == checksum.PENDING:
-                with db._transaction(book=True):
-                    pass  # a book saved before checksums: its first checksum
-        except OSError as e:
-            raise StorageError(f"cannot open {path}: {e.strerror or e}; {ELSEWHERE}") from e
-        except sqlite3.Error as e:
-            raise translate(e, path) from e
-        return db
+        for attempt in (1, 2):
+            connection = None
+            try:
+                create_private_file(path)  # SQLite gives -wal/-shm this file's mode
+                connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = FULL")
+                connection.execute("PRAGMA foreign_keys = ON")
+                migrate(connection)
+                db = cls(connection, path, notice)
+                if checksum.stored_checksum(connection) == checksum.PENDING:
+                    with db._transaction(book=True):
+                        pass  # a book saved before checksums: its first checksum
+                return db
+            except OSError as e:
+                raise StorageError(f"cannot open {path}: {e.strerror or e}; {ELSEWHERE}") from e
+            except (sqlite3.Error, UnicodeDecodeError) as e:
+                if connection is not None:
+                    connection.close()
+                # Damage only writing reveals (a damaged CHECK is parsed for writes, not reads): set it
+                # aside once, and start afresh.
+                damaged = isinstance(e, UnicodeDecodeError) or is_damage(e) or primary_code(e) is None
+                if not damaged or attempt == 2 or notice.moved_aside is not None:
+                    raise (
+                        DamagedBook(f"the saved book at {path} is damaged") if damaged else translate(e, path)
+                    ) from e
+                notice = cls._set_aside(path, "its schema cannot be used for writing")
+        raise AssertionError("unreachable")
 
     @classmethod
     def _set_aside_if_damaged(cls, path: Path, timeout: float) -> OpenNotice:
@@ -124,8 +136,10 @@ class BookDatabase:
             why = "it is not a database SQLite can read"
         except UnicodeDecodeError:  # the error message quotes a damaged schema
             why = "it is not a database SQLite can read"
-        if why is None:
-            return OpenNotice()
+        return OpenNotice() if why is None else cls._set_aside(path, why)
+
+    @staticmethod
+    def _set_aside(path: Path, why: str) -> OpenNotice:
         try:
             aside = move_aside(path)
         except OSError as e:

@@ -237,3 +237,19 @@ def test_a_file_that_cannot_be_read_is_named_as_such(saved, monkeypatch):
     e = sqlite3.OperationalError("unable to open database file")
     e.sqlite_errorcode, e.sqlite_errorname = 14, "SQLITE_CANTOPEN"
     assert "cannot be read (its permissions do not allow it)" in str(translate(e, saved))
+
+
+@pytest.mark.parametrize("column", [b"mXrgin_mode", b"ma\xd1\xde\x93F_mode"])
+def test_a_damaged_check_constraint_that_only_writing_parses_is_moved_aside(saved, column):
+    """Found by the fault run (seed 2): reads pass, the first write parses the CHECK and fails (with a
+    message sqlite3 cannot even decode)."""
+    connection = sqlite3.connect(saved, isolation_level=None)
+    connection.execute("PRAGMA writable_schema = ON")
+    connection.execute(
+        "UPDATE sqlite_master SET sql = CAST(replace(CAST(sql AS BLOB), CAST('margin_mode IN' AS BLOB), ?) AS TEXT)"
+        " WHERE name = 'position'",
+        (column + b" IN",),
+    )
+    connection.close()
+    with BookDatabase.open(saved) as db:
+        assert db.notice.moved_aside is not None and db.is_empty()
