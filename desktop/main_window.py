@@ -913,7 +913,7 @@ class MainWindow(QMainWindow):
             parts.append(f"history not saved: {self.history.last_error}")
         if missing:
             parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
-        if not self.portfolio.book.accounts:
+        if not self.portfolio.book.accounts and not self.storage_note:
             parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
         self.status.setText("   ·   ".join(parts))
 

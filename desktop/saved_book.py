@@ -112,7 +112,8 @@ class SavedBookBar(QWidget):
         self.mode = mode
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel("Saved book: read-only")
+        self.label = QLabel("Saved book not opened:")
+        self.label.setToolTip(problem_note(book))
         self.retry_button = QPushButton("Retry")
         self.open_button = QPushButton("Open another…")
         self.move_button = QPushButton("Move aside and start empty")
