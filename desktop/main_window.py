@@ -49,7 +49,7 @@ from engine.levels import Level, LevelTracker, Thresholds
 from engine.live_risk import LiveEvaluator, VectorPositions, position_distances
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
-from engine.prices import PriceSource, PriceStore, Quote, Shock
+from engine.prices import PriceStore, Quote, Shock
 from engine.report import price
 from engine.risk import BookRisk, PositionRisk
 from engine.stress import uniform_move_to_liquidation
@@ -488,6 +488,7 @@ class MainWindow(QMainWindow):
         """Save (or clear, after Back to live) the store's manual prices of these keys with the book."""
         if self.database_file is None:
             return
+        from engine.prices import PriceSource  # here, not at the top: keeps this hook one block for merges
         from engine.storage.database import BookDatabase, StorageError
 
         marks = {}
