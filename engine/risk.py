@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from engine.layout import BookLayout, book_layout
 from engine.liquidation import distance_to_liquidation, liquidation_price, margin_surplus, to_z
 from engine.model import Account, Book, MarginMode, Position, PriceKey
+from engine.roe import fixed_roe_base
 from engine.rules import profile_for
 
 NAN = float("nan")
@@ -75,9 +76,9 @@ class PositionRisk:
     """Settlement currency, at the mark."""
     unrealized_pnl: float
     roe: float
-    """Unrealized PnL / initial margin at the mark, a fraction: the base Binance's position panel uses
-    ("ROI% = Unrealized PNL / (position_amount * contract_multiplier * mark_price * IMR)", Binance
-    "A Beginner's Guide to Futures Trading", read 2026-11-30): long 1 BTC @ 10,000, 10x, mark 11,000 -> 90.91%."""
+    """Unrealized PnL / the base the exchange's own position panel uses, a fraction (engine.rules.RoeBase):
+    Binance divides by the initial margin at the mark (long 1 BTC @ 10,000, 10x, mark 11,000 -> 90.91%),
+    Bybit by the initial margin at entry plus the fee to close, others by the initial margin at entry."""
     initial_margin: float
     """Notional at the mark / leverage."""
     maintenance_margin: float
@@ -210,6 +211,7 @@ def evaluate_book(
         name: _ratio(cross_mm[name], cross_balance[name]) if name in with_cross and not cross_waits[name] else None
         for name in layout.cross_wallet
     }
+    exchange_of = {a.name: a.exchange for a in book.accounts}
     position_risks: list[PositionRisk] = []
     for i, position in enumerate(book.positions):
         k = layout.leg_of_position[i]
@@ -225,11 +227,15 @@ def evaluate_book(
             missing = no_mark_reason(leg.price_key)
         elif leg.cross and cross_waits[position.account]:
             missing = cross_waits_reason(cross_waits[position.account])
-        elif not _finite(notional, upnl, maintenance, initial):
+        elif not _finite(notional, upnl, maintenance, initial) or (
+            leg.cross and not math.isfinite(cross_surplus[position.account])
+        ):
             missing = OVERFLOW_REASON
             liq = distance = None
         ratio = cross_ratio[position.account] if leg.cross else _ratio(maintenance, position.isolated_margin + upnl)
-        roe = upnl / initial if _finite(upnl, initial) and initial > 0 else NAN
+        base = fixed_roe_base(e, position, book.market_of(position), profile_for(exchange_of[position.account]))
+        base = initial if base is None else base
+        roe = upnl / base if _finite(upnl, base) and base > 0 else NAN
         position_risks.append(
             PositionRisk(
                 position=position,
@@ -271,7 +277,7 @@ def evaluate_book(
                 initial_margin=sum(r.initial_margin for r in mine),
                 maintenance_margin=sum(r.maintenance_margin for r in mine),
                 margin_ratio=cross_ratio[name],
-                available_balance=max(0.0, available) if math.isfinite(available) else NAN,
+                available_balance=NAN if math.isnan(available) else max(0.0, available),
                 estimate=profile_for(account.exchange).estimate,
                 cross_margin_balance=cross_balance[name] if cross else NAN,
                 cross_maintenance_margin=cross_mm[name] if cross else NAN,

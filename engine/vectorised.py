@@ -25,6 +25,8 @@ import numpy as np
 from engine.layout import BookLayout, book_layout
 from engine.liquidation import Leg, liquidation_price, segment_edges, segment_line, segment_midpoint
 from engine.model import Book, MarginMode, PriceKey
+from engine.roe import fixed_roe_base
+from engine.rules import profile_for
 
 _MAX_NEWTON_STEPS = 16
 
@@ -67,9 +69,9 @@ class VectorRisk:
     account_liquidated: np.ndarray
     """bool: the cross account is at or past its liquidation point."""
     account_cross_known: np.ndarray
+    """bool: every cross mark of the account is in and its cross figures are finite (or it has no cross leg)."""
     account_has_cross: np.ndarray
     """bool: the account holds at least one cross position."""
-    """bool: every cross mark of the account is in and its cross figures are finite (or it has no cross leg)."""
 
 
 class _SegmentScan:
@@ -187,6 +189,7 @@ class CompiledBook:
 
         positions = book.positions
         exposures = layout.exposures
+        account_of = {a.name: a for a in book.accounts}
         self.pos_leg = np.array(layout.leg_of_position, dtype=np.intp)
         self.pos_account = np.array([account_index[p.account] for p in positions], dtype=np.intp)
         self.pos_slope = np.array([e.pnl_slope for e in exposures], dtype=float)
@@ -194,6 +197,13 @@ class CompiledBook:
         self.pos_nu = np.array([e.nu for e in exposures], dtype=float)
         self.pos_leverage = np.array([p.leverage for p in positions], dtype=float)
         self.pos_cross = np.array([p.margin_mode is MarginMode.CROSS for p in positions], dtype=bool)
+        roe_bases = [
+            fixed_roe_base(e, p, book.market_of(p), profile_for(account_of[p.account].exchange))
+            for e, p in zip(exposures, positions, strict=True)
+        ]
+        self.pos_roe_at_mark = np.array([b is None for b in roe_bases], dtype=bool)
+        self.pos_roe_base = np.array([np.nan if b is None else b for b in roe_bases], dtype=float)
+        self.any_fixed_roe = not bool(self.pos_roe_at_mark.all())
         self.pos_collateral = np.array(
             [0.0 if p.margin_mode is MarginMode.CROSS else p.isolated_margin for p in positions]
         )
@@ -214,7 +224,14 @@ class CompiledBook:
         return tier
 
     def recompute(self, marks: np.ndarray) -> VectorRisk:
-        """Evaluate the book at marks (one per price key, in self.price_keys order)."""
+        """Evaluate the book at marks (one per price key, in self.price_keys order; NaN for a missing mark).
+
+        A figure that overflows (absurd marks or sizes) comes out inf/NaN, never as a warning or an error:
+        engine.live_risk gives such rows their reason."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._recompute(marks)
+
+    def _recompute(self, marks: np.ndarray) -> VectorRisk:
         leg_mark = marks[self.leg_price]
         z = np.where(self.leg_inverse, 1.0 / leg_mark, leg_mark) if self.any_inverse else leg_mark
         notional = self.leg_nu * z
@@ -272,12 +289,16 @@ class CompiledBook:
         cross_mm = cross_balance - cross_surplus
         has_cross = self.account_has_cross
         cross_known = np.isfinite(cross_surplus)
-        liquidated = has_cross & cross_known & (cross_surplus <= 0)
+        # -inf (an overflowing loss) is liquidated too; NaN (a missing mark) is unknown.
+        liquidated = has_cross & (cross_surplus <= 0)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a denormal balance: inf, as in Python
             ratio = np.where(has_cross & cross_known & (cross_balance > 0), cross_mm / cross_balance, np.nan)
             own_balance = self.pos_collateral + pos_pnl
-            own_ratio = np.where(own_balance > 0, pos_mm / own_balance, np.nan)
-            roe = pos_pnl / pos_im  # initial margin at the mark is > 0 for every valid position
+            own_ratio = np.where(np.isfinite(own_balance) & (own_balance > 0), pos_mm / own_balance, np.nan)
+            # ROE's base per exchange (engine.rules.RoeBase): the initial margin at the mark, or a fixed one.
+            roe = pos_pnl / (
+                np.where(self.pos_roe_at_mark, pos_im, self.pos_roe_base) if self.any_fixed_roe else pos_im
+            )
         pos_ratio = np.where(self.pos_cross, ratio[self.pos_account], own_ratio)
         return VectorRisk(
             mark_price=pos_mark,

@@ -121,6 +121,18 @@ def test_roe_is_on_the_initial_margin_at_the_mark_as_binance_shows_it(path):
     assert round(r.roe * 100, 2) == 90.91
 
 
+@pytest.mark.parametrize("path", [0, 1], ids=["scalar", "vectorised"])
+def test_bybit_roe_is_on_the_position_margin_with_the_fee_to_close(path):
+    """Bybit, "Profit and Loss calculations (USDT Contract)": 0.2 BTC long @ 7,000, 10x, price 7,500, taker
+    0.055%: initial margin 140, fee to close at the bankruptcy price 6,300 x 0.2 x 0.055% = 0.693,
+    ROI = 100 / 140.693 = 71.07%."""
+    spec = market("BTC/USDT:USDT", 0.005, taker_fee=0.00055)
+    b = book("bybit", 5_000, [pos("BTC/USDT:USDT", Side.LONG, 0.2, 7_000, leverage=10)], [spec])
+    r = both_paths(b, {("bybit", "BTC/USDT:USDT"): 7_500.0})[path].positions[0]
+    assert r.roe == pytest.approx(100 / (140 + 6_300 * 0.2 * 0.00055))
+    assert math.floor(r.roe * 10_000) / 100 == 71.07  # the page truncates 71.0767% to 71.07%
+
+
 def _cross_accounts(b):
     return {leg.account for leg in book_layout(b).legs if leg.cross}
 
@@ -135,7 +147,7 @@ def test_a_cross_position_past_liquidation_puts_its_account_in_danger_or_worse(c
             if r.position.margin_mode is MarginMode.CROSS and distance is not None and distance <= 0:
                 a = risk.account(r.position.account)
                 assert ratio_level(a.margin_ratio, Thresholds(), equity_gone=a.liquidated) >= Level.DANGER
-                assert a.liquidated
+                assert a.liquidated or distance == 0  # exactly at the price: the ratio may round below 100%
         for a in risk.accounts:
             if a.liquidated:  # and the other way round: a liquidated account has no safe cross position
                 mine = [r for r in risk.positions if r.position.account == a.account.name]
@@ -202,3 +214,43 @@ def test_a_missing_mark_leaves_the_other_accounts_moves_alone():
     partial = search.moves(compiled.prices_from({("bybit", "ETH/USDT:USDT"): 3_000.0}))
     assert partial[0] is None  # its own mark is missing
     assert partial[1] == pytest.approx(complete[1]) and complete[1] is not None and math.isfinite(complete[1])
+
+
+@PROPERTY
+@given(books(max_positions=6, continuous=True))
+def test_exactly_at_a_cross_liquidation_price_the_account_is_at_least_in_danger(case):
+    """The reviewer's boundary: marks moved onto the engine's own liquidation price (distance 0)."""
+    b, prices = case
+    for r in evaluate_book(b, prices).positions:
+        if r.position.margin_mode is not MarginMode.CROSS or r.liquidation_price is None:
+            continue
+        moved = dict(prices)
+        moved[(b.account(r.position.account).exchange, r.position.symbol)] = r.liquidation_price
+        for at in both_paths(b, moved):
+            a = at.account(r.position.account)
+            assert ratio_level(a.margin_ratio, Thresholds(), equity_gone=a.liquidated) >= Level.DANGER
+            mine = [x for x in at.positions if x.position.account == a.account.name]
+            cross = [
+                x for x in mine if x.position.margin_mode is MarginMode.CROSS and x.distance_to_liquidation is not None
+            ]
+            assert all(
+                (x.distance_to_liquidation <= 0) == a.liquidated for x in cross if x.distance_to_liquidation != 0
+            )
+
+
+@pytest.mark.parametrize("path", [0, 1], ids=["scalar", "vectorised"])
+def test_an_overflowing_cross_account_is_liquidated_and_its_rows_say_why(path):
+    """The reviewer's input: a BTC short of 2e8 at a 1e300 mark overflows; both paths say the same."""
+    from engine.model import PositionMode
+
+    b = book(
+        "binanceusdm",
+        10_000,
+        [pos("BTC/USDT:USDT", Side.SHORT, 2e8, 60_000), pos("ETH/USDT:USDT", Side.LONG, 1, 3_000)],
+        [market("BTC/USDT:USDT", 0.004), market("ETH/USDT:USDT", 0.004)],
+        PositionMode.HEDGE,
+    )
+    risk = both_paths(b, {("binanceusdm", "BTC/USDT:USDT"): 1e300, ("binanceusdm", "ETH/USDT:USDT"): 3_000.0})[path]
+    assert risk.accounts[0].liquidated
+    for r in risk.positions:
+        assert r.liquidation_price is None and r.distance_to_liquidation is None and r.missing

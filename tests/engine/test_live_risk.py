@@ -31,7 +31,7 @@ def test_live_risk_equals_the_scalar_engine_field_by_field(case):
         scale = abs(s.notional) + 1.0
         assert _same(s.liquidation_price, v.liquidation_price, s.mark_price)
         assert _same(s.distance_to_liquidation, v.distance_to_liquidation, 1.0)
-        for field in ("mark_price", "notional", "unrealized_pnl", "initial_margin", "maintenance_margin"):
+        for field in ("mark_price", "notional", "unrealized_pnl", "initial_margin", "maintenance_margin", "roe"):
             assert _same(getattr(s, field), getattr(v, field), scale), field
     for s, v in zip(scalar.accounts, live.accounts, strict=True):
         assert s.account == v.account and s.estimate == v.estimate
