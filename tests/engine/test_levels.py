@@ -51,6 +51,23 @@ def test_escalation_to_liquidated_skips_levels():
     assert (crossing.old, crossing.new) == (Level.OK, Level.LIQUIDATED)
 
 
+def test_leaving_liquidated_needs_the_hysteresis_band_like_every_other_level():
+    tracker = LevelTracker()
+    assert tracker.position("p", -0.001).new is Level.LIQUIDATED
+    assert [tracker.position("p", d) for d in (0.002, 0.009, -0.004, 0.0099)] == [None] * 4  # inside the band
+    back = tracker.position("p", 0.011)
+    assert (back.old, back.new) == (Level.LIQUIDATED, Level.DANGER)
+    levels, crossings = LevelTracker().positions(["q"], np.array([-0.001]))
+    assert levels == [Level.LIQUIDATED]
+
+
+def test_an_account_leaves_liquidated_only_past_the_band_too():
+    tracker = LevelTracker()
+    assert tracker.account("a", 1.0).new is Level.LIQUIDATED
+    assert tracker.account("a", 0.995) is None
+    assert tracker.account("a", 0.98).new is Level.DANGER
+
+
 def test_accounts_use_the_margin_ratio_with_hysteresis_too():
     tracker = LevelTracker()
     assert tracker.account("a", 0.86).new is Level.DANGER
