@@ -30,11 +30,23 @@ LINES = (  # name, colour, style
 
 
 def level_prices(r: PositionRisk, thresholds: Thresholds) -> tuple[float | None, float | None]:
-    """Marks at which the position's distance to liquidation reaches the warning and danger levels."""
+    """Marks at which the position's distance to liquidation reaches the warning and danger levels.
+
+    They lie between the mark and the liquidation price, on the side the liquidation price lies on:
+    below the mark for a long, above it for a short, except where the account liquidates the other way
+    (a hedge-mode short in a cross account that is net long liquidates when the price falls). That side
+    is read from the mark and the signed distance (engine.liquidation: positive while the mark has not
+    reached the liquidation price); the position's side decides only when there is no mark or distance.
+    Distance d is |mark - liq| / mark, so the level at d is liq / (1 - d) below the mark, liq / (1 + d) above.
+    """
     liq = r.liquidation_price
     if liq is None:
         return None, None
-    if r.position.side is Side.LONG:
+    if r.mark_price is not None and r.distance_to_liquidation is not None and r.mark_price != liq:
+        below = (r.mark_price > liq) == (r.distance_to_liquidation >= 0)
+    else:
+        below = r.position.side is Side.LONG
+    if below:
         return liq / (1 - thresholds.distance_warning), liq / (1 - thresholds.distance_danger)
     return liq / (1 + thresholds.distance_warning), liq / (1 + thresholds.distance_danger)
 
