@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QSystemTrayIcon,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -39,14 +40,16 @@ from desktop.lazy_dock import LazyDock
 from desktop.position_chart import PositionChart
 from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState, quoted
 from desktop.positions_view import PositionsView
-from desktop.price_labels import price_source
+from desktop.preview_banner import PreviewBanner, describe_shock
+from desktop.price_labels import price_source, prices_status
 from desktop.ring_buffer import RingBuffer
 from desktop.theme import THEMES, applied_theme, apply_theme
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
+from engine.book_alerts import BookAlerts, account_ratio_level, real_book, what_if_levels, what_if_note
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
-from engine.live_risk import LiveEvaluator, VectorPositions, position_distances
+from engine.live_risk import LiveEvaluator, VectorPositions
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
@@ -155,9 +158,11 @@ class MainWindow(QMainWindow):
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
         self.database_file = database_file
-        self.levels = LevelTracker(thresholds)
-        self.alert_policy = AlertPolicy()
+        self.book_alerts = BookAlerts(thresholds or Thresholds())
         self.alerts: list[Alert] = []
+        """One per alert-list row, newest last: a repeated crossing replaces its group's alert (Alert.count)."""
+        self._alert_rows: dict[tuple, tuple[int, QListWidgetItem]] = {}
+        """Per alert group (Alert.group), its index in `alerts` and its row in the alert list."""
         self._new_alerts: list[Alert] = []
         self.stale_after = stale_after
         self.marks_history: dict[PriceKey, RingBuffer] = {}
@@ -175,22 +180,25 @@ class MainWindow(QMainWindow):
         self._quotes: Mapping[PriceKey, Quote] | None = None
         self.feed_factory = feed_factory
         self.offline = not self.feeds
+        self.prices_typed = False
+        """A price was typed (or kept over a live one): manual prices are no longer only the book's own."""
         self.shock: Shock | None = None
+        self._shocked_accounts: frozenset[str] = frozenset()
         self.last_import_error = ""
 
         self._use_portfolio(portfolio)
         marks = self.reader.read().marks()
         self._real_marks = marks
-        risk, missing = self.evaluator.evaluate(marks)
+        risk, missing, states, account_looks = self._evaluate(marks)
 
         # -- positions and accounts -----------------------------------------------------------
-        self.model = PositionsModel(risk, self._row_states(risk), set_mark=self.type_mark)
+        self.model = PositionsModel(risk, states, set_mark=self.type_mark)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))
         self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
         # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
-        self.accounts_model = AccountsModel(risk, None, self._account_levels(risk))
+        self.accounts_model = AccountsModel(risk, None, *account_looks)
         self._moves_after_paint = True
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
@@ -207,7 +215,19 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.accounts)
         self.splitter.addWidget(self.positions)
         self.splitter.setSizes([170, 530])
-        self.setCentralWidget(self.splitter)
+        # A preview (a price shock, hypothetical positions) is announced above the tables, whatever dock
+        # is shown or hidden, with one click to end it.
+        self.banner = PreviewBanner()
+        self.banner.end_shock.connect(self.end_shock)
+        self.banner.leave_out_hypothetical.connect(lambda: self.set_include_hypothetical(False))
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self._show_banner()
         self.positions.set_accounts([a.name for a in self.book.accounts])
 
         # -- status, alerts and charts ----------------------------------------------------------
@@ -254,7 +274,7 @@ class MainWindow(QMainWindow):
         self._columns_fitted = False
         self._seed_account_history(account_history or {})
         self._risk, self._marks = risk, marks
-        self._record_samples(risk, marks, marks.keys())
+        self._record_samples(self._real, marks, marks.keys())
         self._show_status(missing)
         self._raise_alerts()  # levels are evaluated at start-up too
         self._draw_account_views(force=True)
@@ -294,8 +314,22 @@ class MainWindow(QMainWindow):
 
         panel = PricesPanel(self.store, self.book.price_keys(), stale_after=self.stale_after)
         panel.shock_changed.connect(self.set_shock)
-        panel.manual_changed.connect(lambda _keys: self.refresh())
+        panel.manual_changed.connect(self._manual_changed)
         return panel
+
+    @Slot(list)
+    def _manual_changed(self, _keys: list[PriceKey]) -> None:
+        self.prices_typed = True
+        self.refresh()
+
+    @property
+    def levels(self) -> LevelTracker:
+        """The real book's levels (with hysteresis): what alerts and the thresholds follow."""
+        return self.book_alerts.tracker
+
+    @property
+    def alert_policy(self) -> AlertPolicy:
+        return self.book_alerts.policy
 
     @property
     def chart(self) -> PositionChart:
@@ -320,12 +354,23 @@ class MainWindow(QMainWindow):
         self.layout = book_layout(self.book)
         self.evaluator = LiveEvaluator(self.book, self.layout)
         self.move_search = MoveSearch(self.evaluator.compiled)
-        self._keys = position_keys(self.book.positions)
-        self._key_of = {id(p): k for p, k in zip(self.book.positions, self._keys, strict=True)}
+        # Alerts and levels follow the real book; it is evaluated a second time only while hypothetical
+        # positions are shown (the same evaluator otherwise).
+        real = real_book(self.book)
+        self.real_evaluator = self.evaluator if real is self.book else LiveEvaluator(real, book_layout(real))
+        all_keys = position_keys(portfolio.book.positions)  # a position's key is the same in either book
+        self._key_of = {id(p): k for p, k in zip(portfolio.book.positions, all_keys, strict=True)}
         self._exchange_of = {a.name: a.exchange for a in self.book.accounts}
+        self._keys = [self._key_of[id(p)] for p in self.book.positions]
         self._price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in self.book.positions]
+        self._real_keys = [self._key_of[id(p)] for p in real.positions]
+        self._real_price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in real.positions]
+        self._hypothetical_accounts = frozenset(p.account for p in self.book.positions if p.hypothetical)
         self._price_keys = self.book.price_keys()
         self._moves_cache = None
+        if hasattr(self, "banner"):
+            self._shocked_accounts = self._accounts_touched(self.shock)
+            self._show_banner()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -430,6 +475,7 @@ class MainWindow(QMainWindow):
             self.say(str(e))
             return str(e)
         self.store.set_manual((self._exchange_of[r.position.account], r.position.symbol), mark)
+        self.prices_typed = True
         self.say(f"{r.position.symbol}: manual price {quoted(mark, r.position.symbol)} (Prices dock ▸ Back to live)")
         self.refresh()
         return None
@@ -481,11 +527,34 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def set_shock(self, shock: Shock | None) -> None:
-        """Preview the book under a price shock (None: back to the real marks). Nothing is saved or alerted."""
+        """Preview the book under a price shock (None: back to the real marks). Nothing is saved; alerts go
+        on from the real marks; the banner above the tables says the view is shocked."""
         self.shock = shock
+        self._shocked_accounts = self._accounts_touched(shock)
         self._moves_cache = None  # moves found under the previous shock (or none) are not these marks' moves
+        self._show_banner()
         self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
         self._draw_account_views(force=True)
+
+    @Slot()
+    def end_shock(self) -> None:
+        """End the shock preview (the banner's button): the Prices dock's slider goes back to 0 too."""
+        if self.prices_dock.built:
+            self.prices.reset_shock()  # emits shock_changed(None), which lands in set_shock
+        if self.shock is not None:
+            self.set_shock(None)
+
+    def _accounts_touched(self, shock: Shock | None) -> frozenset[str]:
+        """The accounts whose figures a shock moves (any position on a shocked mark)."""
+        if shock is None:
+            return frozenset()
+        return frozenset(
+            p.account for p, key in zip(self.book.positions, self._price_key_of_row, strict=True) if shock.touches(key)
+        )
+
+    def _show_banner(self) -> None:
+        hypothetical = sum(p.hypothetical for p in self.book.positions)
+        self.banner.show_preview(self.shock, hypothetical)
 
     @Slot(bool)
     def set_offline(self, offline: bool) -> None:
@@ -499,6 +568,7 @@ class MainWindow(QMainWindow):
                 feed.stop()
             self.feeds = []
             self.store.freeze_as_manual()
+            self.prices_typed = True  # the manual prices are now the feeds' last ones
             self.say("Offline: the feeds are stopped; the last prices are kept as manual prices.")
         else:
             answer = QMessageBox.question(
@@ -509,6 +579,8 @@ class MainWindow(QMainWindow):
             )
             if answer == QMessageBox.StandardButton.Yes:
                 self.store.clear_manual()
+            else:
+                self.prices_typed = True  # the kept prices are the offline ones, not the book's
             self._restart_feeds()
         self.offline_action.setChecked(offline)
         self._last_refresh = 0.0
@@ -540,21 +612,47 @@ class MainWindow(QMainWindow):
         self._real_marks = marks
         return self.shock.apply(marks) if self.shock is not None else marks
 
-    def _recompute(self, marks: dict[PriceKey, float], changed: Iterable[PriceKey]) -> None:
-        previewing = self.shock is not None
-        if previewing:  # levels of the preview start afresh and are thrown away: no alert, no hysteresis change
-            real_levels, self.levels = self.levels, LevelTracker(self.levels.thresholds)
+    @property
+    def working_offline(self) -> bool:
+        """The user works offline (File ▸ Work offline, or started so): feeds could run and do not."""
+        return self.offline and self.feed_factory is not None
+
+    def _previewing(self) -> bool:
+        """A what-if layer is on: a price shock, or hypothetical positions shown."""
+        return self.shock is not None or self.real_evaluator is not self.evaluator
+
+    def _evaluate(
+        self, marks: dict[PriceKey, float]
+    ) -> tuple[BookRisk, list[PriceKey], list[RowState], tuple[list[Level], list[str]]]:
+        """The book as shown at `marks`, its rows' states and its accounts' levels and notes.
+
+        Levels and alerts come from the real book at the real marks (self._real, evaluated a second time
+        only while a preview layer is on); what a preview changes is coloured by its own what-if level
+        and noted as such (engine.book_alerts).
+        """
+        now = time.time()
         risk, missing = self.evaluator.evaluate(marks)
-        self.model.set_risk(risk, self._row_states(risk))
-        self.accounts_model.set_risk(risk, self._moves(risk, marks), self._account_levels(risk))
+        real = self.real_evaluator.evaluate(self._real_marks)[0] if self._previewing() else risk
+        self._real = real
+        labels = self._price_labels(now)
+        levels = self._alert_positions(real, labels, now)
+        account_levels, alerts = self.book_alerts.accounts(real.accounts, now)
+        self._new_alerts.extend(alerts)
+        if real is risk:
+            price_keys = self._row_price_keys(risk)[1]
+            states = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
+            return risk, missing, states, (account_levels, [""] * len(account_levels))
+        return risk, missing, self._what_if_states(risk, labels), self._what_if_accounts(risk, real, account_levels)
+
+    def _recompute(self, marks: dict[PriceKey, float], changed: Iterable[PriceKey]) -> None:
+        risk, missing, states, (account_levels, notes) = self._evaluate(marks)
+        self.model.set_risk(risk, states)
+        self.accounts_model.set_risk(risk, self._moves(risk, marks), account_levels, notes)
         self._risk, self._marks = risk, marks
-        if previewing:
-            self.levels = real_levels
-            self._new_alerts.clear()
-        else:
-            self._record_history(risk, marks)
-            self._raise_alerts()
-            self._record_samples(risk, marks, changed)
+        # History, charts and alerts are the real book's, whatever the preview.
+        self._record_history(self._real, self._real_marks)
+        self._raise_alerts()
+        self._record_samples(self._real, self._real_marks, changed)
         self._draw_account_views()
         self._draw_chart_soon()
         self._show_status(missing)
@@ -583,7 +681,7 @@ class MainWindow(QMainWindow):
         if self._moves_cache is None:  # the book changed meanwhile: the next refresh searches
             return
         moves = self._search_moves(self._risk, self._marks)
-        self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
+        self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
 
     def _search_moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
         names = tuple(a.account.name for a in risk.accounts)
@@ -598,67 +696,75 @@ class MainWindow(QMainWindow):
         self._moves_cache = (names, time.monotonic(), moves)
         return moves
 
-    def _row_states(self, risk: BookRisk) -> list[RowState]:
-        """Each shown position's level (with hysteresis) and the source and age of its price.
-
-        Levels are found for all rows in one array operation; only rows that crossed a level or whose
-        price is (or was) stale go on to the alert policy, and each price's label is made once however
-        many positions share it.
-        """
-        now = time.time()
+    def _row_price_keys(self, risk: BookRisk) -> tuple[Sequence[tuple], Sequence[PriceKey]]:
+        """The level keys and price keys of the rows of an evaluation (the shown or the real book)."""
         rows = risk.positions
-        if isinstance(rows, VectorPositions) and rows.positions is self.book.positions:
-            keys, price_keys = self._keys, self._price_key_of_row
-        else:  # the accounts whose marks are all in: a part of the book
-            positions = [r.position for r in rows]
-            keys = [self._key_of.get(id(p), p) for p in positions]
-            price_keys = [(self._exchange_of[p.account], p.symbol) for p in positions]
-        levels, crossings = self.levels.positions(keys, position_distances(rows))
+        if isinstance(rows, VectorPositions):
+            if rows.positions is self.book.positions:
+                return self._keys, self._price_key_of_row
+            if rows.positions is self.real_evaluator.book.positions:
+                return self._real_keys, self._real_price_key_of_row
+        positions = [r.position for r in rows]  # the accounts whose marks are all in: a part of the book
+        keys = [self._key_of.get(id(p), p) for p in positions]
+        return keys, [(self._exchange_of[p.account], p.symbol) for p in positions]
+
+    def _price_labels(self, now: float) -> dict[PriceKey, tuple[str, bool]]:
+        """Each price's source label and staleness, made once however many positions share it."""
         quotes = self._quotes
         quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per key
         shock = self.shock
-        labels: dict[PriceKey, tuple[str, bool]] = {}
-        for price_key in dict.fromkeys(price_keys):
-            shocked = shock is not None and shock.touches(price_key)
-            labels[price_key] = price_source(quote(price_key), now, self.stale_after, shocked)
-        states = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
+        return {
+            key: price_source(
+                quote(key), now, self.stale_after, shock is not None and shock.touches(key), self.working_offline
+            )
+            for key in self._price_keys
+        }
 
-        crossed = {c.key: c for c in crossings}
-        any_stale = any(stale for _, stale in labels.values())
-        if crossed or any_stale or self.alert_policy.stale_spells():  # else no row has anything to alert
-            for i, (key, state) in enumerate(zip(keys, states, strict=True)):
-                crossing = crossed.get(key)
-                if crossing is None and not state.stale and not self.alert_policy.in_stale_spell(key):
-                    continue
-                r = rows[i]
-                p = r.position
-                subject = f"{p.account} {p.symbol} {p.side.value}"
-                for alert in (
-                    self.alert_policy.on_crossing(key, crossing, now, subject, r.distance_to_liquidation, r.mark_price),
-                    self.alert_policy.on_price_age(
-                        key, state.level, state.stale, now, subject, r.distance_to_liquidation, r.mark_price
-                    ),
-                ):
-                    if alert is not None:
-                        self._new_alerts.append(alert)
+    def _alert_positions(self, real: BookRisk, labels: Mapping[PriceKey, tuple[str, bool]], now: float) -> list[Level]:
+        """The real rows' levels (with hysteresis); their rises and stale prices queue alerts."""
+        keys, price_keys = self._row_price_keys(real)
+        stale = [labels[k][1] for k in price_keys]
+        levels, alerts = self.book_alerts.positions(keys, real.positions, stale, now)
+        self._new_alerts.extend(alerts)
+        return levels
+
+    def _what_if_states(self, risk: BookRisk, labels: Mapping[PriceKey, tuple[str, bool]]) -> list[RowState]:
+        """The shown rows under a preview: a row the preview changes (hypothetical, or in an account
+        holding one or a shocked mark) takes its what-if level and says so; the others keep the real
+        level, hysteresis included."""
+        keys, price_keys = self._row_price_keys(risk)
+        what_if = what_if_levels(risk.positions, self.levels.thresholds)
+        touched = self._hypothetical_accounts | self._shocked_accounts
+        positions = risk.positions.positions if isinstance(risk.positions, VectorPositions) else None
+        real_level = self.book_alerts.level
+        states = []
+        for i, (key, price_key) in enumerate(zip(keys, price_keys, strict=True)):
+            p = positions[i] if positions is not None else risk.positions[i].position
+            if p.hypothetical:
+                states.append(RowState(what_if[i], *labels[price_key], what_if_note(None, hypothetical=True)))
+            elif p.account in touched:
+                states.append(RowState(what_if[i], *labels[price_key], what_if_note(real_level(key))))
+            else:
+                states.append(RowState(real_level(key), *labels[price_key]))
         return states
 
-    def _account_levels(self, risk: BookRisk) -> list[Level]:
-        """Each account's margin-ratio level (with hysteresis); a rise is an alert like a position's."""
-        now = time.time()
-        levels = []
+    def _what_if_accounts(
+        self, risk: BookRisk, real: BookRisk, real_levels: Sequence[Level]
+    ) -> tuple[list[Level], list[str]]:
+        """The shown accounts' levels and notes under a preview (as _what_if_states for rows)."""
+        real_of = {a.account.name: level for a, level in zip(real.accounts, real_levels, strict=True)}
+        touched = self._hypothetical_accounts | self._shocked_accounts
+        levels, notes = [], []
         for a in risk.accounts:
-            key = ("account", a.account.name)
-            crossing = self.levels.account(key, a.margin_ratio, equity_gone=a.equity <= 0)
-            if crossing is not None:
-                ratio = "equity ≤ 0" if a.margin_ratio is None else f"margin ratio {a.margin_ratio * 100:.2f}%"
-                alert = self.alert_policy.on_crossing(
-                    key, crossing, now, f"account {a.account.name} ({ratio})", None, None
-                )
-                if alert is not None:
-                    self._new_alerts.append(alert)
-            levels.append(self.levels.levels.get(key, Level.OK))
-        return levels
+            name = a.account.name
+            real_level = real_of.get(name, self.book_alerts.level(("account", name)))
+            if name in touched:
+                levels.append(account_ratio_level(a, self.levels.thresholds))
+                notes.append(what_if_note(real_level))
+            else:
+                levels.append(real_level)
+                notes.append("")
+        return levels, notes
 
     # -- charts -----------------------------------------------------------------------------------
 
@@ -764,7 +870,7 @@ class MainWindow(QMainWindow):
             except StorageError as e:
                 QMessageBox.warning(self, "Margin Watch", f"The thresholds were not saved:\n\n{e}")
                 return
-        self.levels = LevelTracker(thresholds)
+        self.book_alerts = BookAlerts(thresholds, self.book_alerts.policy)
         self.ratio_gauge.thresholds = thresholds
         self._last_refresh = 0.0  # re-evaluate every row under the new thresholds at once
         self.refresh()
@@ -804,20 +910,32 @@ class MainWindow(QMainWindow):
     def _raise_alerts(self) -> None:
         """Show, sound, notify and store the alerts found by the last evaluation."""
         new, self._new_alerts = self._new_alerts, []
+        fresh = False
         for alert in new:
-            self.alerts.append(alert)
             stamp = time.strftime("%H:%M:%S", time.localtime(alert.at))
             mark = "" if alert.mark is None else f", mark {price(alert.mark)}"
-            item = QListWidgetItem(f"{stamp}  {alert.describe()}{mark}")
+            text = f"{stamp}  {alert.describe()}{mark}"
+            grouped = self._alert_rows.get(alert.group) if alert.repeat else None
+            if grouped is not None:  # a repeat: its group's row says "×4 in 7 s" and comes back on top
+                index, item = grouped
+                self.alerts[index] = alert
+                self.alert_list.takeItem(self.alert_list.row(item))
+                item.setText(text)
+                self.alert_list.insertItem(0, item)
+                continue
+            fresh = True
+            self.alerts.append(alert)
+            item = QListWidgetItem(text)
             item.setBackground(LEVEL_BACKGROUND.get(alert.new, QColor(0, 0, 0, 0)))
             if alert.new in LEVEL_BACKGROUND:
                 item.setForeground(QColor(255, 255, 255) if alert.new is Level.LIQUIDATED else QColor(0, 0, 0))
             self.alert_list.insertItem(0, item)
+            self._alert_rows[alert.group] = (len(self.alerts) - 1, item)
             if self.history is not None:
                 self.history.record_alert(alert)
             if self.tray is not None:
                 self.tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
-        if new:
+        if fresh:
             QApplication.beep()
             self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts)})")
 
@@ -842,7 +960,17 @@ class MainWindow(QMainWindow):
         return max(ages) if ages else None
 
     def _show_status(self, missing: list[PriceKey]) -> None:
-        parts = [f.state.describe() for f in self.feeds] or ["prices: manual (from the book), not live"]
+        quote = self._quotes.get if self._quotes is not None else self.store.quote
+        quotes = [q for key in self._price_keys if (q := quote(key)) is not None]
+        manual = [key[1] for key in self._price_keys if (q := quote(key)) is not None and q.source.value == "manual"]
+        parts = prices_status(
+            [f.state.describe() for f in self.feeds],
+            self.working_offline,
+            manual,
+            len(quotes),
+            not self.prices_typed,
+            describe_shock(self.shock) if self.shock is not None else "",
+        )
         oldest = self.oldest_price_age()
         if oldest is not None:
             age = f"{oldest:.1f} s" if oldest < 60 else f"{oldest / 60:.0f} min"
@@ -869,7 +997,7 @@ class MainWindow(QMainWindow):
         a book of 1,000 positions, which would otherwise delay the first picture)."""
         if self._moves_cache is None:  # no refresh has searched meanwhile
             moves = self._search_moves(self._risk, self._marks)
-            self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
+            self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
             if self._columns_fitted:  # fitted to "searching…": room for the moves found
                 self.accounts.itemDelegate().fit_columns(self.accounts, COLUMN_HEADROOM_PX, grow_only=True)
 

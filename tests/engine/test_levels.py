@@ -57,8 +57,9 @@ def test_leaving_liquidated_needs_the_hysteresis_band_like_every_other_level():
     assert [tracker.position("p", d) for d in (0.002, 0.009, -0.004, 0.0099)] == [None] * 4  # inside the band
     back = tracker.position("p", 0.011)
     assert (back.old, back.new) == (Level.LIQUIDATED, Level.DANGER)
-    levels, crossings = LevelTracker().positions(["q"], np.array([-0.001]))
-    assert levels == [Level.LIQUIDATED]
+    many = LevelTracker()  # the vectorised path the window uses, the same band
+    steps = [many.positions(["q"], np.array([d]))[0][0] for d in (-0.001, 0.005, 0.0099, 0.011)]
+    assert steps == [Level.LIQUIDATED, Level.LIQUIDATED, Level.LIQUIDATED, Level.DANGER]
 
 
 def test_an_account_leaves_liquidated_only_past_the_band_too():

@@ -1,0 +1,121 @@
+"""Levels and alerts of the real book, and the what-if levels of a preview: one place for both.
+
+Alerts, stored alert history and the hysteresis of every level come from the **real** book only:
+hypothetical positions left out, evaluated at the real (unshocked) marks. A preview layer (hypothetical
+positions shown, a price shock) changes what a table shows, never what is alerted. What the table shows
+under a preview is coloured by the preview's own levels (`what_if_level`, without hysteresis: a preview
+has no history) and each such row or account carries a note saying it is a what-if and what the real
+level is (`what_if_note`), so a preview never poses as reality.
+
+`BookAlerts` is Qt-free and serves the window; the headless `watch` loop can use it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+from engine.alerts import Alert, AlertPolicy
+from engine.levels import Crossing, Level, LevelTracker, Thresholds, distance_levels, ratio_level
+from engine.live_risk import VectorPositions, position_distances
+from engine.model import Book
+from engine.risk import AccountRisk, PositionRisk
+
+_LEVELS = tuple(Level)
+
+
+def real_book(book: Book) -> Book:
+    """The book alerts are evaluated on: every hypothetical position left out (accounts all kept)."""
+    return book.without_hypothetical() if any(p.hypothetical for p in book.positions) else book
+
+
+def account_ratio_level(a: AccountRisk, t: Thresholds, slack: float = 0.0) -> Level:
+    """An account's level from its margin ratio (liquidated when its equity is gone), without history."""
+    return ratio_level(a.margin_ratio, t, slack, equity_gone=a.equity <= 0)
+
+
+def what_if_levels(rows: Sequence[PositionRisk], t: Thresholds) -> list[Level]:
+    """Each row's level at the plain thresholds, without hysteresis (a preview's rows: it has no history)."""
+    return [_LEVELS[v] for v in distance_levels(position_distances(rows), t).tolist()]
+
+
+def what_if_note(real_level: Level | None, hypothetical: bool = False) -> str:
+    """The note a what-if row or account carries: '◇ hypothetical · what-if' for a hypothetical position
+    (it has no real level), else 'what-if · real: ok' (the real book's level, hysteresis included)."""
+    if hypothetical or real_level is None:
+        return "◇ hypothetical · what-if"
+    return f"what-if · real: {real_level.label}"
+
+
+@dataclass
+class BookAlerts:
+    """The real book's levels (with hysteresis) and the alerts their rises make (rate-limited, grouped).
+
+    Keys are stable per position or account (the window's position_keys, ("account", name)); times are
+    wall-clock seconds. Rows given to `positions` must be the real book's: a hypothetical row is refused
+    (ValueError), so no caller can let a what-if position raise an alert or move a level.
+    """
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    policy: AlertPolicy = field(default_factory=AlertPolicy)
+    tracker: LevelTracker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tracker = LevelTracker(self.thresholds)
+
+    def level(self, key: Hashable) -> Level:
+        """The key's level now (ok when never evaluated)."""
+        return self.tracker.levels.get(key, Level.OK)
+
+    def positions(
+        self,
+        keys: Sequence[Hashable],
+        rows: Sequence[PositionRisk],
+        stale: Sequence[bool],
+        now: float,
+    ) -> tuple[list[Level], list[Alert]]:
+        """Every row's level now and the alerts of this evaluation (crossings and stale prices).
+
+        keys, rows and stale are parallel (stale: the row's price is stale). Only rows that crossed a
+        level or whose price is (or was) stale go through Python.
+        """
+        positions = rows.positions if isinstance(rows, VectorPositions) else [r.position for r in rows]
+        if any(p.hypothetical for p in positions):
+            raise ValueError("hypothetical positions never raise alerts: evaluate the real book (real_book)")
+        levels, crossings = self.tracker.positions(keys, position_distances(rows))
+        crossed: dict[Hashable, Crossing] = {c.key: c for c in crossings}
+        policy = self.policy
+        alerts: list[Alert] = []
+        if not crossed and not any(stale) and not policy.stale_spells():
+            return levels, alerts
+        for i, key in enumerate(keys):
+            crossing = crossed.get(key)
+            if crossing is None and not stale[i] and not policy.in_stale_spell(key):
+                continue
+            r = rows[i]
+            p = r.position
+            subject = f"{p.account} {p.symbol} {p.side.value}"
+            distance, mark = r.distance_to_liquidation, r.mark_price
+            for alert in (
+                policy.on_crossing(key, crossing, now, subject, distance, mark),
+                policy.on_price_age(key, levels[i], stale[i], now, subject, distance, mark),
+            ):
+                if alert is not None:
+                    alerts.append(alert)
+        return levels, alerts
+
+    def accounts(self, accounts: Sequence[AccountRisk], now: float) -> tuple[list[Level], list[Alert]]:
+        """Every account's margin-ratio level now and the alerts of its rises."""
+        t = self.thresholds
+        levels: list[Level] = []
+        alerts: list[Alert] = []
+        for a in accounts:
+            key = ("account", a.account.name)
+            crossing = self.tracker.update(key, account_ratio_level(a, t), account_ratio_level(a, t, t.hysteresis))
+            if crossing is not None:
+                ratio = "equity ≤ 0" if a.margin_ratio is None else f"margin ratio {a.margin_ratio * 100:.2f}%"
+                alert = self.policy.on_crossing(key, crossing, now, f"account {a.account.name} ({ratio})", None, None)
+                if alert is not None:
+                    alerts.append(alert)
+            levels.append(self.level(key))
+        return levels, alerts
