@@ -579,8 +579,10 @@ class MainWindow(QMainWindow):
             )
             if answer == QMessageBox.StandardButton.Yes:
                 self.store.clear_manual()
+                self.say("Back online: live prices replace the manual ones as they arrive.")
             else:
                 self.prices_typed = True  # the kept prices are the offline ones, not the book's
+                self.say("Back online: your manual prices are kept (Prices dock ▸ Back to live).")
             self._restart_feeds()
         self.offline_action.setChecked(offline)
         self._last_refresh = 0.0
@@ -810,11 +812,13 @@ class MainWindow(QMainWindow):
         row = self.positions.current_row()
         if row is None or not 0 <= row < len(self.model._rows) or not self.chart_dock.on_screen:
             return
-        r = self.model._rows[row]
+        position = row  # current_row answers with the position (book index)
+        r = self.model._rows[position]
         key = (self._exchange_of[r.position.account], r.position.symbol)
         history = self.marks_history.get(key)
         if history is not None:
-            self.chart.show_position(r, history, self.levels.thresholds, key)
+            what_if = self.model.states[position].what_if
+            self.chart.show_position(r, history, self.levels.thresholds, key, what_if)
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def _shown_account(self) -> str | None:

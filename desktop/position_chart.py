@@ -91,9 +91,14 @@ class PositionChart(ThemedChart):
     def themed_plots(self) -> list[pg.PlotWidget]:
         return [self.plot]
 
-    def show_position(self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str]) -> None:
+    def show_position(
+        self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str], what_if: str = ""
+    ) -> None:
         """Called on every refresh: the curve and the axis label are only touched when they changed (each
-        touch repaints the plot, axes included); the lines move only when their price did."""
+        touch repaints the plot, axes included); the lines move only when their price did.
+
+        what_if: the row's what-if note ('' for the real book): the curve is the real marks' history,
+        the lines and the caption a preview's, and the caption says so."""
         if key != self.shown:
             self.plot.enableAutoRange()  # a new position: fit it, then let the user zoom
             self._drawn_samples = -1
@@ -119,9 +124,11 @@ class PositionChart(ThemedChart):
                 line.setPos(value)
                 line.show()
         symbol = r.position.symbol
+        preview = f"<b>{what_if.upper()}</b> (lines and figures; the curve is the real marks): " if what_if else ""
         self.caption.setText(
-            f"<b>{r.position.account} · {symbol} {r.position.side.value}</b>: mark {quoted(r.mark_price, symbol)},"
-            f" liquidation {quoted(r.liquidation_price, symbol)}, {percent(r.distance_to_liquidation)} to go"
+            f"{preview}<b>{r.position.account} · {symbol} {r.position.side.value}</b>: mark"
+            f" {quoted(r.mark_price, symbol)}, liquidation {quoted(r.liquidation_price, symbol)},"
+            f" {percent(r.distance_to_liquidation)} to go"
         )
 
     def _on_mouse(self, position: QPointF) -> None:

@@ -94,6 +94,13 @@ COLUMNS: tuple[Column, ...] = (
         live=True,
         vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.distance_to_liquidation),
     ),
+    Column(  # filled from RowState.what_if
+        "What-if",
+        lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
+        lambda r: r.position.hypothetical,
+        numeric=False,
+        live=True,
+    ),
     Column("Mode", lambda r, a: r.position.margin_mode.value, lambda r: r.position.margin_mode.value, numeric=False),
     Column("Leverage", lambda r, a: f"{r.position.leverage:g}×", lambda r: r.position.leverage),
     Column("Margin", lambda r, a: money(margin(r), a.currency), margin, live=True),
@@ -105,13 +112,6 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl, live=True),
     Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe, live=True),
-    Column(  # filled from RowState.what_if
-        "What-if",
-        lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
-        lambda r: r.position.hypothetical,
-        numeric=False,
-        live=True,
-    ),
 )
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")

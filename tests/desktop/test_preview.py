@@ -169,6 +169,7 @@ def test_the_status_bar_says_which_prices_are_in_use_offline_manual_and_back_onl
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
     window.set_offline(False)  # back online, keeping the manual prices
+    assert window.statusBar().currentMessage().startswith("Back online")  # not the passing "Offline: …" one
     status = window.status.text()
     assert "OFFLINE" not in status and "prices: all manual, not live" in status
     assert "simulated (a random walk, not market prices), not in use" in status
@@ -235,3 +236,19 @@ def test_hypothetical_layers_change_no_alert(qtbot, case):
         for window, _ in windows:
             window.close()
             window.deleteLater()
+
+
+def test_the_position_chart_of_a_previewed_row_says_it_is_a_what_if(qtbot):
+    _, _, window = demo_on_manual_prices(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    hypothetical = next(i for i, p in enumerate(window.book.positions) if p.hypothetical)
+    window.table.selectRow(window.model.view_row_of(hypothetical))
+    assert window.chart.caption.text().startswith("<b>◇ HYPOTHETICAL · WHAT-IF</b>")
+    window.set_include_hypothetical(False)
+    window.table.selectRow(0)
+    window._draw_chart()
+    assert "WHAT-IF" not in window.chart.caption.text()
+    window.set_shock(Shock(all_symbols=-0.16))
+    window._draw_chart()
+    assert window.chart.caption.text().startswith("<b>WHAT-IF · REAL: ")
