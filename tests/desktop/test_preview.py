@@ -252,3 +252,42 @@ def test_the_position_chart_of_a_previewed_row_says_it_is_a_what_if(qtbot):
     window.set_shock(Shock(all_symbols=-0.16))
     window._draw_chart()
     assert window.chart.caption.text().startswith("<b>WHAT-IF · REAL: ")
+
+
+class FakeClock:
+    """The window's `time` module with a wall clock the test moves (monotonic and formatting are real)."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def time(self) -> float:
+        return self.now
+
+    monotonic = staticmethod(__import__("time").monotonic)
+    strftime = staticmethod(__import__("time").strftime)
+    localtime = staticmethod(__import__("time").localtime)
+
+
+def test_five_minutes_of_the_demos_random_walk_alert_once_per_subject_and_level(qtbot, monkeypatch):
+    """The issue counted 51 alerts in 5 minutes of the demo (4 'danger → liquidated' in 7 s for one
+    position). Replayed here: the demo's own walk (seed 7, a step every 0.25 s) for 5 minutes."""
+    from engine.feeds.simulated import RandomWalk
+
+    clock = FakeClock(1_800_000_000.0)
+    monkeypatch.setattr("desktop.main_window.time", clock)
+    portfolio, store, window = demo_on_manual_prices(qtbot)
+    walk = RandomWalk(portfolio.price_map(), seed=7)
+    crossings = 0
+    for _ in range(1_200):
+        clock.now += 0.25
+        for key, mark in walk.step(0.25).items():
+            store.set_manual(key, mark)
+        window._last_refresh = 0.0  # every step is a refresh
+        window.refresh()
+        crossings = sum(a.count for a in window.alerts)
+    groups = [(a.key, a.new) for a in window.alerts]
+    assert len(groups) == len(set(groups))  # within 5 minutes: one alert per subject and level
+    assert len(window.alerts) == window.alert_list.count() <= 12  # 34 rows before (7 for the hypothetical long)
+    assert not any(HYPOTHETICAL_SUBJECT in a.subject for a in window.alerts)
+    assert crossings >= len(window.alerts)
+    print(f"5 minutes of the demo walk: {len(window.alerts)} alert rows for {crossings} rises")
