@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence, QPaintEvent, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDockWidget,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -32,13 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.accounts_model import RATIO_COLUMN, AccountsModel
+from desktop.alert_list import AlertList
 from desktop.book_actions import BookActions
 from desktop.cell_painter import CellPainter
 from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.icon import app_icon
 from desktop.lazy_dock import LazyDock
 from desktop.position_chart import PositionChart
-from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState, quoted
+from desktop.positions_model import DISTANCE_COLUMN, PositionsModel, RowState, quoted
 from desktop.positions_view import PositionsView
 from desktop.preview_banner import PreviewBanner, describe_shock
 from desktop.price_labels import price_source, prices_status
@@ -46,14 +45,13 @@ from desktop.ring_buffer import RingBuffer
 from desktop.theme import THEMES, applied_theme, apply_theme
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
-from engine.book_alerts import BookAlerts, account_ratio_level, real_book, what_if_levels, what_if_note
+from engine.book_alerts import BookAlerts, real_book, what_if_accounts, what_if_levels, what_if_rows
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
 from engine.live_risk import LiveEvaluator, VectorPositions
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
-from engine.report import price
 from engine.risk import BookRisk, PositionRisk
 from engine.stress import uniform_move_to_liquidation
 from engine.vectorised_stress import MoveSearch
@@ -159,10 +157,6 @@ class MainWindow(QMainWindow):
             feed.start()
         self.database_file = database_file
         self.book_alerts = BookAlerts(thresholds or Thresholds())
-        self.alerts: list[Alert] = []
-        """One per alert-list row, newest last: a repeated crossing replaces its group's alert (Alert.count)."""
-        self._alert_rows: dict[tuple, tuple[int, QListWidgetItem]] = {}
-        """Per alert group (Alert.group), its index in `alerts` and its row in the alert list."""
         self._new_alerts: list[Alert] = []
         self.stale_after = stale_after
         self.marks_history: dict[PriceKey, RingBuffer] = {}
@@ -233,8 +227,7 @@ class MainWindow(QMainWindow):
         # -- status, alerts and charts ----------------------------------------------------------
         self.status = QLabel()
         self.statusBar().addWidget(self.status, 1)
-        self.alert_list = QListWidget()
-        self.alert_list.setUniformItemSizes(True)  # one line each: laid out without measuring every alert
+        self.alert_list = AlertList()
         self.alerts_dock = self._dock("Alerts", "alerts", self.alert_list, Qt.DockWidgetArea.BottomDockWidgetArea)
         # The charts and the prices table are built when their tab first comes to the front.
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -330,6 +323,11 @@ class MainWindow(QMainWindow):
     @property
     def alert_policy(self) -> AlertPolicy:
         return self.book_alerts.policy
+
+    @property
+    def alerts(self) -> list[Alert]:
+        """One per alert-list row, oldest first: a repeated crossing replaces its group's alert (Alert.count)."""
+        return self.alert_list.alerts
 
     @property
     def chart(self) -> PositionChart:
@@ -731,42 +729,30 @@ class MainWindow(QMainWindow):
         return levels
 
     def _what_if_states(self, risk: BookRisk, labels: Mapping[PriceKey, tuple[str, bool]]) -> list[RowState]:
-        """The shown rows under a preview: a row the preview changes (hypothetical, or in an account
-        holding one or a shocked mark) takes its what-if level and says so; the others keep the real
-        level, hysteresis included."""
+        """The shown rows under a preview (engine.book_alerts.what_if_rows), with their prices' labels."""
         keys, price_keys = self._row_price_keys(risk)
-        what_if = what_if_levels(risk.positions, self.levels.thresholds)
-        touched = self._hypothetical_accounts | self._shocked_accounts
-        positions = risk.positions.positions if isinstance(risk.positions, VectorPositions) else None
-        real_level = self.book_alerts.level
-        states = []
-        for i, (key, price_key) in enumerate(zip(keys, price_keys, strict=True)):
-            p = positions[i] if positions is not None else risk.positions[i].position
-            if p.hypothetical:
-                states.append(RowState(what_if[i], *labels[price_key], what_if_note(None, hypothetical=True)))
-            elif p.account in touched:
-                states.append(RowState(what_if[i], *labels[price_key], what_if_note(real_level(key))))
-            else:
-                states.append(RowState(real_level(key), *labels[price_key]))
-        return states
+        rows = risk.positions
+        positions = rows.positions if isinstance(rows, VectorPositions) else [r.position for r in rows]
+        levels, notes = what_if_rows(
+            positions,
+            keys,
+            what_if_levels(rows, self.levels.thresholds),
+            self._hypothetical_accounts | self._shocked_accounts,
+            self.book_alerts.level,
+        )
+        return [RowState(level, *labels[k], note) for level, k, note in zip(levels, price_keys, notes, strict=True)]
 
     def _what_if_accounts(
         self, risk: BookRisk, real: BookRisk, real_levels: Sequence[Level]
     ) -> tuple[list[Level], list[str]]:
-        """The shown accounts' levels and notes under a preview (as _what_if_states for rows)."""
         real_of = {a.account.name: level for a, level in zip(real.accounts, real_levels, strict=True)}
-        touched = self._hypothetical_accounts | self._shocked_accounts
-        levels, notes = [], []
-        for a in risk.accounts:
-            name = a.account.name
-            real_level = real_of.get(name, self.book_alerts.level(("account", name)))
-            if name in touched:
-                levels.append(account_ratio_level(a, self.levels.thresholds))
-                notes.append(what_if_note(real_level))
-            else:
-                levels.append(real_level)
-                notes.append("")
-        return levels, notes
+        return what_if_accounts(
+            risk.accounts,
+            real_of,
+            self._hypothetical_accounts | self._shocked_accounts,
+            self.levels.thresholds,
+            self.book_alerts.level,
+        )
 
     # -- charts -----------------------------------------------------------------------------------
 
@@ -912,29 +898,14 @@ class MainWindow(QMainWindow):
     # -- alerts, history, status ------------------------------------------------------------------
 
     def _raise_alerts(self) -> None:
-        """Show, sound, notify and store the alerts found by the last evaluation."""
+        """Show, sound, notify and store the alerts found by the last evaluation (a repeat only updates
+        its group's row in the list: no sound, no notification, not stored again)."""
         new, self._new_alerts = self._new_alerts, []
         fresh = False
         for alert in new:
-            stamp = time.strftime("%H:%M:%S", time.localtime(alert.at))
-            mark = "" if alert.mark is None else f", mark {price(alert.mark)}"
-            text = f"{stamp}  {alert.describe()}{mark}"
-            grouped = self._alert_rows.get(alert.group) if alert.repeat else None
-            if grouped is not None:  # a repeat: its group's row says "×4 in 7 s" and comes back on top
-                index, item = grouped
-                self.alerts[index] = alert
-                self.alert_list.takeItem(self.alert_list.row(item))
-                item.setText(text)
-                self.alert_list.insertItem(0, item)
+            if not self.alert_list.add(alert):
                 continue
             fresh = True
-            self.alerts.append(alert)
-            item = QListWidgetItem(text)
-            item.setBackground(LEVEL_BACKGROUND.get(alert.new, QColor(0, 0, 0, 0)))
-            if alert.new in LEVEL_BACKGROUND:
-                item.setForeground(QColor(255, 255, 255) if alert.new is Level.LIQUIDATED else QColor(0, 0, 0))
-            self.alert_list.insertItem(0, item)
-            self._alert_rows[alert.group] = (len(self.alerts) - 1, item)
             if self.history is not None:
                 self.history.record_alert(alert)
             if self.tray is not None:

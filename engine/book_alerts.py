@@ -12,13 +12,14 @@ level is (`what_if_note`), so a preview never poses as reality.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from engine.alerts import Alert, AlertPolicy
 from engine.levels import Crossing, Level, LevelTracker, Thresholds, distance_levels, ratio_level
 from engine.live_risk import VectorPositions, position_distances
-from engine.model import Book
+from engine.model import Book, Position
 from engine.risk import AccountRisk, PositionRisk
 
 _LEVELS = tuple(Level)
@@ -45,6 +46,61 @@ def what_if_note(real_level: Level | None, hypothetical: bool = False) -> str:
     if hypothetical or real_level is None:
         return "◇ hypothetical · what-if"
     return f"what-if · real: {real_level.label}"
+
+
+def what_if_rows(
+    positions: Sequence[Position],
+    keys: Sequence[Hashable],
+    what_if: Sequence[Level],
+    touched: AbstractSet[str],
+    real_level: Callable[[Hashable], Level],
+) -> tuple[list[Level], list[str]]:
+    """Each shown row's level and what-if note under a preview (parallel to positions and keys).
+
+    A row the preview changes (a hypothetical position, or any position of an account in `touched`:
+    one holding a hypothetical position or a shocked mark) takes its what-if level (`what_if`, from the
+    shown figures) and a note naming the real level; the others keep the real level (hysteresis
+    included) and no note. real_level: the real book's level of a key (BookAlerts.level).
+    """
+    levels: list[Level] = []
+    notes: list[str] = []
+    for p, key, level in zip(positions, keys, what_if, strict=True):
+        if p.hypothetical:
+            levels.append(level)
+            notes.append(what_if_note(None, hypothetical=True))
+        elif p.account in touched:
+            levels.append(level)
+            notes.append(what_if_note(real_level(key)))
+        else:
+            levels.append(real_level(key))
+            notes.append("")
+    return levels, notes
+
+
+def what_if_accounts(
+    accounts: Sequence[AccountRisk],
+    real_levels: Mapping[str, Level],
+    touched: AbstractSet[str],
+    t: Thresholds,
+    real_level: Callable[[Hashable], Level],
+) -> tuple[list[Level], list[str]]:
+    """Each shown account's level and what-if note under a preview, as what_if_rows for positions.
+
+    real_levels: the real book's level by account name (this evaluation's); an account missing there
+    (not evaluated in reality this time) falls back to real_level(("account", name)).
+    """
+    levels: list[Level] = []
+    notes: list[str] = []
+    for a in accounts:
+        name = a.account.name
+        real = real_levels.get(name, real_level(("account", name)))
+        if name in touched:
+            levels.append(account_ratio_level(a, t))
+            notes.append(what_if_note(real))
+        else:
+            levels.append(real)
+            notes.append("")
+    return levels, notes
 
 
 @dataclass
