@@ -45,7 +45,15 @@ from desktop.ring_buffer import RingBuffer
 from desktop.theme import THEMES, applied_theme, apply_theme
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
-from engine.book_alerts import BookAlerts, real_book, what_if_accounts, what_if_levels, what_if_rows
+from engine.book_alerts import (
+    BookAlerts,
+    PreviewScope,
+    preview_scope,
+    real_book,
+    what_if_accounts,
+    what_if_levels,
+    what_if_rows,
+)
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
 from engine.live_risk import LiveEvaluator, VectorPositions
@@ -177,7 +185,7 @@ class MainWindow(QMainWindow):
         self.prices_typed = False
         """A price was typed (or kept over a live one): manual prices are no longer only the book's own."""
         self.shock: Shock | None = None
-        self._shocked_accounts: frozenset[str] = frozenset()
+        self._scope = PreviewScope()
         self.last_import_error = ""
 
         self._use_portfolio(portfolio)
@@ -363,11 +371,10 @@ class MainWindow(QMainWindow):
         self._price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in self.book.positions]
         self._real_keys = [self._key_of[id(p)] for p in real.positions]
         self._real_price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in real.positions]
-        self._hypothetical_accounts = frozenset(p.account for p in self.book.positions if p.hypothetical)
+        self._scope = preview_scope(self.book, self.shock, self._price_key_of_row)
         self._price_keys = self.book.price_keys()
         self._moves_cache = None
         if hasattr(self, "banner"):
-            self._shocked_accounts = self._accounts_touched(self.shock)
             self._show_banner()
 
     def _build_menus(self) -> None:
@@ -528,7 +535,7 @@ class MainWindow(QMainWindow):
         """Preview the book under a price shock (None: back to the real marks). Nothing is saved; alerts go
         on from the real marks; the banner above the tables says the view is shocked."""
         self.shock = shock
-        self._shocked_accounts = self._accounts_touched(shock)
+        self._scope = preview_scope(self.book, shock, self._price_key_of_row)
         self._moves_cache = None  # moves found under the previous shock (or none) are not these marks' moves
         self._show_banner()
         self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
@@ -541,14 +548,6 @@ class MainWindow(QMainWindow):
             self.prices.reset_shock()  # emits shock_changed(None), which lands in set_shock
         if self.shock is not None:
             self.set_shock(None)
-
-    def _accounts_touched(self, shock: Shock | None) -> frozenset[str]:
-        """The accounts whose figures a shock moves (any position on a shocked mark)."""
-        if shock is None:
-            return frozenset()
-        return frozenset(
-            p.account for p, key in zip(self.book.positions, self._price_key_of_row, strict=True) if shock.touches(key)
-        )
 
     def _show_banner(self) -> None:
         hypothetical = sum(p.hypothetical for p in self.book.positions)
@@ -733,13 +732,8 @@ class MainWindow(QMainWindow):
         keys, price_keys = self._row_price_keys(risk)
         rows = risk.positions
         positions = rows.positions if isinstance(rows, VectorPositions) else [r.position for r in rows]
-        levels, notes = what_if_rows(
-            positions,
-            keys,
-            what_if_levels(rows, self.levels.thresholds),
-            self._hypothetical_accounts | self._shocked_accounts,
-            self.book_alerts.level,
-        )
+        what_if = what_if_levels(rows, self.levels.thresholds)
+        levels, notes = what_if_rows(positions, price_keys, keys, what_if, self._scope, self.book_alerts.level)
         return [RowState(level, *labels[k], note) for level, k, note in zip(levels, price_keys, notes, strict=True)]
 
     def _what_if_accounts(
@@ -749,7 +743,7 @@ class MainWindow(QMainWindow):
         return what_if_accounts(
             risk.accounts,
             real_of,
-            self._hypothetical_accounts | self._shocked_accounts,
+            self._scope.accounts,
             self.levels.thresholds,
             self.book_alerts.level,
         )

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from engine.alerts import Alert, AlertPolicy
 from engine.levels import Crossing, Level, LevelTracker, Thresholds, distance_levels, ratio_level
 from engine.live_risk import VectorPositions, position_distances
-from engine.model import Book, Position
+from engine.model import Book, MarginMode, Position, PriceKey
+from engine.prices import Shock
 from engine.risk import AccountRisk, PositionRisk
 
 _LEVELS = tuple(Level)
@@ -48,27 +49,63 @@ def what_if_note(real_level: Level | None, hypothetical: bool = False) -> str:
     return f"what-if · real: {real_level.label}"
 
 
+@dataclass(frozen=True, slots=True)
+class PreviewScope:
+    """What a preview changes: the accounts whose figures move, the accounts whose cross positions'
+    figures move (a hypothetical or shocked cross position shares their margin), and the shocked marks.
+    An isolated position, hypothetical or shocked, changes its own row and its account's totals only."""
+
+    accounts: frozenset[str] = frozenset()
+    cross_accounts: frozenset[str] = frozenset()
+    shocked_keys: frozenset[PriceKey] = frozenset()
+
+    def touches(self, p: Position, key: PriceKey) -> bool:
+        """Whether the row of position p (priced at key) shows figures the preview changed."""
+        return (
+            p.hypothetical
+            or key in self.shocked_keys
+            or (p.margin_mode is MarginMode.CROSS and p.account in self.cross_accounts)
+        )
+
+
+def preview_scope(book: Book, shock: Shock | None, price_keys: Sequence[PriceKey]) -> PreviewScope:
+    """The scope of the preview shown: book is the shown book (hypothetical positions included when
+    shown), price_keys each of its positions' (exchange, symbol), shock the price shock or None."""
+    accounts: set[str] = set()
+    cross: set[str] = set()
+    shocked: set[PriceKey] = set()
+    for p, key in zip(book.positions, price_keys, strict=True):
+        is_shocked = shock is not None and shock.touches(key)
+        if is_shocked:
+            shocked.add(key)
+        if p.hypothetical or is_shocked:
+            accounts.add(p.account)
+            if p.margin_mode is MarginMode.CROSS:
+                cross.add(p.account)
+    return PreviewScope(frozenset(accounts), frozenset(cross), frozenset(shocked))
+
+
 def what_if_rows(
     positions: Sequence[Position],
+    price_keys: Sequence[PriceKey],
     keys: Sequence[Hashable],
     what_if: Sequence[Level],
-    touched: AbstractSet[str],
+    scope: PreviewScope,
     real_level: Callable[[Hashable], Level],
 ) -> tuple[list[Level], list[str]]:
-    """Each shown row's level and what-if note under a preview (parallel to positions and keys).
+    """Each shown row's level and what-if note under a preview (parallel to positions, price_keys, keys).
 
-    A row the preview changes (a hypothetical position, or any position of an account in `touched`:
-    one holding a hypothetical position or a shocked mark) takes its what-if level (`what_if`, from the
-    shown figures) and a note naming the real level; the others keep the real level (hysteresis
-    included) and no note. real_level: the real book's level of a key (BookAlerts.level).
+    A row the preview changes (scope.touches) takes its what-if level (`what_if`, from the shown
+    figures) and a note naming the real level; the others keep the real level (hysteresis included)
+    and no note. real_level: the real book's level of a key (BookAlerts.level).
     """
     levels: list[Level] = []
     notes: list[str] = []
-    for p, key, level in zip(positions, keys, what_if, strict=True):
+    for p, price_key, key, level in zip(positions, price_keys, keys, what_if, strict=True):
         if p.hypothetical:
             levels.append(level)
             notes.append(what_if_note(None, hypothetical=True))
-        elif p.account in touched:
+        elif scope.touches(p, price_key):
             levels.append(level)
             notes.append(what_if_note(real_level(key)))
         else:

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.book_alerts import BookAlerts, account_ratio_level, real_book, what_if_levels, what_if_note
+from engine.book_alerts import (
+    BookAlerts,
+    account_ratio_level,
+    preview_scope,
+    real_book,
+    what_if_levels,
+    what_if_note,
+    what_if_rows,
+)
 from engine.levels import Level, Thresholds
 from engine.model import Book
 from engine.risk import evaluate_book
@@ -102,3 +110,39 @@ def test_hypothetical_positions_change_no_alert(case):
             raised += [(a.subject, a.old, a.new, a.count) for a in position_alerts + account_alerts]
         runs.append(raised)
     assert runs[0] == runs[1]
+
+
+def test_a_preview_changes_the_rows_that_share_its_margin_and_says_so():
+    """A hypothetical cross long changes its account's cross rows, never an isolated one; a shocked
+    isolated mark changes its own row only; every changed account is named."""
+    from engine.model import Account, MarginMode, Position, Side
+    from engine.prices import Shock
+
+    def position(account, symbol, mode, hypothetical=False):
+        return Position(account, symbol, Side.LONG, 1.0, 100.0, mode, 10.0, 10.0, hypothetical)
+
+    book = Book(
+        (Account("a", "x", 1_000.0, "USDT"), Account("b", "x", 1_000.0, "USDT")),
+        (
+            position("a", "BTC", MarginMode.CROSS),
+            position("a", "ETH", MarginMode.ISOLATED),
+            position("a", "SOL", MarginMode.CROSS, hypothetical=True),
+            position("b", "BTC", MarginMode.CROSS),
+            position("b", "DOGE", MarginMode.ISOLATED),
+        ),
+    )
+    keys = [("x", p.symbol) for p in book.positions]
+    real = {0: Level.WARNING, 1: Level.OK, 3: Level.OK, 4: Level.OK}
+    what_if = [Level.DANGER, Level.OK, Level.DANGER, Level.WARNING, Level.DANGER]
+
+    def rows(shock):
+        scope = preview_scope(book, shock, keys)
+        return scope, what_if_rows(book.positions, keys, range(5), what_if, scope, real.__getitem__)
+
+    scope, (levels, notes) = rows(None)
+    assert scope.accounts == {"a"} and scope.cross_accounts == {"a"}
+    assert levels == [Level.DANGER, Level.OK, Level.DANGER, Level.OK, Level.OK]
+    assert notes == ["what-if · real: warning", "", "◇ hypothetical · what-if", "", ""]
+    scope, (levels, notes) = rows(Shock(per_key={("x", "DOGE"): -0.2}))
+    assert scope.accounts == {"a", "b"} and scope.cross_accounts == {"a"}
+    assert notes[3:] == ["", "what-if · real: ok"] and levels[3:] == [Level.OK, Level.DANGER]
