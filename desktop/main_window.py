@@ -826,7 +826,8 @@ class MainWindow(QMainWindow):
                 )
                 self._account_drawn = samples
         self.account_chart_dock.setWindowTitle(f"Account history: {account}")
-        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}")
+        preview = " (what-if)" if account in self._scope.accounts else ""  # drawn from the shown figures
+        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}{preview}")
         if not self.ladder_dock.on_screen or (
             not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
         ):

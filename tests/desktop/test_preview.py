@@ -86,6 +86,10 @@ def test_the_demos_hypothetical_long_raises_no_alert_and_colours_no_real_account
     assert window.model.levels[hypothetical] > Level.OK  # the what-if trade itself is at risk
     assert ("Bybit swing", "BTC/USDT:USDT", "long", True, 0) not in window.levels.levels
     assert "1 hypothetical position shown" in window.banner.text()
+    window.accounts.selectRow(row)
+    assert window.ladder_dock.windowTitle() == "Risk ladder: Bybit swing (what-if)"
+    real.accounts.selectRow(account_row(real, "Bybit swing"))
+    assert real.ladder_dock.windowTitle() == "Risk ladder: Bybit swing"
 
 
 def test_leaving_out_and_bringing_back_hypothetical_positions_changes_no_alert(qtbot):
