@@ -303,4 +303,5 @@ def test_the_risk_ladder_shows_the_selected_accounts_equity_and_liquidation_poin
     window.accounts.selectRow(2)  # Bybit swing
     assert window.ladder.account == "Bybit swing"
     assert window.ladder.curve is curve  # updated in place, no new plot items
-    assert window.ladder_dock.windowTitle() == "Risk ladder: Bybit swing"
+    # Drawn with the demo's hypothetical BTC long in Bybit swing: a what-if, and the title says so.
+    assert window.ladder_dock.windowTitle() == "Risk ladder: Bybit swing (what-if)"
