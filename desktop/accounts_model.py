@@ -59,11 +59,19 @@ SEARCHING = "searching…"
 MOVE_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "All cross marks move")
 
 
-def _cells(risk: BookRisk, moves: Mapping[str, float | None] | None) -> list[list[str]]:
+ACCOUNT_COLUMN = 0
+
+
+def _cells(
+    risk: BookRisk, moves: Mapping[str, float | None] | None, notes: Sequence[str] | None = None
+) -> list[list[str]]:
     cells = [[text(a, (moves or {}).get(a.account.name)) for _, text in COLUMNS] for a in risk.accounts]
     if moves is None:
         for row in cells:
             row[MOVE_COLUMN] = SEARCHING
+    for row, note in zip(cells, notes or (), strict=False):
+        if note:  # a previewed account says so where its name is read
+            row[ACCOUNT_COLUMN] = f"{row[ACCOUNT_COLUMN]} ({note})"
     return cells
 
 
@@ -71,7 +79,9 @@ class AccountsModel(TextTableModel):
     """Rows coloured by the account's margin-ratio level; UserRole of the ratio column is the ratio.
 
     moves: each account's uniform move to liquidation (None for an account without one); moves=None
-    as a whole means not searched yet, shown as "searching…".
+    as a whole means not searched yet, shown as "searching…". notes: per account, '' or the what-if
+    note of an account whose figures and level come from a preview ('what-if · real: ok'), shown
+    after its name and in its tooltip.
     """
 
     def __init__(
@@ -79,20 +89,28 @@ class AccountsModel(TextTableModel):
         risk: BookRisk,
         moves: Mapping[str, float | None] | None = None,
         levels: Sequence[Level] | None = None,
+        notes: Sequence[str] | None = None,
     ) -> None:
         self._risk = risk
         self.levels = list(levels or [Level.OK] * len(risk.accounts))
-        super().__init__([title for title, _ in COLUMNS], [c >= 2 for c in range(len(COLUMNS))], _cells(risk, moves))
+        self.notes = list(notes or [""] * len(risk.accounts))
+        cells = _cells(risk, moves, self.notes)
+        super().__init__([title for title, _ in COLUMNS], [c >= 2 for c in range(len(COLUMNS))], cells)
 
     def set_risk(
-        self, risk: BookRisk, moves: Mapping[str, float | None] | None = None, levels: Sequence[Level] | None = None
+        self,
+        risk: BookRisk,
+        moves: Mapping[str, float | None] | None = None,
+        levels: Sequence[Level] | None = None,
+        notes: Sequence[str] | None = None,
     ) -> None:
         new_levels = list(levels or [Level.OK] * len(risk.accounts))
         restyled = frozenset(
             i for i, level in enumerate(new_levels) if i >= len(self.levels) or level != self.levels[i]
         )
         self._risk, self.levels = risk, new_levels
-        self.replace_cells(_cells(risk, moves), restyled)
+        self.notes = list(notes or [""] * len(risk.accounts))
+        self.replace_cells(_cells(risk, moves, self.notes), restyled)
 
     def row_look(self, row: int) -> RowLook:
         level = self.levels[row]
@@ -105,6 +123,8 @@ class AccountsModel(TextTableModel):
                 return max(1.0, a.margin_ratio or 1.0)
             return float("nan") if a.margin_ratio is None else float(a.margin_ratio)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if row < len(self.notes) and self.notes[row]:
+                return f"{self.notes[row]}: a preview's figures and level, not the real book's"
             if a.missing:
                 return a.missing
             if column == RATIO_COLUMN:

@@ -45,6 +45,10 @@ class RowState(NamedTuple):
     level: Level = Level.OK
     source: str = "manual"
     stale: bool = False
+    what_if: str = ""
+    """Set when the row's figures and level come from a preview (a hypothetical position, an account
+    holding one, a price shock): '◇ hypothetical · what-if', 'what-if · real: ok'. Shown in the What-if
+    column and the row's tooltip, so a previewed colour never passes for the real one."""
 
 
 def _distance_key(r: PositionRisk) -> float:
@@ -113,6 +117,13 @@ COLUMNS: tuple[Column, ...] = (
         live=True,
         vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.distance_to_liquidation),
     ),
+    Column(  # filled from RowState.what_if
+        "What-if",
+        lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
+        lambda r: r.position.hypothetical,
+        numeric=False,
+        live=True,
+    ),
     Column(
         "Margin ratio",
         lambda r, a: position_ratio_text(r),
@@ -131,16 +142,11 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl, live=True),
     Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe, live=True),
-    Column(
-        "Hypothetical",
-        lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
-        lambda r: r.position.hypothetical,
-        numeric=False,
-    ),
 )
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
+WHAT_IF_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "What-if")
 
 
 def _spans(flags: Sequence[bool]) -> list[tuple[int, int]]:
@@ -306,7 +312,10 @@ class PositionsModel(TextTableModel):
             r = self._rows[position]
             owner = self._accounts[r.position.account]
             cells = [c.text(r, owner) for c in COLUMNS]
-            cells[SOURCE_COLUMN] = self.states[position].source
+            state = self.states[position]
+            cells[SOURCE_COLUMN] = state.source
+            if state.what_if:
+                cells[WHAT_IF_COLUMN] = state.what_if
             self._text[position] = cells
         return cells
 
@@ -344,7 +353,7 @@ class PositionsModel(TextTableModel):
         whole: list[int] = []  # the position itself, its level or its staleness changed: every cell
         live: list[int] = []  # only numbers that follow the marks, or the price's age
         for p, (old, new) in enumerate(zip(self.states, new_states, strict=True)):
-            if old.level != new.level or old.stale != new.stale or p in reshaped:
+            if old.level != new.level or old.stale != new.stale or old.what_if != new.what_if or p in reshaped:
                 whole.append(p)
             elif moved[p] or old.source != new.source:
                 live.append(p)
@@ -400,5 +409,7 @@ class PositionsModel(TextTableModel):
             mark = self._rows[p].mark_price
             return f"{mark:g}" if math.isfinite(mark) else ""
         if role == _TOOLTIP:
+            if self.states[p].what_if:
+                return f"{self.states[p].what_if}: a preview's figures and level, not the real book's"
             return self._rows[p].missing or None  # why a figure shows "—"
         return None
