@@ -5,7 +5,16 @@ watch_mark_prices where the exchange has it, else watch_tickers, else REST polli
 fetch_mark_prices or fetch_tickers (ccxt's rate limiter paces the requests). A configuration can
 force REST or websocket. Network faults become a `reconnecting` state with capped exponential
 backoff and jitter; a stream that goes quiet is caught by a per-symbol watchdog and reconnected;
-malformed ticks are dropped by the price store. Nothing here raises into the caller's thread.
+malformed ticks are dropped by the price store, and a websocket frame ccxt cannot parse is skipped
+(counted as 'malformed frame') instead of stopping ccxt's receive loop. Nothing here raises into the
+caller's thread.
+
+Freshness: ccxt keeps the latest ticker per symbol in `exchange.tickers` and replaces that dict with a
+new one for every event the exchange sends (ccxt/pro/binance.py, handle_tickers_and_bids_asks). A watch
+call resolves on one symbol's event, so the feed also reads the cache for the others; an entry that is
+still the very object published before is a re-publication, not a new price, and does not refresh the
+symbol's age or its watchdog. Without that, a stream whose tickers carry no timestamp kept a symbol
+that had stopped updating at age 0 for as long as any other symbol moved.
 """
 
 from __future__ import annotations
@@ -13,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -61,6 +72,13 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, TimeoutError | asyncio.TimeoutError) and not text:
         text = "timed out"
     return f"{name}: {text[:160]}" if text else name
+
+
+def raised_in_ccxt(error: BaseException) -> bool:
+    """True when the innermost frame of error's traceback is ccxt's own code: ccxt choked on what the
+    exchange sent (a TypeError from parsing `[]`, say), as opposed to a bug of ours."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and f"{os.sep}ccxt{os.sep}" in frames[-1].filename
 
 
 def ticks_from_tickers(exchange_id: str, tickers: Mapping[str, Any]) -> list[Tick]:
@@ -119,6 +137,7 @@ class CcxtFeed:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._ccxt_markets: dict[str, Any] | None = None
+        self._logged_errors: set[str] = set()
 
     @property
     def state(self) -> FeedState:
@@ -183,7 +202,12 @@ class CcxtFeed:
             except (ccxt.BaseError, SilentStream, TimeoutError, OSError) as e:
                 await self._wait_to_retry(e)
             except Exception as e:
-                log.exception("feed %s: unexpected error, reconnecting", self.exchange_id)
+                if raised_in_ccxt(e):  # garbage from the exchange: status, one line, no traceback
+                    await self._wait_to_retry(e, "unreadable answer from the exchange: ")
+                    continue
+                if describe_error(e) not in self._logged_errors:  # a bug of ours: its traceback once
+                    self._logged_errors.add(describe_error(e))
+                    log.exception("feed %s: unexpected error, reconnecting", self.exchange_id)
                 await self._wait_to_retry(e)
             finally:
                 with contextlib.suppress(Exception):
@@ -197,17 +221,46 @@ class CcxtFeed:
         if cls is None:
             raise FeedSetupError(f"ccxt has no exchange '{self.exchange_id}'")
         config = deep_merge(DEFAULT_CCXT_CONFIG, self.settings.ccxt)
-        return cls(config)
+        exchange = cls(config)
+        self._skip_malformed_frames(exchange)
+        return exchange
 
-    async def _wait_to_retry(self, error: BaseException) -> None:
+    def _skip_malformed_frames(self, exchange: Any) -> None:
+        """Make a websocket frame that ccxt's parser raises on a counted drop instead of a stall.
+
+        ccxt parses each frame in a done-callback of its receive task and schedules the next receive
+        only after the parse returns (ccxt/async_support/base/ws/client.py, receive_loop): an exception
+        there (`[]` gives TypeError on `None + '@arr'`, an event without "s" on `str + None`) ends the
+        reading while the socket stays open, and every symbol stalled until the silence watchdog. The
+        client takes the exchange's handle_message when it is created, so wrapping it on the instance
+        before any connection covers every client.
+        """
+        handle = exchange.handle_message
+
+        def guarded(client: Any, message: Any) -> Any:
+            try:
+                return handle(client, message)
+            except Exception as e:
+                self.store.count_refused("malformed frame")
+                level = logging.DEBUG if "malformed frame" in self._logged_errors else logging.WARNING
+                self._logged_errors.add("malformed frame")
+                log.log(level, "feed %s: skipped a frame ccxt could not read (%s)", self.exchange_id, describe_error(e))
+                return None
+
+        exchange.handle_message = guarded
+
+    async def _wait_to_retry(self, error: BaseException, prefix: str = "") -> None:
         delay = self.backoff.next_delay()
+        said = prefix + describe_error(error)
+        # One line per new cause (a warning, so a terminal sees it); the same cause again is only info.
+        level = logging.INFO if said == self.state.last_error else logging.WARNING
         self._state.update(
             status=FeedStatus.RECONNECTING,
             attempt=self.backoff.attempt,
             next_try_at=time.time() + delay,
-            last_error=describe_error(error),
+            last_error=said,
         )
-        log.info("feed %s: %s; retrying in %.1f s", self.exchange_id, describe_error(error), delay)
+        log.log(level, "feed %s: %s; retrying in %.1f s", self.exchange_id, said, delay)
         with contextlib.suppress(_Stopped):
             await self._race(asyncio.sleep(delay))
 
@@ -306,25 +359,30 @@ class CcxtFeed:
         tickers: Mapping[str, Any],
         symbols: list[str],
         last_seen: dict[str, float],
-        stamps: dict[str, Any],
+        stamps: dict[str, tuple[Any, Any]],
     ) -> None:
         # A watch call resolves on the first symbol that updates; the others' updates that arrived
-        # meanwhile are only in ccxt's ticker cache, so read that too. Skip what was already published.
+        # meanwhile are only in ccxt's ticker cache, so read that too. Skip what was already published:
+        # the same object with the same content (see the module docstring), or, where the exchange
+        # dates its tickers, the same time and price again.
         cache = getattr(exchange, "tickers", None) or {}
         merged = {s: cache[s] for s in symbols if s in cache and isinstance(cache[s], Mapping)}
-        merged.update(tickers)
-        fresh = {}
+        if isinstance(tickers, Mapping):
+            merged.update(tickers)
+        kept = 0
+        now = time.monotonic()
         for symbol, ticker in merged.items():
             if isinstance(ticker, Mapping):
                 seen = (ticker.get("timestamp"), ticker.get("markPrice"), ticker.get("last"))
-                if seen[0] is not None and stamps.get(symbol) == seen:
+                before, published = stamps.get(symbol, (None, None))
+                if before == seen and (seen[0] is not None or published is ticker):
                     continue
-                stamps[symbol] = seen
-            fresh[symbol] = ticker
-        kept = self.store.publish(ticks_from_tickers(self.exchange_id, fresh), PriceSource.LIVE)
-        now = time.monotonic()
-        for symbol in fresh:
-            last_seen[symbol] = now
+                stamps[symbol] = (seen, ticker)  # the object itself, so that identity means the same event
+            # One symbol at a time: only a price the store kept feeds that symbol's watchdog, so a
+            # symbol whose every tick is refused (absurd, future-dated) is reconnected like a silent one.
+            if self.store.publish(ticks_from_tickers(self.exchange_id, {symbol: ticker}), PriceSource.LIVE):
+                kept += 1
+                last_seen[symbol] = now
         if kept and self.state.status is not FeedStatus.LIVE:
             self.backoff.reset()
             self._state.update(status=FeedStatus.LIVE, attempt=0, next_try_at=None)
@@ -332,7 +390,7 @@ class CcxtFeed:
     async def _stream(self, exchange: Any, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
         started = time.monotonic()
         last_seen: dict[str, float] = {}
-        stamps: dict[str, Any] = {}
+        stamps: dict[str, tuple[Any, Any]] = {}
         while True:
             try:
                 tickers = await self._race(asyncio.wait_for(method(symbols), timeout=self.silence_timeout))
@@ -346,7 +404,7 @@ class CcxtFeed:
 
     async def _poll(self, exchange: Any, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
         last_seen: dict[str, float] = {}
-        stamps: dict[str, Any] = {}
+        stamps: dict[str, tuple[Any, Any]] = {}
         while True:
             tickers = await self._race(method(symbols))
             self._published(exchange, tickers, symbols, last_seen, stamps)
