@@ -60,7 +60,7 @@ def test_missing_prices_while_connecting_show_as_missing_not_zero(tmp_path, book
         "watch", str(book_file), "--exchange-config", str(config), "--interval", "0.5", "--count", "1", "--json"
     )
     assert result.returncode == 0, result.stderr
-    (report,) = lines(result)
+    (report,) = [line for line in lines(result) if "positions" in line]
     for row in report["positions"]:
         assert row["mark_price"] is None and row["price_source"] == "missing" and row["liquidation_price"] is None
     assert report["accounts"][0]["equity"] is None

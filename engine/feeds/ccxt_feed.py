@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.feeds.backoff import Backoff
-from engine.feeds.exchange_config import ExchangeSettings, Transport, deep_merge
+from engine.feeds.exchange_config import ExchangeSettings, Transport, connection_note, deep_merge
 from engine.feeds.state import FeedState, FeedStatus, StateCell
 from engine.model import Tier
 from engine.prices import PriceSource, PriceStore, Tick
@@ -186,6 +186,14 @@ class CcxtFeed:
         except ImportError as e:  # pragma: no cover - ccxt is a dependency
             self._state.update(status=FeedStatus.OFFLINE, last_error=f"ccxt is not installed: {e}")
             return
+        try:
+            note = connection_note(self.exchange_id, self.settings.ccxt)
+        except Exception:  # only a warning's text: never worth the feed
+            log.debug("feed %s: connection note failed", self.exchange_id, exc_info=True)
+            note = ""
+        if note:
+            log.warning("feed %s: %s", self.exchange_id, note)
+            self._state.update(connection=note)
         while not self._stop_event.is_set():
             try:
                 exchange = self._make_exchange()
