@@ -87,12 +87,13 @@ around 1e-6 (exchanges list a '1000X' contract rather than go lower), so either 
 of magnitude of room, while 1e300 or 1e-300 (a bad frame, a unit error) never reaches the engine.
 """
 
-JUMP_FACTOR = 10.0
+JUMP_FACTOR = 5.0
 """A price more than this many times above or below the last good price of its key is refused ('jump').
 
-A mark price is an index-based average: between two ticks it moves by a few percent at most, even in a
-crash (the largest one-second moves seen in crypto are tens of percent). A tenfold step is a wrong
-frame or a shifted decimal point, not a market move.
+A mark price is an index-based average: between two ticks it moves by a few percent, tens of percent in
+the worst crashes seen, never fivefold (+400% or -80%). A decimal point shifted either way (x10, /10)
+is always outside the band, even with the market's move on top. The band is symmetric in ratio, so a
+wrong price that did get in (inside it) never locks the true price out.
 """
 
 REANCHOR_AFTER_S = 60.0
@@ -114,7 +115,8 @@ class PriceStore:
         self._jumping_since: dict[PriceKey, float] = {}
         self.dropped: Counter[str] = Counter()
         """Ticks (and frames) refused, by reason: 'missing', 'not a positive number', 'outside the sane
-        range', 'jump', 'future-dated', 'out of order'; feeds add 'malformed frame' (count_refused)."""
+        range', 'jump', 'future-dated', 'out of order'; feeds add (count_refused) 'malformed frame' and
+        'unreadable answer'."""
 
     def publish(self, ticks: Iterable[Tick], source: PriceSource = PriceSource.LIVE) -> int:
         """Store valid ticks; drop (and count in `dropped`) the others. Returns how many were kept.

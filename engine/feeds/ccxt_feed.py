@@ -211,6 +211,7 @@ class CcxtFeed:
                 await self._wait_to_retry(e)
             except Exception as e:
                 if raised_in_ccxt(e):  # garbage from the exchange: status, one line, no traceback
+                    self.store.count_refused("unreadable answer")
                     await self._wait_to_retry(e, "unreadable answer from the exchange: ")
                     continue
                 if describe_error(e) not in self._logged_errors:  # a bug of ours: its traceback once

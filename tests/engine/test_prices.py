@@ -140,14 +140,15 @@ def test_absurd_but_finite_prices_are_refused_even_as_the_first_price(absurd):
     assert store.dropped == {"outside the sane range": 2}
 
 
-def test_a_tenfold_jump_from_the_last_good_price_is_refused_until_it_persists():
+def test_a_decimal_point_shift_from_the_last_good_price_is_refused_until_it_persists():
     clock = Clock()
     store = PriceStore(clock)
-    store.publish([Tick(BTC, 60_000.0)])
-    # A shifted decimal point either way is refused; a 40% crash in one tick is a market move.
-    assert store.publish([Tick(BTC, 610_000.0), Tick(BTC, 5_999.0)]) == 0
-    assert store.dropped == {"jump": 2}
-    assert store.publish([Tick(BTC, 36_000.0)]) == 1
+    store.publish([Tick(BTC, 61_000.5)])
+    # A shifted decimal point either way is refused (exactly x10 included: the fault run found it taken,
+    # after which the true price was the jump); a 40% crash in one tick is a market move.
+    assert store.publish([Tick(BTC, 610_005.0), Tick(BTC, 6_100.05), Tick(BTC, 61_000.5 * 9.5)]) == 0
+    assert store.dropped == {"jump": 3}
+    assert store.publish([Tick(BTC, 36_600.3)]) == 1
     # A feed that really moved that far (back after a long gap) is stale meanwhile, then taken again.
     assert store.publish([Tick(BTC, 400_000.0)]) == 0
     clock.now += REANCHOR_AFTER_S - 1
