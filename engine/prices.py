@@ -113,6 +113,7 @@ class PriceStore:
         self._version: dict[PriceKey, int] = {}
         self._counter = 0
         self._jumping_since: dict[PriceKey, float] = {}
+        self._refused_since_kept: dict[PriceKey, str] = {}
         self.dropped: Counter[str] = Counter()
         """Ticks (and frames) refused, by reason: 'missing', 'not a positive number', 'outside the sane
         range', 'jump', 'future-dated', 'out of order'; feeds add (count_refused) 'malformed frame' and
@@ -132,8 +133,10 @@ class PriceStore:
                 reason = self._refusal(tick, now)
                 if reason:
                     self.dropped[reason] += 1
+                    self._refused_since_kept[tick.key] = reason
                     continue
                 self._jumping_since.pop(tick.key, None)
+                self._refused_since_kept.pop(tick.key, None)
                 last = tick.last if _valid_price(tick.last) else None
                 self._feed[tick.key] = Quote(
                     float(tick.mark),
@@ -172,6 +175,12 @@ class PriceStore:
             if now - since < REANCHOR_AFTER_S:
                 return "jump"
         return ""
+
+    def refusal_since_kept(self, key: PriceKey) -> str:
+        """Why the latest tick for key was refused, if none was kept since ('' otherwise): lets a watchdog
+        say 'refused: future-dated' (a local clock behind the exchange's) rather than only 'no price'."""
+        with self._lock:
+            return self._refused_since_kept.get(key, "")
 
     def count_refused(self, reason: str, count: int = 1) -> None:
         """Count input a feed refused before it became a tick (a malformed frame), beside the store's own."""

@@ -409,7 +409,9 @@ class CcxtFeed:
             now = time.monotonic()
             for symbol in symbols:  # the watchdog: a symbol that stopped updating while others go on
                 if now - last_seen.get(symbol, started) > self.silence_timeout:
-                    raise SilentStream(f"no price for {symbol} for {self.silence_timeout:g} s")
+                    refused = self.store.refusal_since_kept((self.exchange_id, symbol))
+                    why = f" (its prices were refused: {refused})" if refused else ""
+                    raise SilentStream(f"no price for {symbol} for {self.silence_timeout:g} s{why}")
 
     async def _poll(self, exchange: Any, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
         last_seen: dict[str, float] = {}

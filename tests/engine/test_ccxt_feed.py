@@ -283,3 +283,14 @@ def test_garbage_rest_answers_are_one_line_each_never_a_traceback(make_feed, fak
     assert "unreadable answer from the exchange: TypeError" in warnings_[0]
     assert "unreadable answer from the exchange: AttributeError" in warnings_[1]
     assert all("\n" not in w for w in warnings_)
+
+
+def test_a_clock_behind_the_exchanges_is_named_when_every_tick_is_refused(make_feed, fake):
+    # Every event dated a minute ahead (our clock a minute late): refused, never shown live, and the
+    # status says why instead of only "no price".
+    feed = make_feed(Transport.WEBSOCKET, silence_timeout=0.8)
+    wait_for(lambda: feed.store.quote(BTC) is not None, what="BTC")
+    ahead = int(time.time() * 1000) + 60_000
+    fake.send_malformed(*({"e": "markPriceUpdate", "E": ahead + i, "s": "BTCUSDT", "p": "61000.50"} for i in range(40)))
+    wait_for(lambda: "refused: future-dated" in feed.state.last_error, 5.0, "the reason in the status")
+    assert feed.state.last_error.startswith("SilentStream: no price for BTC/USDT:USDT for 0.8 s")
