@@ -22,15 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import threading
 import time
-import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.feeds.backoff import Backoff
+from engine.feeds.ccxt_faults import describe_error, raised_in_ccxt, skip_unreadable_frames
 from engine.feeds.exchange_config import ExchangeSettings, Transport, connection_note, deep_merge
 from engine.feeds.state import FeedState, FeedStatus, StateCell
 from engine.model import Tier
@@ -63,22 +62,6 @@ class MarketMeta:
     contract_size: float
     inverse: bool
     settle: str
-
-
-def describe_error(error: BaseException) -> str:
-    """One line for a status bar: the ccxt class name and the first line of its message."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    name = type(error).__name__
-    if isinstance(error, TimeoutError | asyncio.TimeoutError) and not text:
-        text = "timed out"
-    return f"{name}: {text[:160]}" if text else name
-
-
-def raised_in_ccxt(error: BaseException) -> bool:
-    """True when the innermost frame of error's traceback is ccxt's own code: ccxt choked on what the
-    exchange sent (a TypeError from parsing `[]`, say), as opposed to a bug of ours."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return bool(frames) and f"{os.sep}ccxt{os.sep}" in frames[-1].filename
 
 
 def ticks_from_tickers(exchange_id: str, tickers: Mapping[str, Any]) -> list[Tick]:
@@ -235,28 +218,15 @@ class CcxtFeed:
         return exchange
 
     def _skip_malformed_frames(self, exchange: Any) -> None:
-        """Make a websocket frame that ccxt's parser raises on a counted drop instead of a stall.
+        """A frame ccxt cannot parse is counted and logged (its first time as a warning), then skipped."""
 
-        ccxt parses each frame in a done-callback of its receive task and schedules the next receive
-        only after the parse returns (ccxt/async_support/base/ws/client.py, receive_loop): an exception
-        there (`[]` gives TypeError on `None + '@arr'`, an event without "s" on `str + None`) ends the
-        reading while the socket stays open, and every symbol stalled until the silence watchdog. The
-        client takes the exchange's handle_message when it is created, so wrapping it on the instance
-        before any connection covers every client.
-        """
-        handle = exchange.handle_message
+        def skipped(error: Exception) -> None:
+            self.store.count_refused("malformed frame")
+            level = logging.DEBUG if "malformed frame" in self._logged_errors else logging.WARNING
+            self._logged_errors.add("malformed frame")
+            log.log(level, "feed %s: skipped a frame ccxt could not read (%s)", self.exchange_id, describe_error(error))
 
-        def guarded(client: Any, message: Any) -> Any:
-            try:
-                return handle(client, message)
-            except Exception as e:
-                self.store.count_refused("malformed frame")
-                level = logging.DEBUG if "malformed frame" in self._logged_errors else logging.WARNING
-                self._logged_errors.add("malformed frame")
-                log.log(level, "feed %s: skipped a frame ccxt could not read (%s)", self.exchange_id, describe_error(e))
-                return None
-
-        exchange.handle_message = guarded
+        skip_unreadable_frames(exchange, skipped)
 
     async def _wait_to_retry(self, error: BaseException, prefix: str = "") -> None:
         delay = self.backoff.next_delay()
