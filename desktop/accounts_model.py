@@ -11,19 +11,24 @@ from desktop.cell_painter import RowLook
 from desktop.positions_model import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.text_table_model import TextTableModel
 from engine.levels import Level
-from engine.report import money
+from engine.report import account_ratio_text, money
 from engine.risk import AccountRisk, BookRisk
 from engine.rules import profile_for
 
 
 def _ratio(a: AccountRisk, move: float | None) -> str:
-    return "n/a (equity ≤ 0)" if a.margin_ratio is None else f"{a.margin_ratio * 100:.2f}%"
+    """The cross margin ratio, or why there is none ('no cross position', 'liquidated …', 'n/a …')."""
+    return account_ratio_text(a).replace("<=", "≤")
+
+
+def _cross(value: float, a: AccountRisk) -> str:
+    return money(value, a.account.currency) if a.has_cross else "none"
 
 
 def _move(a: AccountRisk, move: float | None) -> str:
     """The uniform move of all cross marks that liquidates the account: '-23.4% to liquidation'."""
     if move is None:
-        return "none"
+        return "—" if a.missing and a.has_cross else "none"
     return f"{move * 100:+.1f}% to liquidation"
 
 
@@ -33,13 +38,19 @@ COLUMNS = (
     ("Wallet", lambda a, m: money(a.wallet_balance, a.account.currency)),
     ("uPnL", lambda a, m: money(a.unrealized_pnl, a.account.currency)),
     ("Equity", lambda a, m: money(a.equity, a.account.currency)),
-    ("Maint. margin", lambda a, m: money(a.maintenance_margin, a.account.currency)),
+    ("Cross balance", lambda a, m: _cross(a.cross_margin_balance, a)),
+    ("Cross maint.", lambda a, m: _cross(a.cross_maintenance_margin, a)),
     ("Margin ratio", _ratio),
     ("Available", lambda a, m: money(a.available_balance, a.account.currency)),
     ("All cross marks move", _move),
 )
 
 
+RATIO_TOOLTIP = (
+    "Cross margin ratio: the cross positions' maintenance margin / the cross margin balance (wallet less the "
+    "isolated margins, plus the cross uPnL). The cross account is liquidated at 100%. Isolated positions have "
+    "their own ratio (positions table)."
+)
 RATIO_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "Margin ratio")
 
 
@@ -88,7 +99,14 @@ class AccountsModel(TextTableModel):
         return RowLook(self.row_text(row), LEVEL_BACKGROUND.get(level), LEVEL_FOREGROUND.get(level), level=level)
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
+        a = self._risk.accounts[row]
         if role == Qt.ItemDataRole.UserRole and column == RATIO_COLUMN:
-            ratio = self._risk.accounts[row].margin_ratio
-            return float("nan") if ratio is None else float(ratio)
+            if a.liquidated:  # the gauge is full however the ratio reads (or when the balance is gone)
+                return max(1.0, a.margin_ratio or 1.0)
+            return float("nan") if a.margin_ratio is None else float(a.margin_ratio)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if a.missing:
+                return a.missing
+            if column == RATIO_COLUMN:
+                return RATIO_TOOLTIP
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence, QPaintEvent, QShowEvent
@@ -46,13 +46,12 @@ from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
-from engine.live_risk import LiveEvaluator, VectorPositions, position_distances
+from engine.live_risk import LiveEvaluator, VectorPositions, position_distances, positions_known
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
-from engine.report import price
+from engine.report import account_ratio_text, price
 from engine.risk import BookRisk, PositionRisk
-from engine.stress import uniform_move_to_liquidation
 from engine.vectorised_stress import MoveSearch
 
 if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown, storage
@@ -77,6 +76,13 @@ def stored_account_history(db: BookDatabase, book: Book, days: float = 1.0) -> d
         a.name: (db.history(f"equity:{a.name}", since), dict(db.history(f"margin_ratio:{a.name}", since)))
         for a in book.accounts
     }
+
+
+def stored_mark_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[PriceKey, list[tuple[float, float]]]:
+    """The last `days` of each of the book's marks stored with it (time, mark), for the position chart."""
+    since = time.time() - days * 86_400
+    stored = {key: db.history(f"mark:{key[0]}:{key[1]}", since) for key in book.price_keys()}
+    return {key: samples for key, samples in stored.items() if samples}
 
 
 def _single_shot(parent: QWidget, slot: Callable[[], None]) -> QTimer:
@@ -177,6 +183,10 @@ class MainWindow(QMainWindow):
         self.offline = not self.feeds
         self.shock: Shock | None = None
         self.last_import_error = ""
+        self.storage_note = ""
+        """Why the saved book is not open (the window then writes no database), first in the status bar."""
+        self.saved_book_bar: QWidget | None = None
+        self.stored_alert_count = 0
 
         self._use_portfolio(portfolio)
         marks = self.reader.read().marks()
@@ -294,6 +304,7 @@ class MainWindow(QMainWindow):
 
         panel = PricesPanel(self.store, self.book.price_keys(), stale_after=self.stale_after)
         panel.shock_changed.connect(self.set_shock)
+        panel.manual_changed.connect(self.save_manual_prices)
         panel.manual_changed.connect(lambda _keys: self.refresh())
         return panel
 
@@ -429,7 +440,9 @@ class MainWindow(QMainWindow):
         except PriceRefused as e:
             self.say(str(e))
             return str(e)
-        self.store.set_manual((self._exchange_of[r.position.account], r.position.symbol), mark)
+        key = (self._exchange_of[r.position.account], r.position.symbol)
+        self.store.set_manual(key, mark)
+        self.save_manual_prices([key])
         self.say(f"{r.position.symbol}: manual price {quoted(mark, r.position.symbol)} (Prices dock ▸ Back to live)")
         self.refresh()
         return None
@@ -468,6 +481,52 @@ class MainWindow(QMainWindow):
         self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
         self._draw_account_views(force=True)
         return True
+
+    @Slot(list)
+    def save_manual_prices(self, keys: Iterable[PriceKey]) -> None:
+        """Save (or clear, after Back to live) the store's manual prices of these keys with the book."""
+        if self.database_file is None:
+            return
+        from engine.prices import PriceSource  # here, not at the top: keeps this hook one block for merges
+        from engine.storage.database import BookDatabase, StorageError
+
+        marks = {}
+        for key in keys:
+            quote = self.store.quote(key)
+            marks[key] = quote.mark if quote is not None and quote.source is PriceSource.MANUAL else None
+        try:
+            with BookDatabase.open(self.database_file) as db:
+                db.save_manual_prices(marks)
+        except StorageError as e:
+            self.say(f"The manual price is used but was not saved: {e}")
+
+    def set_storage_note(self, note: str) -> None:
+        """Why the saved book is not open ('' once it is), first in the status bar from now on."""
+        self.storage_note = note
+        self._last_refresh = 0.0
+        self.refresh()
+
+    def seed_mark_history(self, stored: Mapping[PriceKey, Sequence[tuple[float, float]]]) -> None:
+        """Put the marks stored with the book (stored_mark_history) before the ones seen since the start."""
+        for key, samples in stored.items():
+            buffer = RingBuffer(MARKS_CAPACITY)
+            for at, mark in samples:
+                buffer.append(at, mark)
+            if key in self.marks_history:
+                for at, mark in zip(*self.marks_history[key].series(), strict=True):
+                    buffer.append(float(at), float(mark))
+            self.marks_history[key] = buffer
+
+    def show_stored_alerts(self, stored: Sequence[Mapping[str, Any]]) -> None:
+        """List the alerts stored with the book (newest first, as BookDatabase.alerts gives them) under this
+        session's, without sounding or storing them again."""
+        for row in stored:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["at"]))
+            mark = "" if row["mark"] is None else f", mark {price(row['mark'])}"
+            self.alert_list.addItem(QListWidgetItem(f"{stamp}  {row['subject']}{mark}"))
+        self.stored_alert_count += len(stored)
+        if self.alert_list.count():
+            self.alerts_dock.setWindowTitle(f"Alerts ({self.alert_list.count()})")
 
     def set_include_hypothetical(self, include: bool) -> None:
         """Include or leave out every hypothetical position from every figure (rows, accounts, charts)."""
@@ -509,6 +568,7 @@ class MainWindow(QMainWindow):
             )
             if answer == QMessageBox.StandardButton.Yes:
                 self.store.clear_manual()
+                self.save_manual_prices(self.book.price_keys())
             self._restart_feeds()
         self.offline_action.setChecked(offline)
         self._last_refresh = 0.0
@@ -586,15 +646,10 @@ class MainWindow(QMainWindow):
         self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
 
     def _search_moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
+        """Every account's move at once (an account missing a cross mark has none; the others are unaffected)."""
         names = tuple(a.account.name for a in risk.accounts)
-        if all(key in marks for key in self.evaluator.compiled.price_keys):
-            found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
-            moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
-        else:  # some marks still missing: the accounts that are complete, one by one
-            moves = {
-                a.account.name: uniform_move_to_liquidation(self.book, marks, a.account.name, self.layout)
-                for a in risk.accounts
-            }
+        found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
+        moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
         self._moves_cache = (names, time.monotonic(), moves)
         return moves
 
@@ -613,7 +668,7 @@ class MainWindow(QMainWindow):
             positions = [r.position for r in rows]
             keys = [self._key_of.get(id(p), p) for p in positions]
             price_keys = [(self._exchange_of[p.account], p.symbol) for p in positions]
-        levels, crossings = self.levels.positions(keys, position_distances(rows))
+        levels, crossings = self.levels.positions(keys, position_distances(rows), positions_known(rows))
         quotes = self._quotes
         quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per key
         shock = self.shock
@@ -649,11 +704,12 @@ class MainWindow(QMainWindow):
         levels = []
         for a in risk.accounts:
             key = ("account", a.account.name)
-            crossing = self.levels.account(key, a.margin_ratio, equity_gone=a.equity <= 0)
+            # The level follows the cross ratio; while a cross mark is missing the account keeps its level.
+            known = not (a.missing and a.has_cross)
+            crossing = self.levels.account(key, a.margin_ratio, equity_gone=a.liquidated) if known else None
             if crossing is not None:
-                ratio = "equity ≤ 0" if a.margin_ratio is None else f"margin ratio {a.margin_ratio * 100:.2f}%"
                 alert = self.alert_policy.on_crossing(
-                    key, crossing, now, f"account {a.account.name} ({ratio})", None, None
+                    key, crossing, now, f"account {a.account.name} (margin ratio {account_ratio_text(a)})", None, None
                 )
                 if alert is not None:
                     self._new_alerts.append(alert)
@@ -675,6 +731,8 @@ class MainWindow(QMainWindow):
         self._account_sampled = now
         for a in risk.accounts:
             name = a.account.name
+            if a.missing:  # no sample made of a missing mark
+                continue
             self.equity_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, a.equity)
             ratio = float("nan") if a.margin_ratio is None else a.margin_ratio
             self.ratio_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, ratio)
@@ -741,9 +799,12 @@ class MainWindow(QMainWindow):
             not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
         ):
             return
+        self._ladder_drawn = time.monotonic()
+        if self._risk.account(account).missing:  # no ladder on a made-up price
+            self.ladder_dock.setWindowTitle(f"Risk ladder: {account} (waiting for prices)")
+            return
         move = self._moves_cache[2].get(account) if self._moves_cache is not None else ...  # ...: the ladder searches
         self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout, cross_move=move)
-        self._ladder_drawn = time.monotonic()
 
     # -- settings, theme, about -------------------------------------------------------------------
 
@@ -819,7 +880,7 @@ class MainWindow(QMainWindow):
                 self.tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
         if new:
             QApplication.beep()
-            self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts)})")
+            self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts) + self.stored_alert_count})")
 
     def _record_history(self, risk: BookRisk, marks: dict[PriceKey, float]) -> None:
         """Queue stored history (at most once a second); the writer thread does the disk work."""
@@ -829,6 +890,8 @@ class MainWindow(QMainWindow):
         self._last_sample = now
         samples = [(f"mark:{exchange}:{symbol}", now, mark) for (exchange, symbol), mark in marks.items()]
         for a in risk.accounts:
+            if a.missing:
+                continue
             samples.append((f"equity:{a.account.name}", now, a.equity))
             if a.margin_ratio is not None:
                 samples.append((f"margin_ratio:{a.account.name}", now, a.margin_ratio))
@@ -843,6 +906,8 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, missing: list[PriceKey]) -> None:
         parts = [f.state.describe() for f in self.feeds] or ["prices: manual (from the book), not live"]
+        if self.storage_note:
+            parts.insert(0, self.storage_note)
         oldest = self.oldest_price_age()
         if oldest is not None:
             age = f"{oldest:.1f} s" if oldest < 60 else f"{oldest / 60:.0f} min"
@@ -851,7 +916,7 @@ class MainWindow(QMainWindow):
             parts.append(f"history not saved: {self.history.last_error}")
         if missing:
             parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
-        if not self.portfolio.book.accounts:
+        if not self.portfolio.book.accounts and not self.storage_note:
             parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
         self.status.setText("   ·   ".join(parts))
 

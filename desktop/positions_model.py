@@ -8,6 +8,7 @@ so it cannot pass for a live one.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -51,8 +52,30 @@ def _distance_key(r: PositionRisk) -> float:
 
 
 def quoted(value: float | None, symbol: str) -> str:
-    """A price with its unit: '61,000.50 USDT' ('none' when there is no price)."""
-    return "none" if value is None else f"{price(value)} {quote_currency_of(symbol)}".rstrip()
+    """A price with its unit: '61,000.50 USDT' ('none' when there is no price, '—' when it is unknown)."""
+    if value is None:
+        return "none"
+    if not math.isfinite(value):
+        return "—"
+    return f"{price(value)} {quote_currency_of(symbol)}".rstrip()
+
+
+def _unknown_or(r: PositionRisk, text: str) -> str:
+    """'—' for a figure the row's missing mark (or an overflow) hides; the tooltip gives the reason."""
+    return "—" if r.missing else text
+
+
+def ratio_text(ratio: float | None) -> str:
+    return "none" if ratio is None else f"{ratio * 100:.2f}%"
+
+
+def position_ratio_text(r: PositionRisk) -> str:
+    """The ratio that liquidates this position at 100%: its own (isolated) or its account's cross ratio."""
+    if r.missing:
+        return "—"
+    if r.margin_ratio is None:
+        return "gone" if r.distance_to_liquidation is not None and r.distance_to_liquidation <= 0 else "none"
+    return ratio_text(r.margin_ratio)
 
 
 def margin(r: PositionRisk) -> float:
@@ -78,17 +101,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("Source", lambda r, a: "", lambda r: 0, numeric=False, live=True),  # filled from RowState
     Column(
         "Liq. price",
-        lambda r, a: quoted(r.liquidation_price, r.position.symbol),
+        lambda r, a: _unknown_or(r, quoted(r.liquidation_price, r.position.symbol)),
         lambda r: r.liquidation_price if r.liquidation_price is not None else float("inf"),
         live=True,
         vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.liquidation_price),
     ),
     Column(
         "To liq.",
-        lambda r, a: percent(r.distance_to_liquidation),
+        lambda r, a: _unknown_or(r, percent(r.distance_to_liquidation)),
         _distance_key,
         live=True,
         vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.distance_to_liquidation),
+    ),
+    Column(
+        "Margin ratio",
+        lambda r, a: position_ratio_text(r),
+        lambda r: r.margin_ratio if r.margin_ratio is not None else float("inf"),
+        live=True,
+        vector_key=lambda v: np.where(np.isnan(v.position_margin_ratio), np.inf, v.position_margin_ratio),
     ),
     Column("Mode", lambda r, a: r.position.margin_mode.value, lambda r: r.position.margin_mode.value, numeric=False),
     Column("Leverage", lambda r, a: f"{r.position.leverage:g}×", lambda r: r.position.leverage),
@@ -146,6 +176,7 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _EDIT = int(Qt.ItemDataRole.EditRole)
 _SORT = int(Qt.ItemDataRole.UserRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 
 
 class PositionsModel(TextTableModel):
@@ -198,10 +229,11 @@ class PositionsModel(TextTableModel):
                 keys = column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
             else:
                 keys = [column.sort_key(r) for r in self._rows]
-            present = [p for p, k in enumerate(keys) if k is not None]
+            present = [p for p, k in enumerate(keys) if k is not None and k == k]  # k != k: NaN, unknown
             descending = self._sort_order == Qt.SortOrder.DescendingOrder
             present.sort(key=keys.__getitem__, reverse=descending)  # stable: ties keep the book's order
-            self._sorted = present + [p for p, k in enumerate(keys) if k is None]  # no value: last either way
+            known = set(present)
+            self._sorted = present + [p for p in range(len(keys)) if p not in known]  # no value: last either way
         self._shown = [p for p in self._sorted if self._accepts(p)]
         self._view_row = {p: row for row, p in enumerate(self._shown)}
 
@@ -365,5 +397,8 @@ class PositionsModel(TextTableModel):
         if role == _SORT:
             return COLUMNS[index.column()].sort_key(self._rows[p])
         if role == _EDIT and index.column() == MARK_COLUMN:
-            return f"{self._rows[p].mark_price:g}"
+            mark = self._rows[p].mark_price
+            return f"{mark:g}" if math.isfinite(mark) else ""
+        if role == _TOOLTIP:
+            return self._rows[p].missing or None  # why a figure shows "—"
         return None

@@ -116,14 +116,21 @@ class LevelTracker:
         t = self.thresholds
         return self.update(key, distance_level(distance, t), distance_level(distance, t, t.hysteresis))
 
-    def positions(self, keys: Sequence[Hashable], distances: np.ndarray) -> tuple[list[Level], list[Crossing]]:
+    def positions(
+        self, keys: Sequence[Hashable], distances: np.ndarray, known: np.ndarray | None = None
+    ) -> tuple[list[Level], list[Crossing]]:
         """position() for many keys at once (distances NaN where there is none): every key's level now,
-        and the crossings in key order. Only the keys whose level changed go through Python."""
+        and the crossings in key order. Only the keys whose level changed go through Python.
+
+        known: per key, whether its distance could be evaluated at all; a key whose mark is missing keeps
+        the level it had (an unknown is never taken for 'no liquidation price', which is OK)."""
         t = self.thresholds
         old = np.fromiter((self.levels.get(k, Level.OK) for k in keys), dtype=np.int8, count=len(keys))
         raw = distance_levels(distances, t)
         relaxed = distance_levels(distances, t, t.hysteresis)
         new = np.where(raw > old, raw, np.where(relaxed < old, relaxed, old))
+        if known is not None:
+            new = np.where(known, new, old)
         crossings = []
         for i in np.flatnonzero(new != old).tolist():
             crossing = Crossing(keys[i], Level(int(old[i])), Level(int(new[i])))

@@ -7,6 +7,7 @@ import time
 
 from PySide6.QtCore import Qt
 
+from desktop.accounts_model import RATIO_COLUMN
 from desktop.app import WindowOptions, build_window
 from desktop.positions_model import COLUMNS, STALE_FOREGROUND
 from engine.feeds.exchange_config import ExchangeSettings, Transport
@@ -71,5 +72,18 @@ def test_an_unreachable_exchange_never_blocks_the_window(qtbot, tmp_path):
     assert time.monotonic() - started < 2.0
     qtbot.waitUntil(lambda: "reconnecting" in window.status.text(), timeout=10_000)
     assert "waiting for prices: BTC/USDT:USDT" in window.status.text()
-    assert window.model.rowCount() == 0  # no made-up prices while there are none
+    # Every position is a row, none on a made-up price: "—" where a figure needs the missing mark, the reason
+    # in the tooltip, and the account marked incomplete.
+    assert window.model.rowCount() == 2
+    for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT"):
+        assert cell(window, symbol, "Mark") == "—" and cell(window, symbol, "Liq. price") == "—"
+        assert cell(window, symbol, "To liq.") == "—" and cell(window, symbol, "uPnL") == "—"
+        assert (
+            cell(window, symbol, "To liq.", Qt.ItemDataRole.ToolTipRole)
+            == f"no mark price yet for {symbol} on binanceusdm"
+        )
+    accounts = window.accounts_model
+    assert accounts.rowCount() == 1
+    assert accounts.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith("incomplete: no mark price yet")
+    assert accounts.row_text(0)[RATIO_COLUMN] == "n/a (a mark is missing)"
     window.close()

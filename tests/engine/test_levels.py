@@ -81,3 +81,16 @@ def test_many_positions_at_once_follow_the_same_levels_and_crossings_as_one_by_o
         assert crossings == [c for c in expected if c is not None]
         assert levels == [one_by_one.levels[k] for k in keys]
         assert all(type(level) is Level for level in levels)
+
+
+def test_a_position_whose_figures_are_unknown_keeps_its_level():
+    """NaN is both 'no liquidation price' (OK) and 'unknown' (a missing mark): only the first may relax."""
+    import numpy as np
+
+    from engine.levels import Level, LevelTracker
+
+    tracker = LevelTracker()
+    tracker.positions(["a", "b"], np.array([0.03, 0.03]))
+    levels, crossings = tracker.positions(["a", "b"], np.array([np.nan, np.nan]), known=np.array([False, True]))
+    assert levels == [Level.DANGER, Level.OK]
+    assert [c.key for c in crossings] == ["b"]
