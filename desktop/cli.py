@@ -12,14 +12,18 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.report import risk_to_dict, risk_to_text
 from engine.risk import MissingPriceError, evaluate_book
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
+
+if TYPE_CHECKING:
+    from engine.feeds.exchange_config import ExchangeSettings
 
 EXIT_STORAGE = 1
 EXIT_BAD_INPUT = 2
@@ -264,9 +268,25 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def exchange_settings(path: str | None, used_exchanges: Collection[str] | None = None) -> dict[str, ExchangeSettings]:
+    """The checked --exchange-config (empty without one); prints one warning line per exchange whose prices
+    may not come straight from it (another host, plain http, no TLS check, a proxy). CommandFailed, exit 2,
+    for anything the file must not hold (credentials, an unused or unknown exchange, an unknown setting)."""
+    from engine.feeds.exchange_config import connection_note, load_exchange_config
+
+    if not path:
+        return {}
+    with reported(path):
+        settings = load_exchange_config(path, used_exchanges)
+    for exchange, item in settings.items():
+        note = connection_note(exchange, item.ccxt)
+        if note:
+            print(f"marginwatch: warning: {exchange} prices {note}", file=sys.stderr)
+    return settings
+
+
 def run_watch(args: argparse.Namespace) -> int:
     from engine.feeds.ccxt_feed import feeds_for
-    from engine.feeds.exchange_config import load_exchange_config
     from engine.prices import PriceStore
     from engine.watch import Monitor, WatchOptions
 
@@ -276,8 +296,7 @@ def run_watch(args: argparse.Namespace) -> int:
         else:
             with open_database(args, read_only=True) as db:
                 portfolio = db.load()
-    with reported(args.exchange_config or ""):
-        settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
+    settings = exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
     store = PriceStore()
     feeds = []
     keys = portfolio.book.price_keys()
@@ -297,10 +316,9 @@ def run_window(args: argparse.Namespace) -> int:
     pause_collection()  # until the window is shown (run_app): see desktop.startup_heap
     try:
         from desktop.app import WindowOptions, run_app
-        from engine.feeds.exchange_config import load_exchange_config
 
-        with reported(args.exchange_config or ""):
-            settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
+        # The book is opened later and can gain accounts: only ccxt's own ids are checked here.
+        settings = exchange_settings(args.exchange_config)
         options = WindowOptions(
             demo=args.demo,
             book_file=args.book,

@@ -67,6 +67,7 @@ class Monitor:
         self.out = out
         self.clock = clock
         self.tracker = LevelTracker(options.thresholds)
+        self._feed_seen: dict[int, tuple[Any, ...]] = {}
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
         self._ever_priced: set[tuple[str, str]] = set()
@@ -131,6 +132,36 @@ class Monitor:
                     )
         return found
 
+    def _print_feed_changes(self) -> None:
+        """One line per feed whose status, error, transport or connection warning changed since last time.
+
+        JSON: {"feed": {"time", "exchange", "status", "transport", "error", "connection", "unknown_symbols",
+        "describe"}}; text: the time and FeedState.describe(). The first call reports every feed.
+        """
+        for feed in self.feeds:
+            state = feed.state
+            connection = getattr(state, "connection", "")
+            seen = (state.status, state.last_error, state.transport, connection, state.unknown_symbols)
+            if self._feed_seen.get(id(feed)) == seen:
+                continue
+            self._feed_seen[id(feed)] = seen
+            now = self.clock()
+            stamp = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
+            if self.options.as_json:
+                line = {
+                    "time": stamp,
+                    "exchange": state.exchange,
+                    "status": str(state.status),
+                    "transport": state.transport,
+                    "error": state.last_error or None,
+                    "connection": connection or None,
+                    "unknown_symbols": list(state.unknown_symbols),
+                    "describe": state.describe(now),
+                }
+                print(json.dumps({"feed": line}), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  FEED       {state.describe(now)}", file=self.out, flush=True)
+
     def _print_crossings(self) -> None:
         stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
         for crossing, text in self.crossings():
@@ -187,6 +218,7 @@ class Monitor:
         next_report = time.monotonic() + self.options.interval
         try:
             while self.options.count is None or reports < self.options.count:
+                self._print_feed_changes()
                 self._print_crossings()
                 now = time.monotonic()
                 if now >= next_report:
