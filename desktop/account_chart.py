@@ -15,8 +15,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.chart_style import ThemedChart, sample_under_cursor, show_grid
-from desktop.ring_buffer import RingBuffer
 from engine.levels import Thresholds
+from engine.monitor.ring_buffer import RingBuffer
 from engine.report import money
 
 

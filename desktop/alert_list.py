@@ -22,9 +22,7 @@ from engine.report import price
 
 def alert_text(alert: Alert) -> str:
     """'22:04:51  Binance main DOGE/USDT:USDT long: danger → liquidated ×4 in 7 s, -0.20% to liquidation, mark 0.13'."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(alert.at))
-    mark = "" if alert.mark is None else f", mark {price(alert.mark)}"
-    return f"{stamp}  {alert.describe()}{mark}"
+    return f"{time.strftime('%H:%M:%S', time.localtime(alert.at))}  {alert.line()}"
 
 
 class AlertList(QListWidget):

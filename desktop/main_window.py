@@ -37,31 +37,21 @@ from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.icon import app_icon
 from desktop.lazy_dock import LazyDock
 from desktop.position_chart import PositionChart
-from desktop.positions_model import DISTANCE_COLUMN, PositionsModel, RowState, quoted
+from desktop.positions_model import DISTANCE_COLUMN, PositionsModel, quoted
 from desktop.positions_view import PositionsView
 from desktop.preview_banner import PreviewBanner, describe_shock
-from desktop.price_labels import price_source, prices_status
-from desktop.ring_buffer import RingBuffer
 from desktop.theme import THEMES, applied_theme, apply_theme
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
-from engine.book_alerts import (
-    BookAlerts,
-    PreviewScope,
-    preview_scope,
-    real_book,
-    what_if_accounts,
-    what_if_levels,
-    what_if_rows,
-)
-from engine.layout import book_layout
-from engine.levels import Level, LevelTracker, Thresholds
-from engine.live_risk import LiveEvaluator, VectorPositions
-from engine.model import Book, Position, PriceKey
+from engine.levels import LevelTracker, Thresholds
+from engine.model import Book, PriceKey
+from engine.monitor.chart_history import StoredAccountHistory
+from engine.monitor.price_labels import prices_status
+from engine.monitor.ring_buffer import RingBuffer
+from engine.monitor.session import WatchSession
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
 from engine.risk import BookRisk, PositionRisk
-from engine.vectorised_stress import MoveSearch
 
 if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown, storage
     # when the book is saved
@@ -73,8 +63,7 @@ if TYPE_CHECKING:  # annotations only: the docks' modules are imported when thei
     from engine.watch import Feed
 
 
-StoredHistory = tuple[list[tuple[float, float]], dict[float, float]]
-"""An account's stored equity samples (time, value) and its margin ratios by time."""
+StoredHistory = StoredAccountHistory
 
 
 def stored_account_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[str, StoredHistory]:
@@ -106,12 +95,6 @@ FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence["Feed"]]
 REFRESH_HZ = 10.0
 LADDER_EVERY_S = 2.0
 THRESHOLDS_SETTING = "thresholds"
-HISTORY_EVERY_S = 1.0
-MARKS_EVERY_S = 0.5
-"""Chart samples of each mark at most twice a second: the ring buffer then holds an hour."""
-MARKS_CAPACITY = 7_200
-ACCOUNT_CAPACITY = 86_400
-"""A day of equity and margin-ratio samples at one a second."""
 COLUMN_HEADROOM_PX = 12
 VERSION_FALLBACK = "development build"
 
@@ -123,21 +106,6 @@ def app_version() -> str:
         return version("marginwatch")
     except PackageNotFoundError:
         return VERSION_FALLBACK
-
-
-def position_keys(positions: Sequence[Position]) -> list[tuple]:
-    """A key per position that survives edits elsewhere in the book (levels and alerts are keyed by it).
-
-    Account, symbol, side and the hypothetical flag identify a position; a counter tells apart the rare
-    duplicates (two hypothetical trades on one symbol).
-    """
-    seen: dict[tuple, int] = {}
-    keys = []
-    for p in positions:
-        base = (p.account, p.symbol, p.side.value, p.hypothetical)
-        seen[base] = seen.get(base, -1) + 1
-        keys.append((*base, seen[base]))
-    return keys
 
 
 class MainWindow(QMainWindow):
@@ -165,52 +133,47 @@ class MainWindow(QMainWindow):
         self.feeds = list(feeds)
         self.settings = settings
         self.history = history
-        self._last_sample = 0.0
         self._last_refresh = time.monotonic()
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
         self.database_file = database_file
-        self.book_alerts = BookAlerts(thresholds or Thresholds())
-        self._new_alerts: list[Alert] = []
+        # The session holds the book, its layers, levels and alerts (Qt-free, shared with `watch`); the
+        # clock is looked up at each call, so tests can stand in a clock of their own.
+        self.session = WatchSession(portfolio, thresholds, stale_after, clock=lambda: time.time())
+        self.session.history.seed_accounts(account_history or {})  # before the first sample
         self.stale_after = stale_after
-        self.marks_history: dict[PriceKey, RingBuffer] = {}
-        self._marks_sampled: dict[PriceKey, float] = {}
-        self.equity_history: dict[str, RingBuffer] = {}
-        self.ratio_history: dict[str, RingBuffer] = {}
-        self._account_sampled = 0.0
         self._account_drawn: tuple[int, float] = (-1, 0.0)
         self._moves_fresh = False
         # Work run between frames (see _between_frames_ms), each at most once per refresh.
         self._moves_timer = _single_shot(self, self._update_moves)
         self._chart_timer = _single_shot(self, self._draw_chart)
         self._moves_cache: tuple[tuple[str, ...], float, dict[str, float | None]] | None = None
-        self.include_hypothetical = True
         self._quotes: Mapping[PriceKey, Quote] | None = None
         self.feed_factory = feed_factory
         self.offline = not self.feeds
+        self.session.working_offline = self.working_offline
         self.prices_typed = False
         """A price was typed (or kept over a live one): manual prices are no longer only the book's own."""
-        self.shock: Shock | None = None
-        self._scope = PreviewScope()
         self.last_import_error = ""
         self.storage_note = ""
         """Why the saved book is not open (the window then writes no database), first in the status bar."""
         self.saved_book_bar: QWidget | None = None
         self.stored_alert_count = 0
 
-        self._use_portfolio(portfolio)
-        marks = self.reader.read().marks()
-        self._real_marks = marks
-        risk, missing, states, account_looks = self._evaluate(marks)
+        self._moves_cache = None
+        snapshot = self.reader.read()
+        self._quotes = snapshot.quotes
+        frame = self.frame = self.session.step(snapshot.quotes, snapshot.quotes.keys())
+        risk = frame.shown
 
         # -- positions and accounts -----------------------------------------------------------
-        self.model = PositionsModel(risk, states, set_mark=self.type_mark)
+        self.model = PositionsModel(risk, frame.rows, set_mark=self.type_mark)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))
         self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
         # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
-        self.accounts_model = AccountsModel(risk, None, *account_looks)
+        self.accounts_model = AccountsModel(risk, None, frame.account_levels, frame.account_notes)
         self._moves_after_paint = True
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
@@ -283,11 +246,8 @@ class MainWindow(QMainWindow):
         # user's own widths were restored; never on updates.
         self._fit_pending = not self._restore_layout()
         self._columns_fitted = False
-        self._seed_account_history(account_history or {})
-        self._risk, self._marks = risk, marks
-        self._record_samples(self._real, marks, marks.keys())
-        self._show_status(missing)
-        self._raise_alerts()  # levels are evaluated at start-up too
+        self._show_status(frame.missing)
+        self._raise_alerts(frame.alerts)  # levels are evaluated at start-up too
         self._draw_account_views(force=True)
         self._draw_chart()
 
@@ -337,11 +297,45 @@ class MainWindow(QMainWindow):
     @property
     def levels(self) -> LevelTracker:
         """The real book's levels (with hysteresis): what alerts and the thresholds follow."""
-        return self.book_alerts.tracker
+        return self.session.book_alerts.tracker
 
     @property
     def alert_policy(self) -> AlertPolicy:
-        return self.book_alerts.policy
+        return self.session.book_alerts.policy
+
+    # The session's state, read where the window and its actions need it.
+    @property
+    def portfolio(self) -> Portfolio:
+        return self.session.portfolio
+
+    @property
+    def book(self) -> Book:
+        """The book shown (hypothetical positions included while they are)."""
+        return self.session.book
+
+    @property
+    def shock(self) -> Shock | None:
+        return self.session.shock
+
+    @property
+    def include_hypothetical(self) -> bool:
+        return self.session.include_hypothetical
+
+    @property
+    def real_evaluator(self):
+        return self.session.real_evaluator
+
+    @property
+    def marks_history(self) -> dict[PriceKey, RingBuffer]:
+        return self.session.history.marks
+
+    @property
+    def _risk(self) -> BookRisk:
+        return self.frame.shown
+
+    @property
+    def _marks(self) -> Mapping[PriceKey, float]:
+        return self.frame.marks
 
     @property
     def alerts(self) -> list[Alert]:
@@ -365,25 +359,8 @@ class MainWindow(QMainWindow):
         return self.prices_dock.content()
 
     def _use_portfolio(self, portfolio: Portfolio) -> None:
-        """Compile the book the window evaluates (hypothetical positions left out when toggled off)."""
-        self.portfolio = portfolio
-        self.book: Book = portfolio.book if self.include_hypothetical else portfolio.book.without_hypothetical()
-        self.layout = book_layout(self.book)
-        self.evaluator = LiveEvaluator(self.book, self.layout)
-        self.move_search = MoveSearch(self.evaluator.compiled)
-        # Alerts and levels follow the real book; it is evaluated a second time only while hypothetical
-        # positions are shown (the same evaluator otherwise).
-        real = real_book(self.book)
-        self.real_evaluator = self.evaluator if real is self.book else LiveEvaluator(real, book_layout(real))
-        all_keys = position_keys(portfolio.book.positions)  # a position's key is the same in either book
-        self._key_of = {id(p): k for p, k in zip(portfolio.book.positions, all_keys, strict=True)}
-        self._exchange_of = {a.name: a.exchange for a in self.book.accounts}
-        self._keys = [self._key_of[id(p)] for p in self.book.positions]
-        self._price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in self.book.positions]
-        self._real_keys = [self._key_of[id(p)] for p in real.positions]
-        self._real_price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in real.positions]
-        self._scope = preview_scope(self.book, self.shock, self._price_key_of_row)
-        self._price_keys = self.book.price_keys()
+        """Compile the book the session evaluates (hypothetical positions left out when toggled off)."""
+        self.session.use_portfolio(portfolio)
         self._moves_cache = None
         if hasattr(self, "banner"):
             self._show_banner()
@@ -490,7 +467,7 @@ class MainWindow(QMainWindow):
         except PriceRefused as e:
             self.say(str(e))
             return str(e)
-        key = (self._exchange_of[r.position.account], r.position.symbol)
+        key = (self.session.exchange_of[r.position.account], r.position.symbol)
         self.store.set_manual(key, mark)
         self.save_manual_prices([key])
         self.prices_typed = True
@@ -500,10 +477,13 @@ class MainWindow(QMainWindow):
 
     def real_marks(self) -> dict[PriceKey, float]:
         """The marks in use, before any shock preview."""
-        return dict(self._real_marks)
+        return dict(self.frame.real_marks)
 
     def real_risk(self) -> BookRisk:
-        return self._risk if self.shock is None else self.evaluator.evaluate(self._real_marks)[0]
+        """The book shown (hypothetical positions included while they are) at the real, unshocked marks."""
+        if self.shock is None:
+            return self.frame.shown
+        return self.session.evaluator.evaluate(self.frame.real_marks)[0]
 
     def apply_portfolio(self, portfolio: Portfolio, what: str) -> bool:
         """Save the new book (when there is a saved book) and show it; False, and nothing changed, on failure."""
@@ -529,7 +509,7 @@ class MainWindow(QMainWindow):
         for key, mark in portfolio.price_map().items():  # a new symbol's typed price, until a feed has one
             if self.store.quote(key) is None:
                 self.store.set_manual(key, mark)
-        self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
+        self._recompute_now()
         self._draw_account_views(force=True)
         return True
 
@@ -559,14 +539,7 @@ class MainWindow(QMainWindow):
 
     def seed_mark_history(self, stored: Mapping[PriceKey, Sequence[tuple[float, float]]]) -> None:
         """Put the marks stored with the book (stored_mark_history) before the ones seen since the start."""
-        for key, samples in stored.items():
-            buffer = RingBuffer(MARKS_CAPACITY)
-            for at, mark in samples:
-                buffer.append(at, mark)
-            if key in self.marks_history:
-                for at, mark in zip(*self.marks_history[key].series(), strict=True):
-                    buffer.append(float(at), float(mark))
-            self.marks_history[key] = buffer
+        self.session.history.seed_marks(stored)
 
     def show_stored_alerts(self, stored: Sequence[Mapping[str, Any]]) -> None:
         """List the alerts stored with the book (newest first, as BookDatabase.alerts gives them) under this
@@ -578,23 +551,21 @@ class MainWindow(QMainWindow):
 
     def set_include_hypothetical(self, include: bool) -> None:
         """Include or leave out every hypothetical position from every figure (rows, accounts, charts)."""
-        if include == self.include_hypothetical:
+        if not self.session.set_include_hypothetical(include):
             return
-        self.include_hypothetical = include
         self.actions_.hypothetical.setChecked(include)
         self._use_portfolio(self.portfolio)
-        self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
+        self._recompute_now()
         self._draw_account_views(force=True)
 
     @Slot(object)
     def set_shock(self, shock: Shock | None) -> None:
         """Preview the book under a price shock (None: back to the real marks). Nothing is saved; alerts go
         on from the real marks; the banner above the tables says the view is shocked."""
-        self.shock = shock
-        self._scope = preview_scope(self.book, shock, self._price_key_of_row)
+        self.session.set_shock(shock)
         self._moves_cache = None  # moves found under the previous shock (or none) are not these marks' moves
         self._show_banner()
-        self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
+        self._recompute_now()
         self._draw_account_views(force=True)
 
     @Slot()
@@ -616,6 +587,7 @@ class MainWindow(QMainWindow):
         if offline == self.offline:
             return
         self.offline = offline
+        self.session.working_offline = self.working_offline
         if offline:
             for feed in self.feeds:
                 feed.stop()
@@ -661,61 +633,38 @@ class MainWindow(QMainWindow):
         # although nothing arrives (that is exactly what a frozen feed looks like).
         if snapshot.changed or time.monotonic() - self._last_refresh >= 1.0:
             self._last_refresh = time.monotonic()
-            self._recompute(self.marks_for(snapshot.marks()), snapshot.changed)
+            self._recompute(snapshot.quotes, snapshot.changed)
 
-    def marks_for(self, marks: dict[PriceKey, float]) -> dict[PriceKey, float]:
-        """The marks the book is evaluated at: the real ones, under the shock preview when there is one."""
-        self._real_marks = marks
-        return self.shock.apply(marks) if self.shock is not None else marks
+    def _recompute_now(self) -> None:
+        """A new frame at once, after the book or a layer changed (every key counts as changed)."""
+        snapshot = self.reader.read()
+        self._quotes = snapshot.quotes
+        self._recompute(snapshot.quotes, self.book.price_keys())
 
     @property
     def working_offline(self) -> bool:
         """The user works offline (File ▸ Work offline, or started so): feeds could run and do not."""
         return self.offline and self.feed_factory is not None
 
-    def _previewing(self) -> bool:
-        """A what-if layer is on: a price shock, or hypothetical positions shown."""
-        return self.shock is not None or self.real_evaluator is not self.evaluator
-
-    def _evaluate(
-        self, marks: dict[PriceKey, float]
-    ) -> tuple[BookRisk, list[PriceKey], list[RowState], tuple[list[Level], list[str]]]:
-        """The book as shown at `marks`, its rows' states and its accounts' levels and notes.
-
-        Levels and alerts come from the real book at the real marks (self._real, evaluated a second time
-        only while a preview layer is on); what a preview changes is coloured by its own what-if level
-        and noted as such (engine.book_alerts).
-        """
-        now = time.time()
-        risk, missing = self.evaluator.evaluate(marks)
-        real = self.real_evaluator.evaluate(self._real_marks)[0] if self._previewing() else risk
-        self._real = real
-        labels = self._price_labels(now)
-        levels = self._alert_positions(real, labels, now)
-        account_levels, alerts = self.book_alerts.accounts(real.accounts, now)
-        self._new_alerts.extend(alerts)
-        if real is risk:
-            price_keys = self._row_price_keys(risk)[1]
-            states = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
-            return risk, missing, states, (account_levels, [""] * len(account_levels))
-        return risk, missing, self._what_if_states(risk, labels), self._what_if_accounts(risk, real, account_levels)
-
-    def _recompute(self, marks: dict[PriceKey, float], changed: Iterable[PriceKey]) -> None:
-        risk, missing, states, (account_levels, notes) = self._evaluate(marks)
-        self.model.set_risk(risk, states)
-        self.accounts_model.set_risk(risk, self._moves(risk, marks), account_levels, notes)
-        self._risk, self._marks = risk, marks
-        # History, charts and alerts are the real book's, whatever the preview.
-        self._record_history(self._real, self._real_marks)
-        self._raise_alerts()
-        self._record_samples(self._real, self._real_marks, changed)
+    def _recompute(self, quotes: Mapping[PriceKey, Quote], changed: Iterable[PriceKey]) -> None:
+        """One step of the session, drawn: the tables, the alerts, the stored history, the charts, the status."""
+        frame = self.frame = self.session.step(quotes, changed)
+        self.model.set_risk(frame.shown, frame.rows)
+        self.accounts_model.set_risk(
+            frame.shown, self._moves(frame.shown, frame.marks), frame.account_levels, frame.account_notes
+        )
+        if self.history is not None:  # the real book's, whatever the preview
+            samples = self.session.history.stored_samples(frame.real, frame.real_marks, frame.at)
+            if samples:
+                self.history.record(samples)
+        self._raise_alerts(frame.alerts)
         self._draw_account_views()
         self._draw_chart_soon()
-        self._show_status(missing)
+        self._show_status(frame.missing)
         self.positions.update_count()
         self._fit_columns_once()
 
-    def _moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
+    def _moves(self, risk: BookRisk, marks: Mapping[PriceKey, float]) -> dict[str, float | None]:
         """Per shown account, the uniform move of its cross marks that liquidates it.
 
         A search over every account, so it is redone at most every LADDER_EVERY_S seconds, between two
@@ -739,96 +688,13 @@ class MainWindow(QMainWindow):
         moves = self._search_moves(self._risk, self._marks)
         self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
 
-    def _search_moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
+    def _search_moves(self, risk: BookRisk, marks: Mapping[PriceKey, float]) -> dict[str, float | None]:
         """Every account's move at once (an account missing a cross mark has none; the others are unaffected)."""
-        names = tuple(a.account.name for a in risk.accounts)
-        found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
-        moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
-        self._moves_cache = (names, time.monotonic(), moves)
+        moves = self.session.moves(marks)
+        self._moves_cache = (tuple(a.account.name for a in risk.accounts), time.monotonic(), moves)
         return moves
 
-    def _row_price_keys(self, risk: BookRisk) -> tuple[Sequence[tuple], Sequence[PriceKey]]:
-        """The level keys and price keys of the rows of an evaluation (the shown or the real book)."""
-        rows = risk.positions
-        if isinstance(rows, VectorPositions):
-            if rows.positions is self.book.positions:
-                return self._keys, self._price_key_of_row
-            if rows.positions is self.real_evaluator.book.positions:
-                return self._real_keys, self._real_price_key_of_row
-        positions = [r.position for r in rows]  # the accounts whose marks are all in: a part of the book
-        keys = [self._key_of.get(id(p), p) for p in positions]
-        return keys, [(self._exchange_of[p.account], p.symbol) for p in positions]
-
-    def _price_labels(self, now: float) -> dict[PriceKey, tuple[str, bool]]:
-        """Each price's source label and staleness, made once however many positions share it."""
-        quotes = self._quotes
-        quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per key
-        shock = self.shock
-        return {
-            key: price_source(
-                quote(key), now, self.stale_after, shock is not None and shock.touches(key), self.working_offline
-            )
-            for key in self._price_keys
-        }
-
-    def _alert_positions(self, real: BookRisk, labels: Mapping[PriceKey, tuple[str, bool]], now: float) -> list[Level]:
-        """The real rows' levels (with hysteresis); their rises and stale prices queue alerts."""
-        keys, price_keys = self._row_price_keys(real)
-        stale = [labels[k][1] for k in price_keys]
-        levels, alerts = self.book_alerts.positions(keys, real.positions, stale, now)
-        self._new_alerts.extend(alerts)
-        return levels
-
-    def _what_if_states(self, risk: BookRisk, labels: Mapping[PriceKey, tuple[str, bool]]) -> list[RowState]:
-        """The shown rows under a preview (engine.book_alerts.what_if_rows), with their prices' labels."""
-        keys, price_keys = self._row_price_keys(risk)
-        rows = risk.positions
-        positions = rows.positions if isinstance(rows, VectorPositions) else [r.position for r in rows]
-        what_if = what_if_levels(rows, self.levels.thresholds)
-        levels, notes = what_if_rows(positions, price_keys, keys, what_if, self._scope, self.book_alerts.level)
-        return [RowState(level, *labels[k], note) for level, k, note in zip(levels, price_keys, notes, strict=True)]
-
-    def _what_if_accounts(
-        self, risk: BookRisk, real: BookRisk, real_levels: Sequence[Level]
-    ) -> tuple[list[Level], list[str]]:
-        real_of = {a.account.name: level for a, level in zip(real.accounts, real_levels, strict=True)}
-        return what_if_accounts(
-            risk.accounts,
-            real_of,
-            self._scope.accounts,
-            self.levels.thresholds,
-            self.book_alerts.level,
-        )
-
     # -- charts -----------------------------------------------------------------------------------
-
-    def _record_samples(self, risk: BookRisk, marks: Mapping[PriceKey, float], changed: Iterable[PriceKey]) -> None:
-        """Chart history in memory: marks at most twice a second each, account figures once a second."""
-        now = time.time()
-        sampled = self._marks_sampled
-        for key in changed:
-            if key in marks and now - sampled.get(key, 0.0) >= MARKS_EVERY_S:
-                sampled[key] = now
-                self.marks_history.setdefault(key, RingBuffer(MARKS_CAPACITY)).append(now, marks[key])
-        if now - self._account_sampled < HISTORY_EVERY_S:
-            return
-        self._account_sampled = now
-        for a in risk.accounts:
-            name = a.account.name
-            if a.missing:  # no sample made of a missing mark
-                continue
-            self.equity_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, a.equity)
-            ratio = float("nan") if a.margin_ratio is None else a.margin_ratio
-            self.ratio_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, ratio)
-
-    def _seed_account_history(self, stored: Mapping[str, StoredHistory]) -> None:
-        """Start the account charts from the day of history stored with the book (stored_account_history)."""
-        for name, (equity, ratios) in stored.items():
-            e_buffer = self.equity_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY))
-            r_buffer = self.ratio_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY))
-            for at, value in equity:
-                e_buffer.append(at, value)
-                r_buffer.append(at, ratios.get(at, float("nan")))
 
     def _between_frames_ms(self) -> int:
         """Half a refresh interval: work started this long after a refresh runs once the refresh's frame
@@ -848,7 +714,7 @@ class MainWindow(QMainWindow):
             return
         position = row  # current_row answers with the position (book index)
         r = self.model._rows[position]
-        key = (self._exchange_of[r.position.account], r.position.symbol)
+        key = (self.session.exchange_of[r.position.account], r.position.symbol)
         history = self.marks_history.get(key)
         if history is not None:
             what_if = self.model.states[position].what_if
@@ -871,16 +737,17 @@ class MainWindow(QMainWindow):
         account = self._shown_account()
         if account is None:
             return
-        if account in self.equity_history and self.account_chart_dock.on_screen:
-            samples = self.equity_history[account].count, self._account_sampled
+        history = self.session.history
+        if account in history.equity and self.account_chart_dock.on_screen:
+            samples = history.equity[account].count, history.account_sampled
             if force or samples != self._account_drawn:
                 currency = self.book.account(account).currency
                 self.account_chart.show_account(
-                    account, currency, self.equity_history[account], self.ratio_history[account], self.levels.thresholds
+                    account, currency, history.equity[account], history.ratio[account], self.levels.thresholds
                 )
                 self._account_drawn = samples
         self.account_chart_dock.setWindowTitle(f"Account history: {account}")
-        preview = " (what-if)" if account in self._scope.accounts else ""  # drawn from the shown figures
+        preview = " (what-if)" if account in self.session.scope.accounts else ""  # drawn from the shown figures
         self.ladder_dock.setWindowTitle(f"Risk ladder: {account}{preview}")
         if not self.ladder_dock.on_screen or (
             not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
@@ -891,7 +758,7 @@ class MainWindow(QMainWindow):
             self.ladder_dock.setWindowTitle(f"Risk ladder: {account} (waiting for prices)")
             return
         move = self._moves_cache[2].get(account) if self._moves_cache is not None else ...  # ...: the ladder searches
-        self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout, cross_move=move)
+        self.ladder.show_account(self.book, self._marks, account, self._risk, self.session.layout, cross_move=move)
 
     # -- settings, theme, about -------------------------------------------------------------------
 
@@ -912,7 +779,7 @@ class MainWindow(QMainWindow):
             except StorageError as e:
                 QMessageBox.warning(self, "Margin Watch", f"The thresholds were not saved:\n\n{e}")
                 return
-        self.book_alerts = BookAlerts(thresholds, self.book_alerts.policy)
+        self.session.set_thresholds(thresholds)
         self.ratio_gauge.thresholds = thresholds
         self._last_refresh = 0.0  # re-evaluate every row under the new thresholds at once
         self.refresh()
@@ -949,10 +816,9 @@ class MainWindow(QMainWindow):
 
     # -- alerts, history, status ------------------------------------------------------------------
 
-    def _raise_alerts(self) -> None:
-        """Show, sound, notify and store the alerts found by the last evaluation (a repeat only updates
-        its group's row in the list: no sound, no notification, not stored again)."""
-        new, self._new_alerts = self._new_alerts, []
+    def _raise_alerts(self, new: Sequence[Alert]) -> None:
+        """Show, sound, notify and store a frame's alerts (a repeat only updates its group's row in the list:
+        no sound, no notification, not stored again)."""
         fresh = False
         for alert in new:
             if not self.alert_list.add(alert):
@@ -966,32 +832,23 @@ class MainWindow(QMainWindow):
             QApplication.beep()
             self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts) + self.stored_alert_count})")
 
-    def _record_history(self, risk: BookRisk, marks: dict[PriceKey, float]) -> None:
-        """Queue stored history (at most once a second); the writer thread does the disk work."""
-        now = time.time()
-        if self.history is None or now - self._last_sample < HISTORY_EVERY_S:
-            return
-        self._last_sample = now
-        samples = [(f"mark:{exchange}:{symbol}", now, mark) for (exchange, symbol), mark in marks.items()]
-        for a in risk.accounts:
-            if a.missing:
-                continue
-            samples.append((f"equity:{a.account.name}", now, a.equity))
-            if a.margin_ratio is not None:
-                samples.append((f"margin_ratio:{a.account.name}", now, a.margin_ratio))
-        self.history.record(samples)
-
     def oldest_price_age(self, now: float | None = None) -> float | None:
         """Age in seconds of the oldest feed price the book uses (manual prices have no age)."""
         now = time.time() if now is None else now
         quote = self._quotes.get if self._quotes is not None else self.store.quote  # the last refresh's, as the rows
-        ages = [q.age(now) for key in self._price_keys if (q := quote(key)) is not None and q.source.value != "manual"]
+        ages = [
+            q.age(now)
+            for key in self.session.price_keys
+            if (q := quote(key)) is not None and q.source.value != "manual"
+        ]
         return max(ages) if ages else None
 
     def _show_status(self, missing: list[PriceKey]) -> None:
         quote = self._quotes.get if self._quotes is not None else self.store.quote
-        quotes = [q for key in self._price_keys if (q := quote(key)) is not None]
-        manual = [key[1] for key in self._price_keys if (q := quote(key)) is not None and q.source.value == "manual"]
+        quotes = [q for key in self.session.price_keys if (q := quote(key)) is not None]
+        manual = [
+            key[1] for key in self.session.price_keys if (q := quote(key)) is not None and q.source.value == "manual"
+        ]
         parts = prices_status(
             [f.state.describe() for f in self.feeds],
             self.working_offline,

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.chart_style import ThemedChart, sample_under_cursor, show_grid
 from desktop.positions_model import quoted
-from desktop.ring_buffer import RingBuffer
 from engine.levels import Thresholds
 from engine.model import Side, quote_currency_of
+from engine.monitor.ring_buffer import RingBuffer
 from engine.report import percent
 from engine.risk import PositionRisk
 

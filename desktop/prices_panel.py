@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.positions_model import LEVEL_BACKGROUND, STALE_FOREGROUND, quoted
-from desktop.price_labels import price_source
 from desktop.text_table_model import Index, TextTableModel
 from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number
 from engine.levels import Level
 from engine.model import PriceKey, quote_currency_of
+from engine.monitor.price_labels import price_source
 from engine.prices import PriceSource, PriceStore, Quote, Shock
 
 EXCHANGE, SYMBOL, MARK, SOURCE, SHOCKED = range(5)

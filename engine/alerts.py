@@ -16,6 +16,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
 from engine.levels import Crossing, Level
+from engine.report import price
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,11 @@ class Alert:
             return f"{self.subject}: {self.old.label} → {self.new.label}{times}"
         distance = "n/a" if self.distance is None else f"{self.distance * 100:+.2f}%"
         return f"{self.subject}: {self.old.label} → {self.new.label}{times}, {distance} to liquidation"
+
+    def line(self) -> str:
+        """The alert's words with the mark, as the window's list and `watch` both show them (no time)."""
+        mark = "" if self.mark is None else f", mark {price(self.mark)}"
+        return f"{self.describe()}{mark}"
 
 
 class AlertPolicy:

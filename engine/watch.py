@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
-from engine.levels import Crossing, LevelTracker, Thresholds
+from engine.alerts import Alert
+from engine.levels import Thresholds
+from engine.monitor.session import WatchSession
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote
-from engine.report import account_ratio_text, percent, price, risk_to_dict, risk_to_text
+from engine.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.risk import BookRisk, evaluate_priced_accounts
 
 NEVER_PRICED_EXIT = 3
@@ -66,7 +68,7 @@ class Monitor:
         self.options = options
         self.out = out
         self.clock = clock
-        self.tracker = LevelTracker(options.thresholds)
+        self.session = WatchSession(portfolio, options.thresholds, options.stale_after, clock=clock)
         self._feed_seen: dict[int, tuple[Any, ...]] = {}
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
@@ -100,37 +102,12 @@ class Monitor:
         """The (exchange, symbol) keys no mark has arrived for since the monitor started."""
         return [key for key in dict.fromkeys(self._keys) if key not in self._ever_priced]
 
-    def crossings(self) -> list[tuple[Crossing, str]]:
-        """Evaluate levels now; return each crossing with a one-line description.
-
-        An account's level follows its cross margin ratio (liquidated once the cross account is at or past
-        its liquidation point); a figure a missing mark hides keeps the level it had."""
-        risk, _ = self._evaluate()
-        found = []
-        by_account: dict[str, list[tuple[int, Any]]] = {}
-        for r in risk.positions:
-            rows = by_account.setdefault(r.position.account, [])
-            rows.append((len(rows), r))
-        for a in risk.accounts:
-            name = a.account.name
-            if not (a.missing and a.has_cross):
-                crossing = self.tracker.account(("account", name), a.margin_ratio, equity_gone=a.liquidated)
-                if crossing:
-                    found.append((crossing, f"account {name}: margin ratio {account_ratio_text(a)}"))
-            for index, r in by_account.get(name, []):
-                if r.missing:
-                    continue
-                p = r.position
-                crossing = self.tracker.position(("position", name, index), r.distance_to_liquidation)
-                if crossing:
-                    found.append(
-                        (
-                            crossing,
-                            f"{name} {p.symbol} {p.side.value}: {percent(r.distance_to_liquidation)}"
-                            f" to liquidation at {price(r.liquidation_price)}, mark {price(r.mark_price)}",
-                        )
-                    )
-        return found
+    def alerts(self) -> list[Alert]:
+        """Evaluate the book now through the watch session (the window's own pipeline: the real book's
+        levels with hysteresis, the same rate limit and grouping, stale-price alerts, the same words) and
+        return this step's new alerts; a repeat counted into an earlier alert's group is not returned."""
+        quotes = {key: q for key in dict.fromkeys(self._keys) if (q := self.store.quote(key)) is not None}
+        return [alert for alert in self.session.step(quotes).alerts if not alert.repeat]
 
     def _print_feed_changes(self) -> None:
         """One line per feed whose status, error, transport or connection warning changed since last time.
@@ -162,30 +139,23 @@ class Monitor:
             else:
                 print(f"{stamp}  FEED       {state.describe(now)}", file=self.out, flush=True)
 
-    def _print_crossings(self) -> None:
-        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
-        for crossing, text in self.crossings():
+    def _print_alerts(self) -> None:
+        for alert in self.alerts():
+            stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
             if self.options.as_json:
-                print(
-                    json.dumps(
-                        {
-                            "crossing": {
-                                "time": stamp,
-                                "subject": text,
-                                "old": crossing.old.label,
-                                "new": crossing.new.label,
-                            }
-                        }
-                    ),
-                    file=self.out,
-                    flush=True,
-                )
+                record = {
+                    "time": stamp,
+                    "subject": alert.subject,
+                    "old": alert.old.label,
+                    "new": alert.new.label,
+                    "distance": finite_or_none(alert.distance),
+                    "mark": finite_or_none(alert.mark),
+                    "stale": alert.stale,
+                    "text": alert.line(),
+                }
+                print(json.dumps({"crossing": record}, allow_nan=False), file=self.out, flush=True)
             else:
-                print(
-                    f"{stamp}  {crossing.new.label.upper():<10} {text} (was {crossing.old.label})",
-                    file=self.out,
-                    flush=True,
-                )
+                print(f"{stamp}  {alert.new.label.upper():<10} {alert.line()}", file=self.out, flush=True)
 
     def _print_report(self) -> None:
         report = self.report()
@@ -219,7 +189,7 @@ class Monitor:
         try:
             while self.options.count is None or reports < self.options.count:
                 self._print_feed_changes()
-                self._print_crossings()
+                self._print_alerts()
                 now = time.monotonic()
                 if now >= next_report:
                     self._print_report()

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel
 
 from desktop.position_chart import level_prices
-from desktop.ring_buffer import RingBuffer
+from engine.monitor.ring_buffer import RingBuffer
 from tests.desktop.test_window import demo_on_manual_prices
 
 
@@ -20,7 +20,7 @@ def test_the_ring_buffer_keeps_the_newest_samples_in_time_order():
 
 
 def test_the_chart_follows_the_selected_position_with_its_levels(qtbot, monkeypatch):
-    monkeypatch.setattr("desktop.main_window.MARKS_EVERY_S", 0.0)  # sample every refresh, not twice a second
+    monkeypatch.setattr("engine.monitor.chart_history.MARKS_EVERY_S", 0.0)  # sample every refresh, not twice a second
     _, store, window = demo_on_manual_prices(qtbot)
     window.show()
     qtbot.waitExposed(window)

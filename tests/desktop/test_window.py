@@ -168,7 +168,7 @@ def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_pat
     # The next start's account chart begins with the stored day.
     again = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
     qtbot.addWidget(again)
-    times, equity = again.equity_history["Binance main"].series()
+    times, equity = again.session.history.equity["Binance main"].series()
     assert (list(times[: len(stored)]), list(equity[: len(stored)])) == ([t for t, _ in stored], [v for _, v in stored])
     again.close()
 

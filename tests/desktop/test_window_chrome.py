@@ -102,7 +102,7 @@ def test_the_margin_ratio_gauge_and_account_row_take_the_level_colour(qtbot):
 
 
 def test_the_account_chart_follows_equity_over_time(qtbot, monkeypatch):
-    monkeypatch.setattr("desktop.main_window.HISTORY_EVERY_S", 0.0)
+    monkeypatch.setattr("engine.monitor.chart_history.HISTORY_EVERY_S", 0.0)
     portfolio, store, window = demo_on_manual_prices(qtbot)
     window.show()
     window.account_chart_dock.raise_()  # charts behind another tab are not drawn

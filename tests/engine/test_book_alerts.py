@@ -1,4 +1,4 @@
-"""The real book's levels and alerts (engine.book_alerts): hypothetical positions never reach them."""
+"""The real book's levels and alerts (engine.monitor.book_alerts): hypothetical positions never reach them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.book_alerts import (
+from engine.levels import Level, Thresholds
+from engine.model import Book
+from engine.monitor.book_alerts import (
     BookAlerts,
     account_ratio_level,
     preview_scope,
@@ -17,8 +19,6 @@ from engine.book_alerts import (
     what_if_note,
     what_if_rows,
 )
-from engine.levels import Level, Thresholds
-from engine.model import Book
 from engine.risk import evaluate_book
 from tests.engine.strategies import books
 

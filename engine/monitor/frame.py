@@ -1,0 +1,54 @@
+"""What one step of a watch session produces: the risk shown and the real risk, each row's state, each
+account's level, and the alerts of this step. The window draws a frame; `watch` prints it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from engine.alerts import Alert
+from engine.levels import Level
+from engine.model import PriceKey
+from engine.prices import Quote
+from engine.risk import BookRisk
+
+
+class RowState(NamedTuple):
+    """What a row shows besides the engine's numbers (a tuple: made for every row on every step)."""
+
+    level: Level = Level.OK
+    source: str = "manual"
+    stale: bool = False
+    what_if: str = ""
+    """'' for a real row; else the note of a row a preview changed ('what-if · real: ok', '◇ hypothetical …')."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One evaluation of the session's book at one price snapshot.
+
+    shown: the book as displayed (hypothetical positions when included, at the shocked marks under a
+    shock preview); real: the real book at the real marks (the same object when no preview is on):
+    levels, alerts and history come from it only. rows / account_levels / account_notes are parallel to
+    shown.positions / shown.accounts. alerts: those this step raised (a repeat within the rate limit
+    comes back as an updated group, Alert.repeat). missing: the price keys without a mark.
+    """
+
+    shown: BookRisk
+    real: BookRisk
+    marks: Mapping[PriceKey, float]
+    """The marks `shown` is evaluated at (shocked under a preview)."""
+    real_marks: Mapping[PriceKey, float]
+    quotes: Mapping[PriceKey, Quote]
+    missing: Sequence[PriceKey]
+    rows: Sequence[RowState]
+    account_levels: Sequence[Level]
+    account_notes: Sequence[str]
+    alerts: Sequence[Alert]
+    at: float
+    """Wall-clock seconds of the step."""
+
+    @property
+    def previewing(self) -> bool:
+        return self.real is not self.shown

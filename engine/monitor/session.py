@@ -1,0 +1,210 @@
+"""A watch session: the book and its layers, the thresholds, the compiled evaluators, the levels and the
+alert policy, turning each price snapshot into a Frame. Qt-free: the window draws its frames and
+`marginwatch watch` prints them, so both raise the same alerts with the same words and rate limit.
+
+Layers: the real book at the real marks is what levels, alerts and history follow. The shown book may
+add hypothetical positions (include_hypothetical) and a price shock (set_shock); rows and accounts that
+such a preview changes carry a what-if note and their what-if level (engine.monitor.book_alerts).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from engine.alerts import AlertPolicy
+from engine.layout import book_layout
+from engine.levels import Level, Thresholds
+from engine.live_risk import LiveEvaluator, VectorPositions
+from engine.model import Book, Position, PriceKey
+from engine.monitor.book_alerts import (
+    BookAlerts,
+    PreviewScope,
+    preview_scope,
+    real_book,
+    what_if_accounts,
+    what_if_levels,
+    what_if_rows,
+)
+from engine.monitor.chart_history import ChartHistory
+from engine.monitor.frame import Frame, RowState
+from engine.monitor.price_labels import price_source
+from engine.portfolio import Portfolio
+from engine.prices import Quote, Shock
+from engine.risk import BookRisk
+from engine.vectorised_stress import MoveSearch
+
+PriceLabels = Mapping[PriceKey, tuple[str, bool]]
+"""Each price key's source label ('LIVE 0.4 s', 'MANUAL', …) and whether it is stale."""
+
+
+def position_keys(positions: Sequence[Position]) -> list[tuple]:
+    """A key per position that survives edits elsewhere in the book (levels and alerts are keyed by it).
+
+    Account, symbol, side and the hypothetical flag identify a position; a counter tells apart the rare
+    duplicates (two hypothetical trades on one symbol).
+    """
+    seen: dict[tuple, int] = {}
+    keys = []
+    for p in positions:
+        base = (p.account, p.symbol, p.side.value, p.hypothetical)
+        seen[base] = seen.get(base, -1) + 1
+        keys.append((*base, seen[base]))
+    return keys
+
+
+class WatchSession:
+    """One monitor's state. step(quotes) evaluates the book at a price snapshot and returns a Frame.
+
+    portfolio: the book (with its prices and markets); thresholds: the levels' thresholds; stale_after:
+    seconds after which a feed price is stale; policy: the alert rate limit (engine.alerts); clock:
+    wall-clock seconds (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        thresholds: Thresholds | None = None,
+        stale_after: float = 15.0,
+        policy: AlertPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.stale_after = stale_after
+        self.clock = clock
+        self.book_alerts = BookAlerts(thresholds or Thresholds(), policy or AlertPolicy())
+        self.include_hypothetical = True
+        self.shock: Shock | None = None
+        self.working_offline = False
+        """The user works offline (no feed runs although one could): manual prices read 'MANUAL (OFFLINE)'."""
+        self.history = ChartHistory()
+        self.use_portfolio(portfolio)
+
+    # -- the book and its layers -------------------------------------------------------------------
+
+    def use_portfolio(self, portfolio: Portfolio) -> None:
+        """Compile the book shown (hypothetical positions left out when toggled off) and the real one."""
+        self.portfolio = portfolio
+        self.book: Book = portfolio.book if self.include_hypothetical else portfolio.book.without_hypothetical()
+        self.layout = book_layout(self.book)
+        self.evaluator = LiveEvaluator(self.book, self.layout)
+        self.move_search = MoveSearch(self.evaluator.compiled)
+        # Alerts and levels follow the real book; it is evaluated a second time only while hypothetical
+        # positions are shown (the same evaluator otherwise).
+        real = real_book(self.book)
+        self.real_evaluator = self.evaluator if real is self.book else LiveEvaluator(real, book_layout(real))
+        all_keys = position_keys(portfolio.book.positions)  # a position's key is the same in either book
+        key_of = {id(p): k for p, k in zip(portfolio.book.positions, all_keys, strict=True)}
+        self.exchange_of = {a.name: a.exchange for a in self.book.accounts}
+        self.keys = [key_of[id(p)] for p in self.book.positions]
+        self.price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in self.book.positions]
+        self._real_keys = [key_of[id(p)] for p in real.positions]
+        self._real_price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in real.positions]
+        self.price_keys = self.book.price_keys()
+        self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
+
+    def set_include_hypothetical(self, include: bool) -> bool:
+        """Show or leave out every hypothetical position; True when that changed anything."""
+        if include == self.include_hypothetical:
+            return False
+        self.include_hypothetical = include
+        self.use_portfolio(self.portfolio)
+        return True
+
+    def set_shock(self, shock: Shock | None) -> None:
+        """Preview the shown book under a price shock (None: the real marks). Alerts stay on the real marks."""
+        self.shock = shock
+        self.scope = preview_scope(self.book, shock, self.price_key_of_row)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.book_alerts.thresholds
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """New thresholds: levels start afresh under them, the alert rate limit keeps its memory."""
+        self.book_alerts = BookAlerts(thresholds, self.book_alerts.policy)
+
+    @property
+    def previewing(self) -> bool:
+        """A what-if layer is on: a price shock, or hypothetical positions shown."""
+        return self.shock is not None or self.real_evaluator is not self.evaluator
+
+    def marks_shown(self, real_marks: Mapping[PriceKey, float]) -> dict[PriceKey, float]:
+        """The marks the shown book is evaluated at: the real ones, under the shock preview when there is one."""
+        return self.shock.apply(real_marks) if self.shock is not None else dict(real_marks)
+
+    # -- one step ----------------------------------------------------------------------------------
+
+    def step(self, quotes: Mapping[PriceKey, Quote], changed: Iterable[PriceKey] = ()) -> Frame:
+        """Evaluate the book at these quotes: the rows and accounts shown, the real book's levels (with
+        hysteresis) and this step's alerts; the real book's marks and accounts go into the chart history
+        (changed: the keys whose price moved since the last step)."""
+        now = self.clock()
+        real_marks = {key: q.mark for key, q in quotes.items()}
+        marks = self.marks_shown(real_marks)
+        shown, missing = self.evaluator.evaluate(marks)
+        real = self.real_evaluator.evaluate(real_marks)[0] if self.previewing else shown
+        labels = self.price_labels(quotes, now)
+        keys, price_keys = self._row_keys(real)
+        stale = [labels[k][1] for k in price_keys]
+        levels, alerts = self.book_alerts.positions(keys, real.positions, stale, now)
+        account_levels, account_alerts = self.book_alerts.accounts(real.accounts, now)
+        if real is shown:
+            rows = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
+            notes = [""] * len(account_levels)
+        else:
+            rows = self._what_if_rows(shown, labels)
+            account_levels, notes = self._what_if_accounts(shown, real, account_levels)
+        self.history.record(real, real_marks, changed, now)
+        return Frame(
+            shown, real, marks, real_marks, quotes, missing, rows, account_levels, notes, alerts + account_alerts, now
+        )
+
+    def price_labels(self, quotes: Mapping[PriceKey, Quote], now: float) -> PriceLabels:
+        """Each price's source label and staleness, made once however many positions share it."""
+        shock = self.shock
+        return {
+            key: price_source(
+                quotes.get(key), now, self.stale_after, shock is not None and shock.touches(key), self.working_offline
+            )
+            for key in self.price_keys
+        }
+
+    def moves(self, marks: Mapping[PriceKey, float]) -> dict[str, float | None]:
+        """Every shown account's uniform move of its cross marks to liquidation (engine.vectorised_stress);
+        an account missing a cross mark has none, the others are unaffected."""
+        found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
+        return {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
+
+    def level(self, key: object) -> Level:
+        """A real key's level now (ok when never evaluated)."""
+        return self.book_alerts.level(key)
+
+    # -- rows of the shown and the real book ------------------------------------------------------------
+
+    def _row_keys(self, risk: BookRisk) -> tuple[Sequence[tuple], Sequence[PriceKey]]:
+        """The level keys and price keys of an evaluation's rows (the shown or the real book)."""
+        rows = risk.positions
+        if isinstance(rows, VectorPositions) and rows.positions is self.real_evaluator.book.positions:
+            return self._real_keys, self._real_price_key_of_row
+        return self.keys, self.price_key_of_row
+
+    def _what_if_rows(self, shown: BookRisk, labels: PriceLabels) -> list[RowState]:
+        """The shown rows under a preview (engine.monitor.book_alerts.what_if_rows), with their prices' labels."""
+        rows = shown.positions
+        what_if = what_if_levels(rows, self.thresholds)
+        levels, notes = what_if_rows(
+            self.book.positions, self.price_key_of_row, self.keys, what_if, self.scope, self.book_alerts.level
+        )
+        return [
+            RowState(level, *labels[k], note)
+            for level, k, note in zip(levels, self.price_key_of_row, notes, strict=True)
+        ]
+
+    def _what_if_accounts(
+        self, shown: BookRisk, real: BookRisk, real_levels: Sequence[Level]
+    ) -> tuple[list[Level], list[str]]:
+        real_of = {a.account.name: level for a, level in zip(real.accounts, real_levels, strict=True)}
+        return what_if_accounts(shown.accounts, real_of, self.scope.accounts, self.thresholds, self.book_alerts.level)
+
+
+__all__ = ["Frame", "PreviewScope", "RowState", "WatchSession", "position_keys"]
