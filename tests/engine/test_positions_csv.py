@@ -187,7 +187,7 @@ def test_every_bad_row_is_reported_with_its_line_and_field_and_nothing_is_import
     assert message[(3, "contracts")] == "must be a number greater than 0 (got '-3')"
     assert "unknown account 'nobody'; add it to the book first (accounts: 'main')" in message[(5, "account")]
     assert "unknown symbol 'NOPE/USDT:USDT' on binanceusdm" in message[(6, "symbol")]
-    assert message[(7, "leverage")] == "500 is above the market's maximum 125"
+    assert message[(7, "leverage")] == "500× is above the market's maximum 125×"
     assert "position 1 of the book is already long" in message[(11, "side")]
     with pytest.raises(CsvImportError) as raised:
         positions_from_csv(text, one_way())
@@ -224,7 +224,7 @@ def test_a_new_symbol_resolves_its_market_as_the_portfolio_file_does():
     )
     problems = problems_of(text, empty_demo())
     assert [(p.line, p.field) for p in problems] == [(3, "symbol")]
-    assert "add it under 'markets' in the file" in problems[0].message
+    assert "add its tiers under 'markets' in a portfolio file" in problems[0].message
 
     imported = import_positions_csv(csv_of("Bybit swing,BTC/USDT:USDT,long,0.1,90000,cross,5,,,"), empty_demo())
     assert imported.book.markets[("bybit", "BTC/USDT:USDT")].source == "portfolio file"
