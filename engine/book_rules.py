@@ -287,6 +287,7 @@ def build_book(
     *,
     markets: Mapping[PriceKey, MarketSpec] | None = None,
     opening: Collection[int] = (),
+    margin_floor: bool = True,
 ) -> BookCheck:
     """The book of these accounts and positions, and every rule it breaks.
 
@@ -296,7 +297,9 @@ def build_book(
     entry. opening: indexes of positions being opened now (a form's new or changed position, a what-if
     trade): their isolated margin must cover the initial margin at entry (a held position's may be lower,
     funding is paid out of it), and a one-way conflict or a wallet overrun is charged to them rather than
-    to the position they conflict with. Time is linear in the number of accounts and positions.
+    to the position they conflict with (margin_floor=False: not the margin rule, for a trade that adds to a
+    held position, whose margin may already be below its entry IM after funding). Time is linear in the
+    number of accounts and positions.
     """
     violations: list[Violation] = []
     seen: set[str] = set()
@@ -351,16 +354,14 @@ def build_book(
                 currency_of[account.name] = settle
             currency = currency_of[account.name]
             if settle and currency != settle:
-                violations.append(
-                    Violation(
-                        "symbol", i, f"'{p.symbol}' settles in {settle} but account '{account.name}' is in {currency}"
-                    )
-                )
+                # Its field is the account's currency: a door where that is typed shows it there.
+                held_in = f"account '{printable(account.name)}' is in {currency}"
+                violations.append(Violation("currency", i, f"{printable(p.symbol)} settles in {settle} but {held_in}"))
         currency = currency_of[account.name] or "USDT"
         defaulted = market is not None and p.margin_mode is MarginMode.ISOLATED and p.isolated_margin == 0
         if defaulted and len(violations) == before and math.isfinite(p.leverage) and p.leverage > 0:
-                filled[i] = p = replace(p, isolated_margin=initial_margin_at_entry(p, market))
-        violations += _position_numbers(i, p, market, currency, i in opening)
+            filled[i] = p = replace(p, isolated_margin=initial_margin_at_entry(p, market))
+        violations += _position_numbers(i, p, market, currency, margin_floor and i in opening)
         if account.position_mode is PositionMode.ONEWAY:
             violations += _one_way(i, p, held, filled, opening)
 
@@ -435,9 +436,9 @@ def _wallets(
                 Violation(
                     "isolated_margin",
                     i,
-                    f"isolated margins ({total:g}) exceed 'wallet_balance' ({account.wallet_balance:g}) of account "
-                    f"'{printable(account.name)}' ({cur}); wallet_balance is the whole wallet, "
-                    "isolated margins included",
+                    f"isolated margins ({_money(total, cur)}) exceed 'wallet_balance' "
+                    f"({_money(account.wallet_balance, cur)}) of account '{printable(account.name)}'; "
+                    "wallet_balance is the whole wallet, isolated margins included",
                 )
             )
             continue

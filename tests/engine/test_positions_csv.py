@@ -212,7 +212,7 @@ def test_rows_refused_only_together_are_reported_by_line():
         (6, "side"),
         (7, "isolated_margin"),
     ]
-    assert "isolated margins (12000) exceed 'wallet_balance' (10000)" in problems[0].message
+    assert "isolated margins (12,000.00 USDT) exceed 'wallet_balance' (10,000.00 USDT)" in problems[0].message
     assert "line 2 holds ETH/USDT:USDT in isolated margin" in problems[1].message
     assert "line 2 is already long ETH/USDT:USDT" in problems[2].message
 
