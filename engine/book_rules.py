@@ -144,6 +144,11 @@ def _bound(value: float, low: float, high: float, *, low_open: bool = False) -> 
     return None
 
 
+def price_problem(value: float) -> str | None:
+    """Why a price (an entry or a mark, quote currency) is out of bounds, or None (see the module's bounds)."""
+    return _bound(value, MIN_PRICE, MAX_PRICE)
+
+
 def resolve_market(exchange: str, symbol: str, overrides: Mapping[str, MarketSpec] | None = None) -> MarketSpec | None:
     """The market of `symbol` on `exchange`, or None when nothing has it.
 
@@ -204,7 +209,7 @@ def _position_numbers(i: int, p: Position, market: MarketSpec | None, currency: 
     out = []
     if not (math.isfinite(p.contracts) and p.contracts > 0):
         out.append(Violation("contracts", i, "'contracts' must be a finite number greater than 0"))
-    problem = _bound(p.entry_price, MIN_PRICE, MAX_PRICE)
+    problem = price_problem(p.entry_price)
     if problem:
         out.append(Violation("entry_price", i, f"'entry_price' {problem}"))
     problem = _bound(p.leverage, MIN_LEVERAGE, MAX_LEVERAGE)

@@ -16,11 +16,13 @@ from typing import Any
 from engine.book_rules import (
     ACCOUNT_KEYS,
     MARKET_KEYS,
+    MAX_WALLET,
     POSITION_KEYS,
     TIER_KEYS,
     TOP_KEYS,
     Violation,
     build_book,
+    price_problem,
     text_problem,
     unknown_key,
 )
@@ -299,6 +301,7 @@ def parse_portfolio(data: Any) -> Portfolio:
     accounts: list[Account] = []
     account_index: dict[str, int] = {}
     refused_accounts: set[str] = set()
+    stand_ins: set[str] = set()
     for i, item in enumerate(_section(reader, data, "accounts", list, "a list")):
         where = _where("account", i, item)
         if not isinstance(item, Mapping):
@@ -312,10 +315,17 @@ def parse_portfolio(data: Any) -> Portfolio:
         currency = reader.text(item, "currency", where, default="")
         mode = reader.choice(item, "position_mode", where, PositionMode, PositionMode.ONEWAY)
         if len(reader.violations) > before:
-            # A position of this account is judged once the account is fixed, not as "unknown account".
-            if isinstance(item.get("name"), str):
-                refused_accounts.add(item["name"])
-            continue
+            if name is None or exchange is None:
+                # Its positions are judged once the account is fixed, not as "unknown account".
+                if isinstance(item.get("name"), str):
+                    refused_accounts.add(item["name"])
+                continue
+            # Its positions are still judged, against a stand-in for what could not be read (a wallet that
+            # holds any margin, a one-way account, the currency of its first position).
+            wallet = MAX_WALLET if wallet is None else wallet
+            currency = currency or ""
+            mode = mode or PositionMode.ONEWAY
+            stand_ins.add(name)
         assert name is not None and exchange is not None and wallet is not None and currency is not None
         account_index.setdefault(name, i)
         accounts.append(Account(name, exchange, wallet, currency, mode))
@@ -330,7 +340,10 @@ def parse_portfolio(data: Any) -> Portfolio:
     prices = {}
     for symbol in prices_raw:
         value = reader.number(prices_raw, symbol, None, positive=True, prefix="prices: ")
-        if value is not None:
+        problem = None if value is None else price_problem(value)
+        if problem:
+            reader.add(symbol, None, f"prices: '{printable(symbol)}' {problem}")
+        elif value is not None:
             prices[symbol] = value
     for key in getattr(prices_raw, "duplicates", ()):
         reader.add(key, None, f"prices: '{printable(key)}' is given twice; keep one")
@@ -374,6 +387,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         if isinstance(v.where, int)
         else v
         for v in checked.violations
+        if v.where not in stand_ins  # its own problems were reported as read
     ]
     if violations:
         violations.sort(key=_order)

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine.risk import BookRisk
 from engine.rules import profile_for
+from engine.safe_text import printable
 
 
 def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
@@ -63,6 +64,7 @@ def percent(value: float | None) -> str:
 
 
 def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    rows = [[printable(cell) for cell in row] for row in rows]  # names and notes never drive the terminal
     widths = [max(len(h), *(len(r[c]) for r in rows)) if rows else len(h) for c, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
@@ -138,5 +140,5 @@ def risk_to_text(risk: BookRisk) -> str:
     )
     estimates = sorted({a.account.exchange for a in risk.accounts if a.estimate})
     if estimates:
-        lines += ["", f"Estimate: no rule profile for {', '.join(estimates)}; the generic rule was used."]
+        lines += ["", f"Estimate: no rule profile for {printable(', '.join(estimates))}; the generic rule was used."]
     return "\n".join(lines) + "\n"
