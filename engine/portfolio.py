@@ -7,7 +7,6 @@ one, the position or account it belongs to, so a user can fix the file from the 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,11 +23,11 @@ from engine.book_rules import (
     build_book,
     price_problem,
     text_problem,
-    unknown_key,
 )
 from engine.book_rules import MAX_LEVERAGE as MAX_LEVERAGE  # re-exported: the doors import them from here
 from engine.book_rules import market_rate_problem as market_rate_problem
 from engine.book_rules import resolve_market as resolve_market
+from engine.document_reader import Reader, json_int, json_object, shown
 from engine.model import (
     Account,
     Book,
@@ -77,148 +76,6 @@ class Portfolio:
         return {key: self.prices[key[1]] for key in self.book.price_keys() if key[1] in self.prices}
 
 
-class _HugeInt(float):
-    """An integer literal too long to convert (Python refuses over 4,300 digits): kept as its length."""
-
-    digits: int
-
-    def __new__(cls, digits: int) -> _HugeInt:
-        value = super().__new__(cls, math.inf)
-        value.digits = digits
-        return value
-
-
-class _Duplicated(dict):
-    """A JSON object that repeated a key: the keys, so the parser can name them where they are."""
-
-    duplicates: list[str]
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    duplicates = []
-    for key, value in pairs:
-        if key in out:
-            duplicates.append(key)
-        out[key] = value
-    if duplicates:
-        marked = _Duplicated(out)
-        marked.duplicates = duplicates
-        return marked
-    return out
-
-
-def _int(text: str) -> float | int:
-    # Python refuses to convert integer literals over 4,300 digits (a traceback from json.loads); no
-    # portfolio number needs more than 309 digits (beyond that a float is inf anyway).
-    return int(text) if len(text) <= 400 else _HugeInt(len(text.lstrip("-")))
-
-
-def _shown(value: Any) -> str:
-    """A JSON value quoted in a message, short and printable, whatever it holds (a nested list is 'a list')."""
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, _HugeInt):
-        return f"an integer of {value.digits} digits"
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value)
-    return printable(text if len(text) <= 60 else text[:57] + "...")
-
-
-class _Reader:
-    """Turns the decoded document into typed values, collecting a Violation for each bad key or value."""
-
-    def __init__(self) -> None:
-        self.violations: list[Violation] = []
-
-    def add(self, field_name: str, where: int | str | None, message: str) -> None:
-        self.violations.append(Violation(field_name, where, message))
-
-    def keys(self, item: Mapping[str, Any], known: Sequence[str], what: str, where: int | str | None) -> None:
-        for key in item:
-            if key not in known:
-                self.add(key, where, unknown_key(key, known, what))
-        for key in getattr(item, "duplicates", ()):
-            self.add(key, where, f"'{printable(key)}' is given twice; keep one")
-
-    def number(
-        self,
-        item: Mapping[str, Any],
-        key: str,
-        where: int | str | None,
-        *,
-        positive: bool = False,
-        non_negative: bool = False,
-        default: float | None = None,
-        prefix: str = "",
-    ) -> float | None:
-        label = f"{prefix}'{printable(key)}'"
-        if key not in item or item[key] is None:
-            if default is not None:
-                return default
-            self.add(key, where, f"missing field {label}")
-            return None
-        value = item[key]
-        if isinstance(value, _HugeInt):
-            self.add(key, where, f"{label} is an integer of {value.digits} digits: out of range")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.add(key, where, f"{label} must be a number, not {_shown(value)}")
-            return None
-        try:
-            value = float(value)
-        except OverflowError:
-            value = math.inf
-        if not math.isfinite(value):
-            self.add(key, where, f"{label} must be a finite number")
-            return None
-        if positive and value <= 0:
-            self.add(key, where, f"{label} must be greater than 0 (got {value:g})")
-            return None
-        if non_negative and value < 0:
-            self.add(key, where, f"{label} must not be negative (got {value:g})")
-            return None
-        return value
-
-    def text(
-        self, item: Mapping[str, Any], key: str, where: int | str | None, default: str | None = None
-    ) -> str | None:
-        value = item.get(key, default)
-        if value is None:
-            self.add(key, where, f"missing field '{key}'")
-            return None
-        if not isinstance(value, str):
-            self.add(key, where, f"'{key}' must be a string, not {_shown(value)}")
-            return None
-        problem = text_problem(value, empty_ok=default is not None)
-        if problem:
-            self.add(key, where, f"'{key}' {problem}")
-            return None
-        return value
-
-    def choice(
-        self, item: Mapping[str, Any], key: str, where: int | str | None, enum: type, default: Any = None
-    ) -> Any:
-        raw = item.get(key, default.value if default is not None else None)
-        if raw is None:
-            self.add(key, where, f"missing field '{key}'")
-            return None
-        try:
-            return enum(raw)
-        except (ValueError, TypeError):
-            allowed = " or ".join(f"'{e.value}'" for e in enum)
-            self.add(key, where, f"'{key}' must be {allowed}, not {_shown(raw)}")
-            return None
-
-    def flag(self, item: Mapping[str, Any], key: str, where: int | str | None) -> bool | None:
-        value = item.get(key, False)
-        if not isinstance(value, bool):
-            self.add(key, where, f"'{key}' must be true or false, not {_shown(value)}")
-            return None
-        return value
-
-
 def market_key_symbol(key: str) -> str:
     """'bybit:ETH/USDT:USDT' -> 'ETH/USDT:USDT'; a plain unified symbol is returned as it is.
 
@@ -229,7 +86,7 @@ def market_key_symbol(key: str) -> str:
     return rest if sep and "/" not in prefix and "/" in rest else key
 
 
-def _parse_market(reader: _Reader, key: str, item: Any) -> MarketSpec | None:
+def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
     symbol = market_key_symbol(key)
     where = f"markets.{printable(key)}"
     before = len(reader.violations)
@@ -275,7 +132,7 @@ def _parse_market(reader: _Reader, key: str, item: Any) -> MarketSpec | None:
     return MarketSpec(symbol, ordered, contract_size, inverse, taker_fee, max_leverage, source="portfolio file")
 
 
-def _section(reader: _Reader, data: Mapping[str, Any], key: str, kind: type, words: str) -> Any:
+def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, words: str) -> Any:
     empty: Any = {} if kind is Mapping else kind()
     value = data.get(key, empty)
     if not isinstance(value, kind):
@@ -292,21 +149,25 @@ def parse_portfolio(data: Any) -> Portfolio:
     """
     if not isinstance(data, Mapping):
         raise PortfolioError("the file must hold a JSON object with 'accounts' and 'positions'")
-    reader = _Reader()
+    reader = Reader()
     reader.keys(data, TOP_KEYS, "a portfolio file", None)
     version = data.get("version", FORMAT_VERSION)
     if isinstance(version, bool) or version != FORMAT_VERSION:
-        reader.add("version", None, f"'version' {_shown(version)} is not supported (this build reads version 1)")
+        reader.add("version", None, f"'version' {shown(version)} is not supported (this build reads version 1)")
 
     accounts: list[Account] = []
     account_index: dict[str, int] = {}
     refused_accounts: set[str] = set()
     stand_ins: set[str] = set()
     for i, item in enumerate(_section(reader, data, "accounts", list, "a list")):
-        where = _where("account", i, item)
+        where: str = _where("account", i, item)  # a readable name stands for the account, else its place
         if not isinstance(item, Mapping):
-            reader.add("", where, f"{where}: must be an object")
+            reader.add("", where, "must be an object")
             continue
+        raw_name = item.get("name")
+        if isinstance(raw_name, str) and raw_name.strip() and text_problem(raw_name) is None:
+            where = raw_name
+            account_index.setdefault(raw_name, i)
         before = len(reader.violations)
         reader.keys(item, ACCOUNT_KEYS, "an account", where)
         name = reader.text(item, "name", where)
@@ -327,7 +188,6 @@ def parse_portfolio(data: Any) -> Portfolio:
             mode = mode or PositionMode.ONEWAY
             stand_ins.add(name)
         assert name is not None and exchange is not None and wallet is not None and currency is not None
-        account_index.setdefault(name, i)
         accounts.append(Account(name, exchange, wallet, currency, mode))
 
     overrides: dict[str, MarketSpec] = {}
@@ -424,9 +284,9 @@ def _located(v: Violation, account_index: Mapping[str, int], symbols: Mapping[in
         symbol = symbols.get(v.where)
         label = f"position {v.where + 1}" + (f" ({printable(symbol)})" if symbol else "")
         return f"{label}: {v.text()}"
-    if v.where.startswith("account "):  # a raw problem, already located by the reader
-        return f"{v.where}: {v.text()}"
     index = account_index.get(v.where)
+    if index is None and v.where.startswith("account "):  # an account without a readable name: its place
+        return f"{v.where}: {v.text()}"
     label = f"account {index + 1} ({printable(v.where)})" if index is not None else f"account '{printable(v.where)}'"
     return f"{label}: {v.text()}"
 
@@ -438,7 +298,7 @@ def decode_json(text: str) -> Any:
     Python to convert and nesting too deep for its decoder are errors here instead of tracebacks.
     """
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_int=_int)
+        return json.loads(text, object_pairs_hook=json_object, parse_int=json_int)
     except json.JSONDecodeError as e:
         raise PortfolioError(f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from e
     except RecursionError:

@@ -1,9 +1,10 @@
 """CSV of a book's positions, for spreadsheets: export (optionally with risk columns) and an all-or-nothing import.
 
-Import builds a portfolio document from the current portfolio plus the rows and validates it with
-parse_portfolio, so a row is accepted exactly when the same position in a portfolio file would be (same
-markets, same leverage limits, same one-way rules). Every bad row is reported, with its line in the file
-(the header is line 1) and its column, in one CsvImportError; nothing is imported unless every row is good.
+Import reads each row's cells as values, then asks engine.book_rules to judge the rows together with the book
+in one pass, exactly as it judges a portfolio file (same markets, same leverage limits, same one-way rules).
+Every violation comes back with its position, so it maps to the row's line in the file (the header is line 1)
+and its column; every bad row is reported in one CsvImportError, and nothing is imported unless every row is
+good. Text cells of an export are guarded against spreadsheet formulas (guarded()).
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine.book_rules import MAX_NOTIONAL, build_book, check_book
+from engine.book_rules import ACCOUNT_KEYS, MAX_NOTIONAL, POSITION_KEYS, build_book, check_book
 from engine.model import Account, Book, MarginMode, Position, Side
 from engine.portfolio import PortfolioError, loads_portfolio, parse_portfolio
 from engine.positions_csv import CsvImportError, import_positions_csv
@@ -138,7 +140,7 @@ def test_every_violation_is_returned_with_its_field_and_place():
     )
     error = refusal(doc)
     assert [(v.field, v.where) for v in error.violations] == [
-        ("wallet_balance", "account 1 (main)"),
+        ("wallet_balance", "main"),
         ("contracts", 0),
         ("leverage", 1),
         ("side", 2),
@@ -204,3 +206,34 @@ def test_bounds_hold_for_every_book_the_rules_accept():
     near_cap = Position("a", BTC, Side.LONG, MAX_NOTIONAL / 1e12 * 0.5, 1e12, MarginMode.CROSS, 1)
     checked = build_book([account], [near_cap], markets={})
     assert [v.field for v in checked.violations] == ["contracts"]  # beyond Binance's last tier, not a crash
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(alphabet=st.characters(blacklist_categories=())),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+PLACES = st.sampled_from([("positions", 0), ("accounts", 0), ("top", None), ("markets", None), ("prices", None)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(PLACES, st.sampled_from([*POSITION_KEYS, *ACCOUNT_KEYS, "tiers", "x"]), JSON_VALUES)
+def test_any_value_anywhere_gives_a_book_or_portfolio_error(place, key, value):
+    doc = portfolio_doc(prices={BTC: 61_000})
+    section, index = place
+    if section == "top":
+        doc[key] = value
+    elif section == "markets":
+        doc["markets"] = {BTC: {key: value}}
+    elif section == "prices":
+        doc["prices"][key] = value
+    else:
+        doc[section][index][key] = value
+    try:
+        parse_portfolio(doc)
+    except PortfolioError as e:
+        assert all(line and "\n" not in line for line in e.lines())
