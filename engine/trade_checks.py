@@ -90,4 +90,4 @@ def far_from_mark(trade_price: float, mark: float | None) -> float | None:
     if mark is None or not mark > 0:
         return None
     away = trade_price / mark - 1
-    return away if abs(away) > PRICE_BAND else None
+    return away if abs(away) > PRICE_BAND * (1 + 1e-9) else None  # exactly 10% (66,000 on 60,000) is within

@@ -6,10 +6,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
+from desktop.app import WindowOptions, build_window, demo_portfolio
 from desktop.position_form import PositionForm
 from desktop.whatif_dialog import WhatIfDialog
 from engine.model import Side
 from engine.portfolio import parse_portfolio
+from engine.storage.database import BookDatabase
+from engine.storage.paths import database_path
+from tests.desktop.test_book_editing import saved_text
 from tests.desktop.test_whatif_dialog import click, open_dialog, row, type_into
 from tests.desktop.typing_helpers import choose, demo, ok_button, retype
 from tests.portfolio_docs import portfolio_doc
@@ -97,3 +101,43 @@ def test_a_price_near_the_mark_is_applied_without_asking(qtbot, monkeypatch):
     dialog = open_trade(qtbot, one_account(100_000), "0.1", "64000", "10")  # 6.7% above
     click(qtbot, dialog.apply_real_button)
     assert dialog.result_kind == "real"
+
+
+@pytest.fixture
+def saved_window(qtbot, tmp_path):
+    """The saved-book window on the demo book, offline, and its database file."""
+    with BookDatabase.open(database_path(str(tmp_path))) as db:
+        db.import_portfolio(demo_portfolio())
+    window = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window, database_path(str(tmp_path))
+    window.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "the JSON is nested too deeply"),
+        (
+            '{"accounts": [{"name": "a", "exchange": "binanceusdm", "wallet_balance": 1}], '
+            '"positions": [], "pric": {}}',
+            "'pric' is not a field of a portfolio file; did you mean 'prices'?",
+        ),
+    ],
+)
+def test_file_import_in_the_window_says_what_is_wrong_and_changes_nothing(
+    qtbot, saved_window, tmp_path, monkeypatch, text, expected
+):
+    window, db_file = saved_window
+    path = tmp_path / "files" / "hostile.json"
+    path.parent.mkdir()
+    before = saved_text(db_file)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, message: shown.append(message))
+    path.write_text(text, encoding="utf-8")
+    window.actions_.import_portfolio(str(path))
+    assert len(shown) == 1 and shown[0].startswith("Nothing was imported:")
+    assert expected in shown[0]
+    assert saved_text(db_file) == before

@@ -237,3 +237,35 @@ def test_any_value_anywhere_gives_a_book_or_portfolio_error(place, key, value):
         parse_portfolio(doc)
     except PortfolioError as e:
         assert all(line and "\n" not in line for line in e.lines())
+
+
+# --- what the exchange checks before it takes an order ----------------------------------------------------------
+
+
+def test_a_trade_needs_its_initial_margin_free_and_a_reduction_is_always_taken():
+    from engine.trade_checks import trade_margin
+    from engine.whatif import reduce_position
+
+    before = parse_portfolio(portfolio_doc(wallet_balance=10_000, prices={BTC: 60_000}))  # 0.5 BTC, 10x: 3,000 IM
+    prices = before.price_map()
+    big = open_position(before.book, Position("main", BTC, Side.LONG, 10, 60_000, MarginMode.CROSS, 10))
+    margin = trade_margin(before.book, big, "main", prices)
+    assert (margin.before, margin.after, margin.needed) == pytest.approx((7_000, -53_000, 60_000))
+    assert margin.refused
+    small = open_position(before.book, Position("main", BTC, Side.LONG, 1, 60_000, MarginMode.CROSS, 10))
+    assert not trade_margin(before.book, small, "main", prices).refused
+    # Under water (mark 40,000: -10,000 uPnL), reducing frees margin and is taken though nothing is free.
+    low = {k: 40_000.0 for k in prices}
+    reduced = reduce_position(before.book, 0, 0.25, 40_000).book
+    assert not trade_margin(before.book, reduced, "main", low).refused
+
+
+@pytest.mark.parametrize(
+    ("trade", "mark", "away"), [(66_000, 60_000, None), (66_001, 60_000, 0.1000167), (50_000, 60_000, -1 / 6)]
+)
+def test_a_price_more_than_ten_percent_from_the_mark_is_far(trade, mark, away):
+    from engine.trade_checks import far_from_mark
+
+    result = far_from_mark(trade, mark)
+    assert result == (None if away is None else pytest.approx(away, rel=1e-6))
+    assert far_from_mark(trade, None) is None
