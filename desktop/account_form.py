@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.field_grid import FieldGrid
 from desktop.position_form import rules_label
 from desktop.typed_numbers import number_text, parse_number, shown
-from engine.book_rules import build_book, resolve_market
+from engine.book_rules import build_book
 from engine.model import Account, Book, MarketSpec, PositionMode, settle_currency_of
 from engine.tiers import bundled_table
 
@@ -151,13 +151,12 @@ def validate_account_input(
             p = positions[v.where]
             field_name = _POSITION_FIELD_IN_FORM.get(v.field, "exchange")
             messages.setdefault(field_name, f"position {v.where + 1} ({p.symbol}): {v.text()}")
-    if messages or result.book is None:
-        if not messages:  # only other accounts break rules (a book saved under older rules): keep them
-            new_book = Book(tuple(accounts), positions, book.markets)
-            return AccountCheck(messages, hints, account, _with_markets(new_book, market_overrides), where)
+    # Violations of other accounts only (a book saved under older rules) are not this form's doing.
+    built = result.book or result.draft
+    if messages or built is None:
         return AccountCheck(messages, hints)
     return AccountCheck(
-        messages, hints, account, Book(result.book.accounts, positions, {**book.markets, **result.book.markets}), where
+        messages, hints, account, Book(built.accounts, built.positions, {**book.markets, **built.markets}), where
     )
 
 
@@ -168,18 +167,6 @@ _POSITION_FIELD_IN_FORM = {
     "margin_mode": "position_mode",
 }
 """The account form's field for a violation of one of its positions (others: 'exchange')."""
-
-
-def _with_markets(book: Book, overrides: Mapping[str, MarketSpec] | None) -> Book:
-    markets = dict(book.markets)
-    exchange_of = {a.name: a.exchange for a in book.accounts}
-    for p in book.positions:
-        key = (exchange_of[p.account], p.symbol)
-        if key not in markets:
-            market = resolve_market(key[0], p.symbol, overrides)
-            if market is not None:
-                markets[key] = market
-    return Book(book.accounts, book.positions, markets)
 
 
 class AccountForm(QDialog):

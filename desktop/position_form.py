@@ -298,14 +298,10 @@ def validate_position_input(
                 continue
             field_name = v.field if v.field in POSITION_FIELDS else "symbol"
             messages[field_name] = v.bare(None if v.other is None else f"position {v.other + 1} of the book")
-        if not messages and result.book is None:
-            # Only other positions break rules (a book saved under older rules): the form's position is fine.
-            result = build_book(book.accounts, positions, market_overrides, markets=book.markets, margin_floor=False)
-            held_ok = [v for v in result.violations if v.where == where]
-            if held_ok:
-                messages["symbol"] = held_ok[0].bare()
-        if not messages and result.book is not None:
-            new_book = _without_unused_markets(result.book, book, index)
+        # Violations of other positions only (a book saved under older rules) are not this position's doing.
+        built = result.book or result.draft
+        if not messages and built is not None:
+            new_book = _without_unused_markets(built, book, index)
             position = new_book.positions[where]
         if "symbol" in messages:
             market = None

@@ -97,10 +97,16 @@ class Violation(NamedTuple):
 
 @dataclass(frozen=True)
 class BookCheck:
-    """What build_book() made: the book (None unless every rule holds) and every violation."""
+    """What build_book() made: the book (None unless every rule holds) and every violation.
+
+    draft: the book as built whatever the violations, when every position has an account and a market
+    (None otherwise): a door that judges one position may use it when only other positions break rules
+    (a book saved under older rules).
+    """
 
     book: Book | None
     violations: list[Violation]
+    draft: Book | None = None
 
     @property
     def ok(self) -> bool:
@@ -372,12 +378,12 @@ def build_book(
 
     bad = {v.where for v in violations if isinstance(v.where, int)}
     violations += _wallets(filled, by_name, currency_of, bad, opening)
-    if violations:
-        return BookCheck(None, violations)
     final_accounts = tuple(
         a if a.currency else replace(a, currency=currency_of.get(a.name) or "USDT") for a in accounts
     )
-    return BookCheck(Book(final_accounts, tuple(filled), used), [])
+    complete = all(p.account in by_name and (by_name[p.account].exchange, p.symbol) in used for p in filled)
+    draft = Book(final_accounts, tuple(filled), used) if complete else None
+    return BookCheck(None if violations else draft, violations, draft)
 
 
 def _one_way(

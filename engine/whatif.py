@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from engine.book_rules import build_book, resolve_market
+from engine.book_rules import build_book
 from engine.exposure import exposure, initial_margin_at_entry
 from engine.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, PriceKey, Side
 from engine.risk import BookRisk, evaluate_book
@@ -188,20 +188,11 @@ def checked(
         other = None if v.other is None else _other_label(v.other)
         field = {"entry_price": "price"}.get(v.field, v.field)
         raise WhatIfRefused(v.bare(other), field=field)
-    if result.book is not None:
-        return result.book
-    # Only older positions break rules: build the book around them, as they are.
-    p = book.positions[index]
-    account = book.account(p.account)
-    key = (account.exchange, p.symbol)
-    market = book.markets.get(key) or resolve_market(account.exchange, p.symbol, market_overrides)
-    assert market is not None  # else the traded position itself was refused above
-    if p.margin_mode is MarginMode.ISOLATED and p.isolated_margin == 0:
-        p = replace(p, isolated_margin=initial_margin_at_entry(p, market))
-    positions = list(book.positions)
-    positions[index] = p
-    markets = book.markets if key in book.markets else {**book.markets, key: market}
-    return Book(book.accounts, tuple(positions), markets)
+    # Violations of other positions only (a book saved under older rules) are not the trade's doing.
+    built = result.book or result.draft
+    if built is None:  # cannot happen: the traded position has its market, else it was refused above
+        raise WhatIfRefused("the book cannot be evaluated after this trade", field="action")
+    return built
 
 
 def _other_label(index: int) -> str:

@@ -269,3 +269,14 @@ def test_a_price_more_than_ten_percent_from_the_mark_is_far(trade, mark, away):
     result = far_from_mark(trade, mark)
     assert result == (None if away is None else pytest.approx(away, rel=1e-6))
     assert far_from_mark(trade, None) is None
+
+
+def test_a_trade_is_not_refused_for_what_other_positions_already_break():
+    book = small_book()
+    old = Position("main", BTC, Side.LONG, 100, 60_000, MarginMode.CROSS, 100)  # saved under older rules
+    held = Book(book.accounts, (old,), book.markets)
+    eth = Position("main", "ETH/USDT:USDT", Side.LONG, 1, 3_000, MarginMode.CROSS, 10)
+    after = open_position(held, eth)
+    assert after.positions == (old, eth)
+    with pytest.raises(WhatIfRefused, match="above the market's maximum"):
+        open_position(held, Position("main", "ETH/USDT:USDT", Side.LONG, 1, 3_000, MarginMode.CROSS, 500))
