@@ -7,6 +7,7 @@ parts (theme, icon, crash reporting) and runs the event loop.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -14,30 +15,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.crash_reporter import CrashReporter
 from desktop.icon import app_icon
 from desktop.main_window import (
     REFRESH_HZ,
-    THRESHOLDS_SETTING,
     FeedFactory,
     MainWindow,
-    StoredHistory,
     app_version,
     manual_store,
-    stored_account_history,
 )
-from desktop.startup_heap import freeze_startup_heap, resume_collection
+from desktop.startup_heap import freeze_startup_heap
 from desktop.theme import apply_theme
-from desktop.thresholds_dialog import thresholds_from_setting
 from engine.bundled import resource
 from engine.model import PriceKey
-from engine.portfolio import Portfolio, PortfolioError, load_portfolio, loads_portfolio, parse_portfolio
+from engine.portfolio import Portfolio, load_portfolio, loads_portfolio
 from engine.prices import PriceStore
+from engine.storage.paths import LOG_NAME, create_private_file, database_path, ensure_data_dir
 from engine.storage.paths import data_dir as resolve_data_dir
-from engine.storage.paths import database_path
 
 if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated feed: --demo)
     from engine.feeds.exchange_config import ExchangeSettings
@@ -102,6 +99,8 @@ def _simulated_feeds(portfolio: Portfolio) -> FeedFactory:
 def build_window(options: WindowOptions | None = None) -> MainWindow:
     options = options or WindowOptions()
     folder = resolve_data_dir(options.data_dir)
+    with contextlib.suppress(OSError):  # unusable: the saved book says why, once
+        ensure_data_dir(folder)  # 0700, before Qt's settings would make it 0755
     settings = layout_settings(folder)
     if options.demo:
         portfolio = demo_portfolio()
@@ -128,42 +127,42 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=_live_feeds(options),
         )
-    from engine.storage.database import BookDatabase, StorageError  # the saved book only (sqlite3 and all)
+    from desktop.saved_book import load_saved_book, offer_recovery, restore, title_for
     from engine.storage.writer import BackgroundWriter
 
-    history = thresholds = None
-    past: dict[str, StoredHistory] = {}
-    try:
-        with BookDatabase.open(database_path(options.data_dir)) as db:  # once: each open checks the whole file
-            portfolio = db.load()
-            notice = db.notice.message
-            db.thin_history()
-            thresholds = thresholds_from_setting(db.setting(THRESHOLDS_SETTING))
-            past = stored_account_history(db, portfolio.book)
-        history = BackgroundWriter(database_path(options.data_dir))
-    except (StorageError, PortfolioError) as e:  # PortfolioError: a saved book the bundled tables no longer cover
-        resume_collection()  # a dialog waits for the user: start-up is not a burst of allocations any more
-        QMessageBox.warning(None, "Margin Watch", f"The saved book could not be opened:\n\n{e}")
-        portfolio, notice = parse_portfolio({"accounts": [], "positions": []}), ""
-    store, feeds, mode = _prices_and_feeds(portfolio, options)
+    saved = load_saved_book(database_path(options.data_dir))
+    store, feeds, mode = _prices_and_feeds(saved.portfolio, options)
     window = MainWindow(
-        portfolio,
-        f"saved book · {mode}",
+        saved.portfolio,
+        title_for(saved, mode),
         store,
         feeds,
         settings,
-        history=history,
-        thresholds=thresholds,
-        account_history=past,
+        # After a failed load the window has no database at all: nothing it does can write the saved book.
+        history=BackgroundWriter(saved.path) if saved.writable else None,
+        thresholds=saved.thresholds,
+        account_history=saved.account_history,
         stale_after=options.stale_after,
-        database_file=database_path(options.data_dir),
+        database_file=saved.path if saved.writable else None,
         refresh_hz=options.refresh_hz,
         feed_factory=_live_feeds(options),
     )
-    if notice:
-        resume_collection()  # as above: the window's feeds and timer run while the dialog waits
-        QMessageBox.information(window, "Margin Watch", notice)
+    restore(window, saved)
+    offer_recovery(window, saved, mode)
+    if saved.notice:  # a window-modal box that does not block: the window runs while it waits
+        box = QMessageBox(QMessageBox.Icon.Information, "Margin Watch", saved.notice, parent=window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        window.say(saved.notice)
     return window
+
+
+def prepare_data_dir(folder: Path) -> Path:
+    """Make the data folder (0700) and the log file (0600) before anything else (the crash reporter's log
+    handler, Qt's settings) creates them with the umask's modes; returns the log file's path."""
+    with contextlib.suppress(OSError):  # unusable: the saved book says why, once
+        create_private_file(ensure_data_dir(folder) / LOG_NAME)
+    return folder / LOG_NAME
 
 
 def run_app(options: WindowOptions | None = None) -> int:
@@ -174,7 +173,7 @@ def run_app(options: WindowOptions | None = None) -> int:
     app.setDesktopFileName("marginwatch")  # Wayland matches the window to packaging/marginwatch.desktop
     app.setWindowIcon(app_icon())
     folder = resolve_data_dir(options.data_dir)
-    reporter = CrashReporter(folder / "marginwatch.log")
+    reporter = CrashReporter(prepare_data_dir(folder))
     reporter.install()
     try:
         theme = apply_theme(app, options.theme or _saved_theme(folder))

@@ -9,15 +9,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.report import risk_to_dict, risk_to_text
 from engine.risk import MissingPriceError, evaluate_book
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
+
+if TYPE_CHECKING:
+    from engine.feeds.exchange_config import ExchangeSettings
 
 EXIT_STORAGE = 1
 EXIT_BAD_INPUT = 2
@@ -87,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[data],
         help="live monitoring of a portfolio file in a terminal or on a server",
         description="Subscribe to the mark prices of the file's symbols through ccxt (public data, no API "
-        "keys) and print a risk report every interval, plus each threshold crossing as it happens. Until "
-        "an account's prices have all arrived its figures show as missing, never as zero.",
+        "keys) and print a risk report every interval, plus each threshold crossing as it happens. Every "
+        "position is reported; a figure that needs a mark that has not arrived shows as missing (null), "
+        "never as zero, with the reason. With --count, exit status 3 when a position never got a price.",
     )
     watch.add_argument("file", nargs="?", help="portfolio file (JSON, format version 1); default: the saved book")
     watch.add_argument(
@@ -204,25 +211,47 @@ def run_risk(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_database(args: argparse.Namespace) -> BookDatabase:
-    """The user's database; StorageError if it cannot be opened. Tells the user once what opening did."""
-    db = BookDatabase.open(database_path(getattr(args, "data_dir", None)))
+def open_database(args: argparse.Namespace, read_only: bool = False) -> BookDatabase:
+    """The user's database; StorageError if it cannot be opened. Tells the user once what opening did.
+
+    read_only (export, watch): an existing file is read without writing it, so a read-only folder or
+    file still works (a missing one is created, empty, as before).
+    """
+    path = database_path(getattr(args, "data_dir", None))
+    db = BookDatabase.open(path, read_only=read_only and path.exists())
     if db.notice.message:
         print(f"marginwatch: {db.notice.message}", file=sys.stderr)
     return db
 
 
 def run_export(args: argparse.Namespace) -> int:
-    with reported("the saved book"), open_database(args) as db:
+    with reported("the saved book"), open_database(args, read_only=True) as db:
         text = dumps_portfolio(db.load())
     if args.file == "-":
         sys.stdout.write(text)
         return 0
     try:
-        Path(args.file).write_text(text, encoding="utf-8")
+        write_private_atomically(Path(args.file), text)
     except OSError as e:
         raise CommandFailed(f"cannot write {args.file}: {e.strerror or e}", EXIT_STORAGE) from e
     return 0
+
+
+def write_private_atomically(path: Path, text: str) -> None:
+    """Write text to path as one step (a temporary file in the same folder, fsync'ed, then os.replace):
+    a reader or a crash sees the old file or the new one, never half of one. The file is 0600 (a book
+    is private). Raises OSError."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -239,9 +268,25 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def exchange_settings(path: str | None, used_exchanges: Collection[str] | None = None) -> dict[str, ExchangeSettings]:
+    """The checked --exchange-config (empty without one); prints one warning line per exchange whose prices
+    may not come straight from it (another host, plain http, no TLS check, a proxy). CommandFailed, exit 2,
+    for anything the file must not hold (credentials, an unused or unknown exchange, an unknown setting)."""
+    from engine.feeds.exchange_config import connection_note, load_exchange_config
+
+    if not path:
+        return {}
+    with reported(path):
+        settings = load_exchange_config(path, used_exchanges)
+    for exchange, item in settings.items():
+        note = connection_note(exchange, item.ccxt)
+        if note:
+            print(f"marginwatch: warning: {exchange} prices {note}", file=sys.stderr)
+    return settings
+
+
 def run_watch(args: argparse.Namespace) -> int:
     from engine.feeds.ccxt_feed import feeds_for
-    from engine.feeds.exchange_config import load_exchange_config
     from engine.prices import PriceStore
     from engine.watch import Monitor, WatchOptions
 
@@ -249,10 +294,9 @@ def run_watch(args: argparse.Namespace) -> int:
         if args.file:
             portfolio = load_portfolio(args.file)
         else:
-            with open_database(args) as db:
+            with open_database(args, read_only=True) as db:
                 portfolio = db.load()
-    with reported(args.exchange_config or ""):
-        settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
+    settings = exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
     store = PriceStore()
     feeds = []
     keys = portfolio.book.price_keys()
@@ -272,10 +316,9 @@ def run_window(args: argparse.Namespace) -> int:
     pause_collection()  # until the window is shown (run_app): see desktop.startup_heap
     try:
         from desktop.app import WindowOptions, run_app
-        from engine.feeds.exchange_config import load_exchange_config
 
-        with reported(args.exchange_config or ""):
-            settings = load_exchange_config(args.exchange_config) if args.exchange_config else {}
+        # The book is opened later and can gain accounts: only ccxt's own ids are checked here.
+        settings = exchange_settings(args.exchange_config)
         options = WindowOptions(
             demo=args.demo,
             book_file=args.book,

@@ -10,49 +10,57 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence, QPaintEvent, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDockWidget,
     QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QSystemTrayIcon,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
 from desktop.accounts_model import RATIO_COLUMN, AccountsModel
+from desktop.alert_list import AlertList
 from desktop.book_actions import BookActions
 from desktop.cell_painter import CellPainter
 from desktop.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.icon import app_icon
 from desktop.lazy_dock import LazyDock
 from desktop.position_chart import PositionChart
-from desktop.positions_model import DISTANCE_COLUMN, LEVEL_BACKGROUND, PositionsModel, RowState, quoted
+from desktop.positions_model import DISTANCE_COLUMN, PositionsModel, RowState, quoted
 from desktop.positions_view import PositionsView
-from desktop.price_labels import price_source
+from desktop.preview_banner import PreviewBanner, describe_shock
+from desktop.price_labels import price_source, prices_status
 from desktop.ring_buffer import RingBuffer
 from desktop.theme import THEMES, applied_theme, apply_theme
 from desktop.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from engine.alerts import Alert, AlertPolicy
+from engine.book_alerts import (
+    BookAlerts,
+    PreviewScope,
+    preview_scope,
+    real_book,
+    what_if_accounts,
+    what_if_levels,
+    what_if_rows,
+)
 from engine.layout import book_layout
 from engine.levels import Level, LevelTracker, Thresholds
-from engine.live_risk import LiveEvaluator, VectorPositions, position_distances
+from engine.live_risk import LiveEvaluator, VectorPositions
 from engine.model import Book, Position, PriceKey
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote, Shock
-from engine.report import price
 from engine.risk import BookRisk, PositionRisk
-from engine.stress import uniform_move_to_liquidation
 from engine.vectorised_stress import MoveSearch
 
 if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown, storage
@@ -77,6 +85,13 @@ def stored_account_history(db: BookDatabase, book: Book, days: float = 1.0) -> d
         a.name: (db.history(f"equity:{a.name}", since), dict(db.history(f"margin_ratio:{a.name}", since)))
         for a in book.accounts
     }
+
+
+def stored_mark_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[PriceKey, list[tuple[float, float]]]:
+    """The last `days` of each of the book's marks stored with it (time, mark), for the position chart."""
+    since = time.time() - days * 86_400
+    stored = {key: db.history(f"mark:{key[0]}:{key[1]}", since) for key in book.price_keys()}
+    return {key: samples for key, samples in stored.items() if samples}
 
 
 def _single_shot(parent: QWidget, slot: Callable[[], None]) -> QTimer:
@@ -155,9 +170,7 @@ class MainWindow(QMainWindow):
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
         self.database_file = database_file
-        self.levels = LevelTracker(thresholds)
-        self.alert_policy = AlertPolicy()
-        self.alerts: list[Alert] = []
+        self.book_alerts = BookAlerts(thresholds or Thresholds())
         self._new_alerts: list[Alert] = []
         self.stale_after = stale_after
         self.marks_history: dict[PriceKey, RingBuffer] = {}
@@ -175,22 +188,29 @@ class MainWindow(QMainWindow):
         self._quotes: Mapping[PriceKey, Quote] | None = None
         self.feed_factory = feed_factory
         self.offline = not self.feeds
+        self.prices_typed = False
+        """A price was typed (or kept over a live one): manual prices are no longer only the book's own."""
         self.shock: Shock | None = None
+        self._scope = PreviewScope()
         self.last_import_error = ""
+        self.storage_note = ""
+        """Why the saved book is not open (the window then writes no database), first in the status bar."""
+        self.saved_book_bar: QWidget | None = None
+        self.stored_alert_count = 0
 
         self._use_portfolio(portfolio)
         marks = self.reader.read().marks()
         self._real_marks = marks
-        risk, missing = self.evaluator.evaluate(marks)
+        risk, missing, states, account_looks = self._evaluate(marks)
 
         # -- positions and accounts -----------------------------------------------------------
-        self.model = PositionsModel(risk, self._row_states(risk), set_mark=self.type_mark)
+        self.model = PositionsModel(risk, states, set_mark=self.type_mark)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))
         self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
         # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
-        self.accounts_model = AccountsModel(risk, None, self._account_levels(risk))
+        self.accounts_model = AccountsModel(risk, None, *account_looks)
         self._moves_after_paint = True
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
@@ -207,14 +227,25 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.accounts)
         self.splitter.addWidget(self.positions)
         self.splitter.setSizes([170, 530])
-        self.setCentralWidget(self.splitter)
+        # A preview (a price shock, hypothetical positions) is announced above the tables, whatever dock
+        # is shown or hidden, with one click to end it.
+        self.banner = PreviewBanner()
+        self.banner.end_shock.connect(self.end_shock)
+        self.banner.leave_out_hypothetical.connect(lambda: self.set_include_hypothetical(False))
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self._show_banner()
         self.positions.set_accounts([a.name for a in self.book.accounts])
 
         # -- status, alerts and charts ----------------------------------------------------------
         self.status = QLabel()
         self.statusBar().addWidget(self.status, 1)
-        self.alert_list = QListWidget()
-        self.alert_list.setUniformItemSizes(True)  # one line each: laid out without measuring every alert
+        self.alert_list = AlertList()
         self.alerts_dock = self._dock("Alerts", "alerts", self.alert_list, Qt.DockWidgetArea.BottomDockWidgetArea)
         # The charts and the prices table are built when their tab first comes to the front.
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -254,7 +285,7 @@ class MainWindow(QMainWindow):
         self._columns_fitted = False
         self._seed_account_history(account_history or {})
         self._risk, self._marks = risk, marks
-        self._record_samples(risk, marks, marks.keys())
+        self._record_samples(self._real, marks, marks.keys())
         self._show_status(missing)
         self._raise_alerts()  # levels are evaluated at start-up too
         self._draw_account_views(force=True)
@@ -294,8 +325,28 @@ class MainWindow(QMainWindow):
 
         panel = PricesPanel(self.store, self.book.price_keys(), stale_after=self.stale_after)
         panel.shock_changed.connect(self.set_shock)
-        panel.manual_changed.connect(lambda _keys: self.refresh())
+        panel.manual_changed.connect(self.save_manual_prices)
+        panel.manual_changed.connect(self._manual_changed)
         return panel
+
+    @Slot(list)
+    def _manual_changed(self, _keys: list[PriceKey]) -> None:
+        self.prices_typed = True
+        self.refresh()
+
+    @property
+    def levels(self) -> LevelTracker:
+        """The real book's levels (with hysteresis): what alerts and the thresholds follow."""
+        return self.book_alerts.tracker
+
+    @property
+    def alert_policy(self) -> AlertPolicy:
+        return self.book_alerts.policy
+
+    @property
+    def alerts(self) -> list[Alert]:
+        """One per alert-list row, oldest first: a repeated crossing replaces its group's alert (Alert.count)."""
+        return self.alert_list.alerts
 
     @property
     def chart(self) -> PositionChart:
@@ -320,12 +371,22 @@ class MainWindow(QMainWindow):
         self.layout = book_layout(self.book)
         self.evaluator = LiveEvaluator(self.book, self.layout)
         self.move_search = MoveSearch(self.evaluator.compiled)
-        self._keys = position_keys(self.book.positions)
-        self._key_of = {id(p): k for p, k in zip(self.book.positions, self._keys, strict=True)}
+        # Alerts and levels follow the real book; it is evaluated a second time only while hypothetical
+        # positions are shown (the same evaluator otherwise).
+        real = real_book(self.book)
+        self.real_evaluator = self.evaluator if real is self.book else LiveEvaluator(real, book_layout(real))
+        all_keys = position_keys(portfolio.book.positions)  # a position's key is the same in either book
+        self._key_of = {id(p): k for p, k in zip(portfolio.book.positions, all_keys, strict=True)}
         self._exchange_of = {a.name: a.exchange for a in self.book.accounts}
+        self._keys = [self._key_of[id(p)] for p in self.book.positions]
         self._price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in self.book.positions]
+        self._real_keys = [self._key_of[id(p)] for p in real.positions]
+        self._real_price_key_of_row = [(self._exchange_of[p.account], p.symbol) for p in real.positions]
+        self._scope = preview_scope(self.book, self.shock, self._price_key_of_row)
         self._price_keys = self.book.price_keys()
         self._moves_cache = None
+        if hasattr(self, "banner"):
+            self._show_banner()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -429,7 +490,10 @@ class MainWindow(QMainWindow):
         except PriceRefused as e:
             self.say(str(e))
             return str(e)
-        self.store.set_manual((self._exchange_of[r.position.account], r.position.symbol), mark)
+        key = (self._exchange_of[r.position.account], r.position.symbol)
+        self.store.set_manual(key, mark)
+        self.save_manual_prices([key])
+        self.prices_typed = True
         self.say(f"{r.position.symbol}: manual price {quoted(mark, r.position.symbol)} (Prices dock ▸ Back to live)")
         self.refresh()
         return None
@@ -469,6 +533,49 @@ class MainWindow(QMainWindow):
         self._draw_account_views(force=True)
         return True
 
+    @Slot(list)
+    def save_manual_prices(self, keys: Iterable[PriceKey]) -> None:
+        """Save (or clear, after Back to live) the store's manual prices of these keys with the book."""
+        if self.database_file is None:
+            return
+        from engine.prices import PriceSource  # here, not at the top: keeps this hook one block for merges
+        from engine.storage.database import BookDatabase, StorageError
+
+        marks = {}
+        for key in keys:
+            quote = self.store.quote(key)
+            marks[key] = quote.mark if quote is not None and quote.source is PriceSource.MANUAL else None
+        try:
+            with BookDatabase.open(self.database_file) as db:
+                db.save_manual_prices(marks)
+        except StorageError as e:
+            self.say(f"The manual price is used but was not saved: {e}")
+
+    def set_storage_note(self, note: str) -> None:
+        """Why the saved book is not open ('' once it is), first in the status bar from now on."""
+        self.storage_note = note
+        self._last_refresh = 0.0
+        self.refresh()
+
+    def seed_mark_history(self, stored: Mapping[PriceKey, Sequence[tuple[float, float]]]) -> None:
+        """Put the marks stored with the book (stored_mark_history) before the ones seen since the start."""
+        for key, samples in stored.items():
+            buffer = RingBuffer(MARKS_CAPACITY)
+            for at, mark in samples:
+                buffer.append(at, mark)
+            if key in self.marks_history:
+                for at, mark in zip(*self.marks_history[key].series(), strict=True):
+                    buffer.append(float(at), float(mark))
+            self.marks_history[key] = buffer
+
+    def show_stored_alerts(self, stored: Sequence[Mapping[str, Any]]) -> None:
+        """List the alerts stored with the book (newest first, as BookDatabase.alerts gives them) under this
+        session's, without sounding or storing them again."""
+        self.alert_list.add_stored(stored)
+        self.stored_alert_count += len(stored)
+        if self.alert_list.count():
+            self.alerts_dock.setWindowTitle(f"Alerts ({self.alert_list.count()})")
+
     def set_include_hypothetical(self, include: bool) -> None:
         """Include or leave out every hypothetical position from every figure (rows, accounts, charts)."""
         if include == self.include_hypothetical:
@@ -481,11 +588,26 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def set_shock(self, shock: Shock | None) -> None:
-        """Preview the book under a price shock (None: back to the real marks). Nothing is saved or alerted."""
+        """Preview the book under a price shock (None: back to the real marks). Nothing is saved; alerts go
+        on from the real marks; the banner above the tables says the view is shocked."""
         self.shock = shock
+        self._scope = preview_scope(self.book, shock, self._price_key_of_row)
         self._moves_cache = None  # moves found under the previous shock (or none) are not these marks' moves
+        self._show_banner()
         self._recompute(self.marks_for(self.reader.read().marks()), self.book.price_keys())
         self._draw_account_views(force=True)
+
+    @Slot()
+    def end_shock(self) -> None:
+        """End the shock preview (the banner's button): the Prices dock's slider goes back to 0 too."""
+        if self.prices_dock.built:
+            self.prices.reset_shock()  # emits shock_changed(None), which lands in set_shock
+        if self.shock is not None:
+            self.set_shock(None)
+
+    def _show_banner(self) -> None:
+        hypothetical = sum(p.hypothetical for p in self.book.positions)
+        self.banner.show_preview(self.shock, hypothetical)
 
     @Slot(bool)
     def set_offline(self, offline: bool) -> None:
@@ -499,6 +621,7 @@ class MainWindow(QMainWindow):
                 feed.stop()
             self.feeds = []
             self.store.freeze_as_manual()
+            self.prices_typed = True  # the manual prices are now the feeds' last ones
             self.say("Offline: the feeds are stopped; the last prices are kept as manual prices.")
         else:
             answer = QMessageBox.question(
@@ -509,6 +632,11 @@ class MainWindow(QMainWindow):
             )
             if answer == QMessageBox.StandardButton.Yes:
                 self.store.clear_manual()
+                self.save_manual_prices(self.book.price_keys())
+                self.say("Back online: live prices replace the manual ones as they arrive.")
+            else:
+                self.prices_typed = True  # the kept prices are the offline ones, not the book's
+                self.say("Back online: your manual prices are kept (Prices dock ▸ Back to live).")
             self._restart_feeds()
         self.offline_action.setChecked(offline)
         self._last_refresh = 0.0
@@ -540,21 +668,47 @@ class MainWindow(QMainWindow):
         self._real_marks = marks
         return self.shock.apply(marks) if self.shock is not None else marks
 
-    def _recompute(self, marks: dict[PriceKey, float], changed: Iterable[PriceKey]) -> None:
-        previewing = self.shock is not None
-        if previewing:  # levels of the preview start afresh and are thrown away: no alert, no hysteresis change
-            real_levels, self.levels = self.levels, LevelTracker(self.levels.thresholds)
+    @property
+    def working_offline(self) -> bool:
+        """The user works offline (File ▸ Work offline, or started so): feeds could run and do not."""
+        return self.offline and self.feed_factory is not None
+
+    def _previewing(self) -> bool:
+        """A what-if layer is on: a price shock, or hypothetical positions shown."""
+        return self.shock is not None or self.real_evaluator is not self.evaluator
+
+    def _evaluate(
+        self, marks: dict[PriceKey, float]
+    ) -> tuple[BookRisk, list[PriceKey], list[RowState], tuple[list[Level], list[str]]]:
+        """The book as shown at `marks`, its rows' states and its accounts' levels and notes.
+
+        Levels and alerts come from the real book at the real marks (self._real, evaluated a second time
+        only while a preview layer is on); what a preview changes is coloured by its own what-if level
+        and noted as such (engine.book_alerts).
+        """
+        now = time.time()
         risk, missing = self.evaluator.evaluate(marks)
-        self.model.set_risk(risk, self._row_states(risk))
-        self.accounts_model.set_risk(risk, self._moves(risk, marks), self._account_levels(risk))
+        real = self.real_evaluator.evaluate(self._real_marks)[0] if self._previewing() else risk
+        self._real = real
+        labels = self._price_labels(now)
+        levels = self._alert_positions(real, labels, now)
+        account_levels, alerts = self.book_alerts.accounts(real.accounts, now)
+        self._new_alerts.extend(alerts)
+        if real is risk:
+            price_keys = self._row_price_keys(risk)[1]
+            states = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
+            return risk, missing, states, (account_levels, [""] * len(account_levels))
+        return risk, missing, self._what_if_states(risk, labels), self._what_if_accounts(risk, real, account_levels)
+
+    def _recompute(self, marks: dict[PriceKey, float], changed: Iterable[PriceKey]) -> None:
+        risk, missing, states, (account_levels, notes) = self._evaluate(marks)
+        self.model.set_risk(risk, states)
+        self.accounts_model.set_risk(risk, self._moves(risk, marks), account_levels, notes)
         self._risk, self._marks = risk, marks
-        if previewing:
-            self.levels = real_levels
-            self._new_alerts.clear()
-        else:
-            self._record_history(risk, marks)
-            self._raise_alerts()
-            self._record_samples(risk, marks, changed)
+        # History, charts and alerts are the real book's, whatever the preview.
+        self._record_history(self._real, self._real_marks)
+        self._raise_alerts()
+        self._record_samples(self._real, self._real_marks, changed)
         self._draw_account_views()
         self._draw_chart_soon()
         self._show_status(missing)
@@ -583,82 +737,68 @@ class MainWindow(QMainWindow):
         if self._moves_cache is None:  # the book changed meanwhile: the next refresh searches
             return
         moves = self._search_moves(self._risk, self._marks)
-        self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
+        self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
 
     def _search_moves(self, risk: BookRisk, marks: dict[PriceKey, float]) -> dict[str, float | None]:
+        """Every account's move at once (an account missing a cross mark has none; the others are unaffected)."""
         names = tuple(a.account.name for a in risk.accounts)
-        if all(key in marks for key in self.evaluator.compiled.price_keys):
-            found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
-            moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
-        else:  # some marks still missing: the accounts that are complete, one by one
-            moves = {
-                a.account.name: uniform_move_to_liquidation(self.book, marks, a.account.name, self.layout)
-                for a in risk.accounts
-            }
+        found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
+        moves = {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}
         self._moves_cache = (names, time.monotonic(), moves)
         return moves
 
-    def _row_states(self, risk: BookRisk) -> list[RowState]:
-        """Each shown position's level (with hysteresis) and the source and age of its price.
-
-        Levels are found for all rows in one array operation; only rows that crossed a level or whose
-        price is (or was) stale go on to the alert policy, and each price's label is made once however
-        many positions share it.
-        """
-        now = time.time()
+    def _row_price_keys(self, risk: BookRisk) -> tuple[Sequence[tuple], Sequence[PriceKey]]:
+        """The level keys and price keys of the rows of an evaluation (the shown or the real book)."""
         rows = risk.positions
-        if isinstance(rows, VectorPositions) and rows.positions is self.book.positions:
-            keys, price_keys = self._keys, self._price_key_of_row
-        else:  # the accounts whose marks are all in: a part of the book
-            positions = [r.position for r in rows]
-            keys = [self._key_of.get(id(p), p) for p in positions]
-            price_keys = [(self._exchange_of[p.account], p.symbol) for p in positions]
-        levels, crossings = self.levels.positions(keys, position_distances(rows))
+        if isinstance(rows, VectorPositions):
+            if rows.positions is self.book.positions:
+                return self._keys, self._price_key_of_row
+            if rows.positions is self.real_evaluator.book.positions:
+                return self._real_keys, self._real_price_key_of_row
+        positions = [r.position for r in rows]  # the accounts whose marks are all in: a part of the book
+        keys = [self._key_of.get(id(p), p) for p in positions]
+        return keys, [(self._exchange_of[p.account], p.symbol) for p in positions]
+
+    def _price_labels(self, now: float) -> dict[PriceKey, tuple[str, bool]]:
+        """Each price's source label and staleness, made once however many positions share it."""
         quotes = self._quotes
         quote = quotes.get if quotes is not None else self.store.quote  # the snapshot's: no lock per key
         shock = self.shock
-        labels: dict[PriceKey, tuple[str, bool]] = {}
-        for price_key in dict.fromkeys(price_keys):
-            shocked = shock is not None and shock.touches(price_key)
-            labels[price_key] = price_source(quote(price_key), now, self.stale_after, shocked)
-        states = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
+        return {
+            key: price_source(
+                quote(key), now, self.stale_after, shock is not None and shock.touches(key), self.working_offline
+            )
+            for key in self._price_keys
+        }
 
-        crossed = {c.key: c for c in crossings}
-        any_stale = any(stale for _, stale in labels.values())
-        if crossed or any_stale or self.alert_policy.stale_spells():  # else no row has anything to alert
-            for i, (key, state) in enumerate(zip(keys, states, strict=True)):
-                crossing = crossed.get(key)
-                if crossing is None and not state.stale and not self.alert_policy.in_stale_spell(key):
-                    continue
-                r = rows[i]
-                p = r.position
-                subject = f"{p.account} {p.symbol} {p.side.value}"
-                for alert in (
-                    self.alert_policy.on_crossing(key, crossing, now, subject, r.distance_to_liquidation, r.mark_price),
-                    self.alert_policy.on_price_age(
-                        key, state.level, state.stale, now, subject, r.distance_to_liquidation, r.mark_price
-                    ),
-                ):
-                    if alert is not None:
-                        self._new_alerts.append(alert)
-        return states
-
-    def _account_levels(self, risk: BookRisk) -> list[Level]:
-        """Each account's margin-ratio level (with hysteresis); a rise is an alert like a position's."""
-        now = time.time()
-        levels = []
-        for a in risk.accounts:
-            key = ("account", a.account.name)
-            crossing = self.levels.account(key, a.margin_ratio, equity_gone=a.equity <= 0)
-            if crossing is not None:
-                ratio = "equity ≤ 0" if a.margin_ratio is None else f"margin ratio {a.margin_ratio * 100:.2f}%"
-                alert = self.alert_policy.on_crossing(
-                    key, crossing, now, f"account {a.account.name} ({ratio})", None, None
-                )
-                if alert is not None:
-                    self._new_alerts.append(alert)
-            levels.append(self.levels.levels.get(key, Level.OK))
+    def _alert_positions(self, real: BookRisk, labels: Mapping[PriceKey, tuple[str, bool]], now: float) -> list[Level]:
+        """The real rows' levels (with hysteresis); their rises and stale prices queue alerts."""
+        keys, price_keys = self._row_price_keys(real)
+        stale = [labels[k][1] for k in price_keys]
+        levels, alerts = self.book_alerts.positions(keys, real.positions, stale, now)
+        self._new_alerts.extend(alerts)
         return levels
+
+    def _what_if_states(self, risk: BookRisk, labels: Mapping[PriceKey, tuple[str, bool]]) -> list[RowState]:
+        """The shown rows under a preview (engine.book_alerts.what_if_rows), with their prices' labels."""
+        keys, price_keys = self._row_price_keys(risk)
+        rows = risk.positions
+        positions = rows.positions if isinstance(rows, VectorPositions) else [r.position for r in rows]
+        what_if = what_if_levels(rows, self.levels.thresholds)
+        levels, notes = what_if_rows(positions, price_keys, keys, what_if, self._scope, self.book_alerts.level)
+        return [RowState(level, *labels[k], note) for level, k, note in zip(levels, price_keys, notes, strict=True)]
+
+    def _what_if_accounts(
+        self, risk: BookRisk, real: BookRisk, real_levels: Sequence[Level]
+    ) -> tuple[list[Level], list[str]]:
+        real_of = {a.account.name: level for a, level in zip(real.accounts, real_levels, strict=True)}
+        return what_if_accounts(
+            risk.accounts,
+            real_of,
+            self._scope.accounts,
+            self.levels.thresholds,
+            self.book_alerts.level,
+        )
 
     # -- charts -----------------------------------------------------------------------------------
 
@@ -675,6 +815,8 @@ class MainWindow(QMainWindow):
         self._account_sampled = now
         for a in risk.accounts:
             name = a.account.name
+            if a.missing:  # no sample made of a missing mark
+                continue
             self.equity_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, a.equity)
             ratio = float("nan") if a.margin_ratio is None else a.margin_ratio
             self.ratio_history.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, ratio)
@@ -704,11 +846,13 @@ class MainWindow(QMainWindow):
         row = self.positions.current_row()
         if row is None or not 0 <= row < len(self.model._rows) or not self.chart_dock.on_screen:
             return
-        r = self.model._rows[row]
+        position = row  # current_row answers with the position (book index)
+        r = self.model._rows[position]
         key = (self._exchange_of[r.position.account], r.position.symbol)
         history = self.marks_history.get(key)
         if history is not None:
-            self.chart.show_position(r, history, self.levels.thresholds, key)
+            what_if = self.model.states[position].what_if
+            self.chart.show_position(r, history, self.levels.thresholds, key, what_if)
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def _shown_account(self) -> str | None:
@@ -736,14 +880,18 @@ class MainWindow(QMainWindow):
                 )
                 self._account_drawn = samples
         self.account_chart_dock.setWindowTitle(f"Account history: {account}")
-        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}")
+        preview = " (what-if)" if account in self._scope.accounts else ""  # drawn from the shown figures
+        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}{preview}")
         if not self.ladder_dock.on_screen or (
             not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
         ):
             return
+        self._ladder_drawn = time.monotonic()
+        if self._risk.account(account).missing:  # no ladder on a made-up price
+            self.ladder_dock.setWindowTitle(f"Risk ladder: {account} (waiting for prices)")
+            return
         move = self._moves_cache[2].get(account) if self._moves_cache is not None else ...  # ...: the ladder searches
         self.ladder.show_account(self.book, self._marks, account, self._risk, self.layout, cross_move=move)
-        self._ladder_drawn = time.monotonic()
 
     # -- settings, theme, about -------------------------------------------------------------------
 
@@ -764,7 +912,7 @@ class MainWindow(QMainWindow):
             except StorageError as e:
                 QMessageBox.warning(self, "Margin Watch", f"The thresholds were not saved:\n\n{e}")
                 return
-        self.levels = LevelTracker(thresholds)
+        self.book_alerts = BookAlerts(thresholds, self.book_alerts.policy)
         self.ratio_gauge.thresholds = thresholds
         self._last_refresh = 0.0  # re-evaluate every row under the new thresholds at once
         self.refresh()
@@ -802,24 +950,21 @@ class MainWindow(QMainWindow):
     # -- alerts, history, status ------------------------------------------------------------------
 
     def _raise_alerts(self) -> None:
-        """Show, sound, notify and store the alerts found by the last evaluation."""
+        """Show, sound, notify and store the alerts found by the last evaluation (a repeat only updates
+        its group's row in the list: no sound, no notification, not stored again)."""
         new, self._new_alerts = self._new_alerts, []
+        fresh = False
         for alert in new:
-            self.alerts.append(alert)
-            stamp = time.strftime("%H:%M:%S", time.localtime(alert.at))
-            mark = "" if alert.mark is None else f", mark {price(alert.mark)}"
-            item = QListWidgetItem(f"{stamp}  {alert.describe()}{mark}")
-            item.setBackground(LEVEL_BACKGROUND.get(alert.new, QColor(0, 0, 0, 0)))
-            if alert.new in LEVEL_BACKGROUND:
-                item.setForeground(QColor(255, 255, 255) if alert.new is Level.LIQUIDATED else QColor(0, 0, 0))
-            self.alert_list.insertItem(0, item)
+            if not self.alert_list.add(alert):
+                continue
+            fresh = True
             if self.history is not None:
                 self.history.record_alert(alert)
             if self.tray is not None:
                 self.tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
-        if new:
+        if fresh:
             QApplication.beep()
-            self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts)})")
+            self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts) + self.stored_alert_count})")
 
     def _record_history(self, risk: BookRisk, marks: dict[PriceKey, float]) -> None:
         """Queue stored history (at most once a second); the writer thread does the disk work."""
@@ -829,6 +974,8 @@ class MainWindow(QMainWindow):
         self._last_sample = now
         samples = [(f"mark:{exchange}:{symbol}", now, mark) for (exchange, symbol), mark in marks.items()]
         for a in risk.accounts:
+            if a.missing:
+                continue
             samples.append((f"equity:{a.account.name}", now, a.equity))
             if a.margin_ratio is not None:
                 samples.append((f"margin_ratio:{a.account.name}", now, a.margin_ratio))
@@ -842,7 +989,19 @@ class MainWindow(QMainWindow):
         return max(ages) if ages else None
 
     def _show_status(self, missing: list[PriceKey]) -> None:
-        parts = [f.state.describe() for f in self.feeds] or ["prices: manual (from the book), not live"]
+        quote = self._quotes.get if self._quotes is not None else self.store.quote
+        quotes = [q for key in self._price_keys if (q := quote(key)) is not None]
+        manual = [key[1] for key in self._price_keys if (q := quote(key)) is not None and q.source.value == "manual"]
+        parts = prices_status(
+            [f.state.describe() for f in self.feeds],
+            self.working_offline,
+            manual,
+            len(quotes),
+            not self.prices_typed,
+            describe_shock(self.shock) if self.shock is not None else "",
+        )
+        if self.storage_note:
+            parts.insert(0, self.storage_note)
         oldest = self.oldest_price_age()
         if oldest is not None:
             age = f"{oldest:.1f} s" if oldest < 60 else f"{oldest / 60:.0f} min"
@@ -851,7 +1010,7 @@ class MainWindow(QMainWindow):
             parts.append(f"history not saved: {self.history.last_error}")
         if missing:
             parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
-        if not self.portfolio.book.accounts:
+        if not self.portfolio.book.accounts and not self.storage_note:
             parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
         self.status.setText("   ·   ".join(parts))
 
@@ -869,7 +1028,7 @@ class MainWindow(QMainWindow):
         a book of 1,000 positions, which would otherwise delay the first picture)."""
         if self._moves_cache is None:  # no refresh has searched meanwhile
             moves = self._search_moves(self._risk, self._marks)
-            self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels)
+            self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
             if self._columns_fitted:  # fitted to "searching…": room for the moves found
                 self.accounts.itemDelegate().fit_columns(self.accounts, COLUMN_HEADROOM_PX, grow_only=True)
 

@@ -30,11 +30,23 @@ LINES = (  # name, colour, style
 
 
 def level_prices(r: PositionRisk, thresholds: Thresholds) -> tuple[float | None, float | None]:
-    """Marks at which the position's distance to liquidation reaches the warning and danger levels."""
+    """Marks at which the position's distance to liquidation reaches the warning and danger levels.
+
+    They lie between the mark and the liquidation price, on the side the liquidation price lies on:
+    below the mark for a long, above it for a short, except where the account liquidates the other way
+    (a hedge-mode short in a cross account that is net long liquidates when the price falls). That side
+    is read from the mark and the signed distance (engine.liquidation: positive while the mark has not
+    reached the liquidation price); the position's side decides only when there is no mark or distance.
+    Distance d is |mark - liq| / mark, so the level at d is liq / (1 - d) below the mark, liq / (1 + d) above.
+    """
     liq = r.liquidation_price
     if liq is None:
         return None, None
-    if r.position.side is Side.LONG:
+    if r.mark_price is not None and r.distance_to_liquidation is not None and r.mark_price != liq:
+        below = (r.mark_price > liq) == (r.distance_to_liquidation >= 0)
+    else:
+        below = r.position.side is Side.LONG
+    if below:
         return liq / (1 - thresholds.distance_warning), liq / (1 - thresholds.distance_danger)
     return liq / (1 + thresholds.distance_warning), liq / (1 + thresholds.distance_danger)
 
@@ -79,9 +91,14 @@ class PositionChart(ThemedChart):
     def themed_plots(self) -> list[pg.PlotWidget]:
         return [self.plot]
 
-    def show_position(self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str]) -> None:
+    def show_position(
+        self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str], what_if: str = ""
+    ) -> None:
         """Called on every refresh: the curve and the axis label are only touched when they changed (each
-        touch repaints the plot, axes included); the lines move only when their price did."""
+        touch repaints the plot, axes included); the lines move only when their price did.
+
+        what_if: the row's what-if note ('' for the real book): the curve is the real marks' history,
+        the lines and the caption a preview's, and the caption says so."""
         if key != self.shown:
             self.plot.enableAutoRange()  # a new position: fit it, then let the user zoom
             self._drawn_samples = -1
@@ -107,9 +124,11 @@ class PositionChart(ThemedChart):
                 line.setPos(value)
                 line.show()
         symbol = r.position.symbol
+        preview = f"<b>{what_if.upper()}</b> (lines and figures; the curve is the real marks): " if what_if else ""
         self.caption.setText(
-            f"<b>{r.position.account} · {symbol} {r.position.side.value}</b>: mark {quoted(r.mark_price, symbol)},"
-            f" liquidation {quoted(r.liquidation_price, symbol)}, {percent(r.distance_to_liquidation)} to go"
+            f"{preview}<b>{r.position.account} · {symbol} {r.position.side.value}</b>: mark"
+            f" {quoted(r.mark_price, symbol)}, liquidation {quoted(r.liquidation_price, symbol)},"
+            f" {percent(r.distance_to_liquidation)} to go"
         )
 
     def _on_mouse(self, position: QPointF) -> None:

@@ -366,8 +366,7 @@ def preview_position(check: PositionCheck, marks: Mapping[PriceKey, float]) -> P
             f"Waiting for the marks of {', '.join(waiting)} on {account.exchange}: the account's margin needs them.",
             estimate,
         )
-    row = sum(1 for p in book.positions[: check.index] if p.account not in blocked)
-    return PositionPreview(risk.positions[row], mark_is_entry, "", estimate)
+    return PositionPreview(risk.positions[check.index], mark_is_entry, "", estimate)  # every position is a row
 
 
 class PositionForm(QDialog):

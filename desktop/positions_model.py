@@ -8,6 +8,7 @@ so it cannot pass for a live one.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -44,6 +45,10 @@ class RowState(NamedTuple):
     level: Level = Level.OK
     source: str = "manual"
     stale: bool = False
+    what_if: str = ""
+    """Set when the row's figures and level come from a preview (a hypothetical position, an account
+    holding one, a price shock): '◇ hypothetical · what-if', 'what-if · real: ok'. Shown in the What-if
+    column and the row's tooltip, so a previewed colour never passes for the real one."""
 
 
 def _distance_key(r: PositionRisk) -> float:
@@ -51,8 +56,30 @@ def _distance_key(r: PositionRisk) -> float:
 
 
 def quoted(value: float | None, symbol: str) -> str:
-    """A price with its unit: '61,000.50 USDT' ('none' when there is no price)."""
-    return "none" if value is None else f"{price(value)} {quote_currency_of(symbol)}".rstrip()
+    """A price with its unit: '61,000.50 USDT' ('none' when there is no price, '—' when it is unknown)."""
+    if value is None:
+        return "none"
+    if not math.isfinite(value):
+        return "—"
+    return f"{price(value)} {quote_currency_of(symbol)}".rstrip()
+
+
+def _unknown_or(r: PositionRisk, text: str) -> str:
+    """'—' for a figure the row's missing mark (or an overflow) hides; the tooltip gives the reason."""
+    return "—" if r.missing else text
+
+
+def ratio_text(ratio: float | None) -> str:
+    return "none" if ratio is None else f"{ratio * 100:.2f}%"
+
+
+def position_ratio_text(r: PositionRisk) -> str:
+    """The ratio that liquidates this position at 100%: its own (isolated) or its account's cross ratio."""
+    if r.missing:
+        return "—"
+    if r.margin_ratio is None:
+        return "gone" if r.distance_to_liquidation is not None and r.distance_to_liquidation <= 0 else "none"
+    return ratio_text(r.margin_ratio)
 
 
 def margin(r: PositionRisk) -> float:
@@ -78,17 +105,31 @@ COLUMNS: tuple[Column, ...] = (
     Column("Source", lambda r, a: "", lambda r: 0, numeric=False, live=True),  # filled from RowState
     Column(
         "Liq. price",
-        lambda r, a: quoted(r.liquidation_price, r.position.symbol),
+        lambda r, a: _unknown_or(r, quoted(r.liquidation_price, r.position.symbol)),
         lambda r: r.liquidation_price if r.liquidation_price is not None else float("inf"),
         live=True,
         vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.liquidation_price),
     ),
     Column(
         "To liq.",
-        lambda r, a: percent(r.distance_to_liquidation),
+        lambda r, a: _unknown_or(r, percent(r.distance_to_liquidation)),
         _distance_key,
         live=True,
         vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.distance_to_liquidation),
+    ),
+    Column(  # filled from RowState.what_if
+        "What-if",
+        lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
+        lambda r: r.position.hypothetical,
+        numeric=False,
+        live=True,
+    ),
+    Column(
+        "Margin ratio",
+        lambda r, a: position_ratio_text(r),
+        lambda r: r.margin_ratio if r.margin_ratio is not None else float("inf"),
+        live=True,
+        vector_key=lambda v: np.where(np.isnan(v.position_margin_ratio), np.inf, v.position_margin_ratio),
     ),
     Column("Mode", lambda r, a: r.position.margin_mode.value, lambda r: r.position.margin_mode.value, numeric=False),
     Column("Leverage", lambda r, a: f"{r.position.leverage:g}×", lambda r: r.position.leverage),
@@ -101,16 +142,11 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl, live=True),
     Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe, live=True),
-    Column(
-        "Hypothetical",
-        lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
-        lambda r: r.position.hypothetical,
-        numeric=False,
-    ),
 )
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
+WHAT_IF_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "What-if")
 
 
 def _spans(flags: Sequence[bool]) -> list[tuple[int, int]]:
@@ -146,6 +182,7 @@ _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _EDIT = int(Qt.ItemDataRole.EditRole)
 _SORT = int(Qt.ItemDataRole.UserRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 
 
 class PositionsModel(TextTableModel):
@@ -198,10 +235,11 @@ class PositionsModel(TextTableModel):
                 keys = column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
             else:
                 keys = [column.sort_key(r) for r in self._rows]
-            present = [p for p, k in enumerate(keys) if k is not None]
+            present = [p for p, k in enumerate(keys) if k is not None and k == k]  # k != k: NaN, unknown
             descending = self._sort_order == Qt.SortOrder.DescendingOrder
             present.sort(key=keys.__getitem__, reverse=descending)  # stable: ties keep the book's order
-            self._sorted = present + [p for p, k in enumerate(keys) if k is None]  # no value: last either way
+            known = set(present)
+            self._sorted = present + [p for p in range(len(keys)) if p not in known]  # no value: last either way
         self._shown = [p for p in self._sorted if self._accepts(p)]
         self._view_row = {p: row for row, p in enumerate(self._shown)}
 
@@ -274,7 +312,10 @@ class PositionsModel(TextTableModel):
             r = self._rows[position]
             owner = self._accounts[r.position.account]
             cells = [c.text(r, owner) for c in COLUMNS]
-            cells[SOURCE_COLUMN] = self.states[position].source
+            state = self.states[position]
+            cells[SOURCE_COLUMN] = state.source
+            if state.what_if:
+                cells[WHAT_IF_COLUMN] = state.what_if
             self._text[position] = cells
         return cells
 
@@ -312,7 +353,7 @@ class PositionsModel(TextTableModel):
         whole: list[int] = []  # the position itself, its level or its staleness changed: every cell
         live: list[int] = []  # only numbers that follow the marks, or the price's age
         for p, (old, new) in enumerate(zip(self.states, new_states, strict=True)):
-            if old.level != new.level or old.stale != new.stale or p in reshaped:
+            if old.level != new.level or old.stale != new.stale or old.what_if != new.what_if or p in reshaped:
                 whole.append(p)
             elif moved[p] or old.source != new.source:
                 live.append(p)
@@ -365,5 +406,10 @@ class PositionsModel(TextTableModel):
         if role == _SORT:
             return COLUMNS[index.column()].sort_key(self._rows[p])
         if role == _EDIT and index.column() == MARK_COLUMN:
-            return f"{self._rows[p].mark_price:g}"
+            mark = self._rows[p].mark_price
+            return f"{mark:g}" if math.isfinite(mark) else ""
+        if role == _TOOLTIP:
+            if self.states[p].what_if:
+                return f"{self.states[p].what_if}: a preview's figures and level, not the real book's"
+            return self._rows[p].missing or None  # why a figure shows "—"
         return None

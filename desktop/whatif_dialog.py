@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.position_form import known_symbols_for
+from desktop.positions_model import position_ratio_text
 from desktop.text_table_model import TextTableModel
 from desktop.typed_numbers import PROBLEM_STYLE, NotANumber, read_number
 from engine.model import (
@@ -68,7 +69,7 @@ from engine.model import (
     settle_currency_of,
 )
 from engine.portfolio import resolve_market
-from engine.report import money, percent, price
+from engine.report import account_ratio_text, money, percent, price
 from engine.risk import BookRisk, MissingPriceError, PositionRisk, evaluate_book
 from engine.trade_checks import PRICE_BAND, TradeMargin, far_from_mark, free_margin
 from engine.whatif import (
@@ -116,10 +117,6 @@ def plain_number(value: float) -> str:
 
 def price_text(value: float | None, quote: str) -> str:
     return "none" if value is None else f"{price(value)} {quote}"
-
-
-def ratio_text(value: float | None) -> str:
-    return "n/a (equity ≤ 0)" if value is None else f"{value * 100:.2f}%"
 
 
 def contracts_text(position: Position) -> str:
@@ -613,6 +610,7 @@ class WhatIfDialog(QDialog):
         rows += [
             both("Liquidation price", lambda r: price_text(r.liquidation_price, quote)),
             both("Distance to liquidation", lambda r: percent(r.distance_to_liquidation)),
+            both("Margin ratio", position_ratio_text),  # an isolated position's own, a cross one's account's
         ]
         if outcome is not None and self.action() in ("reduce", "close", "flip"):
             realized = money(outcome.realized_pnl, cur) + ("" if outcome.credited else " (not credited)")
@@ -623,7 +621,7 @@ class WhatIfDialog(QDialog):
             ("Wallet balance", lambda a: money(a.wallet_balance, cur)),
             ("Equity", lambda a: money(a.equity, cur)),
             ("Available balance", lambda a: money(a.available_balance, cur)),
-            ("Margin ratio", lambda a: ratio_text(a.margin_ratio)),
+            ("Cross margin ratio", lambda a: account_ratio_text(a).replace("<=", "≤")),
         ):
             rows.append([title, text(a_before), text(a_after) if a_after is not None else ""])
             if title == "Available balance" and self.margin is not None and self.margin.refused:

@@ -2,7 +2,9 @@
 
 A position's level comes from its distance to liquidation, an account's from its margin ratio.
 Rising to a worse level happens at once; falling back needs the value to recover past the threshold
-by the hysteresis band, so a price hovering at a boundary does not flicker between levels.
+by the hysteresis band, so a price hovering at a boundary does not flicker between levels. Liquidated
+is a level like the others: a mark that crossed the liquidation price must come back by the band
+(a distance above `hysteresis`, a margin ratio below 1 - `hysteresis`) before the level drops to danger.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def distance_level(distance: float | None, t: Thresholds, slack: float = 0.0) ->
     """Level of a distance to liquidation; slack > 0 demands that much more room (for leaving a level)."""
     if distance is None:
         return Level.OK
-    if distance <= 0:
+    if distance <= slack:
         return Level.LIQUIDATED
     if distance < t.distance_danger + slack:
         return Level.DANGER
@@ -61,7 +63,7 @@ def distance_levels(distances: np.ndarray, t: Thresholds, slack: float = 0.0) ->
     levels = np.zeros(distances.shape, dtype=np.int8)
     levels[distances < t.distance_warning + slack] = Level.WARNING
     levels[distances < t.distance_danger + slack] = Level.DANGER
-    levels[distances <= 0] = Level.LIQUIDATED
+    levels[distances <= slack] = Level.LIQUIDATED
     return levels
 
 
@@ -70,7 +72,7 @@ def ratio_level(ratio: float | None, t: Thresholds, slack: float = 0.0, equity_g
         return Level.LIQUIDATED
     if ratio is None:
         return Level.OK
-    if ratio >= 1:
+    if ratio >= 1 - slack:
         return Level.LIQUIDATED
     if ratio >= t.ratio_danger - slack:
         return Level.DANGER
@@ -116,14 +118,21 @@ class LevelTracker:
         t = self.thresholds
         return self.update(key, distance_level(distance, t), distance_level(distance, t, t.hysteresis))
 
-    def positions(self, keys: Sequence[Hashable], distances: np.ndarray) -> tuple[list[Level], list[Crossing]]:
+    def positions(
+        self, keys: Sequence[Hashable], distances: np.ndarray, known: np.ndarray | None = None
+    ) -> tuple[list[Level], list[Crossing]]:
         """position() for many keys at once (distances NaN where there is none): every key's level now,
-        and the crossings in key order. Only the keys whose level changed go through Python."""
+        and the crossings in key order. Only the keys whose level changed go through Python.
+
+        known: per key, whether its distance could be evaluated at all; a key whose mark is missing keeps
+        the level it had (an unknown is never taken for 'no liquidation price', which is OK)."""
         t = self.thresholds
         old = np.fromiter((self.levels.get(k, Level.OK) for k in keys), dtype=np.int8, count=len(keys))
         raw = distance_levels(distances, t)
         relaxed = distance_levels(distances, t, t.hysteresis)
         new = np.where(raw > old, raw, np.where(relaxed < old, relaxed, old))
+        if known is not None:
+            new = np.where(known, new, old)
         crossings = []
         for i in np.flatnonzero(new != old).tolist():
             crossing = Crossing(keys[i], Level(int(old[i])), Level(int(new[i])))

@@ -1,10 +1,10 @@
-"""The book's risk for the live view: the vectorised engine when every mark is in, the scalar one otherwise.
+"""The book's risk for the live view: the vectorised engine's arrays in the scalar path's shape.
 
 The window recomputes the whole book up to ten times a second. The vectorised path (engine.vectorised)
 does that in array operations; this module compiles the book once and turns its arrays back into the
 same BookRisk the scalar path returns, so everything downstream (tables, levels, alerts, charts) reads
-one shape. Until every mark has arrived the scalar path evaluates the accounts that are complete, as
-`evaluate_priced_accounts` does: an account with a missing mark is never shown on a made-up price.
+one shape. A mark that has not arrived is NaN in the arrays: every position is still there, with what
+can be computed and the reason for what cannot (as engine.risk.evaluate_book with missing_ok).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import overload
 import numpy as np
 
 from engine.layout import BookLayout, book_layout
-from engine.model import Book, Position, PriceKey
-from engine.risk import AccountRisk, BookRisk, PositionRisk, evaluate_priced_accounts
+from engine.model import Book, MarginMode, Position, PriceKey
+from engine.risk import OVERFLOW_REASON, AccountRisk, BookRisk, PositionRisk, cross_waits_reason, no_mark_reason
 from engine.rules import profile_for
 from engine.vectorised import CompiledBook, VectorRisk
 
@@ -27,8 +27,11 @@ def _optional(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-_NUMBERS = tuple(f.name for f in dataclasses.fields(PositionRisk) if f.name != "position")
-"""The VectorRisk arrays a PositionRisk is made of (its fields besides the position)."""
+_ARRAY_OF = {"margin_ratio": "position_margin_ratio"}
+_NUMBERS = tuple(
+    _ARRAY_OF.get(f.name, f.name) for f in dataclasses.fields(PositionRisk) if f.name not in ("position", "missing")
+)
+"""The VectorRisk arrays a PositionRisk is made of (its fields besides the position and the reason)."""
 
 
 class VectorPositions(Sequence[PositionRisk]):
@@ -39,9 +42,11 @@ class VectorPositions(Sequence[PositionRisk]):
     A position without a liquidation price has neither price nor distance (None), as on the scalar path.
     """
 
-    def __init__(self, positions: Sequence[Position], v: VectorRisk) -> None:
+    def __init__(self, positions: Sequence[Position], v: VectorRisk, reasons: Mapping[int, str] | None = None) -> None:
         self.positions = positions
         self.vectors = v
+        self.reasons: Mapping[int, str] = reasons or {}
+        """Row index -> why its figures are incomplete, for the rows that are."""
         self._made: dict[int, PositionRisk] = {}
 
     def __len__(self) -> int:
@@ -62,7 +67,8 @@ class VectorPositions(Sequence[PositionRisk]):
                 raise IndexError(index)
             v = self.vectors
             liquidation = float(v.liquidation_price[index])
-            priced = not math.isnan(liquidation)
+            missing = self.reasons.get(index, "")
+            priced = not math.isnan(liquidation) and not missing
             made = self._made[index] = PositionRisk(
                 position=self.positions[index],
                 mark_price=float(v.mark_price[index]),
@@ -73,6 +79,8 @@ class VectorPositions(Sequence[PositionRisk]):
                 maintenance_margin=float(v.maintenance_margin[index]),
                 liquidation_price=liquidation if priced else None,
                 distance_to_liquidation=float(v.distance_to_liquidation[index]) if priced else None,
+                margin_ratio=_optional(float(v.position_margin_ratio[index])),
+                missing=missing,
             )
         return made
 
@@ -84,9 +92,19 @@ class VectorPositions(Sequence[PositionRisk]):
     __hash__ = None  # type: ignore[assignment]  (equal to a tuple of the same risks, so not hashable)
 
     def distances(self) -> np.ndarray:
-        """Distance to liquidation of every position, NaN where there is no liquidation price."""
+        """Distance to liquidation of every position, NaN where there is no liquidation price (or it is unknown:
+        see known())."""
         v = self.vectors
-        return np.where(np.isnan(v.liquidation_price), np.nan, v.distance_to_liquidation)
+        distances = np.where(np.isnan(v.liquidation_price), np.nan, v.distance_to_liquidation)
+        if self.reasons:
+            distances[list(self.reasons)] = np.nan
+        return distances
+
+    def known(self) -> np.ndarray:
+        """Per position, whether its liquidation could be evaluated (False: a mark is missing, or overflow)."""
+        known = np.ones(len(self), dtype=bool)
+        known[list(self.reasons)] = False
+        return known
 
     def moved_since(self, before: Sequence[PositionRisk]) -> np.ndarray | None:
         """Per position, whether any of its numbers differ from `before` (the same positions, an earlier
@@ -107,10 +125,66 @@ def position_distances(positions: Sequence[PositionRisk]) -> np.ndarray:
     return np.array([np.nan if r.distance_to_liquidation is None else r.distance_to_liquidation for r in positions])
 
 
-def book_risk_from_vectors(book: Book, v: VectorRisk) -> BookRisk:
+def positions_known(positions: Sequence[PositionRisk]) -> np.ndarray:
+    """Per position, whether its liquidation could be evaluated (its `missing` is empty)."""
+    if isinstance(positions, VectorPositions):
+        return positions.known()
+    return np.array([not r.missing for r in positions], dtype=bool)
+
+
+def _reasons(compiled: CompiledBook, v: VectorRisk, marks: np.ndarray) -> tuple[dict[int, str], dict[int, str]]:
+    """Why positions (by row) and accounts (by index) are incomplete; empty when everything is known.
+
+    Only the flagged rows go through Python: on a complete book this is a few array checks."""
+    pos_cross_known = v.account_cross_known[compiled.pos_account] | ~compiled.pos_cross
+    finite = np.isfinite(v.notional) & np.isfinite(v.unrealized_pnl) & np.isfinite(v.maintenance_margin)
+    flagged = np.flatnonzero(~(pos_cross_known & finite))
+    if not len(flagged):
+        return {}, {}
+    keys = compiled.price_keys
+    missing_keys = {keys[i] for i in np.flatnonzero(np.isnan(marks)).tolist()}
+    book = compiled.book
+    exchange_of = {a.name: a.exchange for a in book.accounts}
+    waits: dict[str, list[PriceKey]] = {}
+    for p in book.positions:
+        key = (exchange_of[p.account], p.symbol)
+        if key in missing_keys and p.margin_mode is MarginMode.CROSS and key not in waits.setdefault(p.account, []):
+            waits[p.account].append(key)
+    rows: dict[int, str] = {}
+    accounts: dict[int, str] = {}
+    for i in flagged.tolist():
+        p = book.positions[i]
+        key = (exchange_of[p.account], p.symbol)
+        if key in missing_keys:
+            rows[i] = no_mark_reason(key)
+        elif p.margin_mode is MarginMode.CROSS and waits.get(p.account):
+            rows[i] = cross_waits_reason(waits[p.account])
+        else:
+            rows[i] = OVERFLOW_REASON
+    account_index = {a.name: k for k, a in enumerate(book.accounts)}
+    for i, reason in rows.items():
+        if reason == OVERFLOW_REASON:
+            accounts.setdefault(account_index[book.positions[i].account], "incomplete: " + OVERFLOW_REASON)
+    unpriced: dict[int, dict[PriceKey, None]] = {}
+    for p in book.positions:
+        key = (exchange_of[p.account], p.symbol)
+        if key in missing_keys:
+            unpriced.setdefault(account_index[p.account], {})[key] = None
+    for k, keys_of_account in unpriced.items():
+        accounts[k] = "incomplete: " + "; ".join(no_mark_reason(key) for key in keys_of_account)
+    return rows, accounts
+
+
+def book_risk_from_vectors(
+    book: Book,
+    v: VectorRisk,
+    reasons: Mapping[int, str] | None = None,
+    account_reasons: Mapping[int, str] | None = None,
+) -> BookRisk:
     """The vectorised result as the scalar path's BookRisk (NaN becomes None, as there); its positions are
-    made when read."""
-    positions = VectorPositions(book.positions, v)
+    made when read. reasons / account_reasons: why rows / accounts (by index) are incomplete."""
+    positions = VectorPositions(book.positions, v, reasons)
+    account_reasons = account_reasons or {}
     accounts = tuple(
         AccountRisk(
             account=a,
@@ -122,16 +196,27 @@ def book_risk_from_vectors(book: Book, v: VectorRisk) -> BookRisk:
             margin_ratio=_optional(ratio),
             available_balance=available,
             estimate=profile_for(a.exchange).estimate,
+            cross_margin_balance=cross_balance,
+            cross_maintenance_margin=cross_mm,
+            has_cross=has_cross,
+            liquidated=liquidated,
+            missing=account_reasons.get(k, ""),
         )
-        for a, pnl, equity, im, mm, ratio, available in zip(
-            book.accounts,
-            v.account_unrealized_pnl.tolist(),
-            v.account_equity.tolist(),
-            v.account_initial_margin.tolist(),
-            v.account_maintenance_margin.tolist(),
-            v.account_margin_ratio.tolist(),
-            v.account_available_balance.tolist(),
-            strict=True,
+        for k, (a, pnl, equity, im, mm, ratio, available, cross_balance, cross_mm, has_cross, liquidated) in enumerate(
+            zip(
+                book.accounts,
+                v.account_unrealized_pnl.tolist(),
+                v.account_equity.tolist(),
+                v.account_initial_margin.tolist(),
+                v.account_maintenance_margin.tolist(),
+                v.account_margin_ratio.tolist(),
+                v.account_available_balance.tolist(),
+                v.account_cross_margin_balance.tolist(),
+                v.account_cross_maintenance_margin.tolist(),
+                v.account_has_cross.tolist(),
+                v.account_liquidated.tolist(),
+                strict=True,
+            )
         )
     )
     return BookRisk(accounts, positions)
@@ -146,8 +231,11 @@ class LiveEvaluator:
         self.compiled = CompiledBook(book, self.layout)
 
     def evaluate(self, prices: Mapping[PriceKey, float]) -> tuple[BookRisk, list[PriceKey]]:
-        """Risk of every account whose marks are all in, and the keys still missing."""
-        keys = self.compiled.price_keys
-        if not all(key in prices for key in keys):
-            return evaluate_priced_accounts(self.book, prices)
-        return book_risk_from_vectors(self.book, self.compiled.recompute(self.compiled.prices_from(prices))), []
+        """Risk of every position and account (what a missing mark hides is NaN/None, with its reason), and
+        the keys still without a mark."""
+        compiled = self.compiled
+        marks = compiled.prices_from(prices)
+        v = compiled.recompute(marks)
+        rows, accounts = _reasons(compiled, v, marks)
+        missing = [key for key in compiled.price_keys if key not in prices]
+        return book_risk_from_vectors(self.book, v, rows, accounts), missing

@@ -70,6 +70,38 @@ def _valid_price(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
+FUTURE_TOLERANCE_S = 5.0
+"""How far ahead of the local receive time an exchange timestamp may be and still be trusted, in seconds.
+
+Exchanges allow about this much clock skew themselves (Binance's default recvWindow for signed requests is
+5,000 ms), and an NTP-synchronised machine is well inside it. A tick dated further ahead is refused
+('future-dated'): accepted, it would make every honest tick after it look out of order until the clock
+caught up with the bad date. Trusting only times within the tolerance bounds that wait to 5 s.
+"""
+
+SANE_PRICE_RANGE = (1e-12, 1e12)
+"""Prices outside these bounds are refused whatever came before ('outside the sane range').
+
+No listed contract trades near them: the dearest perpetuals are priced around 1e5 (BTC) and the cheapest
+around 1e-6 (exchanges list a '1000X' contract rather than go lower), so either bound leaves six orders
+of magnitude of room, while 1e300 or 1e-300 (a bad frame, a unit error) never reaches the engine.
+"""
+
+JUMP_FACTOR = 5.0
+"""A price more than this many times above or below the last good price of its key is refused ('jump').
+
+A mark price is an index-based average: between two ticks it moves by a few percent, tens of percent in
+the worst crashes seen, never fivefold (+400% or -80%). A decimal point shifted either way (x10, /10)
+is always outside the band, even with the market's move on top. The band is symmetric in ratio, so a
+wrong price that did get in (inside it) never locks the true price out.
+"""
+
+REANCHOR_AFTER_S = 60.0
+"""After this many seconds in which every tick of a key was refused as a jump, the next sane price is
+accepted as the new reference. Meanwhile the old price ages and shows as stale, never as live; this
+only lets a feed that truly moved that far (after a long disconnection) come back by itself."""
+
+
 class PriceStore:
     """Thread-safe latest-price table with per-reader change tracking."""
 
@@ -80,19 +112,31 @@ class PriceStore:
         self._manual: dict[PriceKey, Quote] = {}
         self._version: dict[PriceKey, int] = {}
         self._counter = 0
+        self._jumping_since: dict[PriceKey, float] = {}
+        self._refused_since_kept: dict[PriceKey, str] = {}
         self.dropped: Counter[str] = Counter()
-        """Ticks refused, by reason: 'missing', 'not a positive number', 'out of order'."""
+        """Ticks (and frames) refused, by reason: 'missing', 'not a positive number', 'outside the sane
+        range', 'jump', 'future-dated', 'out of order'; feeds add (count_refused) 'malformed frame' and
+        'unreadable answer'."""
 
     def publish(self, ticks: Iterable[Tick], source: PriceSource = PriceSource.LIVE) -> int:
-        """Store valid ticks; drop (and count) malformed, absurd and out-of-order ones. Returns how many were kept."""
+        """Store valid ticks; drop (and count in `dropped`) the others. Returns how many were kept.
+
+        Refused: no price; not a finite number above 0; outside SANE_PRICE_RANGE; more than JUMP_FACTOR
+        times away from the key's last good price (for up to REANCHOR_AFTER_S); an exchange time more than
+        FUTURE_TOLERANCE_S ahead of the receive time; an exchange time older than the one held.
+        """
         now = self._clock()
         kept = 0
         with self._lock:
             for tick in ticks:
-                reason = self._refusal(tick)
+                reason = self._refusal(tick, now)
                 if reason:
                     self.dropped[reason] += 1
+                    self._refused_since_kept[tick.key] = reason
                     continue
+                self._jumping_since.pop(tick.key, None)
+                self._refused_since_kept.pop(tick.key, None)
                 last = tick.last if _valid_price(tick.last) else None
                 self._feed[tick.key] = Quote(
                     float(tick.mark),
@@ -107,20 +151,41 @@ class PriceStore:
                 kept += 1
         return kept
 
-    def _refusal(self, tick: Tick) -> str:
+    def _refusal(self, tick: Tick, now: float) -> str:
         if tick.mark is None:
             return "missing"
         if not _valid_price(tick.mark):
             return "not a positive number"
+        low, high = SANE_PRICE_RANGE
+        if not low <= tick.mark <= high:  # type: ignore[operator]
+            return "outside the sane range"
+        stamp = tick.exchange_time
+        if stamp is not None and not (isinstance(stamp, int | float) and math.isfinite(stamp)):
+            return "not a positive number"
+        if stamp is not None and stamp > now + FUTURE_TOLERANCE_S:
+            return "future-dated"
         previous = self._feed.get(tick.key)
-        if (
-            previous is not None
-            and tick.exchange_time is not None
-            and previous.exchange_time is not None
-            and tick.exchange_time < previous.exchange_time
-        ):
+        if previous is None:
+            return ""
+        if stamp is not None and previous.exchange_time is not None and stamp < previous.exchange_time:
             return "out of order"
+        ratio = tick.mark / previous.mark  # type: ignore[operator]
+        if not 1 / JUMP_FACTOR <= ratio <= JUMP_FACTOR:
+            since = self._jumping_since.setdefault(tick.key, now)
+            if now - since < REANCHOR_AFTER_S:
+                return "jump"
         return ""
+
+    def refusal_since_kept(self, key: PriceKey) -> str:
+        """Why the latest tick for key was refused, if none was kept since ('' otherwise): lets a watchdog
+        say 'refused: future-dated' (a local clock behind the exchange's) rather than only 'no price'."""
+        with self._lock:
+            return self._refused_since_kept.get(key, "")
+
+    def count_refused(self, reason: str, count: int = 1) -> None:
+        """Count input a feed refused before it became a tick (a malformed frame), beside the store's own."""
+        with self._lock:
+            self.dropped[reason] += count
 
     def _bump(self, key: PriceKey) -> None:
         self._counter += 1

@@ -19,6 +19,21 @@ class MaintenanceBasis(StrEnum):
     ENTRY = "entry"  # maintenance margin fixed at the entry notional
 
 
+class RoeBase(StrEnum):
+    """What an exchange's position panel divides the unrealized PnL by to show ROE (ROI%)."""
+
+    MARK = "mark"
+    """Initial margin at the mark price (notional at the mark / leverage): Binance, "A Beginner's Guide to
+    Futures Trading" (ROI% = uPnL / (amount x multiplier x mark x IMR)), read 2026-11-30."""
+    ENTRY_PLUS_CLOSE_FEE = "entry+fee"
+    """Position margin = initial margin at entry + the fee to close at the bankruptcy price: Bybit, "Profit
+    and Loss calculations (USDT Contract)" (0.2 BTC long @ 7,000, 10x, price 7,500, taker 0.055%: 100 /
+    (140 + 0.693) = 71.07%), read 2026-11-30."""
+    ENTRY = "entry"
+    """Initial margin at entry (entry notional / leverage): the generic base, for the exchanges whose panel
+    we have not verified."""
+
+
 @dataclass(frozen=True, slots=True)
 class RuleProfile:
     exchange: str
@@ -30,6 +45,7 @@ class RuleProfile:
     """Hyperliquid: maintenance margin = this share (1/2) of the initial margin at the tier's max leverage."""
     estimate: bool = False
     """True for exchanges without a profile of their own: numbers are labelled as an estimate."""
+    roe_base: RoeBase = RoeBase.ENTRY
 
     def basis(self, margin_mode: MarginMode) -> MaintenanceBasis:
         return self.isolated_basis if margin_mode is MarginMode.ISOLATED else MaintenanceBasis.MARK
@@ -51,9 +67,9 @@ class RuleProfile:
 PROFILES: dict[str, RuleProfile] = {
     p.exchange: p
     for p in (
-        RuleProfile("binanceusdm", "Binance USD-M"),
-        RuleProfile("binancecoinm", "Binance COIN-M"),
-        RuleProfile("bybit", "Bybit", isolated_basis=MaintenanceBasis.ENTRY),
+        RuleProfile("binanceusdm", "Binance USD-M", roe_base=RoeBase.MARK),
+        RuleProfile("binancecoinm", "Binance COIN-M", roe_base=RoeBase.MARK),
+        RuleProfile("bybit", "Bybit", isolated_basis=MaintenanceBasis.ENTRY, roe_base=RoeBase.ENTRY_PLUS_CLOSE_FEE),
         RuleProfile("okx", "OKX", taker_fee_in_maintenance=True),
         RuleProfile("gate", "Gate", taker_fee_in_maintenance=True),
         RuleProfile("hyperliquid", "Hyperliquid", maintenance_share_of_max_leverage_margin=0.5),

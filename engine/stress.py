@@ -13,9 +13,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from engine.layout import BookLayout, book_layout
+from engine.layout import BookLayout, LegLayout, book_layout
 from engine.liquidation import to_z
 from engine.model import Book, PriceKey
+from engine.risk import MissingPriceError
 
 # Moves scanned: fine steps near the marks, coarser further out; -99% to +900%.
 GRID = sorted({round(0.005 * k, 6) for k in range(1, 101)} | {round(0.05 * k, 6) for k in range(11, 181)})
@@ -69,6 +70,19 @@ def uniform_move_to_liquidation(
     return min(found, key=abs) if found else None
 
 
+def _liquidated_beyond(moves: np.ndarray, surplus: np.ndarray, liquidated_now: bool) -> np.ndarray:
+    """Per move, whether the account's cross liquidation point lies between 0 and that move (inclusive):
+    the first move outward from the current marks, on each side, at which the cross surplus is <= 0."""
+    if liquidated_now:
+        return np.ones(len(moves), dtype=bool)
+    gone = np.zeros(len(moves), dtype=bool)
+    for side in (moves > 0, moves < 0):
+        index = np.flatnonzero(side)
+        order = index[np.argsort(np.abs(moves[index]), kind="stable")]
+        gone[order] = np.logical_or.accumulate(surplus[order] <= 0)
+    return gone
+
+
 def equity_ladder(
     book: Book,
     prices: Mapping[PriceKey, float],
@@ -76,19 +90,27 @@ def equity_ladder(
     moves: list[float],
     layout: BookLayout | None = None,
 ) -> list[float]:
-    """The account's equity with every one of its marks moved by each fraction in `moves`.
+    """The account's equity (settlement currency) with every one of its marks moved by each fraction in
+    `moves` (one value per move).
 
-    An isolated position cannot lose more than its margin (past its liquidation price it is gone), so
-    its loss is capped there; cross positions move freely (the account's own liquidation point is
-    uniform_move_to_liquidation).
+    No balance ever goes below what the exchange would leave: an isolated position cannot lose more than
+    its margin (past its liquidation price it is gone), and once the uniform move reaches the account's
+    cross liquidation point (cross equity = cross maintenance margin, engine.risk) the cross positions are
+    liquidated: from there on the cross margin balance counts as lost (0), never negative (the exchange's
+    insurance fund absorbs what is beyond it), while isolated positions go on under their own caps.
+    Raises MissingPriceError when a mark the account needs is not in `prices`.
     """
     layout = layout or book_layout(book)
     wallet = next(a.wallet_balance for a in book.accounts if a.name == account)
     legs = [leg for leg in layout.legs if leg.account == account]
     if not legs:
         return [wallet] * len(moves)
+    for leg in legs:
+        if leg.price_key not in prices:
+            raise MissingPriceError(leg.price_key)
+    moved = np.asarray(moves, dtype=float)
     # One array operation over legs x moves: the window redraws a 201-point ladder every few seconds.
-    mark = np.array([prices[leg.price_key] for leg in legs])[:, None] * (1 + np.asarray(moves, dtype=float))
+    mark = np.array([prices[leg.price_key] for leg in legs])[:, None] * (1 + moved)
     inverse = np.array([leg.inverse for leg in legs])[:, None]
     with np.errstate(divide="ignore"):
         z = np.where(inverse, 1.0 / mark, mark)
@@ -96,6 +118,26 @@ def equity_ladder(
         np.array([leg.leg.pnl_slope for leg in legs])[:, None] * z
         + np.array([leg.leg.pnl_offset for leg in legs])[:, None]
     )
-    cross = np.array([leg.cross for leg in legs])[:, None]
+    cross = np.array([leg.cross for leg in legs])
     floor = -np.array([leg.collateral for leg in legs])[:, None]
-    return (wallet + np.where(cross, pnl, np.maximum(pnl, floor)).sum(axis=0)).tolist()
+    isolated = np.where(cross[:, None], 0.0, np.maximum(pnl, floor)).sum(axis=0)
+    cross_wallet = layout.cross_wallet[account]
+    if not cross.any():
+        return (wallet + isolated).tolist()
+    cross_balance = cross_wallet + pnl[cross].sum(axis=0)
+    cross_maintenance = sum(_maintenance_along(leg, z[k]) for k, leg in enumerate(legs) if leg.cross)
+    now = cross_surplus(layout, prices, account, 0.0)
+    gone = _liquidated_beyond(moved, cross_balance - cross_maintenance, now <= 0)
+    return (wallet - cross_wallet + isolated + np.where(gone, 0.0, cross_balance)).tolist()
+
+
+def _maintenance_along(leg: LegLayout, z: np.ndarray) -> np.ndarray:
+    """A leg's maintenance margin at each z (its tier looked up per point)."""
+    if leg.leg.fixed_maintenance is not None:
+        return np.full(z.shape, leg.leg.fixed_maintenance)
+    brackets = leg.leg.brackets
+    notional = leg.leg.nu * z
+    tier = np.clip(np.searchsorted([b.lower for b in brackets], notional, side="right") - 1, 0, len(brackets) - 1)
+    rate = np.array([b.rate for b in brackets])[tier]
+    amount = np.array([b.amount for b in brackets])[tier]
+    return notional * rate - amount

@@ -25,6 +25,8 @@ import numpy as np
 from engine.layout import BookLayout, book_layout
 from engine.liquidation import Leg, liquidation_price, segment_edges, segment_line, segment_midpoint
 from engine.model import Book, MarginMode, PriceKey
+from engine.roe import fixed_roe_base
+from engine.rules import profile_for
 
 _MAX_NEWTON_STEPS = 16
 
@@ -56,8 +58,20 @@ class VectorRisk:
     account_initial_margin: np.ndarray
     account_maintenance_margin: np.ndarray
     account_margin_ratio: np.ndarray
-    """NaN where equity <= 0."""
+    """The cross margin ratio (cross maintenance / cross margin balance); NaN where the account has no cross
+    position, its cross balance is <= 0 or unknown (engine.risk explains the ratio and its sources)."""
     account_available_balance: np.ndarray
+    position_margin_ratio: np.ndarray
+    """Isolated: own maintenance / (own margin + uPnL); cross: the account's cross ratio; NaN where none."""
+    account_cross_margin_balance: np.ndarray
+    """Cross wallet + cross uPnL (NaN where the account has no cross position or a cross mark is missing)."""
+    account_cross_maintenance_margin: np.ndarray
+    account_liquidated: np.ndarray
+    """bool: the cross account is at or past its liquidation point."""
+    account_cross_known: np.ndarray
+    """bool: every cross mark of the account is in and its cross figures are finite (or it has no cross leg)."""
+    account_has_cross: np.ndarray
+    """bool: the account holds at least one cross position."""
 
 
 class _SegmentScan:
@@ -146,6 +160,7 @@ class CompiledBook:
         self.tier_amount = amount.ravel()
         self.tier_base = np.arange(n_legs, dtype=np.intp) * n_tiers
         self.cross_wallet = np.array([layout.cross_wallet[a.name] for a in book.accounts], dtype=float)
+        self.account_has_cross = np.bincount(self.leg_account[self.leg_cross], minlength=self.n_accounts) > 0
         self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
 
         scan = {g for g, members in enumerate(layout.groups) if len(members) > 1}
@@ -174,21 +189,32 @@ class CompiledBook:
 
         positions = book.positions
         exposures = layout.exposures
+        account_of = {a.name: a for a in book.accounts}
         self.pos_leg = np.array(layout.leg_of_position, dtype=np.intp)
         self.pos_account = np.array([account_index[p.account] for p in positions], dtype=np.intp)
         self.pos_slope = np.array([e.pnl_slope for e in exposures], dtype=float)
         self.pos_offset = np.array([e.pnl_offset for e in exposures], dtype=float)
         self.pos_nu = np.array([e.nu for e in exposures], dtype=float)
         self.pos_leverage = np.array([p.leverage for p in positions], dtype=float)
-        self.pos_entry_margin = np.array([e.entry_notional for e in exposures]) / self.pos_leverage
         self.pos_cross = np.array([p.margin_mode is MarginMode.CROSS for p in positions], dtype=bool)
+        roe_bases = [
+            fixed_roe_base(e, p, book.market_of(p), profile_for(account_of[p.account].exchange))
+            for e, p in zip(exposures, positions, strict=True)
+        ]
+        self.pos_roe_at_mark = np.array([b is None for b in roe_bases], dtype=bool)
+        self.pos_roe_base = np.array([np.nan if b is None else b for b in roe_bases], dtype=float)
+        self.any_fixed_roe = not bool(self.pos_roe_at_mark.all())
+        self.pos_collateral = np.array(
+            [0.0 if p.margin_mode is MarginMode.CROSS else p.isolated_margin for p in positions]
+        )
         self.pos_share = self.pos_nu / self.leg_nu[self.pos_leg]
         # Usually every position is its own leg: then the leg arrays are the position arrays, bit for bit.
         self.one_leg_per_position = bool(np.array_equal(self.pos_leg, np.arange(n_legs)))
 
     def prices_from(self, prices: Mapping[PriceKey, float]) -> np.ndarray:
-        """A mark vector in this book's price_keys order from a {(exchange, symbol): mark} mapping."""
-        return np.array([prices[key] for key in self.price_keys], dtype=float)
+        """A mark vector in this book's price_keys order from a {(exchange, symbol): mark} mapping; NaN for a
+        key without a mark (recompute then leaves what depends on it NaN)."""
+        return np.array([prices.get(key, np.nan) for key in self.price_keys], dtype=float)
 
     def _tier(self, notional: np.ndarray, bounds: np.ndarray) -> np.ndarray:
         """Index of the tier each notional falls in; bounds: the matching columns of the tier lower bounds."""
@@ -198,7 +224,14 @@ class CompiledBook:
         return tier
 
     def recompute(self, marks: np.ndarray) -> VectorRisk:
-        """Evaluate the book at marks (one per price key, in self.price_keys order)."""
+        """Evaluate the book at marks (one per price key, in self.price_keys order; NaN for a missing mark).
+
+        A figure that overflows (absurd marks or sizes) comes out inf/NaN, never as a warning or an error:
+        engine.live_risk gives such rows their reason."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._recompute(marks)
+
+    def _recompute(self, marks: np.ndarray) -> VectorRisk:
         leg_mark = marks[self.leg_price]
         z = np.where(self.leg_inverse, 1.0 / leg_mark, leg_mark) if self.any_inverse else leg_mark
         notional = self.leg_nu * z
@@ -209,14 +242,15 @@ class CompiledBook:
         pnl = self.leg_slope * z + self.leg_offset
         surplus = pnl - mm
 
+        n = self.n_accounts
         cross_surplus = self.cross_wallet + np.bincount(
-            self.leg_account, weights=np.where(self.leg_cross, surplus, 0.0), minlength=self.n_accounts
+            self.leg_account, weights=np.where(self.leg_cross, surplus, 0.0), minlength=n
         )
         group_surplus = np.bincount(self.leg_group, weights=surplus, minlength=self.n_groups)
-        backing = np.where(
-            self.leg_cross, cross_surplus[self.leg_account] - group_surplus[self.leg_group], self.leg_collateral
-        )
-        safe = (backing + group_surplus[self.leg_group]) > 0
+        account_surplus, own_surplus = cross_surplus[self.leg_account], group_surplus[self.leg_group]
+        backing = np.where(self.leg_cross, account_surplus - own_surplus, self.leg_collateral)
+        # A cross leg is safe exactly when its cross account is: the two can never disagree.
+        safe = np.where(self.leg_cross, account_surplus, backing + own_surplus) > 0
 
         root_z = np.full(len(z), np.nan)
         unsettled = self._newton(root_z, backing, flat)
@@ -241,19 +275,36 @@ class CompiledBook:
             pos_mm = mm[pos_leg] * self.pos_share
             pos_mark, pos_liq, pos_distance = leg_mark[pos_leg], liq[pos_leg], distance[pos_leg]
         pos_im = pos_notional / self.pos_leverage
-        n = self.n_accounts
         acc_pnl = np.bincount(self.pos_account, weights=pos_pnl, minlength=n)
         acc_im = np.bincount(self.pos_account, weights=pos_im, minlength=n)
         acc_mm = np.bincount(self.pos_account, weights=pos_mm, minlength=n)
         cross_free = np.bincount(self.pos_account, weights=np.where(self.pos_cross, pos_pnl - pos_im, 0.0), minlength=n)
         equity = self.wallet + acc_pnl
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # equity may be denormal: inf, as in Python
-            ratio = np.where(equity > 0, acc_mm / equity, np.nan)
+
+        # The account's ratio is its cross ratio (engine.risk): isolated collateral never dilutes it.
+        # Maintenance as balance less surplus: the ratio is exactly 1 where the surplus is 0.
+        cross_balance = self.cross_wallet + np.bincount(
+            self.leg_account, weights=np.where(self.leg_cross, pnl, 0.0), minlength=n
+        )
+        cross_mm = cross_balance - cross_surplus
+        has_cross = self.account_has_cross
+        cross_known = np.isfinite(cross_surplus)
+        # -inf (an overflowing loss) is liquidated too; NaN (a missing mark) is unknown.
+        liquidated = has_cross & (cross_surplus <= 0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a denormal balance: inf, as in Python
+            ratio = np.where(has_cross & cross_known & (cross_balance > 0), cross_mm / cross_balance, np.nan)
+            own_balance = self.pos_collateral + pos_pnl
+            own_ratio = np.where(np.isfinite(own_balance) & (own_balance > 0), pos_mm / own_balance, np.nan)
+            # ROE's base per exchange (engine.rules.RoeBase): the initial margin at the mark, or a fixed one.
+            roe = pos_pnl / (
+                np.where(self.pos_roe_at_mark, pos_im, self.pos_roe_base) if self.any_fixed_roe else pos_im
+            )
+        pos_ratio = np.where(self.pos_cross, ratio[self.pos_account], own_ratio)
         return VectorRisk(
             mark_price=pos_mark,
             notional=pos_notional,
             unrealized_pnl=pos_pnl,
-            roe=pos_pnl / self.pos_entry_margin,
+            roe=roe,
             initial_margin=pos_im,
             maintenance_margin=pos_mm,
             liquidation_price=pos_liq,
@@ -264,6 +315,12 @@ class CompiledBook:
             account_maintenance_margin=acc_mm,
             account_margin_ratio=ratio,
             account_available_balance=np.maximum(0.0, self.cross_wallet + cross_free),
+            position_margin_ratio=pos_ratio,
+            account_cross_margin_balance=np.where(has_cross, cross_balance, np.nan),
+            account_cross_maintenance_margin=np.where(has_cross, cross_mm, np.nan),
+            account_liquidated=liquidated,
+            account_cross_known=cross_known | ~has_cross,
+            account_has_cross=has_cross,
         )
 
     def _newton(self, root_z: np.ndarray, backing: np.ndarray, flat_at_mark: np.ndarray) -> np.ndarray:

@@ -61,7 +61,12 @@ class MoveSearch:
         mm = notional * self.compiled.tier_rate.take(flat) - self.compiled.tier_amount.take(flat)
         mm = np.where(self.is_fixed[legs], self.fixed[legs], mm)
         leg_surplus = self.slope[legs] * z + self.offset[legs] - mm
-        return leg_surplus @ self.one_hot[legs] + self.compiled.cross_wallet
+        finite = np.isfinite(leg_surplus)
+        if finite.all():
+            return leg_surplus @ self.one_hot[legs] + self.compiled.cross_wallet
+        # A missing mark (NaN) leaves its own account unknown, never the others (NaN * 0 is NaN in a product).
+        total = np.where(finite, leg_surplus, 0.0) @ self.one_hot[legs] + self.compiled.cross_wallet
+        return np.where((~finite).astype(float) @ self.one_hot[legs] > 0, np.nan, total)
 
     def _first_hit(self, base: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """Per account, the index of the first grid move at which its surplus is <= 0 (-1: none).
@@ -84,7 +89,8 @@ class MoveSearch:
 
     def moves(self, marks: np.ndarray) -> list[float | None]:
         """Per account (book order): the signed move that liquidates it, 0.0 when already there, None when
-        it has no cross position or no move within -99%..+900% liquidates it."""
+        it has no cross position, a cross mark is missing (NaN in `marks`), or no move within -99%..+900%
+        liquidates it."""
         if not len(self.legs):
             return [None] * self.n_accounts
         base = marks[self.price]
@@ -107,4 +113,5 @@ class MoveSearch:
             closer = found & (np.isnan(best) | (np.abs(side) < np.abs(best)))
             best = np.where(closer, side, best)
         best = np.where(now <= 0, 0.0, best)
+        best = np.where(np.isnan(now), np.nan, best)
         return [None if not self.has_cross[a] or np.isnan(best[a]) else float(best[a]) for a in range(self.n_accounts)]

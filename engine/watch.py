@@ -8,6 +8,7 @@ figures are reported as missing, never as zero.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +18,11 @@ from typing import Any, Protocol, TextIO
 from engine.levels import Crossing, LevelTracker, Thresholds
 from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote
-from engine.report import percent, price, risk_to_dict, risk_to_text
+from engine.report import account_ratio_text, percent, price, risk_to_dict, risk_to_text
 from engine.risk import BookRisk, evaluate_priced_accounts
+
+NEVER_PRICED_EXIT = 3
+"""`watch --count N` exits with this when a position it was asked to report never got a price."""
 
 
 class Feed(Protocol):
@@ -63,84 +67,59 @@ class Monitor:
         self.out = out
         self.clock = clock
         self.tracker = LevelTracker(options.thresholds)
+        self._feed_seen: dict[int, tuple[Any, ...]] = {}
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
+        self._ever_priced: set[tuple[str, str]] = set()
 
-    def _evaluate(self) -> tuple[dict[str, BookRisk], dict[tuple[str, str], Quote | None]]:
-        """Risk per account whose marks have all arrived (by account name), and the quotes used."""
+    def _evaluate(self) -> tuple[BookRisk, dict[tuple[str, str], Quote | None]]:
+        """Risk of the whole book at the marks that have arrived (what a missing mark hides is None, with its
+        reason), and the quotes used."""
         quotes = {key: self.store.quote(key) for key in dict.fromkeys(self._keys)}
         marks = {key: q.mark for key, q in quotes.items() if q is not None}
+        for key in marks:
+            self._ever_priced.add(key)
         risk, _ = evaluate_priced_accounts(self.book, marks)
-        risks = {
-            a.account.name: BookRisk((a,), tuple(p for p in risk.positions if p.position.account == a.account.name))
-            for a in risk.accounts
-        }
-        return risks, quotes
+        return risk, quotes
 
     def report(self) -> dict[str, Any]:
-        """The `risk --json` document at the current marks, plus each position's price_source and price_age_s."""
-        risks, quotes = self._evaluate()
+        """The `risk --json` document at the current marks, plus each position's price_source and price_age_s.
+
+        Every account and position is in it, whatever marks have arrived (figures a missing mark hides are
+        null, with the reason in `incomplete`); built in one pass, linear in the book's size."""
+        risk, quotes = self._evaluate()
         now = self.clock()
-        accounts, positions = [], []
-        index_in_account: dict[str, int] = {}
-        for account in self.book.accounts:
-            risk = risks.get(account.name)
-            if risk is not None:
-                accounts.append(risk_to_dict(risk)["accounts"][0])
-            else:
-                accounts.append(
-                    {
-                        "name": account.name,
-                        "exchange": account.exchange,
-                        "wallet_balance": account.wallet_balance,
-                        "unrealized_pnl": None,
-                        "equity": None,
-                        "initial_margin": None,
-                        "maintenance_margin": None,
-                        "margin_ratio": None,
-                        "available_balance": None,
-                    }
-                )
-        for position, key in zip(self.book.positions, self._keys, strict=True):
+        document = risk_to_dict(risk)
+        for row, key in zip(document["positions"], self._keys, strict=True):
             quote = quotes[key]
-            i = index_in_account.get(position.account, 0)
-            index_in_account[position.account] = i + 1
-            risk = risks.get(position.account)
-            if risk is not None:
-                row = risk_to_dict(risk)["positions"][i]
-            else:
-                row = {
-                    "account": position.account,
-                    "symbol": position.symbol,
-                    "side": position.side.value,
-                    "contracts": position.contracts,
-                    "entry_price": position.entry_price,
-                    "mark_price": quote.mark if quote else None,
-                    "notional": None,
-                    "unrealized_pnl": None,
-                    "roe": None,
-                    "initial_margin": None,
-                    "maintenance_margin": None,
-                    "liquidation_price": None,
-                    "distance_to_liquidation": None,
-                    "hypothetical": position.hypothetical,
-                }
             row["price_source"] = price_source(quote, now, self.options.stale_after)
             row["price_age_s"] = round(quote.age(now), 3) if quote else None
-            positions.append(row)
-        return {"accounts": accounts, "positions": positions}
+        return document
+
+    def never_priced(self) -> list[tuple[str, str]]:
+        """The (exchange, symbol) keys no mark has arrived for since the monitor started."""
+        return [key for key in dict.fromkeys(self._keys) if key not in self._ever_priced]
 
     def crossings(self) -> list[tuple[Crossing, str]]:
-        """Evaluate levels now; return each crossing with a one-line description."""
-        risks, _ = self._evaluate()
+        """Evaluate levels now; return each crossing with a one-line description.
+
+        An account's level follows its cross margin ratio (liquidated once the cross account is at or past
+        its liquidation point); a figure a missing mark hides keeps the level it had."""
+        risk, _ = self._evaluate()
         found = []
-        for name, risk in risks.items():
-            a = risk.accounts[0]
-            crossing = self.tracker.account(("account", name), a.margin_ratio, equity_gone=a.equity <= 0)
-            if crossing:
-                ratio = "n/a" if a.margin_ratio is None else f"{a.margin_ratio * 100:.1f}%"
-                found.append((crossing, f"account {name}: margin ratio {ratio}"))
-            for index, r in enumerate(risk.positions):
+        by_account: dict[str, list[tuple[int, Any]]] = {}
+        for r in risk.positions:
+            rows = by_account.setdefault(r.position.account, [])
+            rows.append((len(rows), r))
+        for a in risk.accounts:
+            name = a.account.name
+            if not (a.missing and a.has_cross):
+                crossing = self.tracker.account(("account", name), a.margin_ratio, equity_gone=a.liquidated)
+                if crossing:
+                    found.append((crossing, f"account {name}: margin ratio {account_ratio_text(a)}"))
+            for index, r in by_account.get(name, []):
+                if r.missing:
+                    continue
                 p = r.position
                 crossing = self.tracker.position(("position", name, index), r.distance_to_liquidation)
                 if crossing:
@@ -152,6 +131,36 @@ class Monitor:
                         )
                     )
         return found
+
+    def _print_feed_changes(self) -> None:
+        """One line per feed whose status, error, transport or connection warning changed since last time.
+
+        JSON: {"feed": {"time", "exchange", "status", "transport", "error", "connection", "unknown_symbols",
+        "describe"}}; text: the time and FeedState.describe(). The first call reports every feed.
+        """
+        for feed in self.feeds:
+            state = feed.state
+            connection = getattr(state, "connection", "")
+            seen = (state.status, state.last_error, state.transport, connection, state.unknown_symbols)
+            if self._feed_seen.get(id(feed)) == seen:
+                continue
+            self._feed_seen[id(feed)] = seen
+            now = self.clock()
+            stamp = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
+            if self.options.as_json:
+                line = {
+                    "time": stamp,
+                    "exchange": state.exchange,
+                    "status": str(state.status),
+                    "transport": state.transport,
+                    "error": state.last_error or None,
+                    "connection": connection or None,
+                    "unknown_symbols": list(state.unknown_symbols),
+                    "describe": state.describe(now),
+                }
+                print(json.dumps({"feed": line}), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  FEED       {state.describe(now)}", file=self.out, flush=True)
 
     def _print_crossings(self) -> None:
         stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
@@ -186,13 +195,11 @@ class Monitor:
         stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
         feeds = "; ".join(f.state.describe() for f in self.feeds) or "offline: manual prices"
         lines = [f"== {stamp}  {feeds}"]
-        risks, _ = self._evaluate()
-        if risks:
-            complete = BookRisk(
-                tuple(a for r in risks.values() for a in r.accounts),
-                tuple(p for r in risks.values() for p in r.positions),
-            )
-            lines.append(risk_to_text(complete).rstrip())
+        risk, _ = self._evaluate()
+        if risk.positions or risk.accounts:
+            lines.append(risk_to_text(risk).rstrip())
+        else:
+            lines.append("The book is empty: add positions with 'marginwatch import FILE' or in the window.")
         waiting = [p["symbol"] for p in report["positions"] if p["price_source"] == "missing"]
         if waiting:
             lines.append(f"waiting for prices: {', '.join(dict.fromkeys(waiting))}")
@@ -211,6 +218,7 @@ class Monitor:
         next_report = time.monotonic() + self.options.interval
         try:
             while self.options.count is None or reports < self.options.count:
+                self._print_feed_changes()
                 self._print_crossings()
                 now = time.monotonic()
                 if now >= next_report:
@@ -224,4 +232,9 @@ class Monitor:
         finally:
             for feed in self.feeds:
                 feed.stop()
+        never = self.never_priced()
+        if never:
+            listed = ", ".join(f"{symbol} on {exchange}" for exchange, symbol in never)
+            print(f"marginwatch watch: no price ever arrived for {listed}", file=sys.stderr, flush=True)
+            return NEVER_PRICED_EXIT
         return 0

@@ -26,6 +26,13 @@ ACCOUNT_KEYS = [
     "maintenance_margin",
     "margin_ratio",
     "available_balance",
+    "cross_margin_balance",
+    "cross_maintenance_margin",
+    "has_cross",
+    "liquidated",
+    "incomplete",
+    "estimate",
+    "estimate_reason",
 ]
 POSITION_KEYS = [
     "account",
@@ -41,7 +48,11 @@ POSITION_KEYS = [
     "maintenance_margin",
     "liquidation_price",
     "distance_to_liquidation",
+    "margin_ratio",
     "hypothetical",
+    "incomplete",
+    "estimate",
+    "estimate_reason",
 ]
 
 

@@ -76,3 +76,60 @@ def test_an_unusable_data_folder_is_one_clear_line(tmp_path):
     result = marginwatch("export", "-", "--data-dir", str(blocker / "sub"))
     assert result.returncode == 1
     assert "cannot create the data folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def in_read_only_folder(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run marginwatch with folder really read-only: a read-only bind mount in a private mount namespace (root
+    ignores permissions), else the folder's permissions."""
+    command = [sys.executable, "-m", "desktop.cli", *args]
+    if os.geteuid() == 0:
+        shell = f"mount --bind -o ro '{folder}' '{folder}' && exec \"$@\""
+        command = ["unshare", "-m", "sh", "-c", shell, "sh", *command]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    folder.chmod(0o555)
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        folder.chmod(0o700)
+
+
+def test_export_and_watch_work_in_a_read_only_folder_and_write_nothing_there(tmp_path):
+    data = tmp_path / "data"
+    marginwatch("import", str(DEMO), "--data-dir", str(data))
+    before = sorted(p.name for p in data.iterdir())
+    exported = in_read_only_folder(data, "export", "-", "--data-dir", str(data))
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["prices"] == json.loads(DEMO.read_text())["prices"]
+    watched = in_read_only_folder(
+        data, "watch", "--offline", "--interval", "0.3", "--count", "1", "--json", "--data-dir", str(data)
+    )
+    assert watched.returncode == 0, watched.stderr
+    assert sorted(p.name for p in data.iterdir()) == before
+    imported = in_read_only_folder(data, "import", str(DEMO), "--replace", "--data-dir", str(data))
+    assert imported.returncode == 1 and "cannot be written to" in imported.stderr, imported.stderr
+    assert "Traceback" not in imported.stderr
+
+
+def test_an_export_is_private_and_replaces_the_old_file_in_one_step(tmp_path):
+    data = tmp_path / "data"
+    marginwatch("import", str(DEMO), "--data-dir", str(data))
+    out = tmp_path / "book.json"
+    out.write_text("the old export")
+    out.chmod(0o644)
+    assert marginwatch("export", str(out), "--data-dir", str(data)).returncode == 0
+    assert json.loads(out.read_text())["version"] == 1
+    assert oct(out.stat().st_mode & 0o777) == oct(0o600)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.json", "data"]  # no temporary file left
+
+
+def test_a_folder_or_a_link_at_the_database_place_is_one_clear_line(tmp_path):
+    data = tmp_path / "data"
+    (data / "marginwatch.sqlite3").mkdir(parents=True)
+    result = marginwatch("export", "-", "--data-dir", str(data))
+    assert result.returncode == 1 and "is a folder, not a Margin Watch database" in result.stderr
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "marginwatch.sqlite3").symlink_to(tmp_path / "target.sqlite3")
+    result = marginwatch("import", str(DEMO), "--data-dir", str(linked))
+    assert result.returncode == 1 and "is a symbolic link" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "target.sqlite3").exists()

@@ -52,18 +52,23 @@ def test_watch_prints_the_marks_the_server_sent(tmp_path, book_file):
     assert last["accounts"][0]["equity"] == pytest.approx(8_000 + 0.5 * 1234.5 + 4 * (3_000 - 3050.25))
 
 
-def test_missing_prices_while_connecting_show_as_missing_not_zero(tmp_path, book_file):
+def test_missing_prices_show_as_missing_not_zero_and_a_never_priced_run_fails(tmp_path, book_file):
     config = tmp_path / "exchanges.json"
     dead = {"timeout": 300, "urls": {"api": {"fapiPublic": "http://127.0.0.1:9/fapi/v1"}}}
     config.write_text(json.dumps({"binanceusdm": {"ccxt": dead, "transport": "rest"}}))
     result = marginwatch(
         "watch", str(book_file), "--exchange-config", str(config), "--interval", "0.5", "--count", "1", "--json"
     )
-    assert result.returncode == 0, result.stderr
-    (report,) = lines(result)
+    # Every position is reported, none on a made-up price; a run that never priced one fails (exit 3).
+    assert result.returncode == 3, result.stderr
+    assert "no price ever arrived for BTC/USDT:USDT on binanceusdm, ETH/USDT:USDT on binanceusdm" in result.stderr
+    (report,) = [line for line in lines(result) if "positions" in line]  # feed state lines come too
+    assert [row["symbol"] for row in report["positions"]] == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
     for row in report["positions"]:
         assert row["mark_price"] is None and row["price_source"] == "missing" and row["liquidation_price"] is None
-    assert report["accounts"][0]["equity"] is None
+        assert row["incomplete"] == f"no mark price yet for {row['symbol']} on binanceusdm"
+    assert report["accounts"][0]["equity"] is None and report["accounts"][0]["margin_ratio"] is None
+    assert report["accounts"][0]["incomplete"].startswith("incomplete: no mark price yet for BTC/USDT:USDT")
     assert report["accounts"][0]["wallet_balance"] == 8_000
 
 

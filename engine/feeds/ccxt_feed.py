@@ -5,7 +5,16 @@ watch_mark_prices where the exchange has it, else watch_tickers, else REST polli
 fetch_mark_prices or fetch_tickers (ccxt's rate limiter paces the requests). A configuration can
 force REST or websocket. Network faults become a `reconnecting` state with capped exponential
 backoff and jitter; a stream that goes quiet is caught by a per-symbol watchdog and reconnected;
-malformed ticks are dropped by the price store. Nothing here raises into the caller's thread.
+malformed ticks are dropped by the price store, and a websocket frame ccxt cannot parse is skipped
+(counted as 'malformed frame') instead of stopping ccxt's receive loop. Nothing here raises into the
+caller's thread.
+
+Freshness: ccxt keeps the latest ticker per symbol in `exchange.tickers` and replaces that dict with a
+new one for every event the exchange sends (ccxt/pro/binance.py, handle_tickers_and_bids_asks). A watch
+call resolves on one symbol's event, so the feed also reads the cache for the others; an entry that is
+still the very object published before is a re-publication, not a new price, and does not refresh the
+symbol's age or its watchdog. Without that, a stream whose tickers carry no timestamp kept a symbol
+that had stopped updating at age 0 for as long as any other symbol moved.
 """
 
 from __future__ import annotations
@@ -20,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.feeds.backoff import Backoff
-from engine.feeds.exchange_config import ExchangeSettings, Transport, deep_merge
+from engine.feeds.ccxt_faults import describe_error, raised_in_ccxt, skip_unreadable_frames
+from engine.feeds.exchange_config import ExchangeSettings, Transport, connection_note, deep_merge
 from engine.feeds.state import FeedState, FeedStatus, StateCell
 from engine.model import Tier
 from engine.prices import PriceSource, PriceStore, Tick
@@ -52,15 +62,6 @@ class MarketMeta:
     contract_size: float
     inverse: bool
     settle: str
-
-
-def describe_error(error: BaseException) -> str:
-    """One line for a status bar: the ccxt class name and the first line of its message."""
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    name = type(error).__name__
-    if isinstance(error, TimeoutError | asyncio.TimeoutError) and not text:
-        text = "timed out"
-    return f"{name}: {text[:160]}" if text else name
 
 
 def ticks_from_tickers(exchange_id: str, tickers: Mapping[str, Any]) -> list[Tick]:
@@ -119,6 +120,7 @@ class CcxtFeed:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._ccxt_markets: dict[str, Any] | None = None
+        self._logged_errors: set[str] = set()
 
     @property
     def state(self) -> FeedState:
@@ -167,6 +169,14 @@ class CcxtFeed:
         except ImportError as e:  # pragma: no cover - ccxt is a dependency
             self._state.update(status=FeedStatus.OFFLINE, last_error=f"ccxt is not installed: {e}")
             return
+        try:
+            note = connection_note(self.exchange_id, self.settings.ccxt)
+        except Exception:  # only a warning's text: never worth the feed
+            log.debug("feed %s: connection note failed", self.exchange_id, exc_info=True)
+            note = ""
+        if note:
+            log.warning("feed %s: %s", self.exchange_id, note)
+            self._state.update(connection=note)
         while not self._stop_event.is_set():
             try:
                 exchange = self._make_exchange()
@@ -183,7 +193,13 @@ class CcxtFeed:
             except (ccxt.BaseError, SilentStream, TimeoutError, OSError) as e:
                 await self._wait_to_retry(e)
             except Exception as e:
-                log.exception("feed %s: unexpected error, reconnecting", self.exchange_id)
+                if raised_in_ccxt(e):  # garbage from the exchange: status, one line, no traceback
+                    self.store.count_refused("unreadable answer")
+                    await self._wait_to_retry(e, "unreadable answer from the exchange: ")
+                    continue
+                if describe_error(e) not in self._logged_errors:  # a bug of ours: its traceback once
+                    self._logged_errors.add(describe_error(e))
+                    log.exception("feed %s: unexpected error, reconnecting", self.exchange_id)
                 await self._wait_to_retry(e)
             finally:
                 with contextlib.suppress(Exception):
@@ -197,17 +213,33 @@ class CcxtFeed:
         if cls is None:
             raise FeedSetupError(f"ccxt has no exchange '{self.exchange_id}'")
         config = deep_merge(DEFAULT_CCXT_CONFIG, self.settings.ccxt)
-        return cls(config)
+        exchange = cls(config)
+        self._skip_malformed_frames(exchange)
+        return exchange
 
-    async def _wait_to_retry(self, error: BaseException) -> None:
+    def _skip_malformed_frames(self, exchange: Any) -> None:
+        """A frame ccxt cannot parse is counted and logged (its first time as a warning), then skipped."""
+
+        def skipped(error: Exception) -> None:
+            self.store.count_refused("malformed frame")
+            level = logging.DEBUG if "malformed frame" in self._logged_errors else logging.WARNING
+            self._logged_errors.add("malformed frame")
+            log.log(level, "feed %s: skipped a frame ccxt could not read (%s)", self.exchange_id, describe_error(error))
+
+        skip_unreadable_frames(exchange, skipped)
+
+    async def _wait_to_retry(self, error: BaseException, prefix: str = "") -> None:
         delay = self.backoff.next_delay()
+        said = prefix + describe_error(error)
+        # One line per new cause (a warning, so a terminal sees it); the same cause again is only info.
+        level = logging.INFO if said == self.state.last_error else logging.WARNING
         self._state.update(
             status=FeedStatus.RECONNECTING,
             attempt=self.backoff.attempt,
             next_try_at=time.time() + delay,
-            last_error=describe_error(error),
+            last_error=said,
         )
-        log.info("feed %s: %s; retrying in %.1f s", self.exchange_id, describe_error(error), delay)
+        log.log(level, "feed %s: %s; retrying in %.1f s", self.exchange_id, said, delay)
         with contextlib.suppress(_Stopped):
             await self._race(asyncio.sleep(delay))
 
@@ -306,25 +338,30 @@ class CcxtFeed:
         tickers: Mapping[str, Any],
         symbols: list[str],
         last_seen: dict[str, float],
-        stamps: dict[str, Any],
+        stamps: dict[str, tuple[Any, Any]],
     ) -> None:
         # A watch call resolves on the first symbol that updates; the others' updates that arrived
-        # meanwhile are only in ccxt's ticker cache, so read that too. Skip what was already published.
+        # meanwhile are only in ccxt's ticker cache, so read that too. Skip what was already published:
+        # the same object with the same content (see the module docstring), or, where the exchange
+        # dates its tickers, the same time and price again.
         cache = getattr(exchange, "tickers", None) or {}
         merged = {s: cache[s] for s in symbols if s in cache and isinstance(cache[s], Mapping)}
-        merged.update(tickers)
-        fresh = {}
+        if isinstance(tickers, Mapping):
+            merged.update(tickers)
+        kept = 0
+        now = time.monotonic()
         for symbol, ticker in merged.items():
             if isinstance(ticker, Mapping):
                 seen = (ticker.get("timestamp"), ticker.get("markPrice"), ticker.get("last"))
-                if seen[0] is not None and stamps.get(symbol) == seen:
+                before, published = stamps.get(symbol, (None, None))
+                if before == seen and (seen[0] is not None or published is ticker):
                     continue
-                stamps[symbol] = seen
-            fresh[symbol] = ticker
-        kept = self.store.publish(ticks_from_tickers(self.exchange_id, fresh), PriceSource.LIVE)
-        now = time.monotonic()
-        for symbol in fresh:
-            last_seen[symbol] = now
+                stamps[symbol] = (seen, ticker)  # the object itself, so that identity means the same event
+            # One symbol at a time: only a price the store kept feeds that symbol's watchdog, so a
+            # symbol whose every tick is refused (absurd, future-dated) is reconnected like a silent one.
+            if self.store.publish(ticks_from_tickers(self.exchange_id, {symbol: ticker}), PriceSource.LIVE):
+                kept += 1
+                last_seen[symbol] = now
         if kept and self.state.status is not FeedStatus.LIVE:
             self.backoff.reset()
             self._state.update(status=FeedStatus.LIVE, attempt=0, next_try_at=None)
@@ -332,7 +369,7 @@ class CcxtFeed:
     async def _stream(self, exchange: Any, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
         started = time.monotonic()
         last_seen: dict[str, float] = {}
-        stamps: dict[str, Any] = {}
+        stamps: dict[str, tuple[Any, Any]] = {}
         while True:
             try:
                 tickers = await self._race(asyncio.wait_for(method(symbols), timeout=self.silence_timeout))
@@ -342,11 +379,13 @@ class CcxtFeed:
             now = time.monotonic()
             for symbol in symbols:  # the watchdog: a symbol that stopped updating while others go on
                 if now - last_seen.get(symbol, started) > self.silence_timeout:
-                    raise SilentStream(f"no price for {symbol} for {self.silence_timeout:g} s")
+                    refused = self.store.refusal_since_kept((self.exchange_id, symbol))
+                    why = f" (its prices were refused: {refused})" if refused else ""
+                    raise SilentStream(f"no price for {symbol} for {self.silence_timeout:g} s{why}")
 
     async def _poll(self, exchange: Any, method: Callable[..., Awaitable[Any]], symbols: list[str]) -> None:
         last_seen: dict[str, float] = {}
-        stamps: dict[str, Any] = {}
+        stamps: dict[str, tuple[Any, Any]] = {}
         while True:
             tickers = await self._race(method(symbols))
             self._published(exchange, tickers, symbols, last_seen, stamps)

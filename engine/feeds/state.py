@@ -27,11 +27,16 @@ class FeedState:
     """Wall-clock time of the next reconnection attempt while reconnecting."""
     last_error: str = ""
     unknown_symbols: tuple[str, ...] = ()
+    connection: str = ""
+    """Why this feed's prices may not come straight from the exchange (another host, plain http, no TLS
+    check, a proxy), from exchange_config.connection_note; '' when they do. Shown in every state."""
     since: float = field(default_factory=time.time)
 
     def describe(self, now: float | None = None) -> str:
         now = time.time() if now is None else now
         text = f"{self.exchange}: {self.status.value}"
+        if self.connection:
+            text += f" [warning: {self.connection}]"
         if self.status is FeedStatus.SIMULATED:
             text += " (a random walk, not market prices)"
         if self.status is FeedStatus.RECONNECTING:

@@ -1,11 +1,15 @@
 """The user's book in SQLite: accounts, positions, manual prices, settings, alerts and price history.
 
 Safety first: WAL journal with synchronous=FULL (a write reported committed survives a crash or a
-power cut); every user action is one transaction, so nothing is ever half-saved; the file is
-readable and writable by its owner only. Problems come back as StorageError with a message that
-says what happened and what to do: a locked database, a read-only folder, a full disk. A corrupt
-file is moved aside (never deleted) and a fresh one started; a file from a newer Margin Watch is
-refused without being touched.
+power cut); every user action is one transaction, so nothing is ever half-saved; each transaction
+that changes the book also rewrites the book's checksum (engine.storage.checksum), checked at every
+open, so damage inside a row is seen, not loaded. Problems come back as StorageError with a message
+that names the cause (engine.storage.errors: from SQLite's error codes and the file system). A
+damaged file is moved aside with its -wal and -shm (engine.storage.quarantine; never deleted) and a
+fresh one started; a file from a newer Margin Watch is refused without being touched. A database
+file whose permissions the user changed is never chmod'ed back; a symbolic link at the database's
+place is refused. `open(read_only=True)` reads a copy in memory and never writes the file (export,
+watch and a window whose saved book failed to load).
 """
 
 from __future__ import annotations
@@ -14,22 +18,35 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.model import Position
+from engine.model import Position, PriceKey
 from engine.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
-from engine.storage.migrations import LATEST, migrate, version_of
+from engine.storage import checksum
+from engine.storage.checks import connect_read_only, damage, refuse_links
+from engine.storage.errors import (
+    ELSEWHERE,
+    DamagedBook,
+    StorageError,
+    cannot_open,
+    is_damage,
+    primary_code,
+    translate,
+    writable_file,
+)
+from engine.storage.migrations import migrate
+from engine.storage.paths import create_private_file, ensure_data_dir
+from engine.storage.quarantine import finish_moves, move_aside
 
+__all__ = ["BookDatabase", "DamagedBook", "OpenNotice", "StorageError"]
 
-class StorageError(Exception):
-    """Something the user must know about the saved book; the message says what to do."""
+ANY_EXCHANGE = ""
+"""The exchange of a manual price from the portfolio file's 'prices' (keyed by symbol: every exchange)."""
 
 
 @dataclass(frozen=True)
@@ -40,108 +57,132 @@ class OpenNotice:
     message: str = ""
 
 
-def _translate(error: sqlite3.Error, path: Path) -> StorageError:
-    text = str(error).lower()
-    if "locked" in text or "busy" in text:
-        return StorageError(f"{path} is locked by another program (is Margin Watch open twice?); nothing was saved")
-    if "full" in text:
-        return StorageError(f"the disk holding {path} is full; nothing was saved: free some space and try again")
-    if "readonly" in text or "read-only" in text or "unable to open" in text:
-        return StorageError(
-            f"{path.parent} cannot be written to; nothing was saved: choose another folder with "
-            f"--data-dir or MARGINWATCH_DATA_DIR"
-        )
-    if "disk i/o" in text:
-        return StorageError(f"the disk holding {path} reported an I/O error; nothing was saved")
-    return StorageError(f"{path}: {error}")
-
-
-def _healthy(path: Path) -> tuple[bool, int]:
-    """(integrity ok, schema version) of an existing file, read-only: the file is not modified."""
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    try:
-        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=2.0)) as connection:
-            version = version_of(connection)
-            ok = connection.execute("PRAGMA quick_check").fetchone()[0] == "ok"
-            return ok, version
-    except sqlite3.DatabaseError as e:
-        text = str(e).lower()
-        if "not a database" in text or "malformed" in text or "corrupt" in text:
-            return False, 0
-        raise _translate(e, path) from e  # locked, unreadable, read-only media: not damage
-
-
 class BookDatabase:
-    def __init__(self, connection: sqlite3.Connection, path: Path, notice: OpenNotice) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, notice: OpenNotice, read_only: bool = False) -> None:
         self._connection = connection
         self.path = path
         self.notice = notice
+        self.read_only = read_only
+        """True: a copy in memory of the file, which is never written (see open)."""
 
     # -- opening -----------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, timeout: float = 2.0) -> BookDatabase:
+    def open(cls, path: str | Path, timeout: float = 2.0, read_only: bool = False) -> BookDatabase:
+        """Open (and create, migrate, repair) the database at path; StorageError says why it cannot be.
+
+        read_only: never write the file (nor create, migrate or move it): the book is checked and
+        copied into memory, migrated there; a damaged file is refused (DamagedBook), not moved.
+        """
         path = Path(path)
+        refuse_links(path)
+        if read_only:
+            return cls._open_read_only(path, timeout)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            ensure_data_dir(path.parent)
+        except OSError as e:
+            raise StorageError(f"cannot create the data folder {path.parent}: {e.strerror or e}; {ELSEWHERE}") from e
+        try:
+            finish_moves(path)  # a move-aside a death interrupted: before anything opens what is left
         except OSError as e:
             raise StorageError(
-                f"cannot create the data folder {path.parent}: {e.strerror or e}; choose another "
-                f"with --data-dir or MARGINWATCH_DATA_DIR"
+                f"a damaged book beside {path} was being moved aside and the move cannot be finished "
+                f"({e.strerror or e}); nothing was opened: {ELSEWHERE}"
             ) from e
+        if path.is_dir() or not path.parent.is_dir():
+            raise StorageError(cannot_open(path, writing=True))
         notice = OpenNotice()
         if path.exists() and path.stat().st_size > 0:
-            ok, version = _healthy(path)
-            if ok and version > LATEST:
-                raise StorageError(
-                    f"{path} was saved by a newer Margin Watch (schema {version}; this one knows "
-                    f"{LATEST}); it was left untouched: update Margin Watch to open it"
-                )
-            if not ok:
-                try:
-                    aside = cls._move_aside(path)
-                except OSError as e:
-                    raise StorageError(
-                        f"the saved book at {path} is damaged and could not be moved aside "
-                        f"({e.strerror or e}); it was left as it is: choose another folder with "
-                        f"--data-dir or MARGINWATCH_DATA_DIR"
+            if not os.access(path.parent, os.W_OK) or not writable_file(path):
+                raise StorageError(cannot_open(path, writing=True))  # never chmod'ed: the user's choice
+            notice = cls._set_aside_if_damaged(path, timeout)
+        for attempt in (1, 2):
+            connection = None
+            try:
+                create_private_file(path)  # SQLite gives -wal/-shm this file's mode
+                connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = FULL")
+                connection.execute("PRAGMA foreign_keys = ON")
+                migrate(connection)
+                db = cls(connection, path, notice)
+                if checksum.stored_checksum(connection) == checksum.PENDING:
+                    with db._transaction(book=True):
+                        pass  # a book saved before checksums: its first checksum
+                return db
+            except OSError as e:
+                raise StorageError(f"cannot open {path}: {e.strerror or e}; {ELSEWHERE}") from e
+            except (sqlite3.Error, UnicodeDecodeError) as e:
+                if connection is not None:
+                    connection.close()
+                # Damage only writing reveals (a damaged CHECK is parsed for writes, not reads): set it
+                # aside once, and start afresh.
+                damaged = isinstance(e, UnicodeDecodeError) or is_damage(e) or primary_code(e) is None
+                if not damaged or attempt == 2 or notice.moved_aside is not None:
+                    raise (
+                        DamagedBook(f"the saved book at {path} is damaged") if damaged else translate(e, path)
                     ) from e
-                notice = OpenNotice(
-                    aside,
-                    f"The saved book at {path} was damaged and could not be read. It was "
-                    f"moved to {aside} (nothing was deleted) and a new, empty book started.",
-                )
+                notice = cls._set_aside(path, "its schema cannot be used for writing")
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _set_aside_if_damaged(cls, path: Path, timeout: float) -> OpenNotice:
         try:
-            if not path.exists():
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # SQLite gives -wal/-shm this mode too
-            os.chmod(path, 0o600)
-            connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = FULL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            migrate(connection)
-        except OSError as e:
-            raise StorageError(
-                f"cannot open {path}: {e.strerror or e}; choose another folder with --data-dir or MARGINWATCH_DATA_DIR"
-            ) from e
+            with contextlib.closing(connect_read_only(path, timeout)) as connection:
+                why = damage(connection, path, writing=True)
         except sqlite3.Error as e:
-            raise _translate(e, path) from e
-        return cls(connection, path, notice)
+            if not is_damage(e):
+                raise translate(e, path) from e
+            why = "it is not a database SQLite can read"
+        except UnicodeDecodeError:  # the error message quotes a damaged schema
+            why = "it is not a database SQLite can read"
+        return OpenNotice() if why is None else cls._set_aside(path, why)
 
     @staticmethod
-    def _move_aside(path: Path) -> Path:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-        n = 1
-        while aside.exists():
-            n += 1
-            aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
-        shutil.move(path, aside)
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                shutil.move(side, aside.with_name(aside.name + suffix))
-        return aside
+    def _set_aside(path: Path, why: str) -> OpenNotice:
+        try:
+            aside = move_aside(path)
+        except OSError as e:
+            raise DamagedBook(
+                f"the saved book at {path} is damaged ({why}) and could not be moved aside "
+                f"({e.strerror or e}); it was left as it is: {ELSEWHERE}"
+            ) from e
+        return OpenNotice(
+            aside,
+            f"The saved book at {path} was damaged ({why}). It was moved to {aside.parent} with its "
+            f"journal (nothing was deleted) and a new, empty book started.",
+        )
+
+    @classmethod
+    def _open_read_only(cls, path: Path, timeout: float) -> BookDatabase:
+        if not path.is_file():
+            missing = f"there is no saved book at {path}"
+            raise StorageError(cannot_open(path, writing=False) if path.exists() else missing)
+        memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            with contextlib.closing(connect_read_only(path, timeout)) as connection:
+                why = damage(connection, path, writing=False)
+                if why is not None:
+                    raise DamagedBook(
+                        f"the saved book at {path} is damaged ({why}); it was left as it is (opened "
+                        f"read-only): open Margin Watch's window once to move it aside"
+                    )
+                connection.backup(memory)
+            migrate(memory)
+            if checksum.stored_checksum(memory) == checksum.PENDING:
+                checksum.store_checksum(memory)
+        except UnicodeDecodeError as e:
+            memory.close()
+            raise DamagedBook(f"the saved book at {path} is damaged; it was left as it is (read-only)") from e
+        except sqlite3.Error as e:
+            memory.close()
+            if is_damage(e):
+                raise DamagedBook(f"the saved book at {path} is damaged; it was left as it is (read-only)") from e
+            raise translate(e, path, writing=False) from e
+        except BaseException:
+            memory.close()
+            raise
+        return cls(memory, path, OpenNotice(), read_only=True)
 
     def close(self) -> None:
         self._connection.close()
@@ -153,20 +194,25 @@ class BookDatabase:
         self.close()
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One user action: BEGIN IMMEDIATE ... COMMIT, or nothing at all."""
+    def _transaction(self, book: bool = False) -> Iterator[sqlite3.Connection]:
+        """One user action: BEGIN IMMEDIATE ... COMMIT, or nothing at all. book: it changes the book's rows,
+        so the book's checksum is rewritten in the same transaction."""
+        if self.read_only:
+            raise StorageError(f"{self.path} was opened read-only; nothing was saved")
         connection = self._connection
         try:
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as e:
-            raise _translate(e, self.path) from e
+            raise translate(e, self.path) from e
         try:
             yield connection
+            if book:
+                checksum.store_checksum(connection)
             connection.execute("COMMIT")
         except sqlite3.Error as e:
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
-            raise _translate(e, self.path) from e
+            raise translate(e, self.path) from e
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
@@ -176,7 +222,11 @@ class BookDatabase:
         try:
             return self._connection.execute(sql, args).fetchall()
         except sqlite3.Error as e:
-            raise _translate(e, self.path) from e
+            if primary_code(e) is None:  # Python's decode error: a damaged text in a record not checksummed
+                raise DamagedBook(f"a record in {self.path} is damaged and cannot be read") from e
+            raise translate(e, self.path, writing=False) from e
+        except UnicodeDecodeError as e:
+            raise DamagedBook(f"a record in {self.path} is damaged and cannot be read") from e
 
     # -- the book ----------------------------------------------------------------------------------
 
@@ -215,7 +265,9 @@ class BookDatabase:
             if note:
                 item["note"] = note
             doc["positions"].append(item)
-        prices = dict(self._read("SELECT symbol, mark FROM manual_price ORDER BY rowid"))
+        prices = dict(
+            self._read("SELECT symbol, mark FROM manual_price WHERE exchange = ? ORDER BY rowid", (ANY_EXCHANGE,))
+        )
         if prices:
             doc["prices"] = prices
         markets = {
@@ -235,10 +287,11 @@ class BookDatabase:
     def import_portfolio(self, portfolio: Portfolio, replace: bool = False) -> None:
         """Add a portfolio's accounts, positions, prices and markets, or replace the whole book: all or nothing."""
         incoming = portfolio_to_dict(portfolio)
-        with self._transaction() as c:
-            if replace:
-                for table in ("position", "account", "manual_price", "market_override"):
+        with self._transaction(book=True) as c:
+            if replace:  # the book; manual prices typed per exchange stay (the window replaces on every edit)
+                for table in ("position", "account", "market_override"):
                     c.execute(f"DELETE FROM {table}")
+                c.execute("DELETE FROM manual_price WHERE exchange = ?", (ANY_EXCHANGE,))
             else:
                 taken = {row[0] for row in c.execute("SELECT name FROM account")}
                 clash = [a["name"] for a in incoming["accounts"] if a["name"] in taken]
@@ -258,7 +311,10 @@ class BookDatabase:
             for offset, position in enumerate(portfolio.book.positions):
                 self._insert_position(c, ids[position.account], start + offset, position)
             for symbol, mark in incoming.get("prices", {}).items():
-                c.execute("INSERT OR REPLACE INTO manual_price (symbol, mark) VALUES (?, ?)", (symbol, mark))
+                c.execute(
+                    "INSERT OR REPLACE INTO manual_price (exchange, symbol, mark) VALUES (?, ?, ?)",
+                    (ANY_EXCHANGE, symbol, mark),
+                )
             for key, spec in incoming.get("markets", {}).items():
                 c.execute("INSERT OR REPLACE INTO market_override (key, spec) VALUES (?, ?)", (key, json.dumps(spec)))
 
@@ -285,7 +341,7 @@ class BookDatabase:
 
     def add_position(self, position: Position) -> int:
         """Append one position (its account must exist); returns its id."""
-        with self._transaction() as c:
+        with self._transaction(book=True) as c:
             row = c.execute("SELECT id FROM account WHERE name = ?", (position.account,)).fetchone()
             if row is None:
                 raise StorageError(f"unknown account '{position.account}'; nothing was saved")
@@ -297,18 +353,47 @@ class BookDatabase:
 
     # -- prices, settings, alerts ------------------------------------------------------------------
 
-    def set_manual_price(self, symbol: str, mark: float) -> None:
+    def set_manual_price(self, key: PriceKey | str, mark: float) -> None:
+        """Save a manual price: for (exchange, symbol) as the price store keys it, or for a bare symbol
+        on every exchange (the portfolio file's 'prices')."""
         if not (isinstance(mark, int | float) and math.isfinite(mark) and mark > 0):
             raise StorageError("a manual price must be a number greater than 0")
-        with self._transaction() as c:
-            c.execute("INSERT OR REPLACE INTO manual_price (symbol, mark) VALUES (?, ?)", (symbol, float(mark)))
+        exchange, symbol = (ANY_EXCHANGE, key) if isinstance(key, str) else key
+        with self._transaction(book=True) as c:
+            c.execute(
+                "INSERT OR REPLACE INTO manual_price (exchange, symbol, mark) VALUES (?, ?, ?)",
+                (exchange, symbol, float(mark)),
+            )
 
-    def clear_manual_price(self, symbol: str) -> None:
-        with self._transaction() as c:
-            c.execute("DELETE FROM manual_price WHERE symbol = ?", (symbol,))
+    def clear_manual_price(self, key: PriceKey | str) -> None:
+        exchange, symbol = (ANY_EXCHANGE, key) if isinstance(key, str) else key
+        with self._transaction(book=True) as c:
+            c.execute("DELETE FROM manual_price WHERE exchange = ? AND symbol = ?", (exchange, symbol))
+
+    def save_manual_prices(self, prices: Mapping[PriceKey, float | None]) -> None:
+        """Set (a mark) or clear (None) the manual prices of these (exchange, symbol) keys in one transaction."""
+        for mark in prices.values():
+            if mark is not None and not (isinstance(mark, int | float) and math.isfinite(mark) and mark > 0):
+                raise StorageError("a manual price must be a number greater than 0")
+        with self._transaction(book=True) as c:
+            for (exchange, symbol), mark in prices.items():
+                if mark is None:
+                    c.execute("DELETE FROM manual_price WHERE exchange = ? AND symbol = ?", (exchange, symbol))
+                else:
+                    c.execute(
+                        "INSERT OR REPLACE INTO manual_price (exchange, symbol, mark) VALUES (?, ?, ?)",
+                        (exchange, symbol, float(mark)),
+                    )
+
+    def manual_prices(self) -> dict[PriceKey, float]:
+        """The manual prices typed per (exchange, symbol) (the file's 'prices' are in document())."""
+        rows = self._read(
+            "SELECT exchange, symbol, mark FROM manual_price WHERE exchange != ? ORDER BY rowid", (ANY_EXCHANGE,)
+        )
+        return {(exchange, symbol): mark for exchange, symbol, mark in rows}
 
     def set_setting(self, key: str, value: Any) -> None:
-        with self._transaction() as c:
+        with self._transaction(book=True) as c:
             c.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
     def setting(self, key: str, default: Any = None) -> Any:

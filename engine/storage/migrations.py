@@ -67,6 +67,24 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (series, at)
     ) WITHOUT ROWID;
     """,
+    # 4: manual prices per exchange and symbol (exchange '' holds the portfolio file's 'prices', which
+    # apply on every exchange), and the book's checksum, computed by the first open after this step.
+    """
+    CREATE TABLE manual_price_4 (
+        exchange TEXT NOT NULL DEFAULT '',
+        symbol TEXT NOT NULL,
+        mark REAL NOT NULL CHECK (mark > 0),
+        PRIMARY KEY (exchange, symbol)
+    );
+    INSERT INTO manual_price_4 (exchange, symbol, mark) SELECT '', symbol, mark FROM manual_price ORDER BY rowid;
+    DROP TABLE manual_price;
+    ALTER TABLE manual_price_4 RENAME TO manual_price;
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('book_sha256', 'pending');
+    """,
 )
 
 LATEST = len(MIGRATIONS)

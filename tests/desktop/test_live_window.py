@@ -7,6 +7,7 @@ import time
 
 from PySide6.QtCore import Qt
 
+from desktop.accounts_model import RATIO_COLUMN
 from desktop.app import WindowOptions, build_window
 from desktop.positions_model import COLUMNS, STALE_FOREGROUND
 from engine.feeds.exchange_config import ExchangeSettings, Transport
@@ -71,5 +72,50 @@ def test_an_unreachable_exchange_never_blocks_the_window(qtbot, tmp_path):
     assert time.monotonic() - started < 2.0
     qtbot.waitUntil(lambda: "reconnecting" in window.status.text(), timeout=10_000)
     assert "waiting for prices: BTC/USDT:USDT" in window.status.text()
-    assert window.model.rowCount() == 0  # no made-up prices while there are none
+    # Every position is a row, none on a made-up price: "—" where a figure needs the missing mark, the reason
+    # in the tooltip, and the account marked incomplete.
+    assert window.model.rowCount() == 2
+    for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT"):
+        assert cell(window, symbol, "Mark") == "—" and cell(window, symbol, "Liq. price") == "—"
+        assert cell(window, symbol, "To liq.") == "—" and cell(window, symbol, "uPnL") == "—"
+        assert (
+            cell(window, symbol, "To liq.", Qt.ItemDataRole.ToolTipRole)
+            == f"no mark price yet for {symbol} on binanceusdm"
+        )
+    accounts = window.accounts_model
+    assert accounts.rowCount() == 1
+    assert accounts.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith("incomplete: no mark price yet")
+    assert accounts.row_text(0)[RATIO_COLUMN] == "n/a (a mark is missing)"
     window.close()
+
+
+def test_a_price_typed_over_a_live_one_is_named_in_the_status_bar_and_its_row(qtbot, tmp_path):
+    from engine.prices import Shock
+
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK))
+    with FakeBinance() as fake:
+        settings = {"binanceusdm": ExchangeSettings(fake.ccxt_config(), Transport.WEBSOCKET)}
+        window = build_window(
+            WindowOptions(book_file=str(path), data_dir=str(tmp_path), exchange_settings=settings, stale_after=5.0)
+        )
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10_000)
+        qtbot.waitUntil(lambda: cell(window, "ETH/USDT:USDT", "Source").startswith("LIVE"), timeout=10_000)
+        assert "MANUAL" not in window.status.text() and "OFFLINE" not in window.status.text()
+        btc = next(i for i, r in enumerate(window.model._rows) if r.position.symbol == "BTC/USDT:USDT")
+        window.model.setData(window.model.view_index(btc, column("Mark")), "60000")
+        status = window.status.text()
+        assert "binanceusdm: live" in status and "MANUAL prices, not live: BTC/USDT:USDT" in status
+        assert "from the book" not in status and "simulated" not in status
+        assert cell(window, "BTC/USDT:USDT", "Source") == "MANUAL"
+        assert cell(window, "ETH/USDT:USDT", "Source").startswith("LIVE")
+        window.set_shock(Shock(per_key={("binanceusdm", "ETH/USDT:USDT"): -0.05}))
+        assert "SHOCK PREVIEW (ETH/USDT:USDT on binanceusdm −5%)" in window.status.text()
+        assert cell(window, "ETH/USDT:USDT", "Source").startswith("SHOCKED (LIVE")
+        assert cell(window, "ETH/USDT:USDT", "What-if").startswith("what-if · real: ")
+        # BTC (cross) is not shocked and shares no margin with the isolated ETH short: its row is real.
+        assert cell(window, "BTC/USDT:USDT", "Source") == "MANUAL" and cell(window, "BTC/USDT:USDT", "What-if") == ""
+        assert "(what-if · real: " in window.accounts_model.index(0, 0).data()  # the account's totals move
+        window.close()

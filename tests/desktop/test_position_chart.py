@@ -55,3 +55,37 @@ def test_the_chart_follows_the_selected_position_with_its_levels(qtbot, monkeypa
     assert danger < warning
     assert "USDT" in chart.plot.getAxis("left").labelUnits
     assert window.chart_dock.windowTitle() == "Position: DOGE/USDT long"
+
+
+def test_warning_and_danger_lines_lie_between_the_mark_and_liquidation_for_every_demo_position():
+    """The demo's hedge-mode BTC short in Binance main (cross, net long) liquidates when BTC falls: its
+    warning and danger lines were drawn above the mark, beyond the side liquidation lies on."""
+    from desktop.app import demo_portfolio
+    from engine.levels import Thresholds
+    from engine.risk import evaluate_book
+
+    portfolio = demo_portfolio()
+    risk = evaluate_book(portfolio.book, portfolio.price_map())
+    t = Thresholds()
+    checked = []
+    for r in risk.positions:
+        if r.liquidation_price is None or r.distance_to_liquidation <= 0:
+            continue
+        warning, danger = level_prices(r, t)
+        low, high = sorted((r.mark_price, r.liquidation_price))
+        nearer_liq = abs(danger - r.liquidation_price) < abs(warning - r.liquidation_price)
+        assert low < danger < high and nearer_liq, r.position
+        if r.distance_to_liquidation > t.distance_warning:
+            assert low < warning < high, r.position
+        checked.append((r.position.symbol, r.position.side.value))
+    assert ("BTC/USDT:USDT", "short") in checked
+    hedge_short = next(
+        r
+        for r in risk.positions
+        if r.position.account == "Binance main"
+        and r.position.side.value == "short"
+        and r.position.symbol == "BTC/USDT:USDT"
+    )
+    warning, danger = level_prices(hedge_short, t)
+    assert hedge_short.liquidation_price < danger < warning < hedge_short.mark_price
+    assert warning == pytest.approx(hedge_short.liquidation_price / (1 - t.distance_warning))

@@ -93,7 +93,8 @@ def test_the_after_column_is_the_engines_numbers_for_the_trade(qtbot):
         money(a_before.available_balance, "USDT"),
         money(a_after.available_balance, "USDT"),
     ]
-    assert row(dialog, "Margin ratio")[2] == f"{a_after.margin_ratio * 100:.2f}%"
+    assert row(dialog, "Cross margin ratio")[2] == f"{a_after.margin_ratio * 100:.2f}%"
+    assert row(dialog, "Margin ratio")[2] == f"{a_after.margin_ratio * 100:.2f}%"  # ETH is cross: its account's
     assert dialog.units["price"].text() == "USDT"
 
 
@@ -342,3 +343,14 @@ def test_a_missing_mark_in_another_account_does_not_block_the_preview_but_its_ow
     dialog = open_dialog(qtbot, demo_book, only_binance_main, index=DEMO_ETH)
     type_into(qtbot, dialog.edits["contracts"], "1")
     assert dialog.problem.text() == "" and dialog.apply_real_button.isEnabled()
+
+
+def test_an_isolated_trade_previews_its_own_margin_ratio(qtbot):
+    b, marks = demo()
+    dialog = open_dialog(qtbot, b, marks, index=DEMO_SOL)
+    type_into(qtbot, dialog.edits["contracts"], "50")
+    type_into(qtbot, dialog.edits["price"], "127")
+    after = evaluate_book(add_to_position(b, DEMO_SOL, 50, 127).book, marks).positions[DEMO_SOL]
+    before = evaluate_book(b, marks).positions[DEMO_SOL]
+    own = before.maintenance_margin / (before.position.isolated_margin + before.unrealized_pnl)
+    assert row(dialog, "Margin ratio")[1:] == [f"{own * 100:.2f}%", f"{after.margin_ratio * 100:.2f}%"]

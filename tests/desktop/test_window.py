@@ -67,7 +67,7 @@ def test_demo_window_lists_positions_closest_to_liquidation_first(qtbot):
     assert liq == [quoted(r.liquidation_price, r.position.symbol) for r in expected]
     assert all(text == "none" or text.endswith((" USDT", " USD", " USDC")) for text in liq)  # prices carry their unit
     hypothetical_rows = [
-        row for row in range(view.rowCount()) if "hypothetical" in view.index(row, _column("Hypothetical")).data()
+        row for row in range(view.rowCount()) if "hypothetical" in view.index(row, _column("What-if")).data()
     ]
     assert len(hypothetical_rows) == sum(p.hypothetical for p in portfolio.book.positions)
     assert view.index(hypothetical_rows[0], 0).data(Qt.ItemDataRole.FontRole).italic()
@@ -243,8 +243,8 @@ def test_a_crossing_adds_one_alert_and_hovering_adds_none(qtbot):
     from engine.levels import Level
 
     portfolio, store, window = demo_on_manual_prices(qtbot)
-    at_start = len(window.alerts)  # levels are evaluated at start-up: the demo starts with warnings
-    assert at_start == sum(level is Level.WARNING for level in window.model.levels) > 0
+    at_start = len(window.alerts)  # levels are evaluated at start-up: the demo's real book starts with warnings
+    assert at_start == sum(level is Level.WARNING for level in window.levels.levels.values()) > 0
     row = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT")
     liquidation = window.model._rows[row].liquidation_price
 
@@ -303,4 +303,5 @@ def test_the_risk_ladder_shows_the_selected_accounts_equity_and_liquidation_poin
     window.accounts.selectRow(2)  # Bybit swing
     assert window.ladder.account == "Bybit swing"
     assert window.ladder.curve is curve  # updated in place, no new plot items
-    assert window.ladder_dock.windowTitle() == "Risk ladder: Bybit swing"
+    # Drawn with the demo's hypothetical BTC long in Bybit swing: a what-if, and the title says so.
+    assert window.ladder_dock.windowTitle() == "Risk ladder: Bybit swing (what-if)"

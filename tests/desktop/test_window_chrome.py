@@ -84,26 +84,21 @@ def test_the_status_bar_gives_the_age_of_the_oldest_live_price(qtbot):
 
 def test_the_margin_ratio_gauge_and_account_row_take_the_level_colour(qtbot):
     portfolio, store, window = demo_on_manual_prices(qtbot)
-    row = next(i for i, a in enumerate(window._risk.accounts) if a.account.name == "Bybit swing")
+    row = next(i for i, a in enumerate(window._risk.accounts) if a.account.name == "Hyperliquid")
     index = window.accounts_model.index(row, RATIO_COLUMN)
     assert (
         index.data(Qt.ItemDataRole.UserRole) == window._risk.accounts[row].margin_ratio
     )  # UserRole: the number the gauge draws
-    # Crash Bybit's marks until the account's margin ratio passes the danger threshold.
-    for key in [k for k in portfolio.book.price_keys() if k[0] == "bybit"]:
-        mark = portfolio.price_map()[key]
-        long = any(
-            p.symbol == key[1] and p.side.value == "long"
-            for p in portfolio.book.positions
-            if p.account == "Bybit swing"
-        )
-        store.set_manual(key, mark * (0.85 if long else 1.15))
+    # Crash Hyperliquid's mark (its one real position is a cross SOL long) past the account's liquidation.
+    # (Bybit swing, crashed before, crossed only through its hypothetical BTC long: never an alert.)
+    for key in [k for k in portfolio.book.price_keys() if k[0] == "hyperliquid"]:
+        store.set_manual(key, portfolio.price_map()[key] * 0.7)
     window.refresh()
     account = window._risk.accounts[row]
     assert account.margin_ratio is None or account.margin_ratio > window.levels.thresholds.ratio_warning
     assert window.accounts_model.levels[row] >= Level.WARNING
     assert index.data(Qt.ItemDataRole.BackgroundRole) == LEVEL_BACKGROUND[window.accounts_model.levels[row]]
-    assert any(a.subject.startswith("account Bybit swing") for a in window.alerts)
+    assert any(a.subject.startswith("account Hyperliquid") for a in window.alerts)
 
 
 def test_the_account_chart_follows_equity_over_time(qtbot, monkeypatch):

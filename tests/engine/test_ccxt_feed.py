@@ -38,12 +38,10 @@ def fake() -> Iterator[FakeBinance]:
 
 @pytest.fixture(autouse=True)
 def reset_fake(fake: FakeBinance) -> Iterator[None]:
-    fake.go_silent(False)
+    fake.reset()
     fake.marks.update(BTCUSDT="61000.50", ETHUSDT="3050.25")
     yield
-    fake.go_silent(False)
-    fake._failures.clear()
-    fake._delay.clear()
+    fake.reset()
 
 
 @pytest.fixture
@@ -215,3 +213,84 @@ def test_shutdown_closes_everything(fake, caplog):
         gc.collect()
     texts = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
     assert not [t for t in texts if "Unclosed" in t or "unclosed" in t], texts
+
+
+def test_a_future_dated_tick_is_refused_and_the_symbol_keeps_updating(make_feed, fake):
+    # Issue 14: one event dated an hour ahead froze BTC until restart ("out of order" ever after).
+    feed = make_feed(Transport.WEBSOCKET)
+    wait_for(lambda: feed.store.quote(BTC) is not None, what="BTC")
+    hour_ahead = int(time.time() * 1000) + 3_600_000
+    fake.send_malformed({"e": "markPriceUpdate", "E": hour_ahead, "s": "BTCUSDT", "p": "61000.50"})
+    wait_for(lambda: feed.store.dropped["future-dated"] == 1, what="the future-dated tick refused")
+    fake.set_mark("BTCUSDT", "60500.00")
+    wait_for(lambda: feed.store.quote(BTC).mark == 60500.0, 2.0, "BTC updating after it")
+    assert feed.store.dropped["out of order"] == 0
+
+
+def test_a_symbol_that_stops_on_a_stream_without_timestamps_turns_stale_and_is_reconnected(make_feed, fake):
+    # Issue 14: without exchange timestamps ETH stayed LIVE at age 0.0 s while only BTC still moved,
+    # because ccxt's cached ETH ticker was published again with every BTC event.
+    fake.stamp_events = False
+    feed = make_feed(Transport.WEBSOCKET, silence_timeout=1.0)
+    wait_for(lambda: feed.store.quote(ETH) is not None and feed.state.status is FeedStatus.LIVE, what="live")
+    assert feed.store.quote(ETH).exchange_time is None
+    connections = fake.connections
+    fake.silence_symbol("ETHUSDT")
+    wait_for(lambda: feed.store.quote(ETH).age(time.time()) > 0.6, 3.0, "ETH ageing")
+    assert feed.store.quote(BTC).age(time.time()) < 0.5  # BTC still streams
+    wait_for(lambda: "no price for ETH/USDT:USDT" in feed.state.last_error, 3.0, "the per-symbol watchdog")
+    assert fake.connections > connections or feed.state.status is FeedStatus.RECONNECTING
+    fake.silence_symbol("ETHUSDT", False)
+    wait_for(lambda: feed.store.quote(ETH).age(time.time()) < 0.3, 5.0, "ETH fresh again")
+
+
+@pytest.mark.parametrize("frame", ["[]", {"e": "markPriceUpdate", "E": 1, "p": "1.0"}], ids=["empty list", "no symbol"])
+def test_a_malformed_frame_is_skipped_without_stalling_the_stream(make_feed, fake, frame):
+    # Issue 14: one such frame stopped ccxt's receive loop; every symbol stalled until the watchdog.
+    feed = make_feed(Transport.WEBSOCKET)
+    wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="live")
+    connections = fake.connections
+    fake.send_malformed(frame)
+    wait_for(lambda: feed.store.dropped["malformed frame"] == 1, what="the frame counted")
+    fake.set_mark("BTCUSDT", "60999.90")
+    wait_for(lambda: feed.store.quote(BTC).mark == 60999.90, 1.0, "prices right after the frame")
+    assert fake.connections == connections and feed.state.status is FeedStatus.LIVE
+
+
+@pytest.mark.parametrize("absurd", ["1e300", "1e-300"])
+def test_absurd_prices_from_the_exchange_are_refused_never_live(make_feed, fake, absurd):
+    feed = make_feed(Transport.WEBSOCKET)
+    wait_for(lambda: feed.store.quote(BTC) is not None, what="BTC")
+    fake.set_mark("BTCUSDT", absurd)
+    wait_for(lambda: feed.store.dropped["outside the sane range"] >= 2, what="absurd prices refused")
+    assert feed.store.quote(BTC).mark == 61000.50
+    fake.set_mark("BTCUSDT", "61000.60")
+    wait_for(lambda: feed.store.quote(BTC).mark == 61000.60, 2.0, "good prices again")
+
+
+def test_garbage_rest_answers_are_one_line_each_never_a_traceback(make_feed, fake, caplog):
+    caplog.set_level(logging.INFO, logger="engine.feeds.ccxt_feed")
+    fake.garbage_next("/fapi/v1/premiumIndex", "[1, 2]", times=3)
+    fake.garbage_next("/fapi/v1/premiumIndex", '"maintenance"', times=2)
+    feed = make_feed(Transport.REST)
+    wait_for(lambda: fake.requests["/fapi/v1/premiumIndex"] > 5 and feed.state.status is FeedStatus.LIVE, 5.0, "ok")
+    records = [r for r in caplog.records if r.name == "engine.feeds.ccxt_feed"]
+    assert not [r for r in records if r.exc_info], "a traceback was logged"
+    warnings_ = [r.getMessage() for r in records if r.levelno >= logging.WARNING]
+    assert sum("not binanceusdm's own host" in w for w in warnings_) == 1  # the fake's address, said once
+    warnings_ = [w for w in warnings_ if "not binanceusdm's own host" not in w]
+    assert len(warnings_) == 2, warnings_  # one per cause, not one per retry
+    assert "unreadable answer from the exchange: TypeError" in warnings_[0]
+    assert "unreadable answer from the exchange: AttributeError" in warnings_[1]
+    assert all("\n" not in w for w in warnings_)
+
+
+def test_a_clock_behind_the_exchanges_is_named_when_every_tick_is_refused(make_feed, fake):
+    # Every event dated a minute ahead (our clock a minute late): refused, never shown live, and the
+    # status says why instead of only "no price".
+    feed = make_feed(Transport.WEBSOCKET, silence_timeout=0.8)
+    wait_for(lambda: feed.store.quote(BTC) is not None, what="BTC")
+    ahead = int(time.time() * 1000) + 60_000
+    fake.send_malformed(*({"e": "markPriceUpdate", "E": ahead + i, "s": "BTCUSDT", "p": "61000.50"} for i in range(40)))
+    wait_for(lambda: "refused: future-dated" in feed.state.last_error, 5.0, "the reason in the status")
+    assert feed.state.last_error.startswith("SilentStream: no price for BTC/USDT:USDT for 0.8 s")

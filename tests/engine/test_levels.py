@@ -51,6 +51,24 @@ def test_escalation_to_liquidated_skips_levels():
     assert (crossing.old, crossing.new) == (Level.OK, Level.LIQUIDATED)
 
 
+def test_leaving_liquidated_needs_the_hysteresis_band_like_every_other_level():
+    tracker = LevelTracker()
+    assert tracker.position("p", -0.001).new is Level.LIQUIDATED
+    assert [tracker.position("p", d) for d in (0.002, 0.009, -0.004, 0.0099)] == [None] * 4  # inside the band
+    back = tracker.position("p", 0.011)
+    assert (back.old, back.new) == (Level.LIQUIDATED, Level.DANGER)
+    many = LevelTracker()  # the vectorised path the window uses, the same band
+    steps = [many.positions(["q"], np.array([d]))[0][0] for d in (-0.001, 0.005, 0.0099, 0.011)]
+    assert steps == [Level.LIQUIDATED, Level.LIQUIDATED, Level.LIQUIDATED, Level.DANGER]
+
+
+def test_an_account_leaves_liquidated_only_past_the_band_too():
+    tracker = LevelTracker()
+    assert tracker.account("a", 1.0).new is Level.LIQUIDATED
+    assert tracker.account("a", 0.995) is None
+    assert tracker.account("a", 0.98).new is Level.DANGER
+
+
 def test_accounts_use_the_margin_ratio_with_hysteresis_too():
     tracker = LevelTracker()
     assert tracker.account("a", 0.86).new is Level.DANGER
@@ -81,3 +99,16 @@ def test_many_positions_at_once_follow_the_same_levels_and_crossings_as_one_by_o
         assert crossings == [c for c in expected if c is not None]
         assert levels == [one_by_one.levels[k] for k in keys]
         assert all(type(level) is Level for level in levels)
+
+
+def test_a_position_whose_figures_are_unknown_keeps_its_level():
+    """NaN is both 'no liquidation price' (OK) and 'unknown' (a missing mark): only the first may relax."""
+    import numpy as np
+
+    from engine.levels import Level, LevelTracker
+
+    tracker = LevelTracker()
+    tracker.positions(["a", "b"], np.array([0.03, 0.03]))
+    levels, crossings = tracker.positions(["a", "b"], np.array([np.nan, np.nan]), known=np.array([False, True]))
+    assert levels == [Level.DANGER, Level.OK]
+    assert [c.key for c in crossings] == ["b"]

@@ -31,7 +31,7 @@ def test_live_risk_equals_the_scalar_engine_field_by_field(case):
         scale = abs(s.notional) + 1.0
         assert _same(s.liquidation_price, v.liquidation_price, s.mark_price)
         assert _same(s.distance_to_liquidation, v.distance_to_liquidation, 1.0)
-        for field in ("mark_price", "notional", "unrealized_pnl", "initial_margin", "maintenance_margin"):
+        for field in ("mark_price", "notional", "unrealized_pnl", "initial_margin", "maintenance_margin", "roe"):
             assert _same(getattr(s, field), getattr(v, field), scale), field
     for s, v in zip(scalar.accounts, live.accounts, strict=True):
         assert s.account == v.account and s.estimate == v.estimate
@@ -41,16 +41,36 @@ def test_live_risk_equals_the_scalar_engine_field_by_field(case):
         assert _same(s.margin_ratio, v.margin_ratio, 1.0 + (s.margin_ratio or 0.0))
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _same_or_both_nan(a: float | None, b: float | None) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return _same(a, b, 1.0 + abs(a or 0.0))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(books(max_positions=6))
-def test_an_account_missing_a_mark_is_left_out_as_in_the_scalar_path(case):
+def test_a_missing_mark_hides_no_position_and_both_paths_say_why(case):
     book, prices = case
     first_key = book.price_keys()[0]
     partial = {k: v for k, v in prices.items() if k != first_key}
     live, missing = LiveEvaluator(book).evaluate(partial)
     scalar, scalar_missing = evaluate_priced_accounts(book, partial)
     assert missing == scalar_missing == [first_key]
-    assert live == scalar
+    assert [r.position for r in live.positions] == list(book.positions)  # every position is still a row
+    assert [a.account for a in live.accounts] == list(book.accounts)
+    for s, v in zip(scalar.positions, live.positions, strict=True):
+        assert s.missing == v.missing
+        for field in ("mark_price", "unrealized_pnl", "liquidation_price", "distance_to_liquidation", "margin_ratio"):
+            assert _same_or_both_nan(getattr(s, field), getattr(v, field)), field
+        exchange = book.account(s.position.account).exchange
+        if (exchange, s.position.symbol) == first_key:
+            assert s.missing == f"no mark price yet for {first_key[1]} on {first_key[0]}"
+            assert math.isnan(v.mark_price) and v.liquidation_price is None and v.distance_to_liquidation is None
+        elif s.position.margin_mode.value == "isolated":
+            assert not v.missing and math.isfinite(v.unrealized_pnl)  # an isolated position needs its own mark only
+    for s, v in zip(scalar.accounts, live.accounts, strict=True):
+        assert s.missing == v.missing and s.liquidated == v.liquidated and s.has_cross == v.has_cross
+        assert _same_or_both_nan(s.margin_ratio, v.margin_ratio)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

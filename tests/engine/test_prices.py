@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from engine.prices import PriceSource, PriceStore, Shock, Tick
+from engine.prices import FUTURE_TOLERANCE_S, REANCHOR_AFTER_S, PriceSource, PriceStore, Shock, Tick
 
 BTC = ("binanceusdm", "BTC/USDT:USDT")
 ETH = ("binanceusdm", "ETH/USDT:USDT")
@@ -113,3 +113,47 @@ def test_concurrent_writers_and_a_reader_never_see_a_torn_snapshot():
     for t in threads:
         t.join()
     assert reader.read().marks() == {BTC: 5_000.0, ETH: 14_999.0}
+
+
+def test_a_future_dated_tick_is_refused_and_the_symbol_keeps_updating():
+    # Issue 14: one tick dated an hour ahead froze BTC until restart, every later tick "out of order".
+    clock = Clock()
+    store = PriceStore(clock)
+    store.publish([Tick(BTC, 60_000.0, exchange_time=clock.now)])
+    assert store.publish([Tick(BTC, 61_000.0, exchange_time=clock.now + 3_600)]) == 0
+    assert store.dropped == {"future-dated": 1}
+    assert store.quote(BTC).mark == 60_000.0
+    for step in range(1, 4):
+        clock.now += 1.0
+        assert store.publish([Tick(BTC, 60_000.0 + step, exchange_time=clock.now)]) == 1
+        assert store.quote(BTC).mark == 60_000.0 + step
+    # Within the tolerance an exchange clock slightly ahead of ours is still trusted.
+    assert store.publish([Tick(BTC, 60_010.0, exchange_time=clock.now + FUTURE_TOLERANCE_S - 0.5)]) == 1
+
+
+@pytest.mark.parametrize("absurd", [1e300, 1e-300, 1e13, 1e-13])
+def test_absurd_but_finite_prices_are_refused_even_as_the_first_price(absurd):
+    store = PriceStore()
+    assert store.publish([Tick(BTC, absurd), Tick(ETH, 3_000.0), Tick(ETH, absurd)]) == 1
+    assert store.quote(BTC) is None
+    assert store.quote(ETH).mark == 3_000.0
+    assert store.dropped == {"outside the sane range": 2}
+
+
+def test_a_decimal_point_shift_from_the_last_good_price_is_refused_until_it_persists():
+    clock = Clock()
+    store = PriceStore(clock)
+    store.publish([Tick(BTC, 61_000.5)])
+    # A shifted decimal point either way is refused (exactly x10 included: the fault run found it taken,
+    # after which the true price was the jump); a 40% crash in one tick is a market move.
+    assert store.publish([Tick(BTC, 610_005.0), Tick(BTC, 6_100.05), Tick(BTC, 61_000.5 * 9.5)]) == 0
+    assert store.dropped == {"jump": 3}
+    assert store.publish([Tick(BTC, 36_600.3)]) == 1
+    # A feed that really moved that far (back after a long gap) is stale meanwhile, then taken again.
+    assert store.publish([Tick(BTC, 400_000.0)]) == 0
+    clock.now += REANCHOR_AFTER_S - 1
+    assert store.publish([Tick(BTC, 400_000.0)]) == 0
+    assert store.quote(BTC).is_stale(clock.now, max_age=15.0)
+    clock.now += 2
+    assert store.publish([Tick(BTC, 400_000.0)]) == 1
+    assert store.quote(BTC).mark == 400_000.0

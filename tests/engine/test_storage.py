@@ -105,9 +105,9 @@ def test_a_corrupt_file_is_moved_aside_and_reported(db_path):
     with BookDatabase.open(db_path) as db:
         assert db.is_empty()
         aside = db.notice.moved_aside
-        assert aside is not None and aside.exists() and aside.name.startswith("marginwatch.sqlite3.corrupt-")
+        assert aside is not None and aside.exists() and aside.parent.name.startswith("marginwatch.sqlite3.damaged-")
         assert aside.read_bytes().startswith(b"this is not a database")
-        assert str(aside) in db.notice.message and "nothing was deleted" in db.notice.message
+        assert str(aside.parent) in db.notice.message and "nothing was deleted" in db.notice.message
 
 
 def test_a_newer_schema_is_refused_without_touching_the_file(db_path):

@@ -5,6 +5,8 @@
         fake.set_mark("BTCUSDT", "61000.5")
         fake.fail_next("/fapi/v1/premiumIndex", 503, times=2)
         fake.go_silent(); fake.drop_connections(); fake.send_malformed(...)
+        fake.garbage_next("/fapi/v1/premiumIndex", "[]"); fake.silence_symbol("ETHUSDT")
+        fake.stamp_events = False              # mark events without their event time "E"
 
 The server runs its own asyncio loop in a thread, so tests stay synchronous.
 """
@@ -47,6 +49,10 @@ class FakeBinance:
         self.subscriptions: list[list[str]] = []
         self.connections = 0
         self._failures: dict[str, list[int]] = {}
+        self._garbage: dict[str, list[str]] = {}
+        self._silent_symbols: set[str] = set()
+        self.stamp_events = True
+        """False: websocket events carry no "E" (some exchanges' tickers have no timestamp)."""
         self._delay: dict[str, float] = {}
         self._silent = False
         self._malformed: list[Any] = []
@@ -63,6 +69,27 @@ class FakeBinance:
 
     def fail_next(self, path: str, status: int, times: int = 1) -> None:
         self._failures.setdefault(path, []).extend([status] * times)
+
+    def garbage_next(self, path: str, body: str, times: int = 1) -> None:
+        """Answer the next requests to path with HTTP 200 and this body (not what Binance documents)."""
+        self._garbage.setdefault(path, []).extend([body] * times)
+
+    def silence_symbol(self, symbol_id: str, silent: bool = True) -> None:
+        """Stop (or resume) this one symbol's websocket events while the others go on."""
+        if silent:
+            self._silent_symbols.add(symbol_id)
+        else:
+            self._silent_symbols.discard(symbol_id)
+
+    def reset(self) -> None:
+        """Back to a healthy exchange: no pending faults, every symbol streaming with its event time."""
+        self._silent = False
+        self._failures.clear()
+        self._garbage.clear()
+        self._delay.clear()
+        self._malformed.clear()
+        self._silent_symbols.clear()
+        self.stamp_events = True
 
     def delay(self, path: str, seconds: float) -> None:
         self._delay[path] = seconds
@@ -158,6 +185,9 @@ class FakeBinance:
         self.requests[path] += 1
         if self._delay.get(path):
             await asyncio.sleep(self._delay[path])
+        garbage = self._garbage.get(path)
+        if garbage:
+            return web.Response(text=garbage.pop(0), status=200, content_type="application/json")
         pending = self._failures.get(path)
         if pending:
             status = pending.pop(0)
@@ -223,5 +253,10 @@ class FakeBinance:
             stamp = now_ms()
             for stream in sorted(streams):
                 symbol_id = stream.split("@", 1)[0].upper()
+                if symbol_id in self._silent_symbols:
+                    continue
                 if symbol_id in self.marks and "@markPrice" in stream:
-                    await socket.send_json(payloads.mark_price_event(symbol_id, self.marks[symbol_id], stamp))
+                    event = payloads.mark_price_event(symbol_id, self.marks[symbol_id], stamp)
+                    if not self.stamp_events:
+                        del event["E"]
+                    await socket.send_json(event)
