@@ -72,3 +72,14 @@ def test_terminal_escape_sequences_in_names_are_printed_escaped(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "main\\x1b]0;owned\\x07" in result.stdout
+
+
+def test_watch_text_output_prints_names_escaped(tmp_path):
+    # BTC long at 50,000 after entry 60,000: a warning crossing names the account in its own line.
+    doc = portfolio_doc(position_doc(), name="main\x1b[2J", wallet_balance=8_000, prices={"BTC/USDT:USDT": 50_000})
+    path = tmp_path / "escapes.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = marginwatch("watch", str(path), "--offline", "--interval", "0.3", "--count", "1")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING    main\\x1b[2J BTC/USDT:USDT long" in result.stdout
+    assert "\x1b" not in result.stdout
