@@ -7,7 +7,6 @@ on the new exchange (refused, with the symbol named, where that exchange has no 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,14 +25,11 @@ from PySide6.QtWidgets import (
 from desktop.field_grid import FieldGrid
 from desktop.position_form import rules_label
 from desktop.typed_numbers import number_text, parse_number, shown
-from engine.model import Account, Book, MarketSpec, PositionMode, PriceKey, settle_currency_of
-from engine.portfolio import market_rate_problem, resolve_market
-from engine.report import money
+from engine.book_rules import build_book
+from engine.model import Account, Book, MarketSpec, PositionMode, settle_currency_of
 from engine.tiers import bundled_table
 
 ACCOUNT_FIELDS = ("name", "exchange", "wallet_balance", "currency", "position_mode")
-
-_CURRENCY = re.compile(r"[A-Za-z0-9._-]{1,32}", re.ASCII)
 
 
 def ccxt_exchange_ids() -> list[str]:
@@ -97,13 +93,10 @@ def validate_account_input(
     name = text("name").strip()
     if not name:
         messages["name"] = "enter a name for the account"
-    elif any(a.name == name for k, a in enumerate(book.accounts) if k != index):
-        messages["name"] = f"another account is already named '{shown(name)}'"
     elif old is not None and name != old.name and held:
         hints["name"] = f"its {len(held)} position(s) follow the new name"
 
     exchange = text("exchange").strip()
-    markets: dict[PriceKey, MarketSpec] = {}
     if not exchange:
         messages["exchange"] = "enter a ccxt exchange id, e.g. binanceusdm"
     elif exchange not in known:
@@ -113,35 +106,10 @@ def validate_account_input(
         )
     else:
         hints["exchange"] = rules_label(exchange)
-        for i, p in held:
-            market = book.markets.get((exchange, p.symbol)) or resolve_market(exchange, p.symbol, market_overrides)
-            where = f"position {i + 1} ({p.symbol})"
-            problem = None
-            if market is None:
-                problem = f"{where}: no tier table for {p.symbol} on {exchange}"
-            elif (rate_problem := market_rate_problem(market, exchange)) is not None:
-                problem = f"{where}: {rate_problem}"
-            elif market.max_leverage and p.leverage > market.max_leverage:
-                problem = (
-                    f"{where}: leverage {p.leverage:g}× is above the maximum {market.max_leverage:g}× on {exchange}"
-                )
-            if problem is not None:
-                messages["exchange"] = problem
-                break
-            assert market is not None
-            markets[(exchange, p.symbol)] = market
 
     currency = text("currency").strip()
     if not currency:
         messages["currency"] = "enter the settlement currency, e.g. USDT"
-    elif not _CURRENCY.fullmatch(currency):
-        messages["currency"] = f"'{shown(currency)}' is not a currency code"
-    else:
-        for i, p in held:
-            settle = settle_currency_of(p.symbol)
-            if settle and settle != currency:
-                messages["currency"] = f"position {i + 1} ({p.symbol}) settles in {settle}"
-                break
 
     wallet, problem = parse_number(text("wallet_balance"), "the wallet balance")
     if problem:
@@ -149,38 +117,14 @@ def validate_account_input(
     elif wallet is not None and wallet < 0:
         messages["wallet_balance"] = "the wallet balance must not be negative"
         wallet = None
-    if wallet is not None and "wallet_balance" not in messages:
-        locked = sum(p.isolated_margin for _, p in held)
-        unit = currency or "USDT"
-        if locked > wallet * (1 + 1e-12):
-            messages["wallet_balance"] = (
-                f"below the {money(locked, unit)} its isolated positions hold: the wallet balance is the "
-                f"whole wallet, isolated margins included"
-            )
-        else:
-            hints["wallet_balance"] = f"the whole wallet in {unit}, isolated margins included"
+    elif wallet is not None:
+        hints["wallet_balance"] = f"the whole wallet in {currency or 'USDT'}, isolated margins included"
 
     mode: PositionMode | None = None
     try:
         mode = PositionMode(text("position_mode").strip().lower())
     except ValueError:
         messages["position_mode"] = "choose one-way or hedge"
-    if mode is PositionMode.ONEWAY:
-        sides: dict[str, set[str]] = {}
-        margins: dict[str, set[str]] = {}
-        for _, p in held:
-            sides.setdefault(p.symbol, set()).add(p.side.value)
-            margins.setdefault(p.symbol, set()).add(p.margin_mode.value)
-        both = next((s for s, held_sides in sides.items() if len(held_sides) > 1), None)
-        mixed = next((s for s, modes in margins.items() if len(modes) > 1), None)
-        if both is not None:
-            messages["position_mode"] = (
-                f"the account holds both long and short {both}: one-way mode holds one side per symbol"
-            )
-        elif mixed is not None:
-            messages["position_mode"] = (
-                f"the account holds {mixed} in both cross and isolated margin: one-way mode allows one"
-            )
 
     if messages or wallet is None or mode is None:
         return AccountCheck(messages, hints)
@@ -195,8 +139,34 @@ def validate_account_input(
         where = index
         if old is not None and old.name != name:
             positions = tuple(replace(p, account=name) if p.account == old.name else p for p in positions)
-    new_book = Book(tuple(accounts), positions, {**book.markets, **markets})
-    return AccountCheck(messages, hints, account, new_book, where)
+    # engine.book_rules judges the account with its positions, as it judges a portfolio file. A position's
+    # violation is shown beside what the form changes that breaks it: the currency it settles in, the
+    # wallet its isolated margin comes from, the one-way mode, else the exchange (no tiers, leverage).
+    result = build_book(accounts, positions, market_overrides, markets=book.markets)
+    mine = {i for i, p in enumerate(positions) if p.account == name}
+    for v in result.violations:
+        if v.where == name and v.field in ACCOUNT_FIELDS:
+            messages.setdefault(v.field, v.bare())
+        elif isinstance(v.where, int) and v.where in mine:
+            p = positions[v.where]
+            field_name = _POSITION_FIELD_IN_FORM.get(v.field, "exchange")
+            messages.setdefault(field_name, f"position {v.where + 1} ({p.symbol}): {v.text()}")
+    # Violations of other accounts only (a book saved under older rules) are not this form's doing.
+    built = result.book or result.draft
+    if messages or built is None:
+        return AccountCheck(messages, hints)
+    return AccountCheck(
+        messages, hints, account, Book(built.accounts, built.positions, {**book.markets, **built.markets}), where
+    )
+
+
+_POSITION_FIELD_IN_FORM = {
+    "currency": "currency",
+    "isolated_margin": "wallet_balance",
+    "side": "position_mode",
+    "margin_mode": "position_mode",
+}
+"""The account form's field for a violation of one of its positions (others: 'exchange')."""
 
 
 class AccountForm(QDialog):

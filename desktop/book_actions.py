@@ -224,7 +224,7 @@ class BookActions(QObject):
         try:
             incoming = load_portfolio(path)
         except (PortfolioError, OSError) as e:
-            QMessageBox.warning(self.window, "Import portfolio", f"Nothing was imported:\n\n{e}")
+            QMessageBox.warning(self.window, "Import portfolio", f"Nothing was imported:\n\n{problems_text(e)}")
             return
         answer = QMessageBox.question(
             self.window,
@@ -278,6 +278,13 @@ class BookActions(QObject):
             QMessageBox.warning(self.window, "Export positions", f"The file was not written:\n\n{e}")
             return
         self.window.say(f"Exported {len(self._book().positions)} positions to {path}")
+
+
+def problems_text(error: Exception, limit: int = 20) -> str:
+    """Every problem of a refused file, one per line (a PortfolioError lists them all), at most `limit`."""
+    lines = error.lines() if isinstance(error, PortfolioError) else [str(error)]
+    more = len(lines) - limit
+    return "\n".join(lines[:limit] + ([f"… and {more} more"] if more > 0 else []))
 
 
 def _describe(p: Position) -> str:

@@ -29,25 +29,23 @@ from PySide6.QtWidgets import (
 
 from desktop.field_grid import FieldGrid
 from desktop.typed_numbers import number_text, parse_number, shown
+from engine.book_rules import MAX_LEVERAGE, build_book, resolve_market
 from engine.exposure import exposure
 from engine.model import (
     Book,
     MarginMode,
     MarketSpec,
     Position,
-    PositionMode,
     PriceKey,
     Side,
     quote_currency_of,
-    settle_currency_of,
 )
-from engine.portfolio import MAX_LEVERAGE, market_rate_problem, resolve_market
 from engine.positions_csv import FALSE_WORDS, POSITION_COLUMNS, TRUE_WORDS
 from engine.report import money, percent, price
 from engine.risk import PositionRisk, evaluate_priced_accounts
 from engine.rules import profile_for
-from engine.tiers import bundled_exchanges, bundled_table, max_leverage_at
-from engine.whatif import WhatIfRefused, open_position
+from engine.tiers import bundled_table, max_leverage_at
+from engine.whatif import WhatIfRefused
 
 POSITION_FIELDS = POSITION_COLUMNS  # the form has the fields of a CSV row / a portfolio-file position
 
@@ -138,12 +136,13 @@ def validate_position_input(
 ) -> PositionCheck:
     """Check the form's fields (strings, as typed) against the book; never raises on any text.
 
-    index: the position being edited (its old self is left out of the one-way and wallet checks and the
-    result replaces it there); None for a new position, which goes at the end of the book.
-    known_symbols: exchange -> the symbols it lists. While online, a symbol missing from a loaded listing
-    is refused; before the listing has loaded nothing is refused for it.
-    market_overrides: the portfolio file's `markets` (Portfolio.market_overrides), used as the loader uses
-    them for a symbol the book does not hold yet.
+    The form reads the text (a number, a choice) and engine.book_rules judges the position with the book,
+    as it judges a portfolio file, a CSV row and a what-if trade; its violations of the position are shown
+    beside their fields. index: the position being edited (the result replaces it there); None for a new
+    position, which goes at the end of the book. known_symbols: exchange -> the symbols it lists. While
+    online, a symbol missing from a loaded listing is refused; before the listing has loaded nothing is
+    refused for it. market_overrides: the portfolio file's `markets` (Portfolio.market_overrides), used as
+    the loader uses them for a symbol the book does not hold yet.
     """
     if index is not None and not 0 <= index < len(book.positions):
         raise IndexError(f"the book has no position {index}")
@@ -154,7 +153,6 @@ def validate_position_input(
 
     messages: dict[str, str] = {}
     hints: dict[str, str] = {}
-    others = [(i, p) for i, p in enumerate(book.positions) if i != index]
 
     name = text("account")
     account = next((a for a in book.accounts if a.name == name), None)
@@ -173,23 +171,11 @@ def validate_position_input(
     elif account is not None:
         exchange = account.exchange
         listed = (known_symbols or {}).get(exchange)
-        market = book.markets.get((exchange, symbol)) or resolve_market(exchange, symbol, market_overrides)
-        settle = settle_currency_of(symbol)
         if online and listed is not None and symbol not in listed:
             messages["symbol"] = f"{shown(symbol)} is not listed on {exchange}"
-            market = None
-        elif market is None:
-            messages["symbol"] = (
-                f"no tier table for {shown(symbol)} on {exchange} (bundled: {', '.join(bundled_exchanges())}); "
-                f"give its tiers under 'markets' in a portfolio file and import it"
-            )
-        elif (problem := market_rate_problem(market, exchange)) is not None:
-            messages["symbol"] = f"{symbol} on {exchange}: {problem}"
-            market = None
-        elif settle and account.currency and settle != account.currency:
-            messages["symbol"] = f"{symbol} settles in {settle} but account '{account.name}' is in {account.currency}"
-            market = None
         else:
+            # For the hints only: whether the market can be used is the book rules' to say.
+            market = book.markets.get((exchange, symbol)) or resolve_market(exchange, symbol, market_overrides)
             hints["symbol"] = rules_label(exchange)
             if online and listed is None:
                 hints["symbol"] += f"; not checked against {exchange}'s listing, which has not loaded yet"
@@ -214,150 +200,129 @@ def validate_position_input(
     leverage, problem = parse_positive(text("leverage"), "the leverage")
     if problem:
         messages["leverage"] = problem
-
-    currency = (account.currency if account else "") or (market.settle_currency if market else "") or "USDT"
-    quote = quote_currency_of(symbol)
-    if market is not None:
-        base = symbol.split("/", 1)[0]
-        unit = f"{market.contract_size:g} {'USD' if market.inverse else base}"
-        hints["contracts"] = f"1 contract = {unit}" + (" (inverse contract)" if market.inverse else "")
-    if quote:
-        hints["entry_price"] = f"in {quote}"
-
-    notional: float | None = None
-    bound: float | None = None
-    if market is not None and side is not None and contracts is not None and entry is not None:
-        probe = Position(name, symbol, side, contracts, entry, MarginMode.CROSS, 1.0)
-        notional = exposure(probe, market).entry_notional
-        if not (math.isfinite(notional) and notional > 0):
-            messages["contracts"] = "contracts × entry price is out of range: the notional is not a usable number"
-            notional = None
-        else:
-            bound = min(max_leverage_at(market, notional) or MAX_LEVERAGE, MAX_LEVERAGE)
-            hints["leverage"] = f"max {bound:g}× at {money(notional, currency)} notional"
-    elif market is not None:
-        top = min(market.max_leverage or MAX_LEVERAGE, MAX_LEVERAGE)
-        hints["leverage"] = f"max {top:g}× on {symbol}; the bound at this notional shows once size and price are valid"
-    if leverage is not None:
-        if leverage > MAX_LEVERAGE:
-            messages["leverage"] = f"{leverage:g}× is above {MAX_LEVERAGE:g}×, more than any exchange offers"
-        elif bound is not None and notional is not None and leverage > bound:
-            messages["leverage"] = (
-                f"{leverage:g}× is above the maximum {bound:g}× at {money(notional, currency)} notional"
-            )
-
-    initial_margin: float | None = None
     isolated_margin = 0.0
-    if notional is not None and leverage is not None and "leverage" not in messages:
-        initial_margin = notional / leverage
-    if mode is MarginMode.ISOLATED:
-        raw = text("isolated_margin").strip()
-        if initial_margin is not None:
-            hints["isolated_margin"] = (
-                f"at least {money_at_least(initial_margin, currency)} (the initial margin at entry)"
-            )
-            if not raw:
-                hints["isolated_margin"] = (
-                    f"empty: the initial margin at entry, {money_at_least(initial_margin, currency)}"
-                )
-        if raw:
-            value, problem = parse_positive(raw, "the isolated margin")
-            if problem:
-                messages["isolated_margin"] = problem
-            elif value is not None:
-                isolated_margin = value
-                before = book.positions[index] if index is not None else None
-                # Funding is paid out of an isolated margin, so a held position may be below its entry IM;
-                # an edit that leaves size, price, leverage and margin as they are keeps it as it is.
-                as_held = before is not None and (
-                    before.margin_mode,
-                    before.isolated_margin,
-                    before.contracts,
-                    before.entry_price,
-                    before.leverage,
-                ) == (MarginMode.ISOLATED, value, contracts, entry, leverage)
-                if initial_margin is not None and value < initial_margin * (1 - 1e-12):
-                    least = money_at_least(initial_margin, currency)
-                    if as_held:
-                        hints["isolated_margin"] = (
-                            f"below the initial margin at entry of {least}, as the position holds it"
-                        )
-                    else:
-                        messages["isolated_margin"] = (
-                            f"below the initial margin at entry of {least} (entry notional / leverage)"
-                        )
-        elif initial_margin is not None:
-            isolated_margin = initial_margin
-        if account is not None and isolated_margin > 0 and "isolated_margin" not in messages:
-            locked = isolated_margin + sum(p.isolated_margin for _, p in others if p.account == account.name)
-            if locked > account.wallet_balance * (1 + 1e-12):
-                messages["isolated_margin"] = (
-                    f"the account's isolated margins would come to {money(locked, currency)}, above its "
-                    f"wallet balance of {money(account.wallet_balance, currency)}"
-                )
-
+    raw_margin = text("isolated_margin").strip()
+    if mode is MarginMode.ISOLATED and raw_margin:
+        value, problem = parse_positive(raw_margin, "the isolated margin")
+        if problem:
+            messages["isolated_margin"] = problem
+        elif value is not None:
+            isolated_margin = value
     hypothetical = text("hypothetical").strip().lower()
     if hypothetical not in TRUE_WORDS | FALSE_WORDS:
         messages["hypothetical"] = "must be true or false"
     note = text("note")
 
-    if account is not None and market is not None and mode is not None and side is not None:
-        if account.position_mode is PositionMode.ONEWAY:
-            held = next(
-                (p for _, p in others if p.account == account.name and p.symbol == symbol and p.margin_mode != mode),
-                None,
+    currency = (account.currency if account else "") or (market.settle_currency if market else "") or "USDT"
+    quote = quote_currency_of(symbol)
+    notional: float | None = None
+    bound: float | None = None
+    initial_margin: float | None = None
+    if market is not None:
+        base = symbol.split("/", 1)[0]
+        unit = f"{market.contract_size:g} {'USD' if market.inverse else base}"
+        hints["contracts"] = f"1 contract = {unit}" + (" (inverse contract)" if market.inverse else "")
+        if side is not None and contracts is not None and entry is not None:
+            probe = Position(name, symbol, side, contracts, entry, MarginMode.CROSS, 1.0)
+            notional = exposure(probe, market).entry_notional
+            if math.isfinite(notional) and notional > 0:
+                bound = min(max_leverage_at(market, notional) or MAX_LEVERAGE, MAX_LEVERAGE)
+                hints["leverage"] = f"max {bound:g}× at {money(notional, currency)} notional"
+                if leverage is not None:
+                    initial_margin = notional / leverage
+            else:
+                notional = None
+        else:
+            top = min(market.max_leverage or MAX_LEVERAGE, MAX_LEVERAGE)
+            hints["leverage"] = (
+                f"max {top:g}× on {symbol}; the bound at this notional shows once size and price are valid"
             )
-            if held is not None:
-                messages["margin_mode"] = (
-                    f"account '{account.name}' is in one-way mode and holds {symbol} in {held.margin_mode.value} "
-                    f"margin: one symbol has one margin mode"
-                )
-        # The engine is the authority on what the exchange refuses. It is asked as soon as account, symbol
-        # and side are known, with unit amounts while the numbers are incomplete, so a one-way conflict
-        # shows early; what it says about those placeholder amounts is not the user's problem and is dropped.
-        probe = Position(account.name, symbol, side, contracts or 1.0, entry or 1.0, mode, 1.0)
-        base = Book(book.accounts, tuple(p for _, p in others), {**book.markets, (account.exchange, symbol): market})
-        try:
-            open_position(base, probe)
-        except WhatIfRefused as e:
-            where = refusal_field(e)
-            if where in ("side", "margin_mode") and where not in messages:
-                messages[where] = str(e)
+    if quote:
+        hints["entry_price"] = f"in {quote}"
+    if mode is MarginMode.ISOLATED and initial_margin is not None and math.isfinite(initial_margin):
+        least = money_at_least(initial_margin, currency)
+        hints["isolated_margin"] = (
+            f"at least {least} (the initial margin at entry)"
+            if raw_margin
+            else f"empty: the initial margin at entry, {least}"
+        )
 
+    new_book: Book | None = None
+    position: Position | None = None
+    where = len(book.positions) if index is None else index
+    if account is not None and symbol and "symbol" not in messages and side is not None and mode is not None:
+        # Numbers not typed yet stand in as 1, so that a one-way conflict or a refused symbol shows as soon as
+        # account, symbol and side are known; what the rules say about those stand-ins is not shown.
+        stand_ins = {
+            name
+            for name, value in (("contracts", contracts), ("entry_price", entry), ("leverage", leverage))
+            if value is None
+        }
+        position = Position(
+            account.name,
+            symbol,
+            side,
+            contracts or 1.0,
+            entry or 1.0,
+            mode,
+            leverage or 1.0,
+            isolated_margin if mode is MarginMode.ISOLATED and "isolated_margin" not in messages else 0.0,
+            hypothetical in TRUE_WORDS,
+            note,
+        )
+        if stand_ins or "isolated_margin" in messages:
+            stand_ins |= {"contracts", "entry_price", "leverage", "isolated_margin"}
+        positions = list(book.positions)
+        if index is None:
+            positions.append(position)
+        else:
+            positions[index] = position
+        before = book.positions[index] if index is not None else None
+        # Funding is paid out of an isolated margin, so a held position may be below its entry IM; an edit that
+        # leaves size, price, leverage and margin as they are keeps it as it is.
+        as_held = before is not None and (
+            before.margin_mode,
+            before.isolated_margin,
+            before.contracts,
+            before.entry_price,
+            before.leverage,
+        ) == (MarginMode.ISOLATED, isolated_margin, contracts, entry, leverage)
+        result = build_book(
+            book.accounts, positions, market_overrides, markets=book.markets, opening=(where,), margin_floor=not as_held
+        )
+        if as_held and initial_margin is not None and isolated_margin < initial_margin * (1 - 1e-12):
+            least = money_at_least(initial_margin, currency)
+            hints["isolated_margin"] = f"below the initial margin at entry of {least}, as the position holds it"
+        for v in result.violations:
+            if v.where != where or v.field in stand_ins or v.field in messages:
+                continue
+            field_name = v.field if v.field in POSITION_FIELDS else "symbol"
+            messages[field_name] = v.bare(None if v.other is None else f"position {v.other + 1} of the book")
+        # Violations of other positions only (a book saved under older rules) are not this position's doing.
+        built = result.book or result.draft
+        if not messages and built is not None:
+            new_book = _without_unused_markets(built, book, index)
+            position = new_book.positions[where]
+        if "symbol" in messages:
+            market = None
     check = PositionCheck(
         messages, hints, market=market, notional=notional, max_leverage=bound, initial_margin=initial_margin
     )
-    if messages or account is None or market is None or side is None or mode is None:
+    if messages or new_book is None or position is None:
         return check
-    assert contracts is not None and entry is not None and leverage is not None
-    position = Position(
-        account.name,
-        symbol,
-        side,
-        contracts,
-        entry,
-        mode,
-        leverage,
-        isolated_margin if mode is MarginMode.ISOLATED else 0.0,
-        hypothetical in TRUE_WORDS,
-        note,
-    )
-    base = Book(book.accounts, tuple(p for _, p in others), {**book.markets, (account.exchange, symbol): market})
-    try:
-        opened = open_position(base, position)
-    except WhatIfRefused as e:
-        return replace(check, messages={refusal_field(e): str(e)})
-    positions = list(opened.positions)
-    where = len(positions) - 1 if index is None else index
-    positions.insert(where, positions.pop())
-    markets = dict(opened.markets)
-    if index is not None:  # the edited position's old market goes when nothing else uses it
-        old = book.positions[index]
-        old_key = (book.account(old.account).exchange, old.symbol)
-        if old_key not in Book(opened.accounts, tuple(positions), markets).price_keys():
-            markets.pop(old_key, None)
-    new_book = Book(opened.accounts, tuple(positions), markets)
-    return replace(check, position=positions[where], book=new_book, index=where)
+    return replace(check, position=position, book=new_book, index=where)
+
+
+def _without_unused_markets(new: Book, old: Book, index: int | None) -> Book:
+    """new with the markets of old's book kept (the rules keep only used ones) and, after an edit, the
+    edited position's old market dropped when nothing else uses it."""
+    markets = {**old.markets, **new.markets}
+    if index is not None:
+        before = old.positions[index]
+        key = (old.account(before.account).exchange, before.symbol)
+        if key not in new.price_keys():
+            markets.pop(key, None)
+    return Book(new.accounts, new.positions, markets)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QTableView,
@@ -70,6 +71,7 @@ from engine.model import (
 from engine.portfolio import resolve_market
 from engine.report import account_ratio_text, money, percent, price
 from engine.risk import BookRisk, MissingPriceError, PositionRisk, evaluate_book
+from engine.trade_checks import PRICE_BAND, TradeMargin, far_from_mark, free_margin
 from engine.whatif import (
     WhatIfRefused,
     account_book,
@@ -213,6 +215,8 @@ class WhatIfDialog(QDialog):
         self.result_kind: ResultKind | None = None
         self.result_description = ""
         self.outcome: Outcome | None = None
+        self.margin: TradeMargin | None = None
+        """The account's free margin before and after the previewed trade (None without a preview)."""
         self._typed_contracts = ""
 
         self.edits: dict[str, QLineEdit] = {}
@@ -480,6 +484,7 @@ class WhatIfDialog(QDialog):
     def _refresh(self) -> None:
         problems: dict[str, str] = {}
         self.outcome = None
+        self.margin = None
         general = ""
         notes: list[str] = []
         try:
@@ -497,6 +502,8 @@ class WhatIfDialog(QDialog):
             if outcome is not None:
                 after = evaluate_book(account_book(outcome.after, self.account.name), marks)
                 self.outcome = outcome
+                name = self.account.name
+                self.margin = TradeMargin(free_margin(self.book, before, name), free_margin(outcome.after, after, name))
         except MissingPriceError as e:
             general = f"{e}: the preview needs the mark of every symbol the account holds"
         except ValueError as e:  # a market the exchange's rules cannot use (e.g. no max leverage on Hyperliquid)
@@ -510,6 +517,23 @@ class WhatIfDialog(QDialog):
         self.preview.replace_cells(self._rows(before, after, self.outcome) if before is not None else [])
 
         hypothetical_reason, real_reason = self._unavailable()
+        if self.margin is not None and self.margin.refused:
+            short = money(-self.margin.after, self.currency)
+            needed = money(self.margin.needed, self.currency)
+            available = money(max(0.0, self.margin.before), self.currency)
+            refusal = (
+                f"The exchange would refuse this trade: it needs {needed} of initial margin and the account has "
+                f"{available} available ({short} short)."
+            )
+            real_reason = real_reason or f"Apply as real is refused. {refusal}"
+            if not hypothetical_reason:
+                notes.append(f"{refusal} Applied as hypothetical it stays a what-if the account cannot fund.")
+        away = self._away_from_mark()
+        if away is not None:
+            notes.append(
+                f"The trade price is {abs(away) * 100:.1f}% {'above' if away > 0 else 'below'} the mark (more than "
+                f"{PRICE_BAND * 100:g}%): applying asks you to confirm it."
+            )
         if self.outcome is not None and not self.outcome.credited and self.outcome.realized_pnl:
             notes.append("A trade on a hypothetical position realizes nothing: the wallet is left as it is.")
         notes += [reason for reason in (hypothetical_reason, real_reason) if reason]
@@ -600,6 +624,8 @@ class WhatIfDialog(QDialog):
             ("Cross margin ratio", lambda a: account_ratio_text(a).replace("<=", "≤")),
         ):
             rows.append([title, text(a_before), text(a_after) if a_after is not None else ""])
+            if title == "Available balance" and self.margin is not None and self.margin.refused:
+                rows[-1][2] = f"{money(0.0, cur)}: short by {money(-self.margin.after, cur)}"
         if after is not None:
             rows += self._other_rows(before, after, b_target, a_target)
         return rows
@@ -632,17 +658,50 @@ class WhatIfDialog(QDialog):
 
     # --- applying ------------------------------------------------------------------------------------
 
+    def _trade_price(self) -> float | None:
+        try:
+            return parse_positive(self.edits["price"].text(), "price", "trade price")
+        except InputProblem:
+            return None
+
+    def _away_from_mark(self) -> float | None:
+        """How far the typed trade price is from the symbol's mark when beyond PRICE_BAND, else None."""
+        symbol = self.position.symbol if self.position is not None else self.symbol.currentText().strip()
+        trade_price = self._trade_price()
+        if trade_price is None:
+            return None
+        return far_from_mark(trade_price, self.marks.get((self.account.exchange, symbol)))
+
+    def confirm_price(self) -> bool:
+        """True when the trade price is near the mark, or the user confirms a price far from it."""
+        away = self._away_from_mark()
+        if away is None:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Trade price far from the mark",
+            f"The trade price is {abs(away) * 100:.1f}% {'above' if away > 0 else 'below'} the current mark. "
+            "The exchange would not fill an order that far away. Apply this trade anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     @Slot()
     def _apply_hypothetical(self) -> None:
         if self.outcome is None or self.outcome.hypothetical_book is None:
             return  # the button is disabled then
-        self._finish(self.outcome.hypothetical_book, "hypothetical")
+        if self.confirm_price():
+            self._finish(self.outcome.hypothetical_book, "hypothetical")
 
     @Slot()
     def _apply_real(self) -> None:
         if self.outcome is None or self.outcome.real_book is None:
             return
-        self._finish(self.outcome.real_book, "real")
+        if self.margin is not None and self.margin.refused:
+            return  # the button is disabled then: the exchange would refuse the order
+        if self.confirm_price():
+            self._finish(self.outcome.real_book, "real")
 
     def _finish(self, book: Book, kind: ResultKind) -> None:
         assert self.outcome is not None

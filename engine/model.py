@@ -110,12 +110,16 @@ class Book:
     accounts: tuple[Account, ...]
     positions: tuple[Position, ...]
     markets: Mapping[PriceKey, MarketSpec] = field(default_factory=dict)
+    _by_name: dict[str, Account] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # account() is asked once per position (market_of): a scan of the accounts each time made reading and
+        # evaluating a book of many accounts quadratic. The first account of a name wins, as the scan had it.
+        object.__setattr__(self, "_by_name", {a.name: a for a in reversed(self.accounts)})
 
     def account(self, name: str) -> Account:
-        for account in self.accounts:
-            if account.name == name:
-                return account
-        raise KeyError(name)
+        """The account of that name; KeyError when the book has none."""
+        return self._by_name[name]
 
     def market_of(self, position: Position) -> MarketSpec:
         return self.markets[(self.account(position.account).exchange, position.symbol)]

@@ -7,13 +7,27 @@ one, the position or account it belongs to, so a user can fix the file from the 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.exposure import initial_margin_at_entry
+from engine.book_rules import (
+    ACCOUNT_KEYS,
+    MARKET_KEYS,
+    MAX_WALLET,
+    POSITION_KEYS,
+    TIER_KEYS,
+    TOP_KEYS,
+    Violation,
+    build_book,
+    price_problem,
+    text_problem,
+)
+from engine.book_rules import MAX_LEVERAGE as MAX_LEVERAGE  # re-exported: the doors import them from here
+from engine.book_rules import market_rate_problem as market_rate_problem
+from engine.book_rules import resolve_market as resolve_market
+from engine.document_reader import Reader, json_int, json_object, shown
 from engine.model import (
     Account,
     Book,
@@ -24,17 +38,29 @@ from engine.model import (
     PriceKey,
     Side,
     Tier,
-    settle_currency_of,
 )
-from engine.rules import profile_for
-from engine.tiers import TierTableError, bundled_exchanges, bundled_market, check_tiers
+from engine.safe_text import printable
+from engine.tiers import TierTableError, check_tiers
 
 FORMAT_VERSION = 1
-MAX_LEVERAGE = 1_000.0
 
 
 class PortfolioError(ValueError):
-    """The file cannot be used as it is; the message says where and why."""
+    """The file cannot be used as it is; the message says where and why.
+
+    violations: every problem found, each as (field, position index or account name, message) (see
+    engine.book_rules.Violation); str() is the first one, located ("position 3 (BTC/USDT:USDT): ..."), with
+    a count of the others, so a command line prints one line; lines() gives one line per problem.
+    """
+
+    def __init__(self, message: str, violations: Sequence[Violation] = (), located: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.violations = list(violations)
+        self._lines = list(located) or [message]
+
+    def lines(self) -> list[str]:
+        """Every problem, one located line each."""
+        return list(self._lines)
 
 
 @dataclass(frozen=True)
@@ -50,78 +76,6 @@ class Portfolio:
         return {key: self.prices[key[1]] for key in self.book.price_keys() if key[1] in self.prices}
 
 
-def _where(kind: str, index: int, item: Mapping[str, Any] | None) -> str:
-    label = f"{kind} {index + 1}"
-    if isinstance(item, Mapping):
-        name = item.get("symbol") if kind == "position" else item.get("name")
-        if isinstance(name, str) and name:
-            label += f" ({name})"
-    return label
-
-
-def _number(
-    item: Mapping[str, Any],
-    key: str,
-    where: str,
-    *,
-    positive: bool = False,
-    non_negative: bool = False,
-    default: float | None = None,
-) -> float:
-    if key not in item or item[key] is None:
-        if default is not None:
-            return default
-        raise PortfolioError(f"{where}: missing field '{key}'")
-    value = item[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PortfolioError(f"{where}: '{key}' must be a number, not {json.dumps(value)}")
-    try:
-        value = float(value)
-    except OverflowError:
-        raise PortfolioError(f"{where}: '{key}' must be a finite number") from None
-    if not math.isfinite(value):
-        raise PortfolioError(f"{where}: '{key}' must be a finite number")
-    if positive and value <= 0:
-        raise PortfolioError(f"{where}: '{key}' must be greater than 0 (got {value:g})")
-    if non_negative and value < 0:
-        raise PortfolioError(f"{where}: '{key}' must not be negative (got {value:g})")
-    return value
-
-
-def _text(item: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
-    value = item.get(key, default)
-    if value is None:
-        raise PortfolioError(f"{where}: missing field '{key}'")
-    if not isinstance(value, str) or (not value.strip() and default is None):
-        raise PortfolioError(f"{where}: '{key}' must be a non-empty string")
-    return value
-
-
-def _choice(item: Mapping[str, Any], key: str, where: str, enum: type, default: Any = None) -> Any:
-    raw = item.get(key, default.value if default is not None else None)
-    if raw is None:
-        raise PortfolioError(f"{where}: missing field '{key}'")
-    try:
-        return enum(raw)
-    except ValueError:
-        allowed = " or ".join(f"'{e.value}'" for e in enum)
-        raise PortfolioError(f"{where}: '{key}' must be {allowed}, not {json.dumps(raw)}") from None
-
-
-def _flag(item: Mapping[str, Any], key: str, where: str) -> bool:
-    value = item.get(key, False)
-    if not isinstance(value, bool):
-        raise PortfolioError(f"{where}: '{key}' must be true or false, not {json.dumps(value)}")
-    return value
-
-
-def _list(data: Mapping[str, Any], key: str) -> list[Any]:
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        raise PortfolioError(f"'{key}' must be a list")
-    return value
-
-
 def market_key_symbol(key: str) -> str:
     """'bybit:ETH/USDT:USDT' -> 'ETH/USDT:USDT'; a plain unified symbol is returned as it is.
 
@@ -132,225 +86,231 @@ def market_key_symbol(key: str) -> str:
     return rest if sep and "/" not in prefix and "/" in rest else key
 
 
-def _parse_market(key: str, item: Any) -> MarketSpec:
+def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
     symbol = market_key_symbol(key)
-    where = f"markets.{key}"
+    where = f"markets.{printable(key)}"
+    before = len(reader.violations)
     if not isinstance(item, Mapping):
-        raise PortfolioError(f"{where}: must be an object")
+        reader.add(where, None, f"{where}: must be an object")
+        return None
+    reader.keys(item, MARKET_KEYS, f"a market ({where})", None)
     tiers_raw = item.get("tiers")
     if not isinstance(tiers_raw, list) or not tiers_raw:
-        raise PortfolioError(f"{where}: 'tiers' must be a non-empty list")
+        reader.add(f"{where}.tiers", None, f"{where}: 'tiers' must be a non-empty list")
+        return None
     tiers = []
     for k, t in enumerate(tiers_raw):
         tw = f"{where}.tiers[{k + 1}]"
         if not isinstance(t, Mapping):
-            raise PortfolioError(f"{tw}: must be an object")
-        tiers.append(
-            Tier(
-                min_notional=_number(t, "min_notional", tw, non_negative=True),
-                max_notional=_number(t, "max_notional", tw, positive=True),
-                maintenance_margin_rate=_number(t, "maintenance_margin_rate", tw, non_negative=True),
-                maintenance_amount=_number(t, "maintenance_amount", tw, default=0.0),
-                max_leverage=_number(t, "max_leverage", tw, non_negative=True, default=0.0),
-            )
+            reader.add(tw, None, f"{tw}: must be an object")
+            continue
+        reader.keys(t, TIER_KEYS, f"a tier ({tw})", None)
+        values = (
+            reader.number(t, "min_notional", None, non_negative=True, prefix=f"{tw}: "),
+            reader.number(t, "max_notional", None, positive=True, prefix=f"{tw}: "),
+            reader.number(t, "maintenance_margin_rate", None, non_negative=True, prefix=f"{tw}: "),
+            reader.number(t, "maintenance_amount", None, default=0.0, prefix=f"{tw}: "),
+            reader.number(t, "max_leverage", None, non_negative=True, default=0.0, prefix=f"{tw}: "),
         )
+        if all(v is not None for v in values):
+            tiers.append(Tier(*values))  # type: ignore[arg-type]
+    contract_size = reader.number(item, "contract_size", None, positive=True, default=1.0, prefix=f"{where}: ")
+    inverse = reader.flag(item, "inverse", None)
+    taker_fee = reader.number(item, "taker_fee", None, non_negative=True, default=0.0, prefix=f"{where}: ")
+    if len(reader.violations) > before:
+        return None
     try:
         ordered = check_tiers(tiers, where)
     except TierTableError as e:
-        raise PortfolioError(str(e)) from e
-    return MarketSpec(
-        symbol=symbol,
-        tiers=ordered,
-        contract_size=_number(item, "contract_size", where, positive=True, default=1.0),
-        inverse=_flag(item, "inverse", where),
-        taker_fee=_number(item, "taker_fee", where, non_negative=True, default=0.0),
-        max_leverage=_number(item, "max_leverage", where, non_negative=True, default=ordered[0].max_leverage),
-        source="portfolio file",
+        reader.add(f"{where}.tiers", None, str(e))
+        return None
+    max_leverage = reader.number(
+        item, "max_leverage", None, non_negative=True, default=ordered[0].max_leverage, prefix=f"{where}: "
     )
+    if max_leverage is None or contract_size is None or taker_fee is None or inverse is None:
+        return None
+    return MarketSpec(symbol, ordered, contract_size, inverse, taker_fee, max_leverage, source="portfolio file")
+
+
+def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, words: str) -> Any:
+    empty: Any = {} if kind is Mapping else kind()
+    value = data.get(key, empty)
+    if not isinstance(value, kind):
+        reader.add(key, None, f"'{key}' must be {words}")
+        return empty
+    return value
 
 
 def parse_portfolio(data: Any) -> Portfolio:
-    """Validate a decoded portfolio document and build the book it describes."""
+    """Validate a decoded portfolio document and build the book it describes.
+
+    Raises PortfolioError carrying every violation (bad or unknown keys, duplicated keys, the book rules of
+    engine.book_rules); str() of it is the first, located. Time is linear in the size of the document.
+    """
     if not isinstance(data, Mapping):
         raise PortfolioError("the file must hold a JSON object with 'accounts' and 'positions'")
+    reader = Reader()
+    reader.keys(data, TOP_KEYS, "a portfolio file", None)
     version = data.get("version", FORMAT_VERSION)
     if isinstance(version, bool) or version != FORMAT_VERSION:
-        raise PortfolioError(f"'version' {json.dumps(version)} is not supported (this build reads version 1)")
+        reader.add("version", None, f"'version' {shown(version)} is not supported (this build reads version 1)")
 
     accounts: list[Account] = []
-    for i, item in enumerate(_list(data, "accounts")):
-        where = _where("account", i, item)
+    account_index: dict[str, int] = {}
+    refused_accounts: set[str] = set()
+    stand_ins: set[str] = set()
+    for i, item in enumerate(_section(reader, data, "accounts", list, "a list")):
+        where: str = _where("account", i, item)  # a readable name stands for the account, else its place
         if not isinstance(item, Mapping):
-            raise PortfolioError(f"{where}: must be an object")
-        name = _text(item, "name", where)
-        if any(a.name == name for a in accounts):
-            raise PortfolioError(f"{where}: another account is already named '{name}'")
-        accounts.append(
-            Account(
-                name=name,
-                exchange=_text(item, "exchange", where),
-                wallet_balance=_number(item, "wallet_balance", where, non_negative=True),
-                currency=_text(item, "currency", where, default=""),
-                position_mode=_choice(item, "position_mode", where, PositionMode, PositionMode.ONEWAY),
-            )
-        )
-    by_name = {a.name: a for a in accounts}
+            reader.add("", where, "must be an object")
+            continue
+        raw_name = item.get("name")
+        if isinstance(raw_name, str) and raw_name.strip() and text_problem(raw_name) is None:
+            where = raw_name
+            account_index.setdefault(raw_name, i)
+        before = len(reader.violations)
+        reader.keys(item, ACCOUNT_KEYS, "an account", where)
+        name = reader.text(item, "name", where)
+        exchange = reader.text(item, "exchange", where)
+        wallet = reader.number(item, "wallet_balance", where, non_negative=True)
+        currency = reader.text(item, "currency", where, default="")
+        mode = reader.choice(item, "position_mode", where, PositionMode, PositionMode.ONEWAY)
+        if len(reader.violations) > before:
+            if name is None or exchange is None:
+                # Its positions are judged once the account is fixed, not as "unknown account".
+                if isinstance(item.get("name"), str):
+                    refused_accounts.add(item["name"])
+                continue
+            # Its positions are still judged, against a stand-in for what could not be read (a wallet that
+            # holds any margin, a one-way account, the currency of its first position).
+            wallet = MAX_WALLET if wallet is None else wallet
+            currency = currency or ""
+            mode = mode or PositionMode.ONEWAY
+            stand_ins.add(name)
+        assert name is not None and exchange is not None and wallet is not None and currency is not None
+        accounts.append(Account(name, exchange, wallet, currency, mode))
 
-    overrides_raw = data.get("markets", {})
-    if not isinstance(overrides_raw, Mapping):
-        raise PortfolioError("'markets' must be an object of symbol -> market")
-    overrides = {symbol: _parse_market(symbol, item) for symbol, item in overrides_raw.items()}
+    overrides: dict[str, MarketSpec] = {}
+    for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
+        market = _parse_market(reader, key, item)
+        if market is not None:
+            overrides[key] = market
 
-    prices_raw = data.get("prices", {})
-    if not isinstance(prices_raw, Mapping):
-        raise PortfolioError("'prices' must be an object of symbol -> mark price")
-    prices = {symbol: _number(prices_raw, symbol, "prices", positive=True) for symbol in prices_raw}
+    prices_raw = _section(reader, data, "prices", Mapping, "an object of symbol -> mark price")
+    prices = {}
+    for symbol in prices_raw:
+        value = reader.number(prices_raw, symbol, None, positive=True, prefix="prices: ")
+        problem = None if value is None else price_problem(value)
+        if problem:
+            reader.add(symbol, None, f"prices: '{printable(symbol)}' {problem}")
+        elif value is not None:
+            prices[symbol] = value
+    for key in getattr(prices_raw, "duplicates", ()):
+        reader.add(key, None, f"prices: '{printable(key)}' is given twice; keep one")
 
     positions: list[Position] = []
-    markets: dict[PriceKey, MarketSpec] = {}
-    sides_held: dict[tuple[str, str], tuple[Side, MarginMode, int]] = {}
-    account_currency: dict[str, str] = {}
-    for i, item in enumerate(_list(data, "positions")):
-        where = _where("position", i, item)
+    doc_index: list[int] = []
+    symbols: dict[int, str] = {}
+    for i, item in enumerate(_section(reader, data, "positions", list, "a list")):
         if not isinstance(item, Mapping):
-            raise PortfolioError(f"{where}: must be an object")
-        account_name = _text(item, "account", where)
-        if account_name not in by_name:
-            raise PortfolioError(f"{where}: 'account' names an unknown account '{account_name}'")
-        account = by_name[account_name]
-        symbol = _text(item, "symbol", where)
-        market = resolve_market(account.exchange, symbol, overrides)
-        if market is None:
-            raise PortfolioError(
-                f"{where}: unknown symbol '{symbol}' on {account.exchange}: no bundled tiers "
-                f"(bundled: {', '.join(bundled_exchanges())}); add it under 'markets' in the file"
-            )
-        if markets.get((account.exchange, symbol)) is not market:  # once per market, not per position
-            _check_rates(market, account.exchange, where)
-        markets[(account.exchange, symbol)] = market
-        settle = settle_currency_of(symbol)
-        # One account is one wallet: without a stated currency, its first position sets it.
-        currency = account.currency or account_currency.setdefault(account_name, settle)
-        if settle and currency != settle:
-            raise PortfolioError(
-                f"{where}: '{symbol}' settles in {settle} but account '{account.name}' is in {currency}"
-            )
-        side = _choice(item, "side", where, Side)
-        contracts = _number(item, "contracts", where, positive=True)
-        entry = _number(item, "entry_price", where, positive=True)
-        mode = _choice(item, "margin_mode", where, MarginMode)
-        leverage = _number(item, "leverage", where, positive=True)
-        max_leverage = market.max_leverage
-        if leverage > MAX_LEVERAGE:
-            raise PortfolioError(
-                f"{where}: 'leverage' {leverage:g} is above {MAX_LEVERAGE:g}, more than any exchange offers"
-            )
-        if max_leverage and leverage > max_leverage:
-            raise PortfolioError(f"{where}: 'leverage' {leverage:g} is above the market's maximum {max_leverage:g}")
-        hypothetical = item.get("hypothetical", False)
-        if not isinstance(hypothetical, bool):
-            raise PortfolioError(f"{where}: 'hypothetical' must be true or false")
-        note = item.get("note", "")
-        if not isinstance(note, str):
-            raise PortfolioError(f"{where}: 'note' must be a string")
-        position = Position(account_name, symbol, side, contracts, entry, mode, leverage, 0.0, hypothetical, note)
-        isolated_margin = 0.0
-        if mode is MarginMode.ISOLATED:
-            isolated_margin = _number(
-                item,
-                "isolated_margin",
-                where,
-                positive=True,
-                default=initial_margin_at_entry(position, market),
-            )
-        elif "isolated_margin" in item:
-            raise PortfolioError(f"{where}: 'isolated_margin' applies to isolated positions only")
-        if account.position_mode is PositionMode.ONEWAY:
-            # One-way: the exchange holds one position per symbol, so one side and one margin mode,
-            # hypothetical positions included (they stand for trades on that same position).
-            held = sides_held.get((account_name, symbol))
-            if held is not None and held[0] is not side:
-                raise PortfolioError(
-                    f"{where}: account '{account_name}' is in one-way mode and position {held[2] + 1} "
-                    f"is already {held[0].value} {symbol}; use position_mode 'hedge' to hold both sides"
-                )
-            if held is not None and held[1] is not mode:
-                raise PortfolioError(
-                    f"{where}: account '{account_name}' is in one-way mode and position {held[2] + 1} holds "
-                    f"{symbol} in {held[1].value} margin; one symbol has one margin mode"
-                )
-            sides_held.setdefault((account_name, symbol), (side, mode, i))
+            reader.add("", i, "must be an object")
+            continue
+        if isinstance(item.get("symbol"), str):
+            symbols[i] = item["symbol"]
+        before = len(reader.violations)
+        reader.keys(item, POSITION_KEYS, "a position", i)
+        account = reader.text(item, "account", i)
+        symbol = reader.text(item, "symbol", i)
+        side = reader.choice(item, "side", i, Side)
+        contracts = reader.number(item, "contracts", i, positive=True)
+        entry = reader.number(item, "entry_price", i, positive=True)
+        mode = reader.choice(item, "margin_mode", i, MarginMode)
+        leverage = reader.number(item, "leverage", i, positive=True)
+        hypothetical = reader.flag(item, "hypothetical", i)
+        note = reader.text(item, "note", i, default="")
+        margin: float | None = 0.0
+        if "isolated_margin" in item:
+            if mode is MarginMode.CROSS:
+                reader.add("isolated_margin", i, "'isolated_margin' applies to isolated positions only")
+            else:
+                margin = reader.number(item, "isolated_margin", i, positive=True)
+        if len(reader.violations) > before or account in refused_accounts:
+            continue
+        doc_index.append(i)
         positions.append(
-            Position(
-                account_name,
-                symbol,
-                side,
-                contracts,
-                entry,
-                mode,
-                leverage,
-                isolated_margin,
-                hypothetical,
-                note,
-            )
+            Position(account, symbol, side, contracts, entry, mode, leverage, margin, hypothetical, note)  # type: ignore[arg-type]
         )
 
-    accounts = [a if a.currency else _with_currency(a, positions, markets) for a in accounts]
-    for account in accounts:
-        locked = sum(p.isolated_margin for p in positions if p.account == account.name)
-        if locked > account.wallet_balance * (1 + 1e-12):
-            raise PortfolioError(
-                f"account '{account.name}': isolated margins ({locked:g}) exceed 'wallet_balance' "
-                f"({account.wallet_balance:g}); wallet_balance is the whole wallet, isolated margins included"
-            )
-    return Portfolio(Book(tuple(accounts), tuple(positions), markets), prices, overrides)
+    checked = build_book(accounts, positions, overrides)
+    violations = reader.violations + [
+        v._replace(where=doc_index[v.where], other=None if v.other is None else doc_index[v.other])
+        if isinstance(v.where, int)
+        else v
+        for v in checked.violations
+        if v.where not in stand_ins  # its own problems were reported as read
+    ]
+    if violations:
+        violations.sort(key=_order)
+        located = [_located(v, account_index, symbols) for v in violations]
+        more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
+        raise PortfolioError(located[0] + more, violations, located)
+    assert checked.book is not None
+    return Portfolio(checked.book, prices, overrides)
 
 
-def resolve_market(exchange: str, symbol: str, overrides: Mapping[str, MarketSpec] | None = None) -> MarketSpec | None:
-    """The market of `symbol` on `exchange` as a portfolio file resolves it, or None when nothing has it.
+def _order(v: Violation) -> tuple[int, int]:
+    # The document's order: top level and markets, accounts, positions.
+    if v.where is None:
+        return (0, 0)
+    if isinstance(v.where, int):
+        return (2, v.where)
+    return (1, 0)
 
-    overrides are the file's `markets` (Portfolio.market_overrides): an `exchange:symbol` entry wins over a
-    plain `symbol` entry, which wins over the bundled table of the exchange.
+
+def _where(kind: str, index: int, item: Any) -> str:
+    label = f"{kind} {index + 1}"
+    if isinstance(item, Mapping):
+        name = item.get("symbol") if kind == "position" else item.get("name")
+        if isinstance(name, str) and name:
+            label += f" ({printable(name)})"
+    return label
+
+
+def _located(v: Violation, account_index: Mapping[str, int], symbols: Mapping[int, str]) -> str:
+    """The violation as one line of a portfolio file's message: where, then what."""
+    if v.where is None:
+        return v.text()
+    if isinstance(v.where, int):
+        symbol = symbols.get(v.where)
+        label = f"position {v.where + 1}" + (f" ({printable(symbol)})" if symbol else "")
+        return f"{label}: {v.text()}"
+    index = account_index.get(v.where)
+    if index is None and v.where.startswith("account "):  # an account without a readable name: its place
+        return f"{v.where}: {v.text()}"
+    label = f"account {index + 1} ({printable(v.where)})" if index is not None else f"account '{printable(v.where)}'"
+    return f"{label}: {v.text()}"
+
+
+def decode_json(text: str) -> Any:
+    """The JSON document of a portfolio file, or PortfolioError saying in one line why it is not one.
+
+    Repeated keys are kept for the parser to name (see parse_portfolio); integer literals too long for
+    Python to convert and nesting too deep for its decoder are errors here instead of tracebacks.
     """
-    overrides = overrides or {}
-    return overrides.get(f"{exchange}:{symbol}") or overrides.get(symbol) or bundled_market(exchange, symbol)
-
-
-def market_rate_problem(market: MarketSpec, exchange: str) -> str | None:
-    """Why the market cannot be used on this exchange (a tier's rate, as its profile applies it, is not a
-    fraction below 100%), or None when it can."""
-    profile = profile_for(exchange)
-    for tier in market.tiers:
-        try:
-            rate = profile.effective_rate(tier, market)
-        except ValueError as e:
-            return str(e)
-        if not 0 <= rate < 1:
-            return (
-                f"the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
-                f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
-            )
-    return None
-
-
-def _check_rates(market: MarketSpec, exchange: str, where: str) -> None:
-    problem = market_rate_problem(market, exchange)
-    if problem is not None:
-        raise PortfolioError(f"{where}: {problem}")
-
-
-def _with_currency(account: Account, positions: list[Position], markets: Mapping[PriceKey, MarketSpec]) -> Account:
-    settles = [markets[(account.exchange, p.symbol)].settle_currency for p in positions if p.account == account.name]
-    currency = next((c for c in settles if c), "USDT")
-    return Account(account.name, account.exchange, account.wallet_balance, currency, account.position_mode)
+    try:
+        return json.loads(text, object_pairs_hook=json_object, parse_int=json_int)
+    except json.JSONDecodeError as e:
+        raise PortfolioError(f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from e
+    except RecursionError:
+        raise PortfolioError(
+            "the JSON is nested too deeply (lists or objects inside each other about 1,000 levels): "
+            "not a portfolio file"
+        ) from None
 
 
 def loads_portfolio(text: str) -> Portfolio:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise PortfolioError(f"malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from e
-    return parse_portfolio(data)
+    """The portfolio of a file's text; PortfolioError for anything wrong with it (see parse_portfolio)."""
+    return parse_portfolio(decode_json(text))
 
 
 def load_portfolio(path: str | Path) -> Portfolio:

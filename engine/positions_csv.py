@@ -1,38 +1,30 @@
 """CSV of a book's positions, for spreadsheets: export (optionally with risk columns) and an all-or-nothing import.
 
-Import builds a portfolio document from the current portfolio plus the rows and validates it with
-parse_portfolio, so a row is accepted exactly when the same position in a portfolio file would be (same
-markets, same leverage limits, same one-way rules). Every bad row is reported, with its line in the file
-(the header is line 1) and its column, in one CsvImportError; nothing is imported unless every row is good.
+Import reads each row's cells as values, then asks engine.book_rules to judge the rows together with the book
+in one pass, exactly as it judges a portfolio file (same markets, same leverage limits, same one-way rules).
+Every violation comes back with its position, so it maps to the row's line in the file (the header is line 1)
+and its column; every bad row is reported in one CsvImportError, and nothing is imported unless every row is
+good. Text cells of an export are guarded against spreadsheet formulas (guarded()).
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
+from engine.book_rules import POSITION_KEYS, build_book, unknown_key
 from engine.model import Book, MarginMode, Position, Side, quote_currency_of, settle_currency_of
-from engine.portfolio import Portfolio, PortfolioError, parse_portfolio, portfolio_to_dict
+from engine.portfolio import Portfolio, PortfolioError
 from engine.risk import BookRisk, PositionRisk
+from engine.safe_text import printable
 
-POSITION_COLUMNS = (
-    "account",
-    "symbol",
-    "side",
-    "contracts",
-    "entry_price",
-    "margin_mode",
-    "leverage",
-    "isolated_margin",
-    "hypothetical",
-    "note",
-)
+POSITION_COLUMNS = POSITION_KEYS  # a row has the fields of a portfolio file's position
 REQUIRED_COLUMNS = POSITION_COLUMNS[:7]
 # Same names and units as `marginwatch risk --json`; prices are in the row's quote currency, PnL in its
 # settlement currency (both written per row, since they differ between rows); distance is a fraction.
@@ -49,10 +41,8 @@ _NUMBER_COLUMNS = ("contracts", "entry_price", "leverage", "isolated_margin")
 TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
 FALSE_WORDS = frozenset({"false", "no", "0", "off", ""})
 """How a CSV cell or a form field (lower-cased) says true or false."""
-_POSITION_INDEX = re.compile(r"position (\d+)\b")
-_POSITION_PREFIX = re.compile(r"^position \d+(?: \(.*?\))?: ")
-_OTHER_POSITION = re.compile(r"\band position (\d+) (?=is already|holds)")
-_FIELD = re.compile(r"(?:missing field )?'([a-z_]+)'")
+# OWASP "CSV Injection": a cell starting with one of these is run as a formula by spreadsheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CsvProblem(NamedTuple):
@@ -84,14 +74,27 @@ def format_number(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def guarded(text: str) -> str:
+    """A text cell safe to open in a spreadsheet: one that would start a formula (=, +, -, @, tab, CR, after
+    any quotes of its own) gets a leading single quote, as OWASP's "CSV Injection" page advises; spreadsheets
+    show the text without it. Numbers are written by format_number and never guarded (-12.5 stays a number).
+    unguarded() undoes it, so the round trip is exact."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
+
+
+def unguarded(cell: str) -> str:
+    """The text of a cell guarded() wrote (a cell that was not guarded is returned as it is)."""
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS) else cell
+
+
 def _optional_number(value: float | None) -> str:
     return "" if value is None or not math.isfinite(value) else format_number(value)
 
 
 def _position_cells(p: Position) -> list[str]:
     return [
-        p.account,
-        p.symbol,
+        guarded(p.account),
+        guarded(p.symbol),
         p.side.value,
         format_number(p.contracts),
         format_number(p.entry_price),
@@ -99,20 +102,20 @@ def _position_cells(p: Position) -> list[str]:
         format_number(p.leverage),
         format_number(p.isolated_margin) if p.margin_mode is MarginMode.ISOLATED else "",
         "true" if p.hypothetical else "false",
-        p.note,
+        guarded(p.note),
     ]
 
 
 def _risk_cells(r: PositionRisk | None, p: Position) -> list[str]:
     if r is None:  # not evaluated yet (its account's prices are not all in): blank, never zero
-        return ["", "", quote_currency_of(p.symbol), "", "", settle_currency_of(p.symbol)]
+        return ["", "", guarded(quote_currency_of(p.symbol)), "", "", guarded(settle_currency_of(p.symbol))]
     return [
         _optional_number(r.mark_price),
         _optional_number(r.liquidation_price),
-        quote_currency_of(p.symbol),
+        guarded(quote_currency_of(p.symbol)),
         _optional_number(r.distance_to_liquidation),
         _optional_number(r.unrealized_pnl),
-        settle_currency_of(p.symbol),
+        guarded(settle_currency_of(p.symbol)),
     ]
 
 
@@ -184,8 +187,10 @@ def import_positions_csv(text: str, portfolio: Portfolio, *, replace: bool = Fal
     """The portfolio with the CSV's positions added after its own (or instead of them, with replace).
 
     Accounts must already exist in the portfolio; a new symbol's market resolves as in a portfolio file
-    (the file's markets, then the bundled tables). Columns beyond POSITION_COLUMNS are ignored, blank lines
-    skipped, a UTF-8 BOM and CRLF accepted. Raises CsvImportError listing every bad row; then nothing changes.
+    (the file's markets, then the bundled tables). Columns beyond POSITION_COLUMNS are ignored (one that
+    looks like a misspelled column is an error naming the column it resembles), blank lines skipped, a
+    UTF-8 BOM and CRLF accepted. Every row is judged by engine.book_rules together with the book, in one
+    pass. Raises CsvImportError listing every bad row; then nothing changes.
     """
     header_line, header, rows = _read(text)
     problems: list[CsvProblem] = []
@@ -193,43 +198,38 @@ def import_positions_csv(text: str, portfolio: Portfolio, *, replace: bool = Fal
     if problems:
         raise CsvImportError(problems)
 
-    base = portfolio_to_dict(portfolio)
-    existing = [] if replace else base["positions"]
-    accounts = {a.name for a in portfolio.book.accounts}
-    # Validate each row alone first, so problems of every row are found in one pass.
-    alone = {k: base[k] for k in ("version", "accounts", "markets") if k in base}
-    items: list[tuple[int, dict[str, Any]]] = []
+    book = portfolio.book
+    existing = [] if replace else list(book.positions)
+    accounts = {a.name for a in book.accounts}
+    lines: list[int] = []
+    positions: list[Position] = []
     for line, cells in rows:
-        item = _row_item(line, cells, columns, len(header), accounts, problems)
-        if item is None:
-            continue
-        try:
-            parsed = parse_portfolio({**alone, "positions": [item]}).book.positions[0]
-        except PortfolioError as e:
-            problems.append(_problem(str(e), [line], 0, at=0))
-            continue
-        if parsed.margin_mode is MarginMode.ISOLATED:
-            item["isolated_margin"] = parsed.isolated_margin  # the file's default made explicit: same book
-        items.append((line, item))
+        position = _row_position(line, cells, columns, len(header), accounts, problems)
+        if position is not None:
+            lines.append(line)
+            positions.append(position)
 
-    # Then together with the book: one-way rules and the wallet hold across positions. parse_portfolio stops
-    # at the first problem, so drop the row it names and go again until the rest passes.
-    while True:
-        try:
-            result = parse_portfolio({**base, "positions": existing + [item for _, item in items]})
-        except PortfolioError as e:
-            index = _culprit(str(e), items, existing, portfolio.book)
-            lines = [line for line, _ in items]
-            if index is None:  # not a row's doing (cannot happen with a valid portfolio): report, stop
-                problems.append(CsvProblem(lines[0] if lines else 1, "", str(e)))
-                break
-            problems.append(_problem(str(e), lines, len(existing), at=index))
-            del items[index]
-            continue
-        break
+    offset = len(existing)
+    checked = build_book(book.accounts, existing + positions, portfolio.market_overrides, markets=book.markets)
+
+    def named(k: int | None) -> str | None:
+        if k is None:
+            return None
+        return f"position {k + 1} of the book" if k < offset else f"line {lines[k - offset]}"
+
+    for v in checked.violations:
+        if isinstance(v.where, int) and v.where >= offset:
+            field = v.field if v.field in POSITION_COLUMNS else "symbol"
+            problems.append(
+                CsvProblem(lines[v.where - offset], field, v.bare(named(v.other)).removeprefix(f"'{field}' "))
+            )
+        else:  # the book itself breaks a rule (not a row's doing): say so on the header's line
+            where = named(v.where) if isinstance(v.where, int) else f"account '{printable(str(v.where))}'"
+            problems.append(CsvProblem(header_line, "", f"{where} of the book: {v.text(named(v.other))}"))
     if problems:
         raise CsvImportError(problems)
-    return result
+    assert checked.book is not None
+    return Portfolio(checked.book, portfolio.prices, portfolio.market_overrides)
 
 
 def positions_from_csv(text: str, portfolio: Portfolio) -> tuple[Position, ...]:
@@ -286,6 +286,12 @@ def _columns(line: int, header: list[str], problems: list[CsvProblem]) -> dict[s
         )
     else:
         problems.extend(CsvProblem(line, c, "missing column") for c in missing)
+    for name in columns:
+        close = difflib.get_close_matches(name, POSITION_COLUMNS, n=1, cutoff=0.8)
+        if name not in POSITION_COLUMNS + RISK_COLUMNS and close and close[0] not in columns:
+            # Other columns are ignored (notes of the user's own); one that nearly names a field is a typo
+            # that would silently drop that field.
+            problems.append(CsvProblem(line, name, unknown_key(name, POSITION_COLUMNS, "a position")))
     return columns
 
 
@@ -293,20 +299,21 @@ def _shown(cell: str) -> str:
     return repr(cell if len(cell) <= 40 else cell[:37] + "...")
 
 
-def _row_item(
+def _row_position(
     line: int,
     cells: list[str],
     columns: Mapping[str, int],
     width: int,
     accounts: set[str],
     problems: list[CsvProblem],
-) -> dict[str, Any] | None:
-    """The row as a portfolio-file position, or None after adding a problem for each bad cell."""
+) -> Position | None:
+    """The row as a position, or None after adding a problem for each cell that is not a value at all (the
+    book rules judge the values)."""
     before = len(problems)
 
     def cell(name: str) -> str:
         index = columns.get(name)
-        return cells[index] if index is not None and index < len(cells) else ""
+        return unguarded(cells[index]) if index is not None and index < len(cells) else ""
 
     def bad(name: str, message: str) -> None:
         problems.append(CsvProblem(line, name, message))
@@ -350,9 +357,20 @@ def _row_item(
         item["hypothetical"] = True
     elif flag not in FALSE_WORDS:
         bad("hypothetical", f"must be true or false (got {_shown(cell('hypothetical'))})")
-    if cell("note"):
-        item["note"] = cell("note")
-    return item if len(problems) == before else None
+    if len(problems) > before:
+        return None
+    return Position(
+        item["account"],
+        item["symbol"],
+        Side(item["side"]),
+        item["contracts"],
+        item["entry_price"],
+        MarginMode(item["margin_mode"]),
+        item["leverage"],
+        item.get("isolated_margin", 0.0),
+        bool(item.get("hypothetical", False)),
+        cell("note"),
+    )
 
 
 def _positive(text: str) -> float | None:
@@ -361,59 +379,3 @@ def _positive(text: str) -> float | None:
     except (ValueError, OverflowError):
         return None
     return value if math.isfinite(value) and value > 0 else None
-
-
-def _field_of(message: str) -> str:
-    """The column a parse_portfolio message (its "position N (SYMBOL): " prefix removed) is about."""
-    if "one-way mode" in message:
-        return "side" if "is already" in message else "margin_mode"
-    if "isolated margins (" in message:
-        return "isolated_margin"
-    if "unknown symbol" in message or "settles in" in message:
-        return "symbol"
-    named = _FIELD.match(message)
-    if named and named.group(1) in POSITION_COLUMNS:
-        return named.group(1)
-    return "symbol"  # the market's tiers or rates: a problem of the symbol's market
-
-
-def _problem(message: str, lines: list[int], offset: int, at: int) -> CsvProblem:
-    """A parse_portfolio message as the problem of the row at index `at` of lines.
-
-    Positions offset.. of the parsed document are the CSV rows of lines, in order. The message's own
-    "position N (SYMBOL): " prefix gives way to the line; another position it mentions is named by its
-    line, or as a position already in the book.
-    """
-    rest = _POSITION_PREFIX.sub("", message, count=1)
-
-    def other(m: re.Match[str]) -> str:
-        k = int(m.group(1)) - 1
-        if k < offset:
-            return f"and position {k + 1} of the book "
-        return f"and line {lines[k - offset]} " if k - offset < len(lines) else m.group(0)
-
-    field = _field_of(rest)
-    rest = rest.removeprefix(f"'{field}' ") if field else rest
-    return CsvProblem(lines[at], field, _OTHER_POSITION.sub(other, rest))
-
-
-def _culprit(message: str, items: list[tuple[int, dict[str, Any]]], existing: list[Any], book: Book) -> int | None:
-    """The index in items of the row a whole-book parse_portfolio message is about, or None."""
-    match = _POSITION_INDEX.match(message)
-    if match:
-        k = int(match.group(1)) - 1 - len(existing)
-        return k if 0 <= k < len(items) else None
-    wallet = re.match(r"account '(.*)': isolated margins \(", message)
-    account = next((a for a in book.accounts if wallet and a.name == wallet.group(1)), None)
-    if account is None:
-        return None
-    # The row that takes the account's isolated margins past its wallet (margins were made explicit).
-    locked = sum(p.get("isolated_margin", 0.0) for p in existing if p["account"] == account.name)
-    last = None
-    for k, (_, item) in enumerate(items):
-        if item["account"] == account.name and "isolated_margin" in item:
-            last = k
-            locked += item["isolated_margin"]
-            if locked > account.wallet_balance * (1 + 1e-12):
-                return k
-    return last

@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.risk import AccountRisk, BookRisk, estimate_reason
 from engine.rules import profile_for
+from engine.safe_text import printable
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -106,6 +107,7 @@ def percent(value: float | None) -> str:
 
 
 def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    rows = [[printable(cell) for cell in row] for row in rows]  # names and notes never drive the terminal
     widths = [max(len(h), *(len(r[c]) for r in rows)) if rows else len(h) for c, h in enumerate(headers)]
 
     def line(cells: list[str]) -> str:
@@ -192,10 +194,10 @@ def risk_to_text(risk: BookRisk) -> str:
     )
     estimates = sorted({a.account.exchange for a in risk.accounts if a.estimate})
     if estimates:
-        lines += ["", f"Estimate: no rule profile for {', '.join(estimates)}; the generic rule was used."]
+        lines += ["", f"Estimate: no rule profile for {printable(', '.join(estimates))}; the generic rule was used."]
     missing = [f"{r.position.account} {r.position.symbol}: {r.missing}" for r in risk.positions if r.missing]
     if missing:
-        lines += ["", "Incomplete:", *(f"  {line}" for line in missing)]
+        lines += ["", "Incomplete:", *(f"  {printable(line)}" for line in missing)]
     lines += [
         "",
         "Margin ratio: the cross account's maintenance margin / cross margin balance (isolated margins excluded);"

@@ -22,6 +22,7 @@ from engine.portfolio import Portfolio
 from engine.prices import PriceStore, Quote
 from engine.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.risk import BookRisk, evaluate_priced_accounts
+from engine.safe_text import printable  # names never drive the terminal (risk_to_text does the same)
 
 NEVER_PRICED_EXIT = 3
 """`watch --count N` exits with this when a position it was asked to report never got a price."""
@@ -155,7 +156,7 @@ class Monitor:
                 }
                 print(json.dumps({"crossing": record}, allow_nan=False), file=self.out, flush=True)
             else:
-                print(f"{stamp}  {alert.new.label.upper():<10} {alert.line()}", file=self.out, flush=True)
+                print(f"{stamp}  {alert.new.label.upper():<10} {printable(alert.line())}", file=self.out, flush=True)
 
     def _print_report(self) -> None:
         report = self.report()
@@ -172,12 +173,12 @@ class Monitor:
             lines.append("The book is empty: add positions with 'marginwatch import FILE' or in the window.")
         waiting = [p["symbol"] for p in report["positions"] if p["price_source"] == "missing"]
         if waiting:
-            lines.append(f"waiting for prices: {', '.join(dict.fromkeys(waiting))}")
+            lines.append(f"waiting for prices: {printable(', '.join(dict.fromkeys(waiting)))}")
         sources = {
             f"{p['symbol']} {p['price_source']}" + (f" {p['price_age_s']:.1f}s" if p["price_age_s"] is not None else "")
             for p in report["positions"]
         }
-        lines.append("prices: " + ", ".join(sorted(sources)))
+        lines.append("prices: " + printable(", ".join(sorted(sources))))
         print("\n".join(lines), file=self.out, flush=True)
 
     def run(self, sleep: Callable[[float], None] = time.sleep) -> int:

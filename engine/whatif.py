@@ -12,9 +12,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from engine.book_rules import build_book
 from engine.exposure import exposure, initial_margin_at_entry
 from engine.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, PriceKey, Side
-from engine.portfolio import resolve_market
 from engine.risk import BookRisk, evaluate_book
 
 
@@ -83,7 +83,7 @@ def add_to_position(book: Book, index: int, contracts: float, price: float) -> T
     if p.margin_mode is MarginMode.ISOLATED:
         added = replace(p, contracts=contracts, entry_price=price)
         new = replace(new, isolated_margin=p.isolated_margin + initial_margin_at_entry(added, market))
-    return TradeResult(_replace_position(book, index, new), 0.0)
+    return TradeResult(checked(_replace_position(book, index, new), index, opening=False), 0.0)
 
 
 def reduce_position(book: Book, index: int, contracts: float, price: float) -> TradeResult:
@@ -133,7 +133,8 @@ def flip_position(book: Book, index: int, contracts: float, price: float) -> Tra
         remainder = replace(remainder, isolated_margin=initial_margin_at_entry(remainder, book.market_of(p)))
     positions = list(closed.book.positions)
     positions.insert(index, remainder)
-    return TradeResult(Book(closed.book.accounts, tuple(positions), book.markets), closed.realized_pnl)
+    after = Book(closed.book.accounts, tuple(positions), book.markets)
+    return TradeResult(checked(after, index), closed.realized_pnl)
 
 
 def apply_trade(book: Book, index: int, side: Side, contracts: float, price: float) -> TradeResult:
@@ -150,67 +151,52 @@ def open_position(book: Book, position: Position, market_overrides: Mapping[str,
     """Add a new position (real or hypothetical) to the book; isolated margin defaults to the entry IM.
 
     The market comes from the book, else as the portfolio file resolves a symbol: its `markets` entries
-    (market_overrides, Portfolio.market_overrides) before the bundled tables; it is added to the book. Refused as
-    the portfolio file would refuse it: another settlement currency than the account's, a leverage
-    above the market's maximum, in one-way mode the other side or the other margin mode of a held symbol.
+    (market_overrides, Portfolio.market_overrides) before the bundled tables; it is added to the book.
+    Refused (WhatIfRefused naming the field) exactly where engine.book_rules refuses the position in a
+    portfolio file: another settlement currency than the account's, a leverage above the market's or the
+    tier's maximum at its notional, a size beyond the last tier, in one-way mode the other side or the other
+    margin mode of a held symbol, isolated margins beyond the wallet.
     """
     if position.account not in {a.name for a in book.accounts}:
         raise WhatIfRefused(f"unknown account '{position.account}'", field="account")
     _check_amount(position.contracts, position.entry_price)
     _positive(position.leverage, "leverage")
-    account = book.account(position.account)
-    key = (account.exchange, position.symbol)
-    market = book.markets.get(key) or resolve_market(account.exchange, position.symbol, market_overrides)
-    if market is None:
-        raise WhatIfRefused(
-            f"no maintenance tiers known for {position.symbol} on {account.exchange}: add it under 'markets' "
-            "in the portfolio file",
-            field="symbol",
-        )
-    settle = market.settle_currency
-    if settle and account.currency and settle != account.currency:
-        raise WhatIfRefused(
-            f"{position.symbol} settles in {settle} but account '{account.name}' is in {account.currency}",
-            field="symbol",
-        )
-    if market.max_leverage and position.leverage > market.max_leverage:
-        raise WhatIfRefused(
-            f"leverage {position.leverage:g}x is above the market's maximum {market.max_leverage:g}x", field="leverage"
-        )
-    if account.position_mode is PositionMode.ONEWAY:
-        for held in book.positions:
-            if held.account != position.account or held.symbol != position.symbol:
-                continue
-            if held.side is not position.side:
-                raise WhatIfRefused(
-                    f"account '{position.account}' is in one-way mode and holds {held.side.value} "
-                    f"{held.symbol}: trade against that position instead",
-                    field="side",
-                )
-            if held.margin_mode is not position.margin_mode:
-                raise WhatIfRefused(
-                    f"account '{position.account}' is in one-way mode and holds {held.symbol} in "
-                    f"{held.margin_mode.value} margin; one symbol has one margin mode",
-                    field="margin_mode",
-                )
-    if position.margin_mode is MarginMode.ISOLATED:
-        if position.isolated_margin <= 0:
-            position = replace(position, isolated_margin=initial_margin_at_entry(position, market))
-        else:
-            _positive(position.isolated_margin, "isolated_margin")
-        locked = position.isolated_margin + sum(
-            p.isolated_margin
-            for p in book.positions
-            if p.account == account.name and p.margin_mode is MarginMode.ISOLATED
-        )
-        if locked > account.wallet_balance * (1 + 1e-12):
-            raise WhatIfRefused(
-                f"the isolated margins would come to {locked:,.2f} {account.currency}, more than the wallet "
-                f"balance of {account.wallet_balance:,.2f} {account.currency}",
-                field="isolated_margin",
-            )
-    markets = book.markets if key in book.markets else {**book.markets, key: market}
-    return Book(book.accounts, (*book.positions, position), markets)
+    if position.margin_mode is MarginMode.ISOLATED and position.isolated_margin:
+        _positive(position.isolated_margin, "isolated_margin")
+    return checked(
+        Book(book.accounts, (*book.positions, position), book.markets), len(book.positions), market_overrides
+    )
+
+
+def checked(
+    book: Book, index: int, market_overrides: Mapping[str, MarketSpec] | None = None, *, opening: bool = True
+) -> Book:
+    """The book after a trade on (or the opening of) book.positions[index], as engine.book_rules builds it
+    (the position's market added, an isolated margin of 0 made its initial margin at entry).
+
+    Raises WhatIfRefused with the first rule the traded position breaks, naming its field ('entry_price'
+    reads 'price': the trade's price). Rules other positions already broke before the trade are not the
+    trade's doing and do not refuse it. opening=False for an add to a held position: its margin need not
+    cover the initial margin at entry (funding may have taken some), as the exchange allows.
+    """
+    result = build_book(
+        book.accounts, book.positions, market_overrides, markets=book.markets, opening=(index,), margin_floor=opening
+    )
+    mine = [v for v in result.violations if v.where == index]
+    if mine:
+        v = mine[0]
+        other = None if v.other is None else _other_label(v.other)
+        field = {"entry_price": "price"}.get(v.field, v.field)
+        raise WhatIfRefused(v.bare(other), field=field)
+    # Violations of other positions only (a book saved under older rules) are not the trade's doing.
+    built = result.book or result.draft
+    if built is None:  # cannot happen: the traded position has its market, else it was refused above
+        raise WhatIfRefused("the book cannot be evaluated after this trade", field="action")
+    return built
+
+
+def _other_label(index: int) -> str:
+    return f"position {index + 1} of the book"
 
 
 def account_book(book: Book, name: str) -> Book:

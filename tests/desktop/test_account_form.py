@@ -107,7 +107,11 @@ def test_a_new_account_shows_whose_rules_apply_and_defaults_the_currency(qtbot):
         ("wallet_balance", "", "enter the wallet balance"),
         ("currency", "", "enter the settlement currency, e.g. USDT"),
         ("currency", "US DT", "'US DT' is not a currency code"),
-        ("currency", "USDC", "position 7 (ETH/USDT:USDT) settles in USDT"),
+        (
+            "currency",
+            "USDC",
+            "position 7 (ETH/USDT:USDT): ETH/USDT:USDT settles in USDT but account 'Bybit swing' is in USDC",
+        ),
     ],
 )
 def test_each_bad_field_is_explained_beside_it_and_blocks_saving(qtbot, name, typed, message):
@@ -128,8 +132,8 @@ def test_a_zero_wallet_is_fine_without_isolated_margins_but_not_below_them(qtbot
     main = make_form(qtbot, index=0)  # Binance main: SOL 2,400 + DOGE 1,296 USDT isolated
     retype(qtbot, main.wallet_balance, "3000")
     assert main.messages["wallet_balance"].text() == (
-        "below the 3,696.00 USDT its isolated positions hold: the wallet balance is the whole wallet, "
-        "isolated margins included"
+        "position 5 (DOGE/USDT:USDT): isolated margins (3,696.00 USDT) exceed 'wallet_balance' (3,000.00 USDT) "
+        "of account 'Binance main'; wallet_balance is the whole wallet, isolated margins included"
     )
     assert not ok_button(main).isEnabled()
 
@@ -156,7 +160,8 @@ def test_switching_to_one_way_is_refused_while_both_sides_of_a_symbol_are_held(q
     form = make_form(qtbot, index=0)  # Binance main, hedge: long and short BTC
     choose(qtbot, form.position_mode, "One-way")
     assert form.messages["position_mode"].text() == (
-        "the account holds both long and short BTC/USDT:USDT: one-way mode holds one side per symbol"
+        "position 2 (BTC/USDT:USDT): account 'Binance main' is in one-way mode and position 1 is already long "
+        "BTC/USDT:USDT; trade against that position, or use position_mode 'hedge' to hold both sides"
     )
     assert not ok_button(form).isEnabled()
     choose(qtbot, form.position_mode, "Hedge")
@@ -167,13 +172,13 @@ def test_switching_to_one_way_is_refused_while_a_symbol_is_held_in_both_margin_m
     doc = portfolio_doc(
         position_doc(margin_mode="cross"),
         position_doc(margin_mode="isolated", contracts=0.1),
-        position_mode="hedge",
     )
     doc["accounts"][0]["position_mode"] = "hedge"
     form = make_form(qtbot, parse_portfolio(doc), index=0)
     choose(qtbot, form.position_mode, "One-way")
     assert form.messages["position_mode"].text() == (
-        "the account holds BTC/USDT:USDT in both cross and isolated margin: one-way mode allows one"
+        "position 2 (BTC/USDT:USDT): account 'main' is in one-way mode and position 1 holds BTC/USDT:USDT in "
+        "cross margin; one symbol has one margin mode (this one is isolated)"
     )
 
 
@@ -181,7 +186,11 @@ def test_a_new_exchange_must_have_tiers_for_every_symbol_the_account_holds(qtbot
     portfolio = demo()
     form = make_form(qtbot, portfolio, index=3)  # Hyperliquid: SOL/USDC:USDC
     retype(qtbot, form.exchange.lineEdit(), "bybit")
-    assert form.messages["exchange"].text() == "position 9 (SOL/USDC:USDC): no tier table for SOL/USDC:USDC on bybit"
+    assert (
+        form.messages["exchange"]
+        .text()
+        .startswith("position 9 (SOL/USDC:USDC): unknown symbol 'SOL/USDC:USDC' on bybit: no tier table for it")
+    )
     assert not ok_button(form).isEnabled()
     retype(qtbot, form.exchange.lineEdit(), "binanceusdm")  # Binance lists SOL/USDC:USDC
     assert form.messages["exchange"].text() == "Binance USD-M rules"

@@ -154,7 +154,7 @@ def test_isolated_margin_below_the_initial_margin_is_refused(qtbot):
     fill(qtbot, form, {"account": "Binance main", "symbol": "ETH/USDT:USDT", "contracts": "10", "entry_price": "3000"})
     fill(qtbot, form, {"margin_mode": "Isolated", "leverage": "10", "isolated_margin": "2999.99"})
     assert form.messages["isolated_margin"].text() == (
-        "below the initial margin at entry of 3,000.00 USDT (entry notional / leverage)"
+        "is below the initial margin at entry of 3,000.00 USDT (entry notional / leverage)"
     )
     assert not ok_button(form).isEnabled()
     retype(qtbot, form.isolated_margin, "3000")
@@ -211,7 +211,7 @@ def test_one_way_conflicts_are_the_engines_refusals(qtbot):
     form = make_form(qtbot)
     # Bybit swing is one-way and already long BTC (a hypothetical position), short isolated ETH.
     fill(qtbot, form, {"account": "Bybit swing", "symbol": "BTC/USDT:USDT", "side": "Short"})
-    assert "one-way mode and holds long BTC/USDT:USDT" in form.messages["side"].text()
+    assert "one-way mode and position 8 of the book is already long BTC/USDT:USDT" in form.messages["side"].text()
     choose(qtbot, form.side, "Long")
     assert form.messages["side"].text() == ""
     retype(qtbot, form.symbol, "ETH/USDT:USDT")
@@ -225,8 +225,8 @@ def test_one_way_conflicts_are_the_engines_refusals(qtbot):
 def test_a_symbol_without_a_tier_table_is_explained_in_the_preview(qtbot):
     form = make_form(qtbot)
     fill(qtbot, form, {"account": "Bybit swing", "symbol": "XRP/USDT:USDT", "contracts": "100", "entry_price": "0.6"})
-    assert form.messages["symbol"].text().startswith("no tier table for XRP/USDT:USDT on bybit")
-    assert form.preview_note.text().startswith("No preview: no tier table for XRP/USDT:USDT on bybit")
+    assert form.messages["symbol"].text().startswith("unknown symbol 'XRP/USDT:USDT' on bybit: no tier table")
+    assert form.preview_note.text().startswith("No preview: unknown symbol 'XRP/USDT:USDT' on bybit")
     assert not ok_button(form).isEnabled()
 
 
@@ -318,7 +318,8 @@ def test_the_isolated_margins_may_not_exceed_the_wallet(qtbot):
     fill(qtbot, form, {"symbol": "ETH/USDT:USDT", "contracts": "2", "entry_price": "3000"})
     fill(qtbot, form, {"margin_mode": "Isolated", "leverage": "5"})
     assert form.messages["isolated_margin"].text() == (
-        "the account's isolated margins would come to 1,200.00 USDT, above its wallet balance of 1,000.00 USDT"
+        "isolated margins (1,200.00 USDT) exceed 'wallet_balance' (1,000.00 USDT) of account 'main'; "
+        "wallet_balance is the whole wallet, isolated margins included"
     )
 
 

@@ -182,7 +182,7 @@ def test_one_way_mode_holds_one_symbol_in_one_margin_mode(qtbot):
     dialog.symbol.setCurrentText(ETH)
     type_into(qtbot, dialog.edits["contracts"], "1")
     click(qtbot, dialog.margin_modes[MarginMode.ISOLATED])
-    assert "one-way mode and holds ETH/USDT:USDT in cross margin" in dialog.messages["margin_mode"].text()
+    assert "holds ETH/USDT:USDT in cross margin" in dialog.messages["margin_mode"].text()
     assert not dialog.apply_real_button.isEnabled()
 
 
@@ -269,12 +269,12 @@ def test_bad_leverage_and_an_unknown_symbol_are_explained_when_opening(qtbot):
     type_into(qtbot, dialog.edits["leverage"], "x")
     assert "'x' is not a number" in dialog.messages["leverage"].text()
     type_into(qtbot, dialog.edits["leverage"], "500")
-    assert "above the market's maximum 125x" in dialog.messages["leverage"].text()
+    assert "above the market's maximum 125×" in dialog.messages["leverage"].text()
     type_into(qtbot, dialog.edits["leverage"], "5")
     dialog.symbol.lineEdit().selectAll()
     qtbot.keyClicks(dialog.symbol.lineEdit(), "NOPE/USDT:USDT")
     type_into(qtbot, dialog.edits["price"], "1")
-    assert "no maintenance tiers known for NOPE/USDT:USDT" in dialog.messages["symbol"].text()
+    assert "unknown symbol 'NOPE/USDT:USDT'" in dialog.messages["symbol"].text()
     assert not dialog.apply_real_button.isEnabled()
 
 
@@ -283,7 +283,7 @@ def test_opening_the_other_side_in_one_way_mode_is_refused_beside_the_side(qtbot
     dialog.symbol.setCurrentText(BTC)
     click(qtbot, dialog.sides[Side.SHORT])
     type_into(qtbot, dialog.edits["contracts"], "1")
-    assert "one-way mode and holds long BTC/USDT:USDT" in dialog.messages["side"].text()
+    assert "one-way mode and position 1 of the book is already long BTC/USDT:USDT" in dialog.messages["side"].text()
     assert not dialog.apply_hypothetical_button.isEnabled()
 
 

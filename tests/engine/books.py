@@ -33,7 +33,7 @@ def book(
     mode: PositionMode = PositionMode.ONEWAY,
 ) -> Book:
     return Book(
-        (Account("acct", exchange, wallet, "USDT", mode),),
+        (Account("acct", exchange, wallet, (markets and markets[0].settle_currency) or "USDT", mode),),
         tuple(positions),
         {(exchange, m.symbol): m for m in markets},
     )

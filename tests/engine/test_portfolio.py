@@ -102,7 +102,7 @@ def test_exchange_qualified_market_entry_overrides_only_that_exchange():
         (_with("positions.0.side", "up"), "'side' must be 'long' or 'short', not \"up\""),
         (_with("positions.0.account", "nope"), "'account' names an unknown account 'nope'"),
         (_with("positions.0.symbol", "NOPE/USDT:USDT"), "unknown symbol 'NOPE/USDT:USDT' on binanceusdm"),
-        (_with("positions.0.leverage", 500), "'leverage' 500 is above the market's maximum 125"),
+        (_with("positions.0.leverage", 500), "'leverage' 500× is above the market's maximum 125×"),
         (_with("accounts.0.wallet_balance", KeyError), "account 1 (main): missing field 'wallet_balance'"),
         (_with("accounts.0.position_mode", "both"), "'position_mode' must be 'oneway' or 'hedge'"),
         (_with("prices.BTC/USDT:USDT", -5), "prices: 'BTC/USDT:USDT' must be greater than 0"),

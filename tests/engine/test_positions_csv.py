@@ -25,7 +25,7 @@ from engine.positions_csv import (
     read_positions_csv,
 )
 from engine.risk import BookRisk, evaluate_book
-from tests.portfolio_docs import portfolio_doc
+from tests.portfolio_docs import portfolio_doc, position_doc
 
 HEADER = ",".join(POSITION_COLUMNS)
 
@@ -187,7 +187,7 @@ def test_every_bad_row_is_reported_with_its_line_and_field_and_nothing_is_import
     assert message[(3, "contracts")] == "must be a number greater than 0 (got '-3')"
     assert "unknown account 'nobody'; add it to the book first (accounts: 'main')" in message[(5, "account")]
     assert "unknown symbol 'NOPE/USDT:USDT' on binanceusdm" in message[(6, "symbol")]
-    assert message[(7, "leverage")] == "500 is above the market's maximum 125"
+    assert message[(7, "leverage")] == "500× is above the market's maximum 125×"
     assert "position 1 of the book is already long" in message[(11, "side")]
     with pytest.raises(CsvImportError) as raised:
         positions_from_csv(text, one_way())
@@ -212,7 +212,7 @@ def test_rows_refused_only_together_are_reported_by_line():
         (6, "side"),
         (7, "isolated_margin"),
     ]
-    assert "isolated margins (12000) exceed 'wallet_balance' (10000)" in problems[0].message
+    assert "isolated margins (12,000.00 USDT) exceed 'wallet_balance' (10,000.00 USDT)" in problems[0].message
     assert "line 2 holds ETH/USDT:USDT in isolated margin" in problems[1].message
     assert "line 2 is already long ETH/USDT:USDT" in problems[2].message
 
@@ -224,7 +224,7 @@ def test_a_new_symbol_resolves_its_market_as_the_portfolio_file_does():
     )
     problems = problems_of(text, empty_demo())
     assert [(p.line, p.field) for p in problems] == [(3, "symbol")]
-    assert "add it under 'markets' in the file" in problems[0].message
+    assert "add its tiers under 'markets' in a portfolio file" in problems[0].message
 
     imported = import_positions_csv(csv_of("Bybit swing,BTC/USDT:USDT,long,0.1,90000,cross,5,,,"), empty_demo())
     assert imported.book.markets[("bybit", "BTC/USDT:USDT")].source == "portfolio file"
@@ -324,3 +324,53 @@ def test_random_cells_raise_nothing_but_csv_import_error(rows, with_header, newl
 def test_random_text_raises_nothing_but_csv_import_error(text):
     with contextlib.suppress(CsvImportError):
         positions_from_csv(HEADER + "\n" + text, one_way())
+
+
+# --- issue 14: formula injection; issue 13: one validator, misspelled columns -----------------------------------
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "'=", "''+"])
+def test_text_cells_that_would_start_a_formula_are_quoted_and_read_back_unchanged(start):
+    doc = portfolio_doc(position_doc(note=f'{start}HYPERLINK("http://x","y")'), name=f"{start}acct")
+    portfolio = parse_portfolio(doc)
+    rows = list(csv.reader(io.StringIO(positions_to_csv(portfolio.book), newline="")))
+    account, note = rows[1][0], rows[1][-1]
+    assert account == f"'{start}acct" and note.startswith(f"'{start}HYPERLINK")
+    assert positions_from_csv(positions_to_csv(portfolio.book), empty_portfolio_of(portfolio)) == (
+        portfolio.book.positions
+    )
+
+
+def test_numbers_stay_numbers_a_negative_one_included():
+    # BTC short 0.5 @ 60,000, mark 61,000: -500 USDT of unrealized PnL.
+    short = parse_portfolio(portfolio_doc(position_doc(side="short"), prices={"BTC/USDT:USDT": 61_000}))
+    risk = evaluate_book(short.book, short.price_map())
+    rows = list(csv.reader(io.StringIO(positions_to_csv(short.book, risk))))
+    pnl = rows[1][len(POSITION_COLUMNS) + RISK_COLUMNS.index("unrealized_pnl")]
+    assert pnl == "-500" and float(pnl) == -500.0
+    assert rows[1][:3] == ["main", "BTC/USDT:USDT", "short"]
+
+
+def test_a_column_that_nearly_names_a_field_is_an_error_naming_it():
+    text = "account,symbol,side,contracts,entry_price,margin_mode,leverage,isolated_margn\r\n"
+    text += "main,BTC/USDT:USDT,long,1,60000,isolated,10,5000\r\n"
+    problems = problems_of(text, one_way())
+    assert [(p.line, p.field, p.message) for p in problems] == [
+        (1, "isolated_margn", "'isolated_margn' is not a field of a position; did you mean 'isolated_margin'?")
+    ]
+
+
+def test_many_bad_rows_on_a_large_book_are_mapped_to_their_lines_in_one_pass():
+    """100 bad rows on a 1,000-position book: each row's problem on its own line (the importer used to re-parse
+    the whole book after each bad row, 2.7 s here; one pass of the rules now)."""
+    doc = portfolio_doc(*[position_doc(contracts=0.001) for _ in range(1_000)], wallet_balance=1e9)
+    portfolio = parse_portfolio(doc)
+    rows = [
+        f"main,BTC/USDT:USDT,{'short' if k % 2 else 'long'},0.001,60000,cross,{500 if k % 2 == 0 else 10},,,"
+        for k in range(100)
+    ]
+    problems = problems_of(csv_of(*rows), portfolio)
+    assert [(p.line, p.field) for p in problems] == [(k + 2, "leverage" if k % 2 == 0 else "side") for k in range(100)]
+    assert problems[1].message.startswith(
+        "account 'main' is in one-way mode and position 1 of the book is already long"
+    )
