@@ -1,6 +1,6 @@
 """The desktop app's composition root: which book, which prices and feeds, which window.
 
-`build_window` wires a MainWindow (desktop.main_window) to the saved book, a portfolio file or the
+`build_window` wires a MainWindow (desktop.window.main_window) to the saved book, a portfolio file or the
 demo book, on live feeds, manual prices or the simulated feed; `run_app` adds the application-wide
 parts (theme, icon, crash reporting) and runs the event loop.
 """
@@ -18,27 +18,27 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop.crash_reporter import CrashReporter
-from desktop.icon import app_icon
-from desktop.main_window import (
+from desktop.platform.crash_reporter import CrashReporter
+from desktop.platform.icon import app_icon
+from desktop.platform.startup_heap import freeze_startup_heap
+from desktop.platform.theme import apply_theme
+from desktop.window.main_window import (
     REFRESH_HZ,
     FeedFactory,
     MainWindow,
     app_version,
     manual_store,
 )
-from desktop.startup_heap import freeze_startup_heap
-from desktop.theme import apply_theme
-from engine.bundled import resource
-from engine.model import PriceKey
-from engine.portfolio import Portfolio, load_portfolio, loads_portfolio
-from engine.prices import PriceStore
+from engine.book.portfolio import Portfolio, load_portfolio, loads_portfolio
+from engine.margin.bundled import resource
+from engine.margin.model import PriceKey
+from engine.market.prices import PriceStore
 from engine.storage.paths import LOG_NAME, create_private_file, database_path, ensure_data_dir
 from engine.storage.paths import data_dir as resolve_data_dir
 
 if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated feed: --demo)
-    from engine.feeds.exchange_config import ExchangeSettings
-    from engine.watch import Feed
+    from engine.market.feeds.exchange_config import ExchangeSettings
+    from engine.monitor.watch import Feed
 
 __all__ = ["MainWindow", "WindowOptions", "build_window", "demo_portfolio", "manual_store", "run_app"]
 
@@ -78,7 +78,7 @@ def _live_feeds(options: WindowOptions) -> FeedFactory:
     """New ccxt feeds for the book's price keys (going back online, or after symbols were added)."""
 
     def make(keys: Sequence[PriceKey], store: PriceStore) -> list[Feed]:
-        from engine.feeds.ccxt_feed import feeds_for  # ccxt takes a while to import: only when going live
+        from engine.market.feeds.ccxt_feed import feeds_for  # ccxt takes a while to import: only when going live
 
         return list(feeds_for(list(keys), store, options.exchange_settings))
 
@@ -87,7 +87,7 @@ def _live_feeds(options: WindowOptions) -> FeedFactory:
 
 def _simulated_feeds(portfolio: Portfolio) -> FeedFactory:
     def make(keys: Sequence[PriceKey], store: PriceStore) -> list[Feed]:
-        from engine.feeds.simulated import SimulatedFeed
+        from engine.market.feeds.simulated import SimulatedFeed
 
         start = {key: quote.mark for key in keys if (quote := store.quote(key)) is not None}
         start |= {key: mark for key, mark in portfolio.price_map().items() if key not in start}
@@ -127,7 +127,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=_live_feeds(options),
         )
-    from desktop.saved_book import load_saved_book, offer_recovery, restore, title_for
+    from desktop.window.saved_book import load_saved_book, offer_recovery, restore, title_for
     from engine.storage.writer import BackgroundWriter
 
     saved = load_saved_book(database_path(options.data_dir))

@@ -16,14 +16,14 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.portfolio import PortfolioError, dumps_portfolio, load_portfolio
-from engine.report import risk_to_dict, risk_to_text
-from engine.risk import MissingPriceError, evaluate_book
+from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
+from engine.margin.risk import MissingPriceError, evaluate_book
+from engine.monitor.report import risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
 
 if TYPE_CHECKING:
-    from engine.feeds.exchange_config import ExchangeSettings
+    from engine.market.feeds.exchange_config import ExchangeSettings
 
 EXIT_STORAGE = 1
 EXIT_BAD_INPUT = 2
@@ -184,7 +184,7 @@ class CommandFailed(Exception):
 @contextlib.contextmanager
 def reported(source: str) -> Iterator[None]:
     """Turn the project's own errors into one line that names the source, and the matching exit status."""
-    from engine.feeds.exchange_config import ExchangeConfigError
+    from engine.market.feeds.exchange_config import ExchangeConfigError
 
     try:
         yield
@@ -272,7 +272,7 @@ def exchange_settings(path: str | None, used_exchanges: Collection[str] | None =
     """The checked --exchange-config (empty without one); prints one warning line per exchange whose prices
     may not come straight from it (another host, plain http, no TLS check, a proxy). CommandFailed, exit 2,
     for anything the file must not hold (credentials, an unused or unknown exchange, an unknown setting)."""
-    from engine.feeds.exchange_config import connection_note, load_exchange_config
+    from engine.market.feeds.exchange_config import connection_note, load_exchange_config
 
     if not path:
         return {}
@@ -286,9 +286,9 @@ def exchange_settings(path: str | None, used_exchanges: Collection[str] | None =
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from engine.feeds.ccxt_feed import feeds_for
-    from engine.prices import PriceStore
-    from engine.watch import Monitor, WatchOptions
+    from engine.market.feeds.ccxt_feed import feeds_for
+    from engine.market.prices import PriceStore
+    from engine.monitor.watch import Monitor, WatchOptions
 
     with reported(args.file or "the saved book"):
         if args.file:
@@ -311,9 +311,9 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 def run_window(args: argparse.Namespace) -> int:
-    from desktop.startup_heap import pause_collection, resume_collection
+    from desktop.platform.startup_heap import pause_collection, resume_collection
 
-    pause_collection()  # until the window is shown (run_app): see desktop.startup_heap
+    pause_collection()  # until the window is shown (run_app): see desktop.platform.startup_heap
     try:
         from desktop.app import WindowOptions, run_app
 
@@ -335,7 +335,7 @@ def run_window(args: argparse.Namespace) -> int:
 
 
 def run_self_test(args: argparse.Namespace) -> int:
-    from desktop.self_test import SelfTestFailed, run
+    from desktop.platform.self_test import SelfTestFailed, run
 
     try:
         summary = run()

@@ -17,7 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from desktop.app import WindowOptions, build_window
-from desktop.theme import DEFAULT_THEME, apply_theme
+from desktop.platform.theme import DEFAULT_THEME, apply_theme
 
 WIDTH, HEIGHT = 1600, 1000
 

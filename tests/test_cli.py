@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.bundled import load_json, resource
-from engine.portfolio import parse_portfolio
-from engine.risk import evaluate_book
+from engine.book.portfolio import parse_portfolio
+from engine.margin.bundled import load_json, resource
+from engine.margin.risk import evaluate_book
 from tests.portfolio_docs import portfolio_doc, position_doc
 
 DEMO = Path(str(resource("demo", "book.json")))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop import self_test
+from desktop.platform import self_test
 from desktop.cli import main
 
 SUMMARY = re.compile(

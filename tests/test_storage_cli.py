@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.bundled import resource
+from engine.margin.bundled import resource
 from tests.test_cli import marginwatch
 
 DEMO = Path(str(resource("demo", "book.json")))

@@ -16,13 +16,13 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
-from engine.alerts import Alert, AlertPolicy
-from engine.levels import Crossing, Level, LevelTracker, Thresholds, distance_levels, ratio_level
-from engine.live_risk import VectorPositions, position_distances, positions_known
-from engine.model import Book, MarginMode, Position, PriceKey
-from engine.prices import Shock
-from engine.report import account_ratio_text
-from engine.risk import AccountRisk, PositionRisk
+from engine.margin.live_risk import VectorPositions, position_distances, positions_known
+from engine.margin.model import Book, MarginMode, Position, PriceKey
+from engine.margin.risk import AccountRisk, PositionRisk
+from engine.market.prices import Shock
+from engine.monitor.alerts import Alert, AlertPolicy
+from engine.monitor.levels import Crossing, Level, LevelTracker, Thresholds, distance_levels, ratio_level
+from engine.monitor.report import account_ratio_text
 
 _LEVELS = tuple(Level)
 
@@ -34,7 +34,7 @@ def real_book(book: Book) -> Book:
 
 def account_ratio_level(a: AccountRisk, t: Thresholds, slack: float = 0.0) -> Level:
     """An account's level from its cross margin ratio (liquidated once the cross account is at or past its
-    liquidation point, engine.risk), without history."""
+    liquidation point, engine.margin.risk), without history."""
     return ratio_level(a.margin_ratio, t, slack, equity_gone=a.liquidated)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from engine.model import PriceKey
+from engine.margin.model import PriceKey
+from engine.margin.risk import BookRisk
 from engine.monitor.ring_buffer import RingBuffer
-from engine.risk import BookRisk
 
 MARKS_EVERY_S = 0.5
 """Chart samples of each mark at most twice a second: the ring buffer then holds an hour."""

@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from engine.alerts import Alert
-from engine.levels import Level
-from engine.model import PriceKey
-from engine.prices import Quote
-from engine.risk import BookRisk
+from engine.margin.model import PriceKey
+from engine.margin.risk import BookRisk
+from engine.market.prices import Quote
+from engine.monitor.alerts import Alert
+from engine.monitor.levels import Level
 
 
 class RowState(NamedTuple):

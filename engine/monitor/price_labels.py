@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from engine.prices import PriceSource, Quote
+from engine.market.prices import PriceSource, Quote
 
 STATUS_SYMBOLS_NAMED = 3
 """Manual prices named in the status bar before the rest are counted ('and 4 more')."""

@@ -12,11 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from engine.alerts import AlertPolicy
-from engine.layout import book_layout
-from engine.levels import Level, Thresholds
-from engine.live_risk import LiveEvaluator, VectorPositions
-from engine.model import Book, Position, PriceKey
+from engine.book.portfolio import Portfolio
+from engine.margin.layout import book_layout
+from engine.margin.live_risk import LiveEvaluator, VectorPositions
+from engine.margin.model import Book, Position, PriceKey
+from engine.margin.risk import BookRisk
+from engine.margin.vectorised_stress import MoveSearch
+from engine.market.prices import Quote, Shock
+from engine.monitor.alerts import AlertPolicy
 from engine.monitor.book_alerts import (
     BookAlerts,
     PreviewScope,
@@ -28,11 +31,8 @@ from engine.monitor.book_alerts import (
 )
 from engine.monitor.chart_history import ChartHistory
 from engine.monitor.frame import Frame, RowState
+from engine.monitor.levels import Level, Thresholds
 from engine.monitor.price_labels import price_source
-from engine.portfolio import Portfolio
-from engine.prices import Quote, Shock
-from engine.risk import BookRisk
-from engine.vectorised_stress import MoveSearch
 
 PriceLabels = Mapping[PriceKey, tuple[str, bool]]
 """Each price key's source label ('LIVE 0.4 s', 'MANUAL', …) and whether it is stale."""
@@ -57,7 +57,7 @@ class WatchSession:
     """One monitor's state. step(quotes) evaluates the book at a price snapshot and returns a Frame.
 
     portfolio: the book (with its prices and markets); thresholds: the levels' thresholds; stale_after:
-    seconds after which a feed price is stale; policy: the alert rate limit (engine.alerts); clock:
+    seconds after which a feed price is stale; policy: the alert rate limit (engine.monitor.alerts); clock:
     wall-clock seconds (tests pass their own).
     """
 
@@ -170,7 +170,7 @@ class WatchSession:
         }
 
     def moves(self, marks: Mapping[PriceKey, float]) -> dict[str, float | None]:
-        """Every shown account's uniform move of its cross marks to liquidation (engine.vectorised_stress);
+        """Every shown account's uniform move of its cross marks to liquidation (engine.margin.vectorised_stress);
         an account missing a cross mark has none, the others are unaffected."""
         found = self.move_search.moves(self.evaluator.compiled.prices_from(marks))
         return {a.name: move for a, move in zip(self.book.accounts, found, strict=True)}

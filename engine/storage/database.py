@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.model import Position, PriceKey
-from engine.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
+from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
+from engine.margin.model import Position, PriceKey
 from engine.storage import checksum
 from engine.storage.checks import connect_read_only, damage, refuse_links
 from engine.storage.errors import (

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.alerts import Alert
+from engine.monitor.alerts import Alert
 from engine.storage.database import BookDatabase, StorageError
 
 log = logging.getLogger(__name__)

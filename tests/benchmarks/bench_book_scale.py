@@ -7,9 +7,9 @@ the shape that took parse_portfolio 76 s when it scanned every position once per
 USDⓈ-M tier tables (the bundled snapshot, 50 symbols round-robin), cross and isolated, long and short.
 
 Measured, each the best of --runs:
-- parse_portfolio: the decoded document to a validated Portfolio (engine.book_rules included).
+- parse_portfolio: the decoded document to a validated Portfolio (engine.book.book_rules included).
 - risk: what `marginwatch risk FILE` does after reading: evaluate_book + the text report.
-- Monitor.report(): the `watch --json` document at the same marks (engine.watch; manual prices, no feed).
+- Monitor.report(): the `watch --json` document at the same marks (engine.monitor.watch; manual prices, no feed).
 
 A linear step keeps its µs per position flat from 1k to 20k; the ratio column compares with `risk` at the
 same size. A step whose time, extrapolated as n² from the size before, would pass --budget seconds is
@@ -24,12 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine.portfolio import Portfolio, parse_portfolio
-from engine.prices import PriceStore
-from engine.report import risk_to_text
-from engine.risk import evaluate_book
-from engine.tiers import bundled_table
-from engine.watch import Monitor, WatchOptions
+from engine.book.portfolio import Portfolio, parse_portfolio
+from engine.margin.risk import evaluate_book
+from engine.margin.tiers import bundled_table
+from engine.market.prices import PriceStore
+from engine.monitor.report import risk_to_text
+from engine.monitor.watch import Monitor, WatchOptions
 
 EXCHANGE = "binanceusdm"
 

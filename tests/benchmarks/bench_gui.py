@@ -33,7 +33,7 @@ it. Both windows start with every module's
 bytecode cached, as an installed app does (`pip install .` compiles the package, as it compiled
 pyqtgraph): the children use a temporary PYTHONPYCACHEPREFIX that the warm-up fills, whatever
 PYTHONDONTWRITEBYTECODE says. The real window pauses garbage collection from before its first Qt import
-until it is shown, as `marginwatch` does (desktop.startup_heap). For reference, --uncompiled-runs more
+until it is shown, as `marginwatch` does (desktop.platform.startup_heap). For reference, --uncompiled-runs more
 runs each with PYTHONDONTWRITEBYTECODE=1 (a checkout without __pycache__ compiles its ~50 modules at
 every start), and as many without the GC pause.
 """
@@ -70,8 +70,8 @@ TARGET_STARTUP_RATIO = 1.5
 
 def build_document(seed: int = 11) -> dict[str, Any]:
     """A version-1 portfolio document: 10 accounts, 1,000 positions over 300 bundled binanceusdm symbols."""
-    from engine.model import settle_currency_of
-    from engine.tiers import bundled_table
+    from engine.margin.model import settle_currency_of
+    from engine.margin.tiers import bundled_table
 
     rng = random.Random(seed)
     table = bundled_table(EXCHANGE)
@@ -165,7 +165,7 @@ class BenchFeed:
         sigma: float = 0.0003,
         seed: int = 5,
     ) -> None:
-        from engine.feeds.state import FeedState, FeedStatus, StateCell
+        from engine.market.feeds.state import FeedState, FeedStatus, StateCell
 
         self.store = store
         self.keys = sorted(start)
@@ -188,7 +188,7 @@ class BenchFeed:
         return self._state.get()
 
     def _publish(self, keys: list[tuple[str, str]]) -> None:
-        from engine.prices import PriceSource, Tick
+        from engine.market.prices import PriceSource, Tick
 
         now_wall = time.time()
         ticks = []
@@ -411,9 +411,9 @@ def run_stream(args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import MainWindow
-    from desktop.startup_heap import freeze_startup_heap
-    from engine.portfolio import parse_portfolio
-    from engine.prices import PriceStore
+    from desktop.platform.startup_heap import freeze_startup_heap
+    from engine.book.portfolio import parse_portfolio
+    from engine.market.prices import PriceStore
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     t0 = time.perf_counter()
@@ -523,7 +523,7 @@ def startup_child(kind: str, book_file: str) -> None:
     t0 = time.perf_counter()
     pause = kind == "real" and not os.environ.get("BENCH_NO_GC_PAUSE")
     if pause:  # as `marginwatch` does before it imports Qt (desktop.cli.run_window)
-        from desktop.startup_heap import pause_collection
+        from desktop.platform.startup_heap import pause_collection
 
         pause_collection()
     from PySide6.QtCore import QEvent, QObject, QTimer
@@ -532,7 +532,7 @@ def startup_child(kind: str, book_file: str) -> None:
     app = QApplication(sys.argv[:1])
     if kind == "real":
         from desktop.app import MainWindow, manual_store
-        from engine.portfolio import load_portfolio
+        from engine.book.portfolio import load_portfolio
 
         t_imported = time.perf_counter()
         portfolio = load_portfolio(book_file)
@@ -590,7 +590,7 @@ def startup_child(kind: str, book_file: str) -> None:
     app.installEventFilter(watcher)
     window.show()
     if pause:  # as run_app does
-        from desktop.startup_heap import freeze_startup_heap
+        from desktop.platform.startup_heap import freeze_startup_heap
 
         freeze_startup_heap()
     QTimer.singleShot(30_000, lambda: os._exit(3))  # never painted: fail the run
@@ -605,7 +605,7 @@ def measure_startup(runs: int, compiled: bool = True, gc_pause: bool = True) -> 
     a temporary PYTHONPYCACHEPREFIX (the warm-up writes it; the checkout is not touched). Otherwise
     PYTHONDONTWRITEBYTECODE=1: a checkout without __pycache__ compiles its modules at every start.
     gc_pause: the real window pauses garbage collection until it is shown, as `marginwatch` does
-    (desktop.startup_heap); the minimal window never does.
+    (desktop.platform.startup_heap); the minimal window never does.
     """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     if not gc_pause:

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from engine.prices import PriceSource, PriceStore, Tick
-from engine.vectorised import CompiledBook
+from engine.margin.vectorised import CompiledBook
+from engine.market.prices import PriceSource, PriceStore, Tick
 from tests.benchmarks.bench_recompute import build_book
 
 

@@ -18,11 +18,11 @@ import time
 
 import numpy as np
 
-from engine.layout import book_layout
-from engine.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side
-from engine.risk import evaluate_book
-from engine.tiers import bundled_table
-from engine.vectorised import CompiledBook
+from engine.margin.layout import book_layout
+from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side
+from engine.margin.risk import evaluate_book
+from engine.margin.tiers import bundled_table
+from engine.margin.vectorised import CompiledBook
 
 N_ACCOUNTS, PER_ACCOUNT, N_SYMBOLS, HEDGE_ACCOUNTS = 100, 100, 1_000, 10
 EXCHANGE = "binanceusdm"

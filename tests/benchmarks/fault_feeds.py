@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.feeds.backoff import Backoff
-from engine.feeds.ccxt_feed import CcxtFeed
-from engine.feeds.exchange_config import ExchangeSettings, Transport
-from engine.feeds.state import FeedStatus
-from engine.prices import PriceStore
+from engine.market.feeds.backoff import Backoff
+from engine.market.feeds.ccxt_feed import CcxtFeed
+from engine.market.feeds.exchange_config import ExchangeSettings, Transport
+from engine.market.feeds.state import FeedStatus
+from engine.market.prices import PriceStore
 from tests.fake_exchange.server import FakeBinance
 
 EX = "binanceusdm"

@@ -31,8 +31,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from engine.bundled import load_json
-from engine.portfolio import PortfolioError, parse_portfolio
+from engine.book.portfolio import PortfolioError, parse_portfolio
+from engine.margin.bundled import load_json
 from engine.storage.database import BookDatabase, StorageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,7 +103,7 @@ def damage_run(trials: int, seed: int) -> Counter[str]:
 
 CHILD = textwrap.dedent("""
     import sys
-    from engine.model import MarginMode, Position, Side
+    from engine.margin.model import MarginMode, Position, Side
     from engine.storage.database import BookDatabase
     db = BookDatabase.open(sys.argv[1])
     for i in range(100000):

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
-from desktop.account_form import ACCOUNT_FIELDS, AccountForm, default_currency, validate_account_input
-from engine.model import Account, PositionMode
-from engine.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
-from engine.risk import evaluate_book
+from desktop.dialogs.account_form import ACCOUNT_FIELDS, AccountForm, default_currency, validate_account_input
+from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
+from engine.margin.model import Account, PositionMode
+from engine.margin.risk import evaluate_book
 from tests.desktop.typing_helpers import choose, demo, ok_button, retype
 from tests.portfolio_docs import portfolio_doc, position_doc
 

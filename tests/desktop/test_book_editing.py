@@ -10,11 +10,11 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.app import WindowOptions, build_window, demo_portfolio
-from desktop.whatif_dialog import WhatIfDialog
-from engine.model import MarginMode
-from engine.portfolio import dumps_portfolio
-from engine.prices import Shock
-from engine.risk import evaluate_book
+from desktop.dialogs.whatif_dialog import WhatIfDialog
+from engine.book.portfolio import dumps_portfolio
+from engine.margin.model import MarginMode
+from engine.margin.risk import evaluate_book
+from engine.market.prices import Shock
 from engine.storage.database import BookDatabase
 from engine.storage.paths import database_path
 
@@ -267,7 +267,7 @@ def test_a_new_position_typed_into_the_form_is_saved_and_shown_with_the_engines_
 
 
 def test_a_mark_typed_into_the_positions_table_becomes_a_manual_price_and_bad_text_is_refused(qtbot, saved_window):
-    from desktop.positions_model import MARK_COLUMN
+    from desktop.tables.positions_model import MARK_COLUMN
 
     window, _ = saved_window
     key = ("binanceusdm", "DOGE/USDT:USDT")

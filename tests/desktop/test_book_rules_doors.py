@@ -7,10 +7,10 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.app import WindowOptions, build_window, demo_portfolio
-from desktop.position_form import PositionForm
-from desktop.whatif_dialog import WhatIfDialog
-from engine.model import Side
-from engine.portfolio import parse_portfolio
+from desktop.dialogs.position_form import PositionForm
+from desktop.dialogs.whatif_dialog import WhatIfDialog
+from engine.book.portfolio import parse_portfolio
+from engine.margin.model import Side
 from engine.storage.database import BookDatabase
 from engine.storage.paths import database_path
 from tests.desktop.test_book_editing import saved_text

@@ -6,9 +6,9 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
-from desktop.cell_painter import CellPainter
-from desktop.positions_model import COLUMNS, LEVEL_BACKGROUND, LIVE_SPANS
-from engine.levels import Level
+from desktop.tables.cell_painter import CellPainter
+from desktop.tables.positions_model import COLUMNS, LEVEL_BACKGROUND, LIVE_SPANS
+from engine.monitor.levels import Level
 from tests.desktop.test_window import demo_on_manual_prices
 
 DOGE = ("binanceusdm", "DOGE/USDT:USDT")  # an isolated position in the demo: nothing else follows its price
@@ -112,7 +112,7 @@ def test_growing_the_columns_widens_those_whose_text_no_longer_fits_and_narrows_
 def test_the_distance_bar_takes_its_rows_level_colour_inside_the_hysteresis_band_too(qtbot):
     from PySide6.QtGui import QImage, QPainter
 
-    from desktop.delegates import BAR_COLOUR, _bar_rect
+    from desktop.tables.delegates import BAR_COLOUR, _bar_rect
 
     portfolio, store, window = demo_on_manual_prices(qtbot)
     _show(qtbot, window)

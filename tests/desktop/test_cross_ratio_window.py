@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from desktop.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.app import MainWindow
-from desktop.positions_model import COLUMNS, LEVEL_BACKGROUND
-from engine.levels import Level
-from engine.portfolio import parse_portfolio
-from engine.prices import PriceStore
-from engine.risk import evaluate_book
+from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
+from desktop.tables.positions_model import COLUMNS, LEVEL_BACKGROUND
+from engine.book.portfolio import parse_portfolio
+from engine.margin.risk import evaluate_book
+from engine.market.prices import PriceStore
+from engine.monitor.levels import Level
 from tests.engine.test_cross_margin_ratio import DILUTED
 
 

@@ -7,10 +7,10 @@ import time
 
 from PySide6.QtCore import Qt
 
-from desktop.accounts_model import RATIO_COLUMN
 from desktop.app import WindowOptions, build_window
-from desktop.positions_model import COLUMNS, STALE_FOREGROUND
-from engine.feeds.exchange_config import ExchangeSettings, Transport
+from desktop.tables.accounts_model import RATIO_COLUMN
+from desktop.tables.positions_model import COLUMNS, STALE_FOREGROUND
+from engine.market.feeds.exchange_config import ExchangeSettings, Transport
 from tests.fake_exchange.server import FakeBinance
 from tests.portfolio_docs import portfolio_doc, position_doc
 
@@ -90,7 +90,7 @@ def test_an_unreachable_exchange_never_blocks_the_window(qtbot, tmp_path):
 
 
 def test_a_price_typed_over_a_live_one_is_named_in_the_status_bar_and_its_row(qtbot, tmp_path):
-    from engine.prices import Shock
+    from engine.market.prices import Shock
 
     path = tmp_path / "book.json"
     path.write_text(json.dumps(BOOK))

@@ -9,11 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from desktop.app import demo_portfolio
-from desktop.margin_dialog import MarginDialog
-from engine.model import MarginMode, Side
-from engine.report import money, percent, price
-from engine.risk import evaluate_book
-from engine.whatif import adjust_isolated_margin
+from desktop.dialogs.margin_dialog import MarginDialog
+from engine.book.whatif import adjust_isolated_margin
+from engine.margin.model import MarginMode, Side
+from engine.margin.risk import evaluate_book
+from engine.monitor.report import money, percent, price
 from tests.engine.books import book, market, pos
 
 BTC = "BTC/USDT:USDT"

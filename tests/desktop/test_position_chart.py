@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel
 
-from desktop.position_chart import level_prices
+from desktop.charts.position_chart import level_prices
 from engine.monitor.ring_buffer import RingBuffer
 from tests.desktop.test_window import demo_on_manual_prices
 
@@ -61,8 +61,8 @@ def test_warning_and_danger_lines_lie_between_the_mark_and_liquidation_for_every
     """The demo's hedge-mode BTC short in Binance main (cross, net long) liquidates when BTC falls: its
     warning and danger lines were drawn above the mark, beyond the side liquidation lies on."""
     from desktop.app import demo_portfolio
-    from engine.levels import Thresholds
-    from engine.risk import evaluate_book
+    from engine.margin.risk import evaluate_book
+    from engine.monitor.levels import Thresholds
 
     portfolio = demo_portfolio()
     risk = evaluate_book(portfolio.book, portfolio.price_map())

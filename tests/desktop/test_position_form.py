@@ -11,18 +11,18 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
-from desktop.position_form import (
+from desktop.dialogs.position_form import (
     POSITION_FIELDS,
     PositionForm,
     preview_position,
     validate_position_input,
 )
-from engine.exposure import initial_margin_at_entry
-from engine.model import Book, MarginMode, Position, Side
-from engine.portfolio import MAX_LEVERAGE, Portfolio, parse_portfolio, portfolio_to_dict
-from engine.report import money, percent, price
-from engine.risk import evaluate_book
-from engine.tiers import bundled_market, bundled_table, max_leverage_at
+from engine.book.portfolio import MAX_LEVERAGE, Portfolio, parse_portfolio, portfolio_to_dict
+from engine.margin.exposure import initial_margin_at_entry
+from engine.margin.model import Book, MarginMode, Position, Side
+from engine.margin.risk import evaluate_book
+from engine.margin.tiers import bundled_market, bundled_table, max_leverage_at
+from engine.monitor.report import money, percent, price
 from tests.desktop.typing_helpers import choose, demo, ok_button, retype
 from tests.portfolio_docs import portfolio_doc, position_doc
 

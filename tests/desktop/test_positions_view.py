@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop.positions_model import COLUMNS, DISTANCE_COLUMN
-from engine.live_risk import LiveEvaluator
+from desktop.tables.positions_model import COLUMNS, DISTANCE_COLUMN
+from engine.margin.live_risk import LiveEvaluator
 from tests.desktop.test_window import demo_on_manual_prices
 from tests.engine.strategies import books
 
@@ -100,8 +100,8 @@ def test_sort_keys_read_from_the_arrays_are_the_rows_own(case):
 def test_an_edited_position_that_no_longer_matches_the_filter_leaves_the_filtered_rows(qtbot):
     import dataclasses
 
-    from engine.model import Side
-    from engine.portfolio import Portfolio
+    from engine.book.portfolio import Portfolio
+    from engine.margin.model import Side
 
     portfolio, _, window = demo_on_manual_prices(qtbot)
     qtbot.keyClicks(window.positions.search, "doge long")

@@ -11,11 +11,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.app import MainWindow, demo_portfolio
-from desktop.positions_model import COLUMNS
-from engine.levels import Level
-from engine.model import Book
-from engine.portfolio import Portfolio
-from engine.prices import PriceStore, Shock
+from desktop.tables.positions_model import COLUMNS
+from engine.book.portfolio import Portfolio
+from engine.margin.model import Book
+from engine.market.prices import PriceStore, Shock
+from engine.monitor.levels import Level
 from tests.desktop.test_window import demo_on_manual_prices
 from tests.engine.strategies import books
 
@@ -275,10 +275,10 @@ class FakeClock:
 def test_five_minutes_of_the_demos_random_walk_alert_once_per_subject_and_level(qtbot, monkeypatch):
     """The issue counted 51 alerts in 5 minutes of the demo (4 'danger → liquidated' in 7 s for one
     position). Replayed here: the demo's own walk (seed 7, a step every 0.25 s) for 5 minutes."""
-    from engine.feeds.simulated import RandomWalk
+    from engine.market.feeds.simulated import RandomWalk
 
     clock = FakeClock(1_800_000_000.0)
-    monkeypatch.setattr("desktop.main_window.time", clock)
+    monkeypatch.setattr("desktop.window.main_window.time", clock)
     portfolio, store, window = demo_on_manual_prices(qtbot)
     walk = RandomWalk(portfolio.price_map(), seed=7)
     crossings = 0

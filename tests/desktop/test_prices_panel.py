@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QLineEdit
 
-from desktop.positions_model import quoted
-from desktop.prices_panel import MARK, SHOCKED, SOURCE, SYMBOL, PricesModel, PricesPanel, parse_price
-from engine.prices import PriceSource, PriceStore, Shock, Tick
+from desktop.tables.positions_model import quoted
+from desktop.window.prices_panel import MARK, SHOCKED, SOURCE, SYMBOL, PricesModel, PricesPanel, parse_price
+from engine.market.prices import PriceSource, PriceStore, Shock, Tick
 
 BTC = ("binanceusdm", "BTC/USDT:USDT")
 ETH = ("binanceusdm", "ETH/USDT:USDT")

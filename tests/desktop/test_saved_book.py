@@ -12,9 +12,9 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.app import WindowOptions, build_window, demo_portfolio
-from engine.bundled import load_json
-from engine.portfolio import parse_portfolio
-from engine.prices import PriceSource
+from engine.book.portfolio import parse_portfolio
+from engine.margin.bundled import load_json
+from engine.market.prices import PriceSource
 from engine.storage import checksum
 from engine.storage.database import BookDatabase
 from engine.storage.paths import database_path
@@ -120,7 +120,7 @@ def test_open_another_saved_book(qtbot, tmp_path, monkeypatch):
     with BookDatabase.open(other) as db:
         db.import_portfolio(demo_portfolio())
     window = open_window(qtbot, tmp_path)
-    monkeypatch.setattr("desktop.saved_book.QFileDialog.getOpenFileName", lambda *a, **k: (str(other), ""))
+    monkeypatch.setattr("desktop.window.saved_book.QFileDialog.getOpenFileName", lambda *a, **k: (str(other), ""))
     assert window.saved_book_bar.open_another()
     assert window.database_file == other and len(window.portfolio.book.positions) == 9
     window.close()
@@ -194,7 +194,7 @@ def test_the_data_folder_and_the_log_are_private_when_the_app_starts_on_a_new_fo
     import logging
 
     from desktop.app import prepare_data_dir
-    from desktop.crash_reporter import CrashReporter
+    from desktop.platform.crash_reporter import CrashReporter
 
     folder = tmp_path / "new"
     reporter = CrashReporter(prepare_data_dir(folder))

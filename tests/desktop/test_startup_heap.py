@@ -7,7 +7,7 @@ import gc
 import pytest
 
 from desktop.cli import main
-from desktop.startup_heap import freeze_startup_heap, pause_collection
+from desktop.platform.startup_heap import freeze_startup_heap, pause_collection
 
 
 @pytest.fixture

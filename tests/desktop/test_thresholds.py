@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from desktop.app import WindowOptions, build_window, demo_portfolio
-from desktop.thresholds_dialog import ThresholdsDialog
-from engine.levels import Level, Thresholds
+from desktop.dialogs.thresholds_dialog import ThresholdsDialog
+from engine.monitor.levels import Level, Thresholds
 from engine.storage.database import BookDatabase
 from engine.storage.paths import database_path
 

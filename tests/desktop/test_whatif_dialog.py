@@ -9,11 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from desktop.app import demo_portfolio
-from desktop.whatif_dialog import WhatIfDialog
-from engine.model import MarginMode, PositionMode, Side
-from engine.report import money, percent, price
-from engine.risk import evaluate_book
-from engine.whatif import add_to_position, reduce_position
+from desktop.dialogs.whatif_dialog import WhatIfDialog
+from engine.book.whatif import add_to_position, reduce_position
+from engine.margin.model import MarginMode, PositionMode, Side
+from engine.margin.risk import evaluate_book
+from engine.monitor.report import money, percent, price
 from tests.engine.books import book, market, pos
 
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"

@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.app import MainWindow, demo_portfolio
-from desktop.positions_model import COLUMNS, PositionsModel, quoted
-from engine.model import Side
-from engine.report import percent, price
-from engine.risk import evaluate_book
+from desktop.tables.positions_model import COLUMNS, PositionsModel, quoted
+from engine.margin.model import Side
+from engine.margin.risk import evaluate_book
+from engine.monitor.report import percent, price
 
 
 def _column(title: str) -> int:
@@ -20,7 +20,7 @@ def _column(title: str) -> int:
 
 def demo_on_manual_prices(qtbot):
     """The demo book in a window whose prices the test sets by hand (manual prices in a store)."""
-    from engine.prices import PriceStore
+    from engine.market.prices import PriceStore
 
     portfolio = demo_portfolio()
     store = PriceStore()
@@ -174,8 +174,8 @@ def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_pat
 
 
 def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbot):
-    from desktop.positions_model import LEVEL_BACKGROUND
-    from engine.levels import Level
+    from desktop.tables.positions_model import LEVEL_BACKGROUND
+    from engine.monitor.levels import Level
 
     portfolio, store, window = demo_on_manual_prices(qtbot)
     row = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT")
@@ -196,9 +196,9 @@ def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbo
 
 
 def test_the_account_table_shows_the_uniform_move_to_liquidation_once_the_window_is_up(qtbot):
-    from desktop.accounts_model import COLUMNS as ACCOUNT_COLUMNS
-    from desktop.accounts_model import SEARCHING
-    from engine.stress import uniform_move_to_liquidation
+    from desktop.tables.accounts_model import COLUMNS as ACCOUNT_COLUMNS
+    from desktop.tables.accounts_model import SEARCHING
+    from engine.margin.stress import uniform_move_to_liquidation
 
     portfolio = demo_portfolio()
     window = MainWindow(portfolio, "demo book")
@@ -221,15 +221,15 @@ def test_the_account_table_shows_the_uniform_move_to_liquidation_once_the_window
 
 
 def test_the_move_to_liquidation_follows_the_prices_in_an_event_after_the_refresh(qtbot, monkeypatch):
-    from desktop.accounts_model import COLUMNS as ACCOUNT_COLUMNS
-    from engine.stress import uniform_move_to_liquidation
+    from desktop.tables.accounts_model import COLUMNS as ACCOUNT_COLUMNS
+    from engine.margin.stress import uniform_move_to_liquidation
 
     _, store, window = demo_on_manual_prices(qtbot)
     column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "All cross marks move")
     window.show()  # the first search, once the window is up
     qtbot.waitUntil(lambda: window.accounts_model.index(0, column).data().endswith("% to liquidation"))
     before = window.accounts_model.index(0, column).data()
-    monkeypatch.setattr("desktop.main_window.LADDER_EVERY_S", 0.0)  # due on every refresh
+    monkeypatch.setattr("desktop.window.main_window.LADDER_EVERY_S", 0.0)  # due on every refresh
     store.set_manual(("binanceusdm", "BTC/USDT:USDT"), 80_000.0)  # Binance main's cross BTC long falls
     window.refresh()
     assert window.accounts_model.index(0, column).data() == before  # not in the refresh itself
@@ -240,7 +240,7 @@ def test_the_move_to_liquidation_follows_the_prices_in_an_event_after_the_refres
 
 
 def test_a_crossing_adds_one_alert_and_hovering_adds_none(qtbot):
-    from engine.levels import Level
+    from engine.monitor.levels import Level
 
     portfolio, store, window = demo_on_manual_prices(qtbot)
     at_start = len(window.alerts)  # levels are evaluated at start-up: the demo's real book starts with warnings
@@ -283,7 +283,7 @@ def test_alerts_are_stored_with_the_saved_book(qtbot, tmp_path):
 
 
 def test_the_risk_ladder_shows_the_selected_accounts_equity_and_liquidation_points(qtbot):
-    from engine.stress import equity_ladder, uniform_move_to_liquidation
+    from engine.margin.stress import equity_ladder, uniform_move_to_liquidation
 
     portfolio = demo_portfolio()
     window = MainWindow(portfolio, "demo book")

@@ -7,13 +7,13 @@ import threading
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop.accounts_model import RATIO_COLUMN
-from desktop.crash_reporter import CrashReporter
-from desktop.main_window import app_version
-from desktop.positions_model import LEVEL_BACKGROUND
-from desktop.theme import apply_theme, is_dark
-from engine.levels import Level
-from engine.report import money
+from desktop.platform.crash_reporter import CrashReporter
+from desktop.platform.theme import apply_theme, is_dark
+from desktop.tables.accounts_model import RATIO_COLUMN
+from desktop.tables.positions_model import LEVEL_BACKGROUND
+from desktop.window.main_window import app_version
+from engine.monitor.levels import Level
+from engine.monitor.report import money
 from tests.desktop.test_window import demo_on_manual_prices
 
 
@@ -63,14 +63,14 @@ def test_the_about_box_names_the_version(qtbot):
 
 
 def test_the_status_bar_gives_the_age_of_the_oldest_live_price(qtbot):
-    from engine.prices import PriceSource, PriceStore, Tick
+    from engine.market.prices import PriceSource, PriceStore, Tick
 
     portfolio, _, _ = demo_on_manual_prices(qtbot)
     clock = [1_000.0]
     store = PriceStore(clock=lambda: clock[0])
     keys = portfolio.book.price_keys()
     store.publish([Tick(key, mark) for key, mark in portfolio.price_map().items()], PriceSource.SIMULATED)
-    from desktop.main_window import MainWindow
+    from desktop.window.main_window import MainWindow
 
     window = MainWindow(portfolio, "test", store, stale_after=15.0)
     qtbot.addWidget(window)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
-from engine.bundled import resource
-from engine.portfolio import Portfolio, loads_portfolio
+from engine.book.portfolio import Portfolio, loads_portfolio
+from engine.margin.bundled import resource
 
 
 def demo() -> Portfolio:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
+from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
 
 
 def market(

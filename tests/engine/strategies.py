@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from engine.exposure import initial_margin_at_entry
-from engine.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
+from engine.margin.exposure import initial_margin_at_entry
+from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
 
 EXCHANGES = ["binanceusdm", "binancecoinm", "bybit", "okx", "gate", "hyperliquid", "kraken"]
 

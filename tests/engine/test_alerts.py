@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from engine.alerts import AlertPolicy
-from engine.levels import Crossing, Level, LevelTracker
+from engine.monitor.alerts import AlertPolicy
+from engine.monitor.levels import Crossing, Level, LevelTracker
 
 OK, WARN, DANGER, LIQ = Level.OK, Level.WARNING, Level.DANGER, Level.LIQUIDATED
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.levels import Level, Thresholds
-from engine.model import Book
+from engine.margin.model import Book
+from engine.margin.risk import evaluate_book
 from engine.monitor.book_alerts import (
     BookAlerts,
     account_ratio_level,
@@ -19,7 +19,7 @@ from engine.monitor.book_alerts import (
     what_if_note,
     what_if_rows,
 )
-from engine.risk import evaluate_book
+from engine.monitor.levels import Level, Thresholds
 from tests.engine.strategies import books
 
 
@@ -38,7 +38,7 @@ def test_a_hypothetical_row_is_refused_so_no_caller_can_alert_on_it():
 
 
 def _one_book():
-    from engine.model import Account, MarginMode, MarketSpec, Position, Side, Tier
+    from engine.margin.model import Account, MarginMode, MarketSpec, Position, Side, Tier
 
     spec = MarketSpec("BTC/USDT:USDT", (Tier(0, 1e12, 0.005, 0.0, 125),), max_leverage=125)
     book = Book(
@@ -115,8 +115,8 @@ def test_hypothetical_positions_change_no_alert(case):
 def test_a_preview_changes_the_rows_that_share_its_margin_and_says_so():
     """A hypothetical cross long changes its account's cross rows, never an isolated one; a shocked
     isolated mark changes its own row only; every changed account is named."""
-    from engine.model import Account, MarginMode, Position, Side
-    from engine.prices import Shock
+    from engine.margin.model import Account, MarginMode, Position, Side
+    from engine.market.prices import Shock
 
     def position(account, symbol, mode, hypothetical=False):
         return Position(account, symbol, Side.LONG, 1.0, 100.0, mode, 10.0, 10.0, hypothetical)

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.book_rules import ACCOUNT_KEYS, MAX_NOTIONAL, POSITION_KEYS, build_book, check_book
-from engine.model import Account, Book, MarginMode, Position, Side
-from engine.portfolio import PortfolioError, loads_portfolio, parse_portfolio
-from engine.positions_csv import CsvImportError, import_positions_csv
-from engine.whatif import WhatIfRefused, add_to_position, open_position
+from engine.book.book_rules import ACCOUNT_KEYS, MAX_NOTIONAL, POSITION_KEYS, build_book, check_book
+from engine.book.portfolio import PortfolioError, loads_portfolio, parse_portfolio
+from engine.book.positions_csv import CsvImportError, import_positions_csv
+from engine.book.whatif import WhatIfRefused, add_to_position, open_position
+from engine.margin.model import Account, Book, MarginMode, Position, Side
 from tests.portfolio_docs import portfolio_doc, position_doc
 
 BTC = "BTC/USDT:USDT"
@@ -243,8 +243,8 @@ def test_any_value_anywhere_gives_a_book_or_portfolio_error(place, key, value):
 
 
 def test_a_trade_needs_its_initial_margin_free_and_a_reduction_is_always_taken():
-    from engine.trade_checks import trade_margin
-    from engine.whatif import reduce_position
+    from engine.book.trade_checks import trade_margin
+    from engine.book.whatif import reduce_position
 
     before = parse_portfolio(portfolio_doc(wallet_balance=10_000, prices={BTC: 60_000}))  # 0.5 BTC, 10x: 3,000 IM
     prices = before.price_map()
@@ -264,7 +264,7 @@ def test_a_trade_needs_its_initial_margin_free_and_a_reduction_is_always_taken()
     ("trade", "mark", "away"), [(66_000, 60_000, None), (66_001, 60_000, 0.1000167), (50_000, 60_000, -1 / 6)]
 )
 def test_a_price_more_than_ten_percent_from_the_mark_is_far(trade, mark, away):
-    from engine.trade_checks import far_from_mark
+    from engine.book.trade_checks import far_from_mark
 
     result = far_from_mark(trade, mark)
     assert result == (None if away is None else pytest.approx(away, rel=1e-6))

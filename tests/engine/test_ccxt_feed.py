@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from engine.feeds.backoff import Backoff
-from engine.feeds.ccxt_feed import CcxtFeed
-from engine.feeds.exchange_config import ExchangeSettings, Transport
-from engine.feeds.state import FeedStatus
-from engine.prices import PriceSource, PriceStore
+from engine.market.feeds.backoff import Backoff
+from engine.market.feeds.ccxt_feed import CcxtFeed
+from engine.market.feeds.exchange_config import ExchangeSettings, Transport
+from engine.market.feeds.state import FeedStatus
+from engine.market.prices import PriceSource, PriceStore
 from tests.fake_exchange.server import FakeBinance
 
 EX = "binanceusdm"
@@ -172,7 +172,7 @@ def test_malformed_ticks_are_dropped_never_shown(make_feed, fake):
 
 
 def test_an_unknown_symbol_is_reported_once_and_the_rest_flows(make_feed, caplog):
-    caplog.set_level(logging.WARNING, logger="engine.feeds.ccxt_feed")
+    caplog.set_level(logging.WARNING, logger="engine.market.feeds.ccxt_feed")
     feed = make_feed(Transport.WEBSOCKET, symbols=("BTC/USDT:USDT", "XYZ/USDT:USDT"))
     wait_for(lambda: feed.store.quote(BTC) is not None, what="BTC")
     assert feed.state.unknown_symbols == ("XYZ/USDT:USDT",)
@@ -269,12 +269,12 @@ def test_absurd_prices_from_the_exchange_are_refused_never_live(make_feed, fake,
 
 
 def test_garbage_rest_answers_are_one_line_each_never_a_traceback(make_feed, fake, caplog):
-    caplog.set_level(logging.INFO, logger="engine.feeds.ccxt_feed")
+    caplog.set_level(logging.INFO, logger="engine.market.feeds.ccxt_feed")
     fake.garbage_next("/fapi/v1/premiumIndex", "[1, 2]", times=3)
     fake.garbage_next("/fapi/v1/premiumIndex", '"maintenance"', times=2)
     feed = make_feed(Transport.REST)
     wait_for(lambda: fake.requests["/fapi/v1/premiumIndex"] > 5 and feed.state.status is FeedStatus.LIVE, 5.0, "ok")
-    records = [r for r in caplog.records if r.name == "engine.feeds.ccxt_feed"]
+    records = [r for r in caplog.records if r.name == "engine.market.feeds.ccxt_feed"]
     assert not [r for r in records if r.exc_info], "a traceback was logged"
     warnings_ = [r.getMessage() for r in records if r.levelno >= logging.WARNING]
     assert sum("not binanceusdm's own host" in w for w in warnings_) == 1  # the fake's address, said once

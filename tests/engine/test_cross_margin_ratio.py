@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from engine.layout import book_layout
-from engine.levels import Level, Thresholds, ratio_level
-from engine.live_risk import LiveEvaluator
-from engine.model import Book, MarginMode, Side
-from engine.portfolio import parse_portfolio
-from engine.report import account_ratio_text, risk_to_dict
-from engine.risk import evaluate_book
-from engine.stress import equity_ladder
-from engine.vectorised import CompiledBook
-from engine.vectorised_stress import MoveSearch
+from engine.book.portfolio import parse_portfolio
+from engine.margin.layout import book_layout
+from engine.margin.live_risk import LiveEvaluator
+from engine.margin.model import Book, MarginMode, Side
+from engine.margin.risk import evaluate_book
+from engine.margin.stress import equity_ladder
+from engine.margin.vectorised import CompiledBook
+from engine.margin.vectorised_stress import MoveSearch
+from engine.monitor.levels import Level, Thresholds, ratio_level
+from engine.monitor.report import account_ratio_text, risk_to_dict
 from tests.engine.books import book, market, pos
 from tests.engine.strategies import books
 from tests.portfolio_docs import portfolio_doc, position_doc
@@ -241,7 +241,7 @@ def test_exactly_at_a_cross_liquidation_price_the_account_is_at_least_in_danger(
 @pytest.mark.parametrize("path", [0, 1], ids=["scalar", "vectorised"])
 def test_an_overflowing_cross_account_is_liquidated_and_its_rows_say_why(path):
     """The reviewer's input: a BTC short of 2e8 at a 1e300 mark overflows; both paths say the same."""
-    from engine.model import PositionMode
+    from engine.margin.model import PositionMode
 
     b = book(
         "binanceusdm",

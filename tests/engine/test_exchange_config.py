@@ -7,14 +7,14 @@ import json
 
 import pytest
 
-from engine.feeds.exchange_config import (
+from engine.market.feeds.exchange_config import (
     ExchangeConfigError,
     Transport,
     connection_note,
     load_exchange_config,
     parse_exchange_config,
 )
-from engine.feeds.state import FeedState, FeedStatus
+from engine.market.feeds.state import FeedState, FeedStatus
 
 FAKE_URLS = {
     "urls": {"api": {"fapiPublic": "http://127.0.0.1:8080/fapi/v1", "ws": {"linear": "ws://127.0.0.1:8080/ws"}}}

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.levels import Level, LevelTracker, Thresholds, distance_level, ratio_level
+from engine.monitor.levels import Level, LevelTracker, Thresholds, distance_level, ratio_level
 
 T = Thresholds()
 
@@ -105,7 +105,7 @@ def test_a_position_whose_figures_are_unknown_keeps_its_level():
     """NaN is both 'no liquidation price' (OK) and 'unknown' (a missing mark): only the first may relax."""
     import numpy as np
 
-    from engine.levels import Level, LevelTracker
+    from engine.monitor.levels import Level, LevelTracker
 
     tracker = LevelTracker()
     tracker.positions(["a", "b"], np.array([0.03, 0.03]))

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.live_risk import LiveEvaluator, VectorPositions, position_distances
-from engine.risk import evaluate_book, evaluate_priced_accounts
+from engine.margin.live_risk import LiveEvaluator, VectorPositions, position_distances
+from engine.margin.risk import evaluate_book, evaluate_priced_accounts
 from tests.engine.strategies import books
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine.bundled import load_json
-from engine.portfolio import PortfolioError, dumps_portfolio, loads_portfolio, parse_portfolio
+from engine.book.portfolio import PortfolioError, dumps_portfolio, loads_portfolio, parse_portfolio
+from engine.margin.bundled import load_json
 from tests.portfolio_docs import portfolio_doc
 
 MINIMAL = portfolio_doc(prices={"BTC/USDT:USDT": 61_000})
@@ -57,8 +57,8 @@ def test_bundled_binance_tiers_are_used_for_a_listed_symbol():
 def test_every_bundled_market_reads_as_checked_tiers_and_each_is_made_once():
     """Bundled markets are made when first read (start-up reads only the book's): every shipped one must
     still read, with tiers that pass check_tiers, usable under its exchange's rules."""
-    from engine.portfolio import market_rate_problem
-    from engine.tiers import bundled_exchanges, bundled_table
+    from engine.book.portfolio import market_rate_problem
+    from engine.margin.tiers import bundled_exchanges, bundled_table
 
     for exchange in bundled_exchanges():
         table = bundled_table(exchange)
@@ -71,7 +71,7 @@ def test_every_bundled_market_reads_as_checked_tiers_and_each_is_made_once():
 
 
 def test_a_malformed_bundled_market_says_so_when_read_not_that_it_is_missing():
-    from engine.tiers import TierTableError, _MarketsReadOnDemand
+    from engine.margin.tiers import TierTableError, _MarketsReadOnDemand
 
     markets = _MarketsReadOnDemand("binanceusdm", {"source": "s", "date": "d", "tiers": {"X/USDT:USDT": [{}]}})
     assert "X/USDT:USDT" in markets and len(markets) == 1

@@ -11,10 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.bundled import load_json
-from engine.model import Book, MarginMode
-from engine.portfolio import parse_portfolio
-from engine.positions_csv import (
+from engine.book.portfolio import parse_portfolio
+from engine.book.positions_csv import (
     POSITION_COLUMNS,
     RISK_COLUMNS,
     CsvImportError,
@@ -24,7 +22,9 @@ from engine.positions_csv import (
     positions_to_csv,
     read_positions_csv,
 )
-from engine.risk import BookRisk, evaluate_book
+from engine.margin.bundled import load_json
+from engine.margin.model import Book, MarginMode
+from engine.margin.risk import BookRisk, evaluate_book
 from tests.portfolio_docs import portfolio_doc, position_doc
 
 HEADER = ",".join(POSITION_COLUMNS)

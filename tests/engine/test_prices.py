@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from engine.prices import FUTURE_TOLERANCE_S, REANCHOR_AFTER_S, PriceSource, PriceStore, Shock, Tick
+from engine.market.prices import FUTURE_TOLERANCE_S, REANCHOR_AFTER_S, PriceSource, PriceStore, Shock, Tick
 
 BTC = ("binanceusdm", "BTC/USDT:USDT")
 ETH = ("binanceusdm", "ETH/USDT:USDT")

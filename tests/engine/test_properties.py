@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.exposure import initial_margin_at_entry
-from engine.layout import book_layout
-from engine.liquidation import margin_surplus, to_z
-from engine.model import Book, MarginMode, MarketSpec, Position, Side
-from engine.risk import evaluate_book
-from engine.vectorised import CompiledBook
+from engine.margin.exposure import initial_margin_at_entry
+from engine.margin.layout import book_layout
+from engine.margin.liquidation import margin_surplus, to_z
+from engine.margin.model import Book, MarginMode, MarketSpec, Position, Side
+from engine.margin.risk import evaluate_book
+from engine.margin.vectorised import CompiledBook
 from tests.engine.books import book, market
 from tests.engine.strategies import books, tier_tables
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.model import MarginMode, PositionMode, Side
-from engine.risk import evaluate_book
+from engine.margin.model import MarginMode, PositionMode, Side
+from engine.margin.risk import evaluate_book
 from tests.engine.books import book, market, pos
 
 LONG, SHORT = Side.LONG, Side.SHORT
@@ -57,7 +57,7 @@ def test_binance_coinm_inverse_cross_calculator_example():
 
 def test_binance_coinm_bundled_brackets_give_the_same_answer():
     """Same example through the bundled BTCUSD bracket table: the solver must find the 12.5% tier itself."""
-    from engine.tiers import bundled_market
+    from engine.margin.tiers import bundled_market
 
     spec = bundled_market("binancecoinm", "BTC/USD:BTC")
     b = book("binancecoinm", 101.0, [pos("BTC/USD:BTC", LONG, 100_000, 45_000)], [spec])

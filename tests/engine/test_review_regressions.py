@@ -9,11 +9,11 @@ import random
 import numpy as np
 import pytest
 
-from engine.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
-from engine.portfolio import PortfolioError, parse_portfolio
-from engine.risk import evaluate_book
-from engine.vectorised import CompiledBook
-from engine.whatif import WhatIfRefused, add_to_position, adjust_isolated_margin, open_position, reduce_position
+from engine.book.portfolio import PortfolioError, parse_portfolio
+from engine.book.whatif import WhatIfRefused, add_to_position, adjust_isolated_margin, open_position, reduce_position
+from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
+from engine.margin.risk import evaluate_book
+from engine.margin.vectorised import CompiledBook
 from tests.engine.books import book, market, pos
 from tests.portfolio_docs import portfolio_doc, position_doc
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.bundled import load_json
-from engine.model import MarginMode, Position, Side
-from engine.portfolio import dumps_portfolio, parse_portfolio
+from engine.book.portfolio import dumps_portfolio, parse_portfolio
+from engine.margin.bundled import load_json
+from engine.margin.model import MarginMode, Position, Side
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.migrations import LATEST, MIGRATIONS, migrate, version_of
 
@@ -228,8 +228,8 @@ def test_a_really_full_disk_saves_nothing_and_keeps_what_was_saved(tmp_path):
     folder = tmp_path / "tiny"
     folder.mkdir()
     script = textwrap.dedent(f"""
-        from engine.bundled import load_json
-        from engine.portfolio import parse_portfolio
+        from engine.margin.bundled import load_json
+        from engine.book.portfolio import parse_portfolio
         from engine.storage.database import BookDatabase, StorageError
         path = {str(folder / "marginwatch.sqlite3")!r}
         db = BookDatabase.open(path)
@@ -259,7 +259,7 @@ def test_sigkill_during_a_stream_of_writes_keeps_every_committed_write(tmp_path)
         )
     script = textwrap.dedent(f"""
         import sys
-        from engine.model import MarginMode, Position, Side
+        from engine.margin.model import MarginMode, Position, Side
         from engine.storage.database import BookDatabase
         db = BookDatabase.open({str(path)!r})
         for i in range(1000):

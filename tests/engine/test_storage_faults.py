@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.bundled import load_json
-from engine.portfolio import parse_portfolio
+from engine.book.portfolio import parse_portfolio
+from engine.margin.bundled import load_json
 from engine.storage import checksum
 from engine.storage.database import BookDatabase, DamagedBook, StorageError
 from engine.storage.errors import translate

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from engine.layout import book_layout
-from engine.model import MarginMode, PositionMode, Side
-from engine.risk import evaluate_book
-from engine.stress import cross_surplus, uniform_move_to_liquidation
+from engine.margin.layout import book_layout
+from engine.margin.model import MarginMode, PositionMode, Side
+from engine.margin.risk import evaluate_book
+from engine.margin.stress import cross_surplus, uniform_move_to_liquidation
 from tests.engine.books import book, market, pos
 from tests.engine.strategies import books
 
@@ -67,7 +67,7 @@ def test_at_the_move_the_cross_surplus_is_zero_and_nothing_nearer_liquidates(cas
 
 
 def test_the_equity_ladder_moves_with_the_cross_pnl_and_caps_isolated_and_cross_losses():
-    from engine.stress import equity_ladder
+    from engine.margin.stress import equity_ladder
 
     b = book(
         "binanceusdm",

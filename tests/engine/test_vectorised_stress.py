@@ -6,10 +6,10 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 
-from engine.layout import book_layout
-from engine.stress import cross_surplus, uniform_move_to_liquidation
-from engine.vectorised import CompiledBook
-from engine.vectorised_stress import MoveSearch
+from engine.margin.layout import book_layout
+from engine.margin.stress import cross_surplus, uniform_move_to_liquidation
+from engine.margin.vectorised import CompiledBook
+from engine.margin.vectorised_stress import MoveSearch
 from tests.engine.strategies import books
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.model import MarginMode, PositionMode, Side
-from engine.risk import evaluate_book
-from engine.whatif import (
+from engine.book.whatif import (
     WhatIfRefused,
     add_to_position,
     adjust_isolated_margin,
@@ -16,6 +14,8 @@ from engine.whatif import (
     open_position,
     reduce_position,
 )
+from engine.margin.model import MarginMode, PositionMode, Side
+from engine.margin.risk import evaluate_book
 from tests.engine.books import book, market, pos
 
 BTC = "BTC/USDT:USDT"

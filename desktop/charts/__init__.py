@@ -1,0 +1,1 @@
+"""pyqtgraph charts: the position chart, the account history and the risk ladder."""

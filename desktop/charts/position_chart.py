@@ -1,0 +1,140 @@
+"""The selected position's mark over time, with its entry, liquidation, warning and danger prices.
+
+Everything is drawn with items made once and updated in place (setData / setPos); the curve clips to
+the view and downsamples itself, so hours of history stay cheap to redraw. Hovering shows the time
+and the mark under the cursor.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
+from desktop.tables.positions_model import quoted
+from engine.margin.model import Side, quote_currency_of
+from engine.margin.risk import PositionRisk
+from engine.monitor.levels import Thresholds
+from engine.monitor.report import percent
+from engine.monitor.ring_buffer import RingBuffer
+
+LINES = (  # name, colour, style
+    ("entry", "#7f8c8d", pg.QtCore.Qt.PenStyle.DashLine),
+    ("liquidation", "#e74c3c", pg.QtCore.Qt.PenStyle.SolidLine),
+    ("danger", "#e67e22", pg.QtCore.Qt.PenStyle.DotLine),
+    ("warning", "#d4ac0d", pg.QtCore.Qt.PenStyle.DotLine),
+)
+
+
+def level_prices(r: PositionRisk, thresholds: Thresholds) -> tuple[float | None, float | None]:
+    """Marks at which the position's distance to liquidation reaches the warning and danger levels.
+
+    They lie between the mark and the liquidation price, on the side the liquidation price lies on:
+    below the mark for a long, above it for a short, except where the account liquidates the other way
+    (a hedge-mode short in a cross account that is net long liquidates when the price falls). That side
+    is read from the mark and the signed distance (engine.margin.liquidation: positive while the mark has not
+    reached the liquidation price); the position's side decides only when there is no mark or distance.
+    Distance d is |mark - liq| / mark, so the level at d is liq / (1 - d) below the mark, liq / (1 + d) above.
+    """
+    liq = r.liquidation_price
+    if liq is None:
+        return None, None
+    if r.mark_price is not None and r.distance_to_liquidation is not None and r.mark_price != liq:
+        below = (r.mark_price > liq) == (r.distance_to_liquidation >= 0)
+    else:
+        below = r.position.side is Side.LONG
+    if below:
+        return liq / (1 - thresholds.distance_warning), liq / (1 - thresholds.distance_danger)
+    return liq / (1 + thresholds.distance_warning), liq / (1 + thresholds.distance_danger)
+
+
+class PositionChart(ThemedChart):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+        show_grid(self.plot)
+        left = self.plot.getAxis("left")
+        left.enableAutoSIPrefix(False)
+        left.setWidth(84)  # room for prices such as 104,250.00 beside the rotated unit label
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("#3498db", width=2))
+        self.curve.setClipToView(True)
+        self.curve.setDownsampling(auto=True, method="peak")
+        self.lines = {
+            name: pg.InfiniteLine(
+                angle=0,
+                pen=pg.mkPen(color, style=style),
+                label=name,
+                labelOpts={"position": 0.93, "color": color, "anchors": [(1, 1), (1, 1)]},
+            )
+            for name, color, style in LINES
+        }
+        for line in self.lines.values():
+            line.hide()
+            self.plot.addItem(line)
+        self.caption = QLabel(" ")
+        self.caption.setWordWrap(True)  # a long symbol must not widen the dock
+        self.hover = QLabel(" ")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.hover)
+        self.shown: tuple[str, str] | None = None
+        self._drawn_samples = -1
+        self.unit = ""
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse)
+        self.restyle()
+
+    def themed_plots(self) -> list[pg.PlotWidget]:
+        return [self.plot]
+
+    def show_position(
+        self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str], what_if: str = ""
+    ) -> None:
+        """Called on every refresh: the curve and the axis label are only touched when they changed (each
+        touch repaints the plot, axes included); the lines move only when their price did.
+
+        what_if: the row's what-if note ('' for the real book): the curve is the real marks' history,
+        the lines and the caption a preview's, and the caption says so."""
+        if key != self.shown:
+            self.plot.enableAutoRange()  # a new position: fit it, then let the user zoom
+            self._drawn_samples = -1
+        self.shown = key
+        if history.appended != self._drawn_samples:
+            self.curve.setData(*history.series())
+            self._drawn_samples = history.appended
+        unit = quote_currency_of(r.position.symbol)
+        if unit != self.unit:
+            self.unit = unit
+            self.plot.setLabel("left", "mark", units=unit)
+        warning, danger = level_prices(r, thresholds)
+        for name, value in (
+            ("entry", r.position.entry_price),
+            ("liquidation", r.liquidation_price),
+            ("warning", warning),
+            ("danger", danger),
+        ):
+            line = self.lines[name]
+            if value is None:
+                line.hide()
+            else:
+                line.setPos(value)
+                line.show()
+        symbol = r.position.symbol
+        preview = f"<b>{what_if.upper()}</b> (lines and figures; the curve is the real marks): " if what_if else ""
+        self.caption.setText(
+            f"{preview}<b>{r.position.account} · {symbol} {r.position.side.value}</b>: mark"
+            f" {quoted(r.mark_price, symbol)}, liquidation {quoted(r.liquidation_price, symbol)},"
+            f" {percent(r.distance_to_liquidation)} to go"
+        )
+
+    def _on_mouse(self, position: QPointF) -> None:
+        sample = sample_under_cursor(self.plot, self.curve, position)
+        if sample is None:
+            return
+        _, x, y = sample
+        stamp = time.strftime("%H:%M:%S", time.localtime(x))
+        self.hover.setText(f"{stamp}: mark {quoted(y, self.shown[1] if self.shown else '')}")

@@ -1,0 +1,99 @@
+"""The risk ladder: an account's equity against a uniform move of all its marks, -50% to +50%.
+
+Each isolated position's liquidation point is marked where its own mark reaches its liquidation
+price, and the account's cross liquidation where the uniform move empties the cross margin. Plot
+items are created once and updated in place; hovering shows the values under the cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
+from engine.margin.layout import BookLayout
+from engine.margin.model import Book, MarginMode, PriceKey
+from engine.margin.risk import BookRisk
+from engine.margin.stress import equity_ladder, uniform_move_to_liquidation
+from engine.monitor.report import money
+
+MOVES = np.linspace(-0.5, 0.5, 201)
+MAX_MARKERS = 32
+
+
+class RiskLadder(ThemedChart):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        show_grid(self.plot)
+        for axis in ("bottom", "left"):
+            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        self.plot.setLabel("bottom", "uniform move of all the account's marks", units="%")
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("#1f4e9c", width=2))
+        self.zero = pg.InfiniteLine(angle=0, pos=0, pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.plot.addItem(self.zero)
+        self.markers: list[pg.InfiniteLine] = []
+        for _ in range(MAX_MARKERS):
+            line = pg.InfiniteLine(
+                angle=90, pen=pg.mkPen("#c0392b"), label="", labelOpts={"position": 0.9, "color": "#8e2a1f"}
+            )
+            line.hide()
+            self.plot.addItem(line)
+            self.markers.append(line)
+        self.hover = QLabel(" ")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.hover)
+        self.account = ""
+        self.currency = ""
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse)
+        self.restyle()
+
+    def themed_plots(self) -> list[pg.PlotWidget]:
+        return [self.plot]
+
+    def show_account(
+        self,
+        book: Book,
+        prices: Mapping[PriceKey, float],
+        account: str,
+        risk: BookRisk,
+        layout: BookLayout,
+        cross_move: float | object | None = ...,
+    ) -> None:
+        """Redraw for `account` at these marks (only accounts whose prices are all in `prices`).
+
+        cross_move: the account's uniform move to liquidation when the caller has it already."""
+        self.account = account
+        self.currency = next((a.currency for a in book.accounts if a.name == account), "")
+        equity = equity_ladder(book, prices, account, list(MOVES), layout)
+        self.curve.setData(MOVES * 100, equity)
+        self.plot.setLabel("left", f"equity of {account}", units=self.currency)
+        points: list[tuple[float, str]] = []
+        for r in risk.positions:
+            p = r.position
+            if p.account == account and p.margin_mode is MarginMode.ISOLATED and r.liquidation_price is not None:
+                points.append(((r.liquidation_price / r.mark_price - 1) * 100, f"{p.symbol.split(':')[0]} liq."))
+        cross = uniform_move_to_liquidation(book, prices, account, layout) if cross_move is ... else cross_move
+        if cross is not None:
+            points.append((cross * 100, "cross liq."))
+        for i, (line, (x, text)) in enumerate(zip(self.markers, sorted(points), strict=False)):
+            line.setPos(x)
+            line.label.setFormat(text)
+            line.label.setPosition(0.92 - 0.1 * (i % 5))  # staggered, so neighbouring labels do not overlap
+            line.show()
+        for line in self.markers[len(points) :]:
+            line.hide()
+        self.marker_positions = sorted(x for x, _ in points)
+
+    def _on_mouse(self, position: QPointF) -> None:
+        sample = sample_under_cursor(self.plot, self.curve, position)
+        if sample is None:
+            return
+        _, x, y = sample
+        self.hover.setText(f"all marks {x:+.1f}%: equity {money(y, self.currency)}")

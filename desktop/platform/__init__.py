@@ -1,0 +1,1 @@
+"""What ties the app to the desktop: theme, icon, crash reporter, start-up heap, self-test."""

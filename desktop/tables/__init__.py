@@ -1,0 +1,1 @@
+"""Table models over engine figures and the painters that draw their cells."""

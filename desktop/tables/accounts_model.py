@@ -1,0 +1,132 @@
+"""A read-only table model over the engine's account figures, in each account's settlement currency."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from desktop.tables.cell_painter import RowLook
+from desktop.tables.positions_model import LEVEL_BACKGROUND, LEVEL_FOREGROUND
+from desktop.tables.text_table_model import TextTableModel
+from engine.margin.risk import AccountRisk, BookRisk
+from engine.margin.rules import profile_for
+from engine.monitor.levels import Level
+from engine.monitor.report import account_ratio_text, money
+
+
+def _ratio(a: AccountRisk, move: float | None) -> str:
+    """The cross margin ratio, or why there is none ('no cross position', 'liquidated …', 'n/a …')."""
+    return account_ratio_text(a).replace("<=", "≤")
+
+
+def _cross(value: float, a: AccountRisk) -> str:
+    return money(value, a.account.currency) if a.has_cross else "none"
+
+
+def _move(a: AccountRisk, move: float | None) -> str:
+    """The uniform move of all cross marks that liquidates the account: '-23.4% to liquidation'."""
+    if move is None:
+        return "—" if a.missing and a.has_cross else "none"
+    return f"{move * 100:+.1f}% to liquidation"
+
+
+COLUMNS = (
+    ("Account", lambda a, m: a.account.name),
+    ("Exchange", lambda a, m: profile_for(a.account.exchange).title + (" (estimate)" if a.estimate else "")),
+    ("Wallet", lambda a, m: money(a.wallet_balance, a.account.currency)),
+    ("uPnL", lambda a, m: money(a.unrealized_pnl, a.account.currency)),
+    ("Equity", lambda a, m: money(a.equity, a.account.currency)),
+    ("Cross balance", lambda a, m: _cross(a.cross_margin_balance, a)),
+    ("Cross maint.", lambda a, m: _cross(a.cross_maintenance_margin, a)),
+    ("Margin ratio", _ratio),
+    ("Available", lambda a, m: money(a.available_balance, a.account.currency)),
+    ("All cross marks move", _move),
+)
+
+
+RATIO_TOOLTIP = (
+    "Cross margin ratio: the cross positions' maintenance margin / the cross margin balance (wallet less the "
+    "isolated margins, plus the cross uPnL). The cross account is liquidated at 100%. Isolated positions have "
+    "their own ratio (positions table)."
+)
+RATIO_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "Margin ratio")
+
+
+SEARCHING = "searching…"
+"""The move column before the first search has answered (moves=None)."""
+MOVE_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "All cross marks move")
+
+
+ACCOUNT_COLUMN = 0
+
+
+def _cells(
+    risk: BookRisk, moves: Mapping[str, float | None] | None, notes: Sequence[str] | None = None
+) -> list[list[str]]:
+    cells = [[text(a, (moves or {}).get(a.account.name)) for _, text in COLUMNS] for a in risk.accounts]
+    if moves is None:
+        for row in cells:
+            row[MOVE_COLUMN] = SEARCHING
+    for row, note in zip(cells, notes or (), strict=False):
+        if note:  # a previewed account says so where its name is read
+            row[ACCOUNT_COLUMN] = f"{row[ACCOUNT_COLUMN]} ({note})"
+    return cells
+
+
+class AccountsModel(TextTableModel):
+    """Rows coloured by the account's margin-ratio level; UserRole of the ratio column is the ratio.
+
+    moves: each account's uniform move to liquidation (None for an account without one); moves=None
+    as a whole means not searched yet, shown as "searching…". notes: per account, '' or the what-if
+    note of an account whose figures and level come from a preview ('what-if · real: ok'), shown
+    after its name and in its tooltip.
+    """
+
+    def __init__(
+        self,
+        risk: BookRisk,
+        moves: Mapping[str, float | None] | None = None,
+        levels: Sequence[Level] | None = None,
+        notes: Sequence[str] | None = None,
+    ) -> None:
+        self._risk = risk
+        self.levels = list(levels or [Level.OK] * len(risk.accounts))
+        self.notes = list(notes or [""] * len(risk.accounts))
+        cells = _cells(risk, moves, self.notes)
+        super().__init__([title for title, _ in COLUMNS], [c >= 2 for c in range(len(COLUMNS))], cells)
+
+    def set_risk(
+        self,
+        risk: BookRisk,
+        moves: Mapping[str, float | None] | None = None,
+        levels: Sequence[Level] | None = None,
+        notes: Sequence[str] | None = None,
+    ) -> None:
+        new_levels = list(levels or [Level.OK] * len(risk.accounts))
+        restyled = frozenset(
+            i for i, level in enumerate(new_levels) if i >= len(self.levels) or level != self.levels[i]
+        )
+        self._risk, self.levels = risk, new_levels
+        self.notes = list(notes or [""] * len(risk.accounts))
+        self.replace_cells(_cells(risk, moves, self.notes), restyled)
+
+    def row_look(self, row: int) -> RowLook:
+        level = self.levels[row]
+        return RowLook(self.row_text(row), LEVEL_BACKGROUND.get(level), LEVEL_FOREGROUND.get(level), level=level)
+
+    def extra_data(self, row: int, column: int, role: int) -> Any:
+        a = self._risk.accounts[row]
+        if role == Qt.ItemDataRole.UserRole and column == RATIO_COLUMN:
+            if a.liquidated:  # the gauge is full however the ratio reads (or when the balance is gone)
+                return max(1.0, a.margin_ratio or 1.0)
+            return float("nan") if a.margin_ratio is None else float(a.margin_ratio)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if row < len(self.notes) and self.notes[row]:
+                return f"{self.notes[row]}: a preview's figures and level, not the real book's"
+            if a.missing:
+                return a.missing
+            if column == RATIO_COLUMN:
+                return RATIO_TOOLTIP
+        return None

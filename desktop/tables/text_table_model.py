@@ -1,0 +1,107 @@
+"""A read-only table model over rows of pre-formatted cells: data() only looks up strings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
+
+from desktop.tables.cell_painter import RowLook
+
+Index = QModelIndex | QPersistentModelIndex
+
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+LOOK_ROLES = frozenset({_BACKGROUND, _FOREGROUND, int(Qt.ItemDataRole.FontRole)})
+"""The roles a RowLook answers."""
+
+
+class TextTableModel(QAbstractTableModel):
+    """Rows of strings under headers; columns flagged numeric are right-aligned.
+
+    Subclasses add roles through extra_data() (sort keys, fonts) without repeating the Qt plumbing.
+    """
+
+    def __init__(self, headers: Sequence[str], numeric: Sequence[bool], cells: list[list[str]]) -> None:
+        super().__init__()
+        self._headers = list(headers)
+        self.alignments = [
+            int((Qt.AlignmentFlag.AlignRight if n else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter)
+            for n in numeric
+        ]
+        self._cells = cells
+        self._italic = QFont()
+        self._italic.setItalic(True)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
+        return 0 if parent.isValid() else len(self._cells)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt API)
+        return 0 if parent.isValid() else len(self._headers)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.row_text(index.row())[index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self.alignments[index.column()]
+        if role in LOOK_ROLES:
+            return self.look_data(index.row(), index.column(), role)
+        return self.extra_data(index.row(), index.column(), role)
+
+    def look_data(self, row: int, column: int, role: int) -> Any:
+        """Background, foreground or font of a cell, from its row's RowLook: what the cell painter draws
+        is what every other reader of the model is told."""
+        look = self.row_look(row)
+        if role == _BACKGROUND:
+            return look.background
+        if role == _FOREGROUND:
+            return look.foreground
+        return self._italic if look.italic else None
+
+    def extra_data(self, row: int, column: int, role: int) -> Any:
+        return None
+
+    def row_text(self, row: int) -> list[str]:
+        """The row's cells as shown."""
+        return self._cells[row]
+
+    def row_look(self, row: int) -> RowLook:
+        """The row as a CellPainter paints it (plain text in the palette's colours here)."""
+        return RowLook(self.row_text(row))
+
+    def replace_cells(self, cells: list[list[str]], also_changed: frozenset[int] = frozenset()) -> None:
+        """New values for the same rows: one dataChanged per run of changed rows, no reset (keeps selection).
+
+        When the number of rows changes (a position added or removed) the model is reset instead.
+        also_changed: rows to signal although their text is the same (their colour changed).
+        """
+        if len(cells) != len(self._cells):
+            self.beginResetModel()
+            self._cells = cells
+            self.endResetModel()
+            return
+        old, self._cells = self._cells, cells
+        self.signal_rows([r for r in range(len(cells)) if cells[r] != old[r] or r in also_changed])
+
+    def signal_rows(self, rows: Sequence[int], columns: Sequence[tuple[int, int]] | None = None) -> None:
+        """dataChanged per run of consecutive rows (rows in ascending order) and per range of columns
+        (first, last), all columns when none are given: the view repaints only the cells signalled."""
+        spans = columns if columns is not None else [(0, len(self._headers) - 1)]
+        start = previous = None
+        for row in [*rows, None]:
+            if start is not None and row == previous + 1:
+                previous = row
+                continue
+            if start is not None:
+                for first, last in spans:
+                    self.dataChanged.emit(self.index(start, first), self.index(previous, last))
+            start = previous = row
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self._headers[section]
+        return None

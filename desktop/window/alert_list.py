@@ -1,0 +1,62 @@
+"""The Alerts dock's list: one row per alert group, newest on top, a repeat updating its group's row.
+
+A repeated crossing (engine.monitor.alerts: the same subject rising to the same level within the rate-limit
+window) is not a new row: its group's row is rewritten ("danger → liquidated ×4 in 7 s") and moved to
+the top, so a price swinging around a level makes one row that stays readable, not a stack.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from desktop.tables.positions_model import LEVEL_BACKGROUND
+from engine.monitor.alerts import Alert
+from engine.monitor.levels import Level
+from engine.monitor.report import price
+
+
+def alert_text(alert: Alert) -> str:
+    """'22:04:51  Binance main DOGE/USDT:USDT long: danger → liquidated ×4 in 7 s, -0.20% to liquidation, mark 0.13'."""
+    return f"{time.strftime('%H:%M:%S', time.localtime(alert.at))}  {alert.line()}"
+
+
+class AlertList(QListWidget):
+    """The alerts shown, one per group (Alert.group); `alerts` holds each row's latest alert, oldest first."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setUniformItemSizes(True)  # one line each: laid out without measuring every alert
+        self.alerts: list[Alert] = []
+        self._rows: dict[tuple[Hashable, Level], tuple[int, QListWidgetItem]] = {}
+
+    def add(self, alert: Alert) -> bool:
+        """Show an alert on top; True when it is a new row, False when it updated its group's row."""
+        grouped = self._rows.get(alert.group) if alert.repeat else None
+        if grouped is not None:
+            index, item = grouped
+            self.alerts[index] = alert
+            self.takeItem(self.row(item))
+            item.setText(alert_text(alert))
+            self.insertItem(0, item)
+            return False
+        self.alerts.append(alert)
+        item = QListWidgetItem(alert_text(alert))
+        item.setBackground(LEVEL_BACKGROUND.get(alert.new, QColor(0, 0, 0, 0)))
+        if alert.new in LEVEL_BACKGROUND:
+            item.setForeground(QColor(255, 255, 255) if alert.new is Level.LIQUIDATED else QColor(0, 0, 0))
+        self.insertItem(0, item)
+        self._rows[alert.group] = (len(self.alerts) - 1, item)
+        return True
+
+    def add_stored(self, stored: Sequence[Mapping[str, Any]]) -> None:
+        """List alerts stored with the book (newest first, as BookDatabase.alerts gives them) below this
+        session's rows, with their date: history, never sounded or stored again."""
+        for row in stored:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["at"]))
+            mark = "" if row["mark"] is None else f", mark {price(row['mark'])}"
+            self.addItem(QListWidgetItem(f"{stamp}  {row['subject']}{mark}"))

@@ -1,0 +1,955 @@
+"""The watch window: positions, accounts, charts and alerts, refreshed from the price store on a timer.
+
+Feeds write into the price store on their own threads; the window pulls a coalesced snapshot on a
+timer (10 Hz by default), recomputes the book once through the vectorised engine and updates only the
+table rows that changed. Widgets are touched on the GUI thread only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPaintEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QSystemTrayIcon,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.charts.position_chart import PositionChart
+from desktop.dialogs.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
+from desktop.platform.icon import app_icon
+from desktop.platform.theme import THEMES, applied_theme, apply_theme
+from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
+from desktop.tables.cell_painter import CellPainter
+from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
+from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel, quoted
+from desktop.window.alert_list import AlertList
+from desktop.window.book_actions import BookActions
+from desktop.window.lazy_dock import LazyDock
+from desktop.window.positions_view import PositionsView
+from desktop.window.preview_banner import PreviewBanner, describe_shock
+from engine.book.portfolio import Portfolio
+from engine.margin.model import Book, PriceKey
+from engine.margin.risk import BookRisk, PositionRisk
+from engine.market.prices import PriceStore, Quote, Shock
+from engine.monitor.alerts import Alert, AlertPolicy
+from engine.monitor.chart_history import StoredAccountHistory
+from engine.monitor.levels import LevelTracker, Thresholds
+from engine.monitor.price_labels import prices_status
+from engine.monitor.ring_buffer import RingBuffer
+from engine.monitor.session import WatchSession
+
+if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown, storage
+    # when the book is saved
+    from desktop.charts.account_chart import AccountChart
+    from desktop.charts.risk_ladder import RiskLadder
+    from desktop.window.prices_panel import PricesPanel
+    from engine.monitor.watch import Feed
+    from engine.storage.database import BookDatabase
+    from engine.storage.writer import BackgroundWriter
+
+
+StoredHistory = StoredAccountHistory
+
+
+def stored_account_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[str, StoredHistory]:
+    """The last `days` of each account's equity and margin ratio in the book's database (read where the
+    database is open anyway, at start-up, rather than opening it again)."""
+    since = time.time() - days * 86_400
+    return {
+        a.name: (db.history(f"equity:{a.name}", since), dict(db.history(f"margin_ratio:{a.name}", since)))
+        for a in book.accounts
+    }
+
+
+def stored_mark_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[PriceKey, list[tuple[float, float]]]:
+    """The last `days` of each of the book's marks stored with it (time, mark), for the position chart."""
+    since = time.time() - days * 86_400
+    stored = {key: db.history(f"mark:{key[0]}:{key[1]}", since) for key in book.price_keys()}
+    return {key: samples for key, samples in stored.items() if samples}
+
+
+def _single_shot(parent: QWidget, slot: Callable[[], None]) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.timeout.connect(slot)
+    return timer
+
+
+FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence["Feed"]]
+
+REFRESH_HZ = 10.0
+LADDER_EVERY_S = 2.0
+THRESHOLDS_SETTING = "thresholds"
+COLUMN_HEADROOM_PX = 12
+VERSION_FALLBACK = "development build"
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("marginwatch")
+    except PackageNotFoundError:
+        return VERSION_FALLBACK
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        source: str,
+        store: PriceStore | None = None,
+        feeds: Sequence[Feed] = (),
+        settings: QSettings | None = None,
+        history: BackgroundWriter | None = None,
+        thresholds: Thresholds | None = None,
+        account_history: Mapping[str, StoredHistory] | None = None,
+        stale_after: float = 15.0,
+        database_file: Path | None = None,
+        refresh_hz: float = REFRESH_HZ,
+        feed_factory: FeedFactory | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.setWindowTitle(f"Margin Watch — {source}")
+        self.setWindowIcon(app_icon())
+        self.store = store if store is not None else manual_store(portfolio)
+        self.reader = self.store.reader()
+        self.feeds = list(feeds)
+        self.settings = settings
+        self.history = history
+        self._last_refresh = time.monotonic()
+        for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
+            feed.start()
+        self.database_file = database_file
+        # The session holds the book, its layers, levels and alerts (Qt-free, shared with `watch`); the
+        # clock is looked up at each call, so tests can stand in a clock of their own.
+        self.session = WatchSession(portfolio, thresholds, stale_after, clock=lambda: time.time())
+        self.session.history.seed_accounts(account_history or {})  # before the first sample
+        self.stale_after = stale_after
+        self._account_drawn: tuple[int, float] = (-1, 0.0)
+        self._moves_fresh = False
+        # Work run between frames (see _between_frames_ms), each at most once per refresh.
+        self._moves_timer = _single_shot(self, self._update_moves)
+        self._chart_timer = _single_shot(self, self._draw_chart)
+        self._moves_cache: tuple[tuple[str, ...], float, dict[str, float | None]] | None = None
+        self._quotes: Mapping[PriceKey, Quote] | None = None
+        self.feed_factory = feed_factory
+        self.offline = not self.feeds
+        self.session.working_offline = self.working_offline
+        self.prices_typed = False
+        """A price was typed (or kept over a live one): manual prices are no longer only the book's own."""
+        self.last_import_error = ""
+        self.storage_note = ""
+        """Why the saved book is not open (the window then writes no database), first in the status bar."""
+        self.saved_book_bar: QWidget | None = None
+        self.stored_alert_count = 0
+
+        self._moves_cache = None
+        snapshot = self.reader.read()
+        self._quotes = snapshot.quotes
+        frame = self.frame = self.session.step(snapshot.quotes, snapshot.quotes.keys())
+        risk = frame.shown
+
+        # -- positions and accounts -----------------------------------------------------------
+        self.model = PositionsModel(risk, frame.rows, set_mark=self.type_mark)
+        self.positions = PositionsView(self.model)
+        self.table = self.positions.table
+        self.table.setItemDelegate(CellPainter(self.model, self.table))
+        self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
+        # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
+        self.accounts_model = AccountsModel(risk, None, frame.account_levels, frame.account_notes)
+        self._moves_after_paint = True
+        self.accounts = QTableView()
+        self.accounts.setObjectName("accounts")
+        self.accounts.verticalHeader().setVisible(False)
+        self.accounts.setModel(self.accounts_model)
+        self.accounts.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.accounts.setItemDelegate(CellPainter(self.accounts_model, self.accounts))
+        self.ratio_gauge = RatioGaugeDelegate(self.accounts_model, self.levels.thresholds, self.accounts)
+        self.accounts.setItemDelegateForColumn(RATIO_COLUMN, self.ratio_gauge)
+        for view in (self.accounts, self.table):
+            view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+            view.setWordWrap(False)  # a number that outgrows its column is elided, never wrapped onto two lines
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.accounts)
+        self.splitter.addWidget(self.positions)
+        self.splitter.setSizes([170, 530])
+        # A preview (a price shock, hypothetical positions) is announced above the tables, whatever dock
+        # is shown or hidden, with one click to end it.
+        self.banner = PreviewBanner()
+        self.banner.end_shock.connect(self.end_shock)
+        self.banner.leave_out_hypothetical.connect(lambda: self.set_include_hypothetical(False))
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self._show_banner()
+        self.positions.set_accounts([a.name for a in self.book.accounts])
+
+        # -- status, alerts and charts ----------------------------------------------------------
+        self.status = QLabel()
+        self.statusBar().addWidget(self.status, 1)
+        self.alert_list = AlertList()
+        self.alerts_dock = self._dock("Alerts", "alerts", self.alert_list, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # The charts and the prices table are built when their tab first comes to the front.
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.ladder_dock = self._lazy_dock("Risk ladder", "risk-ladder", self._build_ladder, right)
+        self.resizeDocks([self.ladder_dock], [460], Qt.Orientation.Horizontal)
+        self.chart_dock = self._lazy_dock("Position", "position-chart", PositionChart, right)
+        self.account_chart_dock = self._lazy_dock("Account history", "account-chart", self._build_account_chart, right)
+        self.prices_dock = self._lazy_dock("Prices", "prices", self._build_prices, bottom)
+        self.tabifyDockWidget(self.alerts_dock, self.prices_dock)
+        self.alerts_dock.raise_()
+        self.tabifyDockWidget(self.ladder_dock, self.chart_dock)
+        self.tabifyDockWidget(self.chart_dock, self.account_chart_dock)
+        self.chart_dock.shown.connect(self._draw_chart)
+        for dock in (self.ladder_dock, self.account_chart_dock):
+            dock.shown.connect(lambda: self._draw_account_views(force=True))
+        self.prices_dock.shown.connect(lambda: self.prices.refresh(quotes=self._quotes))
+        self.chart_dock.raise_()
+        self.resizeDocks([self.alerts_dock], [110], Qt.Orientation.Vertical)  # the tables come first
+        self._ladder_drawn = 0.0
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._draw_chart())
+        self.positions.filter_changed.connect(self._draw_chart)
+        self.accounts.selectionModel().currentRowChanged.connect(lambda *_: self._draw_account_views(force=True))
+
+        # Desktop notifications only where the platform has a tray (checked at run time).
+        self.tray = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
+            self.tray.setToolTip("Margin Watch")
+            self.tray.show()
+        self.actions_ = BookActions(self)
+        self._build_menus()
+        self._build_context_menus()
+        self.resize(1600, 1000)
+        # Columns are fitted to their contents once, when the first rows are on screen, unless the
+        # user's own widths were restored; never on updates.
+        self._fit_pending = not self._restore_layout()
+        self._columns_fitted = False
+        self._show_status(frame.missing)
+        self._raise_alerts(frame.alerts)  # levels are evaluated at start-up too
+        self._draw_account_views(force=True)
+        self._draw_chart()
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(round(1000 / refresh_hz))
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    # -- construction helpers ---------------------------------------------------------------------
+
+    def _dock(self, title: str, name: str, widget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _lazy_dock(self, title: str, name: str, build: Callable[[], QWidget], area: Qt.DockWidgetArea) -> LazyDock:
+        dock = LazyDock(title, name, build, self)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_ladder(self) -> RiskLadder:
+        from desktop.charts.risk_ladder import RiskLadder
+
+        return RiskLadder()
+
+    def _build_account_chart(self) -> AccountChart:
+        from desktop.charts.account_chart import AccountChart
+
+        return AccountChart()
+
+    def _build_prices(self) -> PricesPanel:
+        from desktop.window.prices_panel import PricesPanel
+
+        panel = PricesPanel(self.store, self.book.price_keys(), stale_after=self.stale_after)
+        panel.shock_changed.connect(self.set_shock)
+        panel.manual_changed.connect(self.save_manual_prices)
+        panel.manual_changed.connect(self._manual_changed)
+        return panel
+
+    @Slot(list)
+    def _manual_changed(self, _keys: list[PriceKey]) -> None:
+        self.prices_typed = True
+        self.refresh()
+
+    @property
+    def levels(self) -> LevelTracker:
+        """The real book's levels (with hysteresis): what alerts and the thresholds follow."""
+        return self.session.book_alerts.tracker
+
+    @property
+    def alert_policy(self) -> AlertPolicy:
+        return self.session.book_alerts.policy
+
+    # The session's state, read where the window and its actions need it.
+    @property
+    def portfolio(self) -> Portfolio:
+        return self.session.portfolio
+
+    @property
+    def book(self) -> Book:
+        """The book shown (hypothetical positions included while they are)."""
+        return self.session.book
+
+    @property
+    def shock(self) -> Shock | None:
+        return self.session.shock
+
+    @property
+    def include_hypothetical(self) -> bool:
+        return self.session.include_hypothetical
+
+    @property
+    def real_evaluator(self):
+        return self.session.real_evaluator
+
+    @property
+    def marks_history(self) -> dict[PriceKey, RingBuffer]:
+        return self.session.history.marks
+
+    @property
+    def _risk(self) -> BookRisk:
+        return self.frame.shown
+
+    @property
+    def _marks(self) -> Mapping[PriceKey, float]:
+        return self.frame.marks
+
+    @property
+    def alerts(self) -> list[Alert]:
+        """One per alert-list row, oldest first: a repeated crossing replaces its group's alert (Alert.count)."""
+        return self.alert_list.alerts
+
+    @property
+    def chart(self) -> PositionChart:
+        return self.chart_dock.content()
+
+    @property
+    def account_chart(self) -> AccountChart:
+        return self.account_chart_dock.content()
+
+    @property
+    def ladder(self) -> RiskLadder:
+        return self.ladder_dock.content()
+
+    @property
+    def prices(self) -> PricesPanel:
+        return self.prices_dock.content()
+
+    def _use_portfolio(self, portfolio: Portfolio) -> None:
+        """Compile the book the session evaluates (hypothetical positions left out when toggled off)."""
+        self.session.use_portfolio(portfolio)
+        self._moves_cache = None
+        if hasattr(self, "banner"):
+            self._show_banner()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.file_menu = file_menu
+        a = self.actions_
+        for action in (a.import_book, a.export_book, None, a.import_csv, a.export_csv, None):
+            file_menu.addAction(action) if action is not None else file_menu.addSeparator()
+        self.offline_action = file_menu.addAction("Work &offline (manual prices)")
+        self.offline_action.setCheckable(True)
+        self.offline_action.setChecked(self.offline)
+        self.offline_action.setEnabled(self.feed_factory is not None or not self.offline)
+        self.offline_action.setShortcut("Ctrl+Shift+O")
+        self.offline_action.toggled.connect(self.set_offline)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.edit_menu = edit_menu
+        edit_menu.addAction(self.positions.copy_action)
+        edit_menu.addAction(self.positions.find_action)
+        edit_menu.addSeparator()
+        for action in (
+            a.new_position,
+            a.edit_position,
+            a.whatif,
+            a.margin,
+            a.delete,
+            None,
+            a.new_account,
+            a.edit_account,
+            None,
+            a.hypothetical,
+        ):
+            edit_menu.addAction(action) if action is not None else edit_menu.addSeparator()
+        self.addAction(self.positions.find_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu
+        theme_menu = view_menu.addMenu("&Theme")
+        self.theme_actions = QActionGroup(self)
+        for name in THEMES:
+            action = theme_menu.addAction(name.capitalize())
+            action.setCheckable(True)
+            action.setData(name)
+            self.theme_actions.addAction(action)
+        self.theme_actions.triggered.connect(lambda action: self.set_theme(action.data()))
+        view_menu.addSeparator()
+        for dock, shortcut in (
+            (self.chart_dock, "Ctrl+1"),
+            (self.account_chart_dock, "Ctrl+2"),
+            (self.ladder_dock, "Ctrl+3"),
+            (self.alerts_dock, "Ctrl+4"),
+            (self.prices_dock, "Ctrl+5"),
+        ):
+            action = dock.toggleViewAction()
+            action.setShortcut(shortcut)
+            view_menu.addAction(action)
+
+        settings_menu = self.menuBar().addMenu("&Settings")
+        action = settings_menu.addAction("Risk &thresholds…")
+        action.setShortcut("Ctrl+T")
+        action.triggered.connect(self.edit_thresholds)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = help_menu.addAction("&About Margin Watch")
+        about.setShortcut(QKeySequence.StandardKey.HelpContents)
+        about.triggered.connect(self.show_about)
+        self._check_theme(applied_theme(QApplication.instance()))  # what run_app applied, from the settings
+
+    def _build_context_menus(self) -> None:
+        a = self.actions_
+        first = self.table.actions()[0] if self.table.actions() else None
+        for action in (a.edit_position, a.whatif, a.margin, a.delete, a.new_position):
+            self.table.insertAction(first, action)
+        separator = QAction(self.table)
+        separator.setSeparator(True)
+        self.table.insertAction(first, separator)
+        self.accounts.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        open_trade = QAction("&Open a position (what-if)…", self.accounts)
+        open_trade.triggered.connect(
+            lambda: (account := self._shown_account()) and self.actions_.open_trade_on_account(account)
+        )
+        self.accounts.addAction(open_trade)
+        for action in (a.new_position, a.edit_account, a.new_account):
+            self.accounts.addAction(action)
+
+    # -- the book, prices and modes ---------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        """A passing message in the status bar (never a dialog)."""
+        self.statusBar().showMessage(text, 10_000)
+
+    def type_mark(self, r: PositionRisk, text: str) -> str | None:
+        """A mark typed into the positions table: a manual price for that symbol, or the reason it is refused."""
+        from desktop.window.prices_panel import PriceRefused, parse_price
+
+        try:
+            mark = parse_price(text, r.position.symbol)
+        except PriceRefused as e:
+            self.say(str(e))
+            return str(e)
+        key = (self.session.exchange_of[r.position.account], r.position.symbol)
+        self.store.set_manual(key, mark)
+        self.save_manual_prices([key])
+        self.prices_typed = True
+        self.say(f"{r.position.symbol}: manual price {quoted(mark, r.position.symbol)} (Prices dock ▸ Back to live)")
+        self.refresh()
+        return None
+
+    def real_marks(self) -> dict[PriceKey, float]:
+        """The marks in use, before any shock preview."""
+        return dict(self.frame.real_marks)
+
+    def real_risk(self) -> BookRisk:
+        """The book shown (hypothetical positions included while they are) at the real, unshocked marks."""
+        if self.shock is None:
+            return self.frame.shown
+        return self.session.evaluator.evaluate(self.frame.real_marks)[0]
+
+    def apply_portfolio(self, portfolio: Portfolio, what: str) -> bool:
+        """Save the new book (when there is a saved book) and show it; False, and nothing changed, on failure."""
+        if self.database_file is not None:
+            from engine.storage.database import BookDatabase, StorageError
+
+            try:
+                with BookDatabase.open(self.database_file) as db:
+                    db.import_portfolio(portfolio, replace=True)
+            except StorageError as e:
+                QMessageBox.warning(self, "Margin Watch", f"Nothing was saved, and the book is unchanged:\n\n{e}")
+                return False
+            self.say(f"{what}: saved")
+        else:
+            self.say(f"{what} (this window's book is not the saved one: File ▸ Export to keep it)")
+        keys_before = set(self.book.price_keys())
+        self._use_portfolio(portfolio)
+        self.positions.set_accounts([a.name for a in self.book.accounts])
+        if self.prices_dock.built:
+            self.prices.set_keys(self.book.price_keys())
+        if set(self.book.price_keys()) - keys_before and not self.offline:
+            self._restart_feeds()
+        for key, mark in portfolio.price_map().items():  # a new symbol's typed price, until a feed has one
+            if self.store.quote(key) is None:
+                self.store.set_manual(key, mark)
+        self._recompute_now()
+        self._draw_account_views(force=True)
+        return True
+
+    @Slot(list)
+    def save_manual_prices(self, keys: Iterable[PriceKey]) -> None:
+        """Save (or clear, after Back to live) the store's manual prices of these keys with the book."""
+        if self.database_file is None:
+            return
+        from engine.market.prices import PriceSource  # here, not at the top: keeps this hook one block for merges
+        from engine.storage.database import BookDatabase, StorageError
+
+        marks = {}
+        for key in keys:
+            quote = self.store.quote(key)
+            marks[key] = quote.mark if quote is not None and quote.source is PriceSource.MANUAL else None
+        try:
+            with BookDatabase.open(self.database_file) as db:
+                db.save_manual_prices(marks)
+        except StorageError as e:
+            self.say(f"The manual price is used but was not saved: {e}")
+
+    def set_storage_note(self, note: str) -> None:
+        """Why the saved book is not open ('' once it is), first in the status bar from now on."""
+        self.storage_note = note
+        self._last_refresh = 0.0
+        self.refresh()
+
+    def seed_mark_history(self, stored: Mapping[PriceKey, Sequence[tuple[float, float]]]) -> None:
+        """Put the marks stored with the book (stored_mark_history) before the ones seen since the start."""
+        self.session.history.seed_marks(stored)
+
+    def show_stored_alerts(self, stored: Sequence[Mapping[str, Any]]) -> None:
+        """List the alerts stored with the book (newest first, as BookDatabase.alerts gives them) under this
+        session's, without sounding or storing them again."""
+        self.alert_list.add_stored(stored)
+        self.stored_alert_count += len(stored)
+        if self.alert_list.count():
+            self.alerts_dock.setWindowTitle(f"Alerts ({self.alert_list.count()})")
+
+    def set_include_hypothetical(self, include: bool) -> None:
+        """Include or leave out every hypothetical position from every figure (rows, accounts, charts)."""
+        if not self.session.set_include_hypothetical(include):
+            return
+        self.actions_.hypothetical.setChecked(include)
+        self._use_portfolio(self.portfolio)
+        self._recompute_now()
+        self._draw_account_views(force=True)
+
+    @Slot(object)
+    def set_shock(self, shock: Shock | None) -> None:
+        """Preview the book under a price shock (None: back to the real marks). Nothing is saved; alerts go
+        on from the real marks; the banner above the tables says the view is shocked."""
+        self.session.set_shock(shock)
+        self._moves_cache = None  # moves found under the previous shock (or none) are not these marks' moves
+        self._show_banner()
+        self._recompute_now()
+        self._draw_account_views(force=True)
+
+    @Slot()
+    def end_shock(self) -> None:
+        """End the shock preview (the banner's button): the Prices dock's slider goes back to 0 too."""
+        if self.prices_dock.built:
+            self.prices.reset_shock()  # emits shock_changed(None), which lands in set_shock
+        if self.shock is not None:
+            self.set_shock(None)
+
+    def _show_banner(self) -> None:
+        hypothetical = sum(p.hypothetical for p in self.book.positions)
+        self.banner.show_preview(self.shock, hypothetical)
+
+    @Slot(bool)
+    def set_offline(self, offline: bool) -> None:
+        """Offline: stop the feeds and keep their last prices as manual ones. Back online: new feeds, and
+        the manual prices are replaced by live ones only if the user says so."""
+        if offline == self.offline:
+            return
+        self.offline = offline
+        self.session.working_offline = self.working_offline
+        if offline:
+            for feed in self.feeds:
+                feed.stop()
+            self.feeds = []
+            self.store.freeze_as_manual()
+            self.prices_typed = True  # the manual prices are now the feeds' last ones
+            self.say("Offline: the feeds are stopped; the last prices are kept as manual prices.")
+        else:
+            answer = QMessageBox.question(
+                self,
+                "Back online",
+                "Replace your manual prices with live ones as they arrive?\n\n"
+                "No keeps every manual price (Prices dock ▸ Back to live, one symbol at a time).",
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.store.clear_manual()
+                self.save_manual_prices(self.book.price_keys())
+                self.say("Back online: live prices replace the manual ones as they arrive.")
+            else:
+                self.prices_typed = True  # the kept prices are the offline ones, not the book's
+                self.say("Back online: your manual prices are kept (Prices dock ▸ Back to live).")
+            self._restart_feeds()
+        self.offline_action.setChecked(offline)
+        self._last_refresh = 0.0
+        self.refresh()
+
+    def _restart_feeds(self) -> None:
+        for feed in self.feeds:
+            feed.stop()
+        self.feeds = list(self.feed_factory(self.book.price_keys(), self.store)) if self.feed_factory else []
+        for feed in self.feeds:
+            feed.start()
+
+    # -- refresh ----------------------------------------------------------------------------------
+
+    @Slot()
+    def refresh(self) -> None:
+        snapshot = self.reader.read()
+        self._quotes = snapshot.quotes
+        if self.prices_dock.on_screen:  # a tab in the back catches up when it is shown
+            self.prices.refresh(snapshot.taken_at, snapshot.quotes)
+        # Recompute on new prices, and once a second regardless: ages grow and prices turn stale
+        # although nothing arrives (that is exactly what a frozen feed looks like).
+        if snapshot.changed or time.monotonic() - self._last_refresh >= 1.0:
+            self._last_refresh = time.monotonic()
+            self._recompute(snapshot.quotes, snapshot.changed)
+
+    def _recompute_now(self) -> None:
+        """A new frame at once, after the book or a layer changed (every key counts as changed)."""
+        snapshot = self.reader.read()
+        self._quotes = snapshot.quotes
+        self._recompute(snapshot.quotes, self.book.price_keys())
+
+    @property
+    def working_offline(self) -> bool:
+        """The user works offline (File ▸ Work offline, or started so): feeds could run and do not."""
+        return self.offline and self.feed_factory is not None
+
+    def _recompute(self, quotes: Mapping[PriceKey, Quote], changed: Iterable[PriceKey]) -> None:
+        """One step of the session, drawn: the tables, the alerts, the stored history, the charts, the status."""
+        frame = self.frame = self.session.step(quotes, changed)
+        self.model.set_risk(frame.shown, frame.rows)
+        self.accounts_model.set_risk(
+            frame.shown, self._moves(frame.shown, frame.marks), frame.account_levels, frame.account_notes
+        )
+        if self.history is not None:  # the real book's, whatever the preview
+            samples = self.session.history.stored_samples(frame.real, frame.real_marks, frame.at)
+            if samples:
+                self.history.record(samples)
+        self._raise_alerts(frame.alerts)
+        self._draw_account_views()
+        self._draw_chart_soon()
+        self._show_status(frame.missing)
+        self.positions.update_count()
+        self._fit_columns_once()
+
+    def _moves(self, risk: BookRisk, marks: Mapping[PriceKey, float]) -> dict[str, float | None]:
+        """Per shown account, the uniform move of its cross marks that liquidates it.
+
+        A search over every account, so it is redone at most every LADDER_EVERY_S seconds, between two
+        frames (after the refresh has painted: the search, the refresh and its paint never make one long
+        pause); at once only when the shown accounts change.
+        """
+        self._moves_fresh = False
+        names = tuple(a.account.name for a in risk.accounts)
+        cached = self._moves_cache
+        if cached is None or cached[0] != names:
+            self._moves_fresh = True
+            return self._search_moves(risk, marks)
+        if time.monotonic() - cached[1] >= LADDER_EVERY_S and not self._moves_timer.isActive():
+            self._moves_timer.start(self._between_frames_ms())
+        return cached[2]
+
+    @Slot()
+    def _update_moves(self) -> None:
+        if self._moves_cache is None:  # the book changed meanwhile: the next refresh searches
+            return
+        moves = self._search_moves(self._risk, self._marks)
+        self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
+
+    def _search_moves(self, risk: BookRisk, marks: Mapping[PriceKey, float]) -> dict[str, float | None]:
+        """Every account's move at once (an account missing a cross mark has none; the others are unaffected)."""
+        moves = self.session.moves(marks)
+        self._moves_cache = (tuple(a.account.name for a in risk.accounts), time.monotonic(), moves)
+        return moves
+
+    # -- charts -----------------------------------------------------------------------------------
+
+    def _between_frames_ms(self) -> int:
+        """Half a refresh interval: work started this long after a refresh runs once the refresh's frame
+        is painted, instead of adding to it (a refresh and its paint take 20-30 ms of the 100)."""
+        return self.timer.interval() // 2
+
+    def _draw_chart_soon(self) -> None:
+        """Redraw the chart between frames: its paint never lands in the frame that repaints the tables
+        (the two together made the longest pauses of the GUI thread)."""
+        if not self._chart_timer.isActive():
+            self._chart_timer.start(self._between_frames_ms())
+
+    def _draw_chart(self) -> None:
+        """The selected position (else the one closest to liquidation, the table's first row)."""
+        row = self.positions.current_row()
+        if row is None or not 0 <= row < len(self.model._rows) or not self.chart_dock.on_screen:
+            return
+        position = row  # current_row answers with the position (book index)
+        r = self.model._rows[position]
+        key = (self.session.exchange_of[r.position.account], r.position.symbol)
+        history = self.marks_history.get(key)
+        if history is not None:
+            what_if = self.model.states[position].what_if
+            self.chart.show_position(r, history, self.levels.thresholds, key, what_if)
+            self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
+
+    def _shown_account(self) -> str | None:
+        shown = [a.account.name for a in self._risk.accounts]
+        if not shown:
+            return None
+        row = self.accounts.currentIndex().row()
+        return shown[row] if 0 <= row < len(shown) else shown[0]
+
+    def _draw_account_views(self, force: bool = False) -> None:
+        """Account history (on each new sample) and risk ladder (at most every 2 s) of the selected account.
+
+        Charts hidden behind another tab are not drawn; they catch up when shown. The ladder is not drawn
+        in the refresh that recomputed the accounts' moves, so the two costs never land on one frame.
+        """
+        account = self._shown_account()
+        if account is None:
+            return
+        history = self.session.history
+        if account in history.equity and self.account_chart_dock.on_screen:
+            samples = history.equity[account].count, history.account_sampled
+            if force or samples != self._account_drawn:
+                currency = self.book.account(account).currency
+                self.account_chart.show_account(
+                    account, currency, history.equity[account], history.ratio[account], self.levels.thresholds
+                )
+                self._account_drawn = samples
+        self.account_chart_dock.setWindowTitle(f"Account history: {account}")
+        preview = " (what-if)" if account in self.session.scope.accounts else ""  # drawn from the shown figures
+        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}{preview}")
+        if not self.ladder_dock.on_screen or (
+            not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
+        ):
+            return
+        self._ladder_drawn = time.monotonic()
+        if self._risk.account(account).missing:  # no ladder on a made-up price
+            self.ladder_dock.setWindowTitle(f"Risk ladder: {account} (waiting for prices)")
+            return
+        move = self._moves_cache[2].get(account) if self._moves_cache is not None else ...  # ...: the ladder searches
+        self.ladder.show_account(self.book, self._marks, account, self._risk, self.session.layout, cross_move=move)
+
+    # -- settings, theme, about -------------------------------------------------------------------
+
+    @Slot()
+    def edit_thresholds(self) -> None:
+        dialog = ThresholdsDialog(self.levels.thresholds, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_thresholds is not None:
+            self.apply_thresholds(dialog.result_thresholds)
+
+    def apply_thresholds(self, thresholds: Thresholds) -> None:
+        """Use new thresholds now and save them with the book (when there is a saved book)."""
+        if self.database_file is not None:
+            from engine.storage.database import BookDatabase, StorageError
+
+            try:
+                with BookDatabase.open(self.database_file) as db:
+                    db.set_setting(THRESHOLDS_SETTING, thresholds_to_setting(thresholds))
+            except StorageError as e:
+                QMessageBox.warning(self, "Margin Watch", f"The thresholds were not saved:\n\n{e}")
+                return
+        self.session.set_thresholds(thresholds)
+        self.ratio_gauge.thresholds = thresholds
+        self._last_refresh = 0.0  # re-evaluate every row under the new thresholds at once
+        self.refresh()
+
+    def _check_theme(self, name: str) -> None:
+        for action in self.theme_actions.actions():
+            action.setChecked(action.data() == name)
+
+    def set_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        applied = apply_theme(app, name) if isinstance(app, QApplication) else name
+        self._check_theme(applied)
+        self.remember_theme(applied)
+
+    def remember_theme(self, name: str) -> None:
+        """The theme the next start applies."""
+        if self.settings is not None:
+            self.settings.setValue("view/theme", name)
+
+    @Slot()
+    def show_about(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("About Margin Watch")
+        box.setIconPixmap(app_icon().pixmap(96, 96))
+        box.setText(
+            f"<h3>Margin Watch {app_version()}</h3>"
+            "<p>How far each leveraged position is from liquidation, live, with the exchange's own margin "
+            "rules: tiered maintenance margin, cross and isolated, long and short, linear and inverse.</p>"
+            "<p>Prices come from the exchanges' public feeds through ccxt; no API keys are used or stored. "
+            "Liquidation prices for exchanges without a modelled rule profile are marked as estimates.</p>"
+            f"<p>Qt {_qt_version()}. MIT licence.</p>"
+        )
+        box.exec()
+
+    # -- alerts, history, status ------------------------------------------------------------------
+
+    def _raise_alerts(self, new: Sequence[Alert]) -> None:
+        """Show, sound, notify and store a frame's alerts (a repeat only updates its group's row in the list:
+        no sound, no notification, not stored again)."""
+        fresh = False
+        for alert in new:
+            if not self.alert_list.add(alert):
+                continue
+            fresh = True
+            if self.history is not None:
+                self.history.record_alert(alert)
+            if self.tray is not None:
+                self.tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        if fresh:
+            QApplication.beep()
+            self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts) + self.stored_alert_count})")
+
+    def oldest_price_age(self, now: float | None = None) -> float | None:
+        """Age in seconds of the oldest feed price the book uses (manual prices have no age)."""
+        now = time.time() if now is None else now
+        quote = self._quotes.get if self._quotes is not None else self.store.quote  # the last refresh's, as the rows
+        ages = [
+            q.age(now)
+            for key in self.session.price_keys
+            if (q := quote(key)) is not None and q.source.value != "manual"
+        ]
+        return max(ages) if ages else None
+
+    def _show_status(self, missing: list[PriceKey]) -> None:
+        quote = self._quotes.get if self._quotes is not None else self.store.quote
+        quotes = [q for key in self.session.price_keys if (q := quote(key)) is not None]
+        manual = [
+            key[1] for key in self.session.price_keys if (q := quote(key)) is not None and q.source.value == "manual"
+        ]
+        parts = prices_status(
+            [f.state.describe() for f in self.feeds],
+            self.working_offline,
+            manual,
+            len(quotes),
+            not self.prices_typed,
+            describe_shock(self.shock) if self.shock is not None else "",
+        )
+        if self.storage_note:
+            parts.insert(0, self.storage_note)
+        oldest = self.oldest_price_age()
+        if oldest is not None:
+            age = f"{oldest:.1f} s" if oldest < 60 else f"{oldest / 60:.0f} min"
+            parts.append(("STALE: " if oldest > self.stale_after else "") + f"oldest price {age} old")
+        if self.history is not None and self.history.last_error:
+            parts.append(f"history not saved: {self.history.last_error}")
+        if missing:
+            parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
+        if not self.portfolio.book.accounts and not self.storage_note:
+            parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
+        self.status.setText("   ·   ".join(parts))
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._moves_after_paint:  # the window's first paint: search in an event after it
+            self._moves_after_paint = False
+            QTimer.singleShot(0, self._first_moves)
+
+    @Slot()
+    def _first_moves(self) -> None:
+        """The accounts' moves to liquidation, searched first once the window has appeared (about 20 ms on
+        a book of 1,000 positions, which would otherwise delay the first picture)."""
+        if self._moves_cache is None:  # no refresh has searched meanwhile
+            moves = self._search_moves(self._risk, self._marks)
+            self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
+            if self._columns_fitted:  # fitted to "searching…": room for the moves found
+                self.accounts.itemDelegate().fit_columns(self.accounts, COLUMN_HEADROOM_PX, grow_only=True)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self._fit_columns_once)  # after the first layout: a view measures the rows it shows
+
+    @Slot()
+    def _fit_columns_once(self) -> None:
+        if not self._fit_pending or self.model.rowCount() == 0 or not self.isVisible():
+            return
+        for view in (self.accounts, self.table):  # with room for numbers that grow later
+            view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX)
+        self._fit_pending = False
+        self._columns_fitted = True
+
+    def _restore_layout(self) -> bool:
+        """Apply the saved layout; True when there was one."""
+        if self.settings is None or self.settings.value("window/geometry") is None:
+            return False
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        docks = self.settings.value("window/docks")
+        if docks is not None:
+            self.restoreState(docks)
+        state = self.settings.value("window/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+        for view in (self.table, self.accounts):
+            state = self.settings.value(f"columns/{view.objectName()}")
+            if state is not None:
+                view.horizontalHeader().restoreState(state)
+        return True
+
+    def _save_layout(self) -> None:
+        if self.settings is None:
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/docks", self.saveState())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        for view in (self.table, self.accounts):
+            self.settings.setValue(f"columns/{view.objectName()}", view.horizontalHeader().saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.timer.stop()
+        for feed in self.feeds:
+            feed.stop()
+        if self.history is not None:
+            self.history.close()
+        self._save_layout()
+        super().closeEvent(event)
+
+
+def manual_store(portfolio: Portfolio) -> PriceStore:
+    """A store holding the portfolio's prices as manual prices."""
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    return store
+
+
+def _qt_version() -> str:
+    from PySide6 import __version__
+
+    return __version__

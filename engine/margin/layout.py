@@ -1,0 +1,110 @@
+"""How a book's positions combine for the margin equation: legs and liquidation groups.
+
+A *leg* is what the exchange holds as one position: an isolated position on its own, or all cross
+positions of one account, symbol and side (their tier follows the total notional). A *group* shares
+one liquidation price: an isolated leg alone, or the cross legs of one account and symbol (the long
+and short of hedge mode). The scalar and the vectorised paths both start from this layout.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from engine.margin.exposure import Exposure, exposure
+from engine.margin.liquidation import Bracket, Leg, brackets_for
+from engine.margin.model import Book, MarginMode, PriceKey
+from engine.margin.rules import MaintenanceBasis, profile_for
+
+
+@dataclass(frozen=True, slots=True)
+class LegLayout:
+    leg: Leg
+    members: tuple[int, ...]
+    group: int
+    account: str
+    price_key: PriceKey
+    inverse: bool
+    cross: bool
+    collateral: float
+    """Isolated margin of an isolated leg; 0 for cross legs (the account backs them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BookLayout:
+    book: Book
+    exposures: tuple[Exposure, ...]
+    legs: tuple[LegLayout, ...]
+    leg_of_position: tuple[int, ...]
+    groups: tuple[tuple[int, ...], ...]
+    """Leg indices of each group."""
+    cross_wallet: dict[str, float]
+    """Wallet balance less the isolated margins held in the account's isolated positions."""
+
+
+def book_layout(book: Book) -> BookLayout:
+    accounts = {a.name: a for a in book.accounts}
+    exposures = []
+    leg_members: dict[tuple, list[int]] = defaultdict(list)
+    for i, position in enumerate(book.positions):
+        exposures.append(exposure(position, book.market_of(position)))
+        if position.margin_mode is MarginMode.ISOLATED:
+            leg_members[("isolated", i)].append(i)
+        else:
+            leg_members[("cross", position.account, position.symbol, position.side)].append(i)
+
+    group_ids: dict[tuple, int] = {}
+    brackets_of: dict[PriceKey, tuple[Bracket, ...]] = {}  # per market: many legs share one (both sides, accounts)
+    legs: list[LegLayout] = []
+    leg_of_position = [0] * len(book.positions)
+    for key, members in leg_members.items():
+        first = book.positions[members[0]]
+        account = accounts[first.account]
+        market = book.markets[(account.exchange, first.symbol)]
+        profile = profile_for(account.exchange)
+        price_key = (account.exchange, first.symbol)
+        brackets = brackets_of.get(price_key)
+        if brackets is None:
+            brackets = brackets_of[price_key] = brackets_for(market, profile)
+        fixed = None
+        if profile.basis(first.margin_mode) is MaintenanceBasis.ENTRY:
+            fixed = sum(Leg(0.0, 0.0, exposures[i].nu, brackets).maintenance(exposures[i].z_entry) for i in members)
+        leg = Leg(
+            pnl_slope=sum(exposures[i].pnl_slope for i in members),
+            pnl_offset=sum(exposures[i].pnl_offset for i in members),
+            nu=sum(exposures[i].nu for i in members),
+            brackets=brackets,
+            fixed_maintenance=fixed,
+        )
+        cross = key[0] == "cross"
+        group = group_ids.setdefault(key[:3] if cross else key, len(group_ids))
+        for i in members:
+            leg_of_position[i] = len(legs)
+        legs.append(
+            LegLayout(
+                leg=leg,
+                members=tuple(members),
+                group=group,
+                account=first.account,
+                price_key=price_key,
+                inverse=market.inverse,
+                cross=cross,
+                collateral=0.0 if cross else first.isolated_margin,
+            )
+        )
+
+    groups: list[list[int]] = [[] for _ in group_ids]
+    for index, leg in enumerate(legs):
+        groups[leg.group].append(index)
+    cross_wallet = {a.name: a.wallet_balance for a in book.accounts}
+    for position in book.positions:
+        if position.margin_mode is MarginMode.ISOLATED:
+            cross_wallet[position.account] -= position.isolated_margin
+    return BookLayout(
+        book=book,
+        exposures=tuple(exposures),
+        legs=tuple(legs),
+        leg_of_position=tuple(leg_of_position),
+        groups=tuple(tuple(g) for g in groups),
+        cross_wallet=cross_wallet,
+    )

@@ -1,0 +1,171 @@
+"""The liquidation equation, solved in closed form per maintenance tier.
+
+A position (or a group sharing one liquidation price) is liquidated where
+
+    collateral + unrealized PnL(mark)  =  maintenance margin(mark)
+
+Everything is written in one variable z: z = price for linear contracts and z = 1/price for inverse
+ones. In z both the PnL and the notional are linear (PnL = slope*z + offset, notional = nu*z), so on
+each tier the equation is a straight line with one closed-form root. Tiers are chosen by the
+notional *at the root*: the solver walks every tier segment, keeps the roots that fall inside their
+own segment (plus any tier boundary where a maintenance jump flips the sign, as on OKX and Gate,
+whose tiers apply one rate to the whole notional), and reports the one nearest the mark.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.margin.model import MarketSpec
+from engine.margin.rules import RuleProfile
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    """A tier as the engine applies it: maintenance = notional * rate - amount, rate fee-inclusive."""
+
+    lower: float
+    upper: float
+    rate: float
+    amount: float
+
+    def maintenance(self, notional: float) -> float:
+        return notional * self.rate - self.amount
+
+
+def brackets_for(market: MarketSpec, profile: RuleProfile) -> tuple[Bracket, ...]:
+    if profile.maintenance_share_of_max_leverage_margin is None:
+        return tuple(
+            Bracket(t.min_notional, t.max_notional, profile.effective_rate(t, market), t.maintenance_amount)
+            for t in market.tiers
+        )
+    # Rates derived from max leverage: the deductions follow from them, so that the maintenance
+    # margin stays continuous across tiers (Hyperliquid's "maintenance deduction").
+    brackets: list[Bracket] = []
+    for t in market.tiers:
+        rate = profile.effective_rate(t, market)
+        amount = brackets[-1].amount + t.min_notional * (rate - brackets[-1].rate) if brackets else 0.0
+        brackets.append(Bracket(t.min_notional, t.max_notional, rate, amount))
+    return tuple(brackets)
+
+
+def bracket_index(brackets: Sequence[Bracket], notional: float) -> int:
+    """Index of the bracket holding this notional; above the last cap the last bracket applies."""
+    lowers = [b.lower for b in brackets]
+    return max(0, bisect.bisect_right(lowers, notional) - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """Same-side exposure of one symbol, in z: PnL = pnl_slope*z + pnl_offset, notional = nu*z.
+
+    fixed_maintenance is set when the maintenance margin does not move with the mark (Bybit isolated,
+    taken at entry); otherwise it is notional * rate - amount of the bracket the notional falls in.
+    """
+
+    pnl_slope: float
+    pnl_offset: float
+    nu: float
+    brackets: tuple[Bracket, ...]
+    fixed_maintenance: float | None = None
+
+    def pnl(self, z: float) -> float:
+        return self.pnl_slope * z + self.pnl_offset
+
+    def maintenance(self, z: float) -> float:
+        if self.fixed_maintenance is not None:
+            return self.fixed_maintenance
+        notional = self.nu * z
+        return self.brackets[bracket_index(self.brackets, notional)].maintenance(notional)
+
+
+def margin_surplus(legs: Sequence[Leg], backing: float, z: float) -> float:
+    """Equity minus maintenance margin at z; backing = collateral - maintenance held by others."""
+    return backing + sum(leg.pnl(z) - leg.maintenance(z) for leg in legs)  # sum from 0, as np.bincount does
+
+
+def breakpoints(legs: Sequence[Leg]) -> list[float]:
+    """Every z where some leg changes tier, ascending."""
+    points = {
+        b.lower / leg.nu for leg in legs if leg.fixed_maintenance is None and leg.nu > 0 for b in leg.brackets[1:]
+    }
+    return sorted(p for p in points if p > 0 and math.isfinite(p))
+
+
+def segment_edges(legs: Sequence[Leg]) -> list[float]:
+    """0, every tier breakpoint, infinity: the segments on which the surplus is one straight line."""
+    return [0.0, *breakpoints(legs), math.inf]
+
+
+def segment_midpoint(lo: float, hi: float) -> float:
+    """Where to pick a segment's tiers: at an edge itself nu*z may round into the tier below."""
+    return (lo + hi) / 2 if hi < math.inf else 2 * lo + 1
+
+
+def segment_line(legs: Sequence[Leg], backing: float, z_in_segment: float) -> tuple[float, float]:
+    """Coefficients (a, b) of the surplus a*z + b on the segment that holds z_in_segment."""
+    a = 0.0
+    b = backing
+    for leg in legs:
+        a += leg.pnl_slope
+        b += leg.pnl_offset
+        if leg.fixed_maintenance is not None:
+            b -= leg.fixed_maintenance
+        else:
+            bracket = leg.brackets[bracket_index(leg.brackets, leg.nu * z_in_segment)]
+            a -= leg.nu * bracket.rate
+            b += bracket.amount
+    return a, b
+
+
+def liquidation_roots(legs: Sequence[Leg], backing: float) -> list[float]:
+    """Every z > 0 where the surplus reaches zero: segment roots and sign-flipping tier jumps."""
+    edges = segment_edges(legs)
+    # Lines are built without the backing, which is added last: the vectorised scan precomputes them
+    # that way, and the same order of operations keeps both paths equal to the last bit.
+    lines = [segment_line(legs, 0.0, segment_midpoint(lo, hi)) for lo, hi in itertools.pairwise(edges)]
+    lines = [(a, c + backing) for a, c in lines]
+    roots: list[float] = []
+    for (lo, hi), (a, b) in zip(itertools.pairwise(edges), lines, strict=False):
+        if a != 0.0:
+            z = -b / a
+            if lo <= z <= hi and z > 0:
+                roots.append(z)
+    for k, edge in enumerate(edges[1:-1]):
+        (a_left, b_left), (a_right, b_right) = lines[k], lines[k + 1]
+        left, right = a_left * edge + b_left, a_right * edge + b_right
+        if (left > 0) != (right > 0) and right != 0.0:
+            roots.append(edge)
+    return sorted(set(roots))
+
+
+def to_price(z: float, inverse: bool) -> float:
+    return 1.0 / z if inverse else z
+
+
+def to_z(price: float, inverse: bool) -> float:
+    return 1.0 / price if inverse else price
+
+
+def liquidation_price(legs: Sequence[Leg], backing: float, mark: float, inverse: bool) -> float | None:
+    """The liquidation price nearest the mark, or None where no positive price liquidates."""
+    roots = liquidation_roots(legs, backing)
+    if not roots:
+        return None
+    return min((to_price(z, inverse) for z in roots), key=lambda price: abs(price - mark))
+
+
+def distance_to_liquidation(mark: float, liquidation: float | None, safe: bool) -> float | None:
+    """Relative move of the mark, in the direction that hurts, that reaches the liquidation price.
+
+    Positive while safe, <= 0 once past it: (mark - liq)/mark for a long, (liq - mark)/mark for a
+    short; a group sharing one price takes the side its liquidation lies on.
+    """
+    if liquidation is None:
+        return None
+    gap = abs(mark - liquidation) / mark
+    return gap if safe else -gap

@@ -1,0 +1,300 @@
+"""Risk of a whole book at given marks, position by position and account by account (scalar path).
+
+This is the reference implementation: plain Python, one leg at a time. engine.margin.vectorised computes
+the same numbers over numpy arrays for the live view and is tested against this.
+
+**The account's margin ratio is its cross margin ratio**: cross maintenance margin / cross margin
+balance, where the cross margin balance is the wallet less the margins held in isolated positions,
+plus the unrealized PnL of the cross positions. Isolated positions have their own collateral and their
+own ratio (their maintenance margin / (their margin + their uPnL)); they never dilute the account's.
+The cross account is liquidated when its ratio reaches 100%, which is exactly where each cross leg
+reaches its liquidation price (equity = maintenance margin). Sources, read 2026-11-30:
+
+- Binance USDⓈ-M / COIN-M: "Margin Ratio = Maintenance Margin / Margin Balance", liquidation "when the
+  margin ratio hits 100%" (Binance announcement "Updates to Maintenance Margin of Binance Futures
+  Coin-Margined Contracts", 2021-03-01; the cross margin balance excludes isolated wallets).
+- Bybit (Unified Trading Account, cross): "Liquidation is triggered when MMR reaches 100%", account
+  MMR = account maintenance margin / account margin balance (help centre "Trading Rules: Liquidation
+  Process (Unified Trading Account)").
+- OKX shows the reciprocal: "margin ratio = adjusted equity / (maintenance margin + liquidation fees)",
+  liquidation when it *falls* to 100% (help centre "Tiered maintenance margin ratio rules", updated
+  2025-05-16). Our ratio is 1 / OKX's; both reach 100% at the same point (the taker fee is already in
+  OKX's maintenance rate, engine.margin.rules).
+- Gate and Hyperliquid liquidate a cross account when its equity falls to its maintenance margin:
+  the same point, ratio 100%.
+
+Numbers that cannot be computed (a mark that has not arrived, a cross account one of whose marks has
+not arrived, a figure that overflows) are NaN, the liquidation price and distance None, and the
+position's or account's `missing` says why. Nothing is ever shown on a made-up price.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from engine.margin.layout import BookLayout, book_layout
+from engine.margin.liquidation import distance_to_liquidation, liquidation_price, margin_surplus, to_z
+from engine.margin.model import Account, Book, MarginMode, Position, PriceKey
+from engine.margin.roe import fixed_roe_base
+from engine.margin.rules import profile_for
+
+NAN = float("nan")
+
+
+class MissingPriceError(KeyError):
+    """No mark price for a symbol the book holds."""
+
+    def __init__(self, key: PriceKey) -> None:
+        super().__init__(key)
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"no mark price for {self.key[1]} on {self.key[0]}"
+
+
+def no_mark_reason(key: PriceKey) -> str:
+    """Why a position has no figures: its own mark has not arrived."""
+    return f"no mark price yet for {key[1]} on {key[0]}"
+
+
+def cross_waits_reason(keys: Sequence[PriceKey]) -> str:
+    """Why a cross position has no liquidation price although its own mark is in."""
+    return "the cross account waits for the mark of " + ", ".join(f"{s} on {e}" for e, s in keys)
+
+
+OVERFLOW_REASON = "the figures overflow (a mark or size far outside any real market)"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRisk:
+    position: Position
+    mark_price: float
+    """NaN when no mark has arrived."""
+    notional: float
+    """Settlement currency, at the mark."""
+    unrealized_pnl: float
+    roe: float
+    """Unrealized PnL / the base the exchange's own position panel uses, a fraction (engine.margin.rules.RoeBase):
+    Binance divides by the initial margin at the mark (long 1 BTC @ 10,000, 10x, mark 11,000 -> 90.91%),
+    Bybit by the initial margin at entry plus the fee to close, others by the initial margin at entry."""
+    initial_margin: float
+    """Notional at the mark / leverage."""
+    maintenance_margin: float
+    liquidation_price: float | None
+    distance_to_liquidation: float | None
+    """Signed fraction of the mark; positive while safe, <= 0 once past the liquidation price."""
+    margin_ratio: float | None = None
+    """The ratio that liquidates this position at 100%: an isolated position's own maintenance margin /
+    (its margin + its uPnL); a cross position's account cross ratio. None where the margin is gone or
+    the figures are missing."""
+    missing: str = ""
+    """Why some figures could not be computed ("" when all were)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRisk:
+    account: Account
+    wallet_balance: float
+    unrealized_pnl: float
+    """Every position's, isolated included (NaN while a mark is missing)."""
+    equity: float
+    """Wallet balance + unrealized PnL of every position (isolated included)."""
+    initial_margin: float
+    maintenance_margin: float
+    """Every position's, isolated included."""
+    margin_ratio: float | None
+    """The cross margin ratio: cross maintenance margin / cross margin balance; liquidation at >= 1. None
+    when the account has no cross position, its cross margin balance is <= 0, or a cross mark is missing."""
+    available_balance: float
+    """Cross wallet + cross PnL - cross initial margin, floored at 0."""
+    estimate: bool
+    cross_margin_balance: float = NAN
+    """Wallet less isolated margins, plus the cross positions' unrealized PnL."""
+    cross_maintenance_margin: float = NAN
+    has_cross: bool = False
+    liquidated: bool = False
+    """The cross account is at or past its liquidation point (cross equity <= cross maintenance margin)."""
+    missing: str = ""
+    """Why the account's figures are incomplete ("" when complete)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BookRisk:
+    accounts: tuple[AccountRisk, ...]
+    positions: Sequence[PositionRisk]
+    """A tuple, or engine.margin.live_risk.VectorPositions (made when read) from the vectorised engine."""
+
+    def account(self, name: str) -> AccountRisk:
+        return next(a for a in self.accounts if a.account.name == name)
+
+
+def estimate_reason(exchange: str) -> str:
+    """Why an account's figures are an estimate ("" when its exchange has a rule profile of its own)."""
+    profile = profile_for(exchange)
+    return f"no rule profile for {exchange}: the generic rule was used" if profile.estimate else ""
+
+
+def _finite(*values: float) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+def _ratio(maintenance: float, balance: float) -> float | None:
+    """maintenance / balance, None when the balance is gone (<= 0) or either is not a number."""
+    if not (_finite(maintenance, balance) and balance > 0):
+        return None
+    ratio = maintenance / balance
+    return ratio if math.isfinite(ratio) else None
+
+
+def evaluate_book(
+    book: Book, prices: Mapping[PriceKey, float], layout: BookLayout | None = None, *, missing_ok: bool = False
+) -> BookRisk:
+    """Risk numbers of every position and account at the given marks (keyed by exchange, symbol).
+
+    Raises MissingPriceError for the first key without a mark, unless missing_ok: then every position
+    and account is still returned, with NaN (and None for liquidation price, distance and ratios) where
+    a missing mark makes a figure unknowable, and `missing` saying why.
+    """
+    layout = layout or book_layout(book)
+    absent = [key for key in book.price_keys() if key not in prices]
+    if absent and not missing_ok:
+        raise MissingPriceError(absent[0])
+    mark_of = {key: float(prices[key]) if key in prices else NAN for key in book.price_keys()}
+
+    z = [to_z(mark_of[leg.price_key], leg.inverse) for leg in layout.legs]
+    pnl = [leg.leg.pnl(z[k]) for k, leg in enumerate(layout.legs)]
+    mm = [leg.leg.maintenance(z[k]) for k, leg in enumerate(layout.legs)]
+
+    # Sum the cross legs from zero and add the wallet last: the vectorised path (np.bincount) does the
+    # same, so both give the same bits even where the terms nearly cancel.
+    cross_sum = dict.fromkeys(layout.cross_wallet, 0.0)
+    cross_pnl = dict.fromkeys(layout.cross_wallet, 0.0)
+    cross_waits: dict[str, list[PriceKey]] = {name: [] for name in layout.cross_wallet}
+    for k, leg in enumerate(layout.legs):
+        if leg.cross:
+            cross_sum[leg.account] += pnl[k] - mm[k]
+            cross_pnl[leg.account] += pnl[k]
+            if leg.price_key in absent and leg.price_key not in cross_waits[leg.account]:
+                cross_waits[leg.account].append(leg.price_key)
+    cross_surplus = {name: layout.cross_wallet[name] + total for name, total in cross_sum.items()}
+    cross_balance = {name: layout.cross_wallet[name] + total for name, total in cross_pnl.items()}
+    # Maintenance as balance less surplus (as the vectorised path): the ratio is exactly 1 where the surplus is 0.
+    cross_mm = {name: cross_balance[name] - cross_surplus[name] for name in cross_surplus}
+
+    liquidation: list[tuple[float | None, float | None]] = [(None, None)] * len(layout.legs)
+    for members in layout.groups:
+        first = layout.legs[members[0]]
+        if first.cross:
+            if cross_waits[first.account]:
+                continue
+            backing = cross_surplus[first.account] - sum(pnl[k] - mm[k] for k in members)
+        else:
+            backing = first.collateral
+        mark = mark_of[first.price_key]
+        if not math.isfinite(mark):
+            continue
+        legs = [layout.legs[k].leg for k in members]
+        liq = liquidation_price(legs, backing, mark, first.inverse)
+        # A cross leg is safe exactly when its cross account is: the two can never disagree.
+        safe = (
+            cross_surplus[first.account] > 0
+            if first.cross
+            else margin_surplus(legs, backing, to_z(mark, first.inverse)) > 0
+        )
+        for k in members:
+            liquidation[k] = (liq, distance_to_liquidation(mark, liq, safe))
+
+    with_cross = {leg.account for leg in layout.legs if leg.cross}
+    cross_ratio = {
+        name: _ratio(cross_mm[name], cross_balance[name]) if name in with_cross and not cross_waits[name] else None
+        for name in layout.cross_wallet
+    }
+    exchange_of = {a.name: a.exchange for a in book.accounts}
+    position_risks: list[PositionRisk] = []
+    for i, position in enumerate(book.positions):
+        k = layout.leg_of_position[i]
+        leg = layout.legs[k]
+        e = layout.exposures[i]
+        notional = e.nu * z[k]
+        upnl = e.pnl_slope * z[k] + e.pnl_offset
+        maintenance = mm[k] * (e.nu / leg.leg.nu)
+        initial = notional / position.leverage
+        liq, distance = liquidation[k]
+        missing = ""
+        if leg.price_key in absent:
+            missing = no_mark_reason(leg.price_key)
+        elif leg.cross and cross_waits[position.account]:
+            missing = cross_waits_reason(cross_waits[position.account])
+        elif not _finite(notional, upnl, maintenance, initial) or (
+            leg.cross and not math.isfinite(cross_surplus[position.account])
+        ):
+            missing = OVERFLOW_REASON
+            liq = distance = None
+        ratio = cross_ratio[position.account] if leg.cross else _ratio(maintenance, position.isolated_margin + upnl)
+        base = fixed_roe_base(e, position, book.market_of(position), profile_for(exchange_of[position.account]))
+        base = initial if base is None else base
+        roe = upnl / base if _finite(upnl, base) and base > 0 else NAN
+        position_risks.append(
+            PositionRisk(
+                position=position,
+                mark_price=mark_of[leg.price_key],
+                notional=notional,
+                unrealized_pnl=upnl,
+                roe=roe,
+                initial_margin=initial,
+                maintenance_margin=maintenance,
+                liquidation_price=liq,
+                distance_to_liquidation=distance,
+                margin_ratio=ratio,
+                missing=missing,
+            )
+        )
+
+    by_account: dict[str, list[PositionRisk]] = {a.name: [] for a in book.accounts}
+    for r in position_risks:
+        by_account[r.position.account].append(r)
+    account_risks = []
+    for account in book.accounts:
+        name, exchange = account.name, account.exchange
+        mine = by_account[name]
+        cross = [r for r in mine if r.position.margin_mode is MarginMode.CROSS]
+        upnl = sum(r.unrealized_pnl for r in mine)
+        available = layout.cross_wallet[name] + sum(r.unrealized_pnl - r.initial_margin for r in cross)
+        unpriced = [k for k in dict.fromkeys((exchange, r.position.symbol) for r in mine) if k in absent]
+        missing = ""
+        if unpriced:
+            missing = "incomplete: " + "; ".join(no_mark_reason(k) for k in unpriced)
+        elif any(r.missing for r in mine):
+            missing = "incomplete: " + OVERFLOW_REASON
+        account_risks.append(
+            AccountRisk(
+                account=account,
+                wallet_balance=account.wallet_balance,
+                unrealized_pnl=upnl,
+                equity=account.wallet_balance + upnl,
+                initial_margin=sum(r.initial_margin for r in mine),
+                maintenance_margin=sum(r.maintenance_margin for r in mine),
+                margin_ratio=cross_ratio[name],
+                available_balance=NAN if math.isnan(available) else max(0.0, available),
+                estimate=profile_for(account.exchange).estimate,
+                cross_margin_balance=cross_balance[name] if cross else NAN,
+                cross_maintenance_margin=cross_mm[name] if cross else NAN,
+                has_cross=bool(cross),
+                liquidated=bool(cross) and not cross_waits[name] and cross_surplus[name] <= 0,
+                missing=missing,
+            )
+        )
+    return BookRisk(tuple(account_risks), tuple(position_risks))
+
+
+def evaluate_priced_accounts(book: Book, prices: Mapping[PriceKey, float]) -> tuple[BookRisk, list[PriceKey]]:
+    """Risk of every position and account whatever marks have arrived, and the keys still missing.
+
+    Accounts are independent in the margin equation, and within an account an isolated position depends
+    on its own mark only: everything that can be computed is, and what cannot is NaN/None with its reason
+    (evaluate_book with missing_ok). Nothing is shown on a made-up price, and no position is hidden.
+    """
+    missing = [key for key in book.price_keys() if key not in prices]
+    return evaluate_book(book, prices, missing_ok=True), missing

@@ -1,0 +1,1 @@
+"""Market data: the price store and the feeds that write into it."""

@@ -1,0 +1,206 @@
+"""Risk reports: the `risk --json` document and the readable terminal table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine.book.safe_text import printable
+from engine.margin.risk import AccountRisk, BookRisk, estimate_reason
+from engine.margin.rules import profile_for
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """A number for JSON: NaN and infinities (figures that could not be computed) become null."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
+    """The `marginwatch risk --json` shape: numbers as numbers, None as null, positions in book order.
+
+    Accounts: margin_ratio is the cross margin ratio (engine.margin.risk; null when the account has no cross
+    position, its cross balance is gone, or a mark is missing); `liquidated` says the cross account is
+    at or past its liquidation point; `incomplete` is the reason figures are missing (else null).
+    Positions: margin_ratio is an isolated position's own ratio or a cross position's account ratio;
+    `incomplete` likewise. `estimate` (with `estimate_reason`) marks figures from the generic rule.
+    """
+    estimate_of = {a.account.name: a.estimate for a in risk.accounts}
+    reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
+    return {
+        "accounts": [
+            {
+                "name": a.account.name,
+                "exchange": a.account.exchange,
+                "wallet_balance": a.wallet_balance,
+                "unrealized_pnl": finite_or_none(a.unrealized_pnl),
+                "equity": finite_or_none(a.equity),
+                "initial_margin": finite_or_none(a.initial_margin),
+                "maintenance_margin": finite_or_none(a.maintenance_margin),
+                "margin_ratio": finite_or_none(a.margin_ratio),
+                "available_balance": finite_or_none(a.available_balance),
+                "cross_margin_balance": finite_or_none(a.cross_margin_balance),
+                "cross_maintenance_margin": finite_or_none(a.cross_maintenance_margin),
+                "has_cross": a.has_cross,
+                "liquidated": a.liquidated,
+                "incomplete": a.missing or None,
+                "estimate": a.estimate,
+                "estimate_reason": reason_of[a.account.name] or None,
+            }
+            for a in risk.accounts
+        ],
+        "positions": [
+            {
+                "account": r.position.account,
+                "symbol": r.position.symbol,
+                "side": r.position.side.value,
+                "contracts": r.position.contracts,
+                "entry_price": r.position.entry_price,
+                "mark_price": finite_or_none(r.mark_price),
+                "notional": finite_or_none(r.notional),
+                "unrealized_pnl": finite_or_none(r.unrealized_pnl),
+                "roe": finite_or_none(r.roe),
+                "initial_margin": finite_or_none(r.initial_margin),
+                "maintenance_margin": finite_or_none(r.maintenance_margin),
+                "liquidation_price": finite_or_none(r.liquidation_price),
+                "distance_to_liquidation": finite_or_none(r.distance_to_liquidation),
+                "margin_ratio": finite_or_none(r.margin_ratio),
+                "hypothetical": r.position.hypothetical,
+                "incomplete": r.missing or None,
+                "estimate": estimate_of[r.position.account],
+                "estimate_reason": reason_of[r.position.account] or None,
+            }
+            for r in risk.positions
+        ],
+    }
+
+
+def account_ratio_text(a: AccountRisk) -> str:
+    """The account's cross margin ratio as a trader reads it, or why there is none."""
+    if a.liquidated and a.margin_ratio is None:
+        return "liquidated (cross balance gone)"
+    if a.margin_ratio is not None:
+        return f"{a.margin_ratio * 100:.2f}%" + (" (liquidated)" if a.liquidated else "")
+    if a.missing and a.has_cross:
+        return "n/a (a mark is missing)"
+    if not a.has_cross:
+        return "no cross position"
+    return "n/a (cross balance <= 0)"
+
+
+def money(value: float, currency: str) -> str:
+    if not math.isfinite(value):
+        return "—"
+    decimals = 2 if currency.upper() in {"USDT", "USDC", "USD", "BUSD", "FDUSD"} else 6
+    return f"{value:,.{decimals}f} {currency}"
+
+
+def price(value: float | None) -> str:
+    if value is None:
+        return "none"
+    if not math.isfinite(value):
+        return "—"
+    return f"{value:,.2f}" if value >= 100 else f"{value:,.6g}"
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value * 100:+.2f}%"
+
+
+def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> list[str]:
+    rows = [[printable(cell) for cell in row] for row in rows]  # names and notes never drive the terminal
+    widths = [max(len(h), *(len(r[c]) for r in rows)) if rows else len(h) for c, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for c, cell in enumerate(cells):
+            out.append(cell.ljust(widths[c]) if c < left else cell.rjust(widths[c]))
+        return "  ".join(out).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def risk_to_text(risk: BookRisk) -> str:
+    currency = {a.account.name: a.account.currency for a in risk.accounts}
+    account_rows = []
+    for a in risk.accounts:
+        cur = a.account.currency
+        ratio = account_ratio_text(a)
+        exchange = profile_for(a.account.exchange).title
+        account_rows.append(
+            [
+                a.account.name,
+                exchange,
+                money(a.wallet_balance, cur),
+                money(a.unrealized_pnl, cur),
+                money(a.equity, cur),
+                money(a.cross_margin_balance, cur) if a.has_cross else "none",
+                money(a.cross_maintenance_margin, cur) if a.has_cross else "none",
+                ratio,
+                money(a.available_balance, cur),
+            ]
+        )
+    position_rows = []
+    for r in risk.positions:
+        p = r.position
+        cur = currency[p.account]
+        position_rows.append(
+            [
+                p.account,
+                p.symbol + (" (hyp)" if p.hypothetical else ""),
+                f"{p.side.value} {p.margin_mode.value} {p.leverage:g}x",
+                f"{p.contracts:g}",
+                price(p.entry_price),
+                price(r.mark_price),
+                money(r.unrealized_pnl, cur),
+                percent(r.roe),
+                money(r.maintenance_margin, cur),
+                price(r.liquidation_price),
+                percent(r.distance_to_liquidation),
+            ]
+        )
+    lines = ["Accounts"]
+    lines += _table(
+        [
+            "account",
+            "exchange",
+            "wallet",
+            "uPnL",
+            "equity",
+            "cross balance",
+            "cross maint.",
+            "margin ratio",
+            "available",
+        ],
+        account_rows,
+        left=2,
+    )
+    lines += ["", "Positions"]
+    lines += _table(
+        [
+            "account",
+            "symbol",
+            "position",
+            "contracts",
+            "entry",
+            "mark",
+            "uPnL",
+            "ROE",
+            "maint. margin",
+            "liq. price",
+            "to liq.",
+        ],
+        position_rows,
+        left=3,
+    )
+    estimates = sorted({a.account.exchange for a in risk.accounts if a.estimate})
+    if estimates:
+        lines += ["", f"Estimate: no rule profile for {printable(', '.join(estimates))}; the generic rule was used."]
+    missing = [f"{r.position.account} {r.position.symbol}: {r.missing}" for r in risk.positions if r.missing]
+    if missing:
+        lines += ["", "Incomplete:", *(f"  {printable(line)}" for line in missing)]
+    lines += [
+        "",
+        "Margin ratio: the cross account's maintenance margin / cross margin balance (isolated margins excluded);"
+        " it liquidates at 100%.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,211 @@
+"""Headless monitoring of a book: a risk report every interval and every threshold crossing as it happens.
+
+The monitor reads marks from the price store. An account is evaluated only once every mark it needs
+has arrived (accounts are independent in the margin equation, so this is exact); until then its
+figures are reported as missing, never as zero.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, TextIO
+
+from engine.book.portfolio import Portfolio
+from engine.book.safe_text import printable  # names never drive the terminal (risk_to_text does the same)
+from engine.margin.risk import BookRisk, evaluate_priced_accounts
+from engine.market.prices import PriceStore, Quote
+from engine.monitor.alerts import Alert
+from engine.monitor.levels import Thresholds
+from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
+from engine.monitor.session import WatchSession
+
+NEVER_PRICED_EXIT = 3
+"""`watch --count N` exits with this when a position it was asked to report never got a price."""
+
+
+class Feed(Protocol):
+    def start(self) -> None: ...
+    def stop(self, timeout: float = ...) -> bool: ...
+    @property
+    def state(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    interval: float = 5.0
+    count: int | None = None
+    as_json: bool = False
+    stale_after: float = 15.0
+    check_every: float = 0.25
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def price_source(quote: Quote | None, now: float, stale_after: float) -> str:
+    if quote is None:
+        return "missing"
+    if quote.is_stale(now, stale_after):
+        return "stale"
+    return quote.source.value
+
+
+class Monitor:
+    def __init__(
+        self,
+        portfolio: Portfolio,
+        store: PriceStore,
+        feeds: Sequence[Feed],
+        options: WatchOptions,
+        out: TextIO,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.book = portfolio.book
+        self.store = store
+        self.feeds = list(feeds)
+        self.options = options
+        self.out = out
+        self.clock = clock
+        self.session = WatchSession(portfolio, options.thresholds, options.stale_after, clock=clock)
+        self._feed_seen: dict[int, tuple[Any, ...]] = {}
+        exchange_of = {a.name: a.exchange for a in self.book.accounts}
+        self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
+        self._ever_priced: set[tuple[str, str]] = set()
+
+    def _evaluate(self) -> tuple[BookRisk, dict[tuple[str, str], Quote | None]]:
+        """Risk of the whole book at the marks that have arrived (what a missing mark hides is None, with its
+        reason), and the quotes used."""
+        quotes = {key: self.store.quote(key) for key in dict.fromkeys(self._keys)}
+        marks = {key: q.mark for key, q in quotes.items() if q is not None}
+        for key in marks:
+            self._ever_priced.add(key)
+        risk, _ = evaluate_priced_accounts(self.book, marks)
+        return risk, quotes
+
+    def report(self) -> dict[str, Any]:
+        """The `risk --json` document at the current marks, plus each position's price_source and price_age_s.
+
+        Every account and position is in it, whatever marks have arrived (figures a missing mark hides are
+        null, with the reason in `incomplete`); built in one pass, linear in the book's size."""
+        risk, quotes = self._evaluate()
+        now = self.clock()
+        document = risk_to_dict(risk)
+        for row, key in zip(document["positions"], self._keys, strict=True):
+            quote = quotes[key]
+            row["price_source"] = price_source(quote, now, self.options.stale_after)
+            row["price_age_s"] = round(quote.age(now), 3) if quote else None
+        return document
+
+    def never_priced(self) -> list[tuple[str, str]]:
+        """The (exchange, symbol) keys no mark has arrived for since the monitor started."""
+        return [key for key in dict.fromkeys(self._keys) if key not in self._ever_priced]
+
+    def alerts(self) -> list[Alert]:
+        """Evaluate the book now through the watch session (the window's own pipeline: the real book's
+        levels with hysteresis, the same rate limit and grouping, stale-price alerts, the same words) and
+        return this step's new alerts; a repeat counted into an earlier alert's group is not returned."""
+        quotes = {key: q for key in dict.fromkeys(self._keys) if (q := self.store.quote(key)) is not None}
+        return [alert for alert in self.session.step(quotes).alerts if not alert.repeat]
+
+    def _print_feed_changes(self) -> None:
+        """One line per feed whose status, error, transport or connection warning changed since last time.
+
+        JSON: {"feed": {"time", "exchange", "status", "transport", "error", "connection", "unknown_symbols",
+        "describe"}}; text: the time and FeedState.describe(). The first call reports every feed.
+        """
+        for feed in self.feeds:
+            state = feed.state
+            connection = getattr(state, "connection", "")
+            seen = (state.status, state.last_error, state.transport, connection, state.unknown_symbols)
+            if self._feed_seen.get(id(feed)) == seen:
+                continue
+            self._feed_seen[id(feed)] = seen
+            now = self.clock()
+            stamp = datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")
+            if self.options.as_json:
+                line = {
+                    "time": stamp,
+                    "exchange": state.exchange,
+                    "status": str(state.status),
+                    "transport": state.transport,
+                    "error": state.last_error or None,
+                    "connection": connection or None,
+                    "unknown_symbols": list(state.unknown_symbols),
+                    "describe": state.describe(now),
+                }
+                print(json.dumps({"feed": line}), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  FEED       {state.describe(now)}", file=self.out, flush=True)
+
+    def _print_alerts(self) -> None:
+        for alert in self.alerts():
+            stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
+            if self.options.as_json:
+                record = {
+                    "time": stamp,
+                    "subject": alert.subject,
+                    "old": alert.old.label,
+                    "new": alert.new.label,
+                    "distance": finite_or_none(alert.distance),
+                    "mark": finite_or_none(alert.mark),
+                    "stale": alert.stale,
+                    "text": alert.line(),
+                }
+                print(json.dumps({"crossing": record}, allow_nan=False), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  {alert.new.label.upper():<10} {printable(alert.line())}", file=self.out, flush=True)
+
+    def _print_report(self) -> None:
+        report = self.report()
+        if self.options.as_json:
+            print(json.dumps(report, allow_nan=False), file=self.out, flush=True)
+            return
+        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
+        feeds = "; ".join(f.state.describe() for f in self.feeds) or "offline: manual prices"
+        lines = [f"== {stamp}  {feeds}"]
+        risk, _ = self._evaluate()
+        if risk.positions or risk.accounts:
+            lines.append(risk_to_text(risk).rstrip())
+        else:
+            lines.append("The book is empty: add positions with 'marginwatch import FILE' or in the window.")
+        waiting = [p["symbol"] for p in report["positions"] if p["price_source"] == "missing"]
+        if waiting:
+            lines.append(f"waiting for prices: {printable(', '.join(dict.fromkeys(waiting)))}")
+        sources = {
+            f"{p['symbol']} {p['price_source']}" + (f" {p['price_age_s']:.1f}s" if p["price_age_s"] is not None else "")
+            for p in report["positions"]
+        }
+        lines.append("prices: " + printable(", ".join(sorted(sources))))
+        print("\n".join(lines), file=self.out, flush=True)
+
+    def run(self, sleep: Callable[[float], None] = time.sleep) -> int:
+        """Report until `count` reports were printed (or Ctrl-C); feeds are started here and always stopped."""
+        for feed in self.feeds:
+            feed.start()
+        reports = 0
+        next_report = time.monotonic() + self.options.interval
+        try:
+            while self.options.count is None or reports < self.options.count:
+                self._print_feed_changes()
+                self._print_alerts()
+                now = time.monotonic()
+                if now >= next_report:
+                    self._print_report()
+                    reports += 1
+                    next_report += self.options.interval
+                    continue
+                sleep(min(self.options.check_every, max(0.0, next_report - now)))
+        except KeyboardInterrupt:
+            return 130
+        finally:
+            for feed in self.feeds:
+                feed.stop()
+        never = self.never_priced()
+        if never:
+            listed = ", ".join(f"{symbol} on {exchange}" for exchange, symbol in never)
+            print(f"marginwatch watch: no price ever arrived for {listed}", file=sys.stderr, flush=True)
+            return NEVER_PRICED_EXIT
+        return 0
