@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from engine.storage import checksum
 from engine.storage.errors import DamagedBook, StorageError, primary_code, translate
@@ -60,7 +60,7 @@ class Connection:
     def close(self) -> None:
         self._connection.close()
 
-    def __enter__(self) -> Connection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
