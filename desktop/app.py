@@ -127,7 +127,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=_live_feeds(options),
         )
-    from desktop.window.saved_book import load_saved_book, offer_recovery, restore, title_for
+    from desktop.window.saved_book import hand_over, load_saved_book, offer_recovery, restore, title_for
     from engine.storage.writer import BackgroundWriter
 
     saved = load_saved_book(database_path(options.data_dir))
@@ -139,14 +139,16 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         feeds,
         settings,
         # After a failed load the window has no database at all: nothing it does can write the saved book.
-        history=BackgroundWriter(saved.path) if saved.writable else None,
+        history=BackgroundWriter(saved.database) if saved.database is not None else None,
         thresholds=saved.thresholds,
         account_history=saved.account_history,
         stale_after=options.stale_after,
-        database_file=saved.path if saved.writable else None,
+        database=saved.database,
         refresh_hz=options.refresh_hz,
         feed_factory=_live_feeds(options),
     )
+    if saved.database is not None:
+        hand_over(window, saved.database)
     restore(window, saved)
     offer_recovery(window, saved, mode)
     if saved.notice:  # a window-modal box that does not block: the window runs while it waits

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.platform import self_test
 from desktop.cli import main
+from desktop.platform import self_test
 
 SUMMARY = re.compile(
     r"self-test ok: 9 positions, 4 accounts, closest to liquidation -?\d+\.\d% \(\S+ (long|short), [^)]+\), "

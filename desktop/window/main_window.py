@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
@@ -120,7 +119,7 @@ class MainWindow(QMainWindow):
         thresholds: Thresholds | None = None,
         account_history: Mapping[str, StoredHistory] | None = None,
         stale_after: float = 15.0,
-        database_file: Path | None = None,
+        database: BookDatabase | None = None,
         refresh_hz: float = REFRESH_HZ,
         feed_factory: FeedFactory | None = None,
     ) -> None:
@@ -136,7 +135,8 @@ class MainWindow(QMainWindow):
         self._last_refresh = time.monotonic()
         for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
             feed.start()
-        self.database_file = database_file
+        self.database = database
+        """The saved book, open (engine.storage.database), that every change is saved to; None: nothing is saved."""
         # The session holds the book, its layers, levels and alerts (Qt-free, shared with `watch`); the
         # clock is looked up at each call, so tests can stand in a clock of their own.
         self.session = WatchSession(portfolio, thresholds, stale_after, clock=lambda: time.time())
@@ -487,12 +487,11 @@ class MainWindow(QMainWindow):
 
     def apply_portfolio(self, portfolio: Portfolio, what: str) -> bool:
         """Save the new book (when there is a saved book) and show it; False, and nothing changed, on failure."""
-        if self.database_file is not None:
-            from engine.storage.database import BookDatabase, StorageError
+        if self.database is not None:
+            from engine.storage.database import StorageError
 
             try:
-                with BookDatabase.open(self.database_file) as db:
-                    db.import_portfolio(portfolio, replace=True)
+                self.database.import_portfolio(portfolio, replace=True)
             except StorageError as e:
                 QMessageBox.warning(self, "Margin Watch", f"Nothing was saved, and the book is unchanged:\n\n{e}")
                 return False
@@ -516,18 +515,17 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def save_manual_prices(self, keys: Iterable[PriceKey]) -> None:
         """Save (or clear, after Back to live) the store's manual prices of these keys with the book."""
-        if self.database_file is None:
+        if self.database is None:
             return
         from engine.market.prices import PriceSource  # here, not at the top: keeps this hook one block for merges
-        from engine.storage.database import BookDatabase, StorageError
+        from engine.storage.database import StorageError
 
         marks = {}
         for key in keys:
             quote = self.store.quote(key)
             marks[key] = quote.mark if quote is not None and quote.source is PriceSource.MANUAL else None
         try:
-            with BookDatabase.open(self.database_file) as db:
-                db.save_manual_prices(marks)
+            self.database.save_manual_prices(marks)
         except StorageError as e:
             self.say(f"The manual price is used but was not saved: {e}")
 
@@ -770,12 +768,11 @@ class MainWindow(QMainWindow):
 
     def apply_thresholds(self, thresholds: Thresholds) -> None:
         """Use new thresholds now and save them with the book (when there is a saved book)."""
-        if self.database_file is not None:
-            from engine.storage.database import BookDatabase, StorageError
+        if self.database is not None:
+            from engine.storage.database import StorageError
 
             try:
-                with BookDatabase.open(self.database_file) as db:
-                    db.set_setting(THRESHOLDS_SETTING, thresholds_to_setting(thresholds))
+                self.database.set_setting(THRESHOLDS_SETTING, thresholds_to_setting(thresholds))
             except StorageError as e:
                 QMessageBox.warning(self, "Margin Watch", f"The thresholds were not saved:\n\n{e}")
                 return

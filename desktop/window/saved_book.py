@@ -23,6 +23,7 @@ from engine.margin.model import PriceKey
 if TYPE_CHECKING:
     from desktop.window.main_window import MainWindow, StoredHistory
     from engine.monitor.levels import Thresholds
+    from engine.storage.database import BookDatabase
 
 
 @dataclass
@@ -40,6 +41,9 @@ class SavedBook:
     mark_history: dict[PriceKey, list[tuple[float, float]]] = field(default_factory=dict)
     manual_prices: dict[PriceKey, float] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    database: BookDatabase | None = None
+    """The saved book, open (once: each open checks the whole file) for the window to save to; None on a
+    problem. Whoever shows the book owns it and closes it (see hand_over)."""
 
     @property
     def writable(self) -> bool:
@@ -55,14 +59,20 @@ def load_saved_book(path: Path) -> SavedBook:
     from engine.storage.database import BookDatabase, StorageError
 
     try:
-        with BookDatabase.open(path) as db:  # once: each open checks the whole file
-            portfolio = db.load()
-            book = _read(db, path, portfolio)
+        db = BookDatabase.open(path)  # once: each open checks the whole file; kept open for the window
+    except StorageError as e:
+        problem = str(e)
+    else:
+        try:
+            book = _read(db, path, db.load())
             book.notice = db.notice.message
             db.thin_history()
-        return book
-    except (StorageError, PortfolioError) as e:  # PortfolioError: a value the current rules refuse
-        problem = str(e)
+        except (StorageError, PortfolioError) as e:  # PortfolioError: a value the current rules refuse
+            db.close()
+            problem = str(e)
+        else:
+            book.database = db
+            return book
     try:
         with BookDatabase.open(path, read_only=True) as db:
             book = _read(db, path, db.load())
@@ -157,17 +167,24 @@ class SavedBookBar(QWidget):
         return True
 
 
+def hand_over(window: MainWindow, database: BookDatabase) -> None:
+    """The window owns the open saved book from now on: it is closed when the window is destroyed."""
+    window.destroyed.connect(database.close)
+
+
 def attach(window: MainWindow, book: SavedBook, mode: str) -> None:
     """Show a saved book that loaded (writable) in a window that had none, and save to it from now on."""
     from engine.storage.writer import BackgroundWriter
 
-    window.database_file = None  # nothing of what follows is a change to save
+    assert book.database is not None  # a writable book is an open one
+    window.database = None  # nothing of what follows is a change to save
     window.apply_portfolio(book.portfolio, "Saved book opened")
     if book.thresholds is not None:
         window.apply_thresholds(book.thresholds)
     restore(window, book)
-    window.database_file = book.path
-    window.history = BackgroundWriter(book.path)
+    window.database = book.database
+    hand_over(window, book.database)
+    window.history = BackgroundWriter(book.database)
     window.set_storage_note("")
     window.source = title_for(book, mode)
     window.setWindowTitle(f"Margin Watch — {window.source}")

@@ -6,12 +6,18 @@ into 97 and still pass `PRAGMA quick_check`. The checksum covers every row the b
 with its type, text as its UTF-8 bytes (so a damaged character is seen, not a decode error). Alerts
 and price history are append-only records written every second by the writer thread and are not
 covered; a damaged one is skipped when read.
+
+The rows are hashed table by table in BOOK_TABLES order, so `RunningChecksum` can keep the hash state
+reached after each table: a transaction that changed only the settings re-reads the settings, not
+the positions (the value stored is the same SHA-256 as `book_checksum`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Collection
+from typing import Any
 
 BOOK_TABLES = ("account", "position", "manual_price", "market_override", "setting")
 KEY = "book_sha256"
@@ -21,17 +27,60 @@ PENDING = "pending"
 
 def book_checksum(connection: sqlite3.Connection) -> str:
     """Hex SHA-256 of the book's rows (raises sqlite3.Error if they cannot be read)."""
-    digest = hashlib.sha256()
-    factory = connection.text_factory
-    connection.text_factory = bytes
-    try:
-        for table in BOOK_TABLES:
-            digest.update(table.encode() + b"\0")
-            for row in connection.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid"):
-                digest.update(repr(row).encode() + b"\n")
-    finally:
-        connection.text_factory = factory
-    return digest.hexdigest()
+    return RunningChecksum().refresh(connection)
+
+
+class RunningChecksum:
+    """The book's checksum with the hash state after each table kept, for one connection that writes the book.
+
+    `refresh(connection, changed)` re-reads only the tables from the first changed one on (in
+    BOOK_TABLES order); the first refresh, and any after `forget()`, reads them all. The caller must
+    `forget()` whenever the rows may have changed behind it (another connection wrote the book, a
+    transaction rolled back after a refresh).
+    """
+
+    def __init__(self) -> None:
+        self._states: list[Any] | None = None
+        """The hash state before each table and after the last (len(BOOK_TABLES) + 1), or None: unknown."""
+
+    @property
+    def value(self) -> str | None:
+        """The last refreshed checksum (hex), or None before the first refresh or after forget()."""
+        return None if self._states is None else self._states[-1].hexdigest()
+
+    def forget(self) -> None:
+        self._states = None
+
+    def refresh(self, connection: sqlite3.Connection, changed: Collection[str] = BOOK_TABLES) -> str:
+        """The checksum of the rows as they are now, re-reading the changed tables and those after them.
+
+        changed: names from BOOK_TABLES. Raises sqlite3.Error when the rows cannot be read (the kept
+        states are then forgotten).
+        """
+        unknown = set(changed) - set(BOOK_TABLES)
+        if unknown:
+            raise ValueError(f"not a table of the book: {sorted(unknown)}")
+        if self._states is None:
+            start, states = 0, [hashlib.sha256()]
+        elif not changed:
+            return self._states[-1].hexdigest()
+        else:
+            start = min(BOOK_TABLES.index(table) for table in changed)
+            states = self._states[: start + 1]
+        self._states = None  # until every table is read again
+        factory = connection.text_factory
+        connection.text_factory = bytes
+        try:
+            for table in BOOK_TABLES[start:]:
+                digest = states[-1].copy()
+                digest.update(table.encode() + b"\0")
+                for row in connection.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid"):
+                    digest.update(repr(row).encode() + b"\n")
+                states.append(digest)
+        finally:
+            connection.text_factory = factory
+        self._states = states
+        return states[-1].hexdigest()
 
 
 def stored_checksum(connection: sqlite3.Connection) -> str | None:
@@ -43,9 +92,11 @@ def stored_checksum(connection: sqlite3.Connection) -> str | None:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else repr(value)
 
 
-def store_checksum(connection: sqlite3.Connection) -> None:
-    """Write the checksum of the rows as they are now (call inside the transaction that changed them)."""
-    connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (KEY, book_checksum(connection)))
+def store_checksum(connection: sqlite3.Connection, value: str | None = None) -> None:
+    """Write the checksum of the rows as they are now, or value when the caller computed it (call inside the
+    transaction that changed them)."""
+    value = book_checksum(connection) if value is None else value
+    connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (KEY, value))
 
 
 def verify(connection: sqlite3.Connection) -> bool | None:

@@ -1,9 +1,13 @@
-"""The user's book in SQLite: accounts, positions, manual prices, settings, alerts and price history.
+"""The user's book in SQLite: the repository opened once per window or command, and the book itself.
+
+One `BookDatabase` holds one connection (engine.storage.connection: transactions, reads, the
+checksum kept current) and is made of the book (here: accounts, positions, the file's prices and
+market overrides), manual prices, settings, alerts and price history (their own modules).
 
 Safety first: WAL journal with synchronous=FULL (a write reported committed survives a crash or a
 power cut); every user action is one transaction, so nothing is ever half-saved; each transaction
-that changes the book also rewrites the book's checksum (engine.storage.checksum), checked at every
-open, so damage inside a row is seen, not loaded. Problems come back as StorageError with a message
+that changes the book also rewrites the book's checksum (engine.storage.checksum), verified when the
+file is opened, so damage inside a row is seen, not loaded. Problems come back as StorageError with a message
 that names the cause (engine.storage.errors: from SQLite's error codes and the file system). A
 damaged file is moved aside with its -wal and -shm (engine.storage.quarantine; never deleted) and a
 fresh one started; a file from a newer Margin Watch is refused without being touched. A database
@@ -16,19 +20,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
-from engine.margin.model import Position, PriceKey
+from engine.margin.model import Account, Book, MarginMode, Position, PositionMode, Side
 from engine.storage import checksum
+from engine.storage.alerts import AlertRecords
 from engine.storage.checks import connect_read_only, damage, refuse_links
+from engine.storage.connection import OpenNotice
 from engine.storage.errors import (
     ELSEWHERE,
     DamagedBook,
@@ -39,31 +41,33 @@ from engine.storage.errors import (
     translate,
     writable_file,
 )
+from engine.storage.history import HistoryRecords
+from engine.storage.manual_prices import ANY_EXCHANGE, ManualPrices
 from engine.storage.migrations import migrate
 from engine.storage.paths import create_private_file, ensure_data_dir
 from engine.storage.quarantine import finish_moves, move_aside
+from engine.storage.settings import Settings
 
 __all__ = ["BookDatabase", "DamagedBook", "OpenNotice", "StorageError"]
 
-ANY_EXCHANGE = ""
-"""The exchange of a manual price from the portfolio file's 'prices' (keyed by symbol: every exchange)."""
+
+def _connect(path: Path, timeout: float) -> sqlite3.Connection:
+    """A writing connection: WAL, synchronous=FULL (a commit survives a power cut), foreign keys on."""
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
 
-@dataclass(frozen=True)
-class OpenNotice:
-    """What opening the database had to do that the user should hear about (shown once)."""
-
-    moved_aside: Path | None = None
-    message: str = ""
-
-
-class BookDatabase:
-    def __init__(self, connection: sqlite3.Connection, path: Path, notice: OpenNotice, read_only: bool = False) -> None:
-        self._connection = connection
-        self.path = path
-        self.notice = notice
-        self.read_only = read_only
-        """True: a copy in memory of the file, which is never written (see open)."""
+class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords):
+    """The saved book's repository: one connection (engine.storage.connection), opened once per window or
+    command and passed to whatever saves. The book is here; manual prices, settings, alerts and history
+    are in their own modules (the classes this one is made of)."""
 
     # -- opening -----------------------------------------------------------------------------------
 
@@ -100,14 +104,11 @@ class BookDatabase:
             connection = None
             try:
                 create_private_file(path)  # SQLite gives -wal/-shm this file's mode
-                connection = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-                connection.execute("PRAGMA journal_mode = WAL")
-                connection.execute("PRAGMA synchronous = FULL")
-                connection.execute("PRAGMA foreign_keys = ON")
+                connection = _connect(path, timeout)
                 migrate(connection)
-                db = cls(connection, path, notice)
+                db = cls(connection, path, notice, timeout=timeout)
                 if checksum.stored_checksum(connection) == checksum.PENDING:
-                    with db._transaction(book=True):
+                    with db.transaction():
                         pass  # a book saved before checksums: its first checksum
                 return db
             except OSError as e:
@@ -182,56 +183,24 @@ class BookDatabase:
         except BaseException:
             memory.close()
             raise
-        return cls(memory, path, OpenNotice(), read_only=True)
+        return cls(memory, path, OpenNotice(), read_only=True, timeout=timeout)
 
-    def close(self) -> None:
-        self._connection.close()
-
-    def __enter__(self) -> BookDatabase:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextlib.contextmanager
-    def _transaction(self, book: bool = False) -> Iterator[sqlite3.Connection]:
-        """One user action: BEGIN IMMEDIATE ... COMMIT, or nothing at all. book: it changes the book's rows,
-        so the book's checksum is rewritten in the same transaction."""
+    def sibling(self) -> BookDatabase:
+        """Another connection to this same opened (checked, migrated) file, for another thread: SQLite
+        connections are per thread. Nothing is checked again. Raises StorageError (read-only: refused)."""
         if self.read_only:
-            raise StorageError(f"{self.path} was opened read-only; nothing was saved")
-        connection = self._connection
+            raise StorageError(f"{self.path} was opened read-only; nothing can be saved to it")
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            connection = _connect(self.path, self.timeout)
         except sqlite3.Error as e:
             raise translate(e, self.path) from e
-        try:
-            yield connection
-            if book:
-                checksum.store_checksum(connection)
-            connection.execute("COMMIT")
-        except sqlite3.Error as e:
-            with contextlib.suppress(sqlite3.Error):
-                connection.execute("ROLLBACK")
-            raise translate(e, self.path) from e
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                connection.execute("ROLLBACK")
-            raise
-
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        try:
-            return self._connection.execute(sql, args).fetchall()
-        except sqlite3.Error as e:
-            if primary_code(e) is None:  # Python's decode error: a damaged text in a record not checksummed
-                raise DamagedBook(f"a record in {self.path} is damaged and cannot be read") from e
-            raise translate(e, self.path, writing=False) from e
-        except UnicodeDecodeError as e:
-            raise DamagedBook(f"a record in {self.path} is damaged and cannot be read") from e
+        return BookDatabase(connection, self.path, timeout=self.timeout)
 
     # -- the book ----------------------------------------------------------------------------------
 
-    def document(self) -> dict[str, Any]:
-        """The saved book as a version-1 portfolio document (manual prices as its 'prices')."""
+    def load(self) -> Portfolio:
+        """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
+        rules refuse; DamagedBook for a row that is not a value of its kind)."""
         accounts = self._read(
             "SELECT id, name, exchange, wallet_balance, currency, position_mode FROM account ORDER BY id"
         )
@@ -240,54 +209,39 @@ class BookDatabase:
             "SELECT account_id, symbol, side, contracts, entry_price, margin_mode, leverage, isolated_margin, "
             "hypothetical, note FROM position ORDER BY ordinal, id"
         )
-        doc: dict[str, Any] = {
-            "version": 1,
-            "accounts": [
-                {"name": n, "exchange": e, "wallet_balance": w, "currency": c, "position_mode": m}
-                for _, n, e, w, c, m in accounts
-            ],
-            "positions": [],
-        }
-        for account_id, symbol, side, contracts, entry, mode, leverage, isolated, hypothetical, note in positions:
-            item: dict[str, Any] = {
-                "account": names[account_id],
-                "symbol": symbol,
-                "side": side,
-                "contracts": contracts,
-                "entry_price": entry,
-                "margin_mode": mode,
-                "leverage": leverage,
-            }
-            if mode == "isolated":
-                item["isolated_margin"] = isolated
-            if hypothetical:
-                item["hypothetical"] = True
-            if note:
-                item["note"] = note
-            doc["positions"].append(item)
-        prices = dict(
-            self._read("SELECT symbol, mark FROM manual_price WHERE exchange = ? ORDER BY rowid", (ANY_EXCHANGE,))
-        )
-        if prices:
-            doc["prices"] = prices
+        try:
+            book = Book(
+                tuple(Account(n, e, w, c, PositionMode(m)) for _, n, e, w, c, m in accounts),
+                tuple(
+                    Position(names[a], symbol, Side(side), n, entry, MarginMode(mode), lev, iso, bool(hyp), note)
+                    for a, symbol, side, n, entry, mode, lev, iso, hyp, note in positions
+                ),
+            )
+        except (KeyError, ValueError) as e:  # past the checksum and CHECK constraints: not expected
+            raise DamagedBook(f"a row of the saved book in {self.path} cannot be read ({e})") from e
+        prices = self._read("SELECT symbol, mark FROM manual_price WHERE exchange = ? ORDER BY rowid", (ANY_EXCHANGE,))
+        # The one serializer (portfolio_to_dict) writes the document the one validator reads; market
+        # overrides are stored as the JSON their document had.
+        document = portfolio_to_dict(Portfolio(book, dict(prices)))
         markets = {
             key: json.loads(spec) for key, spec in self._read("SELECT key, spec FROM market_override ORDER BY rowid")
         }
         if markets:
-            doc["markets"] = markets
-        return doc
+            document["markets"] = markets
+        return parse_portfolio(document)
 
-    def load(self) -> Portfolio:
-        """The saved book, validated exactly like a portfolio file."""
-        return parse_portfolio(self.document())
+    def document(self) -> dict[str, Any]:
+        """The saved book as a version-1 portfolio document (manual prices as its 'prices')."""
+        return portfolio_to_dict(self.load())
 
     def is_empty(self) -> bool:
+        """True when the saved book has no account."""
         return not self._read("SELECT 1 FROM account LIMIT 1")
 
     def import_portfolio(self, portfolio: Portfolio, replace: bool = False) -> None:
         """Add a portfolio's accounts, positions, prices and markets, or replace the whole book: all or nothing."""
         incoming = portfolio_to_dict(portfolio)
-        with self._transaction(book=True) as c:
+        with self.transaction() as c:
             if replace:  # the book; manual prices typed per exchange stay (the window replaces on every edit)
                 for table in ("position", "account", "market_override"):
                     c.execute(f"DELETE FROM {table}")
@@ -340,8 +294,8 @@ class BookDatabase:
         return int(cursor.lastrowid or 0)
 
     def add_position(self, position: Position) -> int:
-        """Append one position (its account must exist); returns its id."""
-        with self._transaction(book=True) as c:
+        """Append one position (its account must exist); returns its id. Raises StorageError."""
+        with self.transaction(changes=("position",)) as c:
             row = c.execute("SELECT id FROM account WHERE name = ?", (position.account,)).fetchone()
             if row is None:
                 raise StorageError(f"unknown account '{position.account}'; nothing was saved")
@@ -349,114 +303,5 @@ class BookDatabase:
             return self._insert_position(c, row[0], ordinal, position)
 
     def position_count(self) -> int:
+        """How many positions the saved book holds."""
         return int(self._read("SELECT COUNT(*) FROM position")[0][0])
-
-    # -- prices, settings, alerts ------------------------------------------------------------------
-
-    def set_manual_price(self, key: PriceKey | str, mark: float) -> None:
-        """Save a manual price: for (exchange, symbol) as the price store keys it, or for a bare symbol
-        on every exchange (the portfolio file's 'prices')."""
-        if not (isinstance(mark, int | float) and math.isfinite(mark) and mark > 0):
-            raise StorageError("a manual price must be a number greater than 0")
-        exchange, symbol = (ANY_EXCHANGE, key) if isinstance(key, str) else key
-        with self._transaction(book=True) as c:
-            c.execute(
-                "INSERT OR REPLACE INTO manual_price (exchange, symbol, mark) VALUES (?, ?, ?)",
-                (exchange, symbol, float(mark)),
-            )
-
-    def clear_manual_price(self, key: PriceKey | str) -> None:
-        exchange, symbol = (ANY_EXCHANGE, key) if isinstance(key, str) else key
-        with self._transaction(book=True) as c:
-            c.execute("DELETE FROM manual_price WHERE exchange = ? AND symbol = ?", (exchange, symbol))
-
-    def save_manual_prices(self, prices: Mapping[PriceKey, float | None]) -> None:
-        """Set (a mark) or clear (None) the manual prices of these (exchange, symbol) keys in one transaction."""
-        for mark in prices.values():
-            if mark is not None and not (isinstance(mark, int | float) and math.isfinite(mark) and mark > 0):
-                raise StorageError("a manual price must be a number greater than 0")
-        with self._transaction(book=True) as c:
-            for (exchange, symbol), mark in prices.items():
-                if mark is None:
-                    c.execute("DELETE FROM manual_price WHERE exchange = ? AND symbol = ?", (exchange, symbol))
-                else:
-                    c.execute(
-                        "INSERT OR REPLACE INTO manual_price (exchange, symbol, mark) VALUES (?, ?, ?)",
-                        (exchange, symbol, float(mark)),
-                    )
-
-    def manual_prices(self) -> dict[PriceKey, float]:
-        """The manual prices typed per (exchange, symbol) (the file's 'prices' are in document())."""
-        rows = self._read(
-            "SELECT exchange, symbol, mark FROM manual_price WHERE exchange != ? ORDER BY rowid", (ANY_EXCHANGE,)
-        )
-        return {(exchange, symbol): mark for exchange, symbol, mark in rows}
-
-    def set_setting(self, key: str, value: Any) -> None:
-        with self._transaction(book=True) as c:
-            c.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (key, json.dumps(value)))
-
-    def setting(self, key: str, default: Any = None) -> Any:
-        rows = self._read("SELECT value FROM setting WHERE key = ?", (key,))
-        return json.loads(rows[0][0]) if rows else default
-
-    def add_alert(
-        self, at: float, subject: str, old: str, new: str, distance: float | None, mark: float | None
-    ) -> None:
-        with self._transaction() as c:
-            c.execute(
-                "INSERT INTO alert (at, subject, old_level, new_level, distance, mark) VALUES (?,?,?,?,?,?)",
-                (at, subject, old, new, distance, mark),
-            )
-
-    def alerts(self, limit: int = 500) -> list[dict[str, Any]]:
-        rows = self._read(
-            "SELECT at, subject, old_level, new_level, distance, mark FROM alert ORDER BY at DESC, id DESC LIMIT ?",
-            (limit,),
-        )
-        keys = ("at", "subject", "old", "new", "distance", "mark")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
-
-    # -- history -----------------------------------------------------------------------------------
-
-    def record_history(self, samples: Sequence[tuple[str, float, float]]) -> None:
-        """Append (series, time, value) samples in one transaction (call from a writer thread, not the GUI)."""
-        with self._transaction() as c:
-            c.executemany("INSERT OR REPLACE INTO history (series, at, value) VALUES (?, ?, ?)", samples)
-
-    def history(self, series: str, since: float = 0.0) -> list[tuple[float, float]]:
-        return [
-            (at, v)
-            for at, v in self._read(
-                "SELECT at, value FROM history WHERE series = ? AND at >= ? ORDER BY at", (series, since)
-            )
-        ]
-
-    def thin_history(
-        self, now: float | None = None, policy: Mapping[float, float] | None = None, keep_for: float = 365 * 86_400
-    ) -> int:
-        """Thin old samples so the file stays small after months: keep one sample per bucket by age.
-
-        policy maps an age (seconds) to the bucket width used beyond it; the default keeps full
-        resolution for a day, one sample a minute up to 30 days, one an hour after that, and drops
-        samples older than a year. Returns the number of rows removed.
-        """
-        now = time.time() if now is None else now
-        policy = policy or {86_400: 60, 30 * 86_400: 3_600}
-        removed = 0
-        with self._transaction() as c:
-            removed += c.execute("DELETE FROM history WHERE at < ?", (now - keep_for,)).rowcount
-            ages = sorted(policy)
-            for i, age in enumerate(ages):
-                bucket = policy[age]
-                older_than = now - age
-                newer_than = now - ages[i + 1] if i + 1 < len(ages) else now - keep_for
-                # Keep the first sample of each bucket: drop a row when its series has an earlier one in
-                # the same bucket (a range seek on the primary key, so months of samples thin quickly).
-                removed += c.execute(
-                    "DELETE FROM history AS h WHERE h.at < :old AND h.at >= :new AND EXISTS ("
-                    "  SELECT 1 FROM history AS k WHERE k.series = h.series"
-                    "  AND k.at >= CAST(h.at / :bucket AS INTEGER) * :bucket AND k.at < h.at)",
-                    {"old": older_than, "new": newer_than, "bucket": bucket},
-                ).rowcount
-        return removed

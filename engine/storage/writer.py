@@ -1,8 +1,12 @@
 """Storage writes off the caller's thread: the GUI enqueues and returns at once.
 
-One thread owns its own connection and drains the queue; history samples that queued up meanwhile
-go to disk in one transaction. A failed write is kept as `last_error` (for the status bar) and the
-writer goes on with the next batch: price history is never worth stopping the monitor for.
+One thread owns its own connection and drains the queue; history samples that queued up meanwhile go
+to disk in one transaction. The connection is a `sibling()` of the window's repository: SQLite
+connections are per thread, and a second connection lets a history commit (an fsync) never hold the
+GUI's connection; the file was checked when the repository was opened, so the sibling is not checked
+again. The writer writes records only (history, alerts: outside the book's checksum). A failed write
+is kept as `last_error` (for the status bar) and the writer goes on with the next batch: price
+history is never worth stopping the monitor for.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import logging
 import queue
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 from engine.monitor.alerts import Alert
 from engine.storage.database import BookDatabase, StorageError
@@ -23,8 +26,12 @@ Sample = tuple[str, float, float]
 
 
 class BackgroundWriter:
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    """A thread that stores history samples and alerts in the book opened as `database` (which stays the
+    caller's: the writer has its own connection to the same file)."""
+
+    def __init__(self, database: BookDatabase) -> None:
+        self._database = database
+        self.path = database.path
         self.last_error = ""
         self.written = 0
         self._queue: queue.Queue[object] = queue.Queue()
@@ -56,7 +63,7 @@ class BackgroundWriter:
 
     def _run(self) -> None:
         try:
-            db = BookDatabase.open(self.path)
+            db = self._database.sibling()
         except StorageError as e:
             self.last_error = str(e)
             db = None

@@ -60,7 +60,7 @@ def test_after_a_failed_load_no_edit_ever_writes_the_saved_book(qtbot, tmp_path)
     assert "NOT OPENED" in window.windowTitle() and "nothing is saved" in window.windowTitle()
     assert "could not be opened" in window.status.text() and "'leverage' 2000" in window.status.text()
     assert "nothing will be written" in window.status.text()
-    assert window.database_file is None and window.history is None
+    assert window.database is None and window.history is None
     assert window.saved_book_bar is not None and not window.saved_book_bar.isHidden()
     # Every way the window saves: a book edit, thresholds, a typed price.
     other = parse_portfolio({**load_json("demo", "book.json"), "positions": []})
@@ -91,7 +91,7 @@ def test_a_lock_held_for_a_few_seconds_then_retry_opens_the_saved_book(qtbot, tm
         holder.execute("ROLLBACK") if holder.in_transaction else None
         holder.close()
     assert window.saved_book_bar.retry()
-    assert window.database_file == path and window.history is not None
+    assert window.database.path == path and window.history is not None
     assert "NOT OPENED" not in window.windowTitle() and "could not be opened" not in window.status.text()
     other = parse_portfolio({**load_json("demo", "book.json"), "positions": []})
     assert window.apply_portfolio(other, "Position deleted")  # now it saves
@@ -106,7 +106,7 @@ def test_move_aside_and_start_empty_keeps_the_old_book(qtbot, tmp_path):
     main = path.read_bytes()
     window = open_window(qtbot, tmp_path)
     qtbot.mouseClick(window.saved_book_bar.move_button, Qt.MouseButton.LeftButton)
-    assert window.database_file == path and not window.portfolio.book.positions
+    assert window.database.path == path and not window.portfolio.book.positions
     (folder,) = quarantine_folders(path)
     assert (folder / path.name).read_bytes() == main
     assert "moved to" in window.statusBar().currentMessage()
@@ -122,7 +122,7 @@ def test_open_another_saved_book(qtbot, tmp_path, monkeypatch):
     window = open_window(qtbot, tmp_path)
     monkeypatch.setattr("desktop.window.saved_book.QFileDialog.getOpenFileName", lambda *a, **k: (str(other), ""))
     assert window.saved_book_bar.open_another()
-    assert window.database_file == other and len(window.portfolio.book.positions) == 9
+    assert window.database.path == other and len(window.portfolio.book.positions) == 9
     window.close()
 
 
@@ -132,7 +132,7 @@ def test_a_damaged_book_is_moved_aside_with_a_notice_that_does_not_block(qtbot, 
         connection.execute("UPDATE position SET contracts = 97")  # behind the checksum's back
     connection.close()
     window = open_window(qtbot, tmp_path)
-    assert window.database_file == path and not window.portfolio.book.positions
+    assert window.database.path == path and not window.portfolio.book.positions
     assert "was damaged" in window.statusBar().currentMessage()
     boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
     assert boxes and "nothing was deleted" in boxes[0].text()

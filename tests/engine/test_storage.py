@@ -91,11 +91,11 @@ def test_a_locked_database_is_reported_not_raised(db_path):
         other.execute("BEGIN EXCLUSIVE")
         try:
             with pytest.raises(StorageError, match="locked by another program"):
-                db.set_manual_price("BTC/USDT:USDT", 60_000)
+                db.save_manual_prices({("binanceusdm", "BTC/USDT:USDT"): 60_000})
         finally:
             other.execute("ROLLBACK")
             other.close()
-        db.set_manual_price("BTC/USDT:USDT", 60_000)
+        db.save_manual_prices({("binanceusdm", "BTC/USDT:USDT"): 60_000})
 
 
 def test_a_corrupt_file_is_moved_aside_and_reported(db_path):
@@ -211,7 +211,7 @@ def test_a_read_only_folder_gives_a_clear_error_and_loses_nothing(tmp_path):
         from engine.storage.database import BookDatabase, StorageError
         try:
             db = BookDatabase.open({str(folder / "marginwatch.sqlite3")!r})
-            db.set_manual_price("BTC/USDT:USDT", 1.0)
+            db.save_manual_prices({{("binanceusdm", "BTC/USDT:USDT"): 1.0}})
         except StorageError as e:
             print("STORAGE:", e)
             sys.exit(3)

@@ -11,7 +11,8 @@ from engine.storage.writer import BackgroundWriter
 
 def test_queued_samples_reach_the_disk_without_blocking_the_caller(tmp_path):
     path = tmp_path / "book.sqlite3"
-    writer = BackgroundWriter(path)
+    with BookDatabase.open(path) as opened:
+        writer = BackgroundWriter(opened)
     start = time.perf_counter()
     for i in range(2_000):
         writer.record([("mark:BTC", 1_000.0 + i, 60_000.0 + i), ("equity:main", 1_000.0 + i, 10_000.0)])
@@ -26,7 +27,8 @@ def test_queued_samples_reach_the_disk_without_blocking_the_caller(tmp_path):
 
 def test_a_failing_write_is_reported_and_the_writer_goes_on(tmp_path):
     path = tmp_path / "book.sqlite3"
-    writer = BackgroundWriter(path)
+    with BookDatabase.open(path) as opened:
+        writer = BackgroundWriter(opened)
     writer.record([("s", 1.0, 1.0)])
     assert writer.flush(10)
     blocker = sqlite3.connect(path, isolation_level=None, timeout=0.1)
