@@ -10,28 +10,56 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
-from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
-from engine.margin.model import Account, Book, MarginMode, Position, Side
+from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
+from engine.margin.model import Account, Book, MarginMode, Position, PriceKey, Side
+from engine.margin.risk import BookRisk
 
 # The dialogs and the CSV module are imported by the commands that use them, not at start-up: the
 # menus are built with the window, the forms only when the user opens one (~50 ms of imports saved).
 
-if TYPE_CHECKING:
-    from desktop.window.main_window import MainWindow
+
+class BookHost(Protocol):
+    """What the book's commands need of whoever shows the book (the window): the current book, its real
+    marks and risk, a way to apply a new book, and the user's selection. Nothing else of the window."""
+
+    @property
+    def portfolio(self) -> Portfolio: ...
+
+    offline: bool
+    last_import_error: str
+
+    def real_marks(self) -> dict[PriceKey, float]: ...
+    def real_risk(self) -> BookRisk: ...
+    def apply_portfolio(self, portfolio: Portfolio, what: str) -> bool:
+        """Save and show the new book; False (and nothing changed) when it could not be saved."""
+        ...
+
+    def set_include_hypothetical(self, include: bool) -> None: ...
+    def say(self, text: str) -> None: ...
+    def selected_positions(self) -> list[int]:
+        """Indexes into portfolio.book.positions of the selected positions, the current one first."""
+        ...
+
+    def selected_account(self) -> str | None: ...
+    def listed_symbols(self) -> dict[str, list[str]]:
+        """Symbols each running feed's exchange lists, by exchange id (once loaded)."""
+        ...
 
 
 class BookActions(QObject):
-    """The window's book-editing actions, for its menus and context menus."""
+    """The book-editing actions, for the window's menus and context menus. host: the BookHost the commands
+    read and apply books through; parent: the widget the dialogs open over (the window)."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: BookHost, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.window = parent
         self.new_position = self._action("&New position…", "Ctrl+N", self.add_position)
         self.edit_position = self._action("&Edit position…", "Ctrl+E", self.change_position)
         self.new_account = self._action("New &account…", "Ctrl+Shift+N", self.add_account)
@@ -58,39 +86,23 @@ class BookActions(QObject):
     # -- helpers ----------------------------------------------------------------------------------
 
     def _book(self) -> Book:
-        return self.window.portfolio.book
+        return self.host.portfolio.book
 
     def _selected_indexes(self) -> list[int]:
-        """Indexes into the full book (hypotheticals included) of the selected positions, current first."""
-        rows = self.window.positions.selected_rows()
-        current = self.window.positions.current_row()
-        if not rows and current is not None:
-            rows = [current]
-        positions = [self.window.model._rows[r].position for r in rows if 0 <= r < len(self.window.model._rows)]
-        book = self._book().positions
-        return [next(i for i, p in enumerate(book) if p is q) for q in positions]
+        return self.host.selected_positions()
 
     def _selected_account(self) -> str | None:
-        return self.window._shown_account()
+        return self.host.selected_account()
 
     def _commit(self, book: Book, what: str) -> bool:
-        portfolio = replace(self.window.portfolio, book=book)
-        return self.window.apply_portfolio(portfolio, what)
+        portfolio = replace(self.host.portfolio, book=book)
+        return self.host.apply_portfolio(portfolio, what)
 
     # -- commands ---------------------------------------------------------------------------------
 
-    def _known_symbols(self) -> dict[str, list[str]]:
-        """Symbols each feed's exchange lists (once the feed has loaded its markets)."""
-        listed: dict[str, list[str]] = {}
-        for feed in self.window.feeds:
-            symbols = getattr(feed, "listed_symbols", None)
-            if symbols:
-                listed.setdefault(feed.exchange_id, []).extend(symbols)
-        return listed
-
     def add_position(self) -> None:
         if not self._book().accounts:
-            self.window.say("Add an account first (Edit ▸ New account…).")
+            self.host.say("Add an account first (Edit ▸ New account…).")
             return
         account = self._selected_account()
         template = None
@@ -101,7 +113,7 @@ class BookActions(QObject):
     def change_position(self) -> None:
         indexes = self._selected_indexes()
         if not indexes:
-            self.window.say("Select a position to edit.")
+            self.host.say("Select a position to edit.")
             return
         self._position_form(self._book().positions[indexes[0]], indexes[0])
 
@@ -110,12 +122,12 @@ class BookActions(QObject):
 
         dialog = PositionForm(
             self._book(),
-            self.window.real_marks(),
+            self.host.real_marks(),
             position=position,
             index=index,
-            known_symbols=self._known_symbols(),
-            online=not self.window.offline,
-            market_overrides=self.window.portfolio.market_overrides,
+            known_symbols=self.host.listed_symbols(),
+            online=not self.host.offline,
+            market_overrides=self.host.portfolio.market_overrides,
             parent=self.window,
         )
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
@@ -142,7 +154,7 @@ class BookActions(QObject):
             self._book(),
             account=account,
             index=index,
-            market_overrides=self.window.portfolio.market_overrides,
+            market_overrides=self.host.portfolio.market_overrides,
             parent=self.window,
         )
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
@@ -156,7 +168,7 @@ class BookActions(QObject):
             return
         account = self._selected_account()
         if account is None:
-            self.window.say("Add an account first: there is nothing to trade on.")
+            self.host.say("Add an account first: there is nothing to trade on.")
             return
         self._trade("what-if trade", account=account)
 
@@ -169,11 +181,11 @@ class BookActions(QObject):
 
         dialog = WhatIfDialog(
             self._book(),
-            self.window.real_marks(),
+            self.host.real_marks(),
             index=index,
             account=account,
             parent=self.window,
-            market_overrides=self.window.portfolio.market_overrides,  # a symbol not held resolves as the file would
+            market_overrides=self.host.portfolio.market_overrides,  # a symbol not held resolves as the file would
         )
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
             self._commit(dialog.result_book, dialog.result_description or what)
@@ -181,15 +193,15 @@ class BookActions(QObject):
     def adjust_margin(self) -> None:
         indexes = self._selected_indexes()
         if not indexes:
-            self.window.say("Select an isolated position to add or remove margin.")
+            self.host.say("Select an isolated position to add or remove margin.")
             return
         position = self._book().positions[indexes[0]]
         if position.margin_mode is not MarginMode.ISOLATED:
-            self.window.say(f"{position.symbol} is a cross position: its margin is the account's whole wallet.")
+            self.host.say(f"{position.symbol} is a cross position: its margin is the account's whole wallet.")
             return
         from desktop.dialogs.margin_dialog import MarginDialog
 
-        dialog = MarginDialog(self._book(), self.window.real_marks(), indexes[0], parent=self.window)
+        dialog = MarginDialog(self._book(), self.host.real_marks(), indexes[0], parent=self.window)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:
             self._commit(dialog.result_book, f"isolated margin of {position.symbol} changed")
 
@@ -212,7 +224,7 @@ class BookActions(QObject):
         self._commit(Book(book.accounts, keep, book.markets), f"{len(doomed)} position(s) deleted")
 
     def toggle_hypothetical(self) -> None:
-        self.window.set_include_hypothetical(self.hypothetical.isChecked())
+        self.host.set_include_hypothetical(self.hypothetical.isChecked())
 
     # -- files ------------------------------------------------------------------------------------
 
@@ -233,7 +245,7 @@ class BookActions(QObject):
             f"({len(incoming.book.accounts)} accounts, {len(incoming.book.positions)} positions)?",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.window.apply_portfolio(incoming, f"imported {Path(path).name}")
+            self.host.apply_portfolio(incoming, f"imported {Path(path).name}")
 
     def export_portfolio(self, path: str | None = None) -> None:
         if path is None:
@@ -243,11 +255,11 @@ class BookActions(QObject):
             if not path:
                 return
         try:
-            Path(path).write_text(dumps_portfolio(self.window.portfolio), encoding="utf-8")
+            Path(path).write_text(dumps_portfolio(self.host.portfolio), encoding="utf-8")
         except OSError as e:
             QMessageBox.warning(self.window, "Export portfolio", f"The file was not written:\n\n{e}")
             return
-        self.window.say(f"Exported the book to {path}")
+        self.host.say(f"Exported the book to {path}")
 
     def import_csv_file(self, path: str | None = None) -> None:
         from engine.book.positions_csv import import_positions_csv, read_positions_csv
@@ -257,13 +269,13 @@ class BookActions(QObject):
             if not path:
                 return
         try:
-            portfolio = import_positions_csv(read_positions_csv(path), self.window.portfolio)
+            portfolio = import_positions_csv(read_positions_csv(path), self.host.portfolio)
         except (PortfolioError, OSError) as e:  # CsvImportError is a PortfolioError: every bad row, by line
-            self.window.last_import_error = str(e)
+            self.host.last_import_error = str(e)
             QMessageBox.warning(self.window, "Import positions", f"Nothing was imported:\n\n{e}")
             return
-        added = len(portfolio.book.positions) - len(self.window.portfolio.book.positions)
-        self.window.apply_portfolio(portfolio, f"imported {added} positions from {Path(path).name}")
+        added = len(portfolio.book.positions) - len(self.host.portfolio.book.positions)
+        self.host.apply_portfolio(portfolio, f"imported {added} positions from {Path(path).name}")
 
     def export_csv_file(self, path: str | None = None) -> None:
         from engine.book.positions_csv import export_positions_csv
@@ -273,11 +285,11 @@ class BookActions(QObject):
             if not path:
                 return
         try:
-            export_positions_csv(self._book(), path, self.window.real_risk())
+            export_positions_csv(self._book(), path, self.host.real_risk())
         except OSError as e:
             QMessageBox.warning(self.window, "Export positions", f"The file was not written:\n\n{e}")
             return
-        self.window.say(f"Exported {len(self._book().positions)} positions to {path}")
+        self.host.say(f"Exported {len(self._book().positions)} positions to {path}")
 
 
 def problems_text(error: Exception, limit: int = 20) -> str:

@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
             self.tray = QSystemTrayIcon(self.windowIcon(), self)
             self.tray.setToolTip("Margin Watch")
             self.tray.show()
-        self.actions_ = BookActions(self)
+        self.actions_ = BookActions(self, self)
         self._build_menus()
         self._build_context_menus()
         self.resize(1600, 1000)
@@ -718,6 +718,31 @@ class MainWindow(QMainWindow):
             what_if = self.model.states[position].what_if
             self.chart.show_position(r, history, self.levels.thresholds, key, what_if)
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
+
+    # -- what the book's commands ask of the window (desktop.window.book_actions.BookHost) ----------------
+
+    def selected_positions(self) -> list[int]:
+        """Indexes into the full book (hypotheticals included) of the selected positions, current first."""
+        rows = self.positions.selected_rows()
+        current = self.positions.current_row()
+        if not rows and current is not None:
+            rows = [current]
+        shown = self.model._rows
+        positions = [shown[r].position for r in rows if 0 <= r < len(shown)]
+        index_of = {id(p): i for i, p in enumerate(self.portfolio.book.positions)}
+        return [index_of[id(q)] for q in positions]
+
+    def selected_account(self) -> str | None:
+        return self._shown_account()
+
+    def listed_symbols(self) -> dict[str, list[str]]:
+        """Symbols each feed's exchange lists (once the feed has loaded its markets)."""
+        listed: dict[str, list[str]] = {}
+        for feed in self.feeds:
+            symbols = getattr(feed, "listed_symbols", None)
+            if symbols:
+                listed.setdefault(feed.exchange_id, []).extend(symbols)
+        return listed
 
     def _shown_account(self) -> str | None:
         shown = [a.account.name for a in self._risk.accounts]
