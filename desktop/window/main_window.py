@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QPaintEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from desktop.charts.position_chart import PositionChart
 from desktop.dialogs.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from desktop.platform.icon import app_icon
-from desktop.platform.theme import THEMES, applied_theme, apply_theme
+from desktop.platform.theme import apply_theme
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
 from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
@@ -39,6 +39,7 @@ from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel, quot
 from desktop.window.alert_list import AlertList
 from desktop.window.book_actions import BookActions
 from desktop.window.lazy_dock import LazyDock
+from desktop.window.menus import WindowMenus, add_context_menus
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner, describe_shock
 from engine.book.portfolio import Portfolio
@@ -95,16 +96,6 @@ REFRESH_HZ = 10.0
 LADDER_EVERY_S = 2.0
 THRESHOLDS_SETTING = "thresholds"
 COLUMN_HEADROOM_PX = 12
-VERSION_FALLBACK = "development build"
-
-
-def app_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("marginwatch")
-    except PackageNotFoundError:
-        return VERSION_FALLBACK
 
 
 class MainWindow(QMainWindow):
@@ -239,8 +230,20 @@ class MainWindow(QMainWindow):
             self.tray.setToolTip("Margin Watch")
             self.tray.show()
         self.actions_ = BookActions(self, self)
-        self._build_menus()
-        self._build_context_menus()
+        docks = (self.chart_dock, self.account_chart_dock, self.ladder_dock, self.alerts_dock, self.prices_dock)
+        self.menus = WindowMenus(
+            self,
+            self.actions_,
+            self.positions,
+            docks,
+            offline=self.offline,
+            can_go_online=self.feed_factory is not None,
+            set_offline=self.set_offline,
+            set_theme=self.set_theme,
+            edit_thresholds=self.edit_thresholds,
+        )
+        self.offline_action, self.theme_actions = self.menus.offline_action, self.menus.theme_actions
+        add_context_menus(self.table, self.accounts, self.actions_, self._shown_account)
         self.resize(1600, 1000)
         # Columns are fitted to their contents once, when the first rows are on screen, unless the
         # user's own widths were restored; never on updates.
@@ -364,93 +367,6 @@ class MainWindow(QMainWindow):
         self._moves_cache = None
         if hasattr(self, "banner"):
             self._show_banner()
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.file_menu = file_menu
-        a = self.actions_
-        for action in (a.import_book, a.export_book, None, a.import_csv, a.export_csv, None):
-            file_menu.addAction(action) if action is not None else file_menu.addSeparator()
-        self.offline_action = file_menu.addAction("Work &offline (manual prices)")
-        self.offline_action.setCheckable(True)
-        self.offline_action.setChecked(self.offline)
-        self.offline_action.setEnabled(self.feed_factory is not None or not self.offline)
-        self.offline_action.setShortcut("Ctrl+Shift+O")
-        self.offline_action.toggled.connect(self.set_offline)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-
-        edit_menu = self.menuBar().addMenu("&Edit")
-        self.edit_menu = edit_menu
-        edit_menu.addAction(self.positions.copy_action)
-        edit_menu.addAction(self.positions.find_action)
-        edit_menu.addSeparator()
-        for action in (
-            a.new_position,
-            a.edit_position,
-            a.whatif,
-            a.margin,
-            a.delete,
-            None,
-            a.new_account,
-            a.edit_account,
-            None,
-            a.hypothetical,
-        ):
-            edit_menu.addAction(action) if action is not None else edit_menu.addSeparator()
-        self.addAction(self.positions.find_action)
-
-        view_menu = self.menuBar().addMenu("&View")
-        self.view_menu = view_menu
-        theme_menu = view_menu.addMenu("&Theme")
-        self.theme_actions = QActionGroup(self)
-        for name in THEMES:
-            action = theme_menu.addAction(name.capitalize())
-            action.setCheckable(True)
-            action.setData(name)
-            self.theme_actions.addAction(action)
-        self.theme_actions.triggered.connect(lambda action: self.set_theme(action.data()))
-        view_menu.addSeparator()
-        for dock, shortcut in (
-            (self.chart_dock, "Ctrl+1"),
-            (self.account_chart_dock, "Ctrl+2"),
-            (self.ladder_dock, "Ctrl+3"),
-            (self.alerts_dock, "Ctrl+4"),
-            (self.prices_dock, "Ctrl+5"),
-        ):
-            action = dock.toggleViewAction()
-            action.setShortcut(shortcut)
-            view_menu.addAction(action)
-
-        settings_menu = self.menuBar().addMenu("&Settings")
-        action = settings_menu.addAction("Risk &thresholds…")
-        action.setShortcut("Ctrl+T")
-        action.triggered.connect(self.edit_thresholds)
-
-        help_menu = self.menuBar().addMenu("&Help")
-        about = help_menu.addAction("&About Margin Watch")
-        about.setShortcut(QKeySequence.StandardKey.HelpContents)
-        about.triggered.connect(self.show_about)
-        self._check_theme(applied_theme(QApplication.instance()))  # what run_app applied, from the settings
-
-    def _build_context_menus(self) -> None:
-        a = self.actions_
-        first = self.table.actions()[0] if self.table.actions() else None
-        for action in (a.edit_position, a.whatif, a.margin, a.delete, a.new_position):
-            self.table.insertAction(first, action)
-        separator = QAction(self.table)
-        separator.setSeparator(True)
-        self.table.insertAction(first, separator)
-        self.accounts.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        open_trade = QAction("&Open a position (what-if)…", self.accounts)
-        open_trade.triggered.connect(
-            lambda: (account := self._shown_account()) and self.actions_.open_trade_on_account(account)
-        )
-        self.accounts.addAction(open_trade)
-        for action in (a.new_position, a.edit_account, a.new_account):
-            self.accounts.addAction(action)
 
     # -- the book, prices and modes ---------------------------------------------------------------
 
@@ -806,35 +722,16 @@ class MainWindow(QMainWindow):
         self._last_refresh = 0.0  # re-evaluate every row under the new thresholds at once
         self.refresh()
 
-    def _check_theme(self, name: str) -> None:
-        for action in self.theme_actions.actions():
-            action.setChecked(action.data() == name)
-
     def set_theme(self, name: str) -> None:
         app = QApplication.instance()
         applied = apply_theme(app, name) if isinstance(app, QApplication) else name
-        self._check_theme(applied)
+        self.menus.check_theme(applied)
         self.remember_theme(applied)
 
     def remember_theme(self, name: str) -> None:
         """The theme the next start applies."""
         if self.settings is not None:
             self.settings.setValue("view/theme", name)
-
-    @Slot()
-    def show_about(self) -> None:
-        box = QMessageBox(self)
-        box.setWindowTitle("About Margin Watch")
-        box.setIconPixmap(app_icon().pixmap(96, 96))
-        box.setText(
-            f"<h3>Margin Watch {app_version()}</h3>"
-            "<p>How far each leveraged position is from liquidation, live, with the exchange's own margin "
-            "rules: tiered maintenance margin, cross and isolated, long and short, linear and inverse.</p>"
-            "<p>Prices come from the exchanges' public feeds through ccxt; no API keys are used or stored. "
-            "Liquidation prices for exchanges without a modelled rule profile are marked as estimates.</p>"
-            f"<p>Qt {_qt_version()}. MIT licence.</p>"
-        )
-        box.exec()
 
     # -- alerts, history, status ------------------------------------------------------------------
 
@@ -969,9 +866,3 @@ def manual_store(portfolio: Portfolio) -> PriceStore:
     for key, mark in portfolio.price_map().items():
         store.set_manual(key, mark)
     return store
-
-
-def _qt_version() -> str:
-    from PySide6 import __version__
-
-    return __version__
