@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QSystemTrayIcon, QWidget
 
 from desktop.tables.positions_model import LEVEL_BACKGROUND
 from engine.monitor.alerts import Alert
@@ -60,3 +60,25 @@ class AlertList(QListWidget):
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["at"]))
             mark = "" if row["mark"] is None else f", mark {price(row['mark'])}"
             self.addItem(QListWidgetItem(f"{stamp}  {row['subject']}{mark}"))
+
+    def raise_(self, alerts: Sequence[Alert], history: AlertRecorder | None, tray: QSystemTrayIcon | None) -> bool:
+        """Show a frame's alerts; each new one (not a repeat counted into its group) is also stored with the
+        book (history), shown as a desktop notification (tray) and beeped once. True when any was new."""
+        fresh = False
+        for alert in alerts:
+            if not self.add(alert):
+                continue
+            fresh = True
+            if history is not None:
+                history.record_alert(alert)
+            if tray is not None:
+                tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        if fresh:
+            QApplication.beep()
+        return fresh
+
+
+class AlertRecorder(Protocol):
+    """Where alerts are stored with the book (engine.storage.writer.BackgroundWriter)."""
+
+    def record_alert(self, alert: Alert) -> None: ...

@@ -42,6 +42,7 @@ from desktop.window.lazy_dock import LazyDock
 from desktop.window.menus import WindowMenus, add_context_menus
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner, describe_shock
+from desktop.window.window_layout import restore_layout, save_layout
 from engine.book.portfolio import Portfolio
 from engine.margin.model import Book, PriceKey
 from engine.margin.risk import BookRisk, PositionRisk
@@ -247,7 +248,7 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
         # Columns are fitted to their contents once, when the first rows are on screen, unless the
         # user's own widths were restored; never on updates.
-        self._fit_pending = not self._restore_layout()
+        self._fit_pending = not restore_layout(self.settings, self, self.splitter, (self.table, self.accounts))
         self._columns_fitted = False
         self._show_status(frame.missing)
         self._raise_alerts(frame.alerts)  # levels are evaluated at start-up too
@@ -736,19 +737,8 @@ class MainWindow(QMainWindow):
     # -- alerts, history, status ------------------------------------------------------------------
 
     def _raise_alerts(self, new: Sequence[Alert]) -> None:
-        """Show, sound, notify and store a frame's alerts (a repeat only updates its group's row in the list:
-        no sound, no notification, not stored again)."""
-        fresh = False
-        for alert in new:
-            if not self.alert_list.add(alert):
-                continue
-            fresh = True
-            if self.history is not None:
-                self.history.record_alert(alert)
-            if self.tray is not None:
-                self.tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
-        if fresh:
-            QApplication.beep()
+        """Show, sound, notify and store a frame's alerts (desktop.window.alert_list.AlertList.raise_)."""
+        if self.alert_list.raise_(new, self.history, self.tray):
             self.alerts_dock.setWindowTitle(f"Alerts ({len(self.alerts) + self.stored_alert_count})")
 
     def oldest_price_age(self, now: float | None = None) -> float | None:
@@ -821,42 +811,13 @@ class MainWindow(QMainWindow):
         self._fit_pending = False
         self._columns_fitted = True
 
-    def _restore_layout(self) -> bool:
-        """Apply the saved layout; True when there was one."""
-        if self.settings is None or self.settings.value("window/geometry") is None:
-            return False
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        docks = self.settings.value("window/docks")
-        if docks is not None:
-            self.restoreState(docks)
-        state = self.settings.value("window/splitter")
-        if state is not None:
-            self.splitter.restoreState(state)
-        for view in (self.table, self.accounts):
-            state = self.settings.value(f"columns/{view.objectName()}")
-            if state is not None:
-                view.horizontalHeader().restoreState(state)
-        return True
-
-    def _save_layout(self) -> None:
-        if self.settings is None:
-            return
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/docks", self.saveState())
-        self.settings.setValue("window/splitter", self.splitter.saveState())
-        for view in (self.table, self.accounts):
-            self.settings.setValue(f"columns/{view.objectName()}", view.horizontalHeader().saveState())
-        self.settings.sync()
-
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
         for feed in self.feeds:
             feed.stop()
         if self.history is not None:
             self.history.close()
-        self._save_layout()
+        save_layout(self.settings, self, self.splitter, (self.table, self.accounts))
         super().closeEvent(event)
 
 
