@@ -38,6 +38,7 @@ from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel, quoted
 from desktop.window.alert_list import AlertList
 from desktop.window.book_actions import BookActions
+from desktop.window.chart_views import ChartViews
 from desktop.window.lazy_dock import LazyDock
 from desktop.window.menus import WindowMenus, add_context_menus
 from desktop.window.positions_view import PositionsView
@@ -84,17 +85,9 @@ def stored_mark_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict
     return {key: samples for key, samples in stored.items() if samples}
 
 
-def _single_shot(parent: QWidget, slot: Callable[[], None]) -> QTimer:
-    timer = QTimer(parent)
-    timer.setSingleShot(True)
-    timer.timeout.connect(slot)
-    return timer
-
-
 FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence["Feed"]]
 
 REFRESH_HZ = 10.0
-LADDER_EVERY_S = 2.0
 THRESHOLDS_SETTING = "thresholds"
 COLUMN_HEADROOM_PX = 12
 
@@ -134,12 +127,6 @@ class MainWindow(QMainWindow):
         self.session = WatchSession(portfolio, thresholds, stale_after, clock=lambda: time.time())
         self.session.history.seed_accounts(account_history or {})  # before the first sample
         self.stale_after = stale_after
-        self._account_drawn: tuple[int, float] = (-1, 0.0)
-        self._moves_fresh = False
-        # Work run between frames (see _between_frames_ms), each at most once per refresh.
-        self._moves_timer = _single_shot(self, self._update_moves)
-        self._chart_timer = _single_shot(self, self._draw_chart)
-        self._moves_cache: tuple[tuple[str, ...], float, dict[str, float | None]] | None = None
         self._quotes: Mapping[PriceKey, Quote] | None = None
         self.feed_factory = feed_factory
         self.offline = not self.feeds
@@ -152,7 +139,6 @@ class MainWindow(QMainWindow):
         self.saved_book_bar: QWidget | None = None
         self.stored_alert_count = 0
 
-        self._moves_cache = None
         snapshot = self.reader.read()
         self._quotes = snapshot.quotes
         frame = self.frame = self.session.step(snapshot.quotes, snapshot.quotes.keys())
@@ -164,7 +150,7 @@ class MainWindow(QMainWindow):
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))
         self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
-        # The moves are searched once the window is on screen (_first_moves): "searching…" until then.
+        # The moves are searched once the window is on screen (ChartViews.search_first): "searching…" until then.
         self.accounts_model = AccountsModel(risk, None, frame.account_levels, frame.account_notes)
         self._moves_after_paint = True
         self.accounts = QTableView()
@@ -213,16 +199,22 @@ class MainWindow(QMainWindow):
         self.alerts_dock.raise_()
         self.tabifyDockWidget(self.ladder_dock, self.chart_dock)
         self.tabifyDockWidget(self.chart_dock, self.account_chart_dock)
-        self.chart_dock.shown.connect(self._draw_chart)
-        for dock in (self.ladder_dock, self.account_chart_dock):
-            dock.shown.connect(lambda: self._draw_account_views(force=True))
         self.prices_dock.shown.connect(lambda: self.prices.refresh(quotes=self._quotes))
         self.chart_dock.raise_()
         self.resizeDocks([self.alerts_dock], [110], Qt.Orientation.Vertical)  # the tables come first
-        self._ladder_drawn = 0.0
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._draw_chart())
-        self.positions.filter_changed.connect(self._draw_chart)
-        self.accounts.selectionModel().currentRowChanged.connect(lambda *_: self._draw_account_views(force=True))
+        self.timer = QTimer(self)
+        self.timer.setInterval(round(1000 / refresh_hz))
+        docks = (self.chart_dock, self.account_chart_dock, self.ladder_dock)
+        self.charts = ChartViews(
+            self.session,
+            self.positions,
+            self.model,
+            self.accounts,
+            self.accounts_model,
+            docks,
+            self.timer.interval,
+            frame,
+        )
 
         # Desktop notifications only where the platform has a tray (checked at run time).
         self.tray = None
@@ -252,11 +244,8 @@ class MainWindow(QMainWindow):
         self._columns_fitted = False
         self._show_status(frame.missing)
         self._raise_alerts(frame.alerts)  # levels are evaluated at start-up too
-        self._draw_account_views(force=True)
-        self._draw_chart()
-
-        self.timer = QTimer(self)
-        self.timer.setInterval(round(1000 / refresh_hz))
+        self.charts.draw_account_views(force=True)
+        self.charts.draw_chart()
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
 
@@ -365,7 +354,8 @@ class MainWindow(QMainWindow):
     def _use_portfolio(self, portfolio: Portfolio) -> None:
         """Compile the book the session evaluates (hypothetical positions left out when toggled off)."""
         self.session.use_portfolio(portfolio)
-        self._moves_cache = None
+        if hasattr(self, "charts"):
+            self.charts.forget_moves()
         if hasattr(self, "banner"):
             self._show_banner()
 
@@ -426,7 +416,7 @@ class MainWindow(QMainWindow):
             if self.store.quote(key) is None:
                 self.store.set_manual(key, mark)
         self._recompute_now()
-        self._draw_account_views(force=True)
+        self.charts.draw_account_views(force=True)
         return True
 
     @Slot(list)
@@ -471,17 +461,17 @@ class MainWindow(QMainWindow):
         self.actions_.hypothetical.setChecked(include)
         self._use_portfolio(self.portfolio)
         self._recompute_now()
-        self._draw_account_views(force=True)
+        self.charts.draw_account_views(force=True)
 
     @Slot(object)
     def set_shock(self, shock: Shock | None) -> None:
         """Preview the book under a price shock (None: back to the real marks). Nothing is saved; alerts go
         on from the real marks; the banner above the tables says the view is shocked."""
         self.session.set_shock(shock)
-        self._moves_cache = None  # moves found under the previous shock (or none) are not these marks' moves
+        self.charts.forget_moves()  # moves found under the previous shock (or none) are not these marks' moves
         self._show_banner()
         self._recompute_now()
-        self._draw_account_views(force=True)
+        self.charts.draw_account_views(force=True)
 
     @Slot()
     def end_shock(self) -> None:
@@ -565,76 +555,20 @@ class MainWindow(QMainWindow):
         """One step of the session, drawn: the tables, the alerts, the stored history, the charts, the status."""
         frame = self.frame = self.session.step(quotes, changed)
         self.model.set_risk(frame.shown, frame.rows)
-        self.accounts_model.set_risk(
-            frame.shown, self._moves(frame.shown, frame.marks), frame.account_levels, frame.account_notes
-        )
+        self.accounts_model.set_risk(frame.shown, self.charts.moves(frame), frame.account_levels, frame.account_notes)
         if self.history is not None:  # the real book's, whatever the preview
             samples = self.session.history.stored_samples(frame.real, frame.real_marks, frame.at)
             if samples:
                 self.history.record(samples)
         self._raise_alerts(frame.alerts)
-        self._draw_account_views()
-        self._draw_chart_soon()
+        self.charts.draw_account_views()
+        self.charts.draw_chart_soon()
         self._show_status(frame.missing)
         self.positions.update_count()
         self._fit_columns_once()
 
-    def _moves(self, risk: BookRisk, marks: Mapping[PriceKey, float]) -> dict[str, float | None]:
-        """Per shown account, the uniform move of its cross marks that liquidates it.
-
-        A search over every account, so it is redone at most every LADDER_EVERY_S seconds, between two
-        frames (after the refresh has painted: the search, the refresh and its paint never make one long
-        pause); at once only when the shown accounts change.
-        """
-        self._moves_fresh = False
-        names = tuple(a.account.name for a in risk.accounts)
-        cached = self._moves_cache
-        if cached is None or cached[0] != names:
-            self._moves_fresh = True
-            return self._search_moves(risk, marks)
-        if time.monotonic() - cached[1] >= LADDER_EVERY_S and not self._moves_timer.isActive():
-            self._moves_timer.start(self._between_frames_ms())
-        return cached[2]
-
-    @Slot()
-    def _update_moves(self) -> None:
-        if self._moves_cache is None:  # the book changed meanwhile: the next refresh searches
-            return
-        moves = self._search_moves(self._risk, self._marks)
-        self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
-
-    def _search_moves(self, risk: BookRisk, marks: Mapping[PriceKey, float]) -> dict[str, float | None]:
-        """Every account's move at once (an account missing a cross mark has none; the others are unaffected)."""
-        moves = self.session.moves(marks)
-        self._moves_cache = (tuple(a.account.name for a in risk.accounts), time.monotonic(), moves)
-        return moves
-
-    # -- charts -----------------------------------------------------------------------------------
-
-    def _between_frames_ms(self) -> int:
-        """Half a refresh interval: work started this long after a refresh runs once the refresh's frame
-        is painted, instead of adding to it (a refresh and its paint take 20-30 ms of the 100)."""
-        return self.timer.interval() // 2
-
-    def _draw_chart_soon(self) -> None:
-        """Redraw the chart between frames: its paint never lands in the frame that repaints the tables
-        (the two together made the longest pauses of the GUI thread)."""
-        if not self._chart_timer.isActive():
-            self._chart_timer.start(self._between_frames_ms())
-
     def _draw_chart(self) -> None:
-        """The selected position (else the one closest to liquidation, the table's first row)."""
-        row = self.positions.current_row()
-        if row is None or not 0 <= row < len(self.model._rows) or not self.chart_dock.on_screen:
-            return
-        position = row  # current_row answers with the position (book index)
-        r = self.model._rows[position]
-        key = (self.session.exchange_of[r.position.account], r.position.symbol)
-        history = self.marks_history.get(key)
-        if history is not None:
-            what_if = self.model.states[position].what_if
-            self.chart.show_position(r, history, self.levels.thresholds, key, what_if)
-            self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
+        self.charts.draw_chart()
 
     # -- what the book's commands ask of the window (desktop.window.book_actions.BookHost) ----------------
 
@@ -662,43 +596,7 @@ class MainWindow(QMainWindow):
         return listed
 
     def _shown_account(self) -> str | None:
-        shown = [a.account.name for a in self._risk.accounts]
-        if not shown:
-            return None
-        row = self.accounts.currentIndex().row()
-        return shown[row] if 0 <= row < len(shown) else shown[0]
-
-    def _draw_account_views(self, force: bool = False) -> None:
-        """Account history (on each new sample) and risk ladder (at most every 2 s) of the selected account.
-
-        Charts hidden behind another tab are not drawn; they catch up when shown. The ladder is not drawn
-        in the refresh that recomputed the accounts' moves, so the two costs never land on one frame.
-        """
-        account = self._shown_account()
-        if account is None:
-            return
-        history = self.session.history
-        if account in history.equity and self.account_chart_dock.on_screen:
-            samples = history.equity[account].count, history.account_sampled
-            if force or samples != self._account_drawn:
-                currency = self.book.account(account).currency
-                self.account_chart.show_account(
-                    account, currency, history.equity[account], history.ratio[account], self.levels.thresholds
-                )
-                self._account_drawn = samples
-        self.account_chart_dock.setWindowTitle(f"Account history: {account}")
-        preview = " (what-if)" if account in self.session.scope.accounts else ""  # drawn from the shown figures
-        self.ladder_dock.setWindowTitle(f"Risk ladder: {account}{preview}")
-        if not self.ladder_dock.on_screen or (
-            not force and (time.monotonic() - self._ladder_drawn < LADDER_EVERY_S or self._moves_fresh)
-        ):
-            return
-        self._ladder_drawn = time.monotonic()
-        if self._risk.account(account).missing:  # no ladder on a made-up price
-            self.ladder_dock.setWindowTitle(f"Risk ladder: {account} (waiting for prices)")
-            return
-        move = self._moves_cache[2].get(account) if self._moves_cache is not None else ...  # ...: the ladder searches
-        self.ladder.show_account(self.book, self._marks, account, self._risk, self.session.layout, cross_move=move)
+        return self.charts.shown_account()
 
     # -- settings, theme, about -------------------------------------------------------------------
 
@@ -790,13 +688,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _first_moves(self) -> None:
-        """The accounts' moves to liquidation, searched first once the window has appeared (about 20 ms on
-        a book of 1,000 positions, which would otherwise delay the first picture)."""
-        if self._moves_cache is None:  # no refresh has searched meanwhile
-            moves = self._search_moves(self._risk, self._marks)
-            self.accounts_model.set_risk(self._risk, moves, self.accounts_model.levels, self.accounts_model.notes)
-            if self._columns_fitted:  # fitted to "searching…": room for the moves found
-                self.accounts.itemDelegate().fit_columns(self.accounts, COLUMN_HEADROOM_PX, grow_only=True)
+        if self.charts.search_first() and self._columns_fitted:  # fitted to "searching…": room for the moves
+            self.accounts.itemDelegate().fit_columns(self.accounts, COLUMN_HEADROOM_PX, grow_only=True)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -229,7 +229,7 @@ def test_the_move_to_liquidation_follows_the_prices_in_an_event_after_the_refres
     window.show()  # the first search, once the window is up
     qtbot.waitUntil(lambda: window.accounts_model.index(0, column).data().endswith("% to liquidation"))
     before = window.accounts_model.index(0, column).data()
-    monkeypatch.setattr("desktop.window.main_window.LADDER_EVERY_S", 0.0)  # due on every refresh
+    monkeypatch.setattr("desktop.window.chart_views.LADDER_EVERY_S", 0.0)  # due on every refresh
     store.set_manual(("binanceusdm", "BTC/USDT:USDT"), 80_000.0)  # Binance main's cross BTC long falls
     window.refresh()
     assert window.accounts_model.index(0, column).data() == before  # not in the refresh itself
