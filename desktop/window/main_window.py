@@ -51,7 +51,7 @@ from engine.market.prices import PriceStore, Quote, Shock
 from engine.monitor.alerts import Alert, AlertPolicy
 from engine.monitor.chart_history import StoredAccountHistory
 from engine.monitor.levels import LevelTracker, Thresholds
-from engine.monitor.price_labels import prices_status
+from engine.monitor.price_labels import oldest_price_age, status_line
 from engine.monitor.ring_buffer import RingBuffer
 from engine.monitor.session import WatchSession
 
@@ -641,42 +641,26 @@ class MainWindow(QMainWindow):
 
     def oldest_price_age(self, now: float | None = None) -> float | None:
         """Age in seconds of the oldest feed price the book uses (manual prices have no age)."""
-        now = time.time() if now is None else now
-        quote = self._quotes.get if self._quotes is not None else self.store.quote  # the last refresh's, as the rows
-        ages = [
-            q.age(now)
-            for key in self.session.price_keys
-            if (q := quote(key)) is not None and q.source.value != "manual"
-        ]
-        return max(ages) if ages else None
+        quotes = self._quotes if self._quotes is not None else {}
+        return oldest_price_age(quotes, self.session.price_keys, time.time() if now is None else now)
 
-    def _show_status(self, missing: list[PriceKey]) -> None:
-        quote = self._quotes.get if self._quotes is not None else self.store.quote
-        quotes = [q for key in self.session.price_keys if (q := quote(key)) is not None]
-        manual = [
-            key[1] for key in self.session.price_keys if (q := quote(key)) is not None and q.source.value == "manual"
-        ]
-        parts = prices_status(
-            [f.state.describe() for f in self.feeds],
-            self.working_offline,
-            manual,
-            len(quotes),
-            not self.prices_typed,
-            describe_shock(self.shock) if self.shock is not None else "",
+    def _show_status(self, missing: Sequence[PriceKey]) -> None:
+        quotes = self._quotes if self._quotes is not None else {}
+        self.status.setText(
+            status_line(
+                quotes,
+                self.session.price_keys,
+                [f.state.describe() for f in self.feeds],
+                working_offline=self.working_offline,
+                prices_typed=self.prices_typed,
+                shock=describe_shock(self.shock) if self.shock is not None else "",
+                storage_note=self.storage_note,
+                history_error=self.history.last_error if self.history is not None else "",
+                stale_after=self.stale_after,
+                missing=missing,
+                empty_book=not self.portfolio.book.accounts,
+            )
         )
-        if self.storage_note:
-            parts.insert(0, self.storage_note)
-        oldest = self.oldest_price_age()
-        if oldest is not None:
-            age = f"{oldest:.1f} s" if oldest < 60 else f"{oldest / 60:.0f} min"
-            parts.append(("STALE: " if oldest > self.stale_after else "") + f"oldest price {age} old")
-        if self.history is not None and self.history.last_error:
-            parts.append(f"history not saved: {self.history.last_error}")
-        if missing:
-            parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
-        if not self.portfolio.book.accounts and not self.storage_note:
-            parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
-        self.status.setText("   ·   ".join(parts))
 
     # -- layout -----------------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 
+from engine.margin.model import PriceKey
 from engine.market.prices import PriceSource, Quote
 
 STATUS_SYMBOLS_NAMED = 3
@@ -64,3 +66,46 @@ def prices_status(
     if shocked:
         parts.append(f"SHOCK PREVIEW ({shocked}): figures are hypothetical")
     return parts
+
+
+def oldest_price_age(quotes: Mapping[PriceKey, Quote], keys: Sequence[PriceKey], now: float) -> float | None:
+    """Age in seconds of the oldest feed price among these keys (manual prices have no age); None for none."""
+    ages = [q.age(now) for key in keys if (q := quotes.get(key)) is not None and q.source is not PriceSource.MANUAL]
+    return max(ages) if ages else None
+
+
+def status_line(
+    quotes: Mapping[PriceKey, Quote],
+    keys: Sequence[PriceKey],
+    feeds: Sequence[str],
+    *,
+    working_offline: bool,
+    prices_typed: bool,
+    shock: str,
+    storage_note: str,
+    history_error: str,
+    stale_after: float,
+    missing: Sequence[PriceKey],
+    empty_book: bool,
+    now: float | None = None,
+) -> str:
+    """The window's status bar: where prices come from (prices_status), the oldest price's age (STALE past
+    stale_after seconds), the saved book's problem first (storage_note), history not saved, the symbols still
+    waiting for a price, and how to start on an empty book. Parts are joined with ' · '."""
+    now = time.time() if now is None else now
+    priced = [key for key in keys if key in quotes]
+    manual = [key[1] for key in priced if quotes[key].source is PriceSource.MANUAL]
+    parts = prices_status(feeds, working_offline, manual, len(priced), not prices_typed, shock)
+    if storage_note:
+        parts.insert(0, storage_note)
+    oldest = oldest_price_age(quotes, keys, now)
+    if oldest is not None:
+        age = f"{oldest:.1f} s" if oldest < 60 else f"{oldest / 60:.0f} min"
+        parts.append(("STALE: " if oldest > stale_after else "") + f"oldest price {age} old")
+    if history_error:
+        parts.append(f"history not saved: {history_error}")
+    if missing:
+        parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
+    if empty_book and not storage_note:
+        parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
+    return "   ·   ".join(parts)
