@@ -43,6 +43,7 @@ from desktop.window.lazy_dock import LazyDock
 from desktop.window.menus import WindowMenus, add_context_menus
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner, describe_shock
+from desktop.window.price_sources import FeedFactory, PriceSources
 from desktop.window.window_layout import restore_layout, save_layout
 from engine.book.portfolio import Portfolio
 from engine.margin.model import Book, PriceKey
@@ -85,8 +86,6 @@ def stored_mark_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict
     return {key: samples for key, samples in stored.items() if samples}
 
 
-FeedFactory = Callable[[Sequence[PriceKey], PriceStore], Sequence["Feed"]]
-
 REFRESH_HZ = 10.0
 THRESHOLDS_SETTING = "thresholds"
 COLUMN_HEADROOM_PX = 12
@@ -114,12 +113,10 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.store = store if store is not None else manual_store(portfolio)
         self.reader = self.store.reader()
-        self.feeds = list(feeds)
         self.settings = settings
         self.history = history
         self._last_refresh = time.monotonic()
-        for feed in self.feeds:  # first, so prices a feed has at once (the simulated one) show at once
-            feed.start()
+        self.sources = PriceSources(self.store, feeds, feed_factory, lambda: self.database)
         self.database = database
         """The saved book, open (engine.storage.database), that every change is saved to; None: nothing is saved."""
         # The session holds the book, its layers, levels and alerts (Qt-free, shared with `watch`); the
@@ -128,11 +125,7 @@ class MainWindow(QMainWindow):
         self.session.history.seed_accounts(account_history or {})  # before the first sample
         self.stale_after = stale_after
         self._quotes: Mapping[PriceKey, Quote] | None = None
-        self.feed_factory = feed_factory
-        self.offline = not self.feeds
-        self.session.working_offline = self.working_offline
-        self.prices_typed = False
-        """A price was typed (or kept over a live one): manual prices are no longer only the book's own."""
+        self.session.working_offline = self.sources.working_offline
         self.last_import_error = ""
         self.storage_note = ""
         """Why the saved book is not open (the window then writes no database), first in the status bar."""
@@ -230,7 +223,7 @@ class MainWindow(QMainWindow):
             self.positions,
             docks,
             offline=self.offline,
-            can_go_online=self.feed_factory is not None,
+            can_go_online=feed_factory is not None,
             set_offline=self.set_offline,
             set_theme=self.set_theme,
             edit_thresholds=self.edit_thresholds,
@@ -284,8 +277,21 @@ class MainWindow(QMainWindow):
 
     @Slot(list)
     def _manual_changed(self, _keys: list[PriceKey]) -> None:
-        self.prices_typed = True
+        self.sources.prices_typed = True
         self.refresh()
+
+    # Where prices come from (desktop.window.price_sources), read where the window and its tests need it.
+    @property
+    def feeds(self) -> list[Feed]:
+        return self.sources.feeds
+
+    @property
+    def offline(self) -> bool:
+        return self.sources.offline
+
+    @property
+    def working_offline(self) -> bool:
+        return self.sources.working_offline
 
     @property
     def levels(self) -> LevelTracker:
@@ -375,9 +381,10 @@ class MainWindow(QMainWindow):
             self.say(str(e))
             return str(e)
         key = (self.session.exchange_of[r.position.account], r.position.symbol)
-        self.store.set_manual(key, mark)
-        self.save_manual_prices([key])
-        self.prices_typed = True
+        if problem := self.sources.type_price(key, mark):
+            self.say(f"The manual price is used but was not saved: {problem}")
+            self.refresh()
+            return None
         self.say(f"{r.position.symbol}: manual price {quoted(mark, r.position.symbol)} (Prices dock ▸ Back to live)")
         self.refresh()
         return None
@@ -411,7 +418,7 @@ class MainWindow(QMainWindow):
         if self.prices_dock.built:
             self.prices.set_keys(self.book.price_keys())
         if set(self.book.price_keys()) - keys_before and not self.offline:
-            self._restart_feeds()
+            self.sources.restart(self.book.price_keys())
         for key, mark in portfolio.price_map().items():  # a new symbol's typed price, until a feed has one
             if self.store.quote(key) is None:
                 self.store.set_manual(key, mark)
@@ -422,19 +429,8 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def save_manual_prices(self, keys: Iterable[PriceKey]) -> None:
         """Save (or clear, after Back to live) the store's manual prices of these keys with the book."""
-        if self.database is None:
-            return
-        from engine.market.prices import PriceSource  # here, not at the top: keeps this hook one block for merges
-        from engine.storage.database import StorageError
-
-        marks = {}
-        for key in keys:
-            quote = self.store.quote(key)
-            marks[key] = quote.mark if quote is not None and quote.source is PriceSource.MANUAL else None
-        try:
-            self.database.save_manual_prices(marks)
-        except StorageError as e:
-            self.say(f"The manual price is used but was not saved: {e}")
+        if problem := self.sources.save_manual(keys):
+            self.say(f"The manual price is used but was not saved: {problem}")
 
     def set_storage_note(self, note: str) -> None:
         """Why the saved book is not open ('' once it is), first in the status bar from now on."""
@@ -491,14 +487,8 @@ class MainWindow(QMainWindow):
         the manual prices are replaced by live ones only if the user says so."""
         if offline == self.offline:
             return
-        self.offline = offline
-        self.session.working_offline = self.working_offline
         if offline:
-            for feed in self.feeds:
-                feed.stop()
-            self.feeds = []
-            self.store.freeze_as_manual()
-            self.prices_typed = True  # the manual prices are now the feeds' last ones
+            self.sources.go_offline()
             self.say("Offline: the feeds are stopped; the last prices are kept as manual prices.")
         else:
             answer = QMessageBox.question(
@@ -507,24 +497,18 @@ class MainWindow(QMainWindow):
                 "Replace your manual prices with live ones as they arrive?\n\n"
                 "No keeps every manual price (Prices dock ▸ Back to live, one symbol at a time).",
             )
-            if answer == QMessageBox.StandardButton.Yes:
-                self.store.clear_manual()
-                self.save_manual_prices(self.book.price_keys())
+            replace = answer == QMessageBox.StandardButton.Yes
+            problem = self.sources.go_online(self.book.price_keys(), replace)
+            if problem:
+                self.say(f"Back online; the cleared manual prices were not saved: {problem}")
+            elif replace:
                 self.say("Back online: live prices replace the manual ones as they arrive.")
             else:
-                self.prices_typed = True  # the kept prices are the offline ones, not the book's
                 self.say("Back online: your manual prices are kept (Prices dock ▸ Back to live).")
-            self._restart_feeds()
+        self.session.working_offline = self.sources.working_offline
         self.offline_action.setChecked(offline)
         self._last_refresh = 0.0
         self.refresh()
-
-    def _restart_feeds(self) -> None:
-        for feed in self.feeds:
-            feed.stop()
-        self.feeds = list(self.feed_factory(self.book.price_keys(), self.store)) if self.feed_factory else []
-        for feed in self.feeds:
-            feed.start()
 
     # -- refresh ----------------------------------------------------------------------------------
 
@@ -545,11 +529,6 @@ class MainWindow(QMainWindow):
         snapshot = self.reader.read()
         self._quotes = snapshot.quotes
         self._recompute(snapshot.quotes, self.book.price_keys())
-
-    @property
-    def working_offline(self) -> bool:
-        """The user works offline (File ▸ Work offline, or started so): feeds could run and do not."""
-        return self.offline and self.feed_factory is not None
 
     def _recompute(self, quotes: Mapping[PriceKey, Quote], changed: Iterable[PriceKey]) -> None:
         """One step of the session, drawn: the tables, the alerts, the stored history, the charts, the status."""
@@ -651,8 +630,8 @@ class MainWindow(QMainWindow):
                 quotes,
                 self.session.price_keys,
                 [f.state.describe() for f in self.feeds],
-                working_offline=self.working_offline,
-                prices_typed=self.prices_typed,
+                working_offline=self.sources.working_offline,
+                prices_typed=self.sources.prices_typed,
                 shock=describe_shock(self.shock) if self.shock is not None else "",
                 storage_note=self.storage_note,
                 history_error=self.history.last_error if self.history is not None else "",
@@ -690,8 +669,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
-        for feed in self.feeds:
-            feed.stop()
+        self.sources.stop()
         if self.history is not None:
             self.history.close()
         save_layout(self.settings, self, self.splitter, (self.table, self.accounts))
