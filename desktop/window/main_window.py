@@ -8,7 +8,7 @@ table rows that changed. Widgets are touched on the GUI thread only.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
@@ -16,7 +16,6 @@ from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDockWidget,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -39,7 +38,7 @@ from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel, quot
 from desktop.window.alert_list import AlertList
 from desktop.window.book_actions import BookActions
 from desktop.window.chart_views import ChartViews
-from desktop.window.lazy_dock import LazyDock
+from desktop.window.docks import WindowDocks
 from desktop.window.menus import WindowMenus, add_context_menus
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner, describe_shock
@@ -180,21 +179,11 @@ class MainWindow(QMainWindow):
         self.status = QLabel()
         self.statusBar().addWidget(self.status, 1)
         self.alert_list = AlertList()
-        self.alerts_dock = self._dock("Alerts", "alerts", self.alert_list, Qt.DockWidgetArea.BottomDockWidgetArea)
-        # The charts and the prices table are built when their tab first comes to the front.
-        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
-        self.ladder_dock = self._lazy_dock("Risk ladder", "risk-ladder", self._build_ladder, right)
-        self.resizeDocks([self.ladder_dock], [460], Qt.Orientation.Horizontal)
-        self.chart_dock = self._lazy_dock("Position", "position-chart", PositionChart, right)
-        self.account_chart_dock = self._lazy_dock("Account history", "account-chart", self._build_account_chart, right)
-        self.prices_dock = self._lazy_dock("Prices", "prices", self._build_prices, bottom)
-        self.tabifyDockWidget(self.alerts_dock, self.prices_dock)
-        self.alerts_dock.raise_()
-        self.tabifyDockWidget(self.ladder_dock, self.chart_dock)
-        self.tabifyDockWidget(self.chart_dock, self.account_chart_dock)
+        self.docks = WindowDocks(self, self.alert_list, self._build_prices)
+        d = self.docks
+        self.alerts_dock, self.prices_dock, self.ladder_dock = d.alerts, d.prices, d.ladder
+        self.chart_dock, self.account_chart_dock = d.chart, d.account_chart
         self.prices_dock.shown.connect(lambda: self.prices.refresh(quotes=self._quotes))
-        self.chart_dock.raise_()
-        self.resizeDocks([self.alerts_dock], [110], Qt.Orientation.Vertical)  # the tables come first
         self.timer = QTimer(self)
         self.timer.setInterval(round(1000 / refresh_hz))
         docks = (self.chart_dock, self.account_chart_dock, self.ladder_dock)
@@ -216,12 +205,11 @@ class MainWindow(QMainWindow):
             self.tray.setToolTip("Margin Watch")
             self.tray.show()
         self.actions_ = BookActions(self, self)
-        docks = (self.chart_dock, self.account_chart_dock, self.ladder_dock, self.alerts_dock, self.prices_dock)
         self.menus = WindowMenus(
             self,
             self.actions_,
             self.positions,
-            docks,
+            self.docks.in_menu_order(),
             offline=self.offline,
             can_go_online=feed_factory is not None,
             set_offline=self.set_offline,
@@ -243,28 +231,6 @@ class MainWindow(QMainWindow):
         self.timer.start()
 
     # -- construction helpers ---------------------------------------------------------------------
-
-    def _dock(self, title: str, name: str, widget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _lazy_dock(self, title: str, name: str, build: Callable[[], QWidget], area: Qt.DockWidgetArea) -> LazyDock:
-        dock = LazyDock(title, name, build, self)
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _build_ladder(self) -> RiskLadder:
-        from desktop.charts.risk_ladder import RiskLadder
-
-        return RiskLadder()
-
-    def _build_account_chart(self) -> AccountChart:
-        from desktop.charts.account_chart import AccountChart
-
-        return AccountChart()
 
     def _build_prices(self) -> PricesPanel:
         from desktop.window.prices_panel import PricesPanel

@@ -1,0 +1,59 @@
+"""The window's docks: the alerts list and the prices table at the bottom, the position chart, account
+history and risk ladder on the right. The charts and the prices table are built when their tab first
+comes to the front (desktop.window.lazy_dock)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+from desktop.charts.position_chart import PositionChart
+from desktop.window.lazy_dock import LazyDock
+
+
+def _risk_ladder() -> QWidget:
+    from desktop.charts.risk_ladder import RiskLadder
+
+    return RiskLadder()
+
+
+def _account_chart() -> QWidget:
+    from desktop.charts.account_chart import AccountChart
+
+    return AccountChart()
+
+
+class WindowDocks:
+    """The docks, added to the window in their default places; build_prices makes the prices panel."""
+
+    def __init__(self, window: QMainWindow, alert_list: QWidget, build_prices: Callable[[], QWidget]) -> None:
+        right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
+        self.alerts = QDockWidget("Alerts", window)
+        self.alerts.setObjectName("alerts")
+        self.alerts.setWidget(alert_list)
+        window.addDockWidget(bottom, self.alerts)
+        self.ladder = self._lazy(window, "Risk ladder", "risk-ladder", _risk_ladder, right)
+        window.resizeDocks([self.ladder], [460], Qt.Orientation.Horizontal)
+        self.chart = self._lazy(window, "Position", "position-chart", PositionChart, right)
+        self.account_chart = self._lazy(window, "Account history", "account-chart", _account_chart, right)
+        self.prices = self._lazy(window, "Prices", "prices", build_prices, bottom)
+        window.tabifyDockWidget(self.alerts, self.prices)
+        self.alerts.raise_()
+        window.tabifyDockWidget(self.ladder, self.chart)
+        window.tabifyDockWidget(self.chart, self.account_chart)
+        self.chart.raise_()
+        window.resizeDocks([self.alerts], [110], Qt.Orientation.Vertical)  # the tables come first
+
+    @staticmethod
+    def _lazy(
+        window: QMainWindow, title: str, name: str, build: Callable[[], QWidget], area: Qt.DockWidgetArea
+    ) -> LazyDock:
+        dock = LazyDock(title, name, build, window)
+        window.addDockWidget(area, dock)
+        return dock
+
+    def in_menu_order(self) -> tuple[QDockWidget, ...]:
+        """The docks in the order of their View-menu shortcuts (Ctrl+1…5)."""
+        return (self.chart, self.account_chart, self.ladder, self.alerts, self.prices)
