@@ -11,19 +11,15 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QSettings, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSplitter,
     QSystemTrayIcon,
-    QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,17 +27,14 @@ from desktop.charts.position_chart import PositionChart
 from desktop.dialogs.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from desktop.platform.icon import app_icon
 from desktop.platform.theme import apply_theme
-from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
-from desktop.tables.cell_painter import CellPainter
-from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
-from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel, quoted
+from desktop.tables.positions_model import quoted
 from desktop.window.alert_list import AlertList
 from desktop.window.book_actions import BookActions
+from desktop.window.book_tables import BookTables
 from desktop.window.chart_views import ChartViews
 from desktop.window.docks import WindowDocks
 from desktop.window.menus import WindowMenus, add_context_menus
-from desktop.window.positions_view import PositionsView
-from desktop.window.preview_banner import PreviewBanner, describe_shock
+from desktop.window.preview_banner import describe_shock
 from desktop.window.price_sources import FeedFactory, PriceSources
 from desktop.window.window_layout import restore_layout, save_layout
 from engine.book.portfolio import Portfolio
@@ -134,44 +127,16 @@ class MainWindow(QMainWindow):
         snapshot = self.reader.read()
         self._quotes = snapshot.quotes
         frame = self.frame = self.session.step(snapshot.quotes, snapshot.quotes.keys())
-        risk = frame.shown
 
         # -- positions and accounts -----------------------------------------------------------
-        self.model = PositionsModel(risk, frame.rows, set_mark=self.type_mark)
-        self.positions = PositionsView(self.model)
-        self.table = self.positions.table
-        self.table.setItemDelegate(CellPainter(self.model, self.table))
-        self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
-        # The moves are searched once the window is on screen (ChartViews.search_first): "searching…" until then.
-        self.accounts_model = AccountsModel(risk, None, frame.account_levels, frame.account_notes)
-        self._moves_after_paint = True
-        self.accounts = QTableView()
-        self.accounts.setObjectName("accounts")
-        self.accounts.verticalHeader().setVisible(False)
-        self.accounts.setModel(self.accounts_model)
-        self.accounts.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.accounts.setItemDelegate(CellPainter(self.accounts_model, self.accounts))
-        self.ratio_gauge = RatioGaugeDelegate(self.accounts_model, self.levels.thresholds, self.accounts)
-        self.accounts.setItemDelegateForColumn(RATIO_COLUMN, self.ratio_gauge)
-        for view in (self.accounts, self.table):
-            view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-            view.setWordWrap(False)  # a number that outgrows its column is elided, never wrapped onto two lines
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.accounts)
-        self.splitter.addWidget(self.positions)
-        self.splitter.setSizes([170, 530])
-        # A preview (a price shock, hypothetical positions) is announced above the tables, whatever dock
-        # is shown or hidden, with one click to end it.
-        self.banner = PreviewBanner()
+        self.tables = t = BookTables(frame, self.levels.thresholds, self.type_mark)
+        self.model, self.positions, self.table = t.model, t.positions, t.table
+        self.accounts_model, self.accounts, self.ratio_gauge = t.accounts_model, t.accounts, t.ratio_gauge
+        self.splitter, self.banner = t.splitter, t.banner
         self.banner.end_shock.connect(self.end_shock)
         self.banner.leave_out_hypothetical.connect(lambda: self.set_include_hypothetical(False))
-        central = QWidget()
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.banner)
-        column.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(t)
+        self._moves_after_paint = True  # the moves are searched once the window is on screen
         self._show_banner()
         self.positions.set_accounts([a.name for a in self.book.accounts])
 
@@ -221,7 +186,7 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
         # Columns are fitted to their contents once, when the first rows are on screen, unless the
         # user's own widths were restored; never on updates.
-        self._fit_pending = not restore_layout(self.settings, self, self.splitter, (self.table, self.accounts))
+        self._fit_pending = not restore_layout(self.settings, self, self.splitter, self.tables.views())
         self._columns_fitted = False
         self._show_status(frame.missing)
         self._raise_alerts(frame.alerts)  # levels are evaluated at start-up too
@@ -638,7 +603,7 @@ class MainWindow(QMainWindow):
         self.sources.stop()
         if self.history is not None:
             self.history.close()
-        save_layout(self.settings, self, self.splitter, (self.table, self.accounts))
+        save_layout(self.settings, self, self.splitter, self.tables.views())
         super().closeEvent(event)
 
 

@@ -1,0 +1,63 @@
+"""The window's centre: the preview banner above the accounts table and the positions table, split."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, QWidget
+
+from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
+from desktop.tables.cell_painter import CellPainter
+from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
+from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel
+from desktop.window.positions_view import PositionsView
+from desktop.window.preview_banner import PreviewBanner
+from engine.margin.risk import PositionRisk
+from engine.monitor.frame import Frame
+from engine.monitor.levels import Thresholds
+
+
+class BookTables(QWidget):
+    """The accounts and positions of a frame, with their painters; a banner announces a preview.
+
+    set_mark: what typing into a Mark cell does (the window's manual price); the accounts' moves are
+    'searching…' until the first search answers (desktop.window.chart_views)."""
+
+    def __init__(
+        self, frame: Frame, thresholds: Thresholds, set_mark: Callable[[PositionRisk, str], str | None]
+    ) -> None:
+        super().__init__()
+        self.model = PositionsModel(frame.shown, frame.rows, set_mark=set_mark)
+        self.positions = PositionsView(self.model)
+        self.table = self.positions.table
+        self.table.setItemDelegate(CellPainter(self.model, self.table))
+        self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
+        self.accounts_model = AccountsModel(frame.shown, None, frame.account_levels, frame.account_notes)
+        self.accounts = QTableView()
+        self.accounts.setObjectName("accounts")
+        self.accounts.verticalHeader().setVisible(False)
+        self.accounts.setModel(self.accounts_model)
+        self.accounts.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.accounts.setItemDelegate(CellPainter(self.accounts_model, self.accounts))
+        self.ratio_gauge = RatioGaugeDelegate(self.accounts_model, thresholds, self.accounts)
+        self.accounts.setItemDelegateForColumn(RATIO_COLUMN, self.ratio_gauge)
+        for view in (self.accounts, self.table):
+            view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+            view.setWordWrap(False)  # a number that outgrows its column is elided, never wrapped onto two lines
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.accounts)
+        self.splitter.addWidget(self.positions)
+        self.splitter.setSizes([170, 530])
+        # A preview (a price shock, hypothetical positions) is announced above the tables, whatever dock is
+        # shown or hidden, with one click to end it.
+        self.banner = PreviewBanner()
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.splitter, 1)
+
+    def views(self) -> tuple[QTableView, QTableView]:
+        """The two tables whose columns are fitted and remembered."""
+        return self.table, self.accounts
