@@ -22,8 +22,9 @@ from desktop.platform.crash_reporter import CrashReporter
 from desktop.platform.icon import app_icon
 from desktop.platform.startup_heap import freeze_startup_heap
 from desktop.platform.theme import apply_theme
-from desktop.window.main_window import REFRESH_HZ, FeedFactory, MainWindow, manual_store
+from desktop.window.main_window import REFRESH_HZ, MainWindow
 from desktop.window.menus import app_version
+from desktop.window.price_sources import FeedFactory, manual_store
 from engine.book.portfolio import Portfolio, load_portfolio, loads_portfolio
 from engine.margin.bundled import resource
 from engine.margin.model import PriceKey

@@ -35,7 +35,7 @@ from desktop.window.chart_views import ChartViews
 from desktop.window.docks import WindowDocks
 from desktop.window.menus import WindowMenus, add_context_menus
 from desktop.window.preview_banner import describe_shock
-from desktop.window.price_sources import FeedFactory, PriceSources
+from desktop.window.price_sources import FeedFactory, PriceSources, manual_store
 from desktop.window.window_layout import restore_layout, save_layout
 from engine.book.portfolio import Portfolio
 from engine.margin.model import Book, PriceKey
@@ -59,23 +59,6 @@ if TYPE_CHECKING:  # annotations only: the docks' modules are imported when thei
 
 
 StoredHistory = StoredAccountHistory
-
-
-def stored_account_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[str, StoredHistory]:
-    """The last `days` of each account's equity and margin ratio in the book's database (read where the
-    database is open anyway, at start-up, rather than opening it again)."""
-    since = time.time() - days * 86_400
-    return {
-        a.name: (db.history(f"equity:{a.name}", since), dict(db.history(f"margin_ratio:{a.name}", since)))
-        for a in book.accounts
-    }
-
-
-def stored_mark_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[PriceKey, list[tuple[float, float]]]:
-    """The last `days` of each of the book's marks stored with it (time, mark), for the position chart."""
-    since = time.time() - days * 86_400
-    stored = {key: db.history(f"mark:{key[0]}:{key[1]}", since) for key in book.price_keys()}
-    return {key: samples for key, samples in stored.items() if samples}
 
 
 REFRESH_HZ = 10.0
@@ -605,11 +588,3 @@ class MainWindow(QMainWindow):
             self.history.close()
         save_layout(self.settings, self, self.splitter, self.tables.views())
         super().closeEvent(event)
-
-
-def manual_store(portfolio: Portfolio) -> PriceStore:
-    """A store holding the portfolio's prices as manual prices."""
-    store = PriceStore()
-    for key, mark in portfolio.price_map().items():
-        store.set_manual(key, mark)
-    return store

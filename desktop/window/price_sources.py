@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from engine.book.portfolio import Portfolio
 from engine.margin.model import PriceKey
 from engine.market.prices import PriceSource, PriceStore
 
@@ -103,3 +104,11 @@ class PriceSources:
     def stop(self) -> None:
         for feed in self.feeds:
             feed.stop()
+
+
+def manual_store(portfolio: Portfolio) -> PriceStore:
+    """A store holding the portfolio's prices as manual prices."""
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    return store

@@ -11,6 +11,7 @@ in a `<name>.damaged-<stamp>/` folder, as a damaged file is).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.book.portfolio import Portfolio, PortfolioError, parse_portfolio
-from engine.margin.model import PriceKey
+from engine.margin.model import Book, PriceKey
+from engine.monitor.chart_history import StoredAccountHistory as StoredHistory
 
 if TYPE_CHECKING:
-    from desktop.window.main_window import MainWindow, StoredHistory
+    from desktop.window.main_window import MainWindow
     from engine.monitor.levels import Thresholds
     from engine.storage.database import BookDatabase
 
@@ -84,7 +86,7 @@ def load_saved_book(path: Path) -> SavedBook:
 
 def _read(db: Any, path: Path, portfolio: Portfolio) -> SavedBook:
     from desktop.dialogs.thresholds_dialog import thresholds_from_setting
-    from desktop.window.main_window import THRESHOLDS_SETTING, stored_account_history, stored_mark_history
+    from desktop.window.main_window import THRESHOLDS_SETTING
     from engine.storage.database import StorageError
 
     book = SavedBook(path, portfolio)
@@ -209,3 +211,20 @@ def offer_recovery(window: MainWindow, book: SavedBook, mode: str) -> SavedBookB
     window.saved_book_bar = bar
     window.set_storage_note(problem_note(book))
     return bar
+
+
+def stored_account_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[str, StoredHistory]:
+    """The last `days` of each account's equity and margin ratio in the book's database (read where the
+    database is open anyway, at start-up, rather than opening it again)."""
+    since = time.time() - days * 86_400
+    return {
+        a.name: (db.history(f"equity:{a.name}", since), dict(db.history(f"margin_ratio:{a.name}", since)))
+        for a in book.accounts
+    }
+
+
+def stored_mark_history(db: BookDatabase, book: Book, days: float = 1.0) -> dict[PriceKey, list[tuple[float, float]]]:
+    """The last `days` of each of the book's marks stored with it (time, mark), for the position chart."""
+    since = time.time() - days * 86_400
+    stored = {key: db.history(f"mark:{key[0]}:{key[1]}", since) for key in book.price_keys()}
+    return {key: samples for key, samples in stored.items() if samples}
