@@ -11,7 +11,8 @@ list can only shrink: an entry that grows fails, and an entry that is now within
 too, so whoever fixes it removes it. Everything else, new code included, must keep the limits.
 
 Sizes count lines as `wc -l` does (blank lines and comments included); a function's size runs from its
-`def` line to its last line, docstring included, decorators not.
+`def` line to its last line, decorators and its docstring not counted (documenting a function, as the
+guide asks, never pushes it over the limit).
 """
 
 from __future__ import annotations
@@ -45,21 +46,21 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/app.py::build_window": 61,
     "desktop/cli.py::build_parser": 114,
     "desktop/dialogs/account_form.py::AccountForm.__init__": 82,
-    "desktop/dialogs/account_form.py::validate_account_input": 95,
+    "desktop/dialogs/account_form.py::validate_account_input": 89,
     "desktop/dialogs/margin_dialog.py::MarginDialog.__init__": 77,
     "desktop/dialogs/position_form.py::PositionForm.__init__": 115,
-    "desktop/dialogs/position_form.py::validate_position_input": 186,
+    "desktop/dialogs/position_form.py::validate_position_input": 176,
     "desktop/dialogs/whatif_dialog.py::WhatIfDialog.__init__": 84,
     "desktop/dialogs/whatif_dialog.py::WhatIfDialog._refresh": 62,
     "desktop/window/main_window.py::MainWindow.__init__": 147,
     "desktop/window/main_window.py::MainWindow._build_menus": 69,
     "desktop/window/prices_panel.py::PricesPanel.__init__": 94,
-    "engine/book/book_rules.py::_position_numbers": 70,
-    "engine/book/book_rules.py::build_book": 93,
-    "engine/book/portfolio.py::parse_portfolio": 115,
-    "engine/book/positions_csv.py::_row_position": 72,
+    "engine/book/book_rules.py::_position_numbers": 69,
+    "engine/book/book_rules.py::build_book": 81,
+    "engine/book/portfolio.py::parse_portfolio": 110,
+    "engine/book/positions_csv.py::_row_position": 70,
     "engine/margin/layout.py::book_layout": 66,
-    "engine/margin/risk.py::evaluate_book": 139,
+    "engine/margin/risk.py::evaluate_book": 133,
     "engine/margin/vectorised.py::CompiledBook.__init__": 89,
     "engine/margin/vectorised.py::CompiledBook._recompute": 91,
     "engine/monitor/report.py::risk_to_text": 85,
@@ -100,6 +101,13 @@ class Function:
     """Its docstring has a line starting "Long because"."""
 
 
+def _docstring_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    first = function.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        return first.end_lineno - first.lineno + 1
+    return 0
+
+
 def functions_of(path: Path) -> Iterator[Function]:
     def walk(node: ast.AST, prefix: str) -> Iterator[Function]:
         for child in ast.iter_child_nodes(node):
@@ -108,7 +116,8 @@ def functions_of(path: Path) -> Iterator[Function]:
                 if not isinstance(child, ast.ClassDef):
                     doc = ast.get_docstring(child) or ""
                     says_why = any(line.strip().lower().startswith(REASON_MARK) for line in doc.splitlines())
-                    yield Function(f"{relative(path)}::{name}", child.end_lineno - child.lineno + 1, says_why)
+                    lines = child.end_lineno - child.lineno + 1 - _docstring_lines(child)
+                    yield Function(f"{relative(path)}::{name}", lines, says_why)
                 yield from walk(child, f"{name}.")
             else:
                 yield from walk(child, prefix)
