@@ -5,6 +5,9 @@ margin previews use it as it is), PositionsModel, AccountsModel, PricesModel. Ea
 book and on an empty one, and then changed as the window changes it (new marks, a position added or
 removed, a sort on every column, a filter, a typed price); the tester stays attached and checks the model
 again on every signal it emits (rows, layout, reset, dataChanged), so a change announced wrongly fails too.
+Two checks the tester leaves out are added: every cell's roles have the types it asks of the first cell, and
+the old rows are still readable when a model says it is about to reset or re-lay itself out (the accounts
+model swapped its accounts before beginResetModel(): fixed in desktop/tables).
 """
 
 from __future__ import annotations
@@ -67,6 +70,27 @@ def every_cell_answers_as_the_tester_asks(model: QAbstractItemModel) -> None:
         model.headerData(row, Qt.Orientation.Vertical)  # answered (None: the view numbers the rows)
 
 
+def answers_before_every_change(model: QAbstractItemModel) -> list[str]:
+    """Read every cell of the shape the model advertises whenever it says it is *about to* change: Qt's
+    contract is that the old rows are still there then (a proxy, a selection or a view may read them).
+    A model that swaps its data before beginResetModel() fails here, which the tester does not see.
+    Returns the list of signals seen, for the test to check the change did happen."""
+    seen: list[str] = []
+
+    def read_all(signal: str) -> None:
+        seen.append(signal)
+        for row in range(model.rowCount()):
+            for column in range(model.columnCount()):
+                index = model.index(row, column)
+                for role in (*ROLE_TYPES, Qt.ItemDataRole.UserRole, Qt.ItemDataRole.TextAlignmentRole):
+                    model.data(index, role)  # the Python method: an error fails the test (through Qt it crashed)
+
+    model.modelAboutToBeReset.connect(lambda: read_all("reset"))
+    model.layoutAboutToBeChanged.connect(lambda *_: read_all("layout"))
+    model.rowsAboutToBeRemoved.connect(lambda *_: read_all("rows removed"))
+    return seen
+
+
 def demo():
     portfolio = demo_portfolio()
     return portfolio.book, portfolio.price_map()
@@ -95,6 +119,7 @@ def test_positions_model_through_ticks_edits_sorts_and_filters(qtmodeltester, ve
     model = PositionsModel(evaluate(book, marks), set_mark=lambda r, text: refusals.append(text) or None)
     qtmodeltester.check(model, force_py=True)
     every_cell_answers_as_the_tester_asks(model)
+    answers_before_every_change(model)
     assert model.rowCount() == len(book.positions)
     every_cell_answers_as_the_tester_asks(model)
 
@@ -133,6 +158,7 @@ def test_an_edited_position_leaving_a_filter_is_checked_too(qtmodeltester):
     model = PositionsModel(evaluate_book(book, marks))
     qtmodeltester.check(model, force_py=True)
     every_cell_answers_as_the_tester_asks(model)
+    answers_before_every_change(model)
     model.set_filter("", ["cross"])
     crosses = model.rowCount()
     first = next(p for p in book.positions if p.margin_mode is MarginMode.CROSS and not p.hypothetical)
@@ -148,6 +174,7 @@ def test_positions_model_on_an_empty_book(qtmodeltester):
     model = PositionsModel(evaluate_book(EMPTY, {}))
     qtmodeltester.check(model, force_py=True)
     every_cell_answers_as_the_tester_asks(model)
+    answers_before_every_change(model)
     model.sort(0, Qt.SortOrder.DescendingOrder)
     model.set_filter("main", ["btc"])
     assert model.rowCount() == 0
@@ -169,6 +196,7 @@ def test_accounts_model_through_ticks_searches_and_previews(qtmodeltester):
     risk = evaluate_book(book, marks)
     model = AccountsModel(risk)
     qtmodeltester.check(model, force_py=True)
+    changes = answers_before_every_change(model)
     every_cell_answers_as_the_tester_asks(model)
     names = [a.account.name for a in risk.accounts]
     assert model.rowCount() == len(names)
@@ -178,11 +206,12 @@ def test_accounts_model_through_ticks_searches_and_previews(qtmodeltester):
     model.set_risk(later, {name: -0.2 for name in names}, [Level.WARNING] * len(names))
     model.set_risk(later, dict.fromkeys(names), [Level.OK] * len(names), ["what-if · real: ok"] * len(names))
     assert model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith("what-if · real: ok")
-    model.set_risk(evaluate_book(EMPTY, {}))
+    model.set_risk(evaluate_book(EMPTY, {}))  # accounts gone: the old rows are still read during the reset
     assert model.rowCount() == 0
     every_cell_answers_as_the_tester_asks(model)
     model.set_risk(risk)
     assert model.rowCount() == len(names)
+    assert changes == ["reset", "reset"]
     every_cell_answers_as_the_tester_asks(model)
 
 
@@ -190,6 +219,7 @@ def test_accounts_model_on_an_empty_book(qtmodeltester):
     model = AccountsModel(evaluate_book(EMPTY, {}), moves={})
     qtmodeltester.check(model, force_py=True)
     every_cell_answers_as_the_tester_asks(model)
+    answers_before_every_change(model)
     assert model.rowCount() == 0
     every_cell_answers_as_the_tester_asks(model)
 
@@ -209,6 +239,7 @@ def test_prices_model_through_ticks_shocks_edits_and_new_keys(qtmodeltester):
     model.refused.connect(refused.append)
     qtmodeltester.check(model, force_py=True)
     every_cell_answers_as_the_tester_asks(model)
+    answers_before_every_change(model)
     assert model.rowCount() == len(keys)
     every_cell_answers_as_the_tester_asks(model)
 
@@ -235,6 +266,7 @@ def test_prices_model_on_an_empty_book(qtmodeltester):
     model = PricesModel(PriceStore(), [])
     qtmodeltester.check(model, force_py=True)
     every_cell_answers_as_the_tester_asks(model)
+    answers_before_every_change(model)
     model.refresh()
     assert model.rowCount() == 0
     every_cell_answers_as_the_tester_asks(model)
@@ -247,6 +279,7 @@ def test_text_table_model_grows_shrinks_and_changes(qtmodeltester):
     model = TextTableModel(["", "Before", "After"], [False, True, True], [])
     qtmodeltester.check(model, force_py=True)
     every_cell_answers_as_the_tester_asks(model)
+    answers_before_every_change(model)
     model.replace_cells([["Equity", "1.00 USDT", "2.00 USDT"], ["Margin", "3.00 USDT", "4.00 USDT"]])
     model.replace_cells([["Equity", "1.00 USDT", "2.50 USDT"], ["Margin", "3.00 USDT", "4.00 USDT"]])
     model.replace_cells([["Equity", "1.00 USDT", "2.50 USDT"]])
@@ -261,6 +294,7 @@ def test_the_what_if_preview_as_the_user_types(qtbot, qtmodeltester):
     qtbot.addWidget(dialog)
     qtmodeltester.check(dialog.preview, force_py=True)
     every_cell_answers_as_the_tester_asks(dialog.preview)
+    answers_before_every_change(dialog.preview)
     edit = dialog.edits["contracts"]
     qtbot.keyClicks(edit, "4")
     assert dialog.preview.rowCount() > 0
@@ -280,6 +314,7 @@ def test_the_margin_preview_as_the_user_types(qtbot, qtmodeltester):
     qtbot.addWidget(dialog)
     qtmodeltester.check(dialog.preview, force_py=True)
     every_cell_answers_as_the_tester_asks(dialog.preview)
+    answers_before_every_change(dialog.preview)
     qtbot.keyClicks(dialog.amount, "100")
     assert dialog.preview.rowCount() > 0
     every_cell_answers_as_the_tester_asks(dialog.preview)
