@@ -108,9 +108,12 @@ class AccountsModel(TextTableModel):
         restyled = frozenset(
             i for i, level in enumerate(new_levels) if i >= len(self.levels) or level != self.levels[i]
         )
-        self._risk, self.levels = risk, new_levels
-        self.notes = list(notes or [""] * len(risk.accounts))
-        self.replace_cells(_cells(risk, moves, self.notes), restyled)
+        new_notes = list(notes or [""] * len(risk.accounts))
+
+        def swap() -> None:  # inside the reset when the number of accounts changes
+            self._risk, self.levels, self.notes = risk, new_levels, new_notes
+
+        self.replace_cells(_cells(risk, moves, new_notes), restyled, swap)
 
     def row_look(self, row: int) -> RowLook:
         level = self.levels[row]

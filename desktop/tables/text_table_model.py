@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -73,17 +73,29 @@ class TextTableModel(QAbstractTableModel):
         """The row as a CellPainter paints it (plain text in the palette's colours here)."""
         return RowLook(self.row_text(row))
 
-    def replace_cells(self, cells: list[list[str]], also_changed: frozenset[int] = frozenset()) -> None:
+    def replace_cells(
+        self,
+        cells: list[list[str]],
+        also_changed: frozenset[int] = frozenset(),
+        swap: Callable[[], None] | None = None,
+    ) -> None:
         """New values for the same rows: one dataChanged per run of changed rows, no reset (keeps selection).
 
         When the number of rows changes (a position added or removed) the model is reset instead.
         also_changed: rows to signal although their text is the same (their colour changed).
+        swap: puts a subclass's own per-row state in place; it is called inside the reset, so the old rows
+        stay readable until beginResetModel() has told the views (Qt's contract; reading a row of the
+        new, shorter state through an old index crashed).
         """
         if len(cells) != len(self._cells):
             self.beginResetModel()
+            if swap is not None:
+                swap()
             self._cells = cells
             self.endResetModel()
             return
+        if swap is not None:
+            swap()
         old, self._cells = self._cells, cells
         self.signal_rows([r for r in range(len(cells)) if cells[r] != old[r] or r in also_changed])
 

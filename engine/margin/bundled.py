@@ -9,6 +9,8 @@ from typing import Any
 
 
 def resource(*parts: str) -> Traversable:
+    """The shipped file or folder at resources/<parts...>; it may not exist (reading it then raises
+    FileNotFoundError)."""
     node = files("marginwatch_resources")
     for part in parts:
         node = node / part
@@ -16,4 +18,5 @@ def resource(*parts: str) -> Traversable:
 
 
 def load_json(*parts: str) -> Any:
+    """The parsed JSON of a shipped file. Raises FileNotFoundError, or json.JSONDecodeError (a ValueError)."""
     return json.loads(resource(*parts).read_text(encoding="utf-8"))

@@ -19,6 +19,9 @@ from engine.margin.rules import MaintenanceBasis, profile_for
 
 @dataclass(frozen=True, slots=True)
 class LegLayout:
+    """One leg of the book: its equation (leg), the book indices of its positions (members), its group
+    (index into BookLayout.groups), account, mark key, contract kind and margin mode."""
+
     leg: Leg
     members: tuple[int, ...]
     group: int
@@ -32,6 +35,10 @@ class LegLayout:
 
 @dataclass(frozen=True, slots=True)
 class BookLayout:
+    """A book cut into legs and groups, for the scalar and the vectorised evaluations alike.
+
+    exposures and leg_of_position are in book order (one per position); legs in first-seen order."""
+
     book: Book
     exposures: tuple[Exposure, ...]
     legs: tuple[LegLayout, ...]
@@ -43,6 +50,12 @@ class BookLayout:
 
 
 def book_layout(book: Book) -> BookLayout:
+    """The legs and liquidation groups of a book (module docstring); independent of prices.
+
+    Raises KeyError when a position names an account or a market the book lacks; ValueError from
+    RuleProfile.effective_rate (Hyperliquid tier without max leverage); ZeroDivisionError for an inverse
+    position at entry 0. A book that passed engine.book.book_rules raises none of these.
+    """
     accounts = {a.name: a for a in book.accounts}
     exposures = []
     leg_members: dict[tuple, list[int]] = defaultdict(list)

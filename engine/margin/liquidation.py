@@ -34,10 +34,23 @@ class Bracket:
     amount: float
 
     def maintenance(self, notional: float) -> float:
+        """Maintenance margin at this notional (both in the settlement currency), as if the notional were in
+        this bracket (the caller picks the bracket: bracket_index)."""
         return notional * self.rate - self.amount
 
 
 def brackets_for(market: MarketSpec, profile: RuleProfile) -> tuple[Bracket, ...]:
+    """The market's tiers as the exchange applies them (one Bracket per tier, same order and bounds).
+
+    Rates are RuleProfile.effective_rate (taker fee included for OKX and Gate). For Hyperliquid the
+    amounts are derived so the maintenance margin is continuous at each tier's lower bound:
+    amount_k = amount_(k-1) + lower_k * (rate_k - rate_(k-1)): Hyperliquid's maintenance deduction, by the
+    rule of Binance's cum (resources/tiers/binancecoinm.json cites it). The rate itself: Hyperliquid docs
+    "Liquidations" (resources/tiers/hyperliquid.json).
+
+    Raises ValueError when the profile derives rates from max leverage and neither the tier nor the
+    market gives one (RuleProfile.effective_rate).
+    """
     if profile.maintenance_share_of_max_leverage_margin is None:
         return tuple(
             Bracket(t.min_notional, t.max_notional, profile.effective_rate(t, market), t.maintenance_amount)
@@ -74,9 +87,11 @@ class Leg:
     fixed_maintenance: float | None = None
 
     def pnl(self, z: float) -> float:
+        """Unrealized PnL at z, in the settlement currency."""
         return self.pnl_slope * z + self.pnl_offset
 
     def maintenance(self, z: float) -> float:
+        """Maintenance margin at z, in the settlement currency (the bracket of the notional nu*z)."""
         if self.fixed_maintenance is not None:
             return self.fixed_maintenance
         notional = self.nu * z
@@ -144,15 +159,23 @@ def liquidation_roots(legs: Sequence[Leg], backing: float) -> list[float]:
 
 
 def to_price(z: float, inverse: bool) -> float:
+    """The price of the solver's variable: z itself (linear), 1/z (inverse). ZeroDivisionError at z = 0
+    for an inverse contract (the solver's roots are > 0)."""
     return 1.0 / z if inverse else z
 
 
 def to_z(price: float, inverse: bool) -> float:
+    """The solver's variable of a price: the price (linear), 1/price (inverse). ZeroDivisionError at
+    price 0 for an inverse contract (marks and entries are > 0)."""
     return 1.0 / price if inverse else price
 
 
 def liquidation_price(legs: Sequence[Leg], backing: float, mark: float, inverse: bool) -> float | None:
-    """The liquidation price nearest the mark, or None where no positive price liquidates."""
+    """The liquidation price nearest the mark, or None where no positive price liquidates.
+
+    legs: the legs of one group (engine.margin.layout); backing: the collateral less the maintenance held by
+    others, settlement currency; mark: price; inverse: whether z = 1/price. The price is in the contract's
+    quote currency. Raises nothing: a leg whose surplus never reaches 0 gives None."""
     roots = liquidation_roots(legs, backing)
     if not roots:
         return None
@@ -163,7 +186,9 @@ def distance_to_liquidation(mark: float, liquidation: float | None, safe: bool) 
     """Relative move of the mark, in the direction that hurts, that reaches the liquidation price.
 
     Positive while safe, <= 0 once past it: (mark - liq)/mark for a long, (liq - mark)/mark for a
-    short; a group sharing one price takes the side its liquidation lies on.
+    short; a group sharing one price takes the side its liquidation lies on. A fraction (0.05 = 5%);
+    `safe`: the group is above water at the mark (surplus > 0). mark must be > 0 (ZeroDivisionError at 0);
+    None when there is no liquidation price.
     """
     if liquidation is None:
         return None

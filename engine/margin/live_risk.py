@@ -40,6 +40,7 @@ class VectorPositions(Sequence[PositionRisk]):
     The window reads the rows on screen (about twenty), not all of a 1,000-position book, on every
     refresh; what it needs of every row it takes from the arrays (`distances`, `moved_since`).
     A position without a liquidation price has neither price nor distance (None), as on the scalar path.
+    Indexing raises IndexError outside -len..len-1, as a tuple does.
     """
 
     def __init__(self, positions: Sequence[Position], v: VectorRisk, reasons: Mapping[int, str] | None = None) -> None:
@@ -92,8 +93,8 @@ class VectorPositions(Sequence[PositionRisk]):
     __hash__ = None  # type: ignore[assignment]  (equal to a tuple of the same risks, so not hashable)
 
     def distances(self) -> np.ndarray:
-        """Distance to liquidation of every position, NaN where there is no liquidation price (or it is unknown:
-        see known())."""
+        """Distance to liquidation of every position, float64 (n_positions,), a signed fraction of the mark; NaN
+        where there is no liquidation price (or it is unknown: see known())."""
         v = self.vectors
         distances = np.where(np.isnan(v.liquidation_price), np.nan, v.distance_to_liquidation)
         if self.reasons:
@@ -101,14 +102,15 @@ class VectorPositions(Sequence[PositionRisk]):
         return distances
 
     def known(self) -> np.ndarray:
-        """Per position, whether its liquidation could be evaluated (False: a mark is missing, or overflow)."""
+        """Per position, bool (n_positions,): whether its liquidation could be evaluated (False: a mark is
+        missing, or overflow)."""
         known = np.ones(len(self), dtype=bool)
         known[list(self.reasons)] = False
         return known
 
     def moved_since(self, before: Sequence[PositionRisk]) -> np.ndarray | None:
         """Per position, whether any of its numbers differ from `before` (the same positions, an earlier
-        result); None when `before` is not a vectorised result over the same positions."""
+        result), bool (n_positions,); None when `before` is not a vectorised result over the same positions."""
         if not isinstance(before, VectorPositions) or before.positions is not self.positions:
             return None
         moved = np.zeros(len(self), dtype=bool)
@@ -119,14 +121,15 @@ class VectorPositions(Sequence[PositionRisk]):
 
 
 def position_distances(positions: Sequence[PositionRisk]) -> np.ndarray:
-    """Distance to liquidation of every position, NaN where there is none (from the arrays when it can)."""
+    """Distance to liquidation of every position, float64 (len(positions),), a signed fraction of the mark; NaN
+    where there is none (from the arrays when it can)."""
     if isinstance(positions, VectorPositions):
         return positions.distances()
     return np.array([np.nan if r.distance_to_liquidation is None else r.distance_to_liquidation for r in positions])
 
 
 def positions_known(positions: Sequence[PositionRisk]) -> np.ndarray:
-    """Per position, whether its liquidation could be evaluated (its `missing` is empty)."""
+    """Per position, bool (len(positions),): whether its liquidation could be evaluated (`missing` is empty)."""
     if isinstance(positions, VectorPositions):
         return positions.known()
     return np.array([not r.missing for r in positions], dtype=bool)
@@ -182,7 +185,9 @@ def book_risk_from_vectors(
     account_reasons: Mapping[int, str] | None = None,
 ) -> BookRisk:
     """The vectorised result as the scalar path's BookRisk (NaN becomes None, as there); its positions are
-    made when read. reasons / account_reasons: why rows / accounts (by index) are incomplete."""
+    made when read. reasons / account_reasons: why rows / accounts (by index) are incomplete.
+
+    Raises ValueError when the account arrays of v are not as long as book.accounts (zip strict)."""
     positions = VectorPositions(book.positions, v, reasons)
     account_reasons = account_reasons or {}
     accounts = tuple(
@@ -223,7 +228,10 @@ def book_risk_from_vectors(
 
 
 class LiveEvaluator:
-    """One book, compiled once, evaluated at each new set of marks."""
+    """One book, compiled once, evaluated at each new set of marks.
+
+    Construction raises what engine.margin.layout.book_layout raises when no layout is given (nothing for a
+    book that passed engine.book.book_rules); evaluate() raises nothing for a missing mark (it reports it)."""
 
     def __init__(self, book: Book, layout: BookLayout | None = None) -> None:
         self.book = book
@@ -232,7 +240,7 @@ class LiveEvaluator:
 
     def evaluate(self, prices: Mapping[PriceKey, float]) -> tuple[BookRisk, list[PriceKey]]:
         """Risk of every position and account (what a missing mark hides is NaN/None, with its reason), and
-        the keys still without a mark."""
+        the keys still without a mark (in price-key order). prices: marks in each contract's quote currency."""
         compiled = self.compiled
         marks = compiled.prices_from(prices)
         v = compiled.recompute(marks)

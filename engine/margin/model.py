@@ -12,24 +12,34 @@ from enum import StrEnum
 
 
 class Side(StrEnum):
+    """The direction of a position: a long gains when the mark rises, a short when it falls."""
+
     LONG = "long"
     SHORT = "short"
 
     @property
     def sign(self) -> int:
+        """+1 for a long, -1 for a short: the sign of the PnL per unit rise of the mark (linear contracts)."""
         return 1 if self is Side.LONG else -1
 
     @property
     def opposite(self) -> Side:
+        """The other side (what a flip turns a position into)."""
         return Side.SHORT if self is Side.LONG else Side.LONG
 
 
 class MarginMode(StrEnum):
+    """Isolated: the position's own isolated_margin is its collateral. Cross: the account's wallet (less
+    the isolated margins) backs every cross position of the account together."""
+
     ISOLATED = "isolated"
     CROSS = "cross"
 
 
 class PositionMode(StrEnum):
+    """One-way: at most one side per symbol and account. Hedge: a long and a short of one symbol side by
+    side (in cross they share one liquidation price, engine.margin.layout)."""
+
     ONEWAY = "oneway"
     HEDGE = "hedge"
 
@@ -52,7 +62,13 @@ class Tier:
 
 @dataclass(frozen=True, slots=True)
 class MarketSpec:
-    """What the engine needs to know of one contract on one exchange."""
+    """What the engine needs to know of one contract on one exchange.
+
+    symbol: ccxt unified ('BTC/USDT:USDT'); tiers: ascending, contiguous from notional 0 (checked by
+    engine.margin.tiers.check_tiers where tables are read); contract_size: base units (linear) or USD
+    (inverse) per contract; taker_fee: a fraction of the notional (0.0005 = 0.05%); max_leverage: the
+    market's cap, 0 when unknown; source: where the tiers were read, and when.
+    """
 
     symbol: str
     tiers: tuple[Tier, ...]
@@ -64,6 +80,7 @@ class MarketSpec:
 
     @property
     def settle_currency(self) -> str:
+        """The currency its margin and PnL are in: 'BTC/USDT:USDT' -> 'USDT', 'BTC/USD:BTC' -> 'BTC'."""
         return settle_currency_of(self.symbol)
 
 
@@ -122,15 +139,22 @@ class Book:
         return self._by_name[name]
 
     def market_of(self, position: Position) -> MarketSpec:
+        """The market of a position: markets[(its account's exchange, its symbol)].
+
+        Raises KeyError when the book has no such account or no market for that key (a book that passed
+        engine.book.book_rules has both)."""
         return self.markets[(self.account(position.account).exchange, position.symbol)]
 
     def price_keys(self) -> list[PriceKey]:
-        """Every (exchange, symbol) the book needs a mark for, in first-use order."""
+        """Every (exchange, symbol) the book needs a mark for, in first-use order.
+
+        Raises KeyError when a position names an account the book does not have."""
         exchange_of = {a.name: a.exchange for a in self.accounts}
         keys = dict.fromkeys((exchange_of[p.account], p.symbol) for p in self.positions)
         return list(keys)
 
     def without_hypothetical(self) -> Book:
+        """The real book: the same accounts and markets, the positions flagged hypothetical left out."""
         return Book(self.accounts, tuple(p for p in self.positions if not p.hypothetical), self.markets)
 
 

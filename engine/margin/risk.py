@@ -69,6 +69,9 @@ OVERFLOW_REASON = "the figures overflow (a mark or size far outside any real mar
 
 @dataclass(frozen=True, slots=True)
 class PositionRisk:
+    """One position's figures at one mark. Money in the account's settlement currency, prices in the
+    contract's quote currency, ratios and distances as fractions (0.05 = 5%). NaN where `missing` says why."""
+
     position: Position
     mark_price: float
     """NaN when no mark has arrived."""
@@ -95,6 +98,8 @@ class PositionRisk:
 
 @dataclass(frozen=True, slots=True)
 class AccountRisk:
+    """One account's figures at the book's marks, in its settlement currency (ratios as fractions)."""
+
     account: Account
     wallet_balance: float
     unrealized_pnl: float
@@ -122,11 +127,14 @@ class AccountRisk:
 
 @dataclass(frozen=True, slots=True)
 class BookRisk:
+    """The figures of a whole book: accounts in book.accounts order, positions in book.positions order."""
+
     accounts: tuple[AccountRisk, ...]
     positions: Sequence[PositionRisk]
     """A tuple, or engine.margin.live_risk.VectorPositions (made when read) from the vectorised engine."""
 
     def account(self, name: str) -> AccountRisk:
+        """The figures of the account of that name. Raises StopIteration when there is none."""
         return next(a for a in self.accounts if a.account.name == name)
 
 
@@ -153,9 +161,15 @@ def evaluate_book(
 ) -> BookRisk:
     """Risk numbers of every position and account at the given marks (keyed by exchange, symbol).
 
-    Raises MissingPriceError for the first key without a mark, unless missing_ok: then every position
-    and account is still returned, with NaN (and None for liquidation price, distance and ratios) where
-    a missing mark makes a figure unknowable, and `missing` saying why.
+    prices: marks in each contract's quote currency, > 0. layout: the book's engine.margin.layout, when the
+    caller already has it. Formulas and sources: the module docstring and engine.margin.liquidation.
+
+    Raises MissingPriceError (a KeyError) for the first key without a mark, unless missing_ok: then every
+    position and account is still returned, with NaN (and None for liquidation price, distance and ratios)
+    where a missing mark makes a figure unknowable, and `missing` saying why. When no layout is given,
+    a book that passed engine.book.book_rules raises none of the errors of
+    engine.margin.layout.book_layout (KeyError for an unknown account or market, ValueError for a Hyperliquid
+    tier without max leverage).
     """
     layout = layout or book_layout(book)
     absent = [key for key in book.price_keys() if key not in prices]

@@ -15,6 +15,12 @@ from engine.margin.model import MarginMode, MarketSpec, Tier
 
 
 class MaintenanceBasis(StrEnum):
+    """Which notional the maintenance margin is taken on: at the mark (moves, may change tier) or at entry.
+
+    Bybit takes an isolated position's maintenance margin at entry: LP = entry -/+ (IM - MM) / size
+    (Bybit help centre "Liquidation Price (USDT Contract)"; its worked examples are in
+    tests/engine/test_published_examples.py)."""
+
     MARK = "mark"  # maintenance margin moves with the mark (and may change tier with it)
     ENTRY = "entry"  # maintenance margin fixed at the entry notional
 
@@ -36,6 +42,13 @@ class RoeBase(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RuleProfile:
+    """How one exchange parameterises the one liquidation equation (see the module docstring).
+
+    exchange: ccxt exchange id; title: what the window shows. The fields below are the only differences
+    between exchanges; profile_for gives each exchange its own, or a generic one marked estimate.
+    effective_rate raises ValueError when a Hyperliquid-style profile meets a tier without max leverage.
+    """
+
     exchange: str
     title: str
     isolated_basis: MaintenanceBasis = MaintenanceBasis.MARK
@@ -48,10 +61,16 @@ class RuleProfile:
     roe_base: RoeBase = RoeBase.ENTRY
 
     def basis(self, margin_mode: MarginMode) -> MaintenanceBasis:
+        """The maintenance basis of a position in this margin mode (cross is always at the mark)."""
         return self.isolated_basis if margin_mode is MarginMode.ISOLATED else MaintenanceBasis.MARK
 
     def effective_rate(self, tier: Tier, market: MarketSpec) -> float:
-        """The rate applied to the notional in this tier, fee included where the exchange adds it."""
+        """The rate applied to the notional in this tier, fee included where the exchange adds it.
+
+        A fraction of the notional. Hyperliquid: share / max leverage (the tier's, else the market's);
+        OKX and Gate: tier rate + taker fee.
+        Raises ValueError when the rate comes from max leverage and neither the tier nor the market has one.
+        """
         if self.maintenance_share_of_max_leverage_margin is not None:
             max_leverage = tier.max_leverage or market.max_leverage
             if not max_leverage > 0:

@@ -23,7 +23,9 @@ GRID = sorted({round(0.005 * k, 6) for k in range(1, 101)} | {round(0.05 * k, 6)
 
 
 def cross_surplus(layout: BookLayout, prices: Mapping[PriceKey, float], account: str, move: float) -> float:
-    """Cross equity less cross maintenance of an account with every cross mark moved by `move` (a fraction)."""
+    """Cross equity less cross maintenance of an account with every cross mark moved by `move` (a fraction),
+    in its settlement currency. Raises KeyError when a cross mark of the account is not in `prices`, or the
+    account is not in the layout."""
     total = 0.0
     for leg in layout.legs:
         if leg.cross and leg.account == account:
@@ -39,6 +41,10 @@ def uniform_move_to_liquidation(
 
     -0.234 means a 23.4% fall of every cross mark; 0.0 when the account is already at or past
     liquidation; None when it has no cross position or no move within -99%..+900% liquidates it.
+    Found by a scan over GRID then 80 bisection steps (the move is exact to far below what is shown).
+
+    Raises KeyError when one of the account's cross marks is not in `prices`; without a layout, what
+    engine.margin.layout.book_layout raises.
     """
     layout = layout or book_layout(book)
     if not any(leg.cross and leg.account == account for leg in layout.legs):
@@ -98,7 +104,8 @@ def equity_ladder(
     cross liquidation point (cross equity = cross maintenance margin, engine.margin.risk) the cross positions are
     liquidated: from there on the cross margin balance counts as lost (0), never negative (the exchange's
     insurance fund absorbs what is beyond it), while isolated positions go on under their own caps.
-    Raises MissingPriceError when a mark the account needs is not in `prices`.
+    Raises MissingPriceError when a mark the account needs is not in `prices`; StopIteration when the book has
+    no account of that name; without a layout, what engine.margin.layout.book_layout raises.
     """
     layout = layout or book_layout(book)
     wallet = next(a.wallet_balance for a in book.accounts if a.name == account)

@@ -21,6 +21,12 @@ class TierTableError(ValueError):
 
 
 def check_tiers(tiers: Sequence[Tier], where: str) -> tuple[Tier, ...]:
+    """The tiers sorted by min_notional, once checked usable: from notional 0, contiguous, rates in [0, 1),
+    amounts >= 0 and small enough that no tier's maintenance margin is negative at its lower bound.
+
+    where: names the table in the messages ('binanceusdm BTC/USDT:USDT').
+    Raises TierTableError (a ValueError) naming the first problem found.
+    """
     if not tiers:
         raise TierTableError(f"{where}: no tiers")
     ordered = tuple(sorted(tiers, key=lambda t: t.min_notional))
@@ -49,7 +55,9 @@ def check_tiers(tiers: Sequence[Tier], where: str) -> tuple[Tier, ...]:
 
 
 def tier_at(market: MarketSpec, notional: float) -> Tier:
-    """The tier holding this notional (settlement currency); above the last cap the last tier applies."""
+    """The tier holding this notional (settlement currency); above the last cap the last tier applies.
+
+    IndexError when the market has no tiers (check_tiers refuses such tables)."""
     for tier in market.tiers:
         if notional < tier.max_notional:
             return tier
@@ -65,7 +73,13 @@ def max_leverage_at(market: MarketSpec, notional: float) -> float:
 
 
 def tiers_from_ccxt(rows: Sequence[Mapping[str, Any]], where: str) -> tuple[Tier, ...]:
-    """Tiers from ccxt's fetch_leverage_tiers() structure; the maintenance amount is in `info`."""
+    """Tiers from ccxt's fetch_leverage_tiers() structure; the maintenance amount is in `info`.
+
+    rows: ccxt tier dicts (minNotional, maxNotional (None: no cap), maintenanceMarginRate, maxLeverage,
+    info.cum (Binance) or info.mmDeduction (Bybit)), notionals in the settlement currency.
+    Raises TierTableError (check_tiers) for an unusable table; KeyError, TypeError or ValueError for a row
+    missing a field or holding a non-number (the bundled tables turn those into TierTableError).
+    """
     tiers = []
     for row in rows:
         info = row.get("info") or {}
@@ -84,6 +98,9 @@ def tiers_from_ccxt(rows: Sequence[Mapping[str, Any]], where: str) -> tuple[Tier
 
 @dataclass(frozen=True, slots=True)
 class BundledTable:
+    """One shipped tier table: its exchange, where and when it was read, and its markets by symbol
+    (each checked when first read: reading one may raise TierTableError)."""
+
     exchange: str
     source: str
     date: str
@@ -145,6 +162,9 @@ def _read_table(exchange: str) -> BundledTable:
 
 
 def bundled_market(exchange: str, symbol: str) -> MarketSpec | None:
+    """The shipped market of this exchange and symbol; None when no table or no such market is shipped.
+
+    Raises TierTableError when the shipped rows for the symbol are malformed or unusable."""
     table = bundled_table(exchange)
     return table.markets.get(symbol) if table else None
 

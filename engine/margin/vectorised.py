@@ -42,7 +42,11 @@ def _continuous(leg: Leg) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class VectorRisk:
-    """Per-position and per-account arrays, in book order (accounts as in book.accounts)."""
+    """Per-position and per-account arrays, in book order (accounts as in book.accounts).
+
+    Position arrays have shape (n_positions,), account arrays (n_accounts,); float64 unless marked bool.
+    Units as engine.margin.risk.PositionRisk / AccountRisk; NaN where a mark is missing or a figure overflows.
+    """
 
     mark_price: np.ndarray
     notional: np.ndarray
@@ -119,7 +123,11 @@ class _SegmentScan:
 
 
 class CompiledBook:
-    """A book laid out as arrays; recompute() evaluates it at a vector of marks."""
+    """A book laid out as arrays; recompute() evaluates it at a vector of marks.
+
+    Construction raises what engine.margin.layout.book_layout raises when no layout is given (nothing for a
+    book that passed engine.book.book_rules).
+    """
 
     def __init__(self, book: Book, layout: BookLayout | None = None) -> None:
         self.book = book
@@ -224,7 +232,8 @@ class CompiledBook:
         return tier
 
     def recompute(self, marks: np.ndarray) -> VectorRisk:
-        """Evaluate the book at marks (one per price key, in self.price_keys order; NaN for a missing mark).
+        """Evaluate the book at marks: float64, shape (len(self.price_keys),), in self.price_keys order, each
+        in its contract's quote currency, NaN for a missing mark. Raises IndexError for a shorter vector.
 
         A figure that overflows (absurd marks or sizes) comes out inf/NaN, never as a warning or an error:
         engine.margin.live_risk gives such rows their reason."""

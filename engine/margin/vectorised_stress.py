@@ -23,7 +23,10 @@ _ALL = slice(None)
 
 
 class MoveSearch:
-    """Cross legs of a compiled book, gathered once; `moves(marks)` answers for every account."""
+    """Cross legs of a compiled book, gathered once; `moves(marks)` answers for every account.
+
+    The same question as engine.margin.stress.uniform_move_to_liquidation, for all accounts at once: a scan
+    over the same GRID, then bisection to _TOLERANCE."""
 
     def __init__(self, compiled: CompiledBook) -> None:
         self.compiled = c = compiled
@@ -90,7 +93,7 @@ class MoveSearch:
     def moves(self, marks: np.ndarray) -> list[float | None]:
         """Per account (book order): the signed move that liquidates it, 0.0 when already there, None when
         it has no cross position, a cross mark is missing (NaN in `marks`), or no move within -99%..+900%
-        liquidates it."""
+        liquidates it. marks: float64 (len(compiled.price_keys),), in the compiled book's price-key order."""
         if not len(self.legs):
             return [None] * self.n_accounts
         base = marks[self.price]

@@ -21,6 +21,8 @@ from engine.margin.model import PriceKey
 
 
 class PriceSource(StrEnum):
+    """Where a mark came from: an exchange feed (live), the user (manual), or the demo's simulated feed."""
+
     LIVE = "live"
     MANUAL = "manual"
     SIMULATED = "simulated"
@@ -28,6 +30,11 @@ class PriceSource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Quote:
+    """The latest mark price of one key, with where and when it came from.
+
+    mark and last: prices in the contract's quote currency, finite and > 0 (the store refuses others).
+    """
+
     mark: float
     source: PriceSource
     received_at: float
@@ -39,9 +46,11 @@ class Quote:
     """True when the exchange gave no mark price and the last trade price stands in for it."""
 
     def age(self, now: float) -> float:
+        """Seconds since the price arrived (now: wall-clock seconds); never negative."""
         return max(0.0, now - self.received_at)
 
     def is_stale(self, now: float, max_age: float) -> bool:
+        """True when a feed price is older than max_age seconds; a manual price is never stale."""
         return self.source is not PriceSource.MANUAL and self.age(now) > max_age
 
 
@@ -58,11 +67,15 @@ class Tick:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """The store at one moment: the quote of every key (manual over feed), the keys changed since the reader's
+    previous read, and when it was taken (wall-clock seconds)."""
+
     quotes: Mapping[PriceKey, Quote]
     changed: frozenset[PriceKey]
     taken_at: float
 
     def marks(self) -> dict[PriceKey, float]:
+        """The mark of every key, in its contract's quote currency."""
         return {key: q.mark for key, q in self.quotes.items()}
 
 
@@ -103,7 +116,11 @@ only lets a feed that truly moved that far (after a long disconnection) come bac
 
 
 class PriceStore:
-    """Thread-safe latest-price table with per-reader change tracking."""
+    """Thread-safe latest-price table with per-reader change tracking.
+
+    clock: wall-clock seconds (time.time), injected by tests. A bad tick is refused and counted (publish), never
+    raised; only set_manual raises (ValueError), since a manual price is the caller's own input.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
@@ -192,6 +209,10 @@ class PriceStore:
         self._version[key] = self._counter
 
     def set_manual(self, key: PriceKey, mark: float) -> None:
+        """Use this price for the key (quote currency) instead of the feed's until clear_manual.
+
+        Raises ValueError unless mark is a finite number > 0 (a bool is not a number here).
+        """
         if not _valid_price(mark):
             raise ValueError("a manual price must be a number greater than 0")
         with self._lock:
@@ -215,10 +236,12 @@ class PriceStore:
                     self._bump(key)
 
     def quote(self, key: PriceKey) -> Quote | None:
+        """The key's current quote: the manual one if set, else the feed's; None when neither exists."""
         with self._lock:
             return self._manual.get(key) or self._feed.get(key)
 
     def reader(self) -> PriceReader:
+        """A new consumer; its first read() reports every key with a price as changed."""
         return PriceReader(self)
 
     def _read(self, seen: int) -> tuple[Snapshot, int]:
@@ -236,6 +259,7 @@ class PriceReader:
     _seen: int = field(default=0)
 
     def read(self) -> Snapshot:
+        """The store now, and the keys changed since this reader's previous read."""
         snapshot, self._seen = self.store._read(self._seen)
         return snapshot
 
@@ -245,6 +269,7 @@ class Shock:
     """A what-if overlay: every mark moved by all_symbols, and chosen symbols by their own fraction on top.
 
     Fractions, not percent: -0.1 is a 10% fall. Applied to whatever source the mark came from.
+    Raises ValueError when a fraction is not finite or is <= -1 (a price at or below 0).
     """
 
     all_symbols: float = 0.0
@@ -256,7 +281,9 @@ class Shock:
                 raise ValueError("a shock must be a finite fraction above -100%")
 
     def apply(self, marks: Mapping[PriceKey, float]) -> dict[PriceKey, float]:
+        """The shocked marks: mark x (1 + all_symbols) x (1 + the key's own fraction), for every key given."""
         return {key: mark * (1 + self.all_symbols) * (1 + self.per_key.get(key, 0.0)) for key, mark in marks.items()}
 
     def touches(self, key: PriceKey) -> bool:
+        """True when the shock moves this key's mark."""
         return self.all_symbols != 0 or self.per_key.get(key, 0.0) != 0

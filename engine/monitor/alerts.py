@@ -21,6 +21,10 @@ from engine.monitor.report import price
 
 @dataclass(frozen=True, slots=True)
 class Alert:
+    """One alert: `subject` ('Bybit swing BTC/USDT:USDT long', or an account with its ratio) rose from `old`
+    to `new` (or, when stale, its price went stale at that level). distance: signed fraction of the mark
+    (None for an account); mark: the price in the contract's quote currency (None for an account)."""
+
     at: float
     """Wall-clock seconds."""
     subject: str
@@ -47,6 +51,7 @@ class Alert:
         return self.key, self.new
 
     def describe(self) -> str:
+        """The alert in words, without the mark: 'X: ok → danger ×3 in 7 s, +4.20% to liquidation'."""
         if self.stale:
             return f"{self.subject}: price is stale while {self.new.label}"
         times = ""
@@ -126,6 +131,8 @@ class AlertPolicy:
         distance: float | None,
         mark: float | None,
     ) -> Alert | None:
+        """The alert for a price going stale on a key in warning or worse, once per stale spell (None
+        otherwise); a fresh price ends the spell."""
         if not stale:
             self._stale.discard(key)
             return None

@@ -171,8 +171,10 @@ class BookAlerts:
     ) -> tuple[list[Level], list[Alert]]:
         """Every row's level now and the alerts of this evaluation (crossings and stale prices).
 
-        keys, rows and stale are parallel (stale: the row's price is stale). Only rows that crossed a
-        level or whose price is (or was) stale go through Python.
+        keys, rows and stale are parallel (stale: the row's price is stale); now: wall-clock seconds. Only
+        rows that crossed a level or whose price is (or was) stale go through Python.
+
+        Raises ValueError when a row is a hypothetical position (alerts come from the real book only).
         """
         positions = rows.positions if isinstance(rows, VectorPositions) else [r.position for r in rows]
         if any(p.hypothetical for p in positions):

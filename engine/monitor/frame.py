@@ -51,4 +51,5 @@ class Frame:
 
     @property
     def previewing(self) -> bool:
+        """True while a what-if (hypothetical positions or a price shock) is shown instead of the real book."""
         return self.real is not self.shown

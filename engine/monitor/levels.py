@@ -17,6 +17,8 @@ import numpy as np
 
 
 class Level(IntEnum):
+    """A risk level, ordered: a higher value is worse (comparisons and max() read as 'worse than')."""
+
     OK = 0
     WARNING = 1
     DANGER = 2
@@ -24,11 +26,20 @@ class Level(IntEnum):
 
     @property
     def label(self) -> str:
+        """The level as the alerts write it: 'ok', 'warning', 'danger', 'liquidated'."""
         return self.name.lower()
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
+    """Where the levels start, as fractions: distances to liquidation (0.15 = 15% of the mark) below which a
+    position is in warning / danger, and margin ratios (0.70 = 70%) from which an account is; at distance
+    <= 0 or ratio >= 1 it is liquidated.
+
+    Raises ValueError unless 0 < distance_danger < distance_warning, 0 < ratio_warning < ratio_danger < 1
+    and 0 <= hysteresis < distance_danger.
+    """
+
     distance_warning: float = 0.15
     distance_danger: float = 0.05
     ratio_warning: float = 0.70
@@ -59,7 +70,8 @@ def distance_level(distance: float | None, t: Thresholds, slack: float = 0.0) ->
 
 
 def distance_levels(distances: np.ndarray, t: Thresholds, slack: float = 0.0) -> np.ndarray:
-    """distance_level of every element (NaN: no distance, OK), as Level values in an int8 array."""
+    """distance_level of every element (NaN: no distance, OK), as Level values in an int8 array of the
+    same shape as `distances` (float, signed fractions of the mark)."""
     levels = np.zeros(distances.shape, dtype=np.int8)
     levels[distances < t.distance_warning + slack] = Level.WARNING
     levels[distances < t.distance_danger + slack] = Level.DANGER
@@ -68,6 +80,8 @@ def distance_levels(distances: np.ndarray, t: Thresholds, slack: float = 0.0) ->
 
 
 def ratio_level(ratio: float | None, t: Thresholds, slack: float = 0.0, equity_gone: bool = False) -> Level:
+    """Level of an account's cross margin ratio (a fraction; liquidated at >= 1); None (no ratio) is OK unless
+    equity_gone (the cross balance is gone: liquidated). slack > 0 demands that much lower a ratio."""
     if equity_gone:
         return Level.LIQUIDATED
     if ratio is None:
@@ -86,6 +100,8 @@ _LEVELS = tuple(Level)
 
 @dataclass(frozen=True, slots=True)
 class Crossing:
+    """A key's level changed from old to new (a rise when new > old)."""
+
     key: Hashable
     old: Level
     new: Level
@@ -115,6 +131,7 @@ class LevelTracker:
         return Crossing(key, old, new) if new != old else None
 
     def position(self, key: Hashable, distance: float | None) -> Crossing | None:
+        """update() for a position's distance to liquidation (a signed fraction; None: no liquidation price)."""
         t = self.thresholds
         return self.update(key, distance_level(distance, t), distance_level(distance, t, t.hysteresis))
 
@@ -125,7 +142,8 @@ class LevelTracker:
         and the crossings in key order. Only the keys whose level changed go through Python.
 
         known: per key, whether its distance could be evaluated at all; a key whose mark is missing keeps
-        the level it had (an unknown is never taken for 'no liquidation price', which is OK)."""
+        the level it had (an unknown is never taken for 'no liquidation price', which is OK).
+        distances: float, shape (len(keys),); known: bool, the same shape."""
         t = self.thresholds
         old = np.fromiter((self.levels.get(k, Level.OK) for k in keys), dtype=np.int8, count=len(keys))
         raw = distance_levels(distances, t)
@@ -141,6 +159,7 @@ class LevelTracker:
         return [_LEVELS[v] for v in new.tolist()], crossings
 
     def account(self, key: Hashable, ratio: float | None, equity_gone: bool = False) -> Crossing | None:
+        """update() for an account's cross margin ratio (ratio_level)."""
         t = self.thresholds
         return self.update(
             key, ratio_level(ratio, t, equity_gone=equity_gone), ratio_level(ratio, t, t.hysteresis, equity_gone)

@@ -88,6 +88,8 @@ def account_ratio_text(a: AccountRisk) -> str:
 
 
 def money(value: float, currency: str) -> str:
+    """An amount with its currency: '12,345.68 USDT' (2 decimals for USD stablecoins, 6 for coins such as
+    BTC); '—' for NaN or an infinity (a figure that could not be computed)."""
     if not math.isfinite(value):
         return "—"
     decimals = 2 if currency.upper() in {"USDT", "USDC", "USD", "BUSD", "FDUSD"} else 6
@@ -95,6 +97,8 @@ def money(value: float, currency: str) -> str:
 
 
 def price(value: float | None) -> str:
+    """A price without its unit: '61,000.50' (2 decimals from 100 up), '0.0123457' (6 significant below);
+    'none' for None (no price), '—' for NaN or an infinity (unknown)."""
     if value is None:
         return "none"
     if not math.isfinite(value):
@@ -103,6 +107,7 @@ def price(value: float | None) -> str:
 
 
 def percent(value: float | None) -> str:
+    """A fraction as a signed percentage: 0.0523 -> '+5.23%'; 'n/a' for None, NaN or an infinity."""
     return "n/a" if value is None or not math.isfinite(value) else f"{value * 100:+.2f}%"
 
 
@@ -120,6 +125,8 @@ def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> list[str
 
 
 def risk_to_text(risk: BookRisk) -> str:
+    """The `marginwatch risk` terminal report: an accounts table, then a positions table in book order, money
+    in each account's settlement currency, figures that could not be computed as '—' with their reason."""
     currency = {a.account.name: a.account.currency for a in risk.accounts}
     account_rows = []
     for a in risk.accounts:

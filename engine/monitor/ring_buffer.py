@@ -6,6 +6,9 @@ import numpy as np
 
 
 class RingBuffer:
+    """The last `capacity` (time, value) samples, float64: times in wall-clock seconds, values in the
+    caller's unit; the oldest is overwritten when full."""
+
     def __init__(self, capacity: int = 7_200) -> None:
         self.times = np.empty(capacity)
         self.values = np.empty(capacity)
@@ -16,6 +19,7 @@ class RingBuffer:
         self._next = 0
 
     def append(self, at: float, value: float) -> None:
+        """Add one sample (at: seconds), overwriting the oldest when full."""
         self.times[self._next] = at
         self.values[self._next] = value
         self._next = (self._next + 1) % self.capacity
@@ -23,7 +27,7 @@ class RingBuffer:
         self.appended += 1
 
     def series(self) -> tuple[np.ndarray, np.ndarray]:
-        """(times, values), oldest first."""
+        """(times, values), oldest first: two float64 arrays of shape (count,), views while not yet full."""
         if self.count < self.capacity:
             return self.times[: self.count], self.values[: self.count]
         order = np.r_[self._next : self.capacity, 0 : self._next]

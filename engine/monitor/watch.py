@@ -29,6 +29,9 @@ NEVER_PRICED_EXIT = 3
 
 
 class Feed(Protocol):
+    """A price feed as the monitor drives it: start() begins publishing into the store, stop(timeout) ends it
+    (True when it stopped within timeout seconds), state is what the status lines print when it changes."""
+
     def start(self) -> None: ...
     def stop(self, timeout: float = ...) -> bool: ...
     @property
@@ -37,6 +40,10 @@ class Feed(Protocol):
 
 @dataclass(frozen=True)
 class WatchOptions:
+    """`marginwatch watch` options: a report every `interval` seconds, `count` reports (None: until Ctrl-C),
+    JSON lines when as_json; a price older than stale_after seconds is stale; feeds and alerts are checked
+    every check_every seconds between reports."""
+
     interval: float = 5.0
     count: int | None = None
     as_json: bool = False
@@ -46,6 +53,8 @@ class WatchOptions:
 
 
 def price_source(quote: Quote | None, now: float, stale_after: float) -> str:
+    """The `price_source` of a position in the JSON report: 'missing', 'stale' (older than stale_after
+    seconds at now, wall-clock), else the quote's source ('live', 'manual', 'simulated')."""
     if quote is None:
         return "missing"
     if quote.is_stale(now, stale_after):
@@ -54,6 +63,12 @@ def price_source(quote: Quote | None, now: float, stale_after: float) -> str:
 
 
 class Monitor:
+    """The headless `watch` loop over one book: prints to `out` the alerts of the shared WatchSession as they
+    happen, feed status changes, and a report every interval (text or JSON lines).
+
+    Construction raises KeyError when a position names an account the book does not have (a parsed portfolio
+    never does); run() returns the exit code (0, 130 after Ctrl-C, NEVER_PRICED_EXIT)."""
+
     def __init__(
         self,
         portfolio: Portfolio,
