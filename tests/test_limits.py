@@ -34,7 +34,7 @@ REASON_MARK = "long because"
 MODULES_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/dialogs/position_form.py": 591,
     "desktop/dialogs/whatif_dialog.py": 716,
-    "desktop/window/main_window.py": 952,
+    "desktop/window/main_window.py": 590,
     "desktop/window/prices_panel.py": 458,
     "desktop/tables/positions_model.py": 415,
     "engine/book/book_rules.py": 465,
@@ -52,8 +52,7 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/dialogs/position_form.py::validate_position_input": 176,
     "desktop/dialogs/whatif_dialog.py::WhatIfDialog.__init__": 84,
     "desktop/dialogs/whatif_dialog.py::WhatIfDialog._refresh": 62,
-    "desktop/window/main_window.py::MainWindow.__init__": 147,
-    "desktop/window/main_window.py::MainWindow._build_menus": 69,
+    "desktop/window/main_window.py::MainWindow.__init__": 110,
     "desktop/window/prices_panel.py::PricesPanel.__init__": 94,
     "engine/book/book_rules.py::_position_numbers": 69,
     "engine/book/book_rules.py::build_book": 81,
@@ -67,10 +66,7 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
 }
 
 # being split: remove when the cycle is gone (each entry: the modules of one cycle, as found today).
-IMPORT_CYCLES: list[frozenset[str]] = [
-    # book_actions needs the window (TYPE_CHECKING import, and reads its fields); the window builds it.
-    frozenset({"desktop.window.book_actions", "desktop.window.main_window"}),
-]
+IMPORT_CYCLES: list[frozenset[str]] = []
 
 
 def product_modules() -> list[Path]:

@@ -71,8 +71,37 @@ class WindowMenus:
         edit_thresholds: Callable[[], None],
     ) -> None:
         bar = window.menuBar()
-        a = actions
         self.file_menu = bar.addMenu("&File")
+        self._fill_file_menu(window, actions, offline, can_go_online, set_offline)
+        self.edit_menu = bar.addMenu("&Edit")
+        self.edit_menu.addAction(positions.copy_action)
+        self.edit_menu.addAction(positions.find_action)
+        self.edit_menu.addSeparator()
+        a = actions
+        edits = (a.new_position, a.edit_position, a.whatif, a.margin, a.delete, None)
+        for action in (*edits, a.new_account, a.edit_account, None, a.hypothetical):
+            self.edit_menu.addAction(action) if action is not None else self.edit_menu.addSeparator()
+        window.addAction(positions.find_action)
+        self.view_menu = bar.addMenu("&View")
+        self._fill_view_menu(window, docks, set_theme)
+        settings_menu = bar.addMenu("&Settings")
+        action = settings_menu.addAction("Risk &thresholds…")
+        action.setShortcut("Ctrl+T")
+        action.triggered.connect(edit_thresholds)
+        help_menu = bar.addMenu("&Help")
+        about = help_menu.addAction("&About Margin Watch")
+        about.setShortcut(QKeySequence.StandardKey.HelpContents)
+        about.triggered.connect(lambda: show_about(window))
+        self.check_theme(applied_theme(QApplication.instance()))  # what run_app applied, from the settings
+
+    def _fill_file_menu(
+        self,
+        window: QMainWindow,
+        a: BookActions,
+        offline: bool,
+        can_go_online: bool,
+        set_offline: Callable[[bool], None],
+    ) -> None:
         for action in (a.import_book, a.export_book, None, a.import_csv, a.export_csv, None):
             self.file_menu.addAction(action) if action is not None else self.file_menu.addSeparator()
         self.offline_action = self.file_menu.addAction("Work &offline (manual prices)")
@@ -86,16 +115,9 @@ class WindowMenus:
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(window.close)
 
-        self.edit_menu = bar.addMenu("&Edit")
-        self.edit_menu.addAction(positions.copy_action)
-        self.edit_menu.addAction(positions.find_action)
-        self.edit_menu.addSeparator()
-        edits = (a.new_position, a.edit_position, a.whatif, a.margin, a.delete, None)
-        for action in (*edits, a.new_account, a.edit_account, None, a.hypothetical):
-            self.edit_menu.addAction(action) if action is not None else self.edit_menu.addSeparator()
-        window.addAction(positions.find_action)
-
-        self.view_menu = bar.addMenu("&View")
+    def _fill_view_menu(
+        self, window: QMainWindow, docks: Sequence[QDockWidget], set_theme: Callable[[str], None]
+    ) -> None:
         theme_menu = self.view_menu.addMenu("&Theme")
         self.theme_actions = QActionGroup(window)
         for name in THEMES:
@@ -109,17 +131,6 @@ class WindowMenus:
             action = dock.toggleViewAction()
             action.setShortcut(shortcut)
             self.view_menu.addAction(action)
-
-        settings_menu = bar.addMenu("&Settings")
-        action = settings_menu.addAction("Risk &thresholds…")
-        action.setShortcut("Ctrl+T")
-        action.triggered.connect(edit_thresholds)
-
-        help_menu = bar.addMenu("&Help")
-        about = help_menu.addAction("&About Margin Watch")
-        about.setShortcut(QKeySequence.StandardKey.HelpContents)
-        about.triggered.connect(lambda: show_about(window))
-        self.check_theme(applied_theme(QApplication.instance()))  # what run_app applied, from the settings
 
     def check_theme(self, name: str) -> None:
         """Tick the theme actually applied."""
