@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.book.numbers import NotANumber, read_positive
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.margin.risk import MissingPriceError, evaluate_book
 from engine.monitor.report import risk_to_dict, risk_to_text
@@ -147,13 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_float(text: str) -> float:
+    """An option's number > 0 in the grammar of engine.book.numbers ('inf', 'nan', '1_000' are refused)."""
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text}")
-    return value
+        return read_positive(text, "the value")
+    except NotANumber as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _refresh_rate(text: str) -> float:

@@ -33,9 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.dialogs.typed_numbers import PROBLEM_STYLE, NotANumber, read_number
+from desktop.dialogs.typed_numbers import PROBLEM_STYLE
 from desktop.tables.positions_model import LEVEL_BACKGROUND, STALE_FOREGROUND, quoted
 from desktop.tables.text_table_model import Index, TextTableModel
+from engine.book.numbers import NotANumber, read_number
 from engine.margin.model import PriceKey, quote_currency_of
 from engine.market.prices import PriceSource, PriceStore, Quote, Shock
 from engine.monitor.levels import Level
