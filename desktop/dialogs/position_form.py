@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from desktop.dialogs.field_grid import FieldGrid
 from desktop.dialogs.typed_numbers import number_text, parse_number, shown
 from engine.book.book_rules import MAX_LEVERAGE, build_book, resolve_market
+from engine.book.formats import money, money_at_least, percent, price
 from engine.book.positions_csv import FALSE_WORDS, POSITION_COLUMNS, TRUE_WORDS
 from engine.book.whatif import WhatIfRefused
 from engine.margin.exposure import exposure
@@ -45,7 +46,6 @@ from engine.margin.model import (
 from engine.margin.risk import PositionRisk, evaluate_priced_accounts
 from engine.margin.rules import profile_for
 from engine.margin.tiers import bundled_table, max_leverage_at
-from engine.monitor.report import money, percent, price
 
 POSITION_FIELDS = POSITION_COLUMNS  # the form has the fields of a CSV row / a portfolio-file position
 
@@ -63,15 +63,6 @@ def rules_label(exchange: str) -> str:
     if profile.estimate:
         return f"generic estimate: {exchange}'s own rules are not modelled"
     return f"{profile.title} rules"
-
-
-def money_at_least(value: float, currency: str) -> str:
-    """money() rounded up, so that typing the amount shown always meets the minimum."""
-    decimals = 2 if currency.upper() in {"USDT", "USDC", "USD", "BUSD", "FDUSD"} else 6
-    rounded = round(value, decimals)
-    if rounded < value:
-        rounded += 10.0**-decimals
-    return money(rounded, currency)
 
 
 def known_symbols_for(

@@ -60,7 +60,6 @@ def read_positive(text: str, what: str) -> float:
     return value
 
 
-
 def number_text(value: float) -> str:
     """A float as text that read_number reads back to the same float: no digits lost, no grouping, no trailing
     '.0' ('91250' for 91250.0, '0.30000000000000004'). For the CSV export and a form's starting text."""
