@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QMessageBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -32,6 +31,7 @@ from desktop.dialogs import whatif_preview
 from desktop.dialogs.whatif_fields import (
     InputProblem,
     TradeFields,
+    confirm_far_price,
     note_label,
     parse_positive,
     plain_number,
@@ -106,6 +106,20 @@ class WhatIfDialog(QDialog):
         self.margin_modes: dict[MarginMode, QRadioButton] = {}
         self.symbol = QComboBox()
 
+        self._build_layout()
+
+        if self.position is not None:
+            self._set_trade_defaults()
+        else:
+            self._set_open_defaults()
+        for edit in self.edits.values():
+            edit.textChanged.connect(self._refresh)
+        self._refresh()
+
+    # --- building the form -------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        """The subject line, the fields of a trade or of an opening, the preview, the notes and the buttons."""
         self.subject = QLabel()
         self.subject.setWordWrap(True)
         if self.position is not None:
@@ -116,12 +130,22 @@ class WhatIfDialog(QDialog):
             self._build_open_fields()
         self.fields.add_edit("contracts", "Contracts")
         self.fields.add_edit("price", "Trade price")
-
         self.preview = TextTableModel(["", "Before", "After"], [False, True, True], [])
         self.preview_view = preview_table(self.preview)
         self.problem = problem_label()
         self.note = note_label()
+        self._build_buttons()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.subject)
+        layout.addLayout(self.fields)
+        layout.addWidget(self.preview_view)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.note)
+        layout.addWidget(self.buttons)
+        self.resize(640, 560)
 
+    def _build_buttons(self) -> None:
+        """Apply as hypothetical, Apply as real and Cancel; none is a default button."""
         self.buttons = QDialogButtonBox()
         self.apply_hypothetical_button = QPushButton("Apply as hypothetical")
         self.apply_real_button = QPushButton("Apply as real")
@@ -133,25 +157,6 @@ class WhatIfDialog(QDialog):
         self.apply_hypothetical_button.clicked.connect(self._apply_hypothetical)
         self.apply_real_button.clicked.connect(self._apply_real)
         self.buttons.rejected.connect(self.reject)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.subject)
-        layout.addLayout(self.fields)
-        layout.addWidget(self.preview_view)
-        layout.addWidget(self.problem)
-        layout.addWidget(self.note)
-        layout.addWidget(self.buttons)
-        self.resize(640, 560)
-
-        if self.position is not None:
-            self._set_trade_defaults()
-        else:
-            self._set_open_defaults()
-        for edit in self.edits.values():
-            edit.textChanged.connect(self._refresh)
-        self._refresh()
-
-    # --- building the form -------------------------------------------------------------------------
 
     def _build_trade_fields(self) -> None:
         p = self.position
@@ -369,15 +374,7 @@ class WhatIfDialog(QDialog):
         away = self._away_from_mark()
         if away is None:
             return True
-        answer = QMessageBox.question(
-            self,
-            "Trade price far from the mark",
-            f"The trade price is {abs(away) * 100:.1f}% {'above' if away > 0 else 'below'} the current mark. "
-            "The exchange would not fill an order that far away. Apply this trade anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
+        return confirm_far_price(self, away)
 
     @Slot()
     def _apply_hypothetical(self) -> None:

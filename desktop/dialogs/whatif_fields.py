@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QRadioButton,
     QTableView,
     QWidget,
@@ -77,6 +78,19 @@ def preview_table(model: TextTableModel) -> QTableView:
     for column in range(1, model.columnCount()):  # before and after side by side, equally wide
         header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
     return view
+
+
+def confirm_far_price(parent: QWidget, away: float) -> bool:
+    """Ask whether to apply a trade priced `away` (a signed fraction of the mark) from the mark; No is the default."""
+    answer = QMessageBox.question(
+        parent,
+        "Trade price far from the mark",
+        f"The trade price is {abs(away) * 100:.1f}% {'above' if away > 0 else 'below'} the current mark. "
+        "The exchange would not fill an order that far away. Apply this trade anyway?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def tradable_symbols(book: Book, account: Account, market_overrides: Mapping[str, MarketSpec]) -> list[str]:
