@@ -32,6 +32,9 @@ EXIT_SELF_TEST_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: each sub-command and its options with their help. Long because it is one declaration
+    per option, read top to bottom like the help it prints; numbers go through _positive_float (the number
+    grammar of engine.book.numbers)."""
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
         "--data-dir",

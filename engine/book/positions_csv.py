@@ -309,7 +309,8 @@ def _row_position(
     problems: list[CsvProblem],
 ) -> Position | None:
     """The row as a position, or None after adding a problem for each cell that is not a value at all (the
-    book rules judge the values)."""
+    book rules judge the values). One pass over the columns in their order, so that every bad cell of the row
+    is reported in one go; numbers are read in engine.book.numbers' grammar."""
     before = len(problems)
 
     def cell(name: str) -> str:
