@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.book.numbers import NotANumber, read_positive
+from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.margin.risk import MissingPriceError, evaluate_book
 from engine.monitor.report import risk_to_dict, risk_to_text
@@ -166,13 +166,11 @@ def _refresh_rate(text: str) -> float:
 
 
 def _positive_int(text: str) -> int:
+    """An option's whole number >= 1 in the grammar of engine.book.numbers (int() took '١٢' and '1_0')."""
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
+        return read_count(text, "the value")
+    except NotANumber as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 class CommandFailed(Exception):

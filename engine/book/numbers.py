@@ -60,6 +60,14 @@ def read_positive(text: str, what: str) -> float:
     return value
 
 
+def read_count(text: str, what: str) -> int:
+    """read_positive, and whole ('12', '1,000', '1e3'): NotANumber "{what} must be a whole number" otherwise."""
+    value = read_positive(text, what)
+    if not value.is_integer():
+        raise NotANumber(f"{what} must be a whole number")
+    return int(value)
+
+
 def number_text(value: float) -> str:
     """A float as text that read_number reads back to the same float: no digits lost, no grouping, no trailing
     '.0' ('91250' for 91250.0, '0.30000000000000004'). For the CSV export and a form's starting text."""

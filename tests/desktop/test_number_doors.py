@@ -116,6 +116,28 @@ def test_every_door_reads_a_number_the_same_way(door, text, expected, capsys):
     capsys.readouterr()  # argparse's usage line on a refusal
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", 12),
+        ("1,000", 1_000),
+        ("1e3", 1_000),
+        ("١٢", None),
+        ("1_0", None),
+        ("1.5", None),
+        ("0", None),
+        ("inf", None),
+    ],
+)
+def test_the_clis_whole_numbers_follow_the_same_grammar(text, expected, capsys):
+    try:
+        count = build_parser().parse_args(["watch", "--count", text]).count
+    except SystemExit:
+        count = None
+    assert count == expected
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize("text", ["nan", "inf", "-inf", "1_000", "١٢٣"])
 def test_not_a_number_says_so(text):
     with pytest.raises(NotANumber, match="is not a number"):
