@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.margin.risk import MissingPriceError, evaluate_book
 from engine.monitor.report import risk_to_dict, risk_to_text
@@ -31,6 +32,9 @@ EXIT_SELF_TEST_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: each sub-command and its options with their help. Long because it is one declaration
+    per option, read top to bottom like the help it prints; numbers go through _positive_float (the number
+    grammar of engine.book.numbers)."""
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
         "--data-dir",
@@ -147,13 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_float(text: str) -> float:
+    """An option's number > 0 in the grammar of engine.book.numbers ('inf', 'nan', '1_000' are refused)."""
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text}")
-    return value
+        return read_positive(text, "the value")
+    except NotANumber as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _refresh_rate(text: str) -> float:
@@ -164,13 +166,11 @@ def _refresh_rate(text: str) -> float:
 
 
 def _positive_int(text: str) -> int:
+    """An option's whole number >= 1 in the grammar of engine.book.numbers (int() took '١٢' and '1_0')."""
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
+        return read_count(text, "the value")
+    except NotANumber as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 class CommandFailed(Exception):

@@ -15,8 +15,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
+from engine.book.formats import money
 from engine.monitor.levels import Thresholds
-from engine.monitor.report import money
 from engine.monitor.ring_buffer import RingBuffer
 
 

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
 from desktop.tables.positions_model import quoted
+from engine.book.formats import percent
 from engine.margin.model import Side, quote_currency_of
 from engine.margin.risk import PositionRisk
 from engine.monitor.levels import Thresholds
-from engine.monitor.report import percent
 from engine.monitor.ring_buffer import RingBuffer
 
 LINES = (  # name, colour, style

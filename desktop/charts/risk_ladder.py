@@ -15,11 +15,11 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
+from engine.book.formats import money
 from engine.margin.layout import BookLayout
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.stress import equity_ladder, uniform_move_to_liquidation
-from engine.monitor.report import money
 
 MOVES = np.linspace(-0.5, 0.5, 201)
 MAX_MARKERS = 32

@@ -24,16 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.dialogs.whatif_dialog import (
-    InputProblem,
-    contracts_text,
-    note_label,
-    parse_positive,
-    preview_table,
-    price_text,
-    problem_label,
-)
+from desktop.dialogs.whatif_fields import InputProblem, note_label, parse_positive, preview_table, problem_label
+from desktop.dialogs.whatif_preview import contracts_text
 from desktop.tables.text_table_model import TextTableModel
+from engine.book.formats import money, percent, quoted_price
 from engine.book.whatif import (
     MarginLimits,
     WhatIfRefused,
@@ -44,7 +38,6 @@ from engine.book.whatif import (
 )
 from engine.margin.model import Book, MarginMode, PriceKey, quote_currency_of
 from engine.margin.risk import AccountRisk, BookRisk, MissingPriceError, PositionRisk, evaluate_book
-from engine.monitor.report import money, percent
 
 
 class MarginDialog(QDialog):
@@ -163,7 +156,7 @@ class MarginDialog(QDialog):
         cur, quote = self.currency, self.quote
         position_rows: tuple[tuple[str, Callable[[PositionRisk], str]], ...] = (
             ("Isolated margin", lambda r: money(r.position.isolated_margin, cur)),
-            ("Liquidation price", lambda r: price_text(r.liquidation_price, quote)),
+            ("Liquidation price", lambda r: quoted_price(r.liquidation_price, quote)),
             ("Distance to liquidation", lambda r: percent(r.distance_to_liquidation)),
         )
         account_rows: tuple[tuple[str, Callable[[AccountRisk], str]], ...] = (

@@ -10,10 +10,11 @@ from PySide6.QtCore import Qt
 from desktop.tables.cell_painter import RowLook
 from desktop.tables.positions_model import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.tables.text_table_model import TextTableModel
+from engine.book.formats import money
 from engine.margin.risk import AccountRisk, BookRisk
 from engine.margin.rules import profile_for
 from engine.monitor.levels import Level
-from engine.monitor.report import account_ratio_text, money
+from engine.monitor.report import account_ratio_text
 
 
 def _ratio(a: AccountRisk, move: float | None) -> str:

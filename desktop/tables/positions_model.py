@@ -19,12 +19,12 @@ from PySide6.QtGui import QColor
 
 from desktop.tables.cell_painter import RowLook
 from desktop.tables.text_table_model import LOOK_ROLES, Index, TextTableModel
+from engine.book.formats import money, percent, quoted_price
 from engine.margin.live_risk import VectorPositions
 from engine.margin.model import Account, MarginMode, quote_currency_of
 from engine.margin.risk import BookRisk, PositionRisk
 from engine.margin.vectorised import VectorRisk
 from engine.monitor.levels import Level
-from engine.monitor.report import money, percent, price
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,8 @@ def _distance_key(r: PositionRisk) -> float:
 
 
 def quoted(value: float | None, symbol: str) -> str:
-    """A price with its unit: '61,000.50 USDT' ('none' when there is no price, '—' when it is unknown)."""
-    if value is None:
-        return "none"
-    if not math.isfinite(value):
-        return "—"
-    return f"{price(value)} {quote_currency_of(symbol)}".rstrip()
+    """A price with the symbol's quote currency: '61,000.50 USDT' (engine.book.formats.quoted_price)."""
+    return quoted_price(value, quote_currency_of(symbol))
 
 
 def _unknown_or(r: PositionRisk, text: str) -> str:

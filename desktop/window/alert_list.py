@@ -15,9 +15,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QSystemTrayIcon, QWidget
 
 from desktop.tables.positions_model import LEVEL_BACKGROUND
+from engine.book.formats import price
 from engine.monitor.alerts import Alert
 from engine.monitor.levels import Level
-from engine.monitor.report import price
 
 
 def alert_text(alert: Alert) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from engine.book.book_rules import POSITION_KEYS, build_book, unknown_key
+from engine.book.numbers import NotANumber, number_text, read_positive
 from engine.book.portfolio import Portfolio, PortfolioError
 from engine.book.safe_text import printable
 from engine.margin.model import Book, MarginMode, Position, Side, quote_currency_of, settle_currency_of
@@ -69,9 +70,9 @@ class CsvImportError(PortfolioError):
 
 
 def format_number(value: float) -> str:
-    """The shortest text that reads back as the same float ('91250' for 91250.0, '0.30000000000000004')."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+    """The shortest text that reads back as the same float ('91250' for 91250.0, '0.30000000000000004'):
+    engine.book.numbers.number_text, the one writer of the number grammar."""
+    return number_text(value)
 
 
 def guarded(text: str) -> str:
@@ -308,7 +309,8 @@ def _row_position(
     problems: list[CsvProblem],
 ) -> Position | None:
     """The row as a position, or None after adding a problem for each cell that is not a value at all (the
-    book rules judge the values)."""
+    book rules judge the values). One pass over the columns in their order, so that every bad cell of the row
+    is reported in one go; numbers are read in engine.book.numbers' grammar."""
     before = len(problems)
 
     def cell(name: str) -> str:
@@ -374,8 +376,8 @@ def _row_position(
 
 
 def _positive(text: str) -> float | None:
+    """A cell's number > 0 in the grammar of engine.book.numbers (the forms' and the CLI's), else None."""
     try:
-        value = float(text)
-    except (ValueError, OverflowError):
+        return read_positive(text, "the value")
+    except NotANumber:
         return None
-    return value if math.isfinite(value) and value > 0 else None

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from engine.book.book_rules import build_book
+from engine.book.formats import money
 from engine.margin.exposure import exposure, initial_margin_at_entry
 from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, PriceKey, Side
 from engine.margin.risk import BookRisk, evaluate_book
@@ -269,13 +270,13 @@ def adjust_isolated_margin(
     if delta > 0:
         if delta > limits.addable * (1 + 1e-12):
             raise WhatIfRefused(
-                f"only {limits.addable:,.2f} {currency} is available to add to this position", field="amount"
+                f"only {money(limits.addable, currency)} is available to add to this position", field="amount"
             )
     elif -delta > limits.removable * (1 + 1e-12):
         # What stays must cover the initial margin at the mark after any unrealized loss.
         raise WhatIfRefused(
-            f"at most {limits.removable:,.2f} {currency} can be removed: the margin less the unrealized loss may "
-            f"not fall below the position's initial margin of {limits.initial_margin:,.2f} {currency} at the "
+            f"at most {money(limits.removable, currency)} can be removed: the margin less the unrealized loss may "
+            f"not fall below the position's initial margin of {money(limits.initial_margin, currency)} at the "
             "current mark",
             field="amount",
         )

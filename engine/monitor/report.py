@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from engine.book.formats import money, percent, price
 from engine.book.safe_text import printable
 from engine.margin.risk import AccountRisk, BookRisk, estimate_reason
 from engine.margin.rules import profile_for
+
+__all__ = ["account_ratio_text", "money", "percent", "price", "risk_to_dict", "risk_to_text"]
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -85,30 +88,6 @@ def account_ratio_text(a: AccountRisk) -> str:
     if not a.has_cross:
         return "no cross position"
     return "n/a (cross balance <= 0)"
-
-
-def money(value: float, currency: str) -> str:
-    """An amount with its currency: '12,345.68 USDT' (2 decimals for USD stablecoins, 6 for coins such as
-    BTC); '—' for NaN or an infinity (a figure that could not be computed)."""
-    if not math.isfinite(value):
-        return "—"
-    decimals = 2 if currency.upper() in {"USDT", "USDC", "USD", "BUSD", "FDUSD"} else 6
-    return f"{value:,.{decimals}f} {currency}"
-
-
-def price(value: float | None) -> str:
-    """A price without its unit: '61,000.50' (2 decimals from 100 up), '0.0123457' (6 significant below);
-    'none' for None (no price), '—' for NaN or an infinity (unknown)."""
-    if value is None:
-        return "none"
-    if not math.isfinite(value):
-        return "—"
-    return f"{value:,.2f}" if value >= 100 else f"{value:,.6g}"
-
-
-def percent(value: float | None) -> str:
-    """A fraction as a signed percentage: 0.0523 -> '+5.23%'; 'n/a' for None, NaN or an infinity."""
-    return "n/a" if value is None or not math.isfinite(value) else f"{value * 100:+.2f}%"
 
 
 def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> list[str]:

@@ -154,3 +154,20 @@ def test_a_new_symbol_takes_the_portfolio_files_market_before_the_bundled_one():
     assert opened.markets[("binanceusdm", eth)] == own
     bundled = open_position(b, pos(eth, LONG, 1.0, 3_000))
     assert bundled.markets[("binanceusdm", eth)] != own
+
+
+def test_a_coin_margined_refusal_shows_the_amounts_in_the_coins_decimals():
+    """A BTC-settled isolated position: 0.005 BTC free is not '0.01 BTC' (money() shows a coin to 6 decimals)."""
+    inverse = "BTC/USD:BTC"
+    b = book(
+        "binancecoinm",
+        0.025,
+        [pos(inverse, LONG, 100, 60_000, MarginMode.ISOLATED, 10, 0.02)],
+        [market(inverse, 0.005, contract_size=100, inverse=True)],
+    )
+    prices = {("binancecoinm", inverse): 60_000}
+    assert b.accounts[0].currency == "BTC"
+    with pytest.raises(WhatIfRefused, match=r"^only 0\.005000 BTC is available to add"):
+        adjust_isolated_margin(b, 0, 0.006, prices)
+    with pytest.raises(WhatIfRefused, match=r"^at most 0\.003333 BTC can be removed: .* of 0\.016667 BTC at the"):
+        adjust_isolated_margin(b, 0, -0.004, prices)
