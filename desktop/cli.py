@@ -11,13 +11,13 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
+from engine.book.private_file import write_private_atomically
 from engine.margin.risk import MissingPriceError, evaluate_book
 from engine.monitor.report import risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
@@ -237,23 +237,6 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_private_atomically(path: Path, text: str) -> None:
-    """Write text to path as one step (a temporary file in the same folder, fsync'ed, then os.replace):
-    a reader or a crash sees the old file or the new one, never half of one. The file is 0600 (a book
-    is private). Raises OSError."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 def run_import(args: argparse.Namespace) -> int:
     with reported(args.file):
         portfolio = load_portfolio(args.file)
@@ -290,20 +273,23 @@ def run_watch(args: argparse.Namespace) -> int:
     from engine.market.prices import PriceStore
     from engine.monitor.watch import Monitor, WatchOptions
 
+    typed: dict[tuple[str, str], float] = {}
     with reported(args.file or "the saved book"):
         if args.file:
             portfolio = load_portfolio(args.file)
         else:
             with open_database(args, read_only=True) as db:
                 portfolio = db.load()
+                typed = db.manual_prices()  # typed in the window per exchange and symbol: they win, as there
     settings = exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
     store = PriceStore()
     feeds = []
     keys = portfolio.book.price_keys()
     if args.offline:
         for key in keys:
-            if key[1] in portfolio.prices:
-                store.set_manual(key, portfolio.prices[key[1]])
+            mark = typed.get(key, portfolio.prices.get(key[1]))
+            if mark is not None:
+                store.set_manual(key, mark)
     else:
         feeds = feeds_for(keys, store, settings)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
@@ -348,6 +334,10 @@ def run_self_test(args: argparse.Namespace) -> int:
 COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, None: run_window}
 
 
+BROKEN_PIPE_EXIT = 141
+"""128 + SIGPIPE: what a shell reports for a command whose reader closed the pipe."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -358,6 +348,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandFailed as e:
         print(f"marginwatch: {e}", file=sys.stderr)
         return e.status
+    except BrokenPipeError:  # `marginwatch watch | head`: the reader left; leave quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's own flush at exit must not fail again
+        return BROKEN_PIPE_EXIT
 
 
 if __name__ == "__main__":

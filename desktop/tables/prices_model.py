@@ -20,7 +20,7 @@ from desktop.tables.positions_model import STALE_FOREGROUND, quoted
 from desktop.tables.text_table_model import Index, TextTableModel
 from engine.book.numbers import NotANumber, read_number
 from engine.margin.model import PriceKey, quote_currency_of
-from engine.market.prices import PriceSource, PriceStore, Quote, Shock
+from engine.market.prices import SANE_PRICE_RANGE, PriceSource, PriceStore, Quote, Shock
 from engine.monitor.price_labels import price_source
 
 EXCHANGE, SYMBOL, MARK, SOURCE, SHOCKED = range(5)
@@ -38,7 +38,8 @@ class PriceRefused(ValueError):
 def parse_price(value: object, symbol: str) -> float:
     """A typed manual price as a float > 0: '61000.5', '61,000.50', '61,000.50 USDT' (the symbol's unit).
 
-    Raises PriceRefused, never anything else, for text that is not a finite number above 0.
+    Raises PriceRefused, never anything else, for text that is not a finite number within the sane band
+    of engine.market.prices (1e-12 to 1e12, as the feeds and the portfolio file).
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         text, number = f"{value}", float(value)
@@ -56,6 +57,11 @@ def parse_price(value: object, symbol: str) -> float:
         raise PriceRefused(f"{symbol}: '{text}' is not a finite number. The price was not changed.")
     if number <= 0:
         raise PriceRefused(f"{symbol}: a price must be greater than 0 (got {text}). The price was not changed.")
+    low, high = SANE_PRICE_RANGE
+    if not low <= number <= high:  # what a feed's price and a file's entry price may be, too
+        raise PriceRefused(
+            f"{symbol}: {text} is outside any market's prices ({low:g} to {high:g}). The price was not changed."
+        )
     return number
 
 

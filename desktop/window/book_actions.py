@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
+from engine.book.private_file import write_private_atomically
 from engine.margin.model import Account, Book, MarginMode, Position, PriceKey, Side
 from engine.margin.risk import BookRisk
 
@@ -255,7 +256,7 @@ class BookActions(QObject):
             if not path:
                 return
         try:
-            Path(path).write_text(dumps_portfolio(self.host.portfolio), encoding="utf-8")
+            write_private_atomically(path, dumps_portfolio(self.host.portfolio))  # one step, 0600, as the CLI
         except OSError as e:
             QMessageBox.warning(self.window, "Export portfolio", f"The file was not written:\n\n{e}")
             return

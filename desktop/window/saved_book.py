@@ -197,6 +197,8 @@ def restore(window: MainWindow, book: SavedBook) -> None:
     """The manual prices, mark history and alerts stored with the book, back in the window."""
     for key, mark in book.manual_prices.items():
         window.store.set_manual(key, mark)
+    if book.manual_prices:  # prices typed before: the status bar must not call them the book's own
+        window.sources.prices_typed = True
     window.seed_mark_history(book.mark_history)
     window.show_stored_alerts(book.alerts)
     window.refresh()

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.book.book_rules import Violation, text_problem, unknown_key
 from engine.book.safe_text import printable
+from engine.margin.model import inverse_by_symbol, settle_currency_of
 
 
 class HugeInt(float):
@@ -157,3 +158,23 @@ class Reader:
             self.add(key, where, f"'{key}' must be true or false, not {shown(value)}")
             return None
         return value
+
+
+def market_inverse(reader: Reader, item: Mapping[str, Any], symbol: str, where: str) -> bool | None:
+    """A market's 'inverse': what its symbol says when the entry leaves it out (BTC/USD:BTC settles in its
+    base currency: inverse), and an error when the entry contradicts the symbol (a linear contract taken as
+    inverse, or the reverse, gives every figure in the wrong currency and a wrong liquidation price)."""
+    by_symbol = inverse_by_symbol(symbol)
+    if "inverse" not in item:
+        return bool(by_symbol)
+    inverse = reader.flag(item, "inverse", None)
+    if inverse is not None and by_symbol is not None and inverse != by_symbol:
+        settle = settle_currency_of(symbol)
+        kind = "an inverse contract (settled in its base currency)" if by_symbol else "a linear contract"
+        reader.add(
+            f"{where}.inverse",
+            None,
+            f"{where}: 'inverse' is {str(inverse).lower()}, but {symbol} settles in {settle}: {kind}",
+        )
+        return None
+    return inverse

@@ -27,7 +27,7 @@ from engine.book.book_rules import (
 from engine.book.book_rules import MAX_LEVERAGE as MAX_LEVERAGE  # re-exported: the doors import them from here
 from engine.book.book_rules import market_rate_problem as market_rate_problem
 from engine.book.book_rules import resolve_market as resolve_market
-from engine.book.document_reader import Reader, json_int, json_object, shown
+from engine.book.document_reader import Reader, json_int, json_object, market_inverse, shown
 from engine.book.safe_text import printable
 from engine.margin.model import (
     Account,
@@ -115,7 +115,7 @@ def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
         if all(v is not None for v in values):
             tiers.append(Tier(*values))  # type: ignore[arg-type]
     contract_size = reader.number(item, "contract_size", None, positive=True, default=1.0, prefix=f"{where}: ")
-    inverse = reader.flag(item, "inverse", None)
+    inverse = market_inverse(reader, item, symbol, where)
     taker_fee = reader.number(item, "taker_fee", None, non_negative=True, default=0.0, prefix=f"{where}: ")
     if len(reader.violations) > before:
         return None

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, TextIO
 from engine.book.book_rules import POSITION_KEYS, build_book, unknown_key
 from engine.book.numbers import NotANumber, number_text, read_positive
 from engine.book.portfolio import Portfolio, PortfolioError
+from engine.book.private_file import write_private_atomically
 from engine.book.safe_text import printable
 from engine.margin.model import Book, MarginMode, Position, Side, quote_currency_of, settle_currency_of
 from engine.margin.risk import BookRisk, PositionRisk
@@ -155,10 +156,11 @@ def positions_to_csv(book: Book, risk: BookRisk | None = None) -> str:
 def export_positions_csv(
     book: Book, path_or_stream: str | os.PathLike[str] | TextIO, risk: BookRisk | None = None
 ) -> None:
-    """Write positions_to_csv to a text stream, or to a file as UTF-8 with a BOM (so Excel shows notes right)."""
+    """Write positions_to_csv to a text stream, or to a file as UTF-8 with a BOM (so Excel shows notes right),
+    in one step and readable by the user only (engine.book.private_file). Raises OSError."""
     text = positions_to_csv(book, risk)
     if isinstance(path_or_stream, str | os.PathLike):
-        Path(path_or_stream).write_text(text, encoding="utf-8-sig", newline="")
+        write_private_atomically(path_or_stream, text, encoding="utf-8-sig")
     else:
         path_or_stream.write(text)
 

@@ -170,16 +170,22 @@ def to_z(price: float, inverse: bool) -> float:
     return 1.0 / price if inverse else price
 
 
+PRICE_RANGE = (1e-12, 1e12)
+"""A root outside this range is no liquidation price: it is rounding at z -> 0 or z -> infinity (a 1x inverse
+short gave 4.6e20), where no market trades; the price store refuses marks outside the same band."""
+
+
 def liquidation_price(legs: Sequence[Leg], backing: float, mark: float, inverse: bool) -> float | None:
     """The liquidation price nearest the mark, or None where no positive price liquidates.
 
     legs: the legs of one group (engine.margin.layout); backing: the collateral less the maintenance held by
     others, settlement currency; mark: price; inverse: whether z = 1/price. The price is in the contract's
-    quote currency. Raises nothing: a leg whose surplus never reaches 0 gives None."""
+    quote currency. Raises nothing: a leg whose surplus never reaches 0 (or only outside PRICE_RANGE) gives None."""
     roots = liquidation_roots(legs, backing)
-    if not roots:
+    prices = [price for z in roots if PRICE_RANGE[0] <= (price := to_price(z, inverse)) <= PRICE_RANGE[1]]
+    if not prices:
         return None
-    return min((to_price(z, inverse) for z in roots), key=lambda price: abs(price - mark))
+    return min(prices, key=lambda price: abs(price - mark))
 
 
 def distance_to_liquidation(mark: float, liquidation: float | None, safe: bool) -> float | None:

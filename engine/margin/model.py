@@ -170,3 +170,20 @@ def quote_currency_of(symbol: str) -> str:
     if "/" not in symbol:
         return ""
     return symbol.split("/", 1)[1].split(":", 1)[0]
+
+
+def base_currency_of(symbol: str) -> str:
+    """The base currency of a ccxt unified symbol: 'BTC/USD:BTC' -> 'BTC'."""
+    return symbol.split("/", 1)[0] if "/" in symbol else ""
+
+
+def inverse_by_symbol(symbol: str) -> bool | None:
+    """Whether a ccxt unified contract symbol names an inverse contract: settled in its base currency
+    ('BTC/USD:BTC', True) or in its quote currency ('BTC/USDT:USDT', False); None when it says neither
+    (a quanto contract, or no settlement currency in the symbol)."""
+    settle = settle_currency_of(symbol)
+    if settle and settle == base_currency_of(symbol):
+        return True
+    if settle and settle == quote_currency_of(symbol):
+        return False
+    return None

@@ -23,12 +23,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.margin.layout import BookLayout, book_layout
-from engine.margin.liquidation import Leg, liquidation_price, segment_edges, segment_line, segment_midpoint
+from engine.margin.liquidation import PRICE_RANGE, Leg, liquidation_price, segment_edges, segment_line, segment_midpoint
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.roe import fixed_roe_base
 from engine.margin.rules import profile_for
 
 _MAX_NEWTON_STEPS = 16
+
+
+def _in_range(prices: np.ndarray) -> np.ndarray:
+    """NaN for a price outside PRICE_RANGE: no liquidation price, as engine.margin.liquidation says."""
+    with np.errstate(invalid="ignore"):
+        return np.where((prices >= PRICE_RANGE[0]) & (prices <= PRICE_RANGE[1]), prices, np.nan)
 
 
 def _continuous(leg: Leg) -> bool:
@@ -265,7 +271,7 @@ class CompiledBook:
         unsettled = self._newton(root_z, backing, flat)
         with np.errstate(invalid="ignore"):
             root_z = np.where(np.isfinite(root_z) & (root_z > 0), root_z, np.nan)
-        liq = np.where(self.leg_inverse, 1.0 / root_z, root_z) if self.any_inverse else root_z
+        liq = _in_range(np.where(self.leg_inverse, 1.0 / root_z, root_z) if self.any_inverse else root_z)
         if len(self.scan.groups):
             self._scan(liq, backing, leg_mark)
         for k in unsettled:  # a leg Newton did not settle (never seen in tests): the scalar solver decides
@@ -370,7 +376,7 @@ class CompiledBook:
         z = np.concatenate([segment_roots, jump_roots], axis=1)
         inverse = self.leg_inverse[first][:, None]
         with np.errstate(divide="ignore"):
-            prices = np.where(inverse, 1.0 / z, z)
+            prices = _in_range(np.where(inverse, 1.0 / z, z))
         gap = np.abs(prices - leg_mark[first][:, None])
         gap = np.where(np.isnan(gap), np.inf, gap)
         best = gap.argmin(axis=1)
