@@ -71,7 +71,7 @@ TARGET_STARTUP_RATIO = 1.5
 def build_document(seed: int = 11) -> dict[str, Any]:
     """A version-1 portfolio document: 10 accounts, 1,000 positions over 300 bundled binanceusdm symbols."""
     from engine.margin.model import settle_currency_of
-    from engine.margin.tiers import bundled_table
+    from engine.margin.tiers import bundled_table, max_leverage_at
 
     rng = random.Random(seed)
     table = bundled_table(EXCHANGE)
@@ -115,6 +115,10 @@ def build_document(seed: int = 11) -> dict[str, Any]:
             notional = 10 ** rng.uniform(2.5, 5.0)
             contracts = float(f"{notional / mark:.6g}")
             entry = round(mark * rng.uniform(0.93, 1.07), 10)
+            # The tier at the entry notional may allow less (book rules refuse more): the highest choice it
+            # allows, drawn after the random ones so that every other position stays as it was.
+            bound = max_leverage_at(market, contracts * entry) or leverage
+            leverage = max((lev for lev in (2.0, 3.0, 5.0, 10.0, 20.0) if lev <= min(leverage, bound)), default=bound)
             isolated = not hedge and rng.random() < 0.5
             item: dict[str, Any] = {
                 "account": name,
