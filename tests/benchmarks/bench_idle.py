@@ -99,7 +99,7 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
         import pstats
 
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(40)
         result["profile"] = out.getvalue()
     return result
 
