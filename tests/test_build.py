@@ -17,6 +17,7 @@ BUNDLE = ROOT / "dist" / "marginwatch"
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(1800),  # a frozen build takes minutes, not the suite's 240 s
     pytest.mark.skipif(
         os.environ.get("MARGINWATCH_BUILD_TESTS") != "1",
         reason="builds the frozen app (minutes): set MARGINWATCH_BUILD_TESTS=1",

@@ -3,12 +3,18 @@
 Everything is drawn with items made once and updated in place (setData / setPos); the curve clips to
 the view and downsamples itself, so hours of history stay cheap to redraw. Hovering shows the time
 and the mark under the cursor.
+
+The time axis follows the newest mark with room ahead (FOLLOW_AHEAD_S, or a tenth of the span shown): the
+range, and with it the axis's ticks and labels, is redone when the curve reaches the right edge, not on every
+mark (redrawing the axis was a third of an idle demo's CPU). Zooming or panning by hand stops the following.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -20,6 +26,9 @@ from engine.margin.model import Side, quote_currency_of
 from engine.margin.risk import PositionRisk
 from engine.monitor.levels import Thresholds
 from engine.monitor.ring_buffer import RingBuffer
+
+FOLLOW_AHEAD_S = 10.0
+"""Seconds of room left on the right of the newest mark (at least; a tenth of the span once that is more)."""
 
 LINES = (  # name, colour, style
     ("entry", "#7f8c8d", pg.QtCore.Qt.PenStyle.DashLine),
@@ -84,6 +93,9 @@ class PositionChart(ThemedChart):
         layout.addWidget(self.hover)
         self.shown: tuple[str, str] | None = None
         self._drawn_samples = -1
+        self._following = True
+        self._x_end = -math.inf
+        self.plot.getViewBox().sigRangeChangedManually.connect(self._stop_following)
         self.unit = ""
         self.plot.scene().sigMouseMoved.connect(self._on_mouse)
         self.restyle()
@@ -99,12 +111,15 @@ class PositionChart(ThemedChart):
 
         what_if: the row's what-if note ('' for the real book): the curve is the real marks' history,
         the lines and the caption a preview's, and the caption says so."""
-        if key != self.shown:
-            self.plot.enableAutoRange()  # a new position: fit it, then let the user zoom
+        if key != self.shown:  # a new position: fit it (time: followed, marks: auto), then let the user zoom
+            self.plot.enableAutoRange(x=False, y=True)
+            self._following, self._x_end = True, -math.inf
             self._drawn_samples = -1
         self.shown = key
         if history.appended != self._drawn_samples:
-            self.curve.setData(*history.series())
+            times, marks = history.series()
+            self.curve.setData(times, marks)
+            self._follow(times)
             self._drawn_samples = history.appended
         unit = quote_currency_of(r.position.symbol)
         if unit != self.unit:
@@ -130,6 +145,17 @@ class PositionChart(ThemedChart):
             f" {quoted(r.mark_price, symbol)}, liquidation {quoted(r.liquidation_price, symbol)},"
             f" {percent(r.distance_to_liquidation)} to go"
         )
+
+    def _follow(self, times: np.ndarray) -> None:
+        """Keep the newest mark in view, moving the time range only when the curve reaches its right edge."""
+        if not self._following or not len(times) or times[-1] <= self._x_end:
+            return
+        first, last = float(times[0]), float(times[-1])
+        self._x_end = last + max(FOLLOW_AHEAD_S, (last - first) / 10)
+        self.plot.setXRange(first, self._x_end, padding=0)
+
+    def _stop_following(self, *_changed: object) -> None:
+        self._following = False
 
     def _on_mouse(self, position: QPointF) -> None:
         sample = sample_under_cursor(self.plot, self.curve, position)

@@ -366,7 +366,7 @@ def build_book(
             currency = currency_of[account.name]
             if settle and currency != settle:
                 # Its field is the account's currency: a door where that is typed shows it there.
-                held_in = f"account '{printable(account.name)}' is in {currency}"
+                held_in = f"account '{printable(account.name)}' is in {printable(currency)}"
                 violations.append(Violation("currency", i, f"{printable(p.symbol)} settles in {settle} but {held_in}"))
         currency = currency_of[account.name] or "USDT"
         defaulted = market is not None and p.margin_mode is MarginMode.ISOLATED and p.isolated_margin == 0

@@ -102,3 +102,32 @@ def test_a_ring_buffer_grows_with_its_samples_and_keeps_the_last_capacity():
     times, values = buffer.series()
     assert list(times) == [float(k) for k in range(1_500, 2_500)] and np.array_equal(values, -times)
     assert buffer.times.nbytes == 1_000 * 8 and buffer.count == 1_000 and buffer.appended == 2_500
+
+
+def test_the_time_axis_keeps_the_newest_mark_in_view_and_moves_only_at_its_edge(qtbot):
+    """Redrawing the time axis on every mark was a third of an idle demo's CPU: the range moves when the
+    curve reaches the right edge; a hand zoom stops the following."""
+    from desktop.charts.position_chart import FOLLOW_AHEAD_S, PositionChart
+    from engine.margin.risk import evaluate_book
+
+    portfolio, _, window = demo_on_manual_prices(qtbot)
+    r = evaluate_book(portfolio.book, portfolio.price_map()).positions[0]
+    key = ("binanceusdm", r.position.symbol)
+    chart = PositionChart()
+    qtbot.addWidget(chart)
+    history = RingBuffer(capacity=1_000)
+    ranges = []
+    for second in range(40):
+        history.append(1_800_000_000.0 + second, r.mark_price * (1 + 0.001 * (second % 5)))
+        chart.show_position(r, history, window.levels.thresholds, key)
+        ranges.append(tuple(chart.plot.getViewBox().viewRange()[0]))
+        low, high = ranges[-1]
+        assert low <= 1_800_000_000.0 and high >= 1_800_000_000.0 + second  # every mark in view
+    assert len(set(ranges)) <= 40 // FOLLOW_AHEAD_S + 1  # moved every ~10 s, not on each of 40 marks
+
+    chart.plot.getViewBox().sigRangeChangedManually.emit([True, False])  # the user zooms the time axis
+    zoomed = chart.plot.getViewBox().viewRange()[0]
+    for second in range(40, 60):
+        history.append(1_800_000_000.0 + second, r.mark_price)
+        chart.show_position(r, history, window.levels.thresholds, key)
+    assert chart.plot.getViewBox().viewRange()[0] == zoomed  # left where the user put it

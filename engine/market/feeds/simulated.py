@@ -35,7 +35,7 @@ class RandomWalk:
 
     def step(self, dt: float) -> dict[PriceKey, float]:
         # Annual volatility scaled to the step, sped up 30x so that a demo moves visibly within a
-        # minute (about 0.16% a step of 0.25 s) without swinging wildly.
+        # minute (about 0.3% a step of 1 s, the same spread a minute whatever the step) without swinging wildly.
         sigma = self.volatility * math.sqrt(dt / (365 * 86_400)) * 30
         for key, price in self.prices.items():
             move = self.rng.gauss(0.0, sigma)
@@ -45,11 +45,16 @@ class RandomWalk:
         return dict(self.prices)
 
 
+DEMO_INTERVAL_S = 1.0
+"""A step a second: visibly live, and each step repaints the window (4 a second kept an idle demo at 6.5% of
+a core; tests/benchmarks/bench_idle.py)."""
+
+
 class SimulatedFeed:
     """Publishes a RandomWalk into the store every `interval` seconds on its own thread."""
 
     def __init__(
-        self, store: PriceStore, start: Mapping[PriceKey, float], *, seed: int = 1, interval: float = 0.25
+        self, store: PriceStore, start: Mapping[PriceKey, float], *, seed: int = 1, interval: float = DEMO_INTERVAL_S
     ) -> None:
         self.store = store
         self.walk = RandomWalk(start, seed)

@@ -1,0 +1,37 @@
+"""The whole-book recompute keeps hints between calls (the tier each root was last found in): they may make
+it faster, never change a number. Each recompute after others must equal a fresh book's, bit for bit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from engine.margin.vectorised import CompiledBook
+from tests.benchmarks.bench_recompute import build_book
+
+
+def _same(a, b) -> None:
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), field.name
+
+
+def test_a_recompute_after_others_equals_a_fresh_books_bit_for_bit():
+    book, prices = build_book()
+    warm = CompiledBook(book)
+    marks = warm.prices_from(prices)
+    rng = np.random.default_rng(3)
+    # Small moves (most roots stay in their tier), jumps (many change tier), a missing mark, and back.
+    moves = [marks * np.exp(rng.normal(0, s, size=marks.shape)) for s in (0.01, 0.01, 0.3, 0.01, 0.6)]
+    gap = moves[1].copy()
+    gap[::7] = np.nan
+    moves.insert(2, gap)
+    moves.append(marks)
+    roots_moved = 0
+    for m in moves:
+        before = None if warm._root_hint is None else warm._root_hint.copy()
+        _same(warm.recompute(m), CompiledBook(book).recompute(m))
+        if before is not None:
+            roots_moved += int((warm._root_hint != before).sum())
+    assert warm.tiers_ordered and roots_moved > 0  # the hints were used, and some were wrong
