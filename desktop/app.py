@@ -123,7 +123,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=_live_feeds(options),
         )
-    from desktop.window.saved_book import hand_over, load_saved_book, offer_recovery, restore, title_for
+    from desktop.window.saved_book import load_saved_book, offer_recovery, restore, title_for
     from engine.storage.writer import BackgroundWriter
 
     saved = load_saved_book(database_path(options.data_dir))
@@ -143,8 +143,6 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         refresh_hz=options.refresh_hz,
         feed_factory=_live_feeds(options),
     )
-    if saved.database is not None:
-        hand_over(window, saved.database)
     restore(window, saved)
     offer_recovery(window, saved, mode)
     if saved.notice:  # a window-modal box that does not block: the window runs while it waits

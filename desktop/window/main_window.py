@@ -586,5 +586,9 @@ class MainWindow(QMainWindow):
         self.sources.stop()
         if self.history is not None:
             self.history.close()
+        if self.database is not None:
+            # Here, not on `destroyed`: a Python slot run while Qt destroys the window's children deadlocked
+            # on Qt's own mutex (seen in a full test run).
+            self.database.close()
         save_layout(self.settings, self, self.splitter, self.tables.views())
         super().closeEvent(event)

@@ -45,7 +45,7 @@ class SavedBook:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     database: BookDatabase | None = None
     """The saved book, open (once: each open checks the whole file) for the window to save to; None on a
-    problem. Whoever shows the book owns it and closes it (see hand_over)."""
+    problem. Whoever shows the book owns it and closes it (the window: at close)."""
 
     @property
     def writable(self) -> bool:
@@ -169,11 +169,6 @@ class SavedBookBar(QWidget):
         return True
 
 
-def hand_over(window: MainWindow, database: BookDatabase) -> None:
-    """The window owns the open saved book from now on: it is closed when the window is destroyed."""
-    window.destroyed.connect(database.close)
-
-
 def attach(window: MainWindow, book: SavedBook, mode: str) -> None:
     """Show a saved book that loaded (writable) in a window that had none, and save to it from now on."""
     from engine.storage.writer import BackgroundWriter
@@ -185,7 +180,6 @@ def attach(window: MainWindow, book: SavedBook, mode: str) -> None:
         window.apply_thresholds(book.thresholds)
     restore(window, book)
     window.database = book.database
-    hand_over(window, book.database)
     window.history = BackgroundWriter(book.database)
     window.set_storage_note("")
     window.source = title_for(book, mode)
