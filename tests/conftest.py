@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import threading
 
@@ -19,3 +20,13 @@ def no_thread_left_running():
         thread.join(timeout=2.0)
     still = [t.name for t in leaked if t.is_alive()]
     assert not still, f"threads left running: {still}"
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage_on_the_main_thread():
+    """Collect each test's garbage here, on the main thread. Left to chance, Python's cyclic collector runs
+    in whichever thread allocates next, a feed thread included; collecting a dead window's Qt wrappers there
+    deadlocked on Qt's own mutex against the main thread (py-spy: gc_collect_main -> QObject::~QObject in
+    the feed thread, QBasicMutex::lockInternal in the main thread)."""
+    yield
+    gc.collect()

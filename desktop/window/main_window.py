@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.history = history
         self._last_refresh = time.monotonic()
-        self.sources = PriceSources(self.store, feeds, feed_factory, lambda: self.database)
+        self.sources = PriceSources(self.store, feeds, feed_factory, self._saved_book)
         self.database = database
         """The saved book, open (engine.storage.database), that every change is saved to; None: nothing is saved."""
         # The session holds the book, its layers, levels and alerts (Qt-free, shared with `watch`); the
@@ -580,6 +580,9 @@ class MainWindow(QMainWindow):
             view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX)
         self._fit_pending = False
         self._columns_fitted = True
+
+    def _saved_book(self) -> BookDatabase | None:
+        return self.database
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()
