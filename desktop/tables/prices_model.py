@@ -20,7 +20,7 @@ from desktop.tables.positions_model import STALE_FOREGROUND, quoted
 from desktop.tables.text_table_model import Index, TextTableModel
 from engine.book.numbers import NotANumber, read_number
 from engine.margin.model import PriceKey, quote_currency_of
-from engine.market.prices import SANE_PRICE_RANGE, PriceSource, PriceStore, Quote, Shock
+from engine.market.prices import SANE_PRICE_RANGE, MarkRecord, PriceSource, PriceStore, Shock
 from engine.monitor.price_labels import price_source
 
 EXCHANGE, SYMBOL, MARK, SOURCE, SHOCKED = range(5)
@@ -70,7 +70,7 @@ class PriceRow:
     """What one row shows besides its text."""
 
     key: PriceKey
-    quote: Quote | None
+    quote: MarkRecord | None
     stale: bool = False
     shocked_mark: float | None = None
     """The mark after the previewed shock; None when the shock does not touch this key (or there is none)."""
@@ -81,7 +81,7 @@ class PriceRow:
 
 
 def _render(
-    key: PriceKey, quote: Quote | None, now: float, stale_after: float, shock: Shock | None
+    key: PriceKey, quote: MarkRecord | None, now: float, stale_after: float, shock: Shock | None
 ) -> tuple[list[str], PriceRow]:
     exchange, symbol = key
     shocked = quote is not None and shock is not None and shock.touches(key)
@@ -128,13 +128,13 @@ class PricesModel(TextTableModel):
         return self._rows[row]
 
     def _render_all(
-        self, now: float, quotes: Mapping[PriceKey, Quote] | None
+        self, now: float, quotes: Mapping[PriceKey, MarkRecord] | None
     ) -> tuple[list[list[str]], list[PriceRow]]:
         quote_of = quotes.get if quotes is not None else self._store.quote
         rendered = [_render(key, quote_of(key), now, self._stale_after, self._shock) for key in self._keys]
         return [cells for cells, _ in rendered], [row for _, row in rendered]
 
-    def refresh(self, now: float | None = None, quotes: Mapping[PriceKey, Quote] | None = None) -> None:
+    def refresh(self, now: float | None = None, quotes: Mapping[PriceKey, MarkRecord] | None = None) -> None:
         """Re-read the quotes (`quotes`: a snapshot the caller took, else the store); signal the changed rows."""
         cells, rows = self._render_all(self._clock() if now is None else now, quotes)
         restyled = frozenset(

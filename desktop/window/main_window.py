@@ -40,7 +40,7 @@ from desktop.window.window_layout import restore_layout, save_layout
 from engine.book.portfolio import Portfolio
 from engine.margin.model import Book, PriceKey
 from engine.margin.risk import BookRisk, PositionRisk
-from engine.market.prices import PriceStore, Quote, Shock
+from engine.market.prices import MarkRecord, PriceStore, Shock
 from engine.monitor.alerts import Alert, AlertPolicy
 from engine.monitor.chart_history import StoredAccountHistory
 from engine.monitor.levels import LevelTracker, Thresholds
@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         self.session = WatchSession(portfolio, thresholds, stale_after, clock=lambda: time.time())
         self.session.history.seed_accounts(account_history or {})  # before the first sample
         self.stale_after = stale_after
-        self._quotes: Mapping[PriceKey, Quote] | None = None
+        self._quotes: Mapping[PriceKey, MarkRecord] | None = None
         self.session.working_offline = self.sources.working_offline
         self.last_import_error = ""
         self.storage_note = ""
@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
         self._quotes = snapshot.quotes
         self._recompute(snapshot.quotes, self.book.price_keys())
 
-    def _recompute(self, quotes: Mapping[PriceKey, Quote], changed: Iterable[PriceKey]) -> None:
+    def _recompute(self, quotes: Mapping[PriceKey, MarkRecord], changed: Iterable[PriceKey]) -> None:
         """One step of the session, drawn: the tables, the alerts, the stored history, the charts, the status."""
         frame = self.frame = self.session.step(quotes, changed)
         self.model.set_risk(frame.shown, frame.rows)

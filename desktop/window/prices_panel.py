@@ -42,7 +42,7 @@ from desktop.tables.prices_model import (
     parse_price,
 )
 from engine.margin.model import PriceKey
-from engine.market.prices import PriceStore, Quote, Shock
+from engine.market.prices import MarkRecord, PriceStore, Shock
 from engine.monitor.levels import Level
 
 __all__ = [
@@ -188,7 +188,7 @@ class PricesPanel(QWidget):
         self.model.set_keys(keys)
 
     @Slot()
-    def refresh(self, now: float | None = None, quotes: Mapping[PriceKey, Quote] | None = None) -> None:
+    def refresh(self, now: float | None = None, quotes: Mapping[PriceKey, MarkRecord] | None = None) -> None:
         """Re-read the quotes of the panel's keys; only changed rows are redrawn. Cheap enough for 10 Hz.
 
         quotes: a snapshot the caller already holds (PriceReader.read().quotes), to skip the store's lock.

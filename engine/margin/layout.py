@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from engine.margin.exposure import Exposure, exposure
-from engine.margin.liquidation import Bracket, Leg, brackets_for
+from engine.margin.liquidation import AppliedTier, Leg, applied_tiers
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.rules import MaintenanceBasis, profile_for
 
@@ -67,7 +67,7 @@ def book_layout(book: Book) -> BookLayout:
             leg_members[("cross", position.account, position.symbol, position.side)].append(i)
 
     group_ids: dict[tuple, int] = {}
-    brackets_of: dict[PriceKey, tuple[Bracket, ...]] = {}  # per market: many legs share one (both sides, accounts)
+    tiers_of: dict[PriceKey, tuple[AppliedTier, ...]] = {}  # per market: its legs share one
     legs: list[LegLayout] = []
     leg_of_position = [0] * len(book.positions)
     for key, members in leg_members.items():
@@ -76,17 +76,17 @@ def book_layout(book: Book) -> BookLayout:
         market = book.markets[(account.exchange, first.symbol)]
         profile = profile_for(account.exchange)
         price_key = (account.exchange, first.symbol)
-        brackets = brackets_of.get(price_key)
-        if brackets is None:
-            brackets = brackets_of[price_key] = brackets_for(market, profile)
+        tiers = tiers_of.get(price_key)
+        if tiers is None:
+            tiers = tiers_of[price_key] = applied_tiers(market, profile)
         fixed = None
         if profile.basis(first.margin_mode) is MaintenanceBasis.ENTRY:
-            fixed = sum(Leg(0.0, 0.0, exposures[i].nu, brackets).maintenance(exposures[i].z_entry) for i in members)
+            fixed = sum(Leg(0.0, 0.0, exposures[i].nu, tiers).maintenance(exposures[i].z_entry) for i in members)
         leg = Leg(
             pnl_slope=sum(exposures[i].pnl_slope for i in members),
             pnl_offset=sum(exposures[i].pnl_offset for i in members),
             nu=sum(exposures[i].nu for i in members),
-            brackets=brackets,
+            tiers=tiers,
             fixed_maintenance=fixed,
         )
         cross = key[0] == "cross"

@@ -25,7 +25,7 @@ from engine.margin.rules import RuleProfile
 
 
 @dataclass(frozen=True, slots=True)
-class Bracket:
+class AppliedTier:
     """A tier as the engine applies it: maintenance = notional * rate - amount, rate fee-inclusive."""
 
     lower: float
@@ -35,12 +35,12 @@ class Bracket:
 
     def maintenance(self, notional: float) -> float:
         """Maintenance margin at this notional (both in the settlement currency), as if the notional were in
-        this bracket (the caller picks the bracket: bracket_index)."""
+        this tier (the caller picks the tier: applied_tier_index)."""
         return notional * self.rate - self.amount
 
 
-def brackets_for(market: MarketSpec, profile: RuleProfile) -> tuple[Bracket, ...]:
-    """The market's tiers as the exchange applies them (one Bracket per tier, same order and bounds).
+def applied_tiers(market: MarketSpec, profile: RuleProfile) -> tuple[AppliedTier, ...]:
+    """The market's tiers as the exchange applies them (one AppliedTier per tier, same order and bounds).
 
     Rates are RuleProfile.effective_rate (taker fee included for OKX and Gate). For Hyperliquid the
     amounts are derived so the maintenance margin is continuous at each tier's lower bound:
@@ -53,22 +53,22 @@ def brackets_for(market: MarketSpec, profile: RuleProfile) -> tuple[Bracket, ...
     """
     if profile.maintenance_share_of_max_leverage_margin is None:
         return tuple(
-            Bracket(t.min_notional, t.max_notional, profile.effective_rate(t, market), t.maintenance_amount)
+            AppliedTier(t.min_notional, t.max_notional, profile.effective_rate(t, market), t.maintenance_amount)
             for t in market.tiers
         )
     # Rates derived from max leverage: the deductions follow from them, so that the maintenance
     # margin stays continuous across tiers (Hyperliquid's "maintenance deduction").
-    brackets: list[Bracket] = []
+    tiers: list[AppliedTier] = []
     for t in market.tiers:
         rate = profile.effective_rate(t, market)
-        amount = brackets[-1].amount + t.min_notional * (rate - brackets[-1].rate) if brackets else 0.0
-        brackets.append(Bracket(t.min_notional, t.max_notional, rate, amount))
-    return tuple(brackets)
+        amount = tiers[-1].amount + t.min_notional * (rate - tiers[-1].rate) if tiers else 0.0
+        tiers.append(AppliedTier(t.min_notional, t.max_notional, rate, amount))
+    return tuple(tiers)
 
 
-def bracket_index(brackets: Sequence[Bracket], notional: float) -> int:
-    """Index of the bracket holding this notional; above the last cap the last bracket applies."""
-    lowers = [b.lower for b in brackets]
+def applied_tier_index(tiers: Sequence[AppliedTier], notional: float) -> int:
+    """Index of the tier holding this notional; above the last cap the last tier applies."""
+    lowers = [b.lower for b in tiers]
     return max(0, bisect.bisect_right(lowers, notional) - 1)
 
 
@@ -77,13 +77,13 @@ class Leg:
     """Same-side exposure of one symbol, in z: PnL = pnl_slope*z + pnl_offset, notional = nu*z.
 
     fixed_maintenance is set when the maintenance margin does not move with the mark (Bybit isolated,
-    taken at entry); otherwise it is notional * rate - amount of the bracket the notional falls in.
+    taken at entry); otherwise it is notional * rate - amount of the tier the notional falls in.
     """
 
     pnl_slope: float
     pnl_offset: float
     nu: float
-    brackets: tuple[Bracket, ...]
+    tiers: tuple[AppliedTier, ...]
     fixed_maintenance: float | None = None
 
     def pnl(self, z: float) -> float:
@@ -91,11 +91,11 @@ class Leg:
         return self.pnl_slope * z + self.pnl_offset
 
     def maintenance(self, z: float) -> float:
-        """Maintenance margin at z, in the settlement currency (the bracket of the notional nu*z)."""
+        """Maintenance margin at z, in the settlement currency (the tier of the notional nu*z)."""
         if self.fixed_maintenance is not None:
             return self.fixed_maintenance
         notional = self.nu * z
-        return self.brackets[bracket_index(self.brackets, notional)].maintenance(notional)
+        return self.tiers[applied_tier_index(self.tiers, notional)].maintenance(notional)
 
 
 def margin_surplus(legs: Sequence[Leg], backing: float, z: float) -> float:
@@ -106,7 +106,7 @@ def margin_surplus(legs: Sequence[Leg], backing: float, z: float) -> float:
 def breakpoints(legs: Sequence[Leg]) -> list[float]:
     """Every z where some leg changes tier, ascending."""
     points = {
-        b.lower / leg.nu for leg in legs if leg.fixed_maintenance is None and leg.nu > 0 for b in leg.brackets[1:]
+        b.lower / leg.nu for leg in legs if leg.fixed_maintenance is None and leg.nu > 0 for b in leg.tiers[1:]
     }
     return sorted(p for p in points if p > 0 and math.isfinite(p))
 
@@ -131,9 +131,9 @@ def segment_line(legs: Sequence[Leg], backing: float, z_in_segment: float) -> tu
         if leg.fixed_maintenance is not None:
             b -= leg.fixed_maintenance
         else:
-            bracket = leg.brackets[bracket_index(leg.brackets, leg.nu * z_in_segment)]
-            a -= leg.nu * bracket.rate
-            b += bracket.amount
+            tier = leg.tiers[applied_tier_index(leg.tiers, leg.nu * z_in_segment)]
+            a -= leg.nu * tier.rate
+            b += tier.amount
     return a, b
 
 

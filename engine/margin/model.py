@@ -46,7 +46,7 @@ class PositionMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    """One maintenance-margin bracket: applies while min_notional <= notional < max_notional.
+    """One maintenance-margin tier: applies while min_notional <= notional < max_notional.
 
     Maintenance margin in the tier = notional * maintenance_margin_rate - maintenance_amount
     (Binance's "cum", Bybit's "mmDeduction"; 0 where an exchange has none). Notional is in the

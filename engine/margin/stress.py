@@ -142,9 +142,9 @@ def _maintenance_along(leg: LegLayout, z: np.ndarray) -> np.ndarray:
     """A leg's maintenance margin at each z (its tier looked up per point)."""
     if leg.leg.fixed_maintenance is not None:
         return np.full(z.shape, leg.leg.fixed_maintenance)
-    brackets = leg.leg.brackets
+    tiers = leg.leg.tiers
     notional = leg.leg.nu * z
-    tier = np.clip(np.searchsorted([b.lower for b in brackets], notional, side="right") - 1, 0, len(brackets) - 1)
-    rate = np.array([b.rate for b in brackets])[tier]
-    amount = np.array([b.amount for b in brackets])[tier]
+    tier = np.clip(np.searchsorted([b.lower for b in tiers], notional, side="right") - 1, 0, len(tiers) - 1)
+    rate = np.array([b.rate for b in tiers])[tier]
+    amount = np.array([b.amount for b in tiers])[tier]
     return notional * rate - amount

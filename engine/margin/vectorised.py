@@ -39,7 +39,7 @@ def _in_range(prices: np.ndarray) -> np.ndarray:
 
 def _continuous(leg: Leg) -> bool:
     """True when the leg's maintenance margin has no jump at any tier boundary."""
-    for below, above in itertools.pairwise(leg.brackets):
+    for below, above in itertools.pairwise(leg.tiers):
         edge = above.lower
         if abs(below.maintenance(edge) - above.maintenance(edge)) > 1e-9 * max(1.0, abs(below.maintenance(edge))):
             return False
@@ -145,7 +145,7 @@ class CompiledBook:
         account_index = {a.name: i for i, a in enumerate(book.accounts)}
         legs = layout.legs
         n_legs = len(legs)
-        n_tiers = max((len(leg.leg.brackets) for leg in legs), default=1)
+        n_tiers = max((len(leg.leg.tiers) for leg in legs), default=1)
 
         self.n_accounts = len(book.accounts)
         self.leg_price = np.array([key_index[leg.price_key] for leg in legs], dtype=np.intp)
@@ -168,10 +168,10 @@ class CompiledBook:
         rate = np.zeros((n_legs, n_tiers))
         amount = np.zeros((n_legs, n_tiers))
         for k, leg in enumerate(legs):
-            for t, bracket in enumerate(leg.leg.brackets):
-                self.tier_lower_by_column[t, k] = bracket.lower
-                rate[k, t] = bracket.rate
-                amount[k, t] = bracket.amount
+            for t, tier in enumerate(leg.leg.tiers):
+                self.tier_lower_by_column[t, k] = tier.lower
+                rate[k, t] = tier.rate
+                amount[k, t] = tier.amount
         self.tier_rate = rate.ravel()
         self.tier_amount = amount.ravel()
         self.tier_base = np.arange(n_legs, dtype=np.intp) * n_tiers
@@ -199,10 +199,10 @@ class CompiledBook:
         self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
 
         scan = {g for g, members in enumerate(layout.groups) if len(members) > 1}
-        continuous: dict[int, bool] = {}  # per brackets tuple: the legs on one market share one
+        continuous: dict[int, bool] = {}  # per tiers tuple: the legs on one market share one
 
         def jumps(leg: Leg) -> bool:
-            key = id(leg.brackets)
+            key = id(leg.tiers)
             if key not in continuous:
                 continuous[key] = _continuous(leg)
             return not continuous[key]

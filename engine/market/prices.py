@@ -29,7 +29,7 @@ class PriceSource(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Quote:
+class MarkRecord:
     """The latest mark price of one key, with where and when it came from.
 
     mark and last: prices in the contract's quote currency, finite and > 0 (the store refuses others).
@@ -70,7 +70,7 @@ class Snapshot:
     """The store at one moment: the quote of every key (manual over feed), the keys changed since the reader's
     previous read, and when it was taken (wall-clock seconds)."""
 
-    quotes: Mapping[PriceKey, Quote]
+    quotes: Mapping[PriceKey, MarkRecord]
     changed: frozenset[PriceKey]
     taken_at: float
 
@@ -125,8 +125,8 @@ class PriceStore:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._feed: dict[PriceKey, Quote] = {}
-        self._manual: dict[PriceKey, Quote] = {}
+        self._feed: dict[PriceKey, MarkRecord] = {}
+        self._manual: dict[PriceKey, MarkRecord] = {}
         self._version: dict[PriceKey, int] = {}
         self._counter = 0
         self._jumping_since: dict[PriceKey, float] = {}
@@ -155,7 +155,7 @@ class PriceStore:
                 self._jumping_since.pop(tick.key, None)
                 self._refused_since_kept.pop(tick.key, None)
                 last = tick.last if _valid_price(tick.last) else None
-                self._feed[tick.key] = Quote(
+                self._feed[tick.key] = MarkRecord(
                     float(tick.mark),
                     source,
                     now,
@@ -216,7 +216,7 @@ class PriceStore:
         if not _valid_price(mark):
             raise ValueError("a manual price must be a number greater than 0")
         with self._lock:
-            self._manual[key] = Quote(float(mark), PriceSource.MANUAL, self._clock())
+            self._manual[key] = MarkRecord(float(mark), PriceSource.MANUAL, self._clock())
             self._bump(key)
 
     def clear_manual(self, keys: Iterable[PriceKey] | None = None) -> None:
@@ -235,7 +235,7 @@ class PriceStore:
                     self._manual[key] = replace(quote, source=PriceSource.MANUAL, received_at=now)
                     self._bump(key)
 
-    def quote(self, key: PriceKey) -> Quote | None:
+    def quote(self, key: PriceKey) -> MarkRecord | None:
         """The key's current quote: the manual one if set, else the feed's; None when neither exists."""
         with self._lock:
             return self._manual.get(key) or self._feed.get(key)

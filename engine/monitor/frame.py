@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from engine.margin.model import PriceKey
 from engine.margin.risk import BookRisk
-from engine.market.prices import Quote
+from engine.market.prices import MarkRecord
 from engine.monitor.alerts import Alert
 from engine.monitor.levels import Level
 
@@ -40,7 +40,7 @@ class Frame:
     marks: Mapping[PriceKey, float]
     """The marks `shown` is evaluated at (shocked under a preview)."""
     real_marks: Mapping[PriceKey, float]
-    quotes: Mapping[PriceKey, Quote]
+    quotes: Mapping[PriceKey, MarkRecord]
     missing: Sequence[PriceKey]
     rows: Sequence[RowState]
     account_levels: Sequence[Level]

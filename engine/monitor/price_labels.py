@@ -6,13 +6,15 @@ import time
 from collections.abc import Mapping, Sequence
 
 from engine.margin.model import PriceKey
-from engine.market.prices import PriceSource, Quote
+from engine.market.prices import MarkRecord, PriceSource
 
 STATUS_SYMBOLS_NAMED = 3
 """Manual prices named in the status bar before the rest are counted ('and 4 more')."""
 
 
-def source_label(quote: Quote | None, now: float, stale: bool, shocked: bool = False, offline: bool = False) -> str:
+def source_label(
+    quote: MarkRecord | None, now: float, stale: bool, shocked: bool = False, offline: bool = False
+) -> str:
     """'LIVE 0.4 s', 'MANUAL', 'MANUAL (OFFLINE)', 'SIMULATED 0.2 s', 'STALE 21 s', 'MISSING'; under a
     shock preview 'SHOCKED (LIVE 0.4 s)', so a preview never hides where the price came from or that it
     is stale."""
@@ -28,7 +30,7 @@ def source_label(quote: Quote | None, now: float, stale: bool, shocked: bool = F
 
 
 def price_source(
-    quote: Quote | None, now: float, stale_after: float, shocked: bool = False, offline: bool = False
+    quote: MarkRecord | None, now: float, stale_after: float, shocked: bool = False, offline: bool = False
 ) -> tuple[str, bool]:
     """(the label, whether the price is stale): one judgement of staleness for every table that shows
     a price's origin (a manual price is never stale)."""
@@ -68,14 +70,14 @@ def prices_status(
     return parts
 
 
-def oldest_price_age(quotes: Mapping[PriceKey, Quote], keys: Sequence[PriceKey], now: float) -> float | None:
+def oldest_price_age(quotes: Mapping[PriceKey, MarkRecord], keys: Sequence[PriceKey], now: float) -> float | None:
     """Age in seconds of the oldest feed price among these keys (manual prices have no age); None for none."""
     ages = [q.age(now) for key in keys if (q := quotes.get(key)) is not None and q.source is not PriceSource.MANUAL]
     return max(ages) if ages else None
 
 
 def status_line(
-    quotes: Mapping[PriceKey, Quote],
+    quotes: Mapping[PriceKey, MarkRecord],
     keys: Sequence[PriceKey],
     feeds: Sequence[str],
     *,

@@ -18,7 +18,7 @@ from engine.margin.live_risk import LiveEvaluator, VectorPositions
 from engine.margin.model import Book, Position, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.vectorised_stress import MoveSearch
-from engine.market.prices import Quote, Shock
+from engine.market.prices import MarkRecord, Shock
 from engine.monitor.alerts import AlertPolicy
 from engine.monitor.book_alerts import (
     BookAlerts,
@@ -134,7 +134,7 @@ class WatchSession:
 
     # -- one step ----------------------------------------------------------------------------------
 
-    def step(self, quotes: Mapping[PriceKey, Quote], changed: Iterable[PriceKey] = ()) -> Frame:
+    def step(self, quotes: Mapping[PriceKey, MarkRecord], changed: Iterable[PriceKey] = ()) -> Frame:
         """Evaluate the book at these quotes: the rows and accounts shown, the real book's levels (with
         hysteresis) and this step's alerts; the real book's marks and accounts go into the chart history
         (changed: the keys whose price moved since the last step)."""
@@ -159,7 +159,7 @@ class WatchSession:
             shown, real, marks, real_marks, quotes, missing, rows, account_levels, notes, alerts + account_alerts, now
         )
 
-    def price_labels(self, quotes: Mapping[PriceKey, Quote], now: float) -> PriceLabels:
+    def price_labels(self, quotes: Mapping[PriceKey, MarkRecord], now: float) -> PriceLabels:
         """Each price's source label and staleness, made once however many positions share it."""
         shock = self.shock
         return {

@@ -18,7 +18,7 @@ from typing import Any, Protocol, TextIO
 from engine.book.portfolio import Portfolio
 from engine.book.safe_text import printable  # names never drive the terminal (risk_to_text does the same)
 from engine.margin.risk import BookRisk, evaluate_priced_accounts
-from engine.market.prices import PriceStore, Quote
+from engine.market.prices import MarkRecord, PriceStore
 from engine.monitor.alerts import Alert
 from engine.monitor.levels import Thresholds
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
@@ -52,7 +52,7 @@ class WatchOptions:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
-def price_source(quote: Quote | None, now: float, stale_after: float) -> str:
+def price_source(quote: MarkRecord | None, now: float, stale_after: float) -> str:
     """The `price_source` of a position in the JSON report: 'missing', 'stale' (older than stale_after
     seconds at now, wall-clock), else the quote's source ('live', 'manual', 'simulated')."""
     if quote is None:
@@ -90,7 +90,7 @@ class Monitor:
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
         self._ever_priced: set[tuple[str, str]] = set()
 
-    def _evaluate(self) -> tuple[BookRisk, dict[tuple[str, str], Quote | None]]:
+    def _evaluate(self) -> tuple[BookRisk, dict[tuple[str, str], MarkRecord | None]]:
         """Risk of the whole book at the marks that have arrived (what a missing mark hides is None, with its
         reason), and the quotes used."""
         quotes = {key: self.store.quote(key) for key in dict.fromkeys(self._keys)}

@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.benchmarks.bench_recompute [--runs 300] [--compare DIR]
 
 Book: 100 accounts (10 of them in hedge mode), 1,000 symbols whose tier tables are real Binance
-USDⓈ-M brackets (the bundled snapshot, reused round-robin), half cross and half isolated, long and
+USDⓈ-M tiers (the bundled snapshot, reused round-robin), half cross and half isolated, long and
 short. Target: <= 1 ms median per full recompute on one core (issue 15). Also measured in the same run: the
 scalar reference path, and ccxt's own per-position path (Exchange.safe_position, which derives an
 isolated liquidation price) over the same isolated positions.

@@ -133,7 +133,7 @@ def test_the_default_isolated_margin_is_the_engines_initial_margin_at_entry(qtbo
 def test_leverage_above_the_tiers_maximum_at_that_notional_is_refused_and_the_bound_is_shown(qtbot):
     form = make_form(qtbot)
     fill(qtbot, form, {"account": "Binance main", "symbol": "BTC/USDT:USDT", "contracts": "10", "entry_price": "90000"})
-    # 900,000 USDT falls in Binance's 600,000-3,000,000 bracket: 75x at most (125x only below 50,000).
+    # 900,000 USDT falls in Binance's 600,000-3,000,000 tier: 75x at most (125x only below 50,000).
     assert max_leverage_at(bundled_market("binanceusdm", "BTC/USDT:USDT"), 900_000) == 75
     retype(qtbot, form.leverage, "100")
     assert form.messages["leverage"].text() == "100× is above the maximum 75× at 900,000.00 USDT notional"
@@ -142,7 +142,7 @@ def test_leverage_above_the_tiers_maximum_at_that_notional_is_refused_and_the_bo
     retype(qtbot, form.leverage, "75")
     assert form.messages["leverage"].text() == "max 75× at 900,000.00 USDT notional"
     assert ok_button(form).isEnabled()
-    retype(qtbot, form.contracts, "0.5")  # 45,000 USDT: the first bracket
+    retype(qtbot, form.contracts, "0.5")  # 45,000 USDT: the first tier
     assert form.messages["leverage"].text() == "max 125× at 45,000.00 USDT notional"
     retype(qtbot, form.leverage, "5000")
     assert form.messages["leverage"].text() == f"5000× is above {MAX_LEVERAGE:g}×, more than any exchange offers"

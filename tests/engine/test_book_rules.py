@@ -1,6 +1,6 @@
 """One set of book rules at every door (issue 13) and hostile input refused in words (issue 14).
 
-The 100x BTC/USDT:USDT long of 6,000,000 USDT notional: Binance's bracket from 3,000,000 to 12,000,000
+The 100x BTC/USDT:USDT long of 6,000,000 USDT notional: Binance's tier from 3,000,000 to 12,000,000
 USDT allows 50x (the bundled table, resources/tiers/binanceusdm.json), so every door refuses it.
 """
 
@@ -68,7 +68,7 @@ def test_what_if_refuses_opening_or_adding_up_to_100x_at_6m_notional():
 
 
 def test_sizes_beyond_the_last_tier_are_refused():
-    # Binance's last BTC bracket ends at 1,800,000,000 USDT notional.
+    # Binance's last BTC tier ends at 1,800,000,000 USDT notional.
     error = refusal(portfolio_doc(position_doc(contracts=40_000, entry_price=60_000, leverage=1), wallet_balance=1e10))
     assert error.violations[0].field == "contracts"
     assert "beyond the last tier of BTC/USDT:USDT (up to 1,800,000,000.00 USDT)" in str(error)

@@ -39,7 +39,7 @@ def test_binance_coinm_inverse_cross_calculator_example():
     """Binance COIN-M (inverse) BTCUSD perpetual, contract = 100 USD, cross, one position.
 
     Wallet 101 BTC, long 100,000 contracts @ 45,000; at the liquidation price the notional (~297.6 BTC)
-    is in the 12.5% bracket with maintenance amount 11.605 BTC (Binance FAQ "How to Calculate
+    is in the 12.5% tier with maintenance amount 11.605 BTC (Binance FAQ "How to Calculate
     Liquidation Price of COIN-M Futures Contracts": 300 BTC -> 12.5%, 11.605 BTC). Binance's
     calculator, quoted on dev.binance.vision ("Coin-Margined Futures Liquidation Price Calculation
     Help"), shows 33,599.4 (its 0.1 tick).
@@ -56,7 +56,7 @@ def test_binance_coinm_inverse_cross_calculator_example():
 
 
 def test_binance_coinm_bundled_brackets_give_the_same_answer():
-    """Same example through the bundled BTCUSD bracket table: the solver must find the 12.5% tier itself."""
+    """Same example through the bundled BTCUSD tier table: the solver must find the 12.5% tier itself."""
     from engine.margin.tiers import bundled_market
 
     spec = bundled_market("binancecoinm", "BTC/USD:BTC")
