@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop.platform.crash_reporter import CrashReporter
 from desktop.platform.icon import app_icon
 from desktop.platform.startup_heap import freeze_startup_heap
-from desktop.platform.theme import apply_theme
+from desktop.platform.theme import apply_theme, remember_theme
 from desktop.window.main_window import REFRESH_HZ, MainWindow
 from desktop.window.menus import app_version
 from desktop.window.price_sources import FeedFactory, manual_store
@@ -176,7 +176,7 @@ def run_app(options: WindowOptions | None = None) -> int:
         window = build_window(options)  # its View menu ticks the theme applied
         reporter.parent_widget = window
         if options.theme:
-            window.remember_theme(theme)  # --theme is remembered for the next start
+            remember_theme(window.settings, theme)  # --theme is remembered for the next start
         window.show()
         freeze_startup_heap()
         return app.exec()

@@ -33,7 +33,6 @@ REASON_MARK = "long because"
 # being split: remove when under the limit (path -> lines today; it may shrink, not grow).
 MODULES_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/dialogs/whatif_dialog.py": 403,
-    "desktop/window/main_window.py": 597,
     "desktop/tables/positions_model.py": 415,
     "engine/book/book_rules.py": 465,
     "engine/market/feeds/ccxt_feed.py": 403,
@@ -48,7 +47,6 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/dialogs/account_form.py::AccountForm.__init__": 82,
     "desktop/dialogs/account_form.py::validate_account_input": 89,
     "desktop/dialogs/margin_dialog.py::MarginDialog.__init__": 77,
-    "desktop/window/main_window.py::MainWindow.__init__": 110,
     "desktop/window/prices_panel.py::PricesPanel.__init__": 94,
     "engine/book/book_rules.py::_position_numbers": 69,
     "engine/book/book_rules.py::build_book": 81,

@@ -111,7 +111,7 @@ def test_an_edited_position_that_no_longer_matches_the_filter_leaves_the_filtere
         dataclasses.replace(p, side=Side.SHORT) if p.symbol == "DOGE/USDT:USDT" else p for p in book.positions
     )
     edited = Portfolio(dataclasses.replace(book, positions=positions), portfolio.prices, portfolio.market_overrides)
-    assert window.apply_portfolio(edited, "Edited DOGE")
+    assert window.book_host.apply_portfolio(edited, "Edited DOGE")
     assert _symbols(window) == []  # a short no longer matches "long"
     window.positions.search.clear()
     assert "DOGE/USDT:USDT" in _symbols(window)
