@@ -45,8 +45,6 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/cli.py::build_parser": 114,
     "desktop/dialogs/account_form.py::AccountForm.__init__": 82,
     "desktop/dialogs/account_form.py::validate_account_input": 89,
-    "desktop/dialogs/margin_dialog.py::MarginDialog.__init__": 77,
-    "desktop/window/prices_panel.py::PricesPanel.__init__": 94,
     "engine/book/book_rules.py::_position_numbers": 69,
     "engine/book/book_rules.py::build_book": 81,
     "engine/book/portfolio.py::parse_portfolio": 110,
