@@ -48,7 +48,6 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "engine/book/book_rules.py::_position_numbers": 69,
     "engine/book/book_rules.py::build_book": 81,
     "engine/book/portfolio.py::parse_portfolio": 110,
-    "engine/book/positions_csv.py::_row_position": 70,
     "engine/margin/layout.py::book_layout": 66,
     "engine/margin/risk.py::evaluate_book": 133,
     "engine/margin/vectorised.py::CompiledBook.__init__": 122,
