@@ -19,6 +19,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.platform.crash_reporter import CrashReporter
+from desktop.platform.gui_collector import GuiThreadCollector
 from desktop.platform.icon import app_icon
 from desktop.platform.startup_heap import freeze_startup_heap
 from desktop.platform.theme import apply_theme, remember_theme
@@ -182,7 +183,11 @@ def run_app(options: WindowOptions | None = None) -> int:
             remember_theme(window.settings, theme)  # --theme is remembered for the next start
         window.show()
         freeze_startup_heap()
-        return app.exec()
+        collector = GuiThreadCollector(app)  # cycles (and the Qt wrappers in them) die on the GUI thread only
+        try:
+            return app.exec()
+        finally:
+            collector.stop()
     finally:
         reporter.uninstall()
 
