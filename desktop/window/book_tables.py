@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, Q
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
 from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
-from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel
+from desktop.tables.position_columns import DISTANCE_COLUMN
+from desktop.tables.positions_model import PositionsModel
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner
 from engine.monitor.frame import Frame

@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
-from desktop.tables.positions_model import COLUMNS, DISTANCE_COLUMN, PositionsModel
+from desktop.tables.position_columns import COLUMNS, DISTANCE_COLUMN
+from desktop.tables.positions_model import PositionsModel
 
 ALL_ACCOUNTS = "All accounts"
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop.tables.positions_model import COLUMNS, DISTANCE_COLUMN
+from desktop.tables.position_columns import COLUMNS, DISTANCE_COLUMN
 from engine.margin.live_risk import LiveEvaluator
 from tests.desktop.test_window import demo_on_manual_prices
 from tests.engine.strategies import books

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop.platform.crash_reporter import CrashReporter
 from desktop.platform.theme import apply_theme, is_dark
 from desktop.tables.accounts_model import RATIO_COLUMN
-from desktop.tables.positions_model import LEVEL_BACKGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND
 from desktop.window.menus import app_version
 from engine.monitor.levels import Level
 from engine.monitor.report import money
