@@ -61,11 +61,15 @@ class PaintedModel(Protocol):
 
 
 class CellPainter(QStyledItemDelegate):
-    """Paints the cells of a view whose model is a PaintedModel."""
+    """Paints the cells of a view whose model is a PaintedModel (in bold where `bold`: the figure a column
+    exists for)."""
+
+    bold = False
 
     def __init__(self, model: PaintedModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        self._view_font: QFont | None = None
         self._font: QFont | None = None
         self._italic = QFont()
         self._metrics: tuple[QFontMetrics, QFontMetrics] | None = None
@@ -74,15 +78,17 @@ class CellPainter(QStyledItemDelegate):
 
     def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFontMetrics, QFontMetrics]:
         """Metrics of the view's font and of its italic, remade when the view's font changes."""
-        if self._metrics is None or option.font != self._font:
+        if self._metrics is None or option.font != self._view_font:
             self.use_font(option.font, option.widget.style() if option.widget is not None else None)
         assert self._metrics is not None
         return self._metrics
 
     def use_font(self, font: QFont, style: QStyle | None) -> None:
-        """Paint in this font (and its italic), with the style's text margins."""
+        """Paint in this font (the view's; bold where `bold`) and its italic, with the style's text margins."""
+        self._view_font = QFont(font)
         self._font = QFont(font)
-        self._italic = QFont(font)
+        self._font.setBold(self.bold)
+        self._italic = QFont(self._font)
         self._italic.setItalic(True)
         self._metrics = (QFontMetrics(self._font), QFontMetrics(self._italic))
         self._widths.clear()
@@ -140,7 +146,7 @@ class CellPainter(QStyledItemDelegate):
         """Each column as wide as its widest text, or its header, plus `headroom` pixels: what
         resizeColumnsToContents does (over the rows its header's precision says), from cached widths.
         grow_only: widen only the columns whose text no longer fits, narrow none (no jitter on screen)."""
-        if self._metrics is None or view.font() != self._font:
+        if self._metrics is None or view.font() != self._view_font:
             self.use_font(view.font(), view.style())
         rows = self.model.rowCount()
         if rows == 0:

@@ -133,6 +133,8 @@ ORDER = (
 first ten fit a 1280 px screen). The user can move, hide and resize columns; the header remembers it."""
 _BY_TITLE = {c.title: c for c in _DEFINED}
 COLUMNS: tuple[Column, ...] = tuple(_BY_TITLE[title] for title in ORDER)
+ACCOUNT_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Account")
+SIDE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Side")
 SYMBOL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Symbol")
 DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")

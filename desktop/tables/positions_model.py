@@ -84,11 +84,7 @@ class PositionsModel(TextTableModel):
         """Recompute the sorted order (when asked) and the rows shown under the filter."""
         if resort:
             self._moved_since_sort = False
-            column = COLUMNS[self._sort_column]
-            if isinstance(self._rows, VectorPositions) and column.vector_key is not None:
-                keys = column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
-            else:
-                keys = [column.sort_key(r) for r in self._rows]
+            keys = self._sort_keys()
             present = [p for p, k in enumerate(keys) if k is not None and k == k]  # k != k: NaN, unknown
             descending = self._sort_order == Qt.SortOrder.DescendingOrder
             present.sort(key=keys.__getitem__, reverse=descending)  # stable: ties keep the book's order
@@ -96,6 +92,28 @@ class PositionsModel(TextTableModel):
             self._sorted = present + [p for p in range(len(keys)) if p not in known]  # no value: last either way
         self._shown = [p for p in self._sorted if self._accepts(p)]
         self._view_row = {p: row for row, p in enumerate(self._shown)}
+
+    def _sort_keys(self) -> list[Any]:
+        """The sorted column's key of every position, in book order."""
+        column = COLUMNS[self._sort_column]
+        if isinstance(self._rows, VectorPositions) and column.vector_key is not None:
+            return column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
+        return [column.sort_key(r) for r in self._rows]
+
+    def order_is_stale(self) -> bool:
+        """True when the rows, kept in place while their numbers moved (never re-sorted on a tick), are no
+        longer in the order the sort arrow claims."""
+        if not self._moved_since_sort:
+            return False
+        keys = self._sort_keys()
+        present = [keys[p] for p in self._sorted if keys[p] is not None and keys[p] == keys[p]]
+        if self._sort_order == Qt.SortOrder.DescendingOrder:
+            return any(a < b for a, b in itertools.pairwise(present))
+        return any(a > b for a, b in itertools.pairwise(present))
+
+    def resort(self) -> None:
+        """Sort the rows again by the current column and order (the user's "Re-sort now")."""
+        self._rearrange(resort=True)
 
     def _accepts(self, p: int) -> bool:
         if self._filter_account and self._rows[p].position.account != self._filter_account:
