@@ -142,6 +142,15 @@ class CellPainter(QStyledItemDelegate):
         painter.setFont(self._italic if look.italic else self._font)
         painter.drawText(inner, self.model.alignments[column], text)
 
+    def _column_painter(self, view: QTableView, column: int) -> CellPainter:
+        """The painter of this column (its own delegate where it has one), in the view's font."""
+        painter = view.itemDelegateForColumn(column)
+        if not isinstance(painter, CellPainter):
+            return self
+        if painter._metrics is None or view.font() != painter._view_font:
+            painter.use_font(view.font(), view.style())
+        return painter
+
     def fit_columns(self, view: QTableView, headroom: int = 0, grow_only: bool = False) -> None:
         """Each column as wide as its widest text, or its header, plus `headroom` pixels: what
         resizeColumnsToContents does (over the rows its header's precision says), from cached widths.
@@ -161,10 +170,11 @@ class CellPainter(QStyledItemDelegate):
             first, last = 0, rows - 1 if precision < 0 else min(rows, precision) - 1
         widths = [header.sectionSizeHint(c) for c in range(header.count())]
         padding = 2 * self._margin + (1 if view.showGrid() else 0)  # QTableView counts the grid line in
+        painters = [self._column_painter(view, c) for c in range(header.count())]  # a bold column measures bold
         for row in range(first, last + 1):
             look = self.model.row_look(row)
             for column, text in enumerate(look.cells):
-                widths[column] = max(widths[column], self._width(text, look.italic) + padding)
+                widths[column] = max(widths[column], painters[column]._width(text, look.italic) + padding)
         for column, width in enumerate(widths):
             if not grow_only or width > view.columnWidth(column):
                 view.setColumnWidth(column, width + headroom)

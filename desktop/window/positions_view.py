@@ -59,20 +59,7 @@ class PositionsView(QWidget):
         self.search.setPlaceholderText("Filter: symbol, side, account… (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.count = QLabel()
-        self.resort_button = QPushButton("Order stale: re-sort")
-        self.resort_button.setObjectName("resort")
-        self.resort_button.setToolTip("Rows never move on a tick; the numbers moved since the last sort (F5)")
-        self.resort_button.setShortcut(QKeySequence.StandardKey.Refresh)
-        self.resort_button.clicked.connect(self.resort)
-        self.resort_button.hide()
-        self.auto_resort = QComboBox()
-        self.auto_resort.setObjectName("auto-resort")
-        self.auto_resort.setToolTip("Re-sort the rows on a timer (never on every tick)")
-        for seconds in AUTO_RESORT_SECONDS:
-            self.auto_resort.addItem(f"Re-sort every {seconds} s" if seconds else "Keep the order", seconds)
-        self.auto_resort.currentIndexChanged.connect(self._auto_resort_changed)
-        self._resort_timer = QTimer(self)
-        self._resort_timer.timeout.connect(self.resort)
+        self._build_resort()
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(QLabel("Positions"))
@@ -138,6 +125,23 @@ class PositionsView(QWidget):
         shown, total = self.model.rowCount(), self.model.total
         self.count.setText(f"{shown} of {total}" if shown != total else f"{total}")
         self.resort_button.setVisible(self.model.order_is_stale())
+
+    def _build_resort(self) -> None:
+        """The 'Order stale: re-sort' button (shown when ticks broke the sorted order) and the re-sort timer."""
+        self.resort_button = QPushButton("Order stale: re-sort")
+        self.resort_button.setObjectName("resort")
+        self.resort_button.setToolTip("Rows never move on a tick; the numbers moved since the last sort (F5)")
+        self.resort_button.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.resort_button.clicked.connect(self.resort)
+        self.resort_button.hide()
+        self.auto_resort = QComboBox()
+        self.auto_resort.setObjectName("auto-resort")
+        self.auto_resort.setToolTip("Re-sort the rows on a timer (never on every tick)")
+        for seconds in AUTO_RESORT_SECONDS:
+            self.auto_resort.addItem(f"Re-sort every {seconds} s" if seconds else "Keep the order", seconds)
+        self.auto_resort.currentIndexChanged.connect(self._auto_resort_changed)
+        self._resort_timer = QTimer(self)
+        self._resort_timer.timeout.connect(self.resort)
 
     def resort(self) -> None:
         """Sort the rows again by the sorted column (the selection follows its rows)."""
