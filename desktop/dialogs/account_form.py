@@ -26,10 +26,11 @@ from desktop.dialogs.field_grid import FieldGrid
 from desktop.dialogs.position_form import rules_label
 from desktop.dialogs.typed_numbers import number_text, parse_number, shown
 from engine.book.book_rules import build_book
-from engine.margin.model import Account, Book, MarketSpec, PositionMode, settle_currency_of
+from engine.book.venue_rules import NOT_IN_CCXT, venue_problems
+from engine.margin.model import Account, AccountType, Book, MarketSpec, PositionMode, settle_currency_of
 from engine.margin.tiers import bundled_table
 
-ACCOUNT_FIELDS = ("name", "exchange", "wallet_balance", "currency", "position_mode")
+ACCOUNT_FIELDS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type")
 
 
 def ccxt_exchange_ids() -> list[str]:
@@ -99,6 +100,8 @@ def validate_account_input(
     exchange = text("exchange").strip()
     if not exchange:
         messages["exchange"] = "enter a ccxt exchange id, e.g. binanceusdm"
+    elif exchange.lower() in NOT_IN_CCXT:
+        messages["exchange"] = venue_problems(Account(name, exchange, 0.0))[0][1]
     elif exchange not in known:
         close = next((e for e in known if e.lower() == exchange.lower()), None)
         messages["exchange"] = f"'{shown(exchange)}' is not a ccxt exchange id" + (
@@ -126,9 +129,15 @@ def validate_account_input(
     except ValueError:
         messages["position_mode"] = "choose one-way or hedge"
 
-    if messages or wallet is None or mode is None:
+    kind: AccountType | None = None
+    try:
+        kind = AccountType(text("account_type").strip().lower() or AccountType.UNIFIED.value)
+    except ValueError:
+        messages["account_type"] = "choose unified or classic"
+
+    if messages or wallet is None or mode is None or kind is None:
         return AccountCheck(messages, hints)
-    account = Account(name, exchange, wallet, currency, mode)
+    account = Account(name, exchange, wallet, currency, mode, kind)
     accounts = list(book.accounts)
     positions = book.positions
     if index is None:
@@ -213,12 +222,16 @@ class AccountForm(QDialog):
         self.position_mode = QComboBox()
         self.position_mode.addItem("One-way", PositionMode.ONEWAY.value)
         self.position_mode.addItem("Hedge", PositionMode.HEDGE.value)
+        self.account_type = QComboBox()  # Bybit's two kinds of account have different margin rules
+        self.account_type.addItem("Unified Trading Account", AccountType.UNIFIED.value)
+        self.account_type.addItem("Classic account", AccountType.CLASSIC.value)
         self.editors: dict[str, QWidget] = {
             "name": self.name,
             "exchange": self.exchange,
             "wallet_balance": self.wallet_balance,
             "currency": self.currency,
             "position_mode": self.position_mode,
+            "account_type": self.account_type,
         }
         titles = {
             "name": "Name",
@@ -226,6 +239,7 @@ class AccountForm(QDialog):
             "wallet_balance": "Wallet balance",
             "currency": "Settlement currency",
             "position_mode": "Position mode",
+            "account_type": "Account type",
         }
         self.grid = grid = FieldGrid(self.editors, titles, ACCOUNT_FIELDS)
         self.messages = grid.messages
@@ -248,6 +262,7 @@ class AccountForm(QDialog):
             self.wallet_balance.setText(number_text(account.wallet_balance))
             self.currency.setText(account.currency)
             self.position_mode.setCurrentIndex(max(0, self.position_mode.findData(account.position_mode.value)))
+            self.account_type.setCurrentIndex(max(0, self.account_type.findData(account.account_type.value)))
         else:
             self.exchange.setEditText("binanceusdm" if "binanceusdm" in self.exchanges else "")
             self.currency.setText(default_currency(self.exchange.currentText().strip()))
@@ -257,6 +272,7 @@ class AccountForm(QDialog):
         self.currency.textChanged.connect(self._revalidate)
         self.currency.textEdited.connect(self._currency_edited)
         self.position_mode.currentIndexChanged.connect(self._revalidate)
+        self.account_type.currentIndexChanged.connect(self._revalidate)
         self._revalidate()
 
     def fields(self) -> dict[str, str]:
@@ -267,6 +283,7 @@ class AccountForm(QDialog):
             "wallet_balance": self.wallet_balance.text(),
             "currency": self.currency.text(),
             "position_mode": self.position_mode.currentData() or "",
+            "account_type": self.account_type.currentData() or "",
         }
 
     @Slot()

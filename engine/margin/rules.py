@@ -176,3 +176,13 @@ def profile_for(exchange: str, account_type: AccountType = AccountType.UNIFIED) 
 def profile_of(account: Account) -> RuleProfile:
     """The profile an account's positions are judged by: its exchange's, for its account type."""
     return profile_for(account.exchange, account.account_type)
+
+
+def exchange_label(account: Account) -> str:
+    """The account's exchange as a table row shows it: 'bybit', 'bybit (classic)', 'kraken (estimate)' (the
+    generic profile's figures are an estimate, and every row that shows them says so)."""
+    if profile_of(account).estimate:
+        return f"{account.exchange} (estimate)"
+    if account.account_type is not AccountType.UNIFIED:
+        return f"{account.exchange} ({account.account_type.value})"
+    return account.exchange
