@@ -45,8 +45,8 @@ MODULES_OVER_THE_LIMIT: dict[str, int] = {
 # being split: remove when under the limit ("path::function" -> lines today; it may shrink, not grow).
 FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/cli.py::build_parser": 114,
-    "desktop/dialogs/account_form.py::AccountForm.__init__": 82,
-    "desktop/dialogs/account_form.py::validate_account_input": 89,
+    "desktop/dialogs/account_form.py::AccountForm.__init__": 81,
+    "desktop/dialogs/account_form.py::validate_account_input": 82,
     "desktop/dialogs/margin_dialog.py::MarginDialog.__init__": 77,
     "desktop/window/main_window.py::MainWindow.__init__": 110,
     "desktop/window/prices_panel.py::PricesPanel.__init__": 94,
@@ -54,8 +54,8 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "engine/book/book_rules.py::build_book": 81,
     "engine/book/portfolio.py::parse_portfolio": 110,
     "engine/book/positions_csv.py::_row_position": 70,
-    "engine/margin/layout.py::book_layout": 66,
-    "engine/margin/risk.py::evaluate_book": 133,
+    "engine/margin/layout.py::book_layout": 61,
+    "engine/margin/risk.py::evaluate_book": 132,
     "engine/margin/vectorised.py::CompiledBook.__init__": 122,
     "engine/margin/vectorised.py::CompiledBook._recompute": 98,
     "engine/monitor/report.py::risk_to_text": 85,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -31,6 +32,15 @@ from engine.margin.model import Account, AccountType, Book, MarketSpec, Position
 from engine.margin.tiers import bundled_table
 
 ACCOUNT_FIELDS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type")
+FIELD_TITLES = {
+    "name": "Name",
+    "exchange": "Exchange (ccxt id)",
+    "wallet_balance": "Wallet balance",
+    "currency": "Settlement currency",
+    "position_mode": "Position mode",
+    "account_type": "Account type",
+}
+"""The form's label of each field."""
 
 
 def ccxt_exchange_ids() -> list[str]:
@@ -62,6 +72,27 @@ class AccountCheck:
     @property
     def ok(self) -> bool:
         return not self.messages and self.book is not None
+
+
+def _exchange_check(exchange: str, known: set[str]) -> tuple[str, str]:
+    """(message, hint) for the exchange field as typed: one of them is "" (a ccxt id with its rules, or why not)."""
+    if not exchange:
+        return "enter a ccxt exchange id, e.g. binanceusdm", ""
+    if exchange.lower() in NOT_IN_CCXT:
+        return venue_problems(Account("", exchange, 0.0))[0][1], ""
+    if exchange not in known:
+        close = next((e for e in known if e.lower() == exchange.lower()), None)
+        return f"'{shown(exchange)}' is not a ccxt exchange id" + (f"; did you mean '{close}'?" if close else ""), ""
+    return "", rules_label(exchange)
+
+
+def _choice(typed: str, enum: type, default: object, refusal: str, messages: dict[str, str], name: str) -> Any:
+    """The member of enum typed (default when nothing is typed, if there is one), or None with messages[name] set."""
+    try:
+        return enum(typed.strip().lower() or getattr(default, "value", ""))
+    except ValueError:
+        messages[name] = refusal
+        return None
 
 
 def validate_account_input(
@@ -98,17 +129,9 @@ def validate_account_input(
         hints["name"] = f"its {len(held)} position(s) follow the new name"
 
     exchange = text("exchange").strip()
-    if not exchange:
-        messages["exchange"] = "enter a ccxt exchange id, e.g. binanceusdm"
-    elif exchange.lower() in NOT_IN_CCXT:
-        messages["exchange"] = venue_problems(Account(name, exchange, 0.0))[0][1]
-    elif exchange not in known:
-        close = next((e for e in known if e.lower() == exchange.lower()), None)
-        messages["exchange"] = f"'{shown(exchange)}' is not a ccxt exchange id" + (
-            f"; did you mean '{close}'?" if close else ""
-        )
-    else:
-        hints["exchange"] = rules_label(exchange)
+    problem, hint = _exchange_check(exchange, known)
+    messages.update({"exchange": problem} if problem else {})
+    hints.update({"exchange": hint} if hint else {})
 
     currency = text("currency").strip()
     if not currency:
@@ -123,17 +146,10 @@ def validate_account_input(
     elif wallet is not None:
         hints["wallet_balance"] = f"the whole wallet in {currency or 'USDT'}, isolated margins included"
 
-    mode: PositionMode | None = None
-    try:
-        mode = PositionMode(text("position_mode").strip().lower())
-    except ValueError:
-        messages["position_mode"] = "choose one-way or hedge"
-
-    kind: AccountType | None = None
-    try:
-        kind = AccountType(text("account_type").strip().lower() or AccountType.UNIFIED.value)
-    except ValueError:
-        messages["account_type"] = "choose unified or classic"
+    mode = _choice(text("position_mode"), PositionMode, None, "choose one-way or hedge", messages, "position_mode")
+    kind = _choice(
+        text("account_type"), AccountType, AccountType.UNIFIED, "choose unified or classic", messages, "account_type"
+    )
 
     if messages or wallet is None or mode is None or kind is None:
         return AccountCheck(messages, hints)
@@ -233,15 +249,7 @@ class AccountForm(QDialog):
             "position_mode": self.position_mode,
             "account_type": self.account_type,
         }
-        titles = {
-            "name": "Name",
-            "exchange": "Exchange (ccxt id)",
-            "wallet_balance": "Wallet balance",
-            "currency": "Settlement currency",
-            "position_mode": "Position mode",
-            "account_type": "Account type",
-        }
-        self.grid = grid = FieldGrid(self.editors, titles, ACCOUNT_FIELDS)
+        self.grid = grid = FieldGrid(self.editors, FIELD_TITLES, ACCOUNT_FIELDS)
         self.messages = grid.messages
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

@@ -186,9 +186,7 @@ def parse_portfolio(data: Any) -> Portfolio:
             # Its positions are still judged, against a stand-in for what could not be read (a wallet that
             # holds any margin, a one-way account, the currency of its first position).
             wallet = MAX_WALLET if wallet is None else wallet
-            currency = currency or ""
-            mode = mode or PositionMode.ONEWAY
-            kind = kind or AccountType.UNIFIED
+            currency, mode, kind = currency or "", mode or PositionMode.ONEWAY, kind or AccountType.UNIFIED
             stand_ins.add(name)
         assert name is not None and exchange is not None and wallet is not None and currency is not None
         accounts.append(Account(name, exchange, wallet, currency, mode, kind))

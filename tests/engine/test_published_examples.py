@@ -357,3 +357,17 @@ def test_deribit_linear_liquidation_with_the_size_increment():
     89,001.264 (at the base rate alone it would be 88,888.89: further away, the dangerous direction)."""
     b = book("deribit", 300_000, [pos("BTC/USDC:USDC", LONG, 25, 100_000, CROSS, 10)], [market("BTC/USDC:USDC", 0.01)])
     assert _both_paths(b, {("deribit", "BTC/USDC:USDC"): 100_000}) == [pytest.approx(89_001.26422, abs=1e-5)]
+
+
+def test_bybit_unified_isolated_inverse_example():
+    """Bybit help centre "Liquidation Price Calculation under Isolated Mode (Unified Trading Account)", inverse
+    perpetual, read 2026-12-01 (the version stored then; no 2026 revision was found): LP (long) = quantity /
+    [position value + (IM - MM)], position value = quantity / entry, IM = value / leverage, MM = value x MMR -
+    deduction, fees to close left out ("minor differences ... may arise due to the fees to close"). Its example:
+    long 60,000 USD of BTCUSD @ 50,000, 10x, MMR 0.5%: value 1.2 BTC, IM 0.12 BTC, MM 0.006 BTC (the stored
+    excerpt stops there); by hand LP = 60,000 / (1.2 + 0.12 - 0.006) = 45,662.1005. A classic account adds the
+    fee to close on inverse contracts (test above); a unified one does not, whatever the taker fee.
+    """
+    spec = market("BTC/USD:BTC", 0.005, taker_fee=0.00055, inverse=True)
+    b = book("bybit", 1, [pos("BTC/USD:BTC", LONG, 60_000, 50_000, ISO, 10, 0.12)], [spec])
+    assert _both_paths(b, {("bybit", "BTC/USD:BTC"): 50_000}) == [pytest.approx(60_000 / 1.314, rel=1e-12)]
