@@ -19,6 +19,8 @@ DEMO = Path(str(resource("demo", "book.json")))
 ACCOUNT_KEYS = [
     "name",
     "exchange",
+    "account_type",
+    "rule_profile",
     "wallet_balance",
     "unrealized_pnl",
     "equity",
@@ -160,3 +162,33 @@ def test_exchange_without_a_profile_is_labelled_an_estimate(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "krakenfutures (generic estimate)" in result.stdout
     assert "Estimate: no rule profile for krakenfutures" in result.stdout
+    json_result = marginwatch("risk", str(path), "--json")
+    (account,) = json.loads(json_result.stdout)["accounts"]
+    assert account["rule_profile"] == "krakenfutures (generic estimate)" and account["estimate"] is True
+
+
+def test_a_book_naming_bitmex_exits_2_with_one_line(tmp_path):
+    doc = {
+        "accounts": [{"name": "m", "exchange": "bitmex", "wallet_balance": 1, "currency": "BTC"}],
+        "positions": [
+            {
+                "account": "m",
+                "symbol": "BTC/USD:BTC",
+                "side": "long",
+                "contracts": 100,
+                "entry_price": 60_000,
+                "margin_mode": "cross",
+                "leverage": 10,
+            }
+        ],
+        "markets": {
+            "BTC/USD:BTC": {"tiers": [{"min_notional": 0, "max_notional": 1e9, "maintenance_margin_rate": 0.01}]}
+        },
+    }
+    path = tmp_path / "bitmex.json"
+    path.write_text(json.dumps(doc))
+    result = marginwatch("risk", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "BitMEX is not in the installed ccxt" in lines[0], result.stderr

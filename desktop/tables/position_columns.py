@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor
 from engine.book.formats import money, percent, quoted_price
 from engine.margin.model import Account, MarginMode, quote_currency_of
 from engine.margin.risk import PositionRisk
+from engine.margin.rules import exchange_label
 from engine.margin.vectorised import VectorRisk
 from engine.monitor.levels import Level
 
@@ -72,7 +73,7 @@ def margin(r: PositionRisk) -> float:
 
 _DEFINED: tuple[Column, ...] = (
     Column("Account", lambda r, a: r.position.account, lambda r: r.position.account, numeric=False),
-    Column("Exchange", lambda r, a: a.exchange, lambda r: r.position.account, numeric=False),
+    Column("Exchange", lambda r, a: exchange_label(a), lambda r: r.position.account, numeric=False),
     Column("Symbol", lambda r, a: r.position.symbol, lambda r: r.position.symbol, numeric=False),
     Column("Side", lambda r, a: r.position.side.value, lambda r: r.position.side.value, numeric=False),
     Column("Contracts", lambda r, a: f"{r.position.contracts:g}", lambda r: r.position.contracts),

@@ -26,7 +26,7 @@ from engine.margin.layout import BookLayout, book_layout
 from engine.margin.liquidation import PRICE_RANGE, Leg, liquidation_price, segment_edges, segment_line, segment_midpoint
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.roe import fixed_roe_base
-from engine.margin.rules import profile_for
+from engine.margin.rules import profile_of
 
 _MAX_NEWTON_STEPS = 16
 
@@ -242,7 +242,7 @@ class CompiledBook:
         self.pos_leverage = np.array([p.leverage for p in positions], dtype=float)
         self.pos_cross = np.array([p.margin_mode is MarginMode.CROSS for p in positions], dtype=bool)
         roe_bases = [
-            fixed_roe_base(e, p, book.market_of(p), profile_for(account_of[p.account].exchange))
+            fixed_roe_base(e, p, book.market_of(p), profile_of(account_of[p.account]))
             for e, p in zip(exposures, positions, strict=True)
         ]
         self.pos_roe_at_mark = np.array([b is None for b in roe_bases], dtype=bool)

@@ -85,6 +85,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO meta (key, value) VALUES ('book_sha256', 'pending');
     """,
+    # 5: the account type (Bybit's unified or classic account: different margin rules); every account saved
+    # before is a unified one, the default. The book's checksum covers the new column: recomputed on open.
+    """
+    ALTER TABLE account ADD COLUMN account_type TEXT NOT NULL DEFAULT 'unified'
+        CHECK (account_type IN ('unified', 'classic'));
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -322,3 +322,30 @@ def test_the_margin_preview_as_the_user_types(qtbot, qtmodeltester):
     every_cell_answers_as_the_tester_asks(dialog.preview)
     dialog.amount.selectAll()
     qtbot.keyClicks(dialog.amount, "-")
+
+
+def test_the_tables_say_which_rules_priced_a_row(qtmodeltester):
+    """A generic-profile account is an estimate in both tables; a Bybit classic account says it is classic."""
+    from dataclasses import replace
+
+    from desktop.tables.accounts_model import COLUMNS as ACCOUNT_COLUMNS
+    from engine.margin.model import AccountType
+
+    book, marks = demo()
+    accounts = list(book.accounts)
+    bybit = next(i for i, a in enumerate(accounts) if a.exchange == "bybit")
+    accounts[bybit] = replace(accounts[bybit], account_type=AccountType.CLASSIC)
+    binance = accounts[0]
+    accounts[0] = replace(binance, exchange="bingx")
+    markets = {(("bingx" if k[0] == binance.exchange else k[0]), k[1]): m for k, m in book.markets.items()}
+    marks = {(("bingx" if k[0] == binance.exchange else k[0]), k[1]): v for k, v in marks.items()}
+    risk = evaluate_book(Book(tuple(accounts), book.positions, markets), marks)
+    positions = PositionsModel(risk)
+    qtmodeltester.check(positions, force_py=True)
+    column = next(i for i, c in enumerate(COLUMNS) if c.title == "Exchange")
+    shown = {positions.index(row, column).data() for row in range(positions.rowCount())}
+    assert {"bingx (estimate)", "bybit (classic)"} <= shown
+    table = AccountsModel(risk)
+    column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "Exchange")
+    assert table.index(0, column).data() == "bingx (generic estimate)"
+    assert table.index(bybit, column).data() == "Bybit (classic account)"
