@@ -22,7 +22,7 @@ from engine.book.formats import money, percent, quoted_price
 from engine.margin.model import Account, MarginMode, quote_currency_of
 from engine.margin.risk import PositionRisk
 from engine.margin.rules import exchange_label
-from engine.margin.vectorised import VectorRisk
+from engine.margin.vector_risk import VectorRisk
 from engine.monitor.levels import Level
 
 

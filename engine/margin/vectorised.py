@@ -16,118 +16,19 @@ Results agree with engine.margin.risk.evaluate_book to 1e-9 relative (tested on 
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from engine.margin.layout import BookLayout, book_layout
-from engine.margin.liquidation import PRICE_RANGE, Leg, liquidation_price, segment_edges, segment_line, segment_midpoint
+from engine.margin.liquidation import Leg, liquidation_price
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.roe import fixed_roe_base
 from engine.margin.rules import profile_of
+from engine.margin.segment_scan import SegmentScan, in_range, tiers_continuous
+from engine.margin.vector_risk import VectorRisk
 
 _MAX_NEWTON_STEPS = 16
-
-
-def _in_range(prices: np.ndarray) -> np.ndarray:
-    """NaN for a price outside PRICE_RANGE: no liquidation price, as engine.margin.liquidation says."""
-    with np.errstate(invalid="ignore"):
-        return np.where((prices >= PRICE_RANGE[0]) & (prices <= PRICE_RANGE[1]), prices, np.nan)
-
-
-def _continuous(leg: Leg) -> bool:
-    """True when the leg's maintenance margin has no jump at any tier boundary."""
-    for below, above in itertools.pairwise(leg.tiers):
-        edge = above.lower
-        if abs(below.maintenance(edge) - above.maintenance(edge)) > 1e-9 * max(1.0, abs(below.maintenance(edge))):
-            return False
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class VectorRisk:
-    """Per-position and per-account arrays, in book order (accounts as in book.accounts).
-
-    Position arrays have shape (n_positions,), account arrays (n_accounts,); float64 unless marked bool.
-    Units as engine.margin.risk.PositionRisk / AccountRisk; NaN where a mark is missing or a figure overflows.
-    """
-
-    mark_price: np.ndarray
-    notional: np.ndarray
-    unrealized_pnl: np.ndarray
-    roe: np.ndarray
-    initial_margin: np.ndarray
-    maintenance_margin: np.ndarray
-    liquidation_price: np.ndarray
-    """NaN where no positive price liquidates."""
-    distance_to_liquidation: np.ndarray
-    account_unrealized_pnl: np.ndarray
-    account_equity: np.ndarray
-    account_initial_margin: np.ndarray
-    account_maintenance_margin: np.ndarray
-    account_margin_ratio: np.ndarray
-    """The cross margin ratio (cross maintenance / cross margin balance); NaN where the account has no cross
-    position, its cross balance is <= 0 or unknown (engine.margin.risk explains the ratio and its sources)."""
-    account_available_balance: np.ndarray
-    position_margin_ratio: np.ndarray
-    """Isolated: own maintenance / (own margin + uPnL); cross: the account's cross ratio; NaN where none."""
-    account_cross_margin_balance: np.ndarray
-    """Cross wallet + cross uPnL (NaN where the account has no cross position or a cross mark is missing)."""
-    account_cross_maintenance_margin: np.ndarray
-    account_liquidated: np.ndarray
-    """bool: the cross account is at or past its liquidation point."""
-    account_cross_known: np.ndarray
-    """bool: every cross mark of the account is in and its cross figures are finite (or it has no cross leg)."""
-    account_has_cross: np.ndarray
-    """bool: the account holds at least one cross position."""
-
-
-class _SegmentScan:
-    """Precomputed tier segments of the groups solved by scanning (at most two legs each)."""
-
-    def __init__(self, layout: BookLayout, groups: list[int]) -> None:
-        self.groups = np.array(groups, dtype=np.intp)
-        self.first_leg = np.array([layout.groups[g][0] for g in groups], dtype=np.intp)
-        per_group = []
-        for g in groups:
-            legs = [layout.legs[k].leg for k in layout.groups[g]]
-            edges = segment_edges(legs)
-            lines = [segment_line(legs, 0.0, segment_midpoint(lo, hi)) for lo, hi in itertools.pairwise(edges)]
-            per_group.append((edges, lines))
-        width = max((len(lines) for _, lines in per_group), default=1)
-        n = len(groups)
-        self.lo = np.full((n, width), np.inf)
-        self.hi = np.full((n, width), np.inf)
-        self.slope = np.zeros((n, width))
-        self.constant = np.zeros((n, width))
-        self.real = np.zeros((n, width), dtype=bool)
-        for i, (edges, lines) in enumerate(per_group):
-            m = len(lines)
-            self.lo[i, :m] = edges[:-1]
-            self.hi[i, :m] = edges[1:]
-            self.slope[i, :m] = [a for a, _ in lines]
-            self.constant[i, :m] = [b for _, b in lines]
-            self.real[i, :m] = True
-        self.has_root = self.real & (self.slope != 0)
-        self.jump_edge = self.real[:, 1:]
-
-    def roots(self, backing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate roots in z, shape (groups, 2*width): segment roots then tier-jump roots; NaN = none."""
-        b = self.constant + backing[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = -b / self.slope
-        inside = self.has_root & (z >= self.lo) & (z <= self.hi) & (z > 0)
-        segment_roots = np.where(inside, z, np.nan)
-        # A jump at the edge between segment m-1 and m: the surplus changes sign across it.
-        edge = self.lo[:, 1:]
-        with np.errstate(invalid="ignore"):
-            left = self.slope[:, :-1] * edge + b[:, :-1]
-            right = self.slope[:, 1:] * edge + b[:, 1:]
-        jump = self.jump_edge & ((left > 0) != (right > 0)) & (right != 0)
-        jump_roots = np.where(jump, edge, np.nan)
-        return segment_roots, jump_roots
 
 
 class CompiledBook:
@@ -204,11 +105,11 @@ class CompiledBook:
         def jumps(leg: Leg) -> bool:
             key = id(leg.tiers)
             if key not in continuous:
-                continuous[key] = _continuous(leg)
+                continuous[key] = tiers_continuous(leg)
             return not continuous[key]
 
         scan |= {leg.group for leg in legs if leg.leg.fixed_maintenance is None and jumps(leg.leg)}
-        self.scan = _SegmentScan(layout, sorted(scan))
+        self.scan = SegmentScan(layout, sorted(scan))
         self.in_scan = np.isin(self.leg_group, self.scan.groups)
         self.scan_legs = np.flatnonzero(self.in_scan)
         self.scan_row_of_leg = np.searchsorted(self.scan.groups, self.leg_group[self.scan_legs])
@@ -345,7 +246,7 @@ class CompiledBook:
         unsettled = self._newton(root_z, backing, flat)
         with np.errstate(invalid="ignore"):
             root_z = np.where(np.isfinite(root_z) & (root_z > 0), root_z, np.nan)
-        liq = _in_range(np.where(self.leg_inverse, 1.0 / root_z, root_z) if self.any_inverse else root_z)
+        liq = in_range(np.where(self.leg_inverse, 1.0 / root_z, root_z) if self.any_inverse else root_z)
         if len(self.scan.groups):
             self._scan(liq, backing, leg_mark)
         for k in unsettled:  # a leg Newton did not settle (never seen in tests): the scalar solver decides
@@ -460,18 +361,8 @@ class CompiledBook:
         return active[local]
 
     def _scan(self, liq: np.ndarray, backing: np.ndarray, leg_mark: np.ndarray) -> None:
-        scan = self.scan
-        first = scan.first_leg
-        segment_roots, jump_roots = scan.roots(backing[first])
-        z = np.concatenate([segment_roots, jump_roots], axis=1)
-        inverse = self.leg_inverse[first][:, None]
-        with np.errstate(divide="ignore"):
-            prices = _in_range(np.where(inverse, 1.0 / z, z))
-        gap = np.abs(prices - leg_mark[first][:, None])
-        gap = np.where(np.isnan(gap), np.inf, gap)
-        best = gap.argmin(axis=1)
-        chosen = prices[np.arange(len(first)), best]
-        chosen = np.where(np.isinf(gap[np.arange(len(first)), best]), np.nan, chosen)
+        first = self.scan.first_leg
+        chosen = self.scan.nearest_prices(backing[first], self.leg_inverse[first], leg_mark[first])
         liq[self.scan_legs] = chosen[self.scan_row_of_leg]
 
     def _scalar(self, k: int, liq: np.ndarray, backing: np.ndarray, leg_mark: np.ndarray) -> None:
