@@ -46,8 +46,6 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "engine/book/portfolio.py::parse_portfolio": 110,
     "engine/margin/layout.py::book_layout": 61,
     "engine/margin/risk.py::evaluate_book": 132,
-    "engine/margin/vectorised.py::CompiledBook.__init__": 122,
-    "engine/margin/vectorised.py::CompiledBook._recompute": 98,
     "engine/monitor/report.py::risk_to_text": 85,
 }
 

@@ -16,11 +16,11 @@ Results agree with engine.margin.risk.evaluate_book to 1e-9 relative (tested on 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from engine.margin.layout import BookLayout, book_layout
+from engine.margin.layout import BookLayout, LegLayout, book_layout
 from engine.margin.liquidation import Leg, liquidation_price
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.roe import fixed_roe_base
@@ -45,9 +45,6 @@ class CompiledBook:
         key_index = {key: i for i, key in enumerate(self.price_keys)}
         account_index = {a.name: i for i, a in enumerate(book.accounts)}
         legs = layout.legs
-        n_legs = len(legs)
-        n_tiers = max((len(leg.leg.tiers) for leg in legs), default=1)
-
         self.n_accounts = len(book.accounts)
         self.leg_price = np.array([key_index[leg.price_key] for leg in legs], dtype=np.intp)
         self.leg_inverse = np.array([leg.inverse for leg in legs], dtype=bool)
@@ -63,6 +60,18 @@ class CompiledBook:
         fixed = [leg.leg.fixed_maintenance for leg in legs]
         self.leg_is_fixed = np.array([f is not None for f in fixed], dtype=bool)
         self.leg_fixed = np.array([f or 0.0 for f in fixed], dtype=float)
+        self.cross_wallet = np.array([layout.cross_wallet[a.name] for a in book.accounts], dtype=float)
+        self.account_has_cross = np.bincount(self.leg_account[self.leg_cross], minlength=self.n_accounts) > 0
+        self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
+
+        self._compile_tiers(legs)
+        self._compile_solvers(layout)
+        self._compile_positions(book, layout, account_index)
+
+    def _compile_tiers(self, legs: Sequence[LegLayout]) -> None:
+        """Every leg's tiers as flat arrays, in the two orders the solvers read (legs x tiers, tiers x legs)."""
+        n_legs = len(legs)
+        n_tiers = max((len(leg.leg.tiers) for leg in legs), default=1)
         # Tier bounds column by column (tiers x legs): a short loop over tiers beats a 2-D compare.
         self.n_tiers = n_tiers
         self.tier_lower_by_column = np.full((n_tiers, n_legs), np.inf)
@@ -95,10 +104,11 @@ class CompiledBook:
         self.tier_ceiling = ceiling.ravel()
         self._root_hint: np.ndarray | None = None
         """Per Newton leg, the flat tier its root was last found in: roots move little between two recomputes."""
-        self.cross_wallet = np.array([layout.cross_wallet[a.name] for a in book.accounts], dtype=float)
-        self.account_has_cross = np.bincount(self.leg_account[self.leg_cross], minlength=self.n_accounts) > 0
-        self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
 
+    def _compile_solvers(self, layout: BookLayout) -> None:
+        """Which groups the segment scan solves (hedge pairs, tiers whose maintenance jumps) and the Newton
+        legs' inputs, gathered once."""
+        legs = layout.legs
         scan = {g for g, members in enumerate(layout.groups) if len(members) > 1}
         continuous: dict[int, bool] = {}  # per tiers tuple: the legs on one market share one
 
@@ -132,6 +142,8 @@ class CompiledBook:
         self.newton_fixed = self.leg_fixed[nl]
         self.newton_base = nl  # a leg's flat index in tier 0 (tiers x legs) is the leg's own
 
+    def _compile_positions(self, book: Book, layout: BookLayout, account_index: Mapping[str, int]) -> None:
+        """Per-position arrays (their leg, account, PnL line, ROE base, collateral) and the per-account bins."""
         positions = book.positions
         exposures = layout.exposures
         account_of = {a.name: a for a in book.accounts}
@@ -159,7 +171,7 @@ class CompiledBook:
         self.leg_account_by_2 = (self.leg_account[:, None] * 2 + np.arange(2)).ravel()
         self.pos_account_by_4 = (self.pos_account[:, None] * 4 + np.arange(4)).ravel()
         # Usually every position is its own leg: then the leg arrays are the position arrays, bit for bit.
-        self.one_leg_per_position = bool(np.array_equal(self.pos_leg, np.arange(n_legs)))
+        self.one_leg_per_position = bool(np.array_equal(self.pos_leg, np.arange(len(layout.legs))))
 
     def prices_from(self, prices: Mapping[PriceKey, float]) -> np.ndarray:
         """A mark vector in this book's price_keys order from a {(exchange, symbol): mark} mapping; NaN for a
@@ -214,6 +226,12 @@ class CompiledBook:
             return self._recompute(marks)
 
     def _recompute(self, marks: np.ndarray) -> VectorRisk:
+        """recompute's body: legs (tiers, maintenance, backing, liquidation prices), then accounts, then
+        positions, as one sequence of array operations.
+
+        Long because it is the live view's hot path (benchmarked per refresh): split into methods, a dozen
+        intermediate arrays would travel between them, and the order of the steps is the argument.
+        """
         leg_mark = marks[self.leg_price]
         z = np.where(self.leg_inverse, 1.0 / leg_mark, leg_mark) if self.any_inverse else leg_mark
         notional = self.leg_nu * z
