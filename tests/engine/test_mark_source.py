@@ -200,6 +200,9 @@ def test_an_exchange_without_a_public_price_call_is_named():
         choose_method("dydx", has("dydx"), Transport.AUTO)
     with pytest.raises(NoPriceMethod, match="no websocket price stream"):
         choose_method("dydx", has("dydx"), Transport.WEBSOCKET)
-    assert "typed by hand" in price_method_problem("dydx")
+    assert price_method_problem("dydx") == (
+        "dydx offers no public price method in ccxt: type its prices by hand (Prices dock, or 'prices' in the "
+        "portfolio file)"
+    )
     assert price_method_problem("binanceusdm") is None
     assert price_method_problem("no-such-exchange") is None  # the caller's own check names it

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ def choose_method(exchange_id: str, has: Mapping[str, Any], transport: Transport
     raise NoPriceMethod(f"{exchange_id} offers no public price method in ccxt")
 
 
+@functools.lru_cache(maxsize=256)  # the forms ask as the user types; ccxt's classes take ~4 ms to build
 def price_method_problem(exchange_id: str) -> str | None:
     """Why a live feed could not read exchange_id's prices, in words; None when it can (or ccxt does
     not know the id: that is the caller's own check). For the forms and the CLI, when an account is
@@ -141,7 +143,7 @@ def price_method_problem(exchange_id: str) -> str | None:
     try:
         choose_method(exchange_id, has, Transport.AUTO)
     except NoPriceMethod as e:
-        return f"{e}: its prices must be typed by hand (Prices dock, or 'prices' in the portfolio file)"
+        return f"{e}: type its prices by hand (Prices dock, or 'prices' in the portfolio file)"
     return None
 
 
