@@ -183,7 +183,9 @@ def has(exchange_id: str) -> dict:
         ("kucoinfutures", Transport.AUTO, "websocket: watch_mark_price (per symbol)"),
         ("kucoinfutures", Transport.REST, "rest: fetch_mark_price (per symbol)"),
         ("bitget", Transport.REST, "rest: fetch_tickers"),
+        ("bingx", Transport.AUTO, "rest: fetch_mark_prices"),  # its stream has no mark
         ("bingx", Transport.WEBSOCKET, "websocket: watch_ticker (per symbol)"),
+        ("htx", Transport.AUTO, "websocket: watch_ticker (per symbol)"),
     ],
 )
 def test_the_call_each_venue_is_read_with(exchange_id, transport, described):

@@ -20,6 +20,8 @@ Per exchange, from ccxt 4.5.90's own source (ccxt/<id>.py, ccxt/pro/<id>.py), re
   GET /api/v1/mark-price/{symbol}/current; watch_mark_price streams /contract/instrument's mark.
 - bitget: fetch_mark_price costs a request per symbol while fetch_tickers carries markPrice for
   every contract (parse_ticker), so fetch_tickers.
+- bingx: its only stream, watch_ticker, carries no mark (ccxt/pro/bingx.py parse_ws_ticker), while
+  fetch_mark_prices reads the premium index: in auto the feed polls the mark (POLL_FOR_THE_MARK).
 
 The mark (mark_of): the ticker's unified markPrice; else the exchange's own mark field in the raw
 ticker (`info`) where ccxt does not map it (INFO_MARK_FIELDS); else the last trade, labelled, except
@@ -62,6 +64,12 @@ AVOID: Mapping[str, Mapping[str, str]] = {
     "bitget": {"fetch_mark_price": "one request per symbol, while fetch_tickers carries every contract's mark"},
 }
 """Per ccxt exchange id, methods the feed does not use there, and why (see the module docstring)."""
+
+POLL_FOR_THE_MARK: Mapping[str, str] = {
+    "bingx": "its ticker stream (watch_ticker) carries no mark, while fetch_mark_prices reads every contract's",
+}
+"""Exchanges whose stream carries no mark while a REST call does: in auto, the feed polls the mark there
+rather than stream last trades (a forced websocket transport still streams them, labelled)."""
 
 PARAMS: Mapping[tuple[str, str], Mapping[str, Any]] = {
     ("hyperliquid", "fetch_tickers"): {"type": "swap"},
@@ -114,6 +122,10 @@ def choose_method(exchange_id: str, has: Mapping[str, Any], transport: Transport
                 return PriceMethod(kind, name, per_symbol, PARAMS.get((exchange_id, name), {}))
         return None
 
+    if transport is Transport.AUTO and exchange_id in POLL_FOR_THE_MARK:
+        found = first(REST_METHODS[:2], "rest")
+        if found:
+            return found
     if transport in (Transport.AUTO, Transport.WEBSOCKET):
         found = first(WEBSOCKET_METHODS, "websocket")
         if found:
