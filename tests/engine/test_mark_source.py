@@ -208,3 +208,52 @@ def test_an_exchange_without_a_public_price_call_is_named():
     )
     assert price_method_problem("binanceusdm") is None
     assert price_method_problem("no-such-exchange") is None  # the caller's own check names it
+
+
+BYBIT_LINEAR_TICKER = {  # Bybit v5 "Get Tickers", linear (ccxt/bybit.py parse_ticker)
+    "symbol": "BTCUSDT",
+    "lastPrice": "16597.00",
+    "indexPrice": "16598.54",
+    "markPrice": "16596.00",
+    "prevPrice24h": "16464.50",
+    "price24hPcnt": "0.008047",
+    "highPrice24h": "30912.50",
+    "lowPrice24h": "15700.00",
+    "fundingRate": "-0.001034",
+    "nextFundingTime": "1672387200000",
+}
+GATE_FUTURES_TICKER = {  # Gate futures tickers (ccxt/gate.py parse_ticker)
+    "contract": "BTC_USDT",
+    "last": "6432",
+    "low_24h": "6278",
+    "high_24h": "6790",
+    "change_percentage": "4.43",
+    "mark_price": "6534",
+    "funding_rate": "0.0001",
+    "index_price": "6531",
+}
+DERIBIT_TICKER = {  # Deribit public/ticker (ccxt/deribit.py parse_ticker)
+    "timestamp": 1583778859480,
+    "stats": {"volume": 60.87, "price_change": 1.2, "low": 7600, "high": 7900},
+    "state": "open",
+    "mark_price": 7750.02,
+    "last_price": 7750.5,
+    "instrument_name": "BTC-PERPETUAL",
+    "index_price": 7748.01,
+    "best_bid_price": 7750,
+    "best_ask_price": 7750.5,
+}
+
+
+@pytest.mark.parametrize(
+    ("exchange_id", "payload", "mark"),
+    [
+        ("bybit", BYBIT_LINEAR_TICKER, 16596.0),
+        ("gate", GATE_FUTURES_TICKER, 6534.0),
+        ("deribit", DERIBIT_TICKER, 7750.02),
+    ],
+)
+def test_venues_whose_tickers_carry_the_mark_unified(exchange_id, payload, mark):
+    ticker = getattr(ccxt, exchange_id)().parse_ticker(payload)
+    assert ticker["last"] != mark  # the last trade is elsewhere: taking it would be caught here
+    assert mark_of(exchange_id, ticker) == (mark, False)
