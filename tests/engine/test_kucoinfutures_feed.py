@@ -30,8 +30,8 @@ def fake() -> Iterator[FakeKucoinFutures]:
 
 
 @pytest.fixture
-def feed(fake: FakeKucoinFutures) -> Iterator[CcxtFeed]:
-    settings = ExchangeSettings(fake.ccxt_config(), Transport.REST)
+def feed(fake: FakeKucoinFutures, request) -> Iterator[CcxtFeed]:
+    settings = ExchangeSettings(fake.ccxt_config(), getattr(request, "param", Transport.REST))
     feed = CcxtFeed(
         EX,
         ["BTC/USDT:USDT", "ETH/USDT:USDT"],
@@ -62,3 +62,17 @@ def test_a_failing_mark_request_is_status_then_recovers(feed, fake):
     wait_for(lambda: feed.state.status is FeedStatus.RECONNECTING, what="reconnecting")
     assert feed.state.last_error.startswith("ExchangeNotAvailable"), feed.state.last_error
     wait_for(lambda: feed.state.status is FeedStatus.LIVE, what="recovery")
+
+
+@pytest.mark.parametrize("feed", [Transport.AUTO], indirect=True)
+def test_the_stream_is_each_contracts_mark_price_channel(feed, fake):
+    wait_for(lambda: feed.store.quote(BTC) is not None and feed.store.quote(ETH) is not None, what="both contracts")
+    assert feed.state.transport == "websocket: watch_mark_price (per symbol)"
+    assert sorted((s["channel"], s["symbol"]) for s in fake.subscriptions) == [
+        ("mark-price", "ETHUSDTM"),
+        ("mark-price", "XBTUSDTM"),
+    ]
+    btc = feed.store.quote(BTC)
+    assert btc.mark == 61000.5 and not btc.mark_is_last_trade and btc.exchange_time is not None
+    fake.set_mark("ETHUSDTM", 3001.5)
+    wait_for(lambda: feed.store.quote(ETH).mark == 3001.5, 3.0, "the new mark")

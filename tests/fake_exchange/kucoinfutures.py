@@ -1,4 +1,5 @@
-"""A fake KuCoin Futures (REST) on 127.0.0.1 that real ccxt's kucoinfutures talks to, unmodified.
+"""A fake KuCoin Futures on 127.0.0.1 that real ccxt's kucoinfutures talks to, unmodified: REST and the
+public unified (UTA) websocket's mark-price channel.
 
     with FakeKucoinFutures() as fake:
         config = fake.ccxt_config()                  # the --exchange-config 'ccxt' member
@@ -11,6 +12,10 @@ host), each contract's mark
 and, on the spot host, KuCoin's margin mark list (GET /api/v3/mark-price/all-symbols), which ccxt's
 kucoinfutures.fetch_mark_prices reads: its symbols are spot pairs ('BTC-USDT'), and its values here differ
 from the futures marks, so a feed that read it would show neither the right symbols nor the right price.
+The websocket (ccxt's watch_mark_price, on urls.api.ws.futures) takes {"id", "action": "subscribe",
+"channel": "mark-price", "tradeType": "FUTURES", "symbol"}, answers {"id", "result": true}, and pushes
+{"T": "mark-price", "P", "d": {"s", "mp", "ip", "oi", "ts"}}; {"type": "ping"} gets {"type": "pong"}
+(ccxt/pro/kucoin.py subscribe_public_uta, handle_uta_ticker, ping).
 
 Shapes (KuCoin API docs, read 2026-12-01): Futures "Get All Symbols", "Get Mark Price", "Get Ticker";
 Margin "Get Mark Price List"; the same fields are in ccxt's comments (ccxt/kucoin.py
@@ -115,7 +120,7 @@ class FakeKucoinFutures(FakeExchange):
         """The ccxt constructor settings that point kucoinfutures here (the --exchange-config 'ccxt' member)."""
         return {
             "timeout": timeout_ms,
-            "urls": {"api": {"futuresPublic": self.base_url, "public": self.base_url}},
+            "urls": {"api": {"futuresPublic": self.base_url, "public": self.base_url, "ws": {"futures": self.ws_url}}},
         }
 
     def _add_routes(self, app: web.Application) -> None:
@@ -124,6 +129,7 @@ class FakeKucoinFutures(FakeExchange):
         app.router.add_get("/api/v1/ticker", self._ticker)
         app.router.add_get("/api/v3/mark-price/all-symbols", self._margin_mark_prices)
         app.router.add_get("/api/v3/currencies", self._currencies)
+        app.router.add_get("/ws", self._websocket)
 
     def _error_response(self, status: int) -> web.Response:
         if status == 503:
@@ -202,3 +208,30 @@ class FakeKucoinFutures(FakeExchange):
             return fault
         stamp = now_ms()
         return self._ok([{"symbol": s, "timePoint": stamp, "value": v} for s, v in self.margin_marks.items()])
+
+    # -- websocket (unified public push) -----------------------------------------------------------
+
+    async def _on_ws_message(self, socket: web.WebSocketResponse, data: Any, streams: set[Any]) -> None:
+        if not isinstance(data, dict):
+            return
+        if data.get("type") == "ping":
+            await socket.send_json({"id": data.get("id"), "type": "pong", "timestamp": now_ms() * 1000})
+            return
+        symbol = data.get("symbol")
+        if data.get("channel") != "mark-price" or symbol not in self.marks:
+            await socket.send_json({"id": data.get("id"), "result": False, "reason": f"invalid symbol: {symbol}"})
+            return
+        if data.get("action") == "subscribe":
+            streams.add(symbol)
+            self.subscriptions.append(dict(data))
+        elif data.get("action") == "unsubscribe":
+            streams.discard(symbol)
+        await socket.send_json({"id": data.get("id"), "result": True})
+
+    async def _push_events(self, socket: web.WebSocketResponse, streams: set[Any], stamp: int) -> None:
+        for symbol in sorted(streams):
+            if symbol in self._silent_symbols:
+                continue
+            mark = str(self.marks[symbol])
+            data = {"s": symbol, "mp": mark, "ip": mark, "oi": "50541824", "ts": stamp}
+            await socket.send_json({"T": "mark-price", "P": str(stamp * 1_000_000), "d": data})
