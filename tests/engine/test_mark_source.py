@@ -137,6 +137,16 @@ def test_phemex_linear_mark_price_rp():
     assert mark_of("phemex", ticker) == (16830.97534951, False)
 
 
+def test_phemex_perpetual_stream_row_mark_rp():
+    # perp_market24h_pack_p row; its 'fields': symbol, openRp, highRp, lowRp, lastRp, volumeRq, turnoverRv,
+    # openInterestRv, indexRp, markRp, fundingRateRr, predFundingRateRr (ccxt/pro/phemex.py handle_ticker)
+    row = ["STXUSDT", "0.64649", "0.8628", "0.61215", "0.71737", "4519387", "3210827.98166", "697635"]
+    row += ["0.71720205", "0.71730001", "0.0001", "0.0001"]
+    ticker = ccxt.pro.phemex().parse_perpetual_ticker(row)
+    assert ticker["last"] == 0.71737
+    assert mark_of("phemex", ticker) == (0.71730001, False)
+
+
 def test_without_a_mark_the_last_trade_stands_in_and_says_so():
     htx = ccxt.htx()
     htx.set_markets([])  # its parser looks the symbol up among the futures

@@ -76,13 +76,16 @@ PARAMS: Mapping[tuple[str, str], Mapping[str, Any]] = {
 }
 """Extra ccxt params per (exchange id, method): Hyperliquid's perpetuals only (one request, not three)."""
 
-INFO_MARK_FIELDS: Mapping[str, str] = {
-    "hyperliquid": "markPx",  # metaAndAssetCtxs and activeAssetCtx ctx (Hyperliquid API docs, Info endpoint)
-    "bitget": "markPrice",  # the contract ticker channel's data (Bitget API, Tickers Channel); ccxt/pro omits it
-    "mexc": "fairPrice",  # contract ticker and push.tickers (MEXC contract API: 'fair price' is its mark)
-    "phemex": "markPriceRp",  # USDT-margined perpetual tickers, real-valued (Phemex API, 24hr ticker)
+INFO_MARK_FIELDS: Mapping[str, tuple[str | int, ...]] = {
+    "hyperliquid": ("markPx",),  # metaAndAssetCtxs and activeAssetCtx ctx (Hyperliquid API docs, Info endpoint)
+    "bitget": ("markPrice",),  # the contract ticker channel's data (Bitget API, Tickers Channel); ccxt/pro omits it
+    "mexc": ("fairPrice",),  # contract ticker and push.tickers (MEXC contract API: 'fair price' is its mark)
+    # USDT perpetuals: the REST 24h ticker's markPriceRp; the perp_market24h_pack_p stream's rows, whose
+    # 'fields' put markRp at index 9 (Phemex Hedged Perpetual API; ccxt/pro/phemex.py handle_ticker).
+    "phemex": ("markPriceRp", 9),
 }
-"""Per ccxt exchange id, the raw ticker's mark field where ccxt's ticker has no markPrice (a number or its text)."""
+"""Per ccxt exchange id, where the raw ticker (`info`) holds the mark when ccxt's ticker has no markPrice:
+a key of a mapping, or an index of a row (a number or its text)."""
 
 NO_STAND_IN: Mapping[str, str] = {
     "hyperliquid": "ccxt's last is the order book's mid (midPx, allMids), not a trade",
@@ -227,15 +230,18 @@ def _number(value: Any) -> float | None:
 def mark_of(exchange_id: str, ticker: Mapping[str, Any]) -> tuple[float | None, bool]:
     """(the mark, whether it is the last trade standing in for it) of one ccxt ticker.
 
-    The unified markPrice; else the raw ticker's INFO_MARK_FIELDS field; else the last trade, flagged
+    The unified markPrice; else the raw ticker's INFO_MARK_FIELDS entry; else the last trade, flagged
     True, unless the exchange's last is no trade (NO_STAND_IN): then (None, False)."""
     mark = _number(ticker.get("markPrice"))
     if mark is not None:
         return mark, False
     info = ticker.get("info")
-    name = INFO_MARK_FIELDS.get(exchange_id)
-    if name and isinstance(info, Mapping):
-        mark = _number(info.get(name))
+    for where in INFO_MARK_FIELDS.get(exchange_id, ()):
+        mark = None
+        if isinstance(where, str) and isinstance(info, Mapping):
+            mark = _number(info.get(where))
+        elif isinstance(where, int) and isinstance(info, list) and len(info) > where:
+            mark = _number(info[where])
         if mark is not None:
             return mark, False
     if exchange_id in NO_STAND_IN:
