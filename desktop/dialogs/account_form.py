@@ -50,6 +50,16 @@ def ccxt_exchange_ids() -> list[str]:
     return list(ccxt.exchanges)
 
 
+def exchange_hint(exchange: str) -> str:
+    """The exchange field's hint: whose margin rules apply, and, where ccxt offers no public price call
+    for the exchange (dYdX), that its prices must be typed: said when the account is made, not first
+    by a feed that goes offline."""
+    from engine.market.feeds.mark_source import price_method_problem
+
+    problem = price_method_problem(exchange)
+    return rules_label(exchange) + (f"; {problem}" if problem else "")
+
+
 def default_currency(exchange: str) -> str:
     """The settlement currency most of the exchange's bundled markets use, else USDT."""
     table = bundled_table(exchange)
@@ -83,7 +93,7 @@ def _exchange_check(exchange: str, known: set[str]) -> tuple[str, str]:
     if exchange not in known:
         close = next((e for e in known if e.lower() == exchange.lower()), None)
         return f"'{shown(exchange)}' is not a ccxt exchange id" + (f"; did you mean '{close}'?" if close else ""), ""
-    return "", rules_label(exchange)
+    return "", exchange_hint(exchange)
 
 
 def _choice(typed: str, enum: type, default: object, refusal: str, messages: dict[str, str], name: str) -> Any:
