@@ -60,8 +60,10 @@ POSITION_KEYS = (
     "isolated_margin",
     "hypothetical",
     "note",
+    "synced_at",
+    "exchange_liquidation_price",
 )
-ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode")
+ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "wallet_address")
 MARKET_KEYS = ("contract_size", "inverse", "taker_fee", "max_leverage", "tiers")
 TIER_KEYS = ("min_notional", "max_notional", "maintenance_margin_rate", "maintenance_amount", "max_leverage")
 TOP_KEYS = ("version", "accounts", "positions", "prices", "markets")

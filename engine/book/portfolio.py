@@ -175,6 +175,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         wallet = reader.number(item, "wallet_balance", where, non_negative=True)
         currency = reader.text(item, "currency", where, default="")
         mode = reader.choice(item, "position_mode", where, PositionMode, PositionMode.ONEWAY)
+        address = reader.text(item, "wallet_address", where, default="")
         if len(reader.violations) > before:
             if name is None or exchange is None:
                 # Its positions are judged once the account is fixed, not as "unknown account".
@@ -188,7 +189,7 @@ def parse_portfolio(data: Any) -> Portfolio:
             mode = mode or PositionMode.ONEWAY
             stand_ins.add(name)
         assert name is not None and exchange is not None and wallet is not None and currency is not None
-        accounts.append(Account(name, exchange, wallet, currency, mode))
+        accounts.append(Account(name, exchange, wallet, currency, mode, address or ""))
 
     overrides: dict[str, MarketSpec] = {}
     for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
@@ -228,6 +229,11 @@ def parse_portfolio(data: Any) -> Portfolio:
         leverage = reader.number(item, "leverage", i, positive=True)
         hypothetical = reader.flag(item, "hypothetical", i)
         note = reader.text(item, "note", i, default="")
+        # A synced position (engine.sync): when it was read from the exchange, and the exchange's own liquidation price.
+        synced_at = reader.number(item, "synced_at", i, non_negative=True) if "synced_at" in item else None
+        exchange_liq = None
+        if "exchange_liquidation_price" in item:
+            exchange_liq = reader.number(item, "exchange_liquidation_price", i, positive=True)
         margin: float | None = 0.0
         if "isolated_margin" in item:
             if mode is MarginMode.CROSS:
@@ -238,7 +244,9 @@ def parse_portfolio(data: Any) -> Portfolio:
             continue
         doc_index.append(i)
         positions.append(
-            Position(account, symbol, side, contracts, entry, mode, leverage, margin, hypothetical, note)  # type: ignore[arg-type]
+            Position(
+                account, symbol, side, contracts, entry, mode, leverage, margin, hypothetical, note, synced_at, exchange_liq  # type: ignore[arg-type]
+            )
         )
 
     checked = build_book(accounts, positions, overrides)
@@ -335,6 +343,7 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
                 "wallet_balance": a.wallet_balance,
                 "currency": a.currency,
                 "position_mode": a.position_mode.value,
+                **({"wallet_address": a.wallet_address} if a.wallet_address else {}),
             }
             for a in book.accounts
         ],
@@ -356,6 +365,10 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
             item["hypothetical"] = True
         if p.note:
             item["note"] = p.note
+        if p.synced_at is not None:
+            item["synced_at"] = p.synced_at
+        if p.exchange_liquidation_price is not None:
+            item["exchange_liquidation_price"] = p.exchange_liquidation_price
         doc["positions"].append(item)
     if portfolio.prices:
         doc["prices"] = dict(portfolio.prices)

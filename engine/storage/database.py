@@ -202,19 +202,19 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords):
         """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
         rules refuse; DamagedBook for a row that is not a value of its kind)."""
         accounts = self._read(
-            "SELECT id, name, exchange, wallet_balance, currency, position_mode FROM account ORDER BY id"
+            "SELECT id, name, exchange, wallet_balance, currency, position_mode, wallet_address FROM account ORDER BY id"
         )
         names = {row[0]: row[1] for row in accounts}
         positions = self._read(
             "SELECT account_id, symbol, side, contracts, entry_price, margin_mode, leverage, isolated_margin, "
-            "hypothetical, note FROM position ORDER BY ordinal, id"
+            "hypothetical, note, synced_at, exchange_liquidation_price FROM position ORDER BY ordinal, id"
         )
         try:
             book = Book(
-                tuple(Account(n, e, w, c, PositionMode(m)) for _, n, e, w, c, m in accounts),
+                tuple(Account(n, e, w, c, PositionMode(m), addr) for _, n, e, w, c, m, addr in accounts),
                 tuple(
-                    Position(names[a], symbol, Side(side), n, entry, MarginMode(mode), lev, iso, bool(hyp), note)
-                    for a, symbol, side, n, entry, mode, lev, iso, hyp, note in positions
+                    Position(names[row[0]], row[1], Side(row[2]), *row[3:5], MarginMode(row[5]), *row[6:8], bool(row[8]), *row[9:])
+                    for row in positions
                 ),
             )
         except (KeyError, ValueError) as e:  # past the checksum and CHECK constraints: not expected
@@ -257,8 +257,10 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords):
             ids = {}
             for a in incoming["accounts"]:
                 cursor = c.execute(
-                    "INSERT INTO account (name, exchange, wallet_balance, currency, position_mode) VALUES (?,?,?,?,?)",
-                    (a["name"], a["exchange"], a["wallet_balance"], a["currency"], a["position_mode"]),
+                    "INSERT INTO account (name, exchange, wallet_balance, currency, position_mode, wallet_address) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (a["name"], a["exchange"], a["wallet_balance"], a["currency"], a["position_mode"],
+                     a.get("wallet_address", "")),
                 )
                 ids[a["name"]] = cursor.lastrowid
             start = c.execute("SELECT COALESCE(MAX(ordinal), -1) + 1 FROM position").fetchone()[0]
@@ -276,7 +278,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords):
     def _insert_position(c: sqlite3.Connection, account_id: int, ordinal: int, p: Position) -> int:
         cursor = c.execute(
             "INSERT INTO position (account_id, ordinal, symbol, side, contracts, entry_price, margin_mode, leverage, "
-            "isolated_margin, hypothetical, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "isolated_margin, hypothetical, note, synced_at, exchange_liquidation_price) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 account_id,
                 ordinal,
@@ -289,6 +291,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords):
                 p.isolated_margin,
                 int(p.hypothetical),
                 p.note,
+                p.synced_at,
+                p.exchange_liquidation_price,
             ),
         )
         return int(cursor.lastrowid or 0)
