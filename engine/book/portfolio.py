@@ -245,7 +245,9 @@ def parse_portfolio(data: Any) -> Portfolio:
         doc_index.append(i)
         positions.append(
             Position(
-                account, symbol, side, contracts, entry, mode, leverage, margin, hypothetical, note, synced_at, exchange_liq  # type: ignore[arg-type]
+                account, symbol, side, contracts, entry, mode, leverage, margin, hypothetical, note,  # type: ignore[arg-type]
+                synced_at,
+                exchange_liq,
             )
         )
 
