@@ -147,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_.add_argument("file", help="portfolio file (JSON, format version 1)")
     import_.add_argument("--replace", action="store_true", help="replace the whole saved book with the file")
+    sync = sub.add_parser(
+        "sync",
+        parents=[data],
+        help="read the linked accounts' positions and balances from the exchanges into the saved book (read-only)",
+        description="Fetch each linked account's positions and balance (ccxt fetch_positions and fetch_balance, "
+        "nothing else private) and reconcile them into the saved book, one transaction per account; print what "
+        "was opened, changed and closed, the wallet, and our liquidation price beside the exchange's. Keys come "
+        "from the keyring or MARGINWATCH_<ACCOUNT>_API_KEY / _SECRET / _PASSPHRASE (see README, Sync). Exit "
+        "status 1 when an account could not be synced (its book is left as it was), 2 on bad input.",
+    )
+    sync.add_argument("--account", metavar="NAME", action="append", help="sync this account only (repeatable)")
+    sync.add_argument("--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange (see 'watch')")
+    sync.add_argument("--json", action="store_true", help="print one JSON object: what each account's sync did")
     return parser
 
 
@@ -296,6 +309,28 @@ def run_watch(args: argparse.Namespace) -> int:
     return Monitor(portfolio, store, feeds, options, sys.stdout).run()
 
 
+def run_sync(args: argparse.Namespace) -> int:
+    from engine.sync.command import run_sync as sync_accounts
+    from engine.sync.run import link_problem
+
+    with reported("the saved book"), open_database(args) as db:
+        accounts = {a.name: a for a in db.load().book.accounts}
+        for name in args.account or ():
+            if name not in accounts:
+                known = ", ".join(f"'{n}'" for n in accounts) or "none"
+                message = f"--account: the saved book has no account '{name}' (it has {known})"
+                raise CommandFailed(message, EXIT_BAD_INPUT)
+            problem = link_problem(accounts[name])
+            if problem:
+                raise CommandFailed(problem, EXIT_BAD_INPUT)
+        names = args.account or [n for n, a in accounts.items() if link_problem(a) is None]
+        if not names:
+            raise CommandFailed("no account of the saved book is linked to an exchange (README: Sync)", EXIT_BAD_INPUT)
+        settings = exchange_settings(args.exchange_config, {accounts[n].exchange for n in names})
+        ccxt_settings = {exchange: item.ccxt for exchange, item in settings.items()}
+        return sync_accounts(db, list(dict.fromkeys(names)), ccxt_settings, sys.stdout, as_json=args.json)
+
+
 def run_window(args: argparse.Namespace) -> int:
     from desktop.platform.startup_heap import pause_collection, resume_collection
 
@@ -331,7 +366,14 @@ def run_self_test(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, None: run_window}
+COMMANDS = {
+    "risk": run_risk,
+    "watch": run_watch,
+    "export": run_export,
+    "import": run_import,
+    "sync": run_sync,
+    None: run_window,
+}
 
 
 BROKEN_PIPE_EXIT = 141

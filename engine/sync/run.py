@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.book.portfolio import Portfolio, PortfolioError, parse_portfolio, portfolio_to_dict
+from engine.margin.crosscheck import DEFAULT_TOLERANCE, LiquidationCheck, check_liquidation
 from engine.margin.model import Account, Position, Side
 from engine.margin.risk import evaluate_book
 from engine.storage.database import BookDatabase
-from engine.sync.crosscheck import DEFAULT_TOLERANCE, LiquidationCheck, check_liquidation
 from engine.sync.errors import SyncError, SyncFailure
 from engine.sync.exchange_state import ExchangeState
 from engine.sync.keys import Credentials, env_names, load_credentials
@@ -43,15 +43,15 @@ class AccountSync:
         return self.error is None
 
 
-def is_linked(account: Account, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether the account can be synced: a wallet address on a venue that publishes account state, or a key in
-    the environment or the keyring (a missing keyring counts as no key here; syncing it says why)."""
+def link_problem(account: Account, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why the account cannot be synced, in one sentence, or None when it can: a wallet address on a venue that
+    publishes account state, or a key in the environment or the keyring."""
     if account.wallet_address and account.exchange.startswith(ADDRESS_EXCHANGES):
-        return True
+        return None
     try:
-        return load_credentials(account.name, environ) is not None
-    except SyncError:
-        return False
+        return None if load_credentials(account.name, environ) is not None else not_linked_message(account)
+    except SyncError as e:
+        return f"account '{account.name}': {e}"
 
 
 def not_linked_message(account: Account) -> str:
