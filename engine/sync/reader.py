@@ -9,6 +9,7 @@ public calls ccxt needs (the markets, and the server's time when the exchange re
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,6 +36,29 @@ PUBLIC_POSTS = {("hyperliquid", "info")}
 """(exchange id, path) of read endpoints an exchange serves over POST."""
 ADDRESS_EXCHANGES = ("hyperliquid", "dydx")
 """Venues whose account state is public: read with the account's wallet_address, no key."""
+
+
+class _RedactCredentials(logging.Filter):
+    """ccxt logs each request with its headers at DEBUG (ccxt/base/exchange.py), the API key among them: every
+    credential value of a reader is replaced by '***' in such a record before any handler sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.values:
+            text = record.getMessage()
+            clean = text
+            for value in self.values:
+                clean = clean.replace(value, "***")
+            if clean != text:
+                record.msg, record.args = clean, ()
+        return True
+
+
+_REDACT = _RedactCredentials()
+_CCXT_LOG = logging.getLogger("ccxt.base.exchange")  # the logger ccxt's requests are logged to
 
 
 def guard_read_only(exchange: Any, requests: list[tuple[str, str, str]] | None = None) -> None:
@@ -76,6 +100,9 @@ class AccountReader:
             raise SyncError(SyncFailure.NOT_LINKED, f"{exchange}: no API key for this account")
         config = deep_merge(BASE_CONFIG, settings or {})
         if credentials is not None:
+            if _REDACT not in _CCXT_LOG.filters:
+                _CCXT_LOG.addFilter(_REDACT)
+            _REDACT.values.update(credentials.secrets())
             config.update(apiKey=credentials.api_key, secret=credentials.secret)
             if credentials.passphrase:
                 config["password"] = credentials.passphrase
