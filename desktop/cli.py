@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
@@ -137,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the whole saved book, manual prices included, as a portfolio file (JSON, version 1).",
     )
     export.add_argument("file", help="where to write; '-' for standard output")
+    _add_import_and_sync(sub, data)
+    return parser
+
+
+def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
+    """The sub-commands that write the saved book: import (a file) and sync (the exchanges)."""
     import_ = sub.add_parser(
         "import",
         parents=[data],
@@ -160,7 +166,6 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--account", metavar="NAME", action="append", help="sync this account only (repeatable)")
     sync.add_argument("--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange (see 'watch')")
     sync.add_argument("--json", action="store_true", help="print one JSON object: what each account's sync did")
-    return parser
 
 
 def _positive_float(text: str) -> float:
@@ -366,14 +371,7 @@ def run_self_test(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {
-    "risk": run_risk,
-    "watch": run_watch,
-    "export": run_export,
-    "import": run_import,
-    "sync": run_sync,
-    None: run_window,
-}
+COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, "sync": run_sync}
 
 
 BROKEN_PIPE_EXIT = 141
@@ -386,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test and args.command:
         parser.error(f"--self-test takes no sub-command (got '{args.command}')")
     try:
-        return (run_self_test if args.self_test else COMMANDS[args.command])(args)
+        return (run_self_test if args.self_test else COMMANDS.get(args.command, run_window))(args)
     except CommandFailed as e:
         print(f"marginwatch: {e}", file=sys.stderr)
         return e.status

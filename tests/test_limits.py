@@ -44,7 +44,7 @@ MODULES_OVER_THE_LIMIT: dict[str, int] = {
 
 # being split: remove when under the limit ("path::function" -> lines today; it may shrink, not grow).
 FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
-    "desktop/cli.py::build_parser": 114,
+    "desktop/cli.py::build_parser": 105,
     "desktop/dialogs/account_form.py::AccountForm.__init__": 82,
     "desktop/dialogs/account_form.py::validate_account_input": 89,
     "desktop/dialogs/margin_dialog.py::MarginDialog.__init__": 77,

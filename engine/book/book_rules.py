@@ -59,9 +59,7 @@ POSITION_KEYS = (
     "leverage",
     "isolated_margin",
     "hypothetical",
-    "note",
-    "synced_at",
-    "exchange_liquidation_price",
+    *("note", "synced_at", "exchange_liquidation_price"),  # the last two written by a sync (engine.sync), not in CSV
 )
 ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "wallet_address")
 MARKET_KEYS = ("contract_size", "inverse", "taker_fee", "max_leverage", "tiers")

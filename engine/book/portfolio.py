@@ -227,13 +227,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         entry = reader.number(item, "entry_price", i, positive=True)
         mode = reader.choice(item, "margin_mode", i, MarginMode)
         leverage = reader.number(item, "leverage", i, positive=True)
-        hypothetical = reader.flag(item, "hypothetical", i)
-        note = reader.text(item, "note", i, default="")
-        # A synced position (engine.sync): when it was read from the exchange, and the exchange's own liquidation price.
-        synced_at = reader.number(item, "synced_at", i, non_negative=True) if "synced_at" in item else None
-        exchange_liq = None
-        if "exchange_liquidation_price" in item:
-            exchange_liq = reader.number(item, "exchange_liquidation_price", i, positive=True)
+        tail = _position_tail(reader, item, i)
         margin: float | None = 0.0
         if "isolated_margin" in item:
             if mode is MarginMode.CROSS:
@@ -244,11 +238,7 @@ def parse_portfolio(data: Any) -> Portfolio:
             continue
         doc_index.append(i)
         positions.append(
-            Position(
-                account, symbol, side, contracts, entry, mode, leverage, margin, hypothetical, note,  # type: ignore[arg-type]
-                synced_at,
-                exchange_liq,
-            )
+            Position(account, symbol, side, contracts, entry, mode, leverage, margin, *tail)  # type: ignore[arg-type]
         )
 
     checked = build_book(accounts, positions, overrides)
@@ -266,6 +256,16 @@ def parse_portfolio(data: Any) -> Portfolio:
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
     return Portfolio(checked.book, prices, overrides)
+
+
+def _position_tail(reader: Reader, item: Mapping[str, Any], i: int) -> tuple[Any, ...]:
+    """A position's last fields: hypothetical, note, and what a sync wrote (engine.sync): synced_at (Unix s) and
+    the exchange's own liquidation price, None when absent."""
+    synced = [
+        reader.number(item, key, i, positive=True) if key in item else None
+        for key in ("synced_at", "exchange_liquidation_price")
+    ]
+    return (reader.flag(item, "hypothetical", i), reader.text(item, "note", i, default=""), *synced)
 
 
 def _order(v: Violation) -> tuple[int, int]:
@@ -367,10 +367,8 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
             item["hypothetical"] = True
         if p.note:
             item["note"] = p.note
-        if p.synced_at is not None:
-            item["synced_at"] = p.synced_at
-        if p.exchange_liquidation_price is not None:
-            item["exchange_liquidation_price"] = p.exchange_liquidation_price
+        synced = {"synced_at": p.synced_at, "exchange_liquidation_price": p.exchange_liquidation_price}
+        item.update({key: value for key, value in synced.items() if value is not None})
         doc["positions"].append(item)
     if portfolio.prices:
         doc["prices"] = dict(portfolio.prices)

@@ -78,6 +78,18 @@ def _conflict_note(p: Position, e: ExchangePosition, now: float) -> str:
     return f"{CONFLICT_NOTE} {when}: {held}; typed by hand, set aside" + (f" · {p.note}" if p.note else "")
 
 
+def _opened(account: str, state: ExchangeState, seen: set[tuple[str, Side]]) -> list[Change]:
+    """The exchange's positions the book does not hold yet, as new synced positions, in the exchange's order."""
+    opened = []
+    for e in state.positions:
+        if (e.symbol, e.side) in seen:
+            continue
+        seen.add((e.symbol, e.side))
+        stub = Position(account, e.symbol, e.side, e.contracts, e.entry_price, e.margin_mode, e.leverage)
+        opened.append(Change(e.symbol, e.side, None, _from_exchange(stub, e, state.fetched_at)))
+    return opened
+
+
 def reconcile(book: Book, account: str, state: ExchangeState) -> SyncOutcome:
     """The book with `account` brought to `state`, and what moved (see the module's docstring for the rules).
 
@@ -120,15 +132,8 @@ def reconcile(book: Book, account: str, state: ExchangeState) -> SyncOutcome:
         aside = replace(p, hypothetical=True, note=_conflict_note(p, e, now))
         conflicts.append(Change(p.symbol, p.side, p, aside))
         positions.append(aside)
-    opened = []
-    for e in state.positions:
-        if (e.symbol, e.side) in seen:
-            continue
-        seen.add((e.symbol, e.side))
-        stub = Position(account, e.symbol, e.side, e.contracts, e.entry_price, e.margin_mode, e.leverage)
-        new = _from_exchange(stub, e, now)
-        opened.append(Change(e.symbol, e.side, None, new))
-        positions.append(new)
+    opened = _opened(account, state, seen)
+    positions += [c.after for c in opened if c.after is not None]
     new_account = replace(
         old_account,
         wallet_balance=state.wallet_balance,
