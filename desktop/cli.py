@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,11 +157,9 @@ def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
         "sync",
         parents=[data],
         help="read the linked accounts' positions and balances from the exchanges into the saved book (read-only)",
-        description="Fetch each linked account's positions and balance (ccxt fetch_positions and fetch_balance, "
-        "nothing else private) and reconcile them into the saved book, one transaction per account; print what "
-        "was opened, changed and closed, the wallet, and our liquidation price beside the exchange's. Keys come "
-        "from the keyring or MARGINWATCH_<ACCOUNT>_API_KEY / _SECRET / _PASSPHRASE (see README, Sync). Exit "
-        "status 1 when an account could not be synced (its book is left as it was), 2 on bad input.",
+        description="Fetch each linked account's positions and balance (ccxt fetch_positions and fetch_balance only) "
+        "into the saved book, one transaction per account, and print what changed and both liquidation prices. Keys: "
+        "the keyring or MARGINWATCH_<ACCOUNT>_API_KEY / _SECRET (README, Sync). Exit 1 when an account failed.",
     )
     sync.add_argument("--account", metavar="NAME", action="append", help="sync this account only (repeatable)")
     sync.add_argument("--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange (see 'watch')")
@@ -266,7 +264,19 @@ def run_import(args: argparse.Namespace) -> int:
         f"imported {len(book.accounts)} accounts and {len(book.positions)} positions from {args.file}; "
         f"the saved book now holds {count} positions"
     )
+    warn_unpriceable(a.exchange for a in book.accounts)
     return 0
+
+
+def warn_unpriceable(exchanges: Iterable[str]) -> None:
+    """One warning line per exchange whose prices no live feed can read (ccxt offers no public price call
+    there, as for dYdX): said when its account enters the saved book or is watched, not only by a feed."""
+    from engine.market.feeds.mark_source import price_method_problem
+
+    for exchange in sorted(set(exchanges)):
+        problem = price_method_problem(exchange)
+        if problem:
+            print(f"marginwatch: warning: {problem}", file=sys.stderr)
 
 
 def exchange_settings(path: str | None, used_exchanges: Collection[str] | None = None) -> dict[str, ExchangeSettings]:
@@ -309,31 +319,23 @@ def run_watch(args: argparse.Namespace) -> int:
             if mark is not None:
                 store.set_manual(key, mark)
     else:
+        warn_unpriceable(a.exchange for a in portfolio.book.accounts)
         feeds = feeds_for(keys, store, settings)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
     return Monitor(portfolio, store, feeds, options, sys.stdout).run()
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from engine.sync.command import run_sync as sync_accounts
-    from engine.sync.run import link_problem
+    from engine.sync.command import BadSelection, accounts_to_sync, run_sync
 
     with reported("the saved book"), open_database(args) as db:
-        accounts = {a.name: a for a in db.load().book.accounts}
-        for name in args.account or ():
-            if name not in accounts:
-                known = ", ".join(f"'{n}'" for n in accounts) or "none"
-                message = f"--account: the saved book has no account '{name}' (it has {known})"
-                raise CommandFailed(message, EXIT_BAD_INPUT)
-            problem = link_problem(accounts[name])
-            if problem:
-                raise CommandFailed(problem, EXIT_BAD_INPUT)
-        names = args.account or [n for n, a in accounts.items() if link_problem(a) is None]
-        if not names:
-            raise CommandFailed("no account of the saved book is linked to an exchange (README: Sync)", EXIT_BAD_INPUT)
-        settings = exchange_settings(args.exchange_config, {accounts[n].exchange for n in names})
+        try:
+            accounts = accounts_to_sync(db.load().book, args.account)
+        except BadSelection as e:
+            raise CommandFailed(str(e), EXIT_BAD_INPUT) from e
+        settings = exchange_settings(args.exchange_config, {a.exchange for a in accounts})
         ccxt_settings = {exchange: item.ccxt for exchange, item in settings.items()}
-        return sync_accounts(db, list(dict.fromkeys(names)), ccxt_settings, sys.stdout, as_json=args.json)
+        return run_sync(db, [a.name for a in accounts], ccxt_settings, sys.stdout, as_json=args.json)
 
 
 def run_window(args: argparse.Namespace) -> int:

@@ -22,13 +22,36 @@ from typing import Any, TextIO
 from engine.book.formats import money
 from engine.book.safe_text import printable
 from engine.margin.crosscheck import DEFAULT_TOLERANCE
-from engine.margin.model import quote_currency_of
+from engine.margin.model import Account, Book, quote_currency_of
 from engine.storage.database import BookDatabase
 from engine.sync.reconcile import Change
-from engine.sync.run import AccountSync, summary, sync_account
+from engine.sync.run import AccountSync, link_problem, summary, sync_account
 
 EXIT_SYNC_FAILED = 1
 """At least one account could not be synced (its book was left as it was)."""
+
+
+class BadSelection(ValueError):
+    """The accounts asked for cannot be synced: one line naming the account and what to do."""
+
+
+def accounts_to_sync(book: Book, names: Sequence[str] | None) -> list[Account]:
+    """The accounts `sync` works on: those named (each must exist and be linked), else every linked one.
+    Raises BadSelection (an unknown or unlinked account, or none linked at all)."""
+    by_name = {a.name: a for a in book.accounts}
+    for name in names or ():
+        if name not in by_name:
+            known = ", ".join(f"'{printable(n)}'" for n in by_name) or "none"
+            raise BadSelection(f"--account: the saved book has no account '{printable(name)}' (it has {known})")
+        problem = link_problem(by_name[name])
+        if problem:
+            raise BadSelection(problem)
+    if names:
+        return [by_name[n] for n in dict.fromkeys(names)]
+    linked = [a for a in book.accounts if link_problem(a) is None]
+    if not linked:
+        raise BadSelection("no account of the saved book is linked to an exchange (README: Sync)")
+    return linked
 
 
 def _when(at: float) -> str:
