@@ -19,6 +19,7 @@ class SyncFailure(StrEnum):
     """Why one account's sync failed; each has its own words for the user."""
 
     NOT_LINKED = "not linked"
+    INVALID_ADDRESS = "invalid wallet address"
     NO_KEYRING = "no keyring"
     INVALID_KEY = "invalid key"
     KEY_REFUSED = "key refused"

@@ -10,6 +10,7 @@ public calls ccxt needs (the markets, and the server's time when the exchange re
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -32,10 +33,16 @@ POSITION_PARAMS: Mapping[str, Mapping[str, Any]] = {
     # /fapi/v2/positionRisk carries leverage and marginType (v3 does not): the exchange's own figures, not derived.
     "binanceusdm": {"useV2": True},
 }
+BALANCE_PARAMS: Mapping[str, Mapping[str, Any]] = {
+    # The perpetuals account's clearinghouseState, asked directly: without it ccxt first asks userAbstraction.
+    "hyperliquid": {"enableUnifiedMargin": False},
+}
 PUBLIC_POSTS = {("hyperliquid", "info")}
 """(exchange id, path) of read endpoints an exchange serves over POST."""
 ADDRESS_EXCHANGES = ("hyperliquid", "dydx")
 """Venues whose account state is public: read with the account's wallet_address, no key."""
+ADDRESS_FORMS = {"hyperliquid": (re.compile(r"0x[0-9a-fA-F]{40}"), "0x and 40 hexadecimal digits")}
+"""How a venue's wallet address is written (Hyperliquid: an EVM address), checked before anything is sent."""
 
 
 class _RedactCredentials(logging.Filter):
@@ -98,6 +105,11 @@ class AccountReader:
             raise SyncError(SyncFailure.NOT_SUPPORTED, f"ccxt has no exchange '{exchange}'")
         if credentials is None and not (wallet_address and exchange.startswith(ADDRESS_EXCHANGES)):
             raise SyncError(SyncFailure.NOT_LINKED, f"{exchange}: no API key for this account")
+        form = ADDRESS_FORMS.get(exchange)
+        if credentials is None and form and not form[0].fullmatch(wallet_address):
+            raise SyncError(
+                SyncFailure.INVALID_ADDRESS, f"{exchange}: the wallet address '{wallet_address}' is not {form[1]}"
+            )
         config = deep_merge(BASE_CONFIG, settings or {})
         if credentials is not None:
             if _REDACT not in _CCXT_LOG.filters:
@@ -129,7 +141,7 @@ class AccountReader:
             positions = self._client.fetch_positions(
                 None, {**POSITION_PARAMS.get(self.exchange_id, {}), **self._params()}
             )
-            balance = self._client.fetch_balance(self._params())
+            balance = self._client.fetch_balance({**BALANCE_PARAMS.get(self.exchange_id, {}), **self._params()})
         except SyncError:
             raise
         except ccxt.BaseError as e:
