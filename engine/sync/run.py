@@ -70,6 +70,38 @@ def _default_reader(settings: Mapping[str, Any]) -> ReaderFactory:
     return make
 
 
+def read_account(
+    account: Account,
+    settings: Mapping[str, Any] | None = None,
+    *,
+    reader: ReaderFactory | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ExchangeState:
+    """The account's state on its exchange, read now (the network part of a sync: run it off the GUI thread).
+    settings: exchange id -> ccxt constructor settings (the --exchange-config 'ccxt' members). Raises SyncError."""
+    credentials = None
+    if not (account.wallet_address and account.exchange.startswith(ADDRESS_EXCHANGES)):
+        credentials = load_credentials(account.name, environ)
+        if credentials is None:
+            raise SyncError(SyncFailure.NOT_LINKED, not_linked_message(account))
+    return (reader or _default_reader(settings or {}))(account, credentials).fetch(account.currency)
+
+
+def apply_state(
+    db: BookDatabase | None, portfolio: Portfolio, name: str, state: ExchangeState, tolerance: float = DEFAULT_TOLERANCE
+) -> tuple[AccountSync, Portfolio]:
+    """Reconcile `state` into the account `name` of portfolio, check the result with the book rules, cross-check
+    the liquidation prices, and save book and log entry in one transaction when db is given. Returns what the
+    sync did and the new portfolio. Raises SyncError (REFUSED_BY_RULES; nothing saved) and StorageError."""
+    outcome = reconcile(portfolio.book, name, state)
+    checked = _checked(portfolio, outcome)
+    checks = cross_checks(checked.book.positions, checked, name, state, tolerance)
+    if db is not None:
+        db.save_synced_book(checked, name, outcome.synced_at, summary(outcome, checks))
+    exchange = checked.book.account(name).exchange
+    return AccountSync(name, exchange, outcome.synced_at, outcome, checks), checked
+
+
 def sync_account(
     db: BookDatabase,
     name: str,
@@ -80,27 +112,23 @@ def sync_account(
     environ: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AccountSync:
-    """Sync the saved book's account `name` (see the module's docstring). settings: exchange id -> ccxt
-    constructor settings (the --exchange-config 'ccxt' members). Raises KeyError for an account the book does
-    not have and StorageError when the book cannot be read or saved; every other failure is the result's error."""
-    portfolio = db.load()
-    account = portfolio.book.account(name)
+    """Sync the saved book's account `name` (see the module's docstring): read_account, then apply_state on the
+    book as saved once the exchange has answered. Raises KeyError for an account the book does not have and
+    StorageError when the book cannot be read or saved; every other failure is the result's error (logged)."""
+    account = db.load().book.account(name)
     try:
-        credentials = None
-        if not (account.wallet_address and account.exchange.startswith(ADDRESS_EXCHANGES)):
-            credentials = load_credentials(name, environ)
-            if credentials is None:
-                raise SyncError(SyncFailure.NOT_LINKED, not_linked_message(account))
-        state = (reader or _default_reader(settings or {}))(account, credentials).fetch(account.currency)
-        outcome = reconcile(portfolio.book, name, state)
-        checked = _checked(portfolio, outcome)
+        state = read_account(account, settings, reader=reader, environ=environ)
+        return apply_state(db, db.load(), name, state, tolerance)[0]
     except SyncError as e:
-        at = clock()
-        db.log_failed_sync(name, at, {"kind": e.kind.value, "error": str(e)})
-        return AccountSync(name, account.exchange, at, error=e, last_good=db.last_good_sync(name))
-    checks = cross_checks(checked.book.positions, checked, name, state, tolerance)
-    db.save_synced_book(checked, name, outcome.synced_at, summary(outcome, checks))
-    return AccountSync(name, account.exchange, outcome.synced_at, outcome, checks)
+        return failed_sync(db, account, e, clock())
+
+
+def failed_sync(db: BookDatabase | None, account: Account, error: SyncError, at: float) -> AccountSync:
+    """Log a failed sync (when db is given) and say so, with the age of the account's last good sync."""
+    if db is None:
+        return AccountSync(account.name, account.exchange, at, error=error)
+    db.log_failed_sync(account.name, at, {"kind": error.kind.value, "error": str(error)})
+    return AccountSync(account.name, account.exchange, at, error=error, last_good=db.last_good_sync(account.name))
 
 
 def _checked(portfolio: Portfolio, outcome: SyncOutcome) -> Portfolio:
