@@ -30,6 +30,8 @@ from engine.margin.model import Account, Book, MarketSpec, PositionMode, settle_
 from engine.margin.tiers import bundled_table
 
 ACCOUNT_FIELDS = ("name", "exchange", "wallet_balance", "currency", "position_mode")
+LINK_FIELDS = ("wallet_address", "api_key", "secret", "passphrase")
+"""The link to the exchange (engine.sync): a public address, or a key that goes to the keyring, never the book."""
 
 
 def ccxt_exchange_ids() -> list[str]:
@@ -136,9 +138,11 @@ def validate_account_input(
     except ValueError:
         messages["position_mode"] = "choose one-way or hedge"
 
+    address = text("wallet_address").strip()
+    _check_link(exchange, address, text("api_key"), text("secret"), text("passphrase"), messages, hints)
     if messages or wallet is None or mode is None:
         return AccountCheck(messages, hints)
-    account = Account(name, exchange, wallet, currency, mode)
+    account = Account(name, exchange, wallet, currency, mode, address)
     accounts = list(book.accounts)
     positions = book.positions
     if index is None:
@@ -168,6 +172,31 @@ def validate_account_input(
     return AccountCheck(
         messages, hints, account, Book(built.accounts, built.positions, {**book.markets, **built.markets}), where
     )
+
+
+def _check_link(
+    exchange: str, address: str, key: str, secret: str, passphrase: str, messages: dict, hints: dict
+) -> None:
+    """The link fields' problems and hints (engine.sync): an address only where the venue publishes account
+    state, in its form; a key with its secret; a key only where a keyring exists (else the environment)."""
+    from engine.sync.keys import keyring_problem
+    from engine.sync.reader import ADDRESS_EXCHANGES, ADDRESS_FORMS
+
+    form = ADDRESS_FORMS.get(exchange)
+    if address and not exchange.startswith(ADDRESS_EXCHANGES):
+        messages["wallet_address"] = f"{exchange or 'this exchange'} is read with an API key, not an address"
+    elif address and form and not form[0].fullmatch(address):
+        messages["wallet_address"] = f"a {exchange} address is {form[1]}"
+    elif exchange.startswith(ADDRESS_EXCHANGES):
+        hints["wallet_address"] = "its account state is public: synced from this address, no key needed"
+    if bool(key) != bool(secret):
+        messages["secret" if key else "api_key"] = "an API key needs its secret, and a secret its key"
+    elif passphrase and not key:
+        messages["api_key"] = "a passphrase goes with an API key"
+    elif key and (problem := keyring_problem()):
+        messages["api_key"] = f"{problem}: keys are only kept there; use the MARGINWATCH_… environment variables"
+    else:
+        hints["api_key"] = "kept in the system keyring, never in the book; give a read-only key"
 
 
 _POSITION_FIELD_IN_FORM = {
@@ -223,12 +252,16 @@ class AccountForm(QDialog):
         self.position_mode = QComboBox()
         self.position_mode.addItem("One-way", PositionMode.ONEWAY.value)
         self.position_mode.addItem("Hedge", PositionMode.HEDGE.value)
+        self.wallet_address, self.api_key, self.secret, self.passphrase = (QLineEdit() for _ in LINK_FIELDS)
+        for secret_field in (self.api_key, self.secret, self.passphrase):
+            secret_field.setEchoMode(QLineEdit.EchoMode.Password)
         self.editors: dict[str, QWidget] = {
             "name": self.name,
             "exchange": self.exchange,
             "wallet_balance": self.wallet_balance,
             "currency": self.currency,
             "position_mode": self.position_mode,
+            **{name: getattr(self, name) for name in LINK_FIELDS},
         }
         titles = {
             "name": "Name",
@@ -236,8 +269,12 @@ class AccountForm(QDialog):
             "wallet_balance": "Wallet balance",
             "currency": "Settlement currency",
             "position_mode": "Position mode",
+            "wallet_address": "Wallet address",
+            "api_key": "API key (read-only)",
+            "secret": "API secret",
+            "passphrase": "Passphrase",
         }
-        self.grid = grid = FieldGrid(self.editors, titles, ACCOUNT_FIELDS)
+        self.grid = grid = FieldGrid(self.editors, titles, ACCOUNT_FIELDS + LINK_FIELDS)
         self.messages = grid.messages
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -258,6 +295,7 @@ class AccountForm(QDialog):
             self.wallet_balance.setText(number_text(account.wallet_balance))
             self.currency.setText(account.currency)
             self.position_mode.setCurrentIndex(max(0, self.position_mode.findData(account.position_mode.value)))
+            self.wallet_address.setText(account.wallet_address)
         else:
             self.exchange.setEditText("binanceusdm" if "binanceusdm" in self.exchanges else "")
             self.currency.setText(default_currency(self.exchange.currentText().strip()))
@@ -267,6 +305,8 @@ class AccountForm(QDialog):
         self.currency.textChanged.connect(self._revalidate)
         self.currency.textEdited.connect(self._currency_edited)
         self.position_mode.currentIndexChanged.connect(self._revalidate)
+        for name in LINK_FIELDS:
+            getattr(self, name).textChanged.connect(self._revalidate)
         self._revalidate()
 
     def fields(self) -> dict[str, str]:
@@ -277,6 +317,7 @@ class AccountForm(QDialog):
             "wallet_balance": self.wallet_balance.text(),
             "currency": self.currency.text(),
             "position_mode": self.position_mode.currentData() or "",
+            **{name: getattr(self, name).text() for name in LINK_FIELDS},
         }
 
     @Slot()
@@ -301,7 +342,38 @@ class AccountForm(QDialog):
         self._revalidate()
         if not self.check.ok:
             return  # the button is disabled then; Enter in a field must not save a bad account either
+        problem = self._store_key()
+        if problem:
+            self.grid.show_check({"api_key": problem}, {})
+            return
         self.result_book = self.check.book
         self.result_account = self.check.account
         self.result_index = self.check.index
         super().accept()
+
+    def _store_key(self) -> str:
+        """Put a typed key in the keyring under the account's name (a renamed account's stored key follows it);
+        the problem in words, or ''. The key never reaches the book, the result or a log."""
+        from engine.sync.errors import SyncError
+        from engine.sync.keys import (
+            Credentials,
+            forget_credentials,
+            keyring_problem,
+            load_credentials,
+            store_credentials,
+        )
+
+        assert self.check.account is not None
+        name = self.check.account.name
+        old = self.book.accounts[self.index].name if self.index is not None else name
+        try:
+            if self.api_key.text():
+                store_credentials(name, Credentials(self.api_key.text(), self.secret.text(), self.passphrase.text()))
+            elif old != name and not keyring_problem() and (stored := load_credentials(old, environ={})):
+                store_credentials(name, stored)
+                forget_credentials(old)
+        except SyncError as e:
+            return str(e)
+        for field_edit in (self.api_key, self.secret, self.passphrase):
+            field_edit.clear()  # not kept in the dialog's widgets longer than needed
+        return ""
