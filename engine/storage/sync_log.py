@@ -31,6 +31,14 @@ class SyncLog(Connection):
                 (at, account, json.dumps(summary, allow_nan=False)),
             )
 
+    def log_synced(self, account: str, at: float, summary: dict[str, Any]) -> None:
+        """Log a good sync whose book was saved by its own transaction (the window's). Raises StorageError."""
+        with self.transaction(changes=()) as c:
+            c.execute(
+                "INSERT INTO sync_log (at, account, ok, summary) VALUES (?, ?, 1, ?)",
+                (at, account, json.dumps(summary, allow_nan=False)),
+            )
+
     def log_failed_sync(self, account: str, at: float, summary: dict[str, Any]) -> None:
         """Log a failed sync (the book is not touched). Raises StorageError."""
         with self.transaction(changes=()) as c:
