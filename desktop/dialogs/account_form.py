@@ -138,11 +138,9 @@ def validate_account_input(
     except ValueError:
         messages["position_mode"] = "choose one-way or hedge"
 
-    address = text("wallet_address").strip()
-    _check_link(exchange, address, text("api_key"), text("secret"), text("passphrase"), messages, hints)
     if messages or wallet is None or mode is None:
         return AccountCheck(messages, hints)
-    account = Account(name, exchange, wallet, currency, mode, address)
+    account = Account(name, exchange, wallet, currency, mode, text("wallet_address").strip())
     accounts = list(book.accounts)
     positions = book.positions
     if index is None:
@@ -174,13 +172,15 @@ def validate_account_input(
     )
 
 
-def _check_link(
-    exchange: str, address: str, key: str, secret: str, passphrase: str, messages: dict, hints: dict
-) -> None:
-    """The link fields' problems and hints (engine.sync): an address only where the venue publishes account
-    state, in its form; a key with its secret; a key only where a keyring exists (else the environment)."""
+def check_link(check: AccountCheck, fields: Mapping[str, str]) -> AccountCheck:
+    """The account's check with its link to the exchange checked too (engine.sync): an address only where the
+    venue publishes account state, in its form; a key with its secret; a key only where a keyring exists."""
     from engine.sync.keys import keyring_problem
     from engine.sync.reader import ADDRESS_EXCHANGES, ADDRESS_FORMS
+
+    messages, hints = dict(check.messages), dict(check.hints)
+    exchange, address = fields.get("exchange", "").strip(), fields.get("wallet_address", "").strip()
+    key, secret, passphrase = (fields.get(name, "") for name in LINK_FIELDS[1:])
 
     form = ADDRESS_FORMS.get(exchange)
     if address and not exchange.startswith(ADDRESS_EXCHANGES):
@@ -197,6 +197,9 @@ def _check_link(
         messages["api_key"] = f"{problem}: keys are only kept there; use the MARGINWATCH_… environment variables"
     else:
         hints["api_key"] = "kept in the system keyring, never in the book; give a read-only key"
+    if len(messages) > len(check.messages):
+        return AccountCheck(messages, hints)
+    return replace(check, hints=hints)
 
 
 _POSITION_FIELD_IN_FORM = {
@@ -252,16 +255,12 @@ class AccountForm(QDialog):
         self.position_mode = QComboBox()
         self.position_mode.addItem("One-way", PositionMode.ONEWAY.value)
         self.position_mode.addItem("Hedge", PositionMode.HEDGE.value)
-        self.wallet_address, self.api_key, self.secret, self.passphrase = (QLineEdit() for _ in LINK_FIELDS)
-        for secret_field in (self.api_key, self.secret, self.passphrase):
-            secret_field.setEchoMode(QLineEdit.EchoMode.Password)
         self.editors: dict[str, QWidget] = {
             "name": self.name,
             "exchange": self.exchange,
             "wallet_balance": self.wallet_balance,
             "currency": self.currency,
             "position_mode": self.position_mode,
-            **{name: getattr(self, name) for name in LINK_FIELDS},
         }
         titles = {
             "name": "Name",
@@ -269,12 +268,8 @@ class AccountForm(QDialog):
             "wallet_balance": "Wallet balance",
             "currency": "Settlement currency",
             "position_mode": "Position mode",
-            "wallet_address": "Wallet address",
-            "api_key": "API key (read-only)",
-            "secret": "API secret",
-            "passphrase": "Passphrase",
         }
-        self.grid = grid = FieldGrid(self.editors, titles, ACCOUNT_FIELDS + LINK_FIELDS)
+        self.grid = grid = FieldGrid(self.editors, titles, ACCOUNT_FIELDS)
         self.messages = grid.messages
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -282,9 +277,7 @@ class AccountForm(QDialog):
         self.ok_button.setText("Save" if index is not None else "Add account")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(grid)
-        layout.addWidget(self.buttons)
+        self._lay_out(QVBoxLayout(self), account)
 
         self.check = AccountCheck({})
         # The currency follows the exchange until the user types one of their own.
@@ -295,7 +288,6 @@ class AccountForm(QDialog):
             self.wallet_balance.setText(number_text(account.wallet_balance))
             self.currency.setText(account.currency)
             self.position_mode.setCurrentIndex(max(0, self.position_mode.findData(account.position_mode.value)))
-            self.wallet_address.setText(account.wallet_address)
         else:
             self.exchange.setEditText("binanceusdm" if "binanceusdm" in self.exchanges else "")
             self.currency.setText(default_currency(self.exchange.currentText().strip()))
@@ -305,9 +297,25 @@ class AccountForm(QDialog):
         self.currency.textChanged.connect(self._revalidate)
         self.currency.textEdited.connect(self._currency_edited)
         self.position_mode.currentIndexChanged.connect(self._revalidate)
-        for name in LINK_FIELDS:
-            getattr(self, name).textChanged.connect(self._revalidate)
         self._revalidate()
+
+    def _lay_out(self, layout: QVBoxLayout, account: Account | None) -> None:
+        """The account's fields, then its link to the exchange (a wallet address, or a key for the keyring: typed
+        into password fields), then the buttons."""
+        layout.addLayout(self.grid)
+        self.wallet_address, self.api_key, self.secret, self.passphrase = (QLineEdit() for _ in LINK_FIELDS)
+        for secret_field in (self.api_key, self.secret, self.passphrase):
+            secret_field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.wallet_address.setText(account.wallet_address if account is not None else "")
+        editors = {name: getattr(self, name) for name in LINK_FIELDS}
+        titles = ("Wallet address", "API key (read-only)", "API secret", "Passphrase")
+        link = FieldGrid(editors, dict(zip(LINK_FIELDS, titles, strict=True)), LINK_FIELDS)
+        self.grid.messages.update(link.messages)  # one show_check for both grids
+        self.editors.update(editors)
+        for editor in editors.values():
+            editor.textChanged.connect(self._revalidate)
+        layout.addLayout(link)
+        layout.addWidget(self.buttons)
 
     def fields(self) -> dict[str, str]:
         """The form as typed, in the shape validate_account_input() takes."""
@@ -332,8 +340,12 @@ class AccountForm(QDialog):
 
     @Slot()
     def _revalidate(self) -> None:
-        self.check = validate_account_input(
-            self.book, self.fields(), index=self.index, exchanges=self.exchanges, market_overrides=self.market_overrides
+        fields = self.fields()
+        self.check = check_link(
+            validate_account_input(
+                self.book, fields, index=self.index, exchanges=self.exchanges, market_overrides=self.market_overrides
+            ),
+            fields,
         )
         self.grid.show_check(self.check.messages, self.check.hints)
         self.ok_button.setEnabled(self.check.ok)
