@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 EXIT_STORAGE = 1
 EXIT_BAD_INPUT = 2
 EXIT_SELF_TEST_FAILED = 1
+EXIT_NO_DISPLAY = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -339,7 +340,11 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def run_window(args: argparse.Namespace) -> int:
+    from desktop.platform.display_check import display_problem
     from desktop.platform.startup_heap import pause_collection, resume_collection
+
+    if problem := display_problem():  # asked before Qt, whose own answer is an abort (exit 134)
+        raise CommandFailed(problem, EXIT_NO_DISPLAY)
 
     pause_collection()  # until the window is shown (run_app): see desktop.platform.startup_heap
     try:

@@ -32,9 +32,6 @@ REASON_MARK = "long because"
 
 # being split: remove when under the limit (path -> lines today; it may shrink, not grow).
 MODULES_OVER_THE_LIMIT: dict[str, int] = {
-    "desktop/dialogs/whatif_dialog.py": 403,
-    "desktop/window/main_window.py": 597,
-    "desktop/tables/positions_model.py": 415,
     "engine/book/book_rules.py": 465,
     # The faster recompute (issue 15's <= 1 ms) grew it past the limit: split the tier hints and the segment
     # scan into modules of their own next.
@@ -46,13 +43,9 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/cli.py::build_parser": 105,
     "desktop/dialogs/account_form.py::AccountForm.__init__": 82,
     "desktop/dialogs/account_form.py::validate_account_input": 89,
-    "desktop/dialogs/margin_dialog.py::MarginDialog.__init__": 77,
-    "desktop/window/main_window.py::MainWindow.__init__": 110,
-    "desktop/window/prices_panel.py::PricesPanel.__init__": 94,
     "engine/book/book_rules.py::_position_numbers": 69,
     "engine/book/book_rules.py::build_book": 81,
     "engine/book/portfolio.py::parse_portfolio": 110,
-    "engine/book/positions_csv.py::_row_position": 70,
     "engine/margin/layout.py::book_layout": 66,
     "engine/margin/risk.py::evaluate_book": 133,
     "engine/margin/vectorised.py::CompiledBook.__init__": 122,

@@ -61,6 +61,28 @@ class MarginDialog(QDialog):
         self.after_book: Book | None = None
         self.setWindowTitle(f"Isolated margin — {self.position.symbol}")
 
+        self._build_layout()
+
+        # What the typed amount does not change, evaluated once (the book and the marks are fixed here).
+        self._k = index_in_account(book, index)
+        self._before: BookRisk | None = None
+        self._limits: MarginLimits | None = None
+        self._unusable = ""
+        try:
+            self._before = evaluate_book(account_book(book, self.account.name), self.marks)
+            self._limits = isolated_margin_limits(book, index, self.marks, self._before)
+        except MissingPriceError as e:
+            self._unusable = f"{e}: the preview needs the mark of every symbol the account holds"
+        except ValueError as e:  # a market the exchange's rules cannot use
+            self._unusable = f"cannot evaluate this position: {e}"
+        self.add_radio.setChecked(True)
+        self.add_radio.toggled.connect(self._refresh)
+        self.amount.textChanged.connect(self._refresh)
+        self._refresh()
+
+    def _build_layout(self) -> None:
+        """The subject line, add/remove and the amount, the limits note, the before -> after preview, the
+        buttons."""
         p = self.position
         self.subject = QLabel(
             f"{self.account.name}: {p.symbol} {contracts_text(p)}, isolated {p.leverage:g}x, "
@@ -106,23 +128,6 @@ class MarginDialog(QDialog):
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.resize(560, 440)
-
-        # What the typed amount does not change, evaluated once (the book and the marks are fixed here).
-        self._k = index_in_account(book, index)
-        self._before: BookRisk | None = None
-        self._limits: MarginLimits | None = None
-        self._unusable = ""
-        try:
-            self._before = evaluate_book(account_book(book, self.account.name), self.marks)
-            self._limits = isolated_margin_limits(book, index, self.marks, self._before)
-        except MissingPriceError as e:
-            self._unusable = f"{e}: the preview needs the mark of every symbol the account holds"
-        except ValueError as e:  # a market the exchange's rules cannot use
-            self._unusable = f"cannot evaluate this position: {e}"
-        self.add_radio.setChecked(True)
-        self.add_radio.toggled.connect(self._refresh)
-        self.amount.textChanged.connect(self._refresh)
-        self._refresh()
 
     def delta(self) -> float:
         """The signed change as typed (settlement currency); InputProblem when it is not a usable amount."""

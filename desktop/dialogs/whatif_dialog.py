@@ -42,7 +42,7 @@ from desktop.dialogs.whatif_fields import (
 from desktop.dialogs.whatif_preview import contracts_unit
 from desktop.tables.text_table_model import TextTableModel
 from engine.book.portfolio import resolve_market
-from engine.book.trade_checks import TradeMargin, far_from_mark, free_margin
+from engine.book.trade_checks import TradeMargin, far_from_mark, trade_margin
 from engine.book.trade_plan import Action, Choice, TradePlan, plan_open, plan_trade, refusals
 from engine.book.whatif import WhatIfRefused, account_book
 from engine.margin.model import (
@@ -57,7 +57,6 @@ from engine.margin.model import (
 )
 from engine.margin.risk import BookRisk, MissingPriceError, evaluate_book
 
-ResultKind = Choice
 TRADE_TITLES: dict[Action, str] = {"add": "Add", "reduce": "Reduce", "close": "Close", "flip": "Flip"}
 
 
@@ -91,7 +90,7 @@ class WhatIfDialog(QDialog):
         self.account = book.account(self.position.account if self.position else str(account))
         self.currency = self.account.currency
         self.result_book: Book | None = None
-        self.result_kind: ResultKind | None = None
+        self.result_kind: Choice | None = None
         self.result_description = ""
         self.plan: TradePlan | None = None
         """The engine's plan of the trade as typed (None while it cannot be made)."""
@@ -105,9 +104,7 @@ class WhatIfDialog(QDialog):
         self.sides: dict[Side, QRadioButton] = {}
         self.margin_modes: dict[MarginMode, QRadioButton] = {}
         self.symbol = QComboBox()
-
         self._build_layout()
-
         if self.position is not None:
             self._set_trade_defaults()
         else:
@@ -325,11 +322,10 @@ class WhatIfDialog(QDialog):
         try:
             marks = self._preview_marks(problems)
             before = evaluate_book(account_book(self.book, self.account.name), marks)
-            if plan is not None:
+            if plan is not None:  # before is shown even when the trade cannot be evaluated
                 after = evaluate_book(account_book(plan.after, self.account.name), marks)
+                self.margin = trade_margin(self.book, plan.after, self.account.name, marks, (before, after))
                 self.plan = plan
-                name = self.account.name
-                self.margin = TradeMargin(free_margin(self.book, before, name), free_margin(plan.after, after, name))
         except MissingPriceError as e:
             general = f"{e}: the preview needs the mark of every symbol the account holds"
         except ValueError as e:  # a market the exchange's rules cannot use (e.g. no max leverage on Hyperliquid)

@@ -6,6 +6,7 @@ and bars are tints chosen to read on both.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -82,3 +83,9 @@ def applied_theme(app: QApplication | None) -> str:
     """The theme apply_theme() last applied to the app (the default when none was)."""
     name = app.property(_APPLIED) if app is not None else None
     return name if name in THEMES else DEFAULT_THEME
+
+
+def remember_theme(settings: QSettings | None, name: str) -> None:
+    """The theme the next start applies (nothing without settings)."""
+    if settings is not None:
+        settings.setValue("view/theme", name)

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from desktop.tables.cell_painter import RowLook
-from desktop.tables.positions_model import LEVEL_BACKGROUND, LEVEL_FOREGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.tables.text_table_model import TextTableModel
 from engine.book.formats import money
 from engine.margin.risk import AccountRisk, BookRisk

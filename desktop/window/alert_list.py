@@ -11,10 +11,11 @@ import time
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QSystemTrayIcon, QWidget
 
-from desktop.tables.positions_model import LEVEL_BACKGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND
 from engine.book.formats import price
 from engine.monitor.alerts import Alert
 from engine.monitor.levels import Level
@@ -26,7 +27,10 @@ def alert_text(alert: Alert) -> str:
 
 
 class AlertList(QListWidget):
-    """The alerts shown, one per group (Alert.group); `alerts` holds each row's latest alert, oldest first."""
+    """The alerts shown, one per group (Alert.group); `alerts` holds each row's latest alert, oldest first.
+    rows_changed(count) says how many rows the list shows after a new row (the dock's title shows it)."""
+
+    rows_changed = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +55,7 @@ class AlertList(QListWidget):
             item.setForeground(QColor(255, 255, 255) if alert.new is Level.LIQUIDATED else QColor(0, 0, 0))
         self.insertItem(0, item)
         self._rows[alert.group] = (len(self.alerts) - 1, item)
+        self.rows_changed.emit(self.count())
         return True
 
     def add_stored(self, stored: Sequence[Mapping[str, Any]]) -> None:
@@ -60,6 +65,8 @@ class AlertList(QListWidget):
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["at"]))
             mark = "" if row["mark"] is None else f", mark {price(row['mark'])}"
             self.addItem(QListWidgetItem(f"{stamp}  {row['subject']}{mark}"))
+        if stored:
+            self.rows_changed.emit(self.count())
 
     def raise_(self, alerts: Sequence[Alert], history: AlertRecorder | None, tray: QSystemTrayIcon | None) -> bool:
         """Show a frame's alerts; each new one (not a repeat counted into its group) is also stored with the

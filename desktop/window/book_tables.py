@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
 from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
-from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel
+from desktop.tables.position_columns import DISTANCE_COLUMN
+from desktop.tables.positions_model import PositionsModel
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner
-from engine.margin.risk import PositionRisk
 from engine.monitor.frame import Frame
 from engine.monitor.levels import Thresholds
+
+COLUMN_HEADROOM_PX = 12
 
 
 class BookTables(QWidget):
     """The accounts and positions of a frame, with their painters; a banner announces a preview.
 
-    set_mark: what typing into a Mark cell does (the window's manual price); the accounts' moves are
-    'searching…' until the first search answers (desktop.window.chart_views)."""
+    model.set_mark: what typing into a Mark cell does (the window sets it); the accounts' moves are
+    'searching…' until the first search answers (desktop.window.chart_views). Columns are fitted to their
+    contents once, when the first rows are on screen (fit_columns_once), unless fit_pending was cleared
+    because the user's own widths were restored; never on updates."""
 
-    def __init__(
-        self, frame: Frame, thresholds: Thresholds, set_mark: Callable[[PositionRisk, str], str | None]
-    ) -> None:
+    def __init__(self, frame: Frame, thresholds: Thresholds) -> None:
         super().__init__()
-        self.model = PositionsModel(frame.shown, frame.rows, set_mark=set_mark)
+        self.fit_pending = True
+        self.columns_fitted = False
+        self.model = PositionsModel(frame.shown, frame.rows)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))
@@ -57,6 +59,21 @@ class BookTables(QWidget):
         column.setSpacing(0)
         column.addWidget(self.banner)
         column.addWidget(self.splitter, 1)
+
+    def fit_columns_once(self) -> None:
+        """Fit both tables' columns to their contents, with room for numbers that grow later: once, when
+        rows are on screen."""
+        if not self.fit_pending or self.model.rowCount() == 0 or not self.isVisible():
+            return
+        for view in (self.accounts, self.table):
+            view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX)
+        self.fit_pending = False
+        self.columns_fitted = True
+
+    def grow_account_columns(self) -> None:
+        """After the moves first arrive: widen the account columns fitted to 'searching…' (never narrow)."""
+        if self.columns_fitted:
+            self.accounts.itemDelegate().fit_columns(self.accounts, COLUMN_HEADROOM_PX, grow_only=True)
 
     def views(self) -> tuple[QTableView, QTableView]:
         """The two tables whose columns are fitted and remembered."""

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 from desktop.charts.position_chart import PositionChart
+from desktop.window.alert_list import AlertList
 from desktop.window.lazy_dock import LazyDock
 
 
@@ -28,11 +29,12 @@ def _account_chart() -> QWidget:
 class WindowDocks:
     """The docks, added to the window in their default places; build_prices makes the prices panel."""
 
-    def __init__(self, window: QMainWindow, alert_list: QWidget, build_prices: Callable[[], QWidget]) -> None:
+    def __init__(self, window: QMainWindow, alert_list: AlertList, build_prices: Callable[[], QWidget]) -> None:
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
         self.alerts = QDockWidget("Alerts", window)
         self.alerts.setObjectName("alerts")
         self.alerts.setWidget(alert_list)
+        alert_list.rows_changed.connect(lambda rows: self.alerts.setWindowTitle(f"Alerts ({rows})"))
         window.addDockWidget(bottom, self.alerts)
         self.ladder = self._lazy(window, "Risk ladder", "risk-ladder", _risk_ladder, right)
         window.resizeDocks([self.ladder], [460], Qt.Orientation.Horizontal)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QTableView, QWidget
 
 from desktop.platform.icon import app_icon
-from desktop.platform.theme import THEMES, applied_theme
+from desktop.platform.theme import THEMES, applied_theme, apply_theme, remember_theme
 from desktop.window.book_actions import BookActions
 from desktop.window.positions_view import PositionsView
 
@@ -67,9 +67,10 @@ class WindowMenus:
         offline: bool,
         can_go_online: bool,
         set_offline: Callable[[bool], None],
-        set_theme: Callable[[str], None],
+        settings: QSettings | None,
         edit_thresholds: Callable[[], None],
     ) -> None:
+        self.settings = settings
         bar = window.menuBar()
         self.file_menu = bar.addMenu("&File")
         self._fill_file_menu(window, actions, offline, can_go_online, set_offline)
@@ -83,7 +84,7 @@ class WindowMenus:
             self.edit_menu.addAction(action) if action is not None else self.edit_menu.addSeparator()
         window.addAction(positions.find_action)
         self.view_menu = bar.addMenu("&View")
-        self._fill_view_menu(window, docks, set_theme)
+        self._fill_view_menu(window, docks)
         settings_menu = bar.addMenu("&Settings")
         action = settings_menu.addAction("Risk &thresholds…")
         action.setShortcut("Ctrl+T")
@@ -115,9 +116,7 @@ class WindowMenus:
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(window.close)
 
-    def _fill_view_menu(
-        self, window: QMainWindow, docks: Sequence[QDockWidget], set_theme: Callable[[str], None]
-    ) -> None:
+    def _fill_view_menu(self, window: QMainWindow, docks: Sequence[QDockWidget]) -> None:
         theme_menu = self.view_menu.addMenu("&Theme")
         self.theme_actions = QActionGroup(window)
         for name in THEMES:
@@ -125,12 +124,19 @@ class WindowMenus:
             action.setCheckable(True)
             action.setData(name)
             self.theme_actions.addAction(action)
-        self.theme_actions.triggered.connect(lambda action: set_theme(action.data()))
+        self.theme_actions.triggered.connect(lambda action: self.set_theme(action.data()))
         self.view_menu.addSeparator()
         for dock, shortcut in zip(docks, DOCK_SHORTCUTS, strict=True):
             action = dock.toggleViewAction()
             action.setShortcut(shortcut)
             self.view_menu.addAction(action)
+
+    def set_theme(self, name: str) -> None:
+        """Apply a theme now, tick it, and remember it for the next start (unknown names: the default)."""
+        app = QApplication.instance()
+        applied = apply_theme(app, name) if isinstance(app, QApplication) else name
+        self.check_theme(applied)
+        remember_theme(self.settings, applied)
 
     def check_theme(self, name: str) -> None:
         """Tick the theme actually applied."""

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.dialogs.typed_numbers import PROBLEM_STYLE
-from desktop.tables.positions_model import LEVEL_BACKGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND
 from desktop.tables.prices_model import (
     MARK,
     SHOCKED,
@@ -113,7 +113,21 @@ class PricesPanel(QWidget):
         self.back_button.setDefaultAction(self.back_to_live)
 
         self._build_shock_controls()
+        self._lay_out()
+        self.model.refused.connect(self._show_problem)
+        self.model.accepted.connect(self._accepted)
+        self.model.modelReset.connect(self._selection_changed)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.back_to_live.triggered.connect(self.clear_selected_manual)
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.spin.valueChanged.connect(self._spin_changed)
+        self.scope.currentIndexChanged.connect(self._update_shock)
+        self.reset_button.clicked.connect(self.reset_shock)
+        self._update_actions()
 
+    def _lay_out(self) -> None:
+        """The banner over the table, the problem line, Back to live, the shock controls."""
         actions = QHBoxLayout()
         actions.addWidget(self.back_button)
         actions.addStretch(1)
@@ -130,18 +144,6 @@ class PricesPanel(QWidget):
         layout.addWidget(self.message)
         layout.addLayout(actions)
         layout.addLayout(shock)
-
-        self.model.refused.connect(self._show_problem)
-        self.model.accepted.connect(self._accepted)
-        self.model.modelReset.connect(self._selection_changed)
-        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
-        self.back_to_live.triggered.connect(self.clear_selected_manual)
-        self.slider.valueChanged.connect(self._slider_moved)
-        self.spin.valueChanged.connect(self._spin_changed)
-        self.scope.currentIndexChanged.connect(self._update_shock)
-        self.reset_button.clicked.connect(self.reset_shock)
-        self._update_actions()
 
     def _build_view(self) -> QTableView:
         """The table over the model, the Mark column edited by MarkDelegate, columns fitted once."""

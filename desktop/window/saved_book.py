@@ -86,7 +86,7 @@ def load_saved_book(path: Path) -> SavedBook:
 
 def _read(db: Any, path: Path, portfolio: Portfolio) -> SavedBook:
     from desktop.dialogs.thresholds_dialog import thresholds_from_setting
-    from desktop.window.main_window import THRESHOLDS_SETTING
+    from desktop.window.thresholds_setting import THRESHOLDS_SETTING
     from engine.storage.database import StorageError
 
     book = SavedBook(path, portfolio)
@@ -175,9 +175,9 @@ def attach(window: MainWindow, book: SavedBook, mode: str) -> None:
 
     assert book.database is not None  # a writable book is an open one
     window.database = None  # nothing of what follows is a change to save
-    window.apply_portfolio(book.portfolio, "Saved book opened")
+    window.book_host.apply_portfolio(book.portfolio, "Saved book opened")
     if book.thresholds is not None:
-        window.apply_thresholds(book.thresholds)
+        window.thresholds_setting.apply(book.thresholds)
     restore(window, book)
     window.database = book.database
     window.history = BackgroundWriter(book.database)

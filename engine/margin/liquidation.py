@@ -105,9 +105,7 @@ def margin_surplus(legs: Sequence[Leg], backing: float, z: float) -> float:
 
 def breakpoints(legs: Sequence[Leg]) -> list[float]:
     """Every z where some leg changes tier, ascending."""
-    points = {
-        b.lower / leg.nu for leg in legs if leg.fixed_maintenance is None and leg.nu > 0 for b in leg.tiers[1:]
-    }
+    points = {b.lower / leg.nu for leg in legs if leg.fixed_maintenance is None and leg.nu > 0 for b in leg.tiers[1:]}
     return sorted(p for p in points if p > 0 and math.isfinite(p))
 
 

@@ -77,6 +77,8 @@ class WatchSession:
         self.working_offline = False
         """The user works offline (no feed runs although one could): manual prices read 'MANUAL (OFFLINE)'."""
         self.history = ChartHistory()
+        self.frame: Frame | None = None
+        """The latest step's frame (None before the first step)."""
         self.use_portfolio(portfolio)
 
     # -- the book and its layers -------------------------------------------------------------------
@@ -155,9 +157,10 @@ class WatchSession:
             rows = self._what_if_rows(shown, labels)
             account_levels, notes = self._what_if_accounts(shown, real, account_levels)
         self.history.record(real, real_marks, changed, now)
-        return Frame(
+        self.frame = Frame(
             shown, real, marks, real_marks, quotes, missing, rows, account_levels, notes, alerts + account_alerts, now
         )
+        return self.frame
 
     def price_labels(self, quotes: Mapping[PriceKey, MarkRecord], now: float) -> PriceLabels:
         """Each price's source label and staleness, made once however many positions share it."""

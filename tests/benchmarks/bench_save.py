@@ -52,13 +52,19 @@ def measure(name: str, document: dict, runs: int, folder: Path) -> list[tuple[st
     window = build_window(WindowOptions(data_dir=str(data), offline=True))
     try:
         rows.append(
-            (f"{name}: apply_portfolio, saved book", *_time(runs, lambda: window.apply_portfolio(portfolio, "x")))
+            (
+                f"{name}: apply_portfolio, saved book",
+                *_time(runs, lambda: window.book_host.apply_portfolio(portfolio, "x")),
+            )
         )
         thresholds = itertools.cycle(
             [Thresholds(distance_warning=0.2, distance_danger=0.1), Thresholds()]
         )  # a change each time
         rows.append(
-            (f"{name}: apply_thresholds, saved book", *_time(runs, lambda: window.apply_thresholds(next(thresholds))))
+            (
+                f"{name}: apply_thresholds, saved book",
+                *_time(runs, lambda: window.thresholds_setting.apply(next(thresholds))),
+            )
         )
     finally:
         window.close()
@@ -67,7 +73,10 @@ def measure(name: str, document: dict, runs: int, folder: Path) -> list[tuple[st
     window = build_window(WindowOptions(book_file=str(book_file), data_dir=str(data), offline=True))
     try:
         rows.append(
-            (f"{name}: apply_portfolio, file (not saved)", *_time(runs, lambda: window.apply_portfolio(portfolio, "x")))
+            (
+                f"{name}: apply_portfolio, file (not saved)",
+                *_time(runs, lambda: window.book_host.apply_portfolio(portfolio, "x")),
+            )
         )
     finally:
         window.close()

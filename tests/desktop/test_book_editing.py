@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.app import WindowOptions, build_window, demo_portfolio
 from desktop.dialogs.whatif_dialog import WhatIfDialog
+from desktop.tables.position_columns import SOURCE_COLUMN
 from engine.book.portfolio import dumps_portfolio
 from engine.margin.model import MarginMode
 from engine.margin.risk import evaluate_book
@@ -92,7 +93,7 @@ def test_a_hypothetical_trade_is_saved_flagged_and_the_toggle_takes_it_out_of_ev
     window, db_file = saved_window
     real_equity = {
         a.account.name: a.equity
-        for a in evaluate_book(window.portfolio.book.without_hypothetical(), window.real_marks()).accounts
+        for a in evaluate_book(window.portfolio.book.without_hypothetical(), window.book_host.real_marks()).accounts
     }
     before = len(window.portfolio.book.positions)
     index = select_position(window, "ETH/USDT:USDT", "long")
@@ -117,7 +118,7 @@ def test_a_hypothetical_trade_is_saved_flagged_and_the_toggle_takes_it_out_of_ev
 
     window.actions_.hypothetical.trigger()  # exclude every hypothetical position
     assert not any(r.position.hypothetical for r in window.model._rows)
-    for a in window._risk.accounts:
+    for a in window.session.frame.shown.accounts:
         assert a.equity == pytest.approx(real_equity[a.account.name], rel=1e-12)
     window.actions_.hypothetical.trigger()
     assert any(r.position is added for r in window.model._rows)
@@ -125,7 +126,7 @@ def test_a_hypothetical_trade_is_saved_flagged_and_the_toggle_takes_it_out_of_ev
 
 def test_offline_a_typed_price_recomputes_the_book_without_network(qtbot, saved_window):
     window, _ = saved_window
-    assert window.offline and not window.feeds
+    assert window.sources.offline and not window.sources.feeds
     key = ("binanceusdm", "SOL/USDT:USDT")
     model = window.prices.model
     row = next(r for r in range(model.rowCount()) if model.index(r, 1).data() == "SOL/USDT:USDT")
@@ -140,7 +141,7 @@ def test_offline_a_typed_price_recomputes_the_book_without_network(qtbot, saved_
     qtbot.waitUntil(lambda: window.store.quote(key).mark == 150.0)
     assert window.store.quote(key).mark == 150.0
     window.refresh()
-    expected = evaluate_book(window.book, {**window.real_marks(), key: 150.0})
+    expected = evaluate_book(window.book, {**window.book_host.real_marks(), key: 150.0})
     sol = next(r for r in window.model._rows if r.position.symbol == "SOL/USDT:USDT")
     engine_sol = next(r for r in expected.positions if r.position.symbol == "SOL/USDT:USDT")
     assert sol.mark_price == 150.0
@@ -150,13 +151,13 @@ def test_offline_a_typed_price_recomputes_the_book_without_network(qtbot, saved_
 def test_a_minus_ten_percent_shock_moves_every_cross_position_as_the_engine_says_and_saves_nothing(qtbot, saved_window):
     window, db_file = saved_window
     before_saved = saved_text(db_file)
-    real = window.real_marks()
+    real = window.book_host.real_marks()
     alerts_before = len(window.alerts)
     window.prices.spin.setFocus()
     window.prices.spin.selectAll()
     qtbot.keyClicks(window.prices.spin, "-10")
     qtbot.keyClick(window.prices.spin, Qt.Key.Key_Return)
-    assert window.shock == Shock(all_symbols=-0.1)
+    assert window.session.shock == Shock(all_symbols=-0.1)
     expected = evaluate_book(window.book, {k: v * 0.9 for k, v in real.items()})
     cross = [r for r in window.model._rows if r.position.margin_mode is MarginMode.CROSS]
     assert cross
@@ -168,14 +169,16 @@ def test_a_minus_ten_percent_shock_moves_every_cross_position_as_the_engine_says
             assert r.liquidation_price is None
         else:
             assert math.isclose(r.liquidation_price, e.liquidation_price, rel_tol=1e-9)
-    sources = {window.model.row_text(i)[7] for i in range(window.model.rowCount())}
+    sources = {window.model.row_text(i)[SOURCE_COLUMN] for i in range(window.model.rowCount())}
     assert all(s.startswith("SHOCKED") for s in sources)
     assert saved_text(db_file) == before_saved
-    assert window.real_marks() == real
+    assert window.book_host.real_marks() == real
     assert len(window.alerts) == alerts_before  # a preview raises no alert
     window.prices.reset_button.click()
-    assert window.shock is None
-    assert not any(window.model.row_text(i)[7].startswith("SHOCKED") for i in range(window.model.rowCount()))
+    assert window.session.shock is None
+    assert not any(
+        window.model.row_text(i)[SOURCE_COLUMN].startswith("SHOCKED") for i in range(window.model.rowCount())
+    )
 
 
 def test_importing_a_bad_csv_changes_nothing_and_names_every_bad_row(qtbot, saved_window, tmp_path):
@@ -191,8 +194,8 @@ def test_importing_a_bad_csv_changes_nothing_and_names_every_bad_row(qtbot, save
     )
     answer_message_box(QMessageBox.StandardButton.Ok)
     window.actions_.import_csv_file(str(bad))
-    assert "line 3, account" in window.last_import_error
-    assert "line 4, contracts" in window.last_import_error
+    assert "line 3, account" in window.book_host.last_import_error
+    assert "line 4, contracts" in window.book_host.last_import_error
     assert saved_text(db_file) == before
     assert dumps_portfolio(window.portfolio) == before
 
@@ -217,14 +220,14 @@ def test_going_offline_keeps_the_last_simulated_prices_as_manual_ones(qtbot, tmp
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.store.quote(window.book.price_keys()[0]) is not None)
     window.offline_action.trigger()
-    assert window.offline and not window.feeds
+    assert window.sources.offline and not window.sources.feeds
     assert all(window.store.quote(k).source.value == "manual" for k in window.book.price_keys())
     answer_message_box(QMessageBox.StandardButton.No)
     window.offline_action.trigger()  # back online, keeping the manual prices
-    assert not window.offline and window.feeds
+    assert not window.sources.offline and window.sources.feeds
     assert all(window.store.quote(k).source.value == "manual" for k in window.book.price_keys())
     window.close()
-    assert all(not f._thread.is_alive() for f in window.feeds)
+    assert all(not f._thread.is_alive() for f in window.sources.feeds)
 
 
 def test_a_new_position_typed_into_the_form_is_saved_and_shown_with_the_engines_numbers(qtbot, saved_window):
@@ -256,7 +259,7 @@ def test_a_new_position_typed_into_the_form_is_saved_and_shown_with_the_engines_
         saved = db.load().book.positions[-1]
     assert (saved.symbol, saved.contracts, saved.entry_price, saved.leverage) == ("BNB/USDT:USDT", 10, 600, 10)
     shown = next(r for r in window.model._rows if r.position.symbol == "BNB/USDT:USDT")
-    expected = evaluate_book(window.book, window.real_marks())
+    expected = evaluate_book(window.book, window.book_host.real_marks())
     engine = next(r for r in expected.positions if r.position.symbol == "BNB/USDT:USDT")
     assert shown.mark_price == 590.0
     assert shown.unrealized_pnl == pytest.approx(engine.unrealized_pnl, rel=1e-12) == (590.0 - 600.0) * 10
@@ -267,12 +270,12 @@ def test_a_new_position_typed_into_the_form_is_saved_and_shown_with_the_engines_
 
 
 def test_a_mark_typed_into_the_positions_table_becomes_a_manual_price_and_bad_text_is_refused(qtbot, saved_window):
-    from desktop.tables.positions_model import MARK_COLUMN
+    from desktop.tables.position_columns import MARK_COLUMN, SYMBOL_COLUMN
 
     window, _ = saved_window
     key = ("binanceusdm", "DOGE/USDT:USDT")
     model = window.table.model()
-    row = next(r for r in range(model.rowCount()) if model.index(r, 2).data() == "DOGE/USDT:USDT")
+    row = next(r for r in range(model.rowCount()) if model.index(r, SYMBOL_COLUMN).data() == "DOGE/USDT:USDT")
     index = model.index(row, MARK_COLUMN)
 
     def type_mark(text: str) -> None:

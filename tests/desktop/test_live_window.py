@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from desktop.app import WindowOptions, build_window
 from desktop.tables.accounts_model import RATIO_COLUMN
-from desktop.tables.positions_model import COLUMNS, STALE_FOREGROUND
+from desktop.tables.position_columns import COLUMNS, STALE_FOREGROUND
 from engine.market.feeds.exchange_config import ExchangeSettings, Transport
 from tests.fake_exchange.server import FakeBinance
 from tests.portfolio_docs import portfolio_doc, position_doc
@@ -54,7 +54,7 @@ def test_live_prices_show_with_their_source_and_a_frozen_stream_turns_stale(qtbo
         fake.go_silent(False)
         qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("LIVE"), timeout=30_000)
         window.close()
-    assert all(not f._thread.is_alive() for f in window.feeds)
+    assert all(not f._thread.is_alive() for f in window.sources.feeds)
 
 
 def test_an_unreachable_exchange_never_blocks_the_window(qtbot, tmp_path):
@@ -111,7 +111,7 @@ def test_a_price_typed_over_a_live_one_is_named_in_the_status_bar_and_its_row(qt
         assert "from the book" not in status and "simulated" not in status
         assert cell(window, "BTC/USDT:USDT", "Source") == "MANUAL"
         assert cell(window, "ETH/USDT:USDT", "Source").startswith("LIVE")
-        window.set_shock(Shock(per_key={("binanceusdm", "ETH/USDT:USDT"): -0.05}))
+        window.modes.set_shock(Shock(per_key={("binanceusdm", "ETH/USDT:USDT"): -0.05}))
         assert "SHOCK PREVIEW (ETH/USDT:USDT on binanceusdm −5%)" in window.status.text()
         assert cell(window, "ETH/USDT:USDT", "Source").startswith("SHOCKED (LIVE")
         assert cell(window, "ETH/USDT:USDT", "What-if").startswith("what-if · real: ")

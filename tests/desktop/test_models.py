@@ -22,13 +22,15 @@ from desktop.app import demo_portfolio
 from desktop.dialogs.margin_dialog import MarginDialog
 from desktop.dialogs.whatif_dialog import WhatIfDialog
 from desktop.tables.accounts_model import AccountsModel
-from desktop.tables.positions_model import COLUMNS, MARK_COLUMN, PositionsModel, RowState
+from desktop.tables.position_columns import COLUMNS, MARK_COLUMN
+from desktop.tables.positions_model import PositionsModel
 from desktop.tables.text_table_model import TextTableModel
 from desktop.window.prices_panel import MARK, PricesModel
 from engine.margin.live_risk import LiveEvaluator
 from engine.margin.model import Book, MarginMode
 from engine.margin.risk import evaluate_book
 from engine.market.prices import PriceStore, Shock
+from engine.monitor.frame import RowState
 from engine.monitor.levels import Level
 
 EMPTY = Book((), ())

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.app import MainWindow, demo_portfolio
-from desktop.tables.positions_model import COLUMNS
+from desktop.tables.position_columns import COLUMNS
 from engine.book.portfolio import Portfolio
 from engine.margin.model import Book
 from engine.market.prices import PriceStore, Shock
@@ -32,7 +32,7 @@ def cell(window: MainWindow, position: int, title: str, role=Qt.ItemDataRole.Dis
 
 
 def account_row(window: MainWindow, name: str) -> int:
-    return next(i for i, a in enumerate(window._risk.accounts) if a.account.name == name)
+    return next(i for i, a in enumerate(window.session.frame.shown.accounts) if a.account.name == name)
 
 
 def alert_facts(window: MainWindow) -> list[tuple[str, Level, Level, int]]:
@@ -85,7 +85,7 @@ def test_the_demos_hypothetical_long_raises_no_alert_and_colours_no_real_account
     assert cell(window, hypothetical, "What-if") == "◇ hypothetical · what-if"
     assert window.model.levels[hypothetical] > Level.OK  # the what-if trade itself is at risk
     assert ("Bybit swing", "BTC/USDT:USDT", "long", True, 0) not in window.levels.levels
-    assert "1 hypothetical position shown" in window.banner.text()
+    assert "1 hypothetical position shown" in window.tables.banner.text()
     window.accounts.selectRow(row)
     assert window.ladder_dock.windowTitle() == "Risk ladder: Bybit swing (what-if)"
     real.accounts.selectRow(account_row(real, "Bybit swing"))
@@ -96,27 +96,27 @@ def test_leaving_out_and_bringing_back_hypothetical_positions_changes_no_alert(q
     _, _, window = demo_on_manual_prices(qtbot)
     window.show()
     before = alert_facts(window)
-    assert window.banner.isVisible()
-    qtbot.mouseClick(window.banner.leave_out_button, Qt.MouseButton.LeftButton)
-    assert not window.include_hypothetical and not window.banner.isVisible()
+    assert window.tables.banner.isVisible()
+    qtbot.mouseClick(window.tables.banner.leave_out_button, Qt.MouseButton.LeftButton)
+    assert not window.session.include_hypothetical and not window.tables.banner.isVisible()
     assert all(note == "" for note in window.accounts_model.notes)
     assert not any(s.what_if for s in window.model.states)
-    window.set_include_hypothetical(True)
-    assert window.banner.isVisible() and any(s.what_if for s in window.model.states)
+    window.modes.set_include_hypothetical(True)
+    assert window.tables.banner.isVisible() and any(s.what_if for s in window.model.states)
     assert alert_facts(window) == before
 
 
 def test_a_shock_is_a_preview_announced_above_the_tables_while_real_alerts_go_on(qtbot):
     _, store, window = demo_on_manual_prices(qtbot)
-    window.set_include_hypothetical(False)  # the shock alone
+    window.modes.set_include_hypothetical(False)  # the shock alone
     window.show()
     window.prices_dock.raise_()
     qtbot.waitUntil(lambda: window.prices_dock.on_screen)
     window.prices.spin.setValue(-16.0)  # the Prices dock's shock, all marks
-    assert window.shock == Shock(all_symbols=-0.16)
+    assert window.session.shock == Shock(all_symbols=-0.16)
     window.prices_dock.hide()  # hidden: the book is still shocked, and the banner says so
-    assert window.banner.shock_bar.isVisible()
-    assert "Shock preview: all marks −16%" in window.banner.text()
+    assert window.tables.banner.shock_bar.isVisible()
+    assert "Shock preview: all marks −16%" in window.tables.banner.text()
     assert "SHOCK PREVIEW (all marks −16%)" in window.status.text()
     alerts_before = len(window.alerts)
     assert len(window.alerts) == alerts_before  # the shock itself alerts nothing
@@ -124,14 +124,16 @@ def test_a_shock_is_a_preview_announced_above_the_tables_while_real_alerts_go_on
     assert cell(window, doge, "Source").startswith("SHOCKED")
     assert cell(window, doge, "What-if").startswith("what-if · real: ")
     # A real move while the preview is on: DOGE's real mark falls to 3% above its liquidation price.
-    real_liquidation = window.real_evaluator.evaluate(window.real_marks())[0].positions[doge].liquidation_price
+    real_liquidation = (
+        window.session.real_evaluator.evaluate(window.book_host.real_marks())[0].positions[doge].liquidation_price
+    )
     store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), real_liquidation / (1 - 0.03))
     window.refresh()
     assert window.alerts[-1].new is Level.DANGER and "DOGE/USDT:USDT" in window.alerts[-1].subject
     assert window.alerts[-1].distance > 0.02  # the real distance, not the shocked one
     # One click ends the preview, the Prices dock's slider included.
-    qtbot.mouseClick(window.banner.end_button, Qt.MouseButton.LeftButton)
-    assert window.shock is None and not window.banner.isVisible()
+    qtbot.mouseClick(window.tables.banner.end_button, Qt.MouseButton.LeftButton)
+    assert window.session.shock is None and not window.tables.banner.isVisible()
     assert window.prices.spin.value() == 0.0
     assert not cell(window, doge, "Source").startswith("SHOCKED") and cell(window, doge, "What-if") == ""
     assert window.model.levels[doge] is Level.DANGER  # the real level, hysteresis kept through the preview
@@ -165,23 +167,23 @@ def test_the_status_bar_says_which_prices_are_in_use_offline_manual_and_back_onl
     assert "simulated" in window.status.text() and "from the book" not in window.status.text()
     assert cell(window, btc, "Source") == "MANUAL"
 
-    window.set_offline(True)
+    window.modes.set_offline(True)
     status = window.status.text()
     assert "OFFLINE" in status and "prices: all manual, not live" in status
     assert "simulated" not in status and "from the book" not in status
     assert all(cell(window, p, "Source") == "MANUAL (OFFLINE)" for p in range(len(window.book.positions)))
 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
-    window.set_offline(False)  # back online, keeping the manual prices
+    window.modes.set_offline(False)  # back online, keeping the manual prices
     assert window.statusBar().currentMessage().startswith("Back online")  # not the passing "Offline: …" one
     status = window.status.text()
     assert "OFFLINE" not in status and "prices: all manual, not live" in status
     assert "simulated (a random walk, not market prices), not in use" in status
     assert cell(window, btc, "Source") == "MANUAL"
 
-    window.set_offline(True)
+    window.modes.set_offline(True)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    window.set_offline(False)  # back online, live prices replace the manual ones
+    window.modes.set_offline(False)  # back online, live prices replace the manual ones
     qtbot.waitUntil(lambda: "MANUAL" not in window.status.text())
     assert "simulated" in window.status.text() and "not in use" not in window.status.text()
     window.close()
@@ -227,7 +229,7 @@ def test_hypothetical_layers_change_no_alert(qtbot, case):
         windows.append((window, store))
     layered, real = windows
     if shock is not None:
-        layered[0].set_shock(Shock(all_symbols=shock))
+        layered[0].modes.set_shock(Shock(all_symbols=shock))
     try:
         assert alert_facts(layered[0]) == alert_facts(real[0])
         for move in moves:
@@ -249,12 +251,12 @@ def test_the_position_chart_of_a_previewed_row_says_it_is_a_what_if(qtbot):
     hypothetical = next(i for i, p in enumerate(window.book.positions) if p.hypothetical)
     window.table.selectRow(window.model.view_row_of(hypothetical))
     assert window.chart.caption.text().startswith("<b>◇ HYPOTHETICAL · WHAT-IF</b>")
-    window.set_include_hypothetical(False)
+    window.modes.set_include_hypothetical(False)
     window.table.selectRow(0)
-    window._draw_chart()
+    window.charts.draw_chart()
     assert "WHAT-IF" not in window.chart.caption.text()
-    window.set_shock(Shock(all_symbols=-0.16))
-    window._draw_chart()
+    window.modes.set_shock(Shock(all_symbols=-0.16))
+    window.charts.draw_chart()
     assert window.chart.caption.text().startswith("<b>WHAT-IF · REAL: ")
 
 

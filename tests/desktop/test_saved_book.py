@@ -64,10 +64,10 @@ def test_after_a_failed_load_no_edit_ever_writes_the_saved_book(qtbot, tmp_path)
     assert window.saved_book_bar is not None and not window.saved_book_bar.isHidden()
     # Every way the window saves: a book edit, thresholds, a typed price.
     other = parse_portfolio({**load_json("demo", "book.json"), "positions": []})
-    assert window.apply_portfolio(other, "Position deleted")
-    window.apply_thresholds(window.levels.thresholds)
+    assert window.book_host.apply_portfolio(other, "Position deleted")
+    window.thresholds_setting.apply(window.levels.thresholds)
     window.store.set_manual(KEY, 1.0)
-    window.save_manual_prices([KEY])
+    window.book_host.save_manual_prices([KEY])
     window.close()
     assert file_bytes(path) == before
 
@@ -84,7 +84,7 @@ def test_a_lock_held_for_a_few_seconds_then_retry_opens_the_saved_book(qtbot, tm
         window = open_window(qtbot, tmp_path)
         assert "NOT OPENED" in window.windowTitle() and "locked by another program" in window.status.text()
         assert len(window.portfolio.book.positions) == 9  # a read-only copy is shown
-        assert window.apply_portfolio(demo_portfolio(), "Account edited")
+        assert window.book_host.apply_portfolio(demo_portfolio(), "Account edited")
         assert file_bytes(path) == before
     finally:
         released.cancel()
@@ -94,7 +94,7 @@ def test_a_lock_held_for_a_few_seconds_then_retry_opens_the_saved_book(qtbot, tm
     assert window.database.path == path and window.history is not None
     assert "NOT OPENED" not in window.windowTitle() and "could not be opened" not in window.status.text()
     other = parse_portfolio({**load_json("demo", "book.json"), "positions": []})
-    assert window.apply_portfolio(other, "Position deleted")  # now it saves
+    assert window.book_host.apply_portfolio(other, "Position deleted")  # now it saves
     with BookDatabase.open(path) as db:
         assert db.position_count() == 0
     window.close()
@@ -177,7 +177,7 @@ def test_alerts_and_marks_stored_with_the_book_come_back(qtbot, tmp_path):
     texts = [window.alert_list.item(i).text() for i in range(window.alert_list.count())]
     assert any("Binance main: BTC/USDT:USDT long warning" in t and "61,000" in t for t in texts)
     assert window.alerts_dock.windowTitle() == f"Alerts ({window.alert_list.count()})"
-    at, marks = window.marks_history[KEY].series()
+    at, marks = window.session.history.marks[KEY].series()
     assert list(marks[:10]) == [60_000.0 + i for i in range(10)] and at[0] == pytest.approx(now - 100)
     window.close()
 

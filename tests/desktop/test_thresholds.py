@@ -38,7 +38,7 @@ def test_new_thresholds_apply_at_once_and_come_back_after_a_restart(qtbot, tmp_p
     qtbot.addWidget(first)
     warned = sum(level is Level.WARNING for level in first.model.levels)
     assert warned > 0
-    first.apply_thresholds(Thresholds(distance_warning=0.05, distance_danger=0.02))
+    first.thresholds_setting.apply(Thresholds(distance_warning=0.05, distance_danger=0.02))
     assert all(level is Level.OK for level in first.model.levels)  # nothing is within 5% in the demo
     first.close()
 

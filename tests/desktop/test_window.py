@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.app import MainWindow, demo_portfolio
-from desktop.tables.positions_model import COLUMNS, PositionsModel, quoted
+from desktop.tables.position_columns import COLUMNS, quoted
+from desktop.tables.positions_model import PositionsModel
 from engine.margin.model import Side
 from engine.margin.risk import evaluate_book
 from engine.monitor.report import percent, price
@@ -89,7 +90,7 @@ def test_demo_runs_on_the_simulated_feed_and_closing_stops_it(qtbot, tmp_path):
     )
     assert "simulated" in window.status.text()
     window.close()
-    assert all(not f._thread.is_alive() for f in window.feeds)
+    assert all(not f._thread.is_alive() for f in window.sources.feeds)
 
 
 def test_a_price_change_signals_only_the_rows_it_moves(qtbot):
@@ -174,7 +175,7 @@ def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_pat
 
 
 def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbot):
-    from desktop.tables.positions_model import LEVEL_BACKGROUND
+    from desktop.tables.position_columns import LEVEL_BACKGROUND
     from engine.monitor.levels import Level
 
     portfolio, store, window = demo_on_manual_prices(qtbot)
@@ -233,7 +234,7 @@ def test_the_move_to_liquidation_follows_the_prices_in_an_event_after_the_refres
     store.set_manual(("binanceusdm", "BTC/USDT:USDT"), 80_000.0)  # Binance main's cross BTC long falls
     window.refresh()
     assert window.accounts_model.index(0, column).data() == before  # not in the refresh itself
-    marks = window.real_marks()
+    marks = window.book_host.real_marks()
     move = uniform_move_to_liquidation(window.book, marks, "Binance main")
     qtbot.waitUntil(lambda: window.accounts_model.index(0, column).data() == f"{move * 100:+.1f}% to liquidation")
     assert window.accounts_model.index(0, column).data() != before

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop.platform.crash_reporter import CrashReporter
 from desktop.platform.theme import apply_theme, is_dark
 from desktop.tables.accounts_model import RATIO_COLUMN
-from desktop.tables.positions_model import LEVEL_BACKGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND
 from desktop.window.menus import app_version
 from engine.monitor.levels import Level
 from engine.monitor.report import money
@@ -33,11 +33,11 @@ def test_dark_and_light_themes_change_the_palette_and_the_charts(qtbot):
     app = QApplication.instance()
     _, _, window = demo_on_manual_prices(qtbot)
     try:
-        window.set_theme("light")
+        window.menus.set_theme("light")
         assert not is_dark(app.palette())
         qtbot.waitUntil(lambda: window.chart.plot.backgroundBrush().color().lightness() > 128)
         light = window.chart.plot.backgroundBrush().color()
-        window.set_theme("dark")
+        window.menus.set_theme("dark")
         assert is_dark(app.palette())
         qtbot.waitUntil(lambda: window.chart.plot.backgroundBrush().color().lightness() < 128)
         dark = window.chart.plot.backgroundBrush().color()
@@ -78,24 +78,24 @@ def test_the_status_bar_gives_the_age_of_the_oldest_live_price(qtbot):
     clock[0] += 3.0
     store.publish([Tick(keys[0], portfolio.price_map()[keys[0]] * 1.01)], PriceSource.SIMULATED)
     clock[0] += 20.0  # every other price is now 23 s old
-    assert window.oldest_price_age(now=clock[0]) == 23.0
-    window._show_status([])
+    assert window.status.oldest_price_age(now=clock[0]) == 23.0
+    window.status.show_state(window.status.quotes, [])
     assert "oldest price" in window.status.text()
 
 
 def test_the_margin_ratio_gauge_and_account_row_take_the_level_colour(qtbot):
     portfolio, store, window = demo_on_manual_prices(qtbot)
-    row = next(i for i, a in enumerate(window._risk.accounts) if a.account.name == "Hyperliquid")
+    row = next(i for i, a in enumerate(window.session.frame.shown.accounts) if a.account.name == "Hyperliquid")
     index = window.accounts_model.index(row, RATIO_COLUMN)
     assert (
-        index.data(Qt.ItemDataRole.UserRole) == window._risk.accounts[row].margin_ratio
+        index.data(Qt.ItemDataRole.UserRole) == window.session.frame.shown.accounts[row].margin_ratio
     )  # UserRole: the number the gauge draws
     # Crash Hyperliquid's mark (its one real position is a cross SOL long) past the account's liquidation.
     # (Bybit swing, crashed before, crossed only through its hypothetical BTC long: never an alert.)
     for key in [k for k in portfolio.book.price_keys() if k[0] == "hyperliquid"]:
         store.set_manual(key, portfolio.price_map()[key] * 0.7)
     window.refresh()
-    account = window._risk.accounts[row]
+    account = window.session.frame.shown.accounts[row]
     assert account.margin_ratio is None or account.margin_ratio > window.levels.thresholds.ratio_warning
     assert window.accounts_model.levels[row] >= Level.WARNING
     assert index.data(Qt.ItemDataRole.BackgroundRole) == LEVEL_BACKGROUND[window.accounts_model.levels[row]]
@@ -108,16 +108,16 @@ def test_the_account_chart_follows_equity_over_time(qtbot, monkeypatch):
     window.show()
     window.account_chart_dock.raise_()  # charts behind another tab are not drawn
     qtbot.waitUntil(window.account_chart.isVisible)
-    account = window._shown_account()
+    account = window.charts.shown_account()
     for factor in (1.0, 0.99, 0.98):
         for key, mark in portfolio.price_map().items():
             store.set_manual(key, mark * factor)
         window.refresh()
     _, equity = window.account_chart.equity.getData()
     assert len(equity) >= 3
-    assert equity[-1] == window._risk.account(account).equity
+    assert equity[-1] == window.session.frame.shown.account(account).equity
     _, ratio = window.account_chart.ratio.getData()
-    assert ratio[-1] == window._risk.account(account).margin_ratio * 100
+    assert ratio[-1] == window.session.frame.shown.account(account).margin_ratio * 100
     # Hovering shows the sample under the cursor, with its units.
     chart = window.account_chart
     assert chart.equity_plot.getAxis("left").labelUnits == window.book.account(account).currency
@@ -158,3 +158,20 @@ def test_an_exception_in_a_thread_is_logged_and_shown_and_other_threads_go_on(qt
             box.close()
     finally:
         reporter.uninstall()
+
+
+def test_a_first_start_fits_the_window_to_a_small_screen_and_keeps_the_preferred_size_on_a_big_one(qtbot):
+    """On a 1280x720 screen a 1600x1000 window put the alerts and the status bar off-screen."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from desktop.window.window_layout import FRAME_ALLOWANCE_PX, fit_to_screen
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    available = window.screen().availableGeometry()  # 800x800 on the offscreen platform
+    fit_to_screen(window, (available.width() * 2, 300))
+    assert window.width() == available.width() - FRAME_ALLOWANCE_PX and window.height() == 300
+    assert window.x() == available.x() + FRAME_ALLOWANCE_PX // 2
+    assert window.y() == available.y() + (available.height() - 300) // 2
+    fit_to_screen(window, (400, 300))
+    assert (window.width(), window.height()) == (400, 300)

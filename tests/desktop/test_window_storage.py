@@ -34,11 +34,11 @@ def test_every_save_from_the_window_goes_through_the_book_it_opened_without_open
     smaller = parse_portfolio(
         {**load_json("demo", "book.json"), "positions": load_json("demo", "book.json")["positions"][:3]}
     )
-    assert window.apply_portfolio(smaller, "Position deleted")
-    assert window.apply_portfolio(demo_portfolio(), "Position added")
-    window.apply_thresholds(Thresholds(distance_warning=0.2, distance_danger=0.1))
+    assert window.book_host.apply_portfolio(smaller, "Position deleted")
+    assert window.book_host.apply_portfolio(demo_portfolio(), "Position added")
+    window.thresholds_setting.apply(Thresholds(distance_warning=0.2, distance_danger=0.1))
     window.store.set_manual(KEY, 61_234.5)
-    window.save_manual_prices([KEY])
+    window.book_host.save_manual_prices([KEY])
     assert opens == []  # each of these opened (and checked) the whole file again before
     window.close()
     monkeypatch.undo()
