@@ -143,7 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
-    """The sub-commands that write the saved book: import (a file) and sync (the exchanges)."""
     import_ = sub.add_parser(
         "import",
         parents=[data],
@@ -155,12 +154,9 @@ def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
     import_.add_argument("file", help="portfolio file (JSON, format version 1)")
     import_.add_argument("--replace", action="store_true", help="replace the whole saved book with the file")
     sync = sub.add_parser(
-        "sync",
-        parents=[data],
-        help="read the linked accounts' positions and balances from the exchanges into the saved book (read-only)",
-        description="Fetch each linked account's positions and balance (ccxt fetch_positions and fetch_balance only) "
-        "into the saved book, one transaction per account, and print what changed and both liquidation prices. Keys: "
-        "the keyring or MARGINWATCH_<ACCOUNT>_API_KEY / _SECRET (README, Sync). Exit 1 when an account failed.",
+        "sync", parents=[data], help="read the linked accounts' positions and wallets from the exchanges (read-only)",
+        description="Only ccxt's fetch_positions and fetch_balance; one transaction per account. Keys: the keyring "
+        "or MARGINWATCH_<ACCOUNT>_API_KEY / _SECRET (README, Sync). Exit 1 when an account failed, 2 on bad input.",
     )
     sync.add_argument("--account", metavar="NAME", action="append", help="sync this account only (repeatable)")
     sync.add_argument("--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange (see 'watch')")
@@ -335,8 +331,7 @@ def run_sync(args: argparse.Namespace) -> int:
         except BadSelection as e:
             raise CommandFailed(str(e), EXIT_BAD_INPUT) from e
         settings = exchange_settings(args.exchange_config, {a.exchange for a in accounts})
-        ccxt_settings = {exchange: item.ccxt for exchange, item in settings.items()}
-        return run_sync(db, [a.name for a in accounts], ccxt_settings, sys.stdout, as_json=args.json)
+        return run_sync(db, [a.name for a in accounts], {e: s.ccxt for e, s in settings.items()}, sys.stdout, args.json)
 
 
 def run_window(args: argparse.Namespace) -> int:

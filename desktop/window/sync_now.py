@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # engine.sync loads ccxt: imported when a sync starts, not wi
 
 class SyncNow(QObject):
     """The 'Sync account now' action of a window. host: the window's BookHost (portfolio, apply_portfolio, say,
-    selected_account; its `database`, when it has a saved book, gets the sync log). settings: exchange id ->
+    selected_account; its saved_book(), when there is one, gets the sync log). settings: exchange id ->
     ccxt constructor settings (the --exchange-config 'ccxt' members). `done` is emitted with the status line
     once a sync has been applied or has failed."""
 
@@ -78,7 +78,8 @@ class SyncNow(QObject):
         from engine.sync.run import apply_state, failed_sync, summary
 
         account, result = payload
-        database = getattr(self.host, "database", None)
+        saved_book = getattr(self.host, "saved_book", None)
+        database = saved_book() if callable(saved_book) else None
         try:
             if isinstance(result, SyncError):
                 raise result

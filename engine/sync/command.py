@@ -122,8 +122,8 @@ def run_sync(
     names: Sequence[str],
     settings: Mapping[str, Any],
     out: TextIO,
-    *,
     as_json: bool = False,
+    *,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> int:
     """Sync each named account in turn (each its own transaction) and print what happened; 0 when every one

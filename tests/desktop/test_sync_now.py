@@ -37,7 +37,7 @@ def window(qtbot, tmp_path, fake, monkeypatch):
     window = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
     qtbot.addWidget(window)
     window.actions_.sync.settings = {"binanceusdm": fake.ccxt_config()}
-    monkeypatch.setattr(window, "selected_account", lambda: "main")
+    monkeypatch.setattr(window.actions_.host, "selected_account", lambda: "main")
     yield window, database_path(str(tmp_path))
     window.close()
     fake.reset()
