@@ -146,6 +146,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         feed_factory=_live_feeds(options),
     )
     restore(window, saved)
+    window.actions_.sync.settings = {exchange: item.ccxt for exchange, item in options.exchange_settings.items()}
     offer_recovery(window, saved, mode)
     if saved.notice:  # a window-modal box that does not block: the window runs while it waits
         box = QMessageBox(QMessageBox.Icon.Information, "Margin Watch", saved.notice, parent=window)

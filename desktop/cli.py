@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the whole saved book, manual prices included, as a portfolio file (JSON, version 1).",
     )
     export.add_argument("file", help="where to write; '-' for standard output")
+    _add_import_and_sync(sub, data)
+    return parser
+
+
+def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
     import_ = sub.add_parser(
         "import",
         parents=[data],
@@ -148,7 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_.add_argument("file", help="portfolio file (JSON, format version 1)")
     import_.add_argument("--replace", action="store_true", help="replace the whole saved book with the file")
-    return parser
+    sync = sub.add_parser(
+        "sync", parents=[data], help="read the linked accounts' positions and wallets from the exchanges (read-only)",
+        description="Only ccxt's fetch_positions and fetch_balance; one transaction per account. Keys: the keyring "
+        "or MARGINWATCH_<ACCOUNT>_API_KEY / _SECRET (README, Sync). Exit 1 when an account failed, 2 on bad input.",
+    )
+    sync.add_argument("--account", metavar="NAME", action="append", help="sync this account only (repeatable)")
+    sync.add_argument("--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange (see 'watch')")
+    sync.add_argument("--json", action="store_true", help="print one JSON object: what each account's sync did")
 
 
 def _positive_float(text: str) -> float:
@@ -310,6 +322,18 @@ def run_watch(args: argparse.Namespace) -> int:
     return Monitor(portfolio, store, feeds, options, sys.stdout).run()
 
 
+def run_sync(args: argparse.Namespace) -> int:
+    from engine.sync.command import BadSelection, accounts_to_sync, run_sync
+
+    with reported("the saved book"), open_database(args) as db:
+        try:
+            accounts = accounts_to_sync(db.load().book, args.account)
+        except BadSelection as e:
+            raise CommandFailed(str(e), EXIT_BAD_INPUT) from e
+        settings = exchange_settings(args.exchange_config, {a.exchange for a in accounts})
+        return run_sync(db, [a.name for a in accounts], {e: s.ccxt for e, s in settings.items()}, sys.stdout, args.json)
+
+
 def run_window(args: argparse.Namespace) -> int:
     from desktop.platform.display_check import display_problem
     from desktop.platform.startup_heap import pause_collection, resume_collection
@@ -349,7 +373,7 @@ def run_self_test(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, None: run_window}
+COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, "sync": run_sync}
 
 
 BROKEN_PIPE_EXIT = 141
@@ -362,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test and args.command:
         parser.error(f"--self-test takes no sub-command (got '{args.command}')")
     try:
-        return (run_self_test if args.self_test else COMMANDS[args.command])(args)
+        return (run_self_test if args.self_test else COMMANDS.get(args.command, run_window))(args)
     except CommandFailed as e:
         print(f"marginwatch: {e}", file=sys.stderr)
         return e.status

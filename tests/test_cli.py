@@ -55,6 +55,10 @@ POSITION_KEYS = [
     "incomplete",
     "estimate",
     "estimate_reason",
+    "synced_at",
+    "exchange_liquidation_price",
+    "liquidation_price_difference",
+    "liquidation_check",
 ]
 
 

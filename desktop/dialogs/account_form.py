@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.dialogs.account_check import AccountCheck
+from desktop.dialogs.account_link import LINK_FIELDS, check_link
 from desktop.dialogs.field_grid import FieldGrid
 from desktop.dialogs.position_form import rules_label
 from desktop.dialogs.typed_numbers import number_text, parse_number, shown
@@ -66,22 +68,6 @@ def default_currency(exchange: str) -> str:
     settles = Counter(settle_currency_of(s) for s in table.markets) if table else Counter()
     settles.pop("", None)
     return settles.most_common(1)[0][0] if settles else "USDT"
-
-
-@dataclass(frozen=True)
-class AccountCheck:
-    """The outcome of checking the form: an account and its book, or a message per field in trouble."""
-
-    messages: Mapping[str, str]
-    hints: Mapping[str, str] = field(default_factory=dict)
-    account: Account | None = None
-    book: Book | None = None
-    """The book with the account added (at the end) or replaced (at its index), positions renamed."""
-    index: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.messages and self.book is not None
 
 
 def _exchange_check(exchange: str, known: set[str]) -> tuple[str, str]:
@@ -163,7 +149,7 @@ def validate_account_input(
 
     if messages or wallet is None or mode is None or kind is None:
         return AccountCheck(messages, hints)
-    account = Account(name, exchange, wallet, currency, mode, kind)
+    account = Account(name, exchange, wallet, currency, mode, kind, text("wallet_address").strip())
     accounts = list(book.accounts)
     positions = book.positions
     if index is None:
@@ -267,9 +253,7 @@ class AccountForm(QDialog):
         self.ok_button.setText("Save" if index is not None else "Add account")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(grid)
-        layout.addWidget(self.buttons)
+        self._lay_out(QVBoxLayout(self), account)
 
         self.check = AccountCheck({})
         # The currency follows the exchange until the user types one of their own.
@@ -293,6 +277,24 @@ class AccountForm(QDialog):
         self.account_type.currentIndexChanged.connect(self._revalidate)
         self._revalidate()
 
+    def _lay_out(self, layout: QVBoxLayout, account: Account | None) -> None:
+        """The account's fields, then its link to the exchange (a wallet address, or a key for the keyring: typed
+        into password fields), then the buttons."""
+        layout.addLayout(self.grid)
+        self.wallet_address, self.api_key, self.secret, self.passphrase = (QLineEdit() for _ in LINK_FIELDS)
+        for secret_field in (self.api_key, self.secret, self.passphrase):
+            secret_field.setEchoMode(QLineEdit.EchoMode.Password)
+        self.wallet_address.setText(account.wallet_address if account is not None else "")
+        editors = {name: getattr(self, name) for name in LINK_FIELDS}
+        titles = ("Wallet address", "API key (read-only)", "API secret", "Passphrase")
+        link = FieldGrid(editors, dict(zip(LINK_FIELDS, titles, strict=True)), LINK_FIELDS)
+        self.grid.messages.update(link.messages)  # one show_check for both grids
+        self.editors.update(editors)
+        for editor in editors.values():
+            editor.textChanged.connect(self._revalidate)
+        layout.addLayout(link)
+        layout.addWidget(self.buttons)
+
     def fields(self) -> dict[str, str]:
         """The form as typed, in the shape validate_account_input() takes."""
         return {
@@ -302,6 +304,7 @@ class AccountForm(QDialog):
             "currency": self.currency.text(),
             "position_mode": self.position_mode.currentData() or "",
             "account_type": self.account_type.currentData() or "",
+            **{name: getattr(self, name).text() for name in LINK_FIELDS},
         }
 
     @Slot()
@@ -316,8 +319,12 @@ class AccountForm(QDialog):
 
     @Slot()
     def _revalidate(self) -> None:
-        self.check = validate_account_input(
-            self.book, self.fields(), index=self.index, exchanges=self.exchanges, market_overrides=self.market_overrides
+        fields = self.fields()
+        self.check = check_link(
+            validate_account_input(
+                self.book, fields, index=self.index, exchanges=self.exchanges, market_overrides=self.market_overrides
+            ),
+            fields,
         )
         self.grid.show_check(self.check.messages, self.check.hints)
         self.ok_button.setEnabled(self.check.ok)
@@ -326,7 +333,38 @@ class AccountForm(QDialog):
         self._revalidate()
         if not self.check.ok:
             return  # the button is disabled then; Enter in a field must not save a bad account either
+        problem = self._store_key()
+        if problem:
+            self.grid.show_check({"api_key": problem}, {})
+            return
         self.result_book = self.check.book
         self.result_account = self.check.account
         self.result_index = self.check.index
         super().accept()
+
+    def _store_key(self) -> str:
+        """Put a typed key in the keyring under the account's name (a renamed account's stored key follows it);
+        the problem in words, or ''. The key never reaches the book, the result or a log."""
+        from engine.sync.errors import SyncError
+        from engine.sync.keys import (
+            Credentials,
+            forget_credentials,
+            keyring_problem,
+            load_credentials,
+            store_credentials,
+        )
+
+        assert self.check.account is not None
+        name = self.check.account.name
+        old = self.book.accounts[self.index].name if self.index is not None else name
+        try:
+            if self.api_key.text():
+                store_credentials(name, Credentials(self.api_key.text(), self.secret.text(), self.passphrase.text()))
+            elif old != name and not keyring_problem() and (stored := load_credentials(old, environ={})):
+                store_credentials(name, stored)
+                forget_credentials(old)
+        except SyncError as e:
+            return str(e)
+        for field_edit in (self.api_key, self.secret, self.passphrase):
+            field_edit.clear()  # not kept in the dialog's widgets longer than needed
+        return ""

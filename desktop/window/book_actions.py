@@ -77,6 +77,10 @@ class BookActions(QObject):
         self.hypothetical.setCheckable(True)
         self.hypothetical.setChecked(True)
         self.delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        from desktop.window.sync_now import SyncNow
+
+        self.sync = SyncNow(host, parent)
+        """Sync account now (engine.sync): its `action`, and `settings` for the exchanges' ccxt clients."""
 
     def _action(self, text: str, shortcut, slot: Callable[[], None]) -> QAction:
         action = QAction(text, self.window)

@@ -150,6 +150,10 @@ class WindowBook(QObject):
     def selected_account(self) -> str | None:
         return self.charts.shown_account()
 
+    def saved_book(self) -> BookDatabase | None:
+        """The open saved book, None when nothing is saved (a sync's log goes there: desktop/window/sync_now.py)."""
+        return self._saved_book()
+
     def listed_symbols(self) -> dict[str, list[str]]:
         """Symbols each feed's exchange lists (once the feed has loaded its markets)."""
         listed: dict[str, list[str]] = {}

@@ -80,7 +80,7 @@ class WindowMenus:
         self.edit_menu.addSeparator()
         a = actions
         edits = (a.new_position, a.edit_position, a.whatif, a.margin, a.delete, None)
-        for action in (*edits, a.new_account, a.edit_account, None, a.hypothetical):
+        for action in (*edits, a.new_account, a.edit_account, a.sync.action, None, a.hypothetical):
             self.edit_menu.addAction(action) if action is not None else self.edit_menu.addSeparator()
         window.addAction(positions.find_action)
         self.view_menu = bar.addMenu("&View")
@@ -159,5 +159,5 @@ def add_context_menus(
     open_trade = QAction("&Open a position (what-if)…", accounts)
     open_trade.triggered.connect(lambda: (account := shown_account()) and a.open_trade_on_account(account))
     accounts.addAction(open_trade)
-    for action in (a.new_position, a.edit_account, a.new_account):
+    for action in (a.new_position, a.edit_account, a.new_account, a.sync.action):
         accounts.addAction(action)

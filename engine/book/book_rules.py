@@ -59,9 +59,9 @@ POSITION_KEYS = (
     "leverage",
     "isolated_margin",
     "hypothetical",
-    "note",
+    *("note", "synced_at", "exchange_liquidation_price"),  # the last two written by a sync (engine.sync), not in CSV
 )
-ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type")
+ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type", "wallet_address")
 MARKET_KEYS = ("contract_size", "inverse", "taker_fee", "max_leverage", "tiers")
 TIER_KEYS = ("min_notional", "max_notional", "maintenance_margin_rate", "maintenance_amount", "max_leverage")
 TOP_KEYS = ("version", "accounts", "positions", "prices", "markets")

@@ -177,6 +177,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         currency = reader.text(item, "currency", where, default="")
         mode = reader.choice(item, "position_mode", where, PositionMode, PositionMode.ONEWAY)
         kind = reader.choice(item, "account_type", where, AccountType, AccountType.UNIFIED)
+        address = reader.text(item, "wallet_address", where, default="")
         if len(reader.violations) > before:
             if name is None or exchange is None:
                 # Its positions are judged once the account is fixed, not as "unknown account".
@@ -189,7 +190,7 @@ def parse_portfolio(data: Any) -> Portfolio:
             currency, mode, kind = currency or "", mode or PositionMode.ONEWAY, kind or AccountType.UNIFIED
             stand_ins.add(name)
         assert name is not None and exchange is not None and wallet is not None and currency is not None
-        accounts.append(Account(name, exchange, wallet, currency, mode, kind))
+        accounts.append(Account(name, exchange, wallet, currency, mode, kind, address or ""))
 
     overrides: dict[str, MarketSpec] = {}
     for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
@@ -227,8 +228,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         entry = reader.number(item, "entry_price", i, positive=True)
         mode = reader.choice(item, "margin_mode", i, MarginMode)
         leverage = reader.number(item, "leverage", i, positive=True)
-        hypothetical = reader.flag(item, "hypothetical", i)
-        note = reader.text(item, "note", i, default="")
+        tail = _position_tail(reader, item, i)
         margin: float | None = 0.0
         if "isolated_margin" in item:
             if mode is MarginMode.CROSS:
@@ -239,7 +239,7 @@ def parse_portfolio(data: Any) -> Portfolio:
             continue
         doc_index.append(i)
         positions.append(
-            Position(account, symbol, side, contracts, entry, mode, leverage, margin, hypothetical, note)  # type: ignore[arg-type]
+            Position(account, symbol, side, contracts, entry, mode, leverage, margin, *tail)  # type: ignore[arg-type]
         )
 
     checked = build_book(accounts, positions, overrides)
@@ -257,6 +257,16 @@ def parse_portfolio(data: Any) -> Portfolio:
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
     return Portfolio(checked.book, prices, overrides)
+
+
+def _position_tail(reader: Reader, item: Mapping[str, Any], i: int) -> tuple[Any, ...]:
+    """A position's last fields: hypothetical, note, and what a sync wrote (engine.sync): synced_at (Unix s) and
+    the exchange's own liquidation price, None when absent."""
+    synced = [
+        reader.number(item, key, i, positive=True) if key in item else None
+        for key in ("synced_at", "exchange_liquidation_price")
+    ]
+    return (reader.flag(item, "hypothetical", i), reader.text(item, "note", i, default=""), *synced)
 
 
 def _order(v: Violation) -> tuple[int, int]:
@@ -337,6 +347,7 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
                 "currency": a.currency,
                 "position_mode": a.position_mode.value,
                 "account_type": a.account_type.value,
+                **({"wallet_address": a.wallet_address} if a.wallet_address else {}),
             }
             for a in book.accounts
         ],
@@ -358,6 +369,8 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
             item["hypothetical"] = True
         if p.note:
             item["note"] = p.note
+        synced = {"synced_at": p.synced_at, "exchange_liquidation_price": p.exchange_liquidation_price}
+        item.update({key: value for key, value in synced.items() if value is not None})
         doc["positions"].append(item)
     if portfolio.prices:
         doc["prices"] = dict(portfolio.prices)

@@ -95,7 +95,10 @@ class MarketSpec:
 @dataclass(frozen=True, slots=True)
 class Account:
     """An exchange account; wallet_balance is the whole wallet, isolated margins included; account_type picks
-    the exchange's rules where it has more than one kind of account (Bybit)."""
+    the exchange's rules where it has more than one kind of account (Bybit).
+
+    wallet_address: the public address whose account state a venue publishes (Hyperliquid): a link to
+    the exchange that needs no key ("" when none; keys live in the keyring, engine.sync.keys)."""
 
     name: str
     exchange: str
@@ -103,6 +106,7 @@ class Account:
     currency: str = "USDT"
     position_mode: PositionMode = PositionMode.ONEWAY
     account_type: AccountType = AccountType.UNIFIED
+    wallet_address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,9 @@ class Position:
     contracts is always > 0; side gives the direction. For a linear contract the base quantity is
     contracts * contract_size; for an inverse one contracts * contract_size is the size in USD.
     isolated_margin is the collateral of an isolated position (ignored for cross).
+    synced_at: Unix time (s, UTC) of the sync that last wrote it from the exchange, None for a position
+    typed by hand (engine.sync.reconcile); exchange_liquidation_price: the liquidation price the exchange
+    reported then (quote currency; None when it reported none), kept beside ours for the cross-check.
     """
 
     account: str
@@ -124,6 +131,13 @@ class Position:
     isolated_margin: float = 0.0
     hypothetical: bool = False
     note: str = ""
+    synced_at: float | None = None
+    exchange_liquidation_price: float | None = None
+
+    @property
+    def synced(self) -> bool:
+        """True when the position came from the exchange (a sync), False when typed by hand."""
+        return self.synced_at is not None
 
 
 PriceKey = tuple[str, str]

@@ -7,7 +7,8 @@ from typing import Any
 
 from engine.book.formats import money, percent, price
 from engine.book.safe_text import printable
-from engine.margin.risk import AccountRisk, BookRisk, estimate_reason
+from engine.margin.crosscheck import check_liquidation
+from engine.margin.risk import AccountRisk, BookRisk, PositionRisk, estimate_reason
 from engine.margin.rules import profile_of
 
 __all__ = ["account_ratio_text", "money", "percent", "price", "risk_to_dict", "risk_to_text"]
@@ -73,9 +74,27 @@ def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
                 "incomplete": r.missing or None,
                 "estimate": estimate_of[r.position.account],
                 "estimate_reason": reason_of[r.position.account] or None,
+                **exchange_figures(r),
             }
             for r in risk.positions
         ],
+    }
+
+
+def exchange_figures(r: PositionRisk) -> dict[str, Any]:
+    """A position's sync fields for --json (engine.sync): synced_at (Unix s, null when typed by hand), the
+    exchange's liquidation price as of that sync, ours minus it (quote currency) and the "check" flag
+    (engine.margin.crosscheck, default tolerance 0.5% of the mark); null / false for a position typed by hand."""
+    p = r.position
+    check = None
+    if p.synced:
+        mark = r.mark_price if math.isfinite(r.mark_price) else None
+        check = check_liquidation(finite_or_none(r.liquidation_price), p.exchange_liquidation_price, mark)
+    return {
+        "synced_at": p.synced_at,
+        "exchange_liquidation_price": p.exchange_liquidation_price,
+        "liquidation_price_difference": check.difference if check else None,
+        "liquidation_check": bool(check and check.check),
     }
 
 

@@ -92,6 +92,22 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (account_type IN ('unified', 'classic'));
     INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
     """,
+    # 6: sync with the exchanges (engine.sync): an account's public wallet address, a position's sync time
+    # and the exchange's own liquidation price, and the log of syncs (closed positions kept there).
+    """
+    ALTER TABLE account ADD COLUMN wallet_address TEXT NOT NULL DEFAULT '';
+    ALTER TABLE position ADD COLUMN synced_at REAL;
+    ALTER TABLE position ADD COLUMN exchange_liquidation_price REAL CHECK (exchange_liquidation_price > 0);
+    CREATE TABLE sync_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        account TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE INDEX sync_log_account ON sync_log(account, at);
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -349,3 +349,32 @@ def test_the_tables_say_which_rules_priced_a_row(qtmodeltester):
     column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "Exchange")
     assert table.index(0, column).data() == "bingx (generic estimate)"
     assert table.index(bybit, column).data() == "Bybit (classic account)"
+
+
+def test_a_synced_position_shows_the_exchanges_liquidation_price_and_the_gap(qtmodeltester):
+    from desktop.tables.position_columns import COLUMNS as SHOWN
+    from desktop.tables.position_columns import SYMBOL_COLUMN
+    from engine.book.portfolio import parse_portfolio
+
+    column = next(i for i, c in enumerate(SHOWN) if c.title == "Exchange liq.")
+    common = {"side": "long", "margin_mode": "cross", "leverage": 10}
+    book = parse_portfolio({
+        "accounts": [{"name": "main", "exchange": "binanceusdm", "wallet_balance": 10_000},
+                     {"name": "typed", "exchange": "binanceusdm", "wallet_balance": 1_000}],
+        "positions": [
+            {**common, "account": "main", "symbol": "BTC/USDT:USDT", "contracts": 0.5, "entry_price": 60_000,
+             "synced_at": 1_796_000_000, "exchange_liquidation_price": 40_500},
+            {**common, "account": "typed", "symbol": "ETH/USDT:USDT", "contracts": 1, "entry_price": 3_000},
+        ],
+    }).book
+    marks = {("binanceusdm", "BTC/USDT:USDT"): 61_000.5, ("binanceusdm", "ETH/USDT:USDT"): 3_050.25}
+    model = PositionsModel(evaluate_book(book, marks))
+    qtmodeltester.check(model, force_py=True)
+    row = {model.data(model.index(r, SYMBOL_COLUMN), Qt.ItemDataRole.DisplayRole): r for r in range(2)}
+    # Ours: 10,000 + 0.5 (P - 60,000) = 0.5 P x 0.004 (bracket 1) -> 20,000 / 0.498 = 40,160.64 USDT.
+    btc = model.index(row["BTC/USDT:USDT"], column)
+    assert model.data(btc, Qt.ItemDataRole.DisplayRole) == "40,500.00 USDT (-339.36) · check"  # > 305.00 = 0.5%
+    assert model.data(model.index(row["ETH/USDT:USDT"], column), Qt.ItemDataRole.DisplayRole) == ""
+    marks[("binanceusdm", "BTC/USDT:USDT")] = 70_000.0  # 0.5% of this mark is 350: within the tolerance
+    model.set_risk(evaluate_book(book, marks))
+    assert model.data(btc, Qt.ItemDataRole.DisplayRole) == "40,500.00 USDT (-339.36)"
