@@ -29,6 +29,7 @@ from engine.book.book_rules import market_rate_problem as market_rate_problem
 from engine.book.book_rules import resolve_market as resolve_market
 from engine.book.document_reader import Reader, json_int, json_object, market_inverse, shown
 from engine.book.safe_text import printable
+from engine.margin.market_choice import MarketEntry, MarketSources, entry_of
 from engine.margin.model import (
     Account,
     Book,
@@ -65,11 +66,15 @@ class PortfolioError(ValueError):
 
 @dataclass(frozen=True)
 class Portfolio:
-    """A book with the marks written in the file (symbol -> mark, for every exchange)."""
+    """A book with the marks written in the file (symbol -> mark, for every exchange).
+
+    market_overrides: the file's `markets` entries as written (partial ones too), with the fetched tables the
+    book was resolved with (MarketSources.fetched); every door passes it on to resolve a new symbol alike.
+    """
 
     book: Book
     prices: Mapping[str, float] = field(default_factory=dict)
-    market_overrides: Mapping[str, MarketSpec] = field(default_factory=dict)
+    market_overrides: MarketSources = field(default_factory=MarketSources)
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
@@ -86,7 +91,9 @@ def market_key_symbol(key: str) -> str:
     return rest if sep and "/" not in prefix and "/" in rest else key
 
 
-def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
+def _parse_market(reader: Reader, key: str, item: Any) -> MarketEntry | None:
+    """A `markets` entry as written: every field optional, 'tiers' a non-empty list when given (what the entry
+    leaves out comes from the fetched or bundled table: engine.margin.market_choice)."""
     symbol = market_key_symbol(key)
     where = f"markets.{printable(key)}"
     before = len(reader.violations)
@@ -94,10 +101,32 @@ def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
         reader.add(where, None, f"{where}: must be an object")
         return None
     reader.keys(item, MARKET_KEYS, f"a market ({where})", None)
-    tiers_raw = item.get("tiers")
+    if not any(k in item for k in MARKET_KEYS):
+        reader.add(where, None, f"{where}: give at least one of {', '.join(MARKET_KEYS)}")
+        return None
+    ordered: tuple[Tier, ...] | None = None
+    if "tiers" in item:
+        ordered = _parse_tiers(reader, item["tiers"], where)
+    numbers = {
+        name: reader.number(item, name, None, default=None, prefix=f"{where}: ", **bound) if name in item else None
+        for name, bound in (
+            ("contract_size", {"positive": True}),
+            ("taker_fee", {"non_negative": True}),
+            ("max_leverage", {"non_negative": True}),
+        )
+    }
+    inverse = market_inverse(reader, item, symbol, where) if "inverse" in item else None
+    if len(reader.violations) > before:
+        return None
+    size, fee, cap = numbers["contract_size"], numbers["taker_fee"], numbers["max_leverage"]
+    return MarketEntry(symbol, ordered, size, inverse, fee, cap)
+
+
+def _parse_tiers(reader: Reader, tiers_raw: Any, where: str) -> tuple[Tier, ...] | None:
     if not isinstance(tiers_raw, list) or not tiers_raw:
         reader.add(f"{where}.tiers", None, f"{where}: 'tiers' must be a non-empty list")
         return None
+    before = len(reader.violations)
     tiers = []
     for k, t in enumerate(tiers_raw):
         tw = f"{where}.tiers[{k + 1}]"
@@ -114,22 +143,13 @@ def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
         )
         if all(v is not None for v in values):
             tiers.append(Tier(*values))  # type: ignore[arg-type]
-    contract_size = reader.number(item, "contract_size", None, positive=True, default=1.0, prefix=f"{where}: ")
-    inverse = market_inverse(reader, item, symbol, where)
-    taker_fee = reader.number(item, "taker_fee", None, non_negative=True, default=0.0, prefix=f"{where}: ")
     if len(reader.violations) > before:
         return None
     try:
-        ordered = check_tiers(tiers, where)
+        return check_tiers(tiers, where)
     except TierTableError as e:
         reader.add(f"{where}.tiers", None, str(e))
         return None
-    max_leverage = reader.number(
-        item, "max_leverage", None, non_negative=True, default=ordered[0].max_leverage, prefix=f"{where}: "
-    )
-    if max_leverage is None or contract_size is None or taker_fee is None or inverse is None:
-        return None
-    return MarketSpec(symbol, ordered, contract_size, inverse, taker_fee, max_leverage, source="portfolio file")
 
 
 def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, words: str) -> Any:
@@ -141,8 +161,11 @@ def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, word
     return value
 
 
-def parse_portfolio(data: Any) -> Portfolio:
+def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
     """Validate a decoded portfolio document and build the book it describes.
+
+    fetched: tables fetched from the exchanges (engine.storage.fetched_markets), used for a market before the
+    bundled tables and after the file's own `markets` entry (engine.margin.market_choice).
 
     Raises PortfolioError carrying every violation (bad or unknown keys, duplicated keys, the book rules of
     engine.book.book_rules); str() of it is the first, located. Time is linear in the size of the document.
@@ -190,11 +213,12 @@ def parse_portfolio(data: Any) -> Portfolio:
         assert name is not None and exchange is not None and wallet is not None and currency is not None
         accounts.append(Account(name, exchange, wallet, currency, mode))
 
-    overrides: dict[str, MarketSpec] = {}
+    entries: dict[str, MarketEntry] = {}
     for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
         market = _parse_market(reader, key, item)
         if market is not None:
-            overrides[key] = market
+            entries[key] = market
+    overrides = MarketSources(entries, fetched)
 
     prices_raw = _section(reader, data, "prices", Mapping, "an object of symbol -> mark price")
     prices = {}
@@ -360,26 +384,27 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
     if portfolio.prices:
         doc["prices"] = dict(portfolio.prices)
     if portfolio.market_overrides:
-        doc["markets"] = {
-            key: {
-                "contract_size": m.contract_size,
-                "inverse": m.inverse,
-                "taker_fee": m.taker_fee,
-                "max_leverage": m.max_leverage,
-                "tiers": [
-                    {
-                        "min_notional": t.min_notional,
-                        "max_notional": t.max_notional,
-                        "maintenance_margin_rate": t.maintenance_margin_rate,
-                        "maintenance_amount": t.maintenance_amount,
-                        "max_leverage": t.max_leverage,
-                    }
-                    for t in m.tiers
-                ],
-            }
-            for key, m in portfolio.market_overrides.items()
-        }
+        doc["markets"] = {key: entry_to_dict(m) for key, m in portfolio.market_overrides.items()}
     return doc
+
+
+def entry_to_dict(entry: MarketEntry | MarketSpec) -> dict[str, Any]:
+    """A `markets` entry as the file has it: only the fields it gives (a complete market gives them all)."""
+    if isinstance(entry, MarketSpec):
+        entry = entry_of(entry)
+    out: dict[str, Any] = {name: getattr(entry, name) for name in entry.given() if name != "tiers"}
+    if entry.tiers is not None:
+        out["tiers"] = [
+            {
+                "min_notional": t.min_notional,
+                "max_notional": t.max_notional,
+                "maintenance_margin_rate": t.maintenance_margin_rate,
+                "maintenance_amount": t.maintenance_amount,
+                "max_leverage": t.max_leverage,
+            }
+            for t in entry.tiers
+        ]
+    return out
 
 
 def dumps_portfolio(portfolio: Portfolio) -> str:
