@@ -201,8 +201,10 @@ class PositionsModel(TextTableModel):
         risk: BookRisk,
         states: Sequence[RowState] | None = None,
         set_mark: Callable[[PositionRisk, str], str | None] | None = None,
+        tier_note: Callable[[tuple[str, str]], str] | None = None,
     ) -> None:
         self.set_mark = set_mark
+        self.tier_note = tier_note  # (exchange, symbol) -> its tiers' source and age, for the row's tooltip
         """Typing into a Mark cell calls this with the row and the text; it returns why it refused, or None."""
         self._rows = risk.positions
         self.states = list(states or [RowState()] * len(self._rows))
@@ -407,5 +409,7 @@ class PositionsModel(TextTableModel):
         if role == _TOOLTIP:
             if self.states[p].what_if:
                 return f"{self.states[p].what_if}: a preview's figures and level, not the real book's"
-            return self._rows[p].missing or None  # why a figure shows "—"
+            r, account = self._rows[p], self._accounts.get(self._rows[p].position.account)
+            tiers = self.tier_note((account.exchange, r.position.symbol)) if self.tier_note and account else ""
+            return "\n".join(line for line in (r.missing, tiers) if line) or None  # why "—"; the tiers' source, age
         return None

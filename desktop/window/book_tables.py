@@ -16,6 +16,7 @@ from desktop.window.preview_banner import PreviewBanner
 from engine.margin.risk import PositionRisk
 from engine.monitor.frame import Frame
 from engine.monitor.levels import Thresholds
+from engine.monitor.session import WatchSession
 
 
 class BookTables(QWidget):
@@ -25,10 +26,15 @@ class BookTables(QWidget):
     'searching…' until the first search answers (desktop.window.chart_views)."""
 
     def __init__(
-        self, frame: Frame, thresholds: Thresholds, set_mark: Callable[[PositionRisk, str], str | None]
+        self,
+        frame: Frame,
+        thresholds: Thresholds,
+        set_mark: Callable[[PositionRisk, str], str | None],
+        session: WatchSession | None = None,
     ) -> None:
         super().__init__()
-        self.model = PositionsModel(frame.shown, frame.rows, set_mark=set_mark)
+        tier_note = session.tier_note if session is not None else None  # a row's tooltip: its tiers' source, age
+        self.model = PositionsModel(frame.shown, frame.rows, set_mark=set_mark, tier_note=tier_note)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))

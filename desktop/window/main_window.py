@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
         frame = self.frame = self.session.step(snapshot.quotes, snapshot.quotes.keys())
 
         # -- positions and accounts -----------------------------------------------------------
-        self.tables = t = BookTables(frame, self.levels.thresholds, self.type_mark)
+        self.tables = t = BookTables(frame, self.levels.thresholds, self.type_mark, self.session)
         self.model, self.positions, self.table = t.model, t.positions, t.table
         self.accounts_model, self.accounts, self.ratio_gauge = t.accounts_model, t.accounts, t.ratio_gauge
         self.splitter, self.banner = t.splitter, t.banner

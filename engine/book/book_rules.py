@@ -293,11 +293,10 @@ def build_book(
 ) -> BookCheck:
     """The book of these accounts and positions, and every rule it breaks.
 
-    markets: markets already known (a book's own), looked up before overrides (a portfolio file's
-    `markets`, with the fetched tables when it is a MarketSources) and the bundled tables: the order of
-    engine.margin.market_choice.resolve_market. An account with currency "" takes its first position's settlement
-    currency (USDT without one). An isolated position with isolated_margin 0 gets its initial margin at
-    entry. opening: indexes of positions being opened now (a form's new or changed position, a what-if
+    markets: markets already known (a book's own), then overrides (a file's `markets` and fetched tables in a
+    MarketSources: engine.margin.market_choice.resolve_market). An account with currency "" takes its first
+    position's settlement currency (USDT without one). An isolated position with isolated_margin 0 gets its
+    initial margin at entry. opening: indexes of positions being opened now (a form's new or changed position, a what-if
     trade): their isolated margin must cover the initial margin at entry (a held position's may be lower,
     funding is paid out of it), and a one-way conflict or a wallet overrun is charged to them rather than
     to the position they conflict with (margin_floor=False: not the margin rule, for a trade that adds to a
@@ -340,8 +339,7 @@ def build_book(
                     "symbol",
                     i,
                     f"unknown symbol '{printable(p.symbol)}' on {printable(account.exchange)}: no tier table for it "
-                    f"(bundled: {', '.join(bundled_exchanges())}; none fetched from the exchange yet: going online "
-                    "fetches them); add its tiers under 'markets' in a portfolio file",
+                    f"(bundled: {', '.join(bundled_exchanges())}); add its tiers under 'markets' in a portfolio file",
                 )
             )
         else:

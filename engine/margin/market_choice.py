@@ -98,17 +98,16 @@ def resolve_market(
     gives it tiers (no table anywhere, and a file entry without 'tiers' that cannot make one).
 
     overrides: the file's entries (MarketSources carries the fetched tables too; a plain mapping has none).
-    A complete MarketSpec in it is taken as a file entry with every field given.
+    A complete MarketSpec in it is taken as it is (the fee rule still applies).
     """
     overrides = overrides or {}
     raw = overrides.get(f"{exchange}:{symbol}") or overrides.get(symbol)
     fetched: Mapping[PriceKey, MarketSpec] = getattr(overrides, "fetched", {})
     base = fetched.get((exchange, symbol)) or bundled_market(exchange, symbol)
-    if raw is None:
-        market = base
+    if raw is None or isinstance(raw, MarketSpec):
+        market = raw or base  # a complete market (a caller's own) is taken as it is
     else:
-        entry = raw if isinstance(raw, MarketEntry) else entry_of(raw)
-        market = _merged(exchange, dataclasses.replace(entry, symbol=symbol), base)
+        market = _merged(exchange, dataclasses.replace(raw, symbol=symbol), base)
     return None if market is None else _with_fee(exchange, market)
 
 
