@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop.tier_tables import load_watched_file, stored_tables, table_saver
 from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
@@ -196,7 +197,7 @@ def reported(source: str) -> Iterator[None]:
 
 def run_risk(args: argparse.Namespace) -> int:
     with reported(args.file):
-        portfolio = load_portfolio(args.file)
+        portfolio = load_portfolio(args.file, stored_tables(args))
         try:
             risk = evaluate_book(portfolio.book, portfolio.price_map())
         except MissingPriceError as e:
@@ -205,9 +206,9 @@ def run_risk(args: argparse.Namespace) -> int:
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
     if args.json:
-        print(json.dumps(risk_to_dict(risk), allow_nan=False))
+        print(json.dumps(risk_to_dict(risk, portfolio.book), allow_nan=False))
     else:
-        print(risk_to_text(risk), end="")
+        print(risk_to_text(risk, portfolio.book), end="")
     return 0
 
 
@@ -276,13 +277,14 @@ def run_watch(args: argparse.Namespace) -> int:
     typed: dict[tuple[str, str], float] = {}
     with reported(args.file or "the saved book"):
         if args.file:
-            portfolio = load_portfolio(args.file)
+            portfolio = load_watched_file(args)
         else:
             with open_database(args, read_only=True) as db:
                 portfolio = db.load()
                 typed = db.manual_prices()  # typed in the window per exchange and symbol: they win, as there
     settings = exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
     store = PriceStore()
+    path = database_path(getattr(args, "data_dir", None))
     feeds = []
     keys = portfolio.book.price_keys()
     if args.offline:
@@ -293,7 +295,7 @@ def run_watch(args: argparse.Namespace) -> int:
     else:
         feeds = feeds_for(keys, store, settings)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
-    return Monitor(portfolio, store, feeds, options, sys.stdout).run()
+    return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path)).run()
 
 
 def run_window(args: argparse.Namespace) -> int:

@@ -53,6 +53,11 @@ POSITION_KEYS = [
     "incomplete",
     "estimate",
     "estimate_reason",
+    "tiers_source",
+    "tiers_date",
+    "tiers_age_s",
+    "tiers_stale",
+    "taker_fee_note",
 ]
 
 

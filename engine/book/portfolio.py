@@ -256,19 +256,20 @@ def decode_json(text: str) -> Any:
         ) from None
 
 
-def loads_portfolio(text: str) -> Portfolio:
+def loads_portfolio(text: str, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
     """The portfolio of a file's text; PortfolioError for anything wrong with it (see parse_portfolio)."""
-    return parse_portfolio(decode_json(text))
+    return parse_portfolio(decode_json(text), fetched)
 
 
-def load_portfolio(path: str | Path) -> Portfolio:
+def load_portfolio(path: str | Path, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
+    """The portfolio file at path, its markets resolved with these fetched tables (see parse_portfolio)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise PortfolioError(f"cannot read {path}: {e.strerror or e}") from e
     except UnicodeDecodeError as e:
         raise PortfolioError(f"{path} is not UTF-8 text") from e
-    return loads_portfolio(text)
+    return loads_portfolio(text, fetched)
 
 
 def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def tier_fields(book: Book, now: float | None = None) -> list[dict[str, Any]]:
     for p in book.positions:
         market = _market(book, p)
         if market is None:
-            out.append({"tiers_source": None, "tiers_date": None, "tiers_age_s": None, "tiers_stale": None})
+            out.append(dict.fromkeys(("tiers_source", "tiers_date", "tiers_age_s", "tiers_stale", "taker_fee_note")))
             continue
         age, note = ages.get(id(market)) or ages.setdefault(id(market), (tier_age(market, now), market.fee_note))
         out.append(

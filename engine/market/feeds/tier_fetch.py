@@ -241,3 +241,43 @@ def _market(symbol: str, tiers: tuple[Tier, ...], market: Mapping[str, Any], sou
         tiers_from="fetched",
         tiers_at=now,
     )
+
+
+def fetch_tables_now(
+    keys: Sequence[tuple[str, str]], ccxt_settings: Mapping[str, Mapping[str, Any]] | None = None, timeout: float = 30.0
+) -> dict[str, TierFetch]:
+    """Fetch the tier tables of these (exchange, symbol) keys now, in the caller's thread (a command that cannot
+    start without them: `watch` on a book whose markets no table has yet). exchange -> what its fetch gave;
+    an exchange that could not be reached says so in its note. ccxt_settings: exchange -> ccxt constructor
+    settings (the --exchange-config 'ccxt' member). Never raises for the network."""
+    import asyncio
+
+    by_exchange: dict[str, list[str]] = {}
+    for exchange, symbol in keys:
+        by_exchange.setdefault(exchange, []).append(symbol)
+
+    async def one(exchange_id: str, symbols: list[str]) -> TierFetch:
+        import ccxt.async_support as ccxt_async
+
+        cls = getattr(ccxt_async, exchange_id, None)
+        if cls is None:
+            return TierFetch({}, f"ccxt has no exchange '{exchange_id}'")
+        exchange = cls({"enableRateLimit": True, "timeout": 10_000, **dict((ccxt_settings or {}).get(exchange_id, {}))})
+        try:
+            await exchange.load_markets()
+            listed = [s for s in symbols if s in exchange.markets]
+            return await fetch_tier_tables(exchange, listed)
+        except Exception as e:  # the network, or an answer ccxt cannot read: said, never raised
+            return TierFetch({}, f"tier tables from {exchange_id} not fetched: {describe_error(e)}")
+        finally:
+            await exchange.close()
+
+    async def every() -> dict[str, TierFetch]:
+        jobs = {ex: asyncio.wait_for(one(ex, syms), timeout) for ex, syms in by_exchange.items()}
+        results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+        return {
+            ex: r if isinstance(r, TierFetch) else TierFetch({}, f"tier tables from {ex} not fetched: {r!r}")
+            for ex, r in zip(jobs, results, strict=True)
+        }
+
+    return asyncio.run(every())
