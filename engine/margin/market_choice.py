@@ -100,7 +100,7 @@ def resolve_market(
     overrides: the file's entries (MarketSources carries the fetched tables too; a plain mapping has none).
     A complete MarketSpec in it is taken as it is (the fee rule still applies).
     """
-    overrides = overrides or {}
+    overrides = {} if overrides is None else overrides  # not `or`: a MarketSources without entries is empty
     raw = overrides.get(f"{exchange}:{symbol}") or overrides.get(symbol)
     fetched: Mapping[PriceKey, MarketSpec] = getattr(overrides, "fetched", {})
     base = fetched.get((exchange, symbol)) or bundled_market(exchange, symbol)
