@@ -164,3 +164,29 @@ def _aged(market, seconds: float):
     from dataclasses import replace
 
     return replace(market, tiers_at=time.time() - seconds)
+
+
+@pytest.mark.parametrize(
+    ("coin", "notional", "maintenance"),
+    [
+        # Hyperliquid docs "Margin tiers" (mainnet), read 2026-12-01: BTC 40x to 150M then 20x; ETH 25x to 100M;
+        # SOL 20x to 70M; DOGE 10x to 20M. Maintenance rate = 1 / (2 x max leverage), deduction continuous.
+        ("BTC", 1_000_000, 1_000_000 * 0.0125),
+        ("BTC", 200_000_000, 200_000_000 * 0.025 - 150_000_000 * (0.025 - 0.0125)),
+        ("ETH", 1_000_000, 1_000_000 * 0.02),  # the 2024-10 table's 50x gave half of it: 1%
+        ("SOL", 1_000_000, 1_000_000 * 0.025),
+        ("DOGE", 1_000_000, 1_000_000 * 0.05),  # 20x before: 2.5%
+    ],
+)
+def test_the_bundled_hyperliquid_tables_follow_the_margin_tiers_page(coin, notional, maintenance):
+    symbol = f"{coin}/USDC:USDC"
+    doc = portfolio_doc(
+        position_doc(symbol, "long", notional / 100, 100, "cross", 2),
+        exchange="hyperliquid",
+        wallet_balance=notional,
+    )
+    portfolio = parse_portfolio(doc)
+    risk = evaluate_book(portfolio.book, {("hyperliquid", symbol): 100})
+    assert risk.positions[0].maintenance_margin == pytest.approx(maintenance)
+    row = risk_to_dict(risk, portfolio.book)["positions"][0]
+    assert (row["tiers_source"], row["tiers_date"][:10]) == ("bundled", "2026-12-01")
