@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -249,7 +249,19 @@ def run_import(args: argparse.Namespace) -> int:
         f"imported {len(book.accounts)} accounts and {len(book.positions)} positions from {args.file}; "
         f"the saved book now holds {count} positions"
     )
+    warn_unpriceable(a.exchange for a in book.accounts)
     return 0
+
+
+def warn_unpriceable(exchanges: Iterable[str]) -> None:
+    """One warning line per exchange whose prices no live feed can read (ccxt offers no public price call
+    there, as for dYdX): said when its account enters the saved book or is watched, not only by a feed."""
+    from engine.market.feeds.mark_source import price_method_problem
+
+    for exchange in sorted(set(exchanges)):
+        problem = price_method_problem(exchange)
+        if problem:
+            print(f"marginwatch: warning: {problem}", file=sys.stderr)
 
 
 def exchange_settings(path: str | None, used_exchanges: Collection[str] | None = None) -> dict[str, ExchangeSettings]:
@@ -293,6 +305,7 @@ def run_watch(args: argparse.Namespace) -> int:
             if mark is not None:
                 store.set_manual(key, mark)
     else:
+        warn_unpriceable(a.exchange for a in portfolio.book.accounts)
         feeds = feeds_for(keys, store, settings)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
     return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path)).run()

@@ -39,6 +39,16 @@ def ccxt_exchange_ids() -> list[str]:
     return list(ccxt.exchanges)
 
 
+def exchange_hint(exchange: str) -> str:
+    """The exchange field's hint: whose margin rules apply, and, where ccxt offers no public price call
+    for the exchange (dYdX), that its prices must be typed: said when the account is made, not first
+    by a feed that goes offline."""
+    from engine.market.feeds.mark_source import price_method_problem
+
+    problem = price_method_problem(exchange)
+    return rules_label(exchange) + (f"; {problem}" if problem else "")
+
+
 def default_currency(exchange: str) -> str:
     """The settlement currency most of the exchange's bundled markets use, else USDT."""
     table = bundled_table(exchange)
@@ -105,7 +115,7 @@ def validate_account_input(
             f"; did you mean '{close}'?" if close else ""
         )
     else:
-        hints["exchange"] = rules_label(exchange)
+        hints["exchange"] = exchange_hint(exchange)
 
     currency = text("currency").strip()
     if not currency:

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from desktop.dialogs.account_form import ACCOUNT_FIELDS, AccountForm, default_currency, validate_account_input
+from desktop.dialogs.position_check import rules_label
 from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
 from engine.margin.model import Account, PositionMode
 from engine.margin.risk import evaluate_book
@@ -90,6 +91,24 @@ def test_a_new_account_shows_whose_rules_apply_and_defaults_the_currency(qtbot):
     assert form.result_account == Account("Bybit scalps", "bybit", 2500.0, "ETH", PositionMode.HEDGE)
     assert form.result_book.accounts[-1] == form.result_account
     assert form.result_index == len(demo().book.accounts)
+
+
+def test_an_exchange_without_a_public_price_call_is_named_when_the_account_is_made(qtbot):
+    # dYdX: ccxt 4.5.90 offers no ticker, mark or stream call, so no feed can price it; the user hears
+    # it here, not first from a feed that goes offline. The account is still allowed (typed prices).
+    form = make_form(qtbot)
+    retype(qtbot, form.exchange.lineEdit(), "dydx")
+    assert form.messages["exchange"].text() == (
+        f"{rules_label('dydx')}; dydx offers no public price method in ccxt: "
+        "type its prices by hand (Prices dock, or 'prices' in the portfolio file)"
+    )
+    retype(qtbot, form.name, "dYdX")
+    retype(qtbot, form.currency, "USDC")
+    retype(qtbot, form.wallet_balance, "1000")
+    qtbot.mouseClick(ok_button(form), Qt.MouseButton.LeftButton)
+    assert form.result_account is not None and form.result_account.exchange == "dydx"
+    other = make_form(qtbot)
+    assert other.messages["exchange"].text() == rules_label("binanceusdm")  # its marks are streamed
 
 
 @pytest.mark.parametrize(

@@ -190,3 +190,22 @@ def test_the_bundled_hyperliquid_tables_follow_the_margin_tiers_page(coin, notio
     assert risk.positions[0].maintenance_margin == pytest.approx(maintenance)
     row = risk_to_dict(risk, portfolio.book)["positions"][0]
     assert (row["tiers_source"], row["tiers_date"][:10]) == ("bundled", "2026-12-01")
+
+
+def test_hyperliquid_tables_come_from_its_meta_margin_tables():
+    """Real ccxt against the fake Hyperliquid (tests/fake_exchange/hyperliquid.py): ccxt has no tier call there;
+    the `meta` info request's margin tables give the tiers, marginTableId names each coin's."""
+    from tests.fake_exchange.hyperliquid import FakeHyperliquid
+
+    symbol = "ETH/USDC:USDC"
+    with FakeHyperliquid() as fake:
+        tables = fetched(fake, "hyperliquid", symbol)
+    market = tables[("hyperliquid", symbol)]
+    assert [(t.min_notional, t.max_leverage) for t in market.tiers] == [(0.0, 25.0), (100_000_000.0, 15.0)]
+    assert "meta margin tables" in market.source
+    doc = portfolio_doc(position_doc(symbol, "long", 1_000, 3_000, "cross", 5), exchange="hyperliquid")
+    doc["accounts"][0]["wallet_balance"] = 3_000_000
+    portfolio = parse_portfolio(doc, tables)
+    risk = evaluate_book(portfolio.book, {("hyperliquid", symbol): 3_000})
+    assert risk.positions[0].maintenance_margin == pytest.approx(3_000_000 * 0.5 / 25)
+    assert risk_to_dict(risk, portfolio.book)["positions"][0]["tiers_source"] == "fetched"

@@ -130,7 +130,7 @@ class FakeBybit(FakeExchange):
     name = "bybit"
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # REST only: no websocket routes
         self.marks: dict[str, str] = {"BTCUSDT": "61000.50", "ETHUSDT": "3050.25"}
 
     def set_mark(self, symbol_id: str, mark: str) -> None:
@@ -141,10 +141,14 @@ class FakeBybit(FakeExchange):
         api = dict.fromkeys(("spot", "futures", "v2", "public", "private"), self.base_url)
         return {"timeout": timeout_ms, "urls": {"api": api}, "options": {"fetchMarkets": {"types": ["linear"]}}}
 
-    def error_response(self, status: int) -> web.Response:
+    def _error_response(self, status: int) -> web.Response:
         return web.json_response({"retCode": 10006, "retMsg": "Too many visits!", "result": {}}, status=status)
 
-    def add_routes(self, app: web.Application) -> None:
+    async def _answer(self, request: web.Request, body: Any) -> web.Response:
+        """The pending fault for this request's path, or body as JSON."""
+        return await self._fault(request) or web.json_response(body)
+
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/v5/market/instruments-info", self._instruments)
         app.router.add_get("/v5/market/risk-limit", self._risk_limit)
         app.router.add_get("/v5/market/tickers", self._tickers)
@@ -155,14 +159,14 @@ class FakeBybit(FakeExchange):
     async def _instruments(self, request: web.Request) -> web.Response:
         rows = [instrument(s) for s in PERPETUALS] if self._linear(request) else []
         category = request.query.get("category")
-        return await self.answer(request, envelope({"category": category, "list": rows, "nextPageCursor": ""}))
+        return await self._answer(request, envelope({"category": category, "list": rows, "nextPageCursor": ""}))
 
     async def _risk_limit(self, request: web.Request) -> web.Response:
         wanted = request.query.get("symbol")
         rows = [r for s in RISK_LIMITS if wanted in (None, s) for r in risk_limits(s)] if self._linear(request) else []
-        return await self.answer(request, envelope({"category": "linear", "list": rows, "nextPageCursor": ""}))
+        return await self._answer(request, envelope({"category": "linear", "list": rows, "nextPageCursor": ""}))
 
     async def _tickers(self, request: web.Request) -> web.Response:
         wanted = request.query.get("symbol")
         rows = [ticker(s, m) for s, m in self.marks.items() if wanted in (None, s)] if self._linear(request) else []
-        return await self.answer(request, envelope({"category": "linear", "list": rows}))
+        return await self._answer(request, envelope({"category": "linear", "list": rows}))

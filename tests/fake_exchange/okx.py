@@ -114,17 +114,21 @@ class FakeOkx(FakeExchange):
     name = "okx"
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # REST only: no websocket routes
         self.prices: dict[str, str] = {"BTC-USDT-SWAP": "61000.5", "ETH-USDT-SWAP": "3050.25"}
 
     def ccxt_config(self, timeout_ms: int = 2_000) -> dict[str, Any]:
         """The ccxt constructor settings that point okx here; only its swaps are loaded."""
         return {"timeout": timeout_ms, "urls": {"api": {"rest": self.base_url}}, "options": {"fetchMarkets": ["swap"]}}
 
-    def error_response(self, status: int) -> web.Response:
+    def _error_response(self, status: int) -> web.Response:
         return web.json_response({"code": "50011", "msg": "Too Many Requests", "data": []}, status=status)
 
-    def add_routes(self, app: web.Application) -> None:
+    async def _answer(self, request: web.Request, body: Any) -> web.Response:
+        """The pending fault for this request's path, or body as JSON."""
+        return await self._fault(request) or web.json_response(body)
+
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/api/v5/public/instruments", self._instruments)
         app.router.add_get("/api/v5/public/position-tiers", self._position_tiers)
         app.router.add_get("/api/v5/market/tickers", self._tickers)
@@ -132,15 +136,15 @@ class FakeOkx(FakeExchange):
 
     async def _instruments(self, request: web.Request) -> web.Response:
         rows = [instrument(i) for i in SWAPS] if request.query.get("instType") == "SWAP" else []
-        return await self.answer(request, envelope(rows))
+        return await self._answer(request, envelope(rows))
 
     async def _position_tiers(self, request: web.Request) -> web.Response:
         family = request.query.get("instFamily", "")
-        return await self.answer(request, envelope(position_tiers(family) if family in TIERS else []))
+        return await self._answer(request, envelope(position_tiers(family) if family in TIERS else []))
 
     async def _tickers(self, request: web.Request) -> web.Response:
-        return await self.answer(request, envelope([ticker(i, p) for i, p in self.prices.items()]))
+        return await self._answer(request, envelope([ticker(i, p) for i, p in self.prices.items()]))
 
     async def _mark_price(self, request: web.Request) -> web.Response:
         rows = [{"instType": "SWAP", "instId": i, "markPx": p, "ts": str(now_ms())} for i, p in self.prices.items()]
-        return await self.answer(request, envelope(rows))
+        return await self._answer(request, envelope(rows))
