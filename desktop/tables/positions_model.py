@@ -406,10 +406,10 @@ class PositionsModel(TextTableModel):
         if role == _EDIT and index.column() == MARK_COLUMN:
             mark = self._rows[p].mark_price
             return f"{mark:g}" if math.isfinite(mark) else ""
-        if role == _TOOLTIP:
-            if self.states[p].what_if:
-                return f"{self.states[p].what_if}: a preview's figures and level, not the real book's"
-            r, account = self._rows[p], self._accounts.get(self._rows[p].position.account)
+        if role == _TOOLTIP:  # a preview's note, else why a figure shows "—"; then the tiers' source and age
+            r, what_if = self._rows[p], self.states[p].what_if
+            account = self._accounts.get(r.position.account)
             tiers = self.tier_note((account.exchange, r.position.symbol)) if self.tier_note and account else ""
-            return "\n".join(line for line in (r.missing, tiers) if line) or None  # why "—"; the tiers' source, age
+            first = f"{what_if}: a preview's figures and level, not the real book's" if what_if else r.missing
+            return "\n".join(line for line in (first, tiers) if line) or None
         return None

@@ -190,7 +190,8 @@ def tier_age(market: MarketSpec, now: float | None = None) -> TierAge:
     now = time.time() if now is None else now
     source = market.tiers_from or "file"
     if market.tiers_at is None:
-        return TierAge(source, None, None, False, f"tiers from the portfolio file ({market.source})")
+        said = "" if market.source in ("", "portfolio file") else f" ({market.source})"
+        return TierAge(source, None, None, False, f"tiers from the portfolio file{said}")
     age = max(0.0, now - market.tiers_at)
     date = datetime.fromtimestamp(market.tiers_at, UTC).isoformat(timespec="seconds")
     stale = age > TIERS_STALE_AFTER
