@@ -59,6 +59,11 @@ POSITION_KEYS = [
     "exchange_liquidation_price",
     "liquidation_price_difference",
     "liquidation_check",
+    "tiers_source",
+    "tiers_date",
+    "tiers_age_s",
+    "tiers_stale",
+    "taker_fee_note",
 ]
 
 

@@ -32,8 +32,7 @@ REASON_MARK = "long because"
 
 # being split: remove when under the limit (path -> lines today; it may shrink, not grow).
 MODULES_OVER_THE_LIMIT: dict[str, int] = {
-    "engine/book/book_rules.py": 449,
-    "engine/book/portfolio.py": 401,  # the markets section moves out with the tiers branch
+    "engine/book/book_rules.py": 442,
 }
 
 # being split: remove when under the limit ("path::function" -> lines today; it may shrink, not grow).

@@ -59,8 +59,10 @@ class PositionsModel(TextTableModel):
         risk: BookRisk,
         states: Sequence[RowState] | None = None,
         set_mark: Callable[[PositionRisk, str], str | None] | None = None,
+        tier_note: Callable[[tuple[str, str]], str] | None = None,
     ) -> None:
         self.set_mark = set_mark
+        self.tier_note = tier_note  # (exchange, symbol) -> its tiers' source and age, for the row's tooltip
         """Typing into a Mark cell calls this with the row and the text; it returns why it refused, or None."""
         self._rows = risk.positions
         self.states = list(states or [RowState()] * len(self._rows))
@@ -280,8 +282,10 @@ class PositionsModel(TextTableModel):
         if role == _EDIT and index.column() == MARK_COLUMN:
             mark = self._rows[p].mark_price
             return f"{mark:g}" if math.isfinite(mark) else ""
-        if role == _TOOLTIP:
-            if self.states[p].what_if:
-                return f"{self.states[p].what_if}: a preview's figures and level, not the real book's"
-            return self._rows[p].missing or None  # why a figure shows "—"
+        if role == _TOOLTIP:  # a preview's note, else why a figure shows "—"; then the tiers' source and age
+            r, what_if = self._rows[p], self.states[p].what_if
+            account = self._accounts.get(r.position.account)
+            tiers = self.tier_note((account.exchange, r.position.symbol)) if self.tier_note and account else ""
+            first = f"{what_if}: a preview's figures and level, not the real book's" if what_if else r.missing
+            return "\n".join(line for line in (first, tiers) if line) or None
         return None

@@ -14,6 +14,7 @@ from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner
 from engine.monitor.frame import Frame
 from engine.monitor.levels import Thresholds
+from engine.monitor.session import WatchSession
 
 COLUMN_HEADROOM_PX = 12
 
@@ -26,11 +27,12 @@ class BookTables(QWidget):
     contents once, when the first rows are on screen (fit_columns_once), unless fit_pending was cleared
     because the user's own widths were restored; never on updates."""
 
-    def __init__(self, frame: Frame, thresholds: Thresholds) -> None:
+    def __init__(self, frame: Frame, thresholds: Thresholds, session: WatchSession | None = None) -> None:
         super().__init__()
         self.fit_pending = True
         self.columns_fitted = False
-        self.model = PositionsModel(frame.shown, frame.rows)
+        tier_note = session.tier_note if session is not None else None  # a row's tooltip: its tiers' source, age
+        self.model = PositionsModel(frame.shown, frame.rows, tier_note=tier_note)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))

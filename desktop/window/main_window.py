@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
 
     def _build_views(self, frame: Frame, refresh_hz: float, can_go_online: bool) -> None:
         """The tables, docks, charts, tray, modes, the book's commands and the menus, wired to each other."""
-        self.tables = t = BookTables(frame, self.levels.thresholds)
+        self.tables = t = BookTables(frame, self.levels.thresholds, self.session)
         self.model, self.positions, self.table = t.model, t.positions, t.table
         self.accounts_model, self.accounts, self.ratio_gauge = t.accounts_model, t.accounts, t.ratio_gauge
         self.splitter = t.splitter

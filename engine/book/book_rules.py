@@ -38,8 +38,9 @@ from typing import NamedTuple
 from engine.book.safe_text import printable
 from engine.book.venue_rules import market_rate_problem, venue_problems
 from engine.margin.exposure import exposure, initial_margin_at_entry
+from engine.margin.market_choice import MarketEntry, resolve_market
 from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, PriceKey
-from engine.margin.tiers import bundled_exchanges, bundled_market, max_leverage_at
+from engine.margin.tiers import bundled_exchanges, max_leverage_at
 
 MAX_LEVERAGE = 1_000.0
 MIN_LEVERAGE = 0.01
@@ -155,14 +156,6 @@ def price_problem(value: float) -> str | None:
     return _bound(value, MIN_PRICE, MAX_PRICE)
 
 
-def resolve_market(exchange: str, symbol: str, overrides: Mapping[str, MarketSpec] | None = None) -> MarketSpec | None:
-    """The market of `symbol` on `exchange`, or None when nothing has it.
-
-    overrides are a portfolio file's `markets` (Portfolio.market_overrides): an `exchange:symbol` entry wins
-    over a plain `symbol` entry, which wins over the bundled table of the exchange.
-    """
-    overrides = overrides or {}
-    return overrides.get(f"{exchange}:{symbol}") or overrides.get(symbol) or bundled_market(exchange, symbol)
 
 
 def _money(value: float, currency: str) -> str:
@@ -278,7 +271,7 @@ def _money_up(value: float, currency: str) -> str:
 def build_book(
     accounts: Sequence[Account],
     positions: Sequence[Position],
-    overrides: Mapping[str, MarketSpec] | None = None,
+    overrides: Mapping[str, MarketEntry | MarketSpec] | None = None,
     *,
     markets: Mapping[PriceKey, MarketSpec] | None = None,
     opening: Collection[int] = (),
@@ -286,10 +279,10 @@ def build_book(
 ) -> BookCheck:
     """The book of these accounts and positions, and every rule it breaks.
 
-    markets: markets already known (a book's own), looked up before overrides (a portfolio file's
-    `markets`) and the bundled tables. An account with currency "" takes its first position's settlement
-    currency (USDT without one). An isolated position with isolated_margin 0 gets its initial margin at
-    entry. opening: indexes of positions being opened now (a form's new or changed position, a what-if
+    markets: markets already known (a book's own), then overrides (a file's `markets` and fetched tables in a
+    MarketSources: engine.margin.market_choice.resolve_market). An account with currency "" takes its first
+    position's settlement currency (USDT without one). An isolated position with isolated_margin 0 gets its
+    initial margin at entry. opening: indexes of positions being opened now (a form's new or changed position, a what-if
     trade): their isolated margin must cover the initial margin at entry (a held position's may be lower,
     funding is paid out of it), and a one-way conflict or a wallet overrun is charged to them rather than
     to the position they conflict with (margin_floor=False: not the margin rule, for a trade that adds to a
@@ -443,7 +436,7 @@ def _wallets(
 
 
 def check_book(
-    book: Book, overrides: Mapping[str, MarketSpec] | None = None, *, opening: Collection[int] = ()
+    book: Book, overrides: Mapping[str, MarketEntry | MarketSpec] | None = None, *, opening: Collection[int] = ()
 ) -> list[Violation]:
     """Every rule the book breaks (empty when it is valid); see build_book."""
     return build_book(book.accounts, book.positions, overrides, markets=book.markets, opening=opening).violations

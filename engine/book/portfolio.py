@@ -14,10 +14,8 @@ from typing import Any
 
 from engine.book.book_rules import (
     ACCOUNT_KEYS,
-    MARKET_KEYS,
     MAX_WALLET,
     POSITION_KEYS,
-    TIER_KEYS,
     TOP_KEYS,
     Violation,
     build_book,
@@ -27,8 +25,10 @@ from engine.book.book_rules import (
 from engine.book.book_rules import MAX_LEVERAGE as MAX_LEVERAGE  # re-exported: the doors import them from here
 from engine.book.book_rules import market_rate_problem as market_rate_problem
 from engine.book.book_rules import resolve_market as resolve_market
-from engine.book.document_reader import Reader, json_int, json_object, market_inverse, shown
+from engine.book.document_reader import Reader, json_int, json_object, shown
+from engine.book.market_entries import entry_to_dict, parse_market
 from engine.book.safe_text import printable
+from engine.margin.market_choice import MarketEntry, MarketSources
 from engine.margin.model import (
     Account,
     AccountType,
@@ -39,9 +39,7 @@ from engine.margin.model import (
     PositionMode,
     PriceKey,
     Side,
-    Tier,
 )
-from engine.margin.tiers import TierTableError, check_tiers
 
 FORMAT_VERSION = 1
 
@@ -66,71 +64,19 @@ class PortfolioError(ValueError):
 
 @dataclass(frozen=True)
 class Portfolio:
-    """A book with the marks written in the file (symbol -> mark, for every exchange)."""
+    """A book with the marks written in the file (symbol -> mark, for every exchange).
+
+    market_overrides: the file's `markets` entries as written (partial ones too), with the fetched tables the
+    book was resolved with (MarketSources.fetched); every door passes it on to resolve a new symbol alike.
+    """
 
     book: Book
     prices: Mapping[str, float] = field(default_factory=dict)
-    market_overrides: Mapping[str, MarketSpec] = field(default_factory=dict)
+    market_overrides: MarketSources = field(default_factory=MarketSources)
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
         return {key: self.prices[key[1]] for key in self.book.price_keys() if key[1] in self.prices}
-
-
-def market_key_symbol(key: str) -> str:
-    """'bybit:ETH/USDT:USDT' -> 'ETH/USDT:USDT'; a plain unified symbol is returned as it is.
-
-    A ccxt unified symbol always has its '/' before the first ':', so a prefix without '/' is an
-    exchange id: such an entry applies on that exchange only, and wins over a plain symbol entry.
-    """
-    prefix, sep, rest = key.partition(":")
-    return rest if sep and "/" not in prefix and "/" in rest else key
-
-
-def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
-    symbol = market_key_symbol(key)
-    where = f"markets.{printable(key)}"
-    before = len(reader.violations)
-    if not isinstance(item, Mapping):
-        reader.add(where, None, f"{where}: must be an object")
-        return None
-    reader.keys(item, MARKET_KEYS, f"a market ({where})", None)
-    tiers_raw = item.get("tiers")
-    if not isinstance(tiers_raw, list) or not tiers_raw:
-        reader.add(f"{where}.tiers", None, f"{where}: 'tiers' must be a non-empty list")
-        return None
-    tiers = []
-    for k, t in enumerate(tiers_raw):
-        tw = f"{where}.tiers[{k + 1}]"
-        if not isinstance(t, Mapping):
-            reader.add(tw, None, f"{tw}: must be an object")
-            continue
-        reader.keys(t, TIER_KEYS, f"a tier ({tw})", None)
-        values = (
-            reader.number(t, "min_notional", None, non_negative=True, prefix=f"{tw}: "),
-            reader.number(t, "max_notional", None, positive=True, prefix=f"{tw}: "),
-            reader.number(t, "maintenance_margin_rate", None, non_negative=True, prefix=f"{tw}: "),
-            reader.number(t, "maintenance_amount", None, default=0.0, prefix=f"{tw}: "),
-            reader.number(t, "max_leverage", None, non_negative=True, default=0.0, prefix=f"{tw}: "),
-        )
-        if all(v is not None for v in values):
-            tiers.append(Tier(*values))  # type: ignore[arg-type]
-    contract_size = reader.number(item, "contract_size", None, positive=True, default=1.0, prefix=f"{where}: ")
-    inverse = market_inverse(reader, item, symbol, where)
-    taker_fee = reader.number(item, "taker_fee", None, non_negative=True, default=0.0, prefix=f"{where}: ")
-    if len(reader.violations) > before:
-        return None
-    try:
-        ordered = check_tiers(tiers, where)
-    except TierTableError as e:
-        reader.add(f"{where}.tiers", None, str(e))
-        return None
-    max_leverage = reader.number(
-        item, "max_leverage", None, non_negative=True, default=ordered[0].max_leverage, prefix=f"{where}: "
-    )
-    if max_leverage is None or contract_size is None or taker_fee is None or inverse is None:
-        return None
-    return MarketSpec(symbol, ordered, contract_size, inverse, taker_fee, max_leverage, source="portfolio file")
 
 
 def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, words: str) -> Any:
@@ -142,8 +88,10 @@ def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, word
     return value
 
 
-def parse_portfolio(data: Any) -> Portfolio:
+def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
     """Validate a decoded portfolio document and build the book it describes.
+
+    fetched: tables fetched from the exchanges, used after the file's `markets` (engine.margin.market_choice).
 
     Raises PortfolioError carrying every violation (bad or unknown keys, duplicated keys, the book rules of
     engine.book.book_rules); str() of it is the first, located. Time is linear in the size of the document.
@@ -192,11 +140,11 @@ def parse_portfolio(data: Any) -> Portfolio:
         assert name is not None and exchange is not None and wallet is not None and currency is not None
         accounts.append(Account(name, exchange, wallet, currency, mode, kind, address or ""))
 
-    overrides: dict[str, MarketSpec] = {}
+    entries: dict[str, MarketEntry] = {}
     for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
-        market = _parse_market(reader, key, item)
-        if market is not None:
-            overrides[key] = market
+        if (market := parse_market(reader, key, item)) is not None:
+            entries[key] = market
+    overrides = MarketSources(entries, fetched)
 
     prices_raw = _section(reader, data, "prices", Mapping, "an object of symbol -> mark price")
     prices = {}
@@ -319,19 +267,20 @@ def decode_json(text: str) -> Any:
         ) from None
 
 
-def loads_portfolio(text: str) -> Portfolio:
+def loads_portfolio(text: str, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
     """The portfolio of a file's text; PortfolioError for anything wrong with it (see parse_portfolio)."""
-    return parse_portfolio(decode_json(text))
+    return parse_portfolio(decode_json(text), fetched)
 
 
-def load_portfolio(path: str | Path) -> Portfolio:
+def load_portfolio(path: str | Path, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
+    """The portfolio file at path, its markets resolved with these fetched tables (see parse_portfolio)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise PortfolioError(f"cannot read {path}: {e.strerror or e}") from e
     except UnicodeDecodeError as e:
         raise PortfolioError(f"{path} is not UTF-8 text") from e
-    return loads_portfolio(text)
+    return loads_portfolio(text, fetched)
 
 
 def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
@@ -375,25 +324,7 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
     if portfolio.prices:
         doc["prices"] = dict(portfolio.prices)
     if portfolio.market_overrides:
-        doc["markets"] = {
-            key: {
-                "contract_size": m.contract_size,
-                "inverse": m.inverse,
-                "taker_fee": m.taker_fee,
-                "max_leverage": m.max_leverage,
-                "tiers": [
-                    {
-                        "min_notional": t.min_notional,
-                        "max_notional": t.max_notional,
-                        "maintenance_margin_rate": t.maintenance_margin_rate,
-                        "maintenance_amount": t.maintenance_amount,
-                        "max_leverage": t.max_leverage,
-                    }
-                    for t in m.tiers
-                ],
-            }
-            for key, m in portfolio.market_overrides.items()
-        }
+        doc["markets"] = {key: entry_to_dict(m) for key, m in portfolio.market_overrides.items()}
     return doc
 
 

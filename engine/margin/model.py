@@ -75,7 +75,11 @@ class MarketSpec:
     symbol: ccxt unified ('BTC/USDT:USDT'); tiers: ascending, contiguous from notional 0 (checked by
     engine.margin.tiers.check_tiers where tables are read); contract_size: base units (linear) or USD
     (inverse) per contract; taker_fee: a fraction of the notional (0.0005 = 0.05%); max_leverage: the
-    market's cap, 0 when unknown; source: where the tiers were read, and when.
+    market's cap, 0 when unknown; source: where the tiers were read, and when, in words.
+    tiers_from: 'file' (the portfolio file's `markets` entry), 'fetched' (from the exchange, stored with its
+    fetch time), 'bundled' (resources/tiers), '' when not said; tiers_at: when the table was read (Unix
+    seconds; a bundled table's date), None when unknown; fee_note: why the taker fee is not the exchange's
+    own figure (an assumed default), '' when it is (engine.margin.market_choice).
     """
 
     symbol: str
@@ -85,6 +89,9 @@ class MarketSpec:
     taker_fee: float = 0.0
     max_leverage: float = 0.0
     source: str = ""
+    tiers_from: str = ""
+    tiers_at: float | None = None
+    fee_note: str = ""
 
     @property
     def settle_currency(self) -> str:

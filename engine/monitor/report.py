@@ -8,8 +8,10 @@ from typing import Any
 from engine.book.formats import money, percent, price
 from engine.book.safe_text import printable
 from engine.margin.crosscheck import check_liquidation
+from engine.margin.model import Book
 from engine.margin.risk import AccountRisk, BookRisk, PositionRisk, estimate_reason
 from engine.margin.rules import profile_of
+from engine.monitor.tier_report import tier_fields, tier_lines
 
 __all__ = ["account_ratio_text", "money", "percent", "price", "risk_to_dict", "risk_to_text"]
 
@@ -19,7 +21,7 @@ def finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
+def risk_to_dict(risk: BookRisk, book: Book | None = None, now: float | None = None) -> dict[str, Any]:
     """The `marginwatch risk --json` shape: numbers as numbers, None as null, positions in book order.
 
     Accounts: margin_ratio is the cross margin ratio (engine.margin.risk; null when the account has no cross
@@ -30,7 +32,7 @@ def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
     """
     estimate_of = {a.account.name: a.estimate for a in risk.accounts}
     reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
-    return {
+    document = {
         "accounts": [
             {
                 "name": a.account.name,
@@ -79,6 +81,10 @@ def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
             for r in risk.positions
         ],
     }
+    if book is not None:
+        for row, fields in zip(document["positions"], tier_fields(book, now), strict=True):
+            row.update(fields)
+    return document
 
 
 def exchange_figures(r: PositionRisk) -> dict[str, Any]:
@@ -124,9 +130,9 @@ def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> list[str
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
-def risk_to_text(risk: BookRisk) -> str:
-    """The `marginwatch risk` terminal report: an accounts table, then a positions table in book order, money
-    in each account's settlement currency, figures that could not be computed as '—' with their reason."""
+def risk_to_text(risk: BookRisk, book: Book | None = None, now: float | None = None) -> str:
+    """The `marginwatch risk` report: accounts, then positions in book order, money in each account's settlement
+    currency, figures not computed as '—' with their reason; with the book, its tiers' source and age."""
     currency = {a.account.name: a.account.currency for a in risk.accounts}
     account_rows = []
     for a in risk.accounts:
@@ -199,13 +205,13 @@ def risk_to_text(risk: BookRisk) -> str:
         position_rows,
         left=3,
     )
-    estimates = sorted({a.account.exchange for a in risk.accounts if a.estimate})
-    if estimates:
+    if estimates := sorted({a.account.exchange for a in risk.accounts if a.estimate}):
         lines += ["", f"Estimate: no rule profile for {printable(', '.join(estimates))}; the generic rule was used."]
     missing = [f"{r.position.account} {r.position.symbol}: {r.missing}" for r in risk.positions if r.missing]
     if missing:
         lines += ["", "Incomplete:", *(f"  {printable(line)}" for line in missing)]
     lines += [
+        *(tier_lines(book, now) if book is not None else []),
         "",
         "Margin ratio: the cross account's maintenance margin / cross margin balance (isolated margins excluded);"
         " it liquidates at 100%.",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from engine.book.portfolio import Portfolio
 from engine.margin.layout import book_layout
 from engine.margin.live_risk import LiveEvaluator, VectorPositions
+from engine.margin.market_choice import tier_age
 from engine.margin.model import Book, Position, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.vectorised_stress import MoveSearch
@@ -103,6 +104,17 @@ class WatchSession:
         self._real_price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in real.positions]
         self.price_keys = self.book.price_keys()
         self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
+
+    def tier_note(self, key: PriceKey) -> str:
+        """Where the tiers of this (exchange, symbol) came from and how old they are now, flagged when older
+        than engine.margin.market_choice.TIERS_STALE_AFTER, with the taker fee's note; '' for a key the book
+        has no market for."""
+        market = self.portfolio.book.markets.get(key)
+        if market is None:
+            return ""
+        age = tier_age(market, self.clock())
+        text = ("STALE " if age.stale else "") + age.text
+        return f"{text}\n{market.fee_note}" if market.fee_note else text
 
     def set_include_hypothetical(self, include: bool) -> bool:
         """Show or leave out every hypothetical position; True when that changed anything."""

@@ -41,6 +41,7 @@ from engine.storage.errors import (
     translate,
     writable_file,
 )
+from engine.storage.fetched_markets import FetchedMarkets
 from engine.storage.history import HistoryRecords
 from engine.storage.manual_prices import ANY_EXCHANGE, ManualPrices
 from engine.storage.migrations import migrate
@@ -65,7 +66,7 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     return connection
 
 
-class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog):
+class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets):
     """The saved book's repository: one connection (engine.storage.connection), opened once per window or
     command and passed to whatever saves. The book is here; manual prices, settings, alerts and history
     are in their own modules (the classes this one is made of)."""
@@ -201,7 +202,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
 
     def load(self) -> Portfolio:
         """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
-        rules refuse; DamagedBook for a row that is not a value of its kind)."""
+        rules refuse; DamagedBook for a row that is not a value of its kind), its markets resolved with the
+        stored fetched tables (engine.storage.fetched_markets)."""
         accounts = self._read(
             "SELECT id, name, exchange, wallet_balance, currency, position_mode, account_type, wallet_address "
             "FROM account ORDER BY id"
@@ -236,7 +238,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         }
         if markets:
             document["markets"] = markets
-        return parse_portfolio(document)
+        return parse_portfolio(document, self.fetched_markets())
 
     def document(self) -> dict[str, Any]:
         """The saved book as a version-1 portfolio document (manual prices as its 'prices')."""

@@ -108,6 +108,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX sync_log_account ON sync_log(account, at);
     INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
     """,
+    # 7: tier tables fetched from the exchanges, one row per (exchange, symbol): a cache outside the book and
+    # its checksum (engine.storage.fetched_markets), used offline with its age.
+    """
+    CREATE TABLE fetched_market (
+        exchange TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        fetched_at REAL NOT NULL,
+        source TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        PRIMARY KEY (exchange, symbol)
+    );
+    """,
 )
 
 LATEST = len(MIGRATIONS)

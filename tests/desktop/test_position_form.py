@@ -264,6 +264,7 @@ def test_the_completer_follows_the_accounts_exchange(qtbot):
         "BTC/USDC:USDC",
         "ETH/USDC:USDC",
         "SOL/USDC:USDC",
+        "XRP/USDC:USDC",
         "DOGE/USDC:USDC",
     }
     choose(qtbot, form.account, "Bybit")

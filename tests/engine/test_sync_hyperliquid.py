@@ -21,10 +21,11 @@ from tests.fake_exchange.hyperliquid_account import (
 )
 
 BTC, ETH = "BTC/USDC:USDC", "ETH/USDC:USDC"
-# Hyperliquid: maintenance = half the initial margin at max leverage (BTC and ETH 50x: 1%), bundled table.
-# ETH isolated short 2 @ 3,100 with 1,240 USDC: 1,240 + 2 (3,100 - P) = 0.01 x 2 P  ->  P = 7,440 / 2.02.
-# BTC cross long 0.5 @ 60,000 on the rest of a 10,000 USDC wallet: 8,760 + 0.5 (P - 60,000) = 0.01 x 0.5 P.
-OUR_ETH, OUR_BTC = 7_440 / 2.02, 21_240 / 0.495
+# Hyperliquid: maintenance = half the initial margin at max leverage (bundled margin tiers, read 2026-12-01:
+# BTC 40x -> 1.25%, ETH 25x -> 2%).
+# ETH isolated short 2 @ 3,100 with 1,240 USDC: 1,240 + 2 (3,100 - P) = 0.02 x 2 P  ->  P = 7,440 / 2.04.
+# BTC cross long 0.5 @ 60,000 on the rest of a 10,000 USDC wallet: 8,760 + 0.5 (P - 60,000) = 0.0125 x 0.5 P.
+OUR_ETH, OUR_BTC = 7_440 / 2.04, 21_240 / 0.49375
 
 
 @pytest.fixture(scope="module")
