@@ -64,7 +64,9 @@ def _leg(
     - Deribit-style size increments (RuleProfile.size_rate): every tier's rate + the leg's size in the base
       currency x the increment; the size of a linear leg does not move with the mark, so these are the leg's
       own tiers and the equation stays linear in z on both paths.
-    - Maintenance at entry (RuleProfile.basis): fixed at the tiers' maintenance of each member's entry notional.
+    - Maintenance at entry (RuleProfile.basis): fixed at the tiers' maintenance of the leg's entry notional (the
+      sum of its members': the exchange holds one position, whose tier follows its whole size, so two cross
+      longs of 10 BTC are tiered as 20 BTC, not twice as 10).
       Where the profile also adds the fee to close, that part moves with the mark: the leg gets one tier of
       rate = fee and amount = -(maintenance at entry), so maintenance = fixed + notional x fee on both paths.
     """
@@ -77,7 +79,8 @@ def _leg(
         applied = tuple(replace(t, rate=t.rate + size_rate * nu) for t in applied)
     fixed = None
     if entry:
-        fixed = sum(Leg(0.0, 0.0, e.nu, applied).maintenance(e.z_entry) for e in members)
+        entry_notional = sum(e.entry_notional for e in members)
+        fixed = Leg(0.0, 0.0, nu, applied).maintenance(entry_notional / nu)  # at the leg's average entry
         if fee:
             applied, fixed = (AppliedTier(0.0, math.inf, fee, -fixed),), None
     return Leg(
