@@ -73,7 +73,7 @@ def _leg(
     nu = sum(e.nu for e in members)
     size_rate = profile.size_rate(market)
     fee = profile.fee_rate(market)
-    entry = profile.basis(margin_mode) is MaintenanceBasis.ENTRY
+    entry = profile.basis(margin_mode, market.inverse) is MaintenanceBasis.ENTRY
     applied = tiers(not (entry and fee))
     if size_rate:
         applied = tuple(replace(t, rate=t.rate + size_rate * nu) for t in applied)
