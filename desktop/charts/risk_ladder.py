@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
+from desktop.platform.text_colours import problem_colour
 from engine.book.formats import money
 from engine.margin.layout import BookLayout
 from engine.margin.model import Book, MarginMode, PriceKey
@@ -39,7 +40,10 @@ class RiskLadder(ThemedChart):
         self.markers: list[pg.InfiniteLine] = []
         for _ in range(MAX_MARKERS):
             line = pg.InfiniteLine(
-                angle=90, pen=pg.mkPen("#c0392b"), label="", labelOpts={"position": 0.9, "color": "#8e2a1f"}
+                angle=90,
+                pen=pg.mkPen("#c0392b"),
+                label="",
+                labelOpts={"position": 0.9, "color": problem_colour(self.palette())},
             )
             line.hide()
             self.plot.addItem(line)
@@ -53,6 +57,12 @@ class RiskLadder(ThemedChart):
         self.currency = ""
         self.plot.scene().sigMouseMoved.connect(self._on_mouse)
         self.restyle()
+
+    def restyle(self) -> None:
+        """The plot in the palette's colours, the liquidation markers' labels readable on its base."""
+        super().restyle()
+        for line in self.markers:
+            line.label.setColor(problem_colour(self.palette()))
 
     def themed_plots(self) -> list[pg.PlotWidget]:
         return [self.plot]

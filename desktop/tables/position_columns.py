@@ -175,6 +175,8 @@ DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
 WHAT_IF_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "What-if")
+UPNL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "uPnL")
+ROE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "ROE")
 
 
 def _spans(flags: Sequence[bool]) -> list[tuple[int, int]]:
@@ -203,4 +205,3 @@ LEVEL_FOREGROUND = {
     Level.DANGER: QColor(20, 20, 20),
     Level.LIQUIDATED: QColor(255, 255, 255),
 }
-STALE_FOREGROUND = QColor(128, 128, 128)

@@ -22,8 +22,9 @@ from desktop.tables.position_columns import (
     LEVEL_FOREGROUND,
     LIVE_SPANS,
     MARK_COLUMN,
+    ROE_COLUMN,
     SOURCE_COLUMN,
-    STALE_FOREGROUND,
+    UPNL_COLUMN,
     WHAT_IF_COLUMN,
 )
 from desktop.tables.text_table_model import LOOK_ROLES, Index, TextTableModel
@@ -37,6 +38,15 @@ _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _EDIT = int(Qt.ItemDataRole.EditRole)
 _SORT = int(Qt.ItemDataRole.UserRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+
+
+def _signs(r: PositionRisk) -> tuple[tuple[int, int], ...]:
+    """The uPnL and ROE cells' signs (a gain green, a loss red; zero and unknown figures uncoloured)."""
+    return tuple(
+        (column, 1 if value > 0 else -1)
+        for column, value in ((UPNL_COLUMN, r.unrealized_pnl), (ROE_COLUMN, r.roe))
+        if value is not None and value == value and value != 0
+    )
 
 
 class PositionsModel(TextTableModel):
@@ -154,6 +164,14 @@ class PositionsModel(TextTableModel):
         )
         self.layoutChanged.emit()
 
+    def closest_row(self) -> int | None:
+        """The view row of the shown position closest to liquidation (the smallest distance; a liquidated one
+        first), or None when no shown position has a distance."""
+        key = COLUMNS[DISTANCE_COLUMN].sort_key
+        distances = [(key(self._rows[p]), row) for row, p in enumerate(self._shown)]
+        known = [(d, row) for d, row in distances if d is not None and d == d]
+        return min(known)[1] if known else None
+
     def position_at(self, view_row: int) -> int:
         """The position (book index) shown in this view row."""
         return self._shown[view_row]
@@ -194,18 +212,23 @@ class PositionsModel(TextTableModel):
         return cells
 
     def row_look(self, row: int) -> RowLook:
-        """The look of a view row (what the cell painter draws): the level's colours, grey and italic
-        when its price is stale, italic when the position is hypothetical."""
+        """The look of a view row (what the cell painter draws): the level's colours (a stale row keeps them,
+        readable, in italic), else muted and italic when its price is stale, italic when the position is
+        hypothetical; uPnL and ROE green or red by sign on an uncoloured row."""
         p = self._shown[row]
         look = self._looks.get(p)
         if look is None:
-            state = self.states[p]
+            state, r = self.states[p], self._rows[p]
+            foreground = LEVEL_FOREGROUND.get(state.level)  # a tinted row's own text colour, stale or not
+            muted = state.stale and foreground is None
             look = self._looks[p] = RowLook(
                 self.row_text(p),
                 LEVEL_BACKGROUND.get(state.level),
-                STALE_FOREGROUND if state.stale else LEVEL_FOREGROUND.get(state.level),
-                state.stale or self._rows[p].position.hypothetical,
+                foreground,
+                state.stale or r.position.hypothetical,
                 state.level,
+                muted,
+                () if foreground is not None or muted else _signs(r),
             )
         return look
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.dialogs.typed_numbers import PROBLEM_STYLE
+from desktop.platform.text_colours import problem_style
 from desktop.tables.position_columns import LEVEL_BACKGROUND
 from desktop.tables.prices_model import (
     MARK,
@@ -101,7 +101,7 @@ class PricesPanel(QWidget):
         self.banner.hide()
         self.message = QLabel()
         self.message.setObjectName("price-problem")
-        self.message.setStyleSheet(PROBLEM_STYLE)
+        self.message.setStyleSheet(problem_style())
         self.message.setWordWrap(True)
         self.message.hide()
 

@@ -6,10 +6,12 @@ import json
 import time
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 
 from desktop.app import WindowOptions, build_window
+from desktop.platform.text_colours import muted_colour
 from desktop.tables.accounts_model import RATIO_COLUMN
-from desktop.tables.position_columns import COLUMNS, STALE_FOREGROUND
+from desktop.tables.position_columns import COLUMNS
 from engine.market.feeds.exchange_config import ExchangeSettings, Transport
 from tests.fake_exchange.server import FakeBinance
 from tests.portfolio_docs import portfolio_doc, position_doc
@@ -45,11 +47,12 @@ def test_live_prices_show_with_their_source_and_a_frozen_stream_turns_stale(qtbo
         qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Mark") == "61,000.50 USDT", timeout=10_000)
         assert cell(window, "BTC/USDT:USDT", "Source").startswith("LIVE")
         assert "binanceusdm: live" in window.status.text()
-        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) != STALE_FOREGROUND
+        stale_text = muted_colour(QGuiApplication.palette())
+        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) != stale_text
 
         fake.go_silent()
         qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("STALE"), timeout=5_000)
-        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) == STALE_FOREGROUND
+        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) == stale_text
         assert cell(window, "BTC/USDT:USDT", "Liq. price", Qt.ItemDataRole.FontRole).italic()
         fake.go_silent(False)
         qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("LIVE"), timeout=30_000)

@@ -378,3 +378,35 @@ def test_a_synced_position_shows_the_exchanges_liquidation_price_and_the_gap(qtm
     marks[("binanceusdm", "BTC/USDT:USDT")] = 70_000.0  # 0.5% of this mark is 350: within the tolerance
     model.set_risk(evaluate_book(book, marks))
     assert model.data(btc, Qt.ItemDataRole.DisplayRole) == "40,500.00 USDT (-339.36)"
+
+
+def test_upnl_and_roe_are_green_or_red_by_sign_unless_the_row_has_a_colour_of_its_own(qtmodeltester):
+    """On an uncoloured row a gain reads green and a loss red (in the theme's readable shades); a tinted row
+    keeps its level's text colour, and a stale row is muted throughout, signs included."""
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop.platform.text_colours import muted_colour, sign_colour
+    from desktop.tables.position_columns import LEVEL_FOREGROUND, ROE_COLUMN, UPNL_COLUMN
+
+    book, marks = demo()
+    risk = evaluate_book(book, marks)
+    n = len(risk.positions)
+    states = [RowState()] * n
+    states[1] = RowState(level=Level.WARNING)
+    states[2] = RowState(stale=True)
+    model = PositionsModel(risk, states)
+    qtmodeltester.check(model, force_py=True)
+    palette = QGuiApplication.palette()
+    for p, r in enumerate(risk.positions):
+        row = model.view_row_of(p)
+        upnl = model.index(row, UPNL_COLUMN).data(Qt.ItemDataRole.ForegroundRole)
+        roe = model.index(row, ROE_COLUMN).data(Qt.ItemDataRole.ForegroundRole)
+        if p == 1:
+            assert upnl == roe == LEVEL_FOREGROUND[Level.WARNING]
+        elif p == 2:
+            assert upnl == roe == muted_colour(palette)
+        elif r.unrealized_pnl != 0:
+            assert upnl == sign_colour(1 if r.unrealized_pnl > 0 else -1, palette)
+            assert roe == sign_colour(1 if r.roe > 0 else -1, palette)
+    gains = [r.unrealized_pnl > 0 for p, r in enumerate(risk.positions) if p > 2]
+    assert any(gains) and not all(gains)  # the demo book has both, so both colours were checked
