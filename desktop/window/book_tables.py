@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
@@ -17,6 +17,8 @@ from engine.monitor.levels import Thresholds
 from engine.monitor.session import WatchSession
 
 COLUMN_HEADROOM_PX = 12
+GROW_EVERY_MS = 2_000
+"""How often the columns are checked for a number that outgrew its width (money is never cut)."""
 
 
 class BookTables(QWidget):
@@ -61,6 +63,9 @@ class BookTables(QWidget):
         column.setSpacing(0)
         column.addWidget(self.banner)
         column.addWidget(self.splitter, 1)
+        self.grow_timer = QTimer(self)
+        self.grow_timer.timeout.connect(self.grow_columns)
+        self.grow_timer.start(GROW_EVERY_MS)
 
     def fit_columns_once(self) -> None:
         """Fit both tables' columns to their contents, with room for numbers that grow later: once, when
@@ -71,6 +76,15 @@ class BookTables(QWidget):
             view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX)
         self.fit_pending = False
         self.columns_fitted = True
+
+    def grow_columns(self) -> None:
+        """Widen any column whose text on screen no longer fits ("-13,407.57 U…" never shows); narrow none. The
+        rows on screen are measured from cached text widths: well under a millisecond."""
+        if self.fit_pending or not self.isVisible():
+            return  # the first fit comes first (or the user's restored widths stand until then)
+        for view in (self.accounts, self.table):
+            if view.model().rowCount():
+                view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX, grow_only=True)
 
     def grow_account_columns(self) -> None:
         """After the moves first arrive: widen the account columns fitted to 'searching…' (never narrow)."""
