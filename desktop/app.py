@@ -137,6 +137,9 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=_live_feeds(options),
         )
+        from desktop.window.file_book import FileBook
+
+        FileBook(window, options.book_file)  # edits are saved back to the file on close, when asked
         return taking_tiers(window)
     from desktop.window.saved_book import load_saved_book, offer_recovery, restore, title_for
     from engine.storage.writer import BackgroundWriter

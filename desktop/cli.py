@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the bundled demo book on simulated prices (the saved book is not touched)",
     )
-    parser.add_argument("--book", metavar="FILE", help="open this portfolio file in the window instead")
+    parser.add_argument("--book", metavar="FILE", help="open this portfolio file (on close: save edits back?)")
     parser.add_argument(
         "--offline", action="store_true", help="do not connect: the book's saved prices are used as manual prices"
     )

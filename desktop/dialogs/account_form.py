@@ -29,7 +29,7 @@ from desktop.dialogs.field_grid import FieldGrid
 from desktop.dialogs.position_form import rules_label
 from desktop.dialogs.typed_numbers import number_text, parse_number, shown
 from engine.book.book_rules import build_book
-from engine.book.venue_rules import NOT_IN_CCXT, venue_problems
+from engine.book.venue_rules import NOT_IN_CCXT, SPOT_IDS, venue_problems
 from engine.margin.model import Account, AccountType, Book, MarketSpec, PositionMode, settle_currency_of
 from engine.margin.tiers import bundled_table
 
@@ -74,7 +74,7 @@ def _exchange_check(exchange: str, known: set[str]) -> tuple[str, str]:
     """(message, hint) for the exchange field as typed: one of them is "" (a ccxt id with its rules, or why not)."""
     if not exchange:
         return "enter a ccxt exchange id, e.g. binanceusdm", ""
-    if exchange.lower() in NOT_IN_CCXT:
+    if exchange.lower() in NOT_IN_CCXT or exchange in SPOT_IDS:  # BitMEX; 'binance' for 'binanceusdm'
         return venue_problems(Account("", exchange, 0.0))[0][1], ""
     if exchange not in known:
         close = next((e for e in known if e.lower() == exchange.lower()), None)

@@ -343,3 +343,11 @@ def test_any_typing_in_the_form_leaves_it_consistent(qtbot, typed, index):
     for name, message in form.check.messages.items():
         assert form.messages[name].text() == message
     form.close()
+
+
+def test_binance_is_refused_in_the_form_with_the_futures_ids():
+    check = validate_account_input(
+        demo().book,
+        {"name": "new", "exchange": "binance", "wallet_balance": "100", "currency": "USDT", "position_mode": "oneway"},
+    )
+    assert check.messages["exchange"].startswith("'binance' is the spot exchange in ccxt: use 'binanceusdm'")

@@ -162,3 +162,12 @@ def test_maintenance_at_entry_is_tiered_on_the_exchanges_whole_position(exchange
         live = LiveEvaluator(shown).evaluate(marks)[0].positions
         for risk in (*scalar, *live):
             assert risk.liquidation_price == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("typed", "told"), [("binance", "'binanceusdm' for USDⓈ-M futures"), ("kucoin", "'kucoinfutures'")]
+)
+def test_a_spot_exchange_id_is_refused_with_the_futures_id_to_use(typed, told):
+    with pytest.raises(PortfolioError) as refused:
+        parse_portfolio(bybit_doc(exchange=typed))
+    assert f"'{typed}' is the spot exchange in ccxt: use {told}" in str(refused.value)
