@@ -35,6 +35,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from engine.book.formats import money, money_at_least
 from engine.book.safe_text import printable
 from engine.book.venue_rules import market_rate_problem, venue_problems
 from engine.margin.exposure import exposure, initial_margin_at_entry
@@ -156,13 +157,6 @@ def price_problem(value: float) -> str | None:
     return _bound(value, MIN_PRICE, MAX_PRICE)
 
 
-
-
-def _money(value: float, currency: str) -> str:
-    decimals = 2 if currency.upper() in {"USDT", "USDC", "USD", "BUSD", "FDUSD"} else 6
-    return f"{value:,.{decimals}f} {currency}"
-
-
 # --- the book -----------------------------------------------------------------------------------------
 
 
@@ -224,8 +218,8 @@ def _position_numbers(i: int, p: Position, market: MarketSpec | None, currency: 
             Violation(
                 "contracts",
                 i,
-                f"'contracts' × entry price comes to {_money(notional, currency)} notional, beyond the last tier "
-                f"of {p.symbol} (up to {_money(last, currency)}): the exchange takes no position that large",
+                f"'contracts' × entry price comes to {money(notional, currency)} notional, beyond the last tier "
+                f"of {p.symbol} (up to {money(last, currency)}): the exchange takes no position that large",
             )
         ]
     if market.max_leverage and p.leverage > market.max_leverage:
@@ -242,7 +236,7 @@ def _position_numbers(i: int, p: Position, market: MarketSpec | None, currency: 
                     "leverage",
                     i,
                     f"'leverage' {p.leverage:g}× is above the maximum {bound:g}× at "
-                    f"{_money(notional, currency)} notional",
+                    f"{money(notional, currency)} notional",
                 )
             )
     if opening and p.margin_mode is MarginMode.ISOLATED and not out:
@@ -252,20 +246,11 @@ def _position_numbers(i: int, p: Position, market: MarketSpec | None, currency: 
                 Violation(
                     "isolated_margin",
                     i,
-                    f"'isolated_margin' is below the initial margin at entry of {_money_up(required, currency)} "
+                    f"'isolated_margin' is below the initial margin at entry of {money_at_least(required, currency)} "
                     "(entry notional / leverage)",
                 )
             )
     return out
-
-
-def _money_up(value: float, currency: str) -> str:
-    """_money rounded up, so that typing the amount shown always meets the minimum."""
-    decimals = 2 if currency.upper() in {"USDT", "USDC", "USD", "BUSD", "FDUSD"} else 6
-    rounded = round(value, decimals)
-    if rounded < value:
-        rounded += 10.0**-decimals
-    return _money(rounded, currency)
 
 
 def build_book(
@@ -424,8 +409,8 @@ def _wallets(
                 Violation(
                     "isolated_margin",
                     i,
-                    f"isolated margins ({_money(total, cur)}) exceed 'wallet_balance' "
-                    f"({_money(account.wallet_balance, cur)}) of account '{printable(account.name)}'; "
+                    f"isolated margins ({money(total, cur)}) exceed 'wallet_balance' "
+                    f"({money(account.wallet_balance, cur)}) of account '{printable(account.name)}'; "
                     "wallet_balance is the whole wallet, isolated margins included",
                 )
             )
