@@ -39,7 +39,6 @@ FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/dialogs/account_form.py::AccountForm.__init__": 81,
     "desktop/dialogs/account_form.py::validate_account_input": 82,
     "engine/book/portfolio.py::parse_portfolio": 110,
-    "engine/margin/layout.py::book_layout": 61,
     "engine/monitor/report.py::risk_to_text": 85,
 }
 
