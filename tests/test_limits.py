@@ -36,8 +36,6 @@ MODULES_OVER_THE_LIMIT: dict[str, int] = {}
 # being split: remove when under the limit ("path::function" -> lines today; it may shrink, not grow).
 FUNCTIONS_OVER_THE_LIMIT: dict[str, int] = {
     "desktop/cli.py::build_parser": 114,
-    "desktop/dialogs/account_form.py::AccountForm.__init__": 81,
-    "desktop/dialogs/account_form.py::validate_account_input": 82,
     "engine/book/portfolio.py::parse_portfolio": 110,
     "engine/monitor/report.py::risk_to_text": 85,
 }
