@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, Q
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
 from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
-from desktop.tables.position_columns import DISTANCE_COLUMN
+from desktop.tables.position_columns import ACCOUNT_COLUMN, DISTANCE_COLUMN, SIDE_COLUMN, SYMBOL_COLUMN
 from desktop.tables.positions_model import PositionsModel
+from desktop.window.frozen_columns import FrozenColumns
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner
 from engine.monitor.frame import Frame
@@ -39,6 +40,7 @@ class BookTables(QWidget):
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))
         self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
+        self.frozen = FrozenColumns(self.table, (ACCOUNT_COLUMN, SYMBOL_COLUMN, SIDE_COLUMN))  # in view when scrolled
         self.accounts_model = AccountsModel(frame.shown, None, frame.account_levels, frame.account_notes)
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
