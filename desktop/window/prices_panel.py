@@ -57,6 +57,10 @@ __all__ = [
 ]
 
 MAX_SHOCK_PERCENT = 50
+"""The slider's reach (whole percents either way); the spin box takes any shock the engine can apply."""
+TYPED_SHOCK_RANGE = (-99.99, 1000.0)
+"""What the spin box takes, in percent: any fall short of a price of 0 (engine.market.prices.Shock refuses
+-100%), any rise to 11 times the mark. It was the slider's +/-50: typing 99 left 9 (the 9 that fitted)."""
 SCOPE_ALL = "All symbols"
 SCOPE_SELECTED = "Selected symbol"
 
@@ -174,7 +178,8 @@ class PricesPanel(QWidget):
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(10)
         self.spin = QDoubleSpinBox()
-        self.spin.setRange(-MAX_SHOCK_PERCENT, MAX_SHOCK_PERCENT)
+        self.spin.setRange(*TYPED_SHOCK_RANGE)
+        self.spin.setToolTip("Type any move from -99.99% to +1,000%; the slider reaches ±50%")
         self.spin.setDecimals(2)
         self.spin.setSingleStep(0.1)
         self.spin.setSuffix(" %")
