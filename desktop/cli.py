@@ -294,7 +294,7 @@ def exchange_settings(path: str | None, used_exchanges: Collection[str] | None =
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from engine.market.feeds.ccxt_feed import feeds_for
+    from engine.market.feeds.live import live_feeds
     from engine.market.prices import PriceStore
     from engine.monitor.watch import Monitor, WatchOptions
 
@@ -317,7 +317,7 @@ def run_watch(args: argparse.Namespace) -> int:
                 store.set_manual(key, mark)
     else:
         warn_unpriceable(a.exchange for a in portfolio.book.accounts)
-        feeds = feeds_for(keys, store, settings)
+        feeds = live_feeds(keys, store, settings)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
     return Monitor(portfolio, store, feeds, options, sys.stdout).run()
 

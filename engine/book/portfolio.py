@@ -28,6 +28,7 @@ from engine.book.book_rules import MAX_LEVERAGE as MAX_LEVERAGE  # re-exported: 
 from engine.book.book_rules import market_rate_problem as market_rate_problem
 from engine.book.book_rules import resolve_market as resolve_market
 from engine.book.document_reader import Reader, json_int, json_object, market_inverse, shown
+from engine.book.funding_fields import FileFunding, merge_funding, split_funding
 from engine.book.safe_text import printable
 from engine.margin.model import (
     Account,
@@ -71,6 +72,7 @@ class Portfolio:
     book: Book
     prices: Mapping[str, float] = field(default_factory=dict)
     market_overrides: Mapping[str, MarketSpec] = field(default_factory=dict)
+    funding: Mapping[str, FileFunding] = field(default_factory=dict)  # by markets key (engine.book.funding_fields)
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
@@ -192,11 +194,9 @@ def parse_portfolio(data: Any) -> Portfolio:
         assert name is not None and exchange is not None and wallet is not None and currency is not None
         accounts.append(Account(name, exchange, wallet, currency, mode, kind, address or ""))
 
-    overrides: dict[str, MarketSpec] = {}
-    for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
-        market = _parse_market(reader, key, item)
-        if market is not None:
-            overrides[key] = market
+    markets = _section(reader, data, "markets", Mapping, "an object of symbol -> market")
+    funding, markets = split_funding(reader, markets)  # an entry of funding fields only keeps the bundled market
+    overrides = {k: m for k, i in markets.items() if (m := _parse_market(reader, k, i))}
 
     prices_raw = _section(reader, data, "prices", Mapping, "an object of symbol -> mark price")
     prices = {}
@@ -256,7 +256,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
-    return Portfolio(checked.book, prices, overrides)
+    return Portfolio(checked.book, prices, overrides, funding)
 
 
 def _position_tail(reader: Reader, item: Mapping[str, Any], i: int) -> tuple[Any, ...]:
@@ -394,7 +394,7 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
             }
             for key, m in portfolio.market_overrides.items()
         }
-    return doc
+    return merge_funding(doc, portfolio.funding)
 
 
 def dumps_portfolio(portfolio: Portfolio) -> str:

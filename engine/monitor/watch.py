@@ -84,7 +84,9 @@ class Monitor:
         self.options = options
         self.out = out
         self.clock = clock
-        self.session = WatchSession(portfolio, options.thresholds, options.stale_after, clock=clock)
+        self.session = WatchSession(
+            portfolio, options.thresholds, options.stale_after, clock=clock, funding=store.funding
+        )
         self._feed_seen: dict[int, tuple[Any, ...]] = {}
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
