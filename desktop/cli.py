@@ -19,7 +19,7 @@ from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
 from engine.margin.risk import MissingPriceError, evaluate_book
-from engine.monitor.report import risk_to_dict, risk_to_text
+from engine.monitor.report import file_funding, funding_text, risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
 
@@ -218,9 +218,9 @@ def run_risk(args: argparse.Namespace) -> int:
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
     if args.json:
-        print(json.dumps(risk_to_dict(risk), allow_nan=False))
+        print(json.dumps(risk_to_dict(risk, file_funding(portfolio, risk)), allow_nan=False))
     else:
-        print(risk_to_text(risk), end="")
+        print(risk_to_text(risk) + funding_text(risk, file_funding(portfolio, risk)), end="")
     return 0
 
 

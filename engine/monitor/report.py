@@ -10,8 +10,11 @@ from engine.book.safe_text import printable
 from engine.margin.crosscheck import check_liquidation
 from engine.margin.risk import AccountRisk, BookRisk, PositionRisk, estimate_reason
 from engine.margin.rules import profile_of
+from engine.monitor.funding_report import FundingFigures, account_fields, file_funding, funding_text, position_fields
 
-__all__ = ["account_ratio_text", "money", "percent", "price", "risk_to_dict", "risk_to_text"]
+__all__ = [
+    "account_ratio_text", "file_funding", "funding_text", "money", "percent", "price", "risk_to_dict", "risk_to_text",
+]  # fmt: skip
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -19,14 +22,15 @@ def finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
+def risk_to_dict(risk: BookRisk, funding: FundingFigures | None = None) -> dict[str, Any]:
     """The `marginwatch risk --json` shape: numbers as numbers, None as null, positions in book order.
 
     Accounts: margin_ratio is the cross margin ratio (engine.margin.risk; null when the account has no cross
     position, its cross balance is gone, or a mark is missing); `liquidated` says the cross account is
     at or past its liquidation point; `incomplete` is the reason figures are missing (else null).
     Positions: margin_ratio is an isolated position's own ratio or a cross position's account ratio;
-    `incomplete` likewise. `estimate` (with `estimate_reason`) marks figures from the generic rule.
+    `incomplete` likewise. `estimate` (with `estimate_reason`) marks figures from the generic rule. With `funding`,
+    each account and position also has its funding fields (engine.monitor.funding_report).
     """
     estimate_of = {a.account.name: a.estimate for a in risk.accounts}
     reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
@@ -51,6 +55,7 @@ def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
                 "incomplete": a.missing or None,
                 "estimate": a.estimate,
                 "estimate_reason": reason_of[a.account.name] or None,
+                **(account_fields(funding, risk, a.account.name) if funding else {}),
             }
             for a in risk.accounts
         ],
@@ -75,8 +80,9 @@ def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
                 "estimate": estimate_of[r.position.account],
                 "estimate_reason": reason_of[r.position.account] or None,
                 **exchange_figures(r),
+                **(position_fields(funding, i) if funding else {}),
             }
-            for r in risk.positions
+            for i, r in enumerate(risk.positions)
         ],
     }
 

@@ -20,6 +20,7 @@ from engine.book.safe_text import printable  # names never drive the terminal (r
 from engine.margin.risk import BookRisk, evaluate_priced_accounts
 from engine.market.prices import MarkRecord, PriceStore
 from engine.monitor.alerts import Alert
+from engine.monitor.funding_report import funding_figures
 from engine.monitor.levels import Thresholds
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.monitor.session import WatchSession
@@ -110,7 +111,8 @@ class Monitor:
         null, with the reason in `incomplete`); built in one pass, linear in the book's size."""
         risk, quotes = self._evaluate()
         now = self.clock()
-        document = risk_to_dict(risk)
+        rates = self.session.funding.snapshot()
+        document = risk_to_dict(risk, funding_figures(self.book, risk, rates, now, self.options.thresholds))
         for row, key in zip(document["positions"], self._keys, strict=True):
             quote = quotes[key]
             row["price_source"] = price_source(quote, now, self.options.stale_after)

@@ -100,3 +100,36 @@ def test_ccxt_structures_other_venues_send():
         assert rate_from_ccxt("okx", "BTC/USDT:USDT", {"fundingRate": bad}, now) is None
     moved = {"fundingRate": 1e-4, "fundingTimestamp": (now - 10) * 1000, "nextFundingTimestamp": (now + 60) * 1000}
     assert rate_from_ccxt("okx", "BTC/USDT:USDT", moved, now).next_funding_time == now + 60
+
+
+def test_watch_report_carries_the_exchange_rate_from_the_live_feeds(fake):
+    """`watch --json`'s report (engine.monitor.watch.Monitor) with the live feeds against the fake Binance: the
+    position's funding comes from the exchange, signed for the trader (a long pays a positive rate)."""
+    import io
+
+    from engine.book.portfolio import parse_portfolio
+    from engine.market.feeds.exchange_config import Transport
+    from engine.market.feeds.live import live_feeds
+    from engine.market.prices import PriceStore
+    from engine.monitor.watch import Monitor, WatchOptions
+    from tests.portfolio_docs import portfolio_doc, position_doc
+
+    fake.reset()
+    fake.funding_rates["BTCUSDT"] = "0.00020000"
+    portfolio = parse_portfolio(portfolio_doc(position_doc(contracts=0.5)))
+    store = PriceStore()
+    feeds = live_feeds(portfolio.book.price_keys(), store, {EX: ExchangeSettings(fake.ccxt_config(), Transport.REST)})
+    monitor = Monitor(portfolio, store, feeds, WatchOptions(), io.StringIO())
+    for feed in feeds:
+        feed.start()
+    try:
+        wait_for(lambda: store.quote(BTC) is not None and store.funding.get(BTC) is not None, what="mark and rate")
+        position = monitor.report()["positions"][0]
+    finally:
+        for feed in feeds:
+            assert feed.stop()
+        fake.reset()
+    assert position["funding_rate"] == 0.0002 and position["funding_rate_source"] == "exchange"
+    assert position["funding_payment_next"] == pytest.approx(-0.5 * 61_000.50 * 0.0002)
+    assert position["funding_per_day"] == pytest.approx(-0.5 * 61_000.50 * 0.0006)
+    assert position["funding_rate_stale"] is False and position["funding_missing"] is None
