@@ -173,7 +173,7 @@ _DEFINED: tuple[Column, ...] = (
 ORDER = (
     "Account", "Symbol", "Side", "To liq.", "Liq. price", "Mark", "Source", "What-if", "uPnL", "ROE",
     "Exchange liq.", "Margin ratio", "Contracts", "Entry", "Mode", "Leverage", "Margin", "Maint. margin", "Exchange",
-    "Funding", "Next funding", "Funding/day",
+    "Funding", "Next funding", "Funding/day", "Break-even",
 )  # fmt: skip
 """The default order: identity, the distance to liquidation and the prices behind it, PnL, then the rest (the
 first ten fit a 1280 px screen). The user can move, hide and resize columns; the header remembers it."""

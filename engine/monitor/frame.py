@@ -25,6 +25,8 @@ class RowState(NamedTuple):
     """'' for a real row; else the note of a row a preview changed ('what-if · real: ok', '◇ hypothetical …')."""
     funding: FundingRate | None = None
     """The funding rate of the row's (exchange, symbol), None when no rate is known (engine.funding.rates)."""
+    break_even: float | None = None
+    """The position's break-even price on the taker fees to open and close (engine.funding.fees), quote currency."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from engine.book.funding_fields import file_rates
 from engine.book.portfolio import Portfolio
+from engine.funding.fees import position_break_even
 from engine.funding.rates import FundingBook
 from engine.margin.layout import book_layout
 from engine.margin.live_risk import LiveEvaluator, VectorPositions
@@ -108,6 +109,7 @@ class WatchSession:
         self._real_keys = [key_of[id(p)] for p in real.positions]
         self._real_price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in real.positions]
         self.price_keys = self.book.price_keys()
+        self.break_even = [position_break_even(self.book, p) for p in self.book.positions]
         self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
 
     def set_include_hypothetical(self, include: bool) -> bool:
@@ -158,7 +160,10 @@ class WatchSession:
         levels, alerts = self.book_alerts.positions(keys, real.positions, stale, now)
         account_levels, account_alerts = self.book_alerts.accounts(real.accounts, now)
         if real is shown:
-            rows = [RowState(level, *labels[k], "", rates.get(k)) for level, k in zip(levels, price_keys, strict=True)]
+            rows = [
+                RowState(level, *labels[k], "", rates.get(k), even)
+                for level, k, even in zip(levels, price_keys, self.break_even, strict=True)
+            ]
             notes = [""] * len(account_levels)
         else:
             rows = self._what_if_rows(shown, labels, rates)
@@ -206,8 +211,8 @@ class WatchSession:
             self.book.positions, self.price_key_of_row, self.keys, what_if, self.scope, self.book_alerts.level
         )
         return [
-            RowState(level, *labels[k], note, rates.get(k))
-            for level, k, note in zip(levels, self.price_key_of_row, notes, strict=True)
+            RowState(level, *labels[k], note, rates.get(k), even)
+            for level, k, note, even in zip(levels, self.price_key_of_row, notes, self.break_even, strict=True)
         ]
 
     def _what_if_accounts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from PySide6.QtCore import Qt
 
 from desktop.app import demo_portfolio
@@ -33,7 +34,7 @@ def funded_states(book, rate_of, fetched_at=NOW, source=RateSource.EXCHANGE):
 
 
 def test_funding_columns_come_after_the_first_ten():
-    assert ORDER.index("Funding") >= 10 and ORDER[-3:] == ("Funding", "Next funding", "Funding/day")
+    assert ORDER.index("Funding") >= 10 and ORDER[-4:] == ("Funding", "Next funding", "Funding/day", "Break-even")
     assert [c.title for c in COLUMNS] == list(ORDER)
 
 
@@ -98,3 +99,23 @@ def test_the_countdown_moves_with_the_clock_without_a_tick():
     now[0] += 120
     model.set_risk(risk, states)  # the same marks and rates: only the minute moved
     assert model.row_text(0)[NEXT] == "3h 10m"
+
+
+def test_break_even_column_from_the_session_states():
+    """The demo book's markets carry a 0.055% taker fee: a long's break-even is entry × 1.00055 / 0.99945."""
+    from engine.monitor.session import WatchSession
+
+    portfolio = demo_portfolio()
+    frame = WatchSession(portfolio, clock=lambda: NOW).step({})
+    model = PositionsModel(frame.shown, frame.rows)
+    column = ORDER.index("Break-even")
+    for p, r in enumerate(frame.shown.positions):
+        position = r.position
+        market = portfolio.book.market_of(position)
+        if market.taker_fee != 0.00055 or market.inverse:
+            continue
+        f = 0.00055
+        e = position.entry_price
+        expected = e * (1 + f) / (1 - f) if position.side is Side.LONG else e * (1 - f) / (1 + f)
+        assert frame.rows[p].break_even == pytest.approx(expected)
+        assert model.row_text(p)[column].endswith(" (fees)")
