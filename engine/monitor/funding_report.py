@@ -51,6 +51,8 @@ class FundingFigures:
     reasons: list[str]
     warning: dict[str, DaysToWarning]
     cross_per_day: dict[str, float]
+    per_day: dict[str, float]
+    """Every position's funding per day, by account (NaN when one has no rate or no mark)."""
     now: float
     days: float = PROJECTION_DAYS
 
@@ -75,7 +77,10 @@ def funding_figures(
     ]
     cross = cross_funding_per_day(risk, payments)
     warning = {a.account.name: days_to_warning(a, cross[a.account.name], warning_ratio) for a in risk.accounts}
-    return FundingFigures(payments, projected, reasons, warning, cross, now, days)
+    per_day = dict.fromkeys(cross, 0.0)
+    for r, paid in zip(risk.positions, payments, strict=True):  # one pass: a scan per account was quadratic
+        per_day[r.position.account] += math.nan if paid is None else paid.per_day
+    return FundingFigures(payments, projected, reasons, warning, cross, per_day, now, days)
 
 
 def position_fields(f: FundingFigures, i: int) -> dict[str, Any]:
@@ -97,11 +102,9 @@ def position_fields(f: FundingFigures, i: int) -> dict[str, Any]:
 
 def account_fields(f: FundingFigures, risk: BookRisk, name: str) -> dict[str, Any]:
     """The account's funding fields for --json (module docstring)."""
-    mine = [p for r, p in zip(risk.positions, f.payments, strict=True) if r.position.account == name]
-    total = math.nan if any(p is None for p in mine) else sum(p.per_day for p in mine if p is not None)
     warning = f.warning[name]
     return {
-        "funding_per_day": _number(total),
+        "funding_per_day": _number(f.per_day[name]),
         "cross_funding_per_day": _number(f.cross_per_day[name]),
         "days_to_warning_by_funding": _number(warning.days),
         "days_to_warning_reason": warning.reason or None,
