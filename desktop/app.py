@@ -78,9 +78,9 @@ def _live_feeds(options: WindowOptions) -> FeedFactory:
     """New ccxt feeds for the book's price keys (going back online, or after symbols were added)."""
 
     def make(keys: Sequence[PriceKey], store: PriceStore) -> list[Feed]:
-        from engine.market.feeds.ccxt_feed import feeds_for  # ccxt takes a while to import: only when going live
+        from engine.market.feeds.live import live_feeds  # ccxt takes a while to import: only when going live
 
-        return list(feeds_for(list(keys), store, options.exchange_settings))
+        return live_feeds(list(keys), store, options.exchange_settings)
 
     return make
 

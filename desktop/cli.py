@@ -20,7 +20,7 @@ from desktop.tier_tables import load_watched_file, stored_tables, table_saver
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
 from engine.margin.risk import MissingPriceError, evaluate_book
-from engine.monitor.report import risk_to_dict, risk_to_text
+from engine.monitor.report import file_funding, funding_text, risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
 
@@ -198,9 +198,9 @@ def run_risk(args: argparse.Namespace) -> int:
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
     if args.json:
-        print(json.dumps(risk_to_dict(risk, portfolio.book), allow_nan=False))
+        print(json.dumps(risk_to_dict(risk, portfolio.book, funding=file_funding(portfolio, risk)), allow_nan=False))
     else:
-        print(risk_to_text(risk, portfolio.book), end="")
+        print(risk_to_text(risk, portfolio.book) + funding_text(risk, file_funding(portfolio, risk)), end="")
     return 0
 
 
@@ -274,7 +274,7 @@ def exchange_settings(path: str | None, used_exchanges: Collection[str] | None =
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from engine.market.feeds.ccxt_feed import feeds_for
+    from engine.market.feeds.live import live_feeds
     from engine.market.prices import PriceStore
     from engine.monitor.watch import Monitor, WatchOptions
 
@@ -298,7 +298,7 @@ def run_watch(args: argparse.Namespace) -> int:
                 store.set_manual(key, mark)
     else:
         warn_unpriceable(a.exchange for a in portfolio.book.accounts)
-        feeds = feeds_for(keys, store, settings)
+        feeds = live_feeds(keys, store, settings)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
     return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path)).run()
 

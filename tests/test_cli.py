@@ -16,6 +16,13 @@ from engine.margin.risk import evaluate_book
 from tests.portfolio_docs import portfolio_doc, position_doc
 
 DEMO = Path(str(resource("demo", "book.json")))
+FUNDING_ACCOUNT_KEYS = [
+    "funding_per_day", "cross_funding_per_day", "days_to_warning_by_funding", "days_to_warning_reason",
+]  # fmt: skip
+FUNDING_POSITION_KEYS = [
+    "funding_rate", "funding_interval_hours", "funding_rate_source", "funding_rate_stale", "next_funding_time",
+    "funding_payment_next", "funding_per_day", "liquidation_price_in_7d", "funding_missing",
+]  # fmt: skip
 ACCOUNT_KEYS = [
     "name",
     "exchange",
@@ -35,6 +42,7 @@ ACCOUNT_KEYS = [
     "incomplete",
     "estimate",
     "estimate_reason",
+    *FUNDING_ACCOUNT_KEYS,
 ]
 POSITION_KEYS = [
     "account",
@@ -64,6 +72,7 @@ POSITION_KEYS = [
     "tiers_age_s",
     "tiers_stale",
     "taker_fee_note",
+    *FUNDING_POSITION_KEYS,
 ]
 
 

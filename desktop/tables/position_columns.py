@@ -19,12 +19,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QColor
 
+from desktop.tables.funding_columns import funding_columns
 from engine.book.formats import money, percent, quoted_price
 from engine.margin.crosscheck import LiquidationCheck, check_liquidation
 from engine.margin.model import Account, MarginMode, quote_currency_of
 from engine.margin.risk import PositionRisk
 from engine.margin.rules import exchange_label
 from engine.margin.vector_risk import VectorRisk
+from engine.monitor.frame import RowState
 from engine.monitor.levels import Level
 
 
@@ -38,6 +40,13 @@ class Column:
     """Its text follows the marks (or the price's age); the other columns change only with the position."""
     vector_key: Callable[[VectorRisk], np.ndarray] | None = None
     """The same sort keys for all rows at once, from the vectorised result (no PositionRisk per row)."""
+    state_text: Callable[[PositionRisk, Account, RowState, float], str] | None = None
+    """Its text comes from the row's state (its funding rate) at wall-clock now, not from the engine's numbers."""
+    state_key: Callable[[PositionRisk, RowState, float], Any] | None = None
+    """Its sort key likewise (used instead of sort_key when set)."""
+
+
+FUNDING_COLUMNS = funding_columns(Column)
 
 
 def _distance_key(r: PositionRisk) -> float:
@@ -159,10 +168,12 @@ _DEFINED: tuple[Column, ...] = (
     Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl, live=True),
     Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe, live=True),
     Column("Exchange liq.", lambda r, a: exchange_liquidation_text(r), _gap_key, live=True),
+    *FUNDING_COLUMNS,
 )
 ORDER = (
     "Account", "Symbol", "Side", "To liq.", "Liq. price", "Mark", "Source", "What-if", "uPnL", "ROE",
     "Exchange liq.", "Margin ratio", "Contracts", "Entry", "Mode", "Leverage", "Margin", "Maint. margin", "Exchange",
+    "Funding", "Next funding", "Funding/day", "Break-even",
 )  # fmt: skip
 """The default order: identity, the distance to liquidation and the prices behind it, PnL, then the rest (the
 first ten fit a 1280 px screen). The user can move, hide and resize columns; the header remembers it."""
@@ -177,6 +188,8 @@ SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
 WHAT_IF_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "What-if")
 UPNL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "uPnL")
 ROE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "ROE")
+STATE_COLUMNS = tuple(i for i, c in enumerate(COLUMNS) if c.state_text is not None)
+"""The columns whose text comes from the row's state (funding), filled by the model."""
 
 
 def _spans(flags: Sequence[bool]) -> list[tuple[int, int]]:

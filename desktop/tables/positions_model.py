@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from desktop.tables.position_columns import (
     MARK_COLUMN,
     ROE_COLUMN,
     SOURCE_COLUMN,
+    STATE_COLUMNS,
     UPNL_COLUMN,
     WHAT_IF_COLUMN,
 )
@@ -71,6 +73,9 @@ class PositionsModel(TextTableModel):
         set_mark: Callable[[PositionRisk, str], str | None] | None = None,
         tier_note: Callable[[tuple[str, str]], str] | None = None,
     ) -> None:
+        self.clock: Callable[[], float] = time.time
+        """Wall-clock seconds for the funding countdown (tests set their own)."""
+        self._funding_minute = int(self.clock() // 60)
         self.set_mark = set_mark
         self.tier_note = tier_note  # (exchange, symbol) -> its tiers' source and age, for the row's tooltip
         """Typing into a Mark cell calls this with the row and the text; it returns why it refused, or None."""
@@ -108,6 +113,9 @@ class PositionsModel(TextTableModel):
     def _sort_keys(self) -> list[Any]:
         """The sorted column's key of every position, in book order."""
         column = COLUMNS[self._sort_column]
+        if column.state_key is not None:
+            now = self.clock()
+            return [column.state_key(r, s, now) for r, s in zip(self._rows, self.states, strict=True)]
         if isinstance(self._rows, VectorPositions) and column.vector_key is not None:
             return column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
         return [column.sort_key(r) for r in self._rows]
@@ -208,6 +216,9 @@ class PositionsModel(TextTableModel):
             cells[SOURCE_COLUMN] = state.source
             if state.what_if:
                 cells[WHAT_IF_COLUMN] = state.what_if
+            now = self.clock()
+            for c in STATE_COLUMNS:
+                cells[c] = COLUMNS[c].state_text(r, owner, state, now)
             self._text[position] = cells
         return cells
 
@@ -247,12 +258,14 @@ class PositionsModel(TextTableModel):
             self.endResetModel()
             return
         moved, reshaped = self._changes(new_rows)
+        minute = int(self.clock() // 60)  # the countdown moves once a minute, whatever the marks do
+        ticked, self._funding_minute = minute != self._funding_minute, minute
         whole: list[int] = []  # the position itself, its level or its staleness changed: every cell
         live: list[int] = []  # only numbers that follow the marks, or the price's age
         for p, (old, new) in enumerate(zip(self.states, new_states, strict=True)):
             if old.level != new.level or old.stale != new.stale or old.what_if != new.what_if or p in reshaped:
                 whole.append(p)
-            elif moved[p] or old.source != new.source:
+            elif moved[p] or old.source != new.source or old.funding is not new.funding or (ticked and new.funding):
                 live.append(p)
         self._moved_since_sort = self._moved_since_sort or bool(whole or live)
         for p in itertools.chain(whole, live):
@@ -301,7 +314,10 @@ class PositionsModel(TextTableModel):
         if role in LOOK_ROLES:
             return self.look_data(index.row(), index.column(), role)
         if role == _SORT:
-            return COLUMNS[index.column()].sort_key(self._rows[p])
+            column = COLUMNS[index.column()]
+            if column.state_key is not None:
+                return column.state_key(self._rows[p], self.states[p], self.clock())
+            return column.sort_key(self._rows[p])
         if role == _EDIT and index.column() == MARK_COLUMN:
             mark = self._rows[p].mark_price
             return f"{mark:g}" if math.isfinite(mark) else ""

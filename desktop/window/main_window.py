@@ -86,7 +86,9 @@ class MainWindow(QMainWindow):
         """The saved book, open (engine.storage.database), that every change is saved to; None: nothing is saved."""
         # The session holds the book, its layers, levels and alerts (Qt-free, shared with `watch`); the
         # clock is looked up at each call, so tests can stand in a clock of their own.
-        self.session = WatchSession(portfolio, thresholds, stale_after, clock=lambda: time.time())
+        self.session = WatchSession(
+            portfolio, thresholds, stale_after, clock=lambda: time.time(), funding=self.store.funding
+        )
         self.session.history.seed_accounts(account_history or {})  # before the first sample
         self.session.working_offline = self.sources.working_offline
         self.saved_book_bar: QWidget | None = None

@@ -26,6 +26,7 @@ from engine.book.book_rules import MAX_LEVERAGE as MAX_LEVERAGE  # re-exported: 
 from engine.book.book_rules import market_rate_problem as market_rate_problem
 from engine.book.book_rules import resolve_market as resolve_market
 from engine.book.document_reader import Reader, json_int, json_object, shown
+from engine.book.funding_fields import FileFunding, merge_funding, split_funding
 from engine.book.market_entries import entry_to_dict, parse_market
 from engine.book.safe_text import printable
 from engine.margin.market_choice import MarketEntry, MarketSources
@@ -73,6 +74,7 @@ class Portfolio:
     book: Book
     prices: Mapping[str, float] = field(default_factory=dict)
     market_overrides: MarketSources = field(default_factory=MarketSources)
+    funding: Mapping[str, FileFunding] = field(default_factory=dict)  # by markets key (engine.book.funding_fields)
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
@@ -140,10 +142,9 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
         assert name is not None and exchange is not None and wallet is not None and currency is not None
         accounts.append(Account(name, exchange, wallet, currency, mode, kind, address or ""))
 
-    entries: dict[str, MarketEntry] = {}
-    for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
-        if (market := parse_market(reader, key, item)) is not None:
-            entries[key] = market
+    markets = _section(reader, data, "markets", Mapping, "an object of symbol -> market")
+    funding, markets = split_funding(reader, markets)  # an entry of funding fields only keeps the known market
+    entries: dict[str, MarketEntry] = {k: m for k, i in markets.items() if (m := parse_market(reader, k, i))}
     overrides = MarketSources(entries, fetched)
 
     prices_raw = _section(reader, data, "prices", Mapping, "an object of symbol -> mark price")
@@ -204,7 +205,7 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
         more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
-    return Portfolio(checked.book, prices, overrides)
+    return Portfolio(checked.book, prices, overrides, funding)
 
 
 def _position_tail(reader: Reader, item: Mapping[str, Any], i: int) -> tuple[Any, ...]:
@@ -325,7 +326,7 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
         doc["prices"] = dict(portfolio.prices)
     if portfolio.market_overrides:
         doc["markets"] = {key: entry_to_dict(m) for key, m in portfolio.market_overrides.items()}
-    return doc
+    return merge_funding(doc, portfolio.funding)
 
 
 def dumps_portfolio(portfolio: Portfolio) -> str:

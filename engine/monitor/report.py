@@ -11,9 +11,12 @@ from engine.margin.crosscheck import check_liquidation
 from engine.margin.model import Book
 from engine.margin.risk import AccountRisk, BookRisk, PositionRisk, estimate_reason
 from engine.margin.rules import profile_of
+from engine.monitor.funding_report import FundingFigures, account_fields, file_funding, funding_text, position_fields
 from engine.monitor.tier_report import tier_fields, tier_lines
 
-__all__ = ["account_ratio_text", "money", "percent", "price", "risk_to_dict", "risk_to_text"]
+__all__ = [
+    "account_ratio_text", "file_funding", "funding_text", "money", "percent", "price", "risk_to_dict", "risk_to_text",
+]  # fmt: skip
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -21,41 +24,22 @@ def finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def risk_to_dict(risk: BookRisk, book: Book | None = None, now: float | None = None) -> dict[str, Any]:
+def risk_to_dict(
+    risk: BookRisk, book: Book | None = None, now: float | None = None, funding: FundingFigures | None = None
+) -> dict[str, Any]:
     """The `marginwatch risk --json` shape: numbers as numbers, None as null, positions in book order.
 
     Accounts: margin_ratio is the cross margin ratio (engine.margin.risk; null when the account has no cross
     position, its cross balance is gone, or a mark is missing); `liquidated` says the cross account is
     at or past its liquidation point; `incomplete` is the reason figures are missing (else null).
     Positions: margin_ratio is an isolated position's own ratio or a cross position's account ratio;
-    `incomplete` likewise. `estimate` (with `estimate_reason`) marks figures from the generic rule.
+    `incomplete` likewise. `estimate` (with `estimate_reason`) marks figures from the generic rule. With `funding`,
+    each account and position also has its funding fields (engine.monitor.funding_report).
     """
     estimate_of = {a.account.name: a.estimate for a in risk.accounts}
     reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
     document = {
-        "accounts": [
-            {
-                "name": a.account.name,
-                "exchange": a.account.exchange,
-                "account_type": a.account.account_type.value,
-                "rule_profile": profile_of(a.account).title,
-                "wallet_balance": a.wallet_balance,
-                "unrealized_pnl": finite_or_none(a.unrealized_pnl),
-                "equity": finite_or_none(a.equity),
-                "initial_margin": finite_or_none(a.initial_margin),
-                "maintenance_margin": finite_or_none(a.maintenance_margin),
-                "margin_ratio": finite_or_none(a.margin_ratio),
-                "available_balance": finite_or_none(a.available_balance),
-                "cross_margin_balance": finite_or_none(a.cross_margin_balance),
-                "cross_maintenance_margin": finite_or_none(a.cross_maintenance_margin),
-                "has_cross": a.has_cross,
-                "liquidated": a.liquidated,
-                "incomplete": a.missing or None,
-                "estimate": a.estimate,
-                "estimate_reason": reason_of[a.account.name] or None,
-            }
-            for a in risk.accounts
-        ],
+        "accounts": _account_rows(risk, funding),
         "positions": [
             {
                 "account": r.position.account,
@@ -84,7 +68,39 @@ def risk_to_dict(risk: BookRisk, book: Book | None = None, now: float | None = N
     if book is not None:
         for row, fields in zip(document["positions"], tier_fields(book, now), strict=True):
             row.update(fields)
+    if funding is not None:
+        for i, row in enumerate(document["positions"]):
+            row.update(position_fields(funding, i))
     return document
+
+
+def _account_rows(risk: BookRisk, funding: FundingFigures | None) -> list[dict[str, Any]]:
+    """risk_to_dict's accounts, in book order."""
+    reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
+    return [
+        {
+            "name": a.account.name,
+            "exchange": a.account.exchange,
+            "account_type": a.account.account_type.value,
+            "rule_profile": profile_of(a.account).title,
+            "wallet_balance": a.wallet_balance,
+            "unrealized_pnl": finite_or_none(a.unrealized_pnl),
+            "equity": finite_or_none(a.equity),
+            "initial_margin": finite_or_none(a.initial_margin),
+            "maintenance_margin": finite_or_none(a.maintenance_margin),
+            "margin_ratio": finite_or_none(a.margin_ratio),
+            "available_balance": finite_or_none(a.available_balance),
+            "cross_margin_balance": finite_or_none(a.cross_margin_balance),
+            "cross_maintenance_margin": finite_or_none(a.cross_maintenance_margin),
+            "has_cross": a.has_cross,
+            "liquidated": a.liquidated,
+            "incomplete": a.missing or None,
+            "estimate": a.estimate,
+            "estimate_reason": reason_of[a.account.name] or None,
+            **(account_fields(funding, risk, a.account.name) if funding else {}),
+        }
+        for a in risk.accounts
+    ]
 
 
 def exchange_figures(r: PositionRisk) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from engine.margin.risk import BookRisk, evaluate_priced_accounts
 from engine.market.prices import MarkRecord, PriceStore
 from engine.monitor.alerts import Alert
 from engine.monitor.fetched_tables import FetchedTables, with_fetched
+from engine.monitor.funding_report import funding_figures
 from engine.monitor.levels import Thresholds
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.monitor.session import WatchSession
@@ -91,7 +92,9 @@ class Monitor:
         self.options = options
         self.out = out
         self.clock = clock
-        self.session = WatchSession(portfolio, options.thresholds, options.stale_after, clock=clock)
+        self.session = WatchSession(
+            portfolio, options.thresholds, options.stale_after, clock=clock, funding=store.funding
+        )
         self._feed_seen: dict[int, tuple[Any, ...]] = {}
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
@@ -115,7 +118,9 @@ class Monitor:
         null, with the reason in `incomplete`); built in one pass, linear in the book's size."""
         risk, quotes = self._evaluate()
         now = self.clock()
-        document = risk_to_dict(risk, self.book, now)
+        rates = self.session.funding.snapshot()
+        funding = funding_figures(self.book, risk, rates, now, self.options.thresholds)
+        document = risk_to_dict(risk, self.book, now, funding)
         for row, key in zip(document["positions"], self._keys, strict=True):
             quote = quotes[key]
             row["price_source"] = price_source(quote, now, self.options.stale_after)

@@ -120,3 +120,25 @@ def test_a_price_typed_over_a_live_one_is_named_in_the_status_bar_and_its_row(qt
         assert cell(window, "BTC/USDT:USDT", "Source") == "MANUAL" and cell(window, "BTC/USDT:USDT", "What-if") == ""
         assert "(what-if · real: " in window.accounts_model.index(0, 0).data()  # the account's totals move
         window.close()
+
+
+def test_live_funding_columns_from_the_fake_exchange(qtbot, tmp_path):
+    """The funding feed's rate reaches the table: the rate per interval, the countdown to Binance's next 8 h
+    funding, and what the short ETH position (4 ETH at the fake's 3,050.25 mark) receives a day at +0.03%/8h."""
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK))
+    with FakeBinance() as fake:
+        fake.funding_rates["ETHUSDT"] = "0.00030000"
+        settings = {"binanceusdm": ExchangeSettings(fake.ccxt_config(), Transport.REST)}
+        window = build_window(WindowOptions(book_file=str(path), data_dir=str(tmp_path), exchange_settings=settings))
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: cell(window, "ETH/USDT:USDT", "Funding") == "0.0300%/8h", timeout=10_000)
+        qtbot.waitUntil(lambda: cell(window, "ETH/USDT:USDT", "Mark") == "3,050.25 USDT", timeout=10_000)
+        qtbot.waitUntil(lambda: cell(window, "ETH/USDT:USDT", "Funding/day") == "10.98 USDT", timeout=5_000)
+        assert cell(window, "BTC/USDT:USDT", "Funding") == "0.0100%/8h"
+        countdown = cell(window, "BTC/USDT:USDT", "Next funding")
+        assert countdown.endswith("m") or countdown.endswith("s")
+        assert "binanceusdm funding: live" in window.status.text()
+        window.close()
+    assert all(not f._thread.is_alive() for f in window.sources.feeds)

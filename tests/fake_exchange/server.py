@@ -43,6 +43,8 @@ class FakeBinance(FakeExchange):
             "SOLUSDT": "142.3100",
             "DOGEUSDT": "0.162150",
         }
+        self.funding_rates: dict[str, str] = {}
+        """lastFundingRate per symbol id in /fapi/v1/premiumIndex (Binance's default 0.00010000 when absent)."""
         self.stamp_events = True
         """False: websocket events carry no "E" (some exchanges' tickers have no timestamp)."""
         self.account = BinanceAccount()
@@ -55,6 +57,7 @@ class FakeBinance(FakeExchange):
         """Back to a healthy exchange: no pending faults, every symbol streaming with its event time."""
         super().reset()
         self.stamp_events = True
+        self.funding_rates.clear()
         self.account.reset()
 
     def ccxt_config(self, timeout_ms: int = 2_000) -> dict[str, Any]:
@@ -99,9 +102,14 @@ class FakeBinance(FakeExchange):
         if fault:
             return fault
         symbol = request.query.get("symbol")
+        rates = self.funding_rates
         if symbol:
-            return web.json_response(payloads.premium_index(symbol, self.marks[symbol], now_ms()))
-        return web.json_response([payloads.premium_index(s, m, now_ms()) for s, m in self.marks.items()])
+            return web.json_response(
+                payloads.premium_index(symbol, self.marks[symbol], now_ms(), rates.get(symbol, "0.00010000"))
+            )
+        return web.json_response(
+            [payloads.premium_index(s, m, now_ms(), rates.get(s, "0.00010000")) for s, m in self.marks.items()]
+        )
 
     async def _ticker_24hr(self, request: web.Request) -> web.Response:
         fault = await self._fault(request)
