@@ -15,7 +15,8 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.book.numbers import NotANumber, read_count, read_positive
+from desktop.cli_numbers import positive_float, positive_int, refresh_rate
+from desktop.watch_alerts import add_alerts_options, alerts_relay
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
 from engine.margin.risk import MissingPriceError, evaluate_book
@@ -34,7 +35,7 @@ EXIT_NO_DISPLAY = 1
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: each sub-command and its options with their help. Long because it is one declaration
-    per option, read top to bottom like the help it prints; numbers go through _positive_float (the number
+    per option, read top to bottom like the help it prints; numbers go through positive_float (the number
     grammar of engine.book.numbers)."""
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--refresh-hz",
-        type=_refresh_rate,
+        type=refresh_rate,
         default=10.0,
         metavar="HZ",
         help="how often the window recomputes the book on new prices (default: 10 per second; 0.5 to 60)",
@@ -110,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         '"transport": "auto" | "rest" | "websocket"}',
     )
     watch.add_argument(
-        "--interval", type=_positive_float, default=5.0, metavar="S", help="seconds between reports (default 5)"
+        "--interval", type=positive_float, default=5.0, metavar="S", help="seconds between reports (default 5)"
     )
-    watch.add_argument("--count", type=_positive_int, metavar="N", help="stop after N reports (default: until Ctrl-C)")
+    watch.add_argument("--count", type=positive_int, metavar="N", help="stop after N reports (default: until Ctrl-C)")
     watch.add_argument(
         "--json",
         action="store_true",
@@ -126,11 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument(
         "--stale-after",
-        type=_positive_float,
+        type=positive_float,
         default=15.0,
         metavar="S",
         help="a live price older than this is reported as stale (default 15)",
     )
+    add_alerts_options(watch)
     export = sub.add_parser(
         "export",
         parents=[data],
@@ -154,36 +156,15 @@ def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
     import_.add_argument("file", help="portfolio file (JSON, format version 1)")
     import_.add_argument("--replace", action="store_true", help="replace the whole saved book with the file")
     sync = sub.add_parser(
-        "sync", parents=[data], help="read the linked accounts' positions and wallets from the exchanges (read-only)",
+        "sync",
+        parents=[data],
+        help="read the linked accounts' positions and wallets from the exchanges (read-only)",
         description="Only ccxt's fetch_positions and fetch_balance; one transaction per account. Keys: the keyring "
         "or MARGINWATCH_<ACCOUNT>_API_KEY / _SECRET (README, Sync). Exit 1 when an account failed, 2 on bad input.",
     )
     sync.add_argument("--account", metavar="NAME", action="append", help="sync this account only (repeatable)")
     sync.add_argument("--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange (see 'watch')")
     sync.add_argument("--json", action="store_true", help="print one JSON object: what each account's sync did")
-
-
-def _positive_float(text: str) -> float:
-    """An option's number > 0 in the grammar of engine.book.numbers ('inf', 'nan', '1_000' are refused)."""
-    try:
-        return read_positive(text, "the value")
-    except NotANumber as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _refresh_rate(text: str) -> float:
-    value = _positive_float(text)
-    if not 0.5 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"must be between 0.5 and 60 refreshes a second: {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    """An option's whole number >= 1 in the grammar of engine.book.numbers (int() took '١٢' and '1_0')."""
-    try:
-        return read_count(text, "the value")
-    except NotANumber as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 class CommandFailed(Exception):
@@ -197,13 +178,14 @@ class CommandFailed(Exception):
 @contextlib.contextmanager
 def reported(source: str) -> Iterator[None]:
     """Turn the project's own errors into one line that names the source, and the matching exit status."""
+    from engine.alerts.config import AlertsConfigError
     from engine.market.feeds.exchange_config import ExchangeConfigError
 
     try:
         yield
     except StorageError as e:
         raise CommandFailed(str(e), EXIT_STORAGE) from e
-    except (PortfolioError, ExchangeConfigError) as e:
+    except (PortfolioError, ExchangeConfigError, AlertsConfigError) as e:
         raise CommandFailed(f"{source}: {e}" if source else str(e), EXIT_BAD_INPUT) from e
 
 
@@ -318,8 +300,10 @@ def run_watch(args: argparse.Namespace) -> int:
     else:
         warn_unpriceable(a.exchange for a in portfolio.book.accounts)
         feeds = feeds_for(keys, store, settings)
+    with reported(args.alerts_config):  # a bad file or a missing secret: one line, exit 2, before any feed starts
+        relay = alerts_relay(args.alerts_config, portfolio, args.stale_after, args.json, sys.stdout)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
-    return Monitor(portfolio, store, feeds, options, sys.stdout).run()
+    return Monitor(portfolio, store, feeds, options, sys.stdout, listener=relay).run()
 
 
 def run_sync(args: argparse.Namespace) -> int:

@@ -24,12 +24,22 @@ from collections.abc import Mapping
 
 import keyring
 import keyring.errors
-
-from engine.sync.keys import keyring_problem
+from keyring.backends import chainer, fail, null
 
 SERVICE = "marginwatch-alerts"
 HEARTBEAT = "heartbeat"
 """The keyring name of the heartbeat URL (a channel may not be called this)."""
+
+
+def keyring_problem() -> str | None:
+    """Why no usable keyring backend exists on this system (in words), or None when one does (as
+    engine.sync.keys.keyring_problem, which this layer does not import: it would load ccxt)."""
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring | null.Keyring) or (
+        isinstance(backend, chainer.ChainerBackend) and not backend.backends
+    ):
+        return "no keyring on this system"
+    return None
 
 
 class SecretMissing(LookupError):

@@ -20,6 +20,7 @@ from engine.book.safe_text import printable  # names never drive the terminal (r
 from engine.margin.risk import BookRisk, evaluate_priced_accounts
 from engine.market.prices import MarkRecord, PriceStore
 from engine.monitor.alerts import Alert
+from engine.monitor.frame import Frame
 from engine.monitor.levels import Thresholds
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.monitor.session import WatchSession
@@ -36,6 +37,14 @@ class Feed(Protocol):
     def stop(self, timeout: float = ...) -> bool: ...
     @property
     def state(self) -> Any: ...
+
+
+class StepListener(Protocol):
+    """Told of every session step (the alert channels, engine.alerts.relay.AlertRelay): on_step(frame) runs on
+    the loop's thread and must return at once; close() when the monitor stops."""
+
+    def on_step(self, frame: Frame) -> None: ...
+    def close(self) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,8 @@ class Monitor:
     """The headless `watch` loop over one book: prints to `out` the alerts of the shared WatchSession as they
     happen, feed status changes, and a report every interval (text or JSON lines).
 
+    listener: told of every step (the alert channels), closed when run() ends.
+
     Construction raises KeyError when a position names an account the book does not have (a parsed portfolio
     never does); run() returns the exit code (0, 130 after Ctrl-C, NEVER_PRICED_EXIT)."""
 
@@ -77,8 +88,10 @@ class Monitor:
         options: WatchOptions,
         out: TextIO,
         clock: Callable[[], float] = time.time,
+        listener: StepListener | None = None,
     ) -> None:
         self.book = portfolio.book
+        self.listener = listener
         self.store = store
         self.feeds = list(feeds)
         self.options = options
@@ -125,7 +138,10 @@ class Monitor:
         levels with hysteresis, the same rate limit and grouping, stale-price alerts, the same words) and
         return this step's new alerts; a repeat counted into an earlier alert's group is not returned."""
         quotes = {key: q for key in dict.fromkeys(self._keys) if (q := self.store.quote(key)) is not None}
-        return [alert for alert in self.session.step(quotes).alerts if not alert.repeat]
+        frame = self.session.step(quotes)
+        if self.listener is not None:
+            self.listener.on_step(frame)
+        return [alert for alert in frame.alerts if not alert.repeat]
 
     def _print_feed_changes(self) -> None:
         """One line per feed whose status, error, transport or connection warning changed since last time.
@@ -220,6 +236,8 @@ class Monitor:
         finally:
             for feed in self.feeds:
                 feed.stop()
+            if self.listener is not None:
+                self.listener.close()
         never = self.never_priced()
         if never:
             listed = ", ".join(f"{symbol} on {exchange}" for exchange, symbol in never)
