@@ -90,8 +90,9 @@ def _telegram_fields(item: Mapping[str, Any], field: str) -> tuple[str, str]:
     return chat.strip(), api
 
 
-def _channel(item: Any, field: str, environ: Mapping[str, str] | None) -> Channel:
-    """One channels[] entry, checked, with its secrets (see the module's docstring for the fields)."""
+def channel_from_item(item: Any, field: str, environ: Mapping[str, str] | None = None) -> Channel:
+    """One channels[] entry, checked, with its secrets (see the module's docstring for the fields); field names
+    it in errors ('channels[0]'). Raises AlertsConfigError. The window's settings dialog checks with it too."""
     if not isinstance(item, dict):
         raise AlertsConfigError(f"{field}: must be an object with at least 'name' and 'type'")
     name = item.get("name")
@@ -139,7 +140,7 @@ def parse_alerts_config(doc: Any, environ: Mapping[str, str] | None = None) -> A
     items = doc.get("channels", [])
     if not isinstance(items, list):
         raise AlertsConfigError("channels: must be a list of channel objects")
-    channels = tuple(_channel(item, f"channels[{i}]", environ) for i, item in enumerate(items))
+    channels = tuple(channel_from_item(item, f"channels[{i}]", environ) for i, item in enumerate(items))
     names = [c.name for c in channels]
     for i, name in enumerate(names):
         if name in names[:i]:

@@ -222,13 +222,17 @@ class Dispatcher:
         """Every channel's state now, in the configured order."""
         return [w.state for w in self.workers.values()]
 
-    def close(self, timeout: float = 5.0) -> bool:
+    def close(self, timeout: float = 5.0, wait: bool = True) -> bool:
         """Let every channel send what is queued for up to `timeout` seconds, then stop the threads (what is
-        still queued then is not sent). True when everything queued was sent or given up on in time."""
+        still queued then is not sent). True when everything queued was sent or given up on in time.
+        wait=False (the window replacing its channels): ask every thread to stop and return at once; a
+        request in flight ends by its own timeout, its answer ignored."""
         for worker in self.workers.values():
-            worker.close()
+            worker.close() if wait else worker.abort()
+        if not wait:
+            return False
         deadline = time.monotonic() + timeout
-        drained = all(w.join(max(0.0, deadline - time.monotonic())) for w in self.workers.values())
+        drained = all([w.join(max(0.0, deadline - time.monotonic())) for w in self.workers.values()])
         for worker in self.workers.values():
             worker.abort()
             worker.join(2.0)
