@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help="one JSON object per line: reports in the risk --json shape plus price_source and "
-        'price_age_s per position; crossings as {"crossing": {...}}',
+        'price_age_s per position; crossings as {"crossing": {...}}; alert channels\' states as {"channel": {...}}',
     )
     watch.add_argument(
         "--offline",
