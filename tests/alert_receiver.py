@@ -39,6 +39,8 @@ class Reply:
     body: str = '{"ok": true, "result": {"message_id": 1}}'
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
+    cut: bool = False
+    """Close the connection without any answer."""
 
 
 class AlertReceiver:
@@ -60,6 +62,9 @@ class AlertReceiver:
                     receiver._lock.notify_all()
                 if reply.delay:
                     time.sleep(reply.delay)
+                if reply.cut:
+                    self.close_connection = True
+                    return
                 data = reply.body.encode()
                 try:
                     self.send_response(reply.status)
@@ -107,6 +112,11 @@ class AlertReceiver:
             self._replies.append(
                 Reply(status, Reply.body if body is None else body, tuple((headers or {}).items()), delay)
             )
+
+    def cut(self) -> None:
+        """The next request gets no answer at all: the connection is closed once it is read."""
+        with self._lock:
+            self._replies.append(Reply(cut=True))
 
     def hang(self, seconds: float) -> None:
         """The next request is answered (200) only after `seconds`: longer than a client's timeout, it times out."""

@@ -136,7 +136,10 @@ class ChannelWorker:
             if item is _CLOSE or self._abort.is_set():
                 return
             self._wait_for_rate_limit()
-            self._deliver(item)  # type: ignore[arg-type]
+            try:
+                self._deliver(item)  # type: ignore[arg-type]
+            except Exception as e:  # a fault of ours must not silence the channel for the rest of the run
+                self._fail(self._scrub(f"internal error: {type(e).__name__}: {e}"), give_up=True)
 
     def _wait_for_rate_limit(self) -> None:
         """Wait until the channel has sent fewer than max_per_minute notices within the rate window."""

@@ -8,6 +8,7 @@ HTTP 200, and a 429's {"parameters": {"retry_after": s}} says how long to wait (
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
 import urllib.error
@@ -94,6 +95,8 @@ def send(outgoing: Outgoing, timeout: float) -> Delivery:
         return _http_error(e)
     except (urllib.error.URLError, OSError) as e:
         return _network_error(e, timeout)
+    except http.client.HTTPException as e:  # a connection cut mid-answer (IncompleteRead, a bad status line)
+        return Delivery(f"the answer was cut off ({type(e).__name__})", retry=True)
     except ValueError as e:  # 'unknown url type', a URL without a scheme
         return Delivery(f"not a usable URL ({e})")
     if body.lstrip().startswith("{"):

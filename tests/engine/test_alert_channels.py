@@ -141,6 +141,14 @@ def test_connection_refused_leaves_the_channel_failing_with_the_error_text():
     )
 
 
+def test_a_connection_closed_without_an_answer_is_retried(rx):
+    rx.cut()
+    state = dispatched(
+        [Channel("ops", ChannelKind.WEBHOOK, url=rx.url("/hook"))], [alert_notice(DANGER_ALERT, EXCHANGES)]
+    )
+    assert len(rx.requests) == 2 and state["ops"].status == "ok"
+
+
 def test_a_429_waits_as_long_as_the_server_asks(rx):
     rx.reply(429, headers={"Retry-After": "0.4"})
     dispatched([Channel("ops", ChannelKind.WEBHOOK, url=rx.url("/hook"))], [alert_notice(DANGER_ALERT, EXCHANGES)])
