@@ -21,6 +21,10 @@ from engine.market.prices import MarkRecord
 from engine.monitor.alerts import Alert
 from engine.monitor.frame import Frame
 
+FEED_CHECK_EVERY = 1.0
+"""Seconds between two checks of the feeds' blindness, and between two looks for a fresh price while blind
+(each is O(price keys): 4 ms at 10,000 keys, too much for every step; tests/benchmarks/bench_alert_relay.py)."""
+
 
 class AlertRelay:
     """Sends a session's alerts, feed problems and heartbeats through a Dispatcher.
@@ -49,6 +53,7 @@ class AlertRelay:
         self.on_state = on_state
         self.feeds = FeedWatch(self.keys, feed_stale_after, dispatcher.clock() if started is None else started)
         self._next_ping: float | None = None
+        self._next_feed_check = float("-inf")
         self._seen: dict[str, tuple[str, str]] = {}
 
     def on_step(self, frame: Frame) -> None:
@@ -59,13 +64,17 @@ class AlertRelay:
         """One step: its new alerts (repeats left out) and the feed problems go to the channels; the heartbeat
         is pinged when due and the monitor sees prices (engine.alerts.deadman); changed states reported."""
         notices = [alert_notice(a, self.exchange_of) for a in alerts if not a.repeat]
-        notices += self.feeds.check(quotes, now, self.stale_after)
+        if now >= self._next_feed_check:  # blindness is judged in tens of seconds: once a second is plenty
+            notices += self.feeds.check(quotes, now, self.stale_after)
+            self._next_feed_check = now + FEED_CHECK_EVERY
         if notices:
             self.dispatcher.dispatch(notices)
         due = self.heartbeat_every is not None and (self._next_ping is None or now >= self._next_ping)
         if due and seeing(self.keys, quotes, now, self.stale_after):
             self.dispatcher.ping()
             self._next_ping = now + (self.heartbeat_every or 0.0)
+        elif due:  # blind: look again in a second, not at every step
+            self._next_ping = now + FEED_CHECK_EVERY
         self.report_states()
 
     def report_states(self) -> None:
