@@ -301,7 +301,7 @@ def run_watch(args: argparse.Namespace) -> int:
         warn_unpriceable(a.exchange for a in portfolio.book.accounts)
         feeds = feeds_for(keys, store, settings)
     with reported(args.alerts_config):  # a bad file or a missing secret: one line, exit 2, before any feed starts
-        relay = alerts_relay(args.alerts_config, portfolio, args.stale_after, args.json, sys.stdout)
+        relay = alerts_relay(args, portfolio, sys.stdout)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
     return Monitor(portfolio, store, feeds, options, sys.stdout, listener=relay).run()
 

@@ -21,18 +21,30 @@ def add_alerts_options(watch: argparse.ArgumentParser) -> None:
         "and the feed-stale limit; their URLs and tokens come from the keyring or MARGINWATCH_ALERT_<NAME>_URL / "
         "_TOKEN and MARGINWATCH_HEARTBEAT_URL, never from the file (README: Alerts away from the desk)",
     )
+    watch.add_argument(
+        "--send-test",
+        action="store_true",
+        help="send a test message to every channel of --alerts-config at start; each one's outcome is printed "
+        "as its state (ok, or failing with the error)",
+    )
 
 
-def alerts_relay(
-    path: str | None, portfolio: Portfolio, stale_after: float, as_json: bool, out: TextIO
-) -> AlertRelay | None:
-    """The relay of the --alerts-config file (None without one); its channels' state changes are printed to out.
-    Raises engine.alerts.config.AlertsConfigError for a bad file or a missing secret."""
-    from engine.alerts.config import load_alerts_config
+def alerts_relay(args: argparse.Namespace, portfolio: Portfolio, out: TextIO) -> AlertRelay | None:
+    """The relay of `watch`'s --alerts-config file (None without one), a test message queued on every channel
+    with --send-test; its channels' state changes are printed to out. Raises
+    engine.alerts.config.AlertsConfigError for a bad file, a missing secret, or --send-test without a file."""
+    from engine.alerts.config import AlertsConfigError, load_alerts_config
     from engine.alerts.relay import relay_for, state_printer
 
-    if not path:
+    if not args.alerts_config:
+        if args.send_test:
+            raise AlertsConfigError("--send-test: name the channels with --alerts-config FILE")
         return None
-    config = load_alerts_config(path)
+    config = load_alerts_config(args.alerts_config)
     exchange_of = {a.name: a.exchange for a in portfolio.book.accounts}
-    return relay_for(config, exchange_of, portfolio.book.price_keys(), stale_after, state_printer(out, as_json))
+    printer = state_printer(out, args.json)
+    relay = relay_for(config, exchange_of, portfolio.book.price_keys(), args.stale_after, printer)
+    if args.send_test:
+        for channel in config.channels:
+            relay.dispatcher.send_test(channel.name)
+    return relay

@@ -104,6 +104,38 @@ def test_the_heartbeat_is_pinged_while_the_monitor_sees_prices(files, monkeypatc
     assert pings == [("GET", "/ping/abc-123")]  # once at start; the next is due a minute later
 
 
+def test_send_test_reaches_every_channel_and_prints_its_outcome(files, monkeypatch):
+    book, config = files
+    doc = {
+        "channels": [
+            {"name": "ops", "type": "webhook", "min_level": "liquidated"},
+            {"name": "bot", "type": "telegram", "chat_id": 7},
+        ]
+    }
+    with AlertReceiver() as rx:
+        monkeypatch.setenv("MARGINWATCH_ALERT_OPS_URL", rx.url("/hook"))
+        monkeypatch.setenv("MARGINWATCH_ALERT_BOT_TOKEN", "1:abc")
+        doc["channels"][1]["api_url"] = rx.url("/tg")
+        config.write_text(json.dumps(doc))
+        args = ("--alerts-config", str(config), "--send-test", "--interval", "0.3", "--count", "1")
+        result = marginwatch("watch", str(book), "--offline", *args)
+        assert result.returncode == 0, result.stderr
+        tests = sorted((r.path, (r.json().get("kind") or r.json()["text"][:5])) for r in rx.requests)
+    # ops takes liquidated only: just its test; the bot (warning) its test and the BTC warning
+    assert tests == [("/hook", "test"), ("/tg/bot1:abc/sendMessage", "TEST:"), ("/tg/bot1:abc/sendMessage", "WARNI")]
+    assert "ops (webhook): ok, last sent" in result.stdout and "bot (telegram): ok, last sent" in result.stdout
+    assert "1:abc" not in result.stdout + result.stderr
+
+
+def test_send_test_without_a_config_is_exit_2(files):
+    book, _ = files
+    result = marginwatch("watch", str(book), "--offline", "--send-test", "--count", "1")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "marginwatch: --send-test: name the channels with --alerts-config FILE\n",
+    )
+
+
 @pytest.mark.parametrize(
     ("config", "line"),
     [
