@@ -1,5 +1,5 @@
 """The window's alert channels: the same dispatcher and relay as `watch --alerts-config` (engine.alerts), fed
-by the window's session, set up in Settings ▸ Notification channels… and snoozed per position.
+by the window's session, set up in Settings ▸ Notification channels…, acknowledged and snoozed per position.
 
 The channels (name, type, minimum level, feed problems, rate limit, Telegram chat) are saved in the app's
 settings (QSettings "alerts/channels", the config file's "channels" list as JSON): they belong to this user
@@ -27,7 +27,9 @@ from engine.alerts.channel_secrets import SecretMissing, env_name, store_secret
 from engine.alerts.config import DEFAULT_FEED_STALE_AFTER, AlertsConfigError, channel_from_item
 from engine.alerts.dispatcher import ChannelState, Dispatcher, Timing
 from engine.alerts.relay import AlertRelay
+from engine.monitor.alerts import Alert
 from engine.monitor.frame import Frame
+from engine.monitor.levels import Level
 from engine.monitor.session import WatchSession
 
 CHANNELS_SETTING = "alerts/channels"
@@ -73,6 +75,8 @@ class WindowNotifications(QObject):
         """Channels that could not start, by name: why (a missing secret, a setting no longer valid)."""
         self.snoozed: dict[Hashable, float] = {}
         """Position key -> wall-clock seconds until which its alerts are not sent."""
+        self.acknowledged: dict[Hashable, Level] = {}
+        """Position key -> the level acknowledged: alerts at it or below are not sent; a worse one ends it."""
         self.dispatcher: Dispatcher | None = None
         self.relay: AlertRelay | None = None
         self._relay_book: object = None
@@ -173,10 +177,36 @@ class WindowNotifications(QObject):
 
     def _add_snooze_menu(self, alert_list: AlertList) -> None:
         alert_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        acknowledge = QAction("Acknowledge: send nothing more for this position until it gets worse", alert_list)
+        acknowledge.triggered.connect(self.acknowledge_selected)
+        alert_list.addAction(acknowledge)
         for seconds, text in (*SNOOZES, (0.0, "End the snooze of this position")):
             action = QAction(text, alert_list)
             action.triggered.connect(lambda _checked=False, s=seconds: self.snooze_selected(s))
             alert_list.addAction(action)
+
+    def acknowledge_selected(self) -> None:
+        """Acknowledge the selected alert's position at the alert's level: its alerts at that level or below are
+        not sent to the channels; a rise to a worse level is sent and ends the acknowledgement."""
+        alert = self.alert_list.selected_alert() if self.alert_list is not None else None
+        if alert is None:
+            self.say("Select an alert of this session to acknowledge it")
+            return
+        self.acknowledged[alert.key] = alert.new
+        self.say(f"{alert.subject}: acknowledged at {alert.new.label}; only a worse level is sent to the channels")
+
+    def _muted(self, alert: Alert, now: float) -> bool:
+        """Whether a snooze or an acknowledgement keeps this alert off the channels (a worse level ends an
+        acknowledgement)."""
+        if self.snoozed.get(alert.key, 0.0) > now:
+            return True
+        acknowledged = self.acknowledged.get(alert.key)
+        if acknowledged is None:
+            return False
+        if alert.new > acknowledged:
+            del self.acknowledged[alert.key]
+            return False
+        return True
 
     def snooze_selected(self, seconds: float) -> None:
         """Snooze (or, with 0, unsnooze) the position of the alert selected in the dock; says what it did."""
@@ -193,7 +223,7 @@ class WindowNotifications(QObject):
             self.say(f"{subject}: alerts are sent to the notification channels again")
 
     def on_step(self, frame: Frame) -> None:
-        """Relay a step's alerts (snoozed positions left out) and feed problems; a changed channel state
+        """Relay a step's alerts (snoozed and acknowledged ones left out) and feed problems; a changed channel state
         becomes a status message."""
         if self.dispatcher is None:
             return
@@ -207,7 +237,7 @@ class WindowNotifications(QObject):
             )
             self._relay_book = book
         now = frame.at
-        alerts = [a for a in frame.alerts if self.snoozed.get(a.key, 0.0) <= now]
+        alerts = [a for a in frame.alerts if not self._muted(a, now)]
         self.relay.observe(alerts, frame.quotes, now)
 
     def _state(self, state: ChannelState) -> None:

@@ -65,6 +65,34 @@ def test_the_windows_alerts_reach_the_webhook_start_up_levels_included_and_a_sno
         assert len(rx.requests) == at_start + 1  # the channel did not get it
 
 
+def test_an_acknowledged_position_sends_only_a_worse_level(qtbot, tmp_path):
+    with AlertReceiver() as rx:
+        store_secret("ops", "url", rx.url("/hook"))
+        portfolio, store, window, _ = window_with(qtbot, tmp_path, [{"name": "ops", "type": "webhook"}])
+        at_start = len(rx.wait_for(len(window.alerts)))
+        row = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == "DOGE/USDT:USDT")
+        liquidation = window.model._rows[row].liquidation_price
+        key = ("binanceusdm", "DOGE/USDT:USDT")
+
+        def move_to(distance: float) -> None:
+            store.set_manual(key, liquidation / (1 - distance))
+            window.refresh()
+
+        move_to(0.14)
+        rx.wait_for(at_start + 1)
+        window.alert_list.setCurrentRow(0)
+        window.channels.acknowledge_selected()
+        assert "acknowledged at warning" in window.statusBar().currentMessage()
+        move_to(0.30)  # back to ok, then warning again after the 5-minute group: the clock jumps
+        window.session.book_alerts.policy.repeat_after = 0.0
+        move_to(0.14)
+        assert window.alerts[-1].new.label == "warning" and not window.alerts[-1].repeat  # a new alert in the dock
+        move_to(0.03)  # danger: worse than acknowledged, sent
+        window.close()
+        levels = [r.json()["level"] for r in rx.requests[at_start:]]
+        assert levels == ["warning", "danger"]
+
+
 def test_the_dialog_saves_a_channel_with_its_url_in_the_keyring_and_sends_a_test(qtbot, tmp_path, test_keyring):
     with AlertReceiver() as rx:
         _, _, window, settings = window_with(qtbot, tmp_path)
