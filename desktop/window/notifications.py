@@ -142,6 +142,8 @@ class WindowNotifications(QObject):
         except (AlertsConfigError, SecretMissing) as e:
             return str(e)
         self.items = [i for i in self.items if i.get("name") != replacing] + [dict(item, name=name)]
+        if replacing is not None and replacing != name:  # renamed: the old name's secrets go
+            self._forget_secrets(replacing)
         self._save()
         self.restart()
         return None
@@ -149,11 +151,14 @@ class WindowNotifications(QObject):
     def remove(self, name: str) -> None:
         """Forget a channel and its secrets in the keyring."""
         self.items = [i for i in self.items if i.get("name") != name]
+        self._forget_secrets(name)
+        self._save()
+        self.restart()
+
+    def _forget_secrets(self, name: str) -> None:
         for part in ("url", "token"):
             with contextlib.suppress(SecretMissing):
                 store_secret(name, part, "")
-        self._save()
-        self.restart()
 
     def send_test(self, name: str) -> str | None:
         """Queue a test message on the channel; None, or why it cannot be sent. Its state tells the outcome."""

@@ -115,6 +115,13 @@ def test_the_dialog_saves_a_channel_with_its_url_in_the_keyring_and_sends_a_test
         qtbot.waitUntil(lambda: dialog.status.text().startswith("Test sent to 'phone': phone (ntfy): ok"), timeout=5000)
         assert rx.requests[-1].body.decode().startswith("TEST: Margin Watch can reach the channel 'phone'")
         qtbot.waitUntil(lambda: dialog.table.item(0, 4).text().startswith("ok, last sent"), timeout=2000)
+        dialog.name.setText("my phone")  # renamed: the URL must be typed again, the old name's is forgotten
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        assert dialog.status.text().startswith("Not saved: channel: no url for 'my phone'")
+        qtbot.keyClicks(dialog.url, rx.url("/topic-y"))
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        assert test_keyring.passwords == {(SERVICE, "my phone:url"): rx.url("/topic-y")}
+        assert [i["name"] for i in json.loads(settings.value(CHANNELS_SETTING))] == ["my phone"]
         dialog.close()
         window.close()
 
