@@ -149,7 +149,7 @@ class NotificationsDialog(QDialog):
         state = self.channels.state_of(name)
         if state is None:
             return f"not running: {self.channels.problems.get(name, 'unknown')}"
-        return state.describe().split(": ", 1)[1]
+        return state.summary()
 
     def selected_name(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from engine.alerts.channels import Channel, ChannelKind
 from engine.alerts.http_send import Delivery, send
 from engine.alerts.notice import Notice, channel_test_notice
+from engine.book.safe_text import printable
 
 Sender = Callable[..., Delivery]
 """send(outgoing, timeout) -> Delivery (engine.alerts.http_send.send; tests may pass their own)."""
@@ -59,8 +60,12 @@ class ChannelState:
     queued: int = 0
 
     def describe(self) -> str:
-        """'phone (ntfy): ok, last sent 01:52:48 UTC' / 'bot (telegram): failing: connection refused'."""
-        head = f"{self.name} ({self.kind}): {self.status}"
+        """'phone (ntfy): ok, last sent 2026-12-01 01:52:48 UTC' / 'bot (telegram): failing: connection refused'."""
+        return f"{printable(self.name)} ({self.kind}): {self.summary()}"
+
+    def summary(self) -> str:
+        """The state without the channel's name: 'ok, last sent …', 'failing: <error>, 2 not delivered'."""
+        head = self.status
         if self.status == "failing":
             head += f": {self.last_error}"
         if self.last_sent is not None:

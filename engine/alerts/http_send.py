@@ -16,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 
 from engine.alerts.channels import Outgoing
+from engine.book.safe_text import printable
 
 MAX_ERROR_BODY = 200
 """Characters of a server's error answer kept in the error text."""
@@ -57,7 +58,7 @@ def _said(body: str) -> str:
     except (ValueError, AttributeError):
         description = None
     text = description if isinstance(description, str) else body
-    return " ".join(text.split())[:MAX_ERROR_BODY]
+    return printable(" ".join(text.split())[:MAX_ERROR_BODY])  # a server's words never drive the terminal
 
 
 def _http_error(e: urllib.error.HTTPError) -> Delivery:

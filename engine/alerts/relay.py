@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TextIO
 
 from engine.alerts.config import AlertsConfig
@@ -97,9 +98,10 @@ def state_printer(out: TextIO, as_json: bool) -> Callable[[ChannelState], None]:
     """How `watch` prints a channel's changed state: a line like its feed lines, or {"channel": {...}}."""
 
     def show(state: ChannelState) -> None:
+        stamp = datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="seconds")  # as watch's other lines
         if as_json:
             record = {
-                "time": iso_utc(time.time()),
+                "time": stamp,
                 "name": state.name,
                 "kind": state.kind,
                 "status": state.status,
@@ -109,7 +111,7 @@ def state_printer(out: TextIO, as_json: bool) -> Callable[[ChannelState], None]:
             }
             print(json.dumps({"channel": record}), file=out, flush=True)
         else:
-            print(f"{iso_utc(time.time())}  CHANNEL    {state.describe()}", file=out, flush=True)
+            print(f"{stamp}  CHANNEL    {state.describe()}", file=out, flush=True)
 
     return show
 

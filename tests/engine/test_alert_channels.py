@@ -178,6 +178,14 @@ def test_a_refused_token_is_not_retried_and_never_shows_in_the_error(rx):
     assert "SECRET" not in repr(channel) + repr(state) + state.describe()
 
 
+def test_a_servers_error_text_never_drives_the_terminal(rx):
+    rx.reply(400, "bad \x1b]0;pwned\x07 request")
+    state = dispatched(
+        [Channel("ops", ChannelKind.WEBHOOK, url=rx.url("/hook"))], [alert_notice(DANGER_ALERT, EXCHANGES)]
+    )
+    assert state["ops"].last_error == "HTTP 400 Bad Request: bad \\x1b]0;pwned\\x07 request"
+
+
 def test_an_ok_false_inside_a_200_is_a_failure(rx):
     rx.reply(200, '{"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}')
     channel = Channel("bot", ChannelKind.TELEGRAM, token="1:x", chat_id="7", api_url=rx.url())
