@@ -91,6 +91,24 @@ def test_a_position_already_past_warning_posts_one_alert_at_start_up_and_nothing
     assert "MARGINWATCH" not in result.stdout and rx.url() not in result.stdout + result.stderr
 
 
+def test_on_live_prices_from_the_fake_exchange_the_alert_comes_once_prices_arrive(files, tmp_path, monkeypatch):
+    from tests.fake_exchange.server import FakeBinance
+
+    book, config = files
+    config.write_text(json.dumps({"channels": [{"name": "ops", "type": "webhook"}]}))
+    exchanges = tmp_path / "exchanges.json"
+    with FakeBinance() as fake, AlertReceiver() as rx:
+        fake.set_mark("BTCUSDT", "50000")  # past warning, as offline
+        fake.set_mark("ETHUSDT", "2500")
+        exchanges.write_text(json.dumps({"binanceusdm": {"ccxt": fake.ccxt_config(), "transport": "websocket"}}))
+        monkeypatch.setenv("MARGINWATCH_ALERT_OPS_URL", rx.url("/hook"))
+        args = ("--exchange-config", str(exchanges), "--alerts-config", str(config), "--interval", "1", "--count", "3")
+        result = marginwatch("watch", str(book), *args)
+        assert result.returncode == 0, result.stderr
+        posted = [r.json() for r in rx.requests]
+    assert [(p["symbol"], p["level"], p["mark"]) for p in posted] == [("BTC/USDT:USDT", "warning", 50_000)]
+
+
 def test_the_heartbeat_is_pinged_while_the_monitor_sees_prices(files, monkeypatch):
     book, config = files
     config.write_text(json.dumps({"channels": [], "heartbeat": {"every_s": 60}}))
