@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.option_types import positive_float, positive_int, refresh_rate
 from desktop.tier_tables import load_watched_file, stored_tables, table_saver
+from desktop.watch_alerts import add_alerts_options, alerts_relay
 from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
 from engine.margin.risk import MissingPriceError, evaluate_book
@@ -118,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         help="one JSON object per line: reports in the risk --json shape plus price_source and "
-        'price_age_s per position; crossings as {"crossing": {...}}',
+        'price_age_s per position; crossings as {"crossing": {...}}; alert channels\' states as {"channel": {...}}',
     )
     watch.add_argument(
         "--offline",
@@ -132,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="a live price older than this is reported as stale (default 15)",
     )
+    add_alerts_options(watch)
     export = sub.add_parser(
         "export",
         parents=[data],
@@ -177,13 +179,14 @@ class CommandFailed(Exception):
 @contextlib.contextmanager
 def reported(source: str) -> Iterator[None]:
     """Turn the project's own errors into one line that names the source, and the matching exit status."""
+    from engine.alerts.config import AlertsConfigError
     from engine.market.feeds.exchange_config import ExchangeConfigError
 
     try:
         yield
     except StorageError as e:
         raise CommandFailed(str(e), EXIT_STORAGE) from e
-    except (PortfolioError, ExchangeConfigError) as e:
+    except (PortfolioError, ExchangeConfigError, AlertsConfigError) as e:
         raise CommandFailed(f"{source}: {e}" if source else str(e), EXIT_BAD_INPUT) from e
 
 
@@ -299,8 +302,10 @@ def run_watch(args: argparse.Namespace) -> int:
     else:
         warn_unpriceable(a.exchange for a in portfolio.book.accounts)
         feeds = live_feeds(keys, store, settings)
+    with reported(args.alerts_config):  # a bad file or a missing secret: one line, exit 2, before any feed starts
+        relay = alerts_relay(args, portfolio, sys.stdout)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
-    return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path)).run()
+    return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path), listener=relay).run()
 
 
 def run_sync(args: argparse.Namespace) -> int:

@@ -58,6 +58,11 @@ class AlertList(QListWidget):
         self.rows_changed.emit(self.count())
         return True
 
+    def selected_alert(self) -> Alert | None:
+        """The alert of the selected row (None: no row, or a stored alert of an earlier session)."""
+        item = self.currentItem()
+        return next((self.alerts[i] for i, row in self._rows.values() if row is item), None)
+
     def add_stored(self, stored: Sequence[Mapping[str, Any]]) -> None:
         """List alerts stored with the book (newest first, as BookDatabase.alerts gives them) below this
         session's rows, with their date: history, never sounded or stored again."""

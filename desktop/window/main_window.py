@@ -24,6 +24,7 @@ from desktop.window.book_tables import BookTables
 from desktop.window.chart_views import ChartViews
 from desktop.window.docks import WindowDocks
 from desktop.window.menus import WindowMenus, add_context_menus
+from desktop.window.notifications import WindowNotifications
 from desktop.window.price_sources import FeedFactory, PriceSources, manual_store
 from desktop.window.status_bar import StatusLine
 from desktop.window.thresholds_setting import ThresholdsSetting
@@ -38,8 +39,7 @@ from engine.monitor.frame import Frame
 from engine.monitor.levels import LevelTracker, Thresholds
 from engine.monitor.session import WatchSession
 
-if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown, storage
-    # when the book is saved
+if TYPE_CHECKING:  # annotations only: docks' modules are imported with their tab, storage with a saved book
     from desktop.charts.account_chart import AccountChart
     from desktop.charts.risk_ladder import RiskLadder
     from desktop.window.prices_panel import PricesPanel
@@ -84,9 +84,7 @@ class MainWindow(QMainWindow):
         self.sources = PriceSources(self.store, feeds, feed_factory, self._saved_book)
         self.database = database
         """The saved book, open (engine.storage.database), that every change is saved to; None: nothing is saved."""
-        # The session holds the book, its layers, levels and alerts (Qt-free, shared with `watch`); the
-        # clock is looked up at each call, so tests can stand in a clock of their own.
-        self.session = WatchSession(
+        self.session = WatchSession(  # the clock is looked up at each call: tests stand in their own
             portfolio, thresholds, stale_after, clock=lambda: time.time(), funding=self.store.funding
         )
         self.session.history.seed_accounts(account_history or {})  # before the first sample
@@ -155,6 +153,7 @@ class MainWindow(QMainWindow):
             edit_thresholds=self.thresholds_setting.edit,
         )
         self.offline_action, self.theme_actions = m.offline_action, m.theme_actions
+        self.channels = WindowNotifications(self, m.settings_menu, self.alert_list, frame)  # sends start-up alerts too
         self.modes.set_actions(self.actions_.hypothetical, m.offline_action)
         add_context_menus(self.table, self.accounts, self.actions_, self.charts.shown_account)
 
@@ -261,6 +260,7 @@ class MainWindow(QMainWindow):
             if samples:
                 self.history.record(samples)
         self.alert_list.raise_(frame.alerts, self.history, self.tray)
+        self.channels.on_step(frame)
         self.charts.draw_account_views()
         self.charts.draw_chart_soon()
         self.status.show_state(self._quotes, frame.missing)
@@ -293,8 +293,7 @@ class MainWindow(QMainWindow):
         if self.history is not None:
             self.history.close()
         if self.database is not None:
-            # Here, not on `destroyed`: a Python slot run while Qt destroys the window's children deadlocked
-            # on Qt's own mutex (seen in a full test run).
+            # Here, not on `destroyed`: a slot run while Qt destroys the children deadlocked on Qt's own mutex.
             self.database.close()
         save_layout(self.settings, self, self.splitter, self.tables.views())
         super().closeEvent(event)

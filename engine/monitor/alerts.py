@@ -39,6 +39,8 @@ class Alert:
     """Wall-clock seconds of the group's first crossing (None: `at`, a group of one)."""
     key: Hashable = None
     """The subject's key in the level tracker (what repeats are grouped by, with the level)."""
+    liquidation: float | None = None
+    """The position's liquidation price in the contract's quote currency (None: an account, or none)."""
 
     @property
     def repeat(self) -> bool:
@@ -87,9 +89,11 @@ class AlertPolicy:
         subject: str,
         distance: float | None,
         mark: float | None,
+        liquidation: float | None = None,
     ) -> Alert | None:
         """The alert for a rise (None for a fall, no change, or a rise muted by a recent worse alert);
-        a repeat within the window comes back as its group's alert with `count` raised (`repeat` True)."""
+        a repeat within the window comes back as its group's alert with `count` raised (`repeat` True).
+        liquidation: the position's liquidation price (quote currency), carried for the channels."""
         if crossing is None or crossing.new <= crossing.old:
             return None
         recent = [
@@ -100,7 +104,7 @@ class AlertPolicy:
             and now - (group.first_at if group.first_at is not None else group.at) < self.repeat_after
         ]
         if not recent:
-            alert = Alert(now, subject, crossing.old, crossing.new, distance, mark, key=key)
+            alert = Alert(now, subject, crossing.old, crossing.new, distance, mark, key=key, liquidation=liquidation)
             self._groups[(key, crossing.new)] = alert
             return alert
         if crossing.new not in recent:  # a worse level alerted lately: this lesser rise adds nothing
@@ -108,7 +112,14 @@ class AlertPolicy:
         group = self._groups[(key, crossing.new)]
         first = group.first_at if group.first_at is not None else group.at
         alert = replace(
-            group, at=now, old=crossing.old, distance=distance, mark=mark, count=group.count + 1, first_at=first
+            group,
+            at=now,
+            old=crossing.old,
+            distance=distance,
+            mark=mark,
+            liquidation=liquidation,
+            count=group.count + 1,
+            first_at=first,
         )
         self._groups[(key, crossing.new)] = alert
         return alert
@@ -130,6 +141,7 @@ class AlertPolicy:
         subject: str,
         distance: float | None,
         mark: float | None,
+        liquidation: float | None = None,
     ) -> Alert | None:
         """The alert for a price going stale on a key in warning or worse, once per stale spell (None
         otherwise); a fresh price ends the spell."""
@@ -139,4 +151,4 @@ class AlertPolicy:
         if level < Level.WARNING or key in self._stale:
             return None
         self._stale.add(key)
-        return Alert(now, subject, level, level, distance, mark, stale=True, key=key)
+        return Alert(now, subject, level, level, distance, mark, stale=True, key=key, liquidation=liquidation)

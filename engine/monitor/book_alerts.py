@@ -193,10 +193,10 @@ class BookAlerts:
             r = rows[i]
             p = r.position
             subject = f"{p.account} {p.symbol} {p.side.value}"
-            distance, mark = r.distance_to_liquidation, r.mark_price
+            distance, mark, liquidation = r.distance_to_liquidation, r.mark_price, r.liquidation_price
             for alert in (
-                policy.on_crossing(key, crossing, now, subject, distance, mark),
-                policy.on_price_age(key, levels[i], stale[i], now, subject, distance, mark),
+                policy.on_crossing(key, crossing, now, subject, distance, mark, liquidation),
+                policy.on_price_age(key, levels[i], stale[i], now, subject, distance, mark, liquidation),
             ):
                 if alert is not None:
                     alerts.append(alert)

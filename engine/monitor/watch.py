@@ -22,6 +22,7 @@ from engine.margin.risk import BookRisk, evaluate_priced_accounts
 from engine.market.prices import MarkRecord, PriceStore
 from engine.monitor.alerts import Alert
 from engine.monitor.fetched_tables import FetchedTables, with_fetched
+from engine.monitor.frame import Frame
 from engine.monitor.funding_report import funding_figures
 from engine.monitor.levels import Thresholds
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
@@ -39,6 +40,14 @@ class Feed(Protocol):
     def stop(self, timeout: float = ...) -> bool: ...
     @property
     def state(self) -> Any: ...
+
+
+class StepListener(Protocol):
+    """Told of every session step (the alert channels, engine.alerts.relay.AlertRelay): on_step(frame) runs on
+    the loop's thread and must return at once; close() when the monitor stops."""
+
+    def on_step(self, frame: Frame) -> None: ...
+    def close(self) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,8 @@ class Monitor:
     """The headless `watch` loop over one book: prints to `out` the alerts of the shared WatchSession as they
     happen, feed status changes, and a report every interval (text or JSON lines).
 
+    listener: told of every step (the alert channels), closed when run() ends.
+
     Construction raises KeyError when a position names an account the book does not have (a parsed portfolio
     never does); run() returns the exit code (0, 130 after Ctrl-C, NEVER_PRICED_EXIT)."""
 
@@ -81,12 +92,14 @@ class Monitor:
         out: TextIO,
         clock: Callable[[], float] = time.time,
         save_tables: Callable[[str, Mapping[str, MarketSpec]], None] | None = None,
+        listener: StepListener | None = None,
     ) -> None:
         self.portfolio = portfolio
         self.book = portfolio.book
         self.save_tables = save_tables
         """Stores the tier tables a feed fetched (exchange, symbol -> market), for the next start; None: not kept."""
         self._tables = FetchedTables()
+        self.listener = listener
         self.store = store
         self.feeds = list(feeds)
         self.options = options
@@ -137,7 +150,10 @@ class Monitor:
         levels with hysteresis, the same rate limit and grouping, stale-price alerts, the same words) and
         return this step's new alerts; a repeat counted into an earlier alert's group is not returned."""
         quotes = {key: q for key in dict.fromkeys(self._keys) if (q := self.store.quote(key)) is not None}
-        return [alert for alert in self.session.step(quotes).alerts if not alert.repeat]
+        frame = self.session.step(quotes)
+        if self.listener is not None:
+            self.listener.on_step(frame)
+        return [alert for alert in frame.alerts if not alert.repeat]
 
     def _print_feed_changes(self) -> None:
         """One line per feed whose status, error, transport or connection warning changed since last time.
@@ -253,6 +269,8 @@ class Monitor:
         finally:
             for feed in self.feeds:
                 feed.stop()
+            if self.listener is not None:
+                self.listener.close()
         never = self.never_priced()
         if never:
             listed = ", ".join(f"{symbol} on {exchange}" for exchange, symbol in never)

@@ -216,12 +216,17 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         try:
             book = Book(
                 tuple(
-                    Account(n, e, w, c, PositionMode(m), AccountType(t), addr)
-                    for _, n, e, w, c, m, t, addr in accounts
+                    Account(n, e, w, c, PositionMode(m), AccountType(t), addr) for _, n, e, w, c, m, t, addr in accounts
                 ),
                 tuple(
                     Position(
-                        names[row[0]], row[1], Side(row[2]), *row[3:5], MarginMode(row[5]), *row[6:8], bool(row[8]),
+                        names[row[0]],
+                        row[1],
+                        Side(row[2]),
+                        *row[3:5],
+                        MarginMode(row[5]),
+                        *row[6:8],
+                        bool(row[8]),
                         *row[9:],
                     )
                     for row in positions
