@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView
 
+from desktop.tables.cell_painter import CellPainter
+
 
 class FrozenColumns(QTableView):
     """The identity columns of `table`, drawn over its left edge (a child of the table: it lives as long).
@@ -25,7 +27,7 @@ class FrozenColumns(QTableView):
         self.setObjectName("frozen-identity")
         self.setModel(table.model())
         self.setSelectionModel(table.selectionModel())
-        self.setItemDelegate(table.itemDelegate())
+        self.setItemDelegate(CellPainter(table.model(), self))  # its own: a shared one's edits reach both views
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.verticalHeader().hide()
