@@ -211,17 +211,23 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         names = {row[0]: row[1] for row in accounts}
         positions = self._read(
             "SELECT account_id, symbol, side, contracts, entry_price, margin_mode, leverage, isolated_margin, "
-            "hypothetical, note, synced_at, exchange_liquidation_price FROM position ORDER BY ordinal, id"
+            "hypothetical, note, synced_at, exchange_liquidation_price, take_profit, stop_loss "
+            "FROM position ORDER BY ordinal, id"
         )
         try:
             book = Book(
                 tuple(
-                    Account(n, e, w, c, PositionMode(m), AccountType(t), addr)
-                    for _, n, e, w, c, m, t, addr in accounts
+                    Account(n, e, w, c, PositionMode(m), AccountType(t), addr) for _, n, e, w, c, m, t, addr in accounts
                 ),
                 tuple(
                     Position(
-                        names[row[0]], row[1], Side(row[2]), *row[3:5], MarginMode(row[5]), *row[6:8], bool(row[8]),
+                        names[row[0]],
+                        row[1],
+                        Side(row[2]),
+                        *row[3:5],
+                        MarginMode(row[5]),
+                        *row[6:8],
+                        bool(row[8]),
                         *row[9:],
                     )
                     for row in positions
@@ -291,8 +297,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
     def _insert_position(c: sqlite3.Connection, account_id: int, ordinal: int, p: Position) -> int:
         cursor = c.execute(
             "INSERT INTO position (account_id, ordinal, symbol, side, contracts, entry_price, margin_mode, leverage, "
-            "isolated_margin, hypothetical, note, synced_at, exchange_liquidation_price) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "isolated_margin, hypothetical, note, synced_at, exchange_liquidation_price, take_profit, stop_loss) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 account_id,
                 ordinal,
@@ -307,6 +313,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
                 p.note,
                 p.synced_at,
                 p.exchange_liquidation_price,
+                p.take_profit,
+                p.stop_loss,
             ),
         )
         return int(cursor.lastrowid or 0)
