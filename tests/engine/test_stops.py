@@ -12,6 +12,7 @@ import pytest
 from engine.book.book_rules import build_book
 from engine.book.portfolio import PortfolioError, dumps_portfolio, loads_portfolio, parse_portfolio
 from engine.book.positions_csv import CsvImportError, positions_from_csv, positions_to_csv
+from engine.book.whatif import add_to_position, flip_position
 from engine.margin.model import Book, MarginMode, Side
 from engine.margin.risk import evaluate_book
 from engine.margin.stops import stop_figures
@@ -277,3 +278,12 @@ def test_a_sync_keeps_the_typed_stops_where_the_exchange_does_not_report_them():
     assert reported is not None
     taken = reconcile(b, "acct", ExchangeState((reported,), 10_000, "USDT", None, 2.0)).book.positions[0]
     assert (taken.take_profit, taken.stop_loss) == (72_000, None)
+
+
+def test_a_flip_leaves_the_new_side_without_the_old_sides_stops():
+    held = replace(pos(BTC, Side.LONG, 1, 60_000), take_profit=70_000.0, stop_loss=55_000.0)
+    b = book("binanceusdm", 100_000, [held], [market(BTC, MMR)])
+    flipped = flip_position(b, 0, 3.0, 61_000).book.positions[0]
+    assert flipped.side is Side.SHORT and (flipped.take_profit, flipped.stop_loss) == (None, None)
+    added = add_to_position(b, 0, 1.0, 61_000).book.positions[0]
+    assert (added.take_profit, added.stop_loss) == (70_000, 55_000)  # the same position: its stops stay
