@@ -78,7 +78,20 @@ def test_round_trip_gives_back_the_same_positions_to_the_last_bit():
 def test_export_writes_a_header_and_one_row_per_position_with_plain_numbers():
     rows = list(csv.reader(io.StringIO(positions_to_csv(demo().book))))
     assert rows[0] == list(POSITION_COLUMNS)
-    assert rows[1] == ["Binance main", "BTC/USDT:USDT", "long", "1.2", "91250", "cross", "10", "", "false", "core long", "", ""]
+    assert rows[1] == [
+        "Binance main",
+        "BTC/USDT:USDT",
+        "long",
+        "1.2",
+        "91250",
+        "cross",
+        "10",
+        "",
+        "false",
+        "core long",
+        "",
+        "",
+    ]
     assert rows[4][7] == "2400"  # isolated margin only on isolated rows
     assert rows[8][8] == "true"
     assert len(rows) == 1 + len(demo().book.positions)
