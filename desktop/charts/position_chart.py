@@ -1,4 +1,5 @@
-"""The selected position's mark over time, with its entry, liquidation, warning and danger prices.
+"""The selected position's mark over time, with its entry, liquidation, warning and danger prices, and its
+take-profit and stop-loss where set (the caption says when the stop lies beyond liquidation).
 
 Everything is drawn with items made once and updated in place (setData / setPos); the curve clips to
 the view and downsamples itself, so hours of history stay cheap to redraw. Hovering shows the time
@@ -24,6 +25,7 @@ from desktop.tables.position_columns import quoted
 from engine.book.formats import percent
 from engine.margin.model import Side, quote_currency_of
 from engine.margin.risk import PositionRisk
+from engine.margin.stops import stop_figures
 from engine.monitor.levels import Thresholds
 from engine.monitor.ring_buffer import RingBuffer
 
@@ -35,6 +37,8 @@ LINES = (  # name, colour, style
     ("liquidation", "#e74c3c", pg.QtCore.Qt.PenStyle.SolidLine),
     ("danger", "#e67e22", pg.QtCore.Qt.PenStyle.DotLine),
     ("warning", "#d4ac0d", pg.QtCore.Qt.PenStyle.DotLine),
+    ("take profit", "#27ae60", pg.QtCore.Qt.PenStyle.DashDotLine),
+    ("stop loss", "#8e44ad", pg.QtCore.Qt.PenStyle.DashDotLine),
 )
 
 
@@ -58,6 +62,20 @@ def level_prices(r: PositionRisk, thresholds: Thresholds) -> tuple[float | None,
     if below:
         return liq / (1 - thresholds.distance_warning), liq / (1 - thresholds.distance_danger)
     return liq / (1 + thresholds.distance_warning), liq / (1 + thresholds.distance_danger)
+
+
+def stop_caption(r: PositionRisk) -> str:
+    """The caption's words on the stop-loss: '' without one; its price and distance to the liquidation price, or
+    that it lies beyond it and would never fire (engine.margin.stops)."""
+    stops = stop_figures(r)
+    if stops.stop_loss is None:
+        return ""
+    stop = f"; stop {quoted(stops.stop_loss, r.position.symbol)}"
+    if stops.stop_beyond_liquidation:
+        return f"{stop} <b>beyond liquidation: it would never fire</b>"
+    if stops.stop_to_liquidation is None:
+        return stop
+    return f"{stop}, {percent(stops.stop_to_liquidation)} before liquidation"
 
 
 class PositionChart(ThemedChart):
@@ -132,6 +150,8 @@ class PositionChart(ThemedChart):
             ("liquidation", r.liquidation_price),
             ("warning", warning),
             ("danger", danger),
+            ("take profit", r.position.take_profit),
+            ("stop loss", r.position.stop_loss),
         ):
             line = self.lines[name]
             if value is None:
@@ -144,7 +164,7 @@ class PositionChart(ThemedChart):
         self.caption.setText(
             f"{preview}<b>{r.position.account} · {symbol} {r.position.side.value}</b>: mark"
             f" {quoted(r.mark_price, symbol)}, liquidation {quoted(r.liquidation_price, symbol)},"
-            f" {percent(r.distance_to_liquidation)} to go"
+            f" {percent(r.distance_to_liquidation)} to go{stop_caption(r)}"
         )
 
     def _follow(self, times: np.ndarray) -> None:

@@ -3,7 +3,7 @@ or a hint about it. The position and account forms lay themselves out and report
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
@@ -30,9 +30,10 @@ class FieldGrid(QGridLayout):
             self.addWidget(message, row, 2)
             self.messages[name] = message
 
-    def show_check(self, problems: Mapping[str, str], hints: Mapping[str, str]) -> None:
-        """Each field's problem, else its hint, else nothing."""
+    def show_check(self, problems: Mapping[str, str], hints: Mapping[str, str], flagged: Collection[str] = ()) -> None:
+        """Each field's problem, else its hint, else nothing; the hints of `flagged` fields (a warning that does not
+        refuse the form, such as a stop beyond liquidation) in the problems' colour."""
         for name, label in self.messages.items():
             problem = problems.get(name)
             label.setText(problem or hints.get(name, ""))
-            label.setStyleSheet(problem_style() if problem else HINT_STYLE)
+            label.setStyleSheet(problem_style() if problem or name in flagged else HINT_STYLE)

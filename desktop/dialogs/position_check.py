@@ -3,8 +3,8 @@ one message per field that explains what is wrong; and the engine's preview of t
 
 validate_position_input() reads the text (engine.book.numbers' grammar for numbers) and lets engine.book.book_rules
 judge the position with the book, as it judges a portfolio file, a CSV row and a what-if trade. preview_position()
-evaluates that book with the engine (evaluate_priced_accounts), so the preview shows exactly the numbers the main
-window will show once the position is saved. desktop.dialogs.position_form is the dialog over it.
+(desktop.dialogs.position_preview) evaluates that book with the engine, so the preview shows exactly the numbers the
+main window will show once the position is saved. desktop.dialogs.position_form is the dialog over it.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from engine.book.formats import money, money_at_least
 from engine.book.positions_csv import FALSE_WORDS, POSITION_COLUMNS, TRUE_WORDS
 from engine.book.whatif import WhatIfRefused
 from engine.margin.exposure import exposure
-from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PriceKey, Side, quote_currency_of
-from engine.margin.risk import PositionRisk, evaluate_priced_accounts
+from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, Side, quote_currency_of
 from engine.margin.rules import profile_for
 from engine.margin.tiers import bundled_table, max_leverage_at
 
@@ -108,6 +107,8 @@ class _Typed:
     leverage: float | None = None
     isolated_margin: float = 0.0
     raw_margin: str = ""
+    stops: dict[str, float] = field(default_factory=dict)
+    """The take-profit and stop-loss typed (quote currency); a field left empty is not set."""
     hypothetical: str = ""
     note: str = ""
     messages: dict[str, str] = field(default_factory=dict)
@@ -219,6 +220,13 @@ def _read_values(t: _Typed, text: Callable[[str], str]) -> None:
             messages["isolated_margin"] = problem
         elif value is not None:
             t.isolated_margin = value
+    for name, what in (("take_profit", "the take-profit"), ("stop_loss", "the stop-loss")):
+        raw = text(name).strip()
+        value, problem = parse_positive(raw, what, ", or leave it empty") if raw else (None, None)
+        if problem:
+            messages[name] = problem
+        elif value is not None:
+            t.stops[name] = value
     t.hypothetical = text("hypothetical").strip().lower()
     if t.hypothetical not in TRUE_WORDS | FALSE_WORDS:
         messages["hypothetical"] = "must be true or false"
@@ -254,6 +262,7 @@ def _size_hints(t: _Typed, currency: str) -> tuple[float | None, float | None, f
     quote = quote_currency_of(t.symbol)
     if quote:
         hints["entry_price"] = f"in {quote}"
+        hints["take_profit"] = hints["stop_loss"] = f"in {quote}; optional"
     if t.mode is MarginMode.ISOLATED and initial_margin is not None and math.isfinite(initial_margin):
         least = money_at_least(initial_margin, currency)
         hints["isolated_margin"] = (
@@ -295,6 +304,8 @@ def _judged(
         margin,
         t.hypothetical in TRUE_WORDS,
         t.note,
+        take_profit=t.stops.get("take_profit"),
+        stop_loss=t.stops.get("stop_loss"),
     )
     if stand_ins or "isolated_margin" in messages:
         stand_ins |= {"contracts", "entry_price", "leverage", "isolated_margin"}
@@ -345,47 +356,3 @@ def _without_unused_markets(new: Book, old: Book, index: int | None) -> Book:
         if key not in new.price_keys():
             markets.pop(key, None)
     return Book(new.accounts, new.positions, markets)
-
-
-@dataclass(frozen=True)
-class PositionPreview:
-    """The engine's numbers for the checked position, or why there are none."""
-
-    risk: PositionRisk | None
-    mark_is_entry: bool = False
-    """No mark for the symbol: the position was evaluated at its entry price."""
-    problem: str = ""
-    estimate: bool = False
-    """The exchange has no rule profile of its own: the generic rule was used."""
-
-
-def preview_position(check: PositionCheck, marks: Mapping[PriceKey, float]) -> PositionPreview:
-    """Evaluate the checked book at the marks (the entry price standing in for a missing mark)."""
-    if not check.ok or check.book is None or check.position is None or check.index is None:
-        if check.market is None and "symbol" in check.messages:
-            return PositionPreview(None, problem=f"No preview: {check.messages['symbol']}")
-        return PositionPreview(None, problem="No preview until every field is valid (see the messages in red).")
-    book, position = check.book, check.position
-    account = book.account(position.account)
-    key = (account.exchange, position.symbol)
-    prices = {k: marks[k] for k in book.price_keys() if k in marks}
-    mark = prices.get(key)
-    mark_is_entry = mark is None or not (math.isfinite(mark) and mark > 0)
-    if mark_is_entry:
-        prices[key] = position.entry_price
-    estimate = profile_for(account.exchange).estimate
-    try:
-        risk, missing = evaluate_priced_accounts(book, prices)
-    except (ArithmeticError, ValueError) as e:
-        return PositionPreview(None, mark_is_entry, f"the engine cannot evaluate this position: {e}", estimate)
-    exchange_of = {a.name: a.exchange for a in book.accounts}
-    blocked = {p.account for p in book.positions if (exchange_of[p.account], p.symbol) in missing}
-    if position.account in blocked:
-        waiting = sorted({k[1] for k in missing if k[0] == account.exchange})
-        return PositionPreview(
-            None,
-            mark_is_entry,
-            f"Waiting for the marks of {', '.join(waiting)} on {account.exchange}: the account's margin needs them.",
-            estimate,
-        )
-    return PositionPreview(risk.positions[check.index], mark_is_entry, "", estimate)  # every position is a row

@@ -27,14 +27,13 @@ from desktop.dialogs.field_grid import FieldGrid
 from desktop.dialogs.position_check import (
     POSITION_FIELDS,
     PositionCheck,
-    PositionPreview,
     known_symbols_for,
     parse_positive,
-    preview_position,
     refusal_field,
     rules_label,
     validate_position_input,
 )
+from desktop.dialogs.position_preview import BEYOND_LIQUIDATION, PositionPreview, preview_position, stop_hints
 from desktop.dialogs.typed_numbers import number_text
 from engine.book.formats import money, percent, price
 from engine.margin.model import Book, MarginMode, MarketSpec, Position, PriceKey, Side, quote_currency_of
@@ -53,6 +52,11 @@ __all__ = [
     "rules_label",
     "validate_position_input",
 ]
+
+
+FORM_ORDER = (*POSITION_FIELDS[: POSITION_FIELDS.index("isolated_margin") + 1], "take_profit", "stop_loss")
+FORM_ORDER += tuple(name for name in POSITION_FIELDS if name not in FORM_ORDER)
+"""The fields of a CSV row, the take-profit and stop-loss beside the other prices."""
 
 
 class PositionForm(QDialog):
@@ -108,6 +112,8 @@ class PositionForm(QDialog):
         self.account.currentIndexChanged.connect(self._account_changed)
         for line in (self.symbol, self.contracts, self.entry_price, self.leverage, self.isolated_margin, self.note):
             line.textChanged.connect(self._revalidate)
+        for line in (self.take_profit, self.stop_loss):
+            line.textChanged.connect(self._revalidate)
         for combo in (self.side, self.margin_mode):
             combo.currentIndexChanged.connect(self._revalidate)
         self.hypothetical.toggled.connect(self._revalidate)
@@ -135,6 +141,8 @@ class PositionForm(QDialog):
         self.margin_mode.addItem("Isolated", MarginMode.ISOLATED.value)
         self.leverage = QLineEdit()
         self.isolated_margin = QLineEdit()
+        self.take_profit = QLineEdit()
+        self.stop_loss = QLineEdit()
         self.hypothetical = QCheckBox("Hypothetical: a what-if, not held on the exchange")
         self.note = QLineEdit()
         self.editors: dict[str, QWidget] = {
@@ -146,6 +154,8 @@ class PositionForm(QDialog):
             "margin_mode": self.margin_mode,
             "leverage": self.leverage,
             "isolated_margin": self.isolated_margin,
+            "take_profit": self.take_profit,
+            "stop_loss": self.stop_loss,
             "hypothetical": self.hypothetical,
             "note": self.note,
         }
@@ -158,10 +168,12 @@ class PositionForm(QDialog):
             "margin_mode": "Margin mode",
             "leverage": "Leverage (×)",
             "isolated_margin": "Isolated margin",
+            "take_profit": "Take-profit",
+            "stop_loss": "Stop-loss",
             "hypothetical": "",
             "note": "Note",
         }
-        return FieldGrid(self.editors, titles, POSITION_FIELDS)
+        return FieldGrid(self.editors, titles, FORM_ORDER)
 
     def _build_preview(self) -> QGroupBox:
         """The preview's labels (self.preview_labels by key) and note in their box."""
@@ -202,6 +214,8 @@ class PositionForm(QDialog):
         self.leverage.setText(number_text(position.leverage))
         if position.margin_mode is MarginMode.ISOLATED and position.isolated_margin > 0:
             self.isolated_margin.setText(number_text(position.isolated_margin))
+        for line, value in ((self.take_profit, position.take_profit), (self.stop_loss, position.stop_loss)):
+            line.setText("" if value is None else number_text(value))
         self.hypothetical.setChecked(position.hypothetical)
         self.note.setText(position.note)
 
@@ -216,6 +230,8 @@ class PositionForm(QDialog):
             "margin_mode": self.margin_mode.currentData() or "",
             "leverage": self.leverage.text(),
             "isolated_margin": self.isolated_margin.text(),
+            "take_profit": self.take_profit.text(),
+            "stop_loss": self.stop_loss.text(),
             "hypothetical": "true" if self.hypothetical.isChecked() else "false",
             "note": self.note.text(),
         }
@@ -238,10 +254,13 @@ class PositionForm(QDialog):
             online=self.online,
             market_overrides=self.market_overrides,
         )
-        self.grid.show_check(self.check.messages, self.check.hints)
         self.isolated_margin.setEnabled(self.margin_mode.currentData() == MarginMode.ISOLATED.value)
         self.ok_button.setEnabled(self.check.ok)
         self._show_preview()
+        # What the stops mean at the preview's mark and liquidation price (a stop beyond it is flagged, not refused).
+        stops = stop_hints(self.preview.risk)
+        flagged = [name for name, hint in stops.items() if hint == BEYOND_LIQUIDATION]
+        self.grid.show_check(self.check.messages, {**self.check.hints, **stops}, flagged)
 
     def _show_preview(self) -> None:
         self.preview = preview_position(self.check, self.marks)

@@ -25,6 +25,7 @@ from engine.margin.crosscheck import LiquidationCheck, check_liquidation
 from engine.margin.model import Account, MarginMode, quote_currency_of
 from engine.margin.risk import PositionRisk
 from engine.margin.rules import exchange_label
+from engine.margin.stops import stop_figures
 from engine.margin.vector_risk import VectorRisk
 from engine.monitor.frame import RowState
 from engine.monitor.levels import Level
@@ -113,6 +114,26 @@ def _gap_key(r: PositionRisk) -> float:
     return math.inf if check.difference is None else abs(check.difference) / r.mark_price
 
 
+def stop_text(r: PositionRisk) -> str:
+    """'55,000.00 USDT · 4.55% to liq.': the stop-loss and its distance to the liquidation price (a fraction of the
+    mark, engine.margin.stops), '· beyond liq.' when it would never fire; '' without a stop."""
+    stops = stop_figures(r)
+    if stops.stop_loss is None:
+        return ""
+    shown = quoted(stops.stop_loss, r.position.symbol)
+    if stops.stop_beyond_liquidation:
+        return f"{shown} · beyond liq."
+    if stops.stop_to_liquidation is None or r.missing:
+        return shown
+    return f"{shown} · {percent(stops.stop_to_liquidation)} to liq."
+
+
+def _stop_key(r: PositionRisk) -> float:
+    """The stop's distance to liquidation (beyond: negative, first ascending); no stop or no distance last."""
+    distance = stop_figures(r).stop_to_liquidation
+    return math.inf if distance is None else distance
+
+
 _DEFINED: tuple[Column, ...] = (
     Column("Account", lambda r, a: r.position.account, lambda r: r.position.account, numeric=False),
     Column("Exchange", lambda r, a: exchange_label(a), lambda r: r.position.account, numeric=False),
@@ -168,15 +189,17 @@ _DEFINED: tuple[Column, ...] = (
     Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl, live=True),
     Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe, live=True),
     Column("Exchange liq.", lambda r, a: exchange_liquidation_text(r), _gap_key, live=True),
+    Column("Stop", lambda r, a: stop_text(r), _stop_key, live=True),
     *FUNDING_COLUMNS,
 )
 ORDER = (
     "Account", "Symbol", "Side", "To liq.", "Liq. price", "Mark", "Source", "What-if", "uPnL", "ROE",
-    "Exchange liq.", "Margin ratio", "Contracts", "Entry", "Mode", "Leverage", "Margin", "Maint. margin", "Exchange",
-    "Funding", "Next funding", "Funding/day", "Break-even",
+    "Exchange liq.", "Margin ratio", "Contracts", "Entry", "Stop", "Mode", "Leverage", "Margin", "Maint. margin",
+    "Exchange", "Funding", "Next funding", "Funding/day", "Break-even",
 )  # fmt: skip
 """The default order: identity, the distance to liquidation and the prices behind it, PnL, then the rest (the
-first ten fit a 1280 px screen). The user can move, hide and resize columns; the header remembers it."""
+first ten fit a 1280 px screen; the stop-loss beside the entry). The user can move, hide and resize columns; the
+header remembers it."""
 _BY_TITLE = {c.title: c for c in _DEFINED}
 COLUMNS: tuple[Column, ...] = tuple(_BY_TITLE[title] for title in ORDER)
 ACCOUNT_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Account")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
 
@@ -27,9 +27,25 @@ def restore_layout(
         splitter.restoreState(state)
     for view in views:
         state = settings.value(f"columns/{view.objectName()}")
-        if state is not None:
+        saved_titles = settings.value(f"columns/{view.objectName()}/titles")
+        # Qt restores a header by column number: after a column was added in the middle (Stop, beside Entry) the
+        # saved widths and hidden flags would land on the wrong columns, so a layout of other columns is dropped.
+        if state is not None and (saved_titles is None or _as_list(saved_titles) == column_titles(view)):
             view.horizontalHeader().restoreState(state)
     return True
+
+
+def column_titles(view: QTableView) -> list[str]:
+    """The view's column titles, in the model's (logical) order."""
+    model = view.model()
+    if model is None:
+        return []
+    return [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
+
+
+def _as_list(value: object) -> list[str]:
+    """A list QSettings gave back (a one-item list may come back as its item)."""
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
 
 
 def save_layout(
@@ -43,6 +59,7 @@ def save_layout(
     settings.setValue("window/splitter", splitter.saveState())
     for view in views:
         settings.setValue(f"columns/{view.objectName()}", view.horizontalHeader().saveState())
+        settings.setValue(f"columns/{view.objectName()}/titles", column_titles(view))
     settings.sync()
 
 

@@ -42,8 +42,8 @@ POSITION_KEYS = (
     "margin_mode",
     "leverage",
     "isolated_margin",
-    "hypothetical",
-    *("note", "synced_at", "exchange_liquidation_price"),  # the last two written by a sync (engine.sync), not in CSV
+    *("hypothetical", "note", "take_profit", "stop_loss"),  # the trader's stops last: older CSVs keep their columns
+    *("synced_at", "exchange_liquidation_price"),  # written by a sync (engine.sync), not in CSV
 )
 ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type", "wallet_address")
 MARKET_KEYS = ("contract_size", "inverse", "taker_fee", "max_leverage", "tiers")

@@ -18,6 +18,8 @@ the engine or reached the screen as `inf`):
   maximum and the maximum of the tier at the entry notional apply (Binance "Leverage & Margin" table,
   https://www.binance.com/en/futures/trading-rules/perpetual/leverage-margin, read 2026-11-30).
 - wallet balance and isolated margin finite, in [0, MAX_WALLET] = 1e15.
+- take-profit and stop-loss (optional) in the entry price's bounds. A stop beyond the liquidation price is not
+  refused: it is flagged where it is shown (engine.margin.stops).
 """
 
 from __future__ import annotations
@@ -57,6 +59,14 @@ def price_problem(value: float) -> str | None:
     return bound_problem(value, MIN_PRICE, MAX_PRICE)
 
 
+def stop_price_problem(value: float) -> str | None:
+    """Why a take-profit or stop-loss price (quote currency) is refused, or None: a positive finite price within
+    the bounds of an entry price."""
+    if math.isfinite(value) and value <= 0:
+        return f"must be a price greater than 0 (got {value:g})"
+    return price_problem(value)
+
+
 def position_number_violations(
     i: int, p: Position, market: MarketSpec | None, currency: str, opening: bool
 ) -> list[Violation]:
@@ -92,6 +102,11 @@ def _bound_violations(i: int, p: Position) -> list[Violation]:
         problem = f"{p.leverage:g}× is above {MAX_LEVERAGE:g}×, more than any exchange offers"
     if problem:
         out.append(Violation("leverage", i, f"'leverage' {problem}"))
+    for name in ("take_profit", "stop_loss"):
+        value = getattr(p, name)
+        problem = None if value is None else stop_price_problem(value)
+        if problem:
+            out.append(Violation(name, i, f"'{name}' {problem}"))
     if p.margin_mode is MarginMode.CROSS and p.isolated_margin:
         out.append(Violation("isolated_margin", i, "'isolated_margin' applies to isolated positions only"))
     if p.margin_mode is MarginMode.ISOLATED:

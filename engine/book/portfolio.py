@@ -209,13 +209,19 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
 
 
 def _position_tail(reader: Reader, item: Mapping[str, Any], i: int) -> tuple[Any, ...]:
-    """A position's last fields: hypothetical, note, and what a sync wrote (engine.sync): synced_at (Unix s) and
-    the exchange's own liquidation price, None when absent."""
+    """A position's last fields, in Position's order: hypothetical, note, what a sync wrote (engine.sync): synced_at
+    (Unix s) and the exchange's own liquidation price, then take_profit and stop_loss (quote currency); the optional
+    numbers None when absent (or null)."""
     synced = [
         reader.number(item, key, i, positive=True) if key in item else None
         for key in ("synced_at", "exchange_liquidation_price")
     ]
-    return (reader.flag(item, "hypothetical", i), reader.text(item, "note", i, default=""), *synced)
+    # null is "not set" for the trader's own prices (a spreadsheet or script may write it).
+    stops = [
+        reader.number(item, key, i, positive=True) if item.get(key) is not None else None
+        for key in ("take_profit", "stop_loss")
+    ]
+    return (reader.flag(item, "hypothetical", i), reader.text(item, "note", i, default=""), *synced, *stops)
 
 
 def _order(v: Violation) -> tuple[int, int]:
@@ -319,8 +325,13 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
             item["hypothetical"] = True
         if p.note:
             item["note"] = p.note
-        synced = {"synced_at": p.synced_at, "exchange_liquidation_price": p.exchange_liquidation_price}
-        item.update({key: value for key, value in synced.items() if value is not None})
+        optional = {
+            "take_profit": p.take_profit,
+            "stop_loss": p.stop_loss,
+            "synced_at": p.synced_at,
+            "exchange_liquidation_price": p.exchange_liquidation_price,
+        }
+        item.update({key: value for key, value in optional.items() if value is not None})
         doc["positions"].append(item)
     if portfolio.prices:
         doc["prices"] = dict(portfolio.prices)

@@ -4,7 +4,8 @@ Import reads each row's cells as values, then asks engine.book.book_rules to jud
 in one pass, exactly as it judges a portfolio file (same markets, same leverage limits, same one-way rules).
 Every violation comes back with its position, so it maps to the row's line in the file (the header is line 1)
 and its column; every bad row is reported in one CsvImportError, and nothing is imported unless every row is
-good. Text cells of an export are guarded against spreadsheet formulas (guarded()).
+good. Text cells of an export are guarded against spreadsheet formulas (engine.book.csv_rows.guarded(), where a row's
+cells are read). take_profit and stop_loss are optional columns: empty when not set.
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ import difflib
 import io
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import TextIO
 
 from engine.book.book_rules import POSITION_KEYS, build_book, unknown_key
-from engine.book.numbers import NotANumber, number_text, read_positive
+from engine.book.csv_rows import FALSE_WORDS as FALSE_WORDS  # re-exported: the forms read flags alike
+from engine.book.csv_rows import TRUE_WORDS as TRUE_WORDS
+from engine.book.csv_rows import CsvProblem, guarded, row_position
+from engine.book.numbers import number_text
 from engine.book.portfolio import Portfolio, PortfolioError
 from engine.book.private_file import write_private_atomically
 from engine.book.safe_text import printable
-from engine.margin.model import Book, MarginMode, Position, Side, quote_currency_of, settle_currency_of
+from engine.margin.model import Book, MarginMode, Position, quote_currency_of, settle_currency_of
 from engine.margin.risk import BookRisk, PositionRisk
 
 # A row has the fields of a portfolio file's position, but what a sync wrote (engine.sync) stays in the saved book.
@@ -39,24 +43,6 @@ RISK_COLUMNS = (
     "unrealized_pnl",
     "settle_currency",
 )
-
-_NUMBER_COLUMNS = ("contracts", "entry_price", "leverage", "isolated_margin")
-TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
-FALSE_WORDS = frozenset({"false", "no", "0", "off", ""})
-"""How a CSV cell or a form field (lower-cased) says true or false."""
-# OWASP "CSV Injection": a cell starting with one of these is run as a formula by spreadsheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class CsvProblem(NamedTuple):
-    """One bad cell or row: its line in the file (the header is line 1), its column ('' for a whole row)."""
-
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}, {self.field}: {self.message}" if self.field else f"line {self.line}: {self.message}"
 
 
 class CsvImportError(PortfolioError):
@@ -77,19 +63,6 @@ def format_number(value: float) -> str:
     return number_text(value)
 
 
-def guarded(text: str) -> str:
-    """A text cell safe to open in a spreadsheet: one that would start a formula (=, +, -, @, tab, CR, after
-    any quotes of its own) gets a leading single quote, as OWASP's "CSV Injection" page advises; spreadsheets
-    show the text without it. Numbers are written by format_number and never guarded (-12.5 stays a number).
-    unguarded() undoes it, so the round trip is exact."""
-    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
-
-
-def unguarded(cell: str) -> str:
-    """The text of a cell guarded() wrote (a cell that was not guarded is returned as it is)."""
-    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS) else cell
-
-
 def _optional_number(value: float | None) -> str:
     return "" if value is None or not math.isfinite(value) else format_number(value)
 
@@ -106,6 +79,8 @@ def _position_cells(p: Position) -> list[str]:
         format_number(p.isolated_margin) if p.margin_mode is MarginMode.ISOLATED else "",
         "true" if p.hypothetical else "false",
         guarded(p.note),
+        _optional_number(p.take_profit),
+        _optional_number(p.stop_loss),
     ]
 
 
@@ -208,7 +183,7 @@ def import_positions_csv(text: str, portfolio: Portfolio, *, replace: bool = Fal
     lines: list[int] = []
     positions: list[Position] = []
     for line, cells in rows:
-        position = _row_position(line, cells, columns, len(header), accounts, problems)
+        position = row_position(line, cells, columns, len(header), accounts, problems)
         if position is not None:
             lines.append(line)
             positions.append(position)
@@ -297,103 +272,3 @@ def _columns(line: int, header: list[str], problems: list[CsvProblem]) -> dict[s
             # that would silently drop that field.
             problems.append(CsvProblem(line, name, unknown_key(name, POSITION_COLUMNS, "a position")))
     return columns
-
-
-def _shown(cell: str) -> str:
-    return repr(cell if len(cell) <= 40 else cell[:37] + "...")
-
-
-def _row_position(
-    line: int,
-    cells: list[str],
-    columns: Mapping[str, int],
-    width: int,
-    accounts: set[str],
-    problems: list[CsvProblem],
-) -> Position | None:
-    """The row as a position, or None after adding a problem for each cell that is not a value at all (the
-    book rules judge the values). One pass over the columns in their order, so that every bad cell of the row
-    is reported in one go; numbers are read in engine.book.numbers' grammar."""
-    before = len(problems)
-
-    def cell(name: str) -> str:
-        index = columns.get(name)
-        return unguarded(cells[index]) if index is not None and index < len(cells) else ""
-
-    def bad(name: str, message: str) -> None:
-        problems.append(CsvProblem(line, name, message))
-
-    if any(c.strip() for c in cells[width:]):
-        bad("", f"has {len(cells)} cells but the first line names {width} columns; quote a note that holds a comma")
-    item: dict[str, Any] = {"account": _row_account(cell("account"), accounts, bad), "symbol": cell("symbol").strip()}
-    if not item["symbol"]:
-        bad("symbol", "is empty")
-    for name, enum in (("side", Side), ("margin_mode", MarginMode)):
-        raw = cell(name).strip().lower()
-        if raw in {e.value for e in enum}:
-            item[name] = raw
-        else:
-            allowed = " or ".join(f"'{e.value}'" for e in enum)
-            bad(name, f"must be {allowed} (got {_shown(cell(name))})")
-    item.update(_row_numbers(cell, item.get("margin_mode"), bad))
-    flag = cell("hypothetical").strip().lower()
-    if flag in TRUE_WORDS:
-        item["hypothetical"] = True
-    elif flag not in FALSE_WORDS:
-        bad("hypothetical", f"must be true or false (got {_shown(cell('hypothetical'))})")
-    if len(problems) > before:
-        return None
-    return Position(
-        item["account"],
-        item["symbol"],
-        Side(item["side"]),
-        item["contracts"],
-        item["entry_price"],
-        MarginMode(item["margin_mode"]),
-        item["leverage"],
-        item.get("isolated_margin", 0.0),
-        bool(item.get("hypothetical", False)),
-        cell("note"),
-    )
-
-
-def _row_account(account: str, accounts: set[str], bad: Callable[[str, str], None]) -> str:
-    """The row's account name (stripped only when that names a known account); a problem when it is empty or
-    unknown."""
-    if account not in accounts and account.strip() in accounts:
-        account = account.strip()
-    if not account.strip():
-        bad("account", "is empty")
-    elif account not in accounts:
-        known = ", ".join(repr(a) for a in sorted(accounts)) or "none"
-        bad("account", f"unknown account {_shown(account)}; add it to the book first (accounts: {known})")
-    return account
-
-
-def _row_numbers(
-    cell: Callable[[str], str], margin_mode: str | None, bad: Callable[[str, str], None]
-) -> dict[str, float]:
-    """The row's numbers that are numbers greater than 0 (a problem for each that is not); isolated_margin is
-    optional (an isolated position defaults to its initial margin at entry, as in the file) and refused on a
-    cross position."""
-    numbers: dict[str, float] = {}
-    for name in _NUMBER_COLUMNS:
-        raw = cell(name).strip()
-        if name == "isolated_margin" and (not raw or margin_mode != MarginMode.ISOLATED.value):
-            if raw and margin_mode == MarginMode.CROSS.value:
-                bad(name, "applies to isolated positions only; leave it empty for a cross position")
-            continue
-        value = _positive(raw)
-        if value is None:
-            bad(name, f"must be a number greater than 0 (got {_shown(cell(name))})")
-        else:
-            numbers[name] = value
-    return numbers
-
-
-def _positive(text: str) -> float | None:
-    """A cell's number > 0 in the grammar of engine.book.numbers (the forms' and the CLI's), else None."""
-    try:
-        return read_positive(text, "the value")
-    except NotANumber:
-        return None

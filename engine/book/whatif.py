@@ -129,7 +129,10 @@ def flip_position(book: Book, index: int, contracts: float, price: float) -> Tra
             field="action",
         )
     closed = close_position(book, index, price)
-    remainder = replace(p, side=p.side.opposite, contracts=contracts - p.contracts, entry_price=price)
+    # The old side's take-profit and stop-loss close with it (on the exchange too): the new side has none yet.
+    remainder = replace(
+        p, side=p.side.opposite, contracts=contracts - p.contracts, entry_price=price, take_profit=None, stop_loss=None
+    )
     if p.margin_mode is MarginMode.ISOLATED:
         remainder = replace(remainder, isolated_margin=initial_margin_at_entry(remainder, book.market_of(p)))
     positions = list(closed.book.positions)

@@ -126,6 +126,8 @@ class Position:
     synced_at: Unix time (s, UTC) of the sync that last wrote it from the exchange, None for a position
     typed by hand (engine.sync.reconcile); exchange_liquidation_price: the liquidation price the exchange
     reported then (quote currency; None when it reported none), kept beside ours for the cross-check.
+    take_profit / stop_loss: the trader's take-profit and stop-loss prices (quote currency), None when not set;
+    engine.margin.stops measures the stop against the liquidation price.
     """
 
     account: str
@@ -140,6 +142,8 @@ class Position:
     note: str = ""
     synced_at: float | None = None
     exchange_liquidation_price: float | None = None
+    take_profit: float | None = None
+    stop_loss: float | None = None
 
     @property
     def synced(self) -> bool:

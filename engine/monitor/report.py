@@ -11,6 +11,7 @@ from engine.margin.crosscheck import check_liquidation
 from engine.margin.model import Book
 from engine.margin.risk import AccountRisk, BookRisk, PositionRisk, estimate_reason
 from engine.margin.rules import profile_of
+from engine.margin.stops import stop_figures
 from engine.monitor.funding_report import FundingFigures, account_fields, file_funding, funding_text, position_fields
 from engine.monitor.tier_report import tier_fields, tier_lines
 
@@ -33,8 +34,9 @@ def risk_to_dict(
     position, its cross balance is gone, or a mark is missing); `liquidated` says the cross account is
     at or past its liquidation point; `incomplete` is the reason figures are missing (else null).
     Positions: margin_ratio is an isolated position's own ratio or a cross position's account ratio;
-    `incomplete` likewise. `estimate` (with `estimate_reason`) marks figures from the generic rule. With `funding`,
-    each account and position also has its funding fields (engine.monitor.funding_report).
+    `incomplete` likewise; take_profit, stop_loss, stop_to_liquidation, stop_beyond_liquidation: stop_fields.
+    `estimate` (with `estimate_reason`) marks figures from the generic rule. With `funding`, each account and
+    position also has its funding fields (engine.monitor.funding_report).
     """
     estimate_of = {a.account.name: a.estimate for a in risk.accounts}
     reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
@@ -61,6 +63,7 @@ def risk_to_dict(
                 "estimate": estimate_of[r.position.account],
                 "estimate_reason": reason_of[r.position.account] or None,
                 **exchange_figures(r),
+                **stop_fields(r),
             }
             for r in risk.positions
         ],
@@ -117,6 +120,19 @@ def exchange_figures(r: PositionRisk) -> dict[str, Any]:
         "exchange_liquidation_price": p.exchange_liquidation_price,
         "liquidation_price_difference": check.difference if check else None,
         "liquidation_check": bool(check and check.check),
+    }
+
+
+def stop_fields(r: PositionRisk) -> dict[str, Any]:
+    """A position's take-profit and stop-loss for --json (quote currency, null when not set), the stop's signed
+    distance to the liquidation price (a fraction of the mark, positive while the stop fires first; null without a
+    stop, a liquidation price or a mark) and whether the stop lies beyond liquidation (engine.margin.stops)."""
+    stops = stop_figures(r)
+    return {
+        "take_profit": stops.take_profit,
+        "stop_loss": stops.stop_loss,
+        "stop_to_liquidation": finite_or_none(stops.stop_to_liquidation),
+        "stop_beyond_liquidation": stops.stop_beyond_liquidation,
     }
 
 

@@ -211,7 +211,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         names = {row[0]: row[1] for row in accounts}
         positions = self._read(
             "SELECT account_id, symbol, side, contracts, entry_price, margin_mode, leverage, isolated_margin, "
-            "hypothetical, note, synced_at, exchange_liquidation_price FROM position ORDER BY ordinal, id"
+            "hypothetical, note, synced_at, exchange_liquidation_price, take_profit, stop_loss "
+            "FROM position ORDER BY ordinal, id"
         )
         try:
             book = Book(
@@ -296,8 +297,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
     def _insert_position(c: sqlite3.Connection, account_id: int, ordinal: int, p: Position) -> int:
         cursor = c.execute(
             "INSERT INTO position (account_id, ordinal, symbol, side, contracts, entry_price, margin_mode, leverage, "
-            "isolated_margin, hypothetical, note, synced_at, exchange_liquidation_price) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "isolated_margin, hypothetical, note, synced_at, exchange_liquidation_price, take_profit, stop_loss) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 account_id,
                 ordinal,
@@ -312,6 +313,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
                 p.note,
                 p.synced_at,
                 p.exchange_liquidation_price,
+                p.take_profit,
+                p.stop_loss,
             ),
         )
         return int(cursor.lastrowid or 0)

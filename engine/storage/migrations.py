@@ -120,6 +120,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (exchange, symbol)
     );
     """,
+    # 8: a position's take-profit and stop-loss prices (quote currency; NULL when not set). The book's checksum
+    # covers the new columns: recomputed on open.
+    """
+    ALTER TABLE position ADD COLUMN take_profit REAL CHECK (take_profit > 0);
+    ALTER TABLE position ADD COLUMN stop_loss REAL CHECK (stop_loss > 0);
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -2,8 +2,12 @@
 
 ccxt's position structure (https://docs.ccxt.com/#/?id=position-structure): symbol, side, contracts,
 entryPrice, marginMode, leverage, liquidationPrice, markPrice, unrealizedPnl, initialMargin, notional,
-collateral, positionMargin (isolated: the isolated wallet, without uPnL), hedged. Its balance structure:
-total / free / used per currency, and the exchange's own answer in `info`.
+collateral, positionMargin (isolated: the isolated wallet, without uPnL), hedged, takeProfitPrice and
+stopLossPrice. Its balance structure: total / free / used per currency, and the exchange's own answer in `info`.
+
+Take-profit and stop-loss: ccxt 4.5 fills takeProfitPrice / stopLossPrice from the position where the exchange
+reports them on it (Bybit v5 /v5/position/list `takeProfit` / `stopLoss`, "0" or "" when not set); Binance,
+Hyperliquid, OKX, Gate and Bitget keep TP/SL as separate orders, and ccxt leaves the keys None (or out) there.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ class ExchangePosition:
     liquidation_price: float | None
     mark_price: float | None
     unrealized_pnl: float
+    reports_stops: bool = False
+    """The exchange said whether the position has a take-profit and stop-loss (ccxt's keys were not None):
+    then take_profit / stop_loss are its (None: not set); else they are unknown and a sync keeps the book's."""
+    take_profit: float | None = None
+    stop_loss: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,7 @@ def position_from_ccxt(exchange: str, item: Mapping[str, Any]) -> ExchangePositi
             margin = (_number(item, "collateral") or 0.0) - (_number(item, "unrealizedPnl") or 0.0)
         isolated = max(margin, 0.0)
     liquidation = _number(item, "liquidationPrice")
+    reports_stops, take_profit, stop_loss = _stops(item)
     return ExchangePosition(
         symbol,
         side,
@@ -101,7 +111,19 @@ def position_from_ccxt(exchange: str, item: Mapping[str, Any]) -> ExchangePositi
         liquidation if liquidation and liquidation > 0 else None,
         _number(item, "markPrice"),
         _number(item, "unrealizedPnl") or 0.0,
+        reports_stops,
+        take_profit,
+        stop_loss,
     )
+
+
+def _stops(item: Mapping[str, Any]) -> tuple[bool, float | None, float | None]:
+    """(whether the exchange reported them, take-profit, stop-loss) of a ccxt position; a price of 0 (Bybit's
+    "0.00") is 'not set'."""
+    reported = item.get("takeProfitPrice") is not None or item.get("stopLossPrice") is not None
+    prices = [_number(item, key) for key in ("takeProfitPrice", "stopLossPrice")]
+    take_profit, stop_loss = (value if value is not None and value > 0 else None for value in prices)
+    return reported, take_profit, stop_loss
 
 
 def wallet_from_ccxt(

@@ -2,8 +2,9 @@
 
 Rules (issue 17):
 - a position the exchange holds is in the book flagged synced (Position.synced_at = the sync's time), with
-  the exchange's contracts, entry price, margin mode, leverage, isolated margin and liquidation price; a note
-  the user wrote on it is kept;
+  the exchange's contracts, entry price, margin mode, leverage, isolated margin and liquidation price, and its
+  take-profit and stop-loss where the exchange reports them on the position (else the ones typed are kept);
+  a note the user wrote on it is kept;
 - a synced position the exchange no longer holds leaves the book (it is reported as closed, and the log of
   syncs keeps it: engine.storage.sync_log);
 - a position typed by hand on the account is kept; where the exchange holds the same symbol and side (in a
@@ -59,6 +60,8 @@ class SyncOutcome:
 
 
 def _from_exchange(p: Position, e: ExchangePosition, now: float) -> Position:
+    if e.reports_stops:  # where the exchange does not say (Binance, Hyperliquid), the trader's own are kept
+        p = replace(p, take_profit=e.take_profit, stop_loss=e.stop_loss)
     return replace(
         p,
         contracts=e.contracts,

@@ -78,7 +78,20 @@ def test_round_trip_gives_back_the_same_positions_to_the_last_bit():
 def test_export_writes_a_header_and_one_row_per_position_with_plain_numbers():
     rows = list(csv.reader(io.StringIO(positions_to_csv(demo().book))))
     assert rows[0] == list(POSITION_COLUMNS)
-    assert rows[1] == ["Binance main", "BTC/USDT:USDT", "long", "1.2", "91250", "cross", "10", "", "false", "core long"]
+    assert rows[1] == [
+        "Binance main",
+        "BTC/USDT:USDT",
+        "long",
+        "1.2",
+        "91250",
+        "cross",
+        "10",
+        "",
+        "false",
+        "core long",
+        "",
+        "",
+    ]
     assert rows[4][7] == "2400"  # isolated margin only on isolated rows
     assert rows[8][8] == "true"
     assert len(rows) == 1 + len(demo().book.positions)
@@ -252,7 +265,7 @@ def test_missing_columns_are_reported_once_on_the_header_line():
         (HEADER.replace(",", ";") + "\n", "separate columns with commas"),
         ("main,BTC/USDT:USDT,long,0.5,60000,cross,10\n", "the first line must name the columns"),
         (HEADER + ",contracts\n", "line 1, contracts: the column appears twice"),
-        (csv_of("main,BTC/USDT:USDT,long,0.5,60000,cross,10,,,a note,with a comma"), "line 2: has 11 cells"),
+        (csv_of("main,BTC/USDT:USDT,long,0.5,60000,cross,10,,,a note,with,three,commas"), "line 2: has 13 cells"),
         (csv_of('main,BTC/USDT:USDT,long,0.5,60000,cross,10,,,"unterminated'), "line 2: cannot be read as CSV"),
     ],
 )
@@ -280,6 +293,8 @@ VALID = {
     "isolated_margin": [""],
     "hypothetical": ["", "true", "FALSE"],
     "note": ["", 'a, "note"', "two\nlines"],
+    "take_profit": ["", "70000", "1e-3"],
+    "stop_loss": ["", "55000"],
 }
 BAD = ["other", "NOPE", "BTC/USD:BTC", "up", "isolated", "1e400", "nan", "-inf", "0", "-1", "130", "5000", "maybe"]
 
@@ -334,7 +349,7 @@ def test_text_cells_that_would_start_a_formula_are_quoted_and_read_back_unchange
     doc = portfolio_doc(position_doc(note=f'{start}HYPERLINK("http://x","y")'), name=f"{start}acct")
     portfolio = parse_portfolio(doc)
     rows = list(csv.reader(io.StringIO(positions_to_csv(portfolio.book), newline="")))
-    account, note = rows[1][0], rows[1][-1]
+    account, note = rows[1][0], rows[1][POSITION_COLUMNS.index("note")]
     assert account == f"'{start}acct" and note.startswith(f"'{start}HYPERLINK")
     assert positions_from_csv(positions_to_csv(portfolio.book), empty_portfolio_of(portfolio)) == (
         portfolio.book.positions
