@@ -20,7 +20,6 @@ from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, lo
 from engine.book.private_file import write_private_atomically
 from engine.margin.model import Account, Book, MarginMode, Position, PriceKey, Side
 from engine.margin.risk import BookRisk
-from engine.market.feeds.mark_source import price_method_problem
 from engine.monitor.levels import Thresholds
 
 # The dialogs and the CSV module are imported by the commands that use them, not at start-up: the
@@ -251,6 +250,8 @@ class BookActions(QObject):
         except (PortfolioError, OSError) as e:
             QMessageBox.warning(self.window, "Import portfolio", f"Nothing was imported:\n\n{problems_text(e)}")
             return
+        from engine.market.feeds.mark_source import price_method_problem  # the feeds' module: not at start-up
+
         exchanges = sorted({a.exchange for a in incoming.book.accounts})
         unpriced = "".join(f"\n\n{problem}" for e in exchanges if (problem := price_method_problem(e)))
         answer = QMessageBox.question(

@@ -22,10 +22,6 @@ import os
 import re
 from collections.abc import Mapping
 
-import keyring
-import keyring.errors
-from keyring.backends import chainer, fail, null
-
 SERVICE = "marginwatch-alerts"
 HEARTBEAT = "heartbeat"
 """The keyring name of the heartbeat URL (a channel may not be called this)."""
@@ -33,7 +29,11 @@ HEARTBEAT = "heartbeat"
 
 def keyring_problem() -> str | None:
     """Why no usable keyring backend exists on this system (in words), or None when one does (as
-    engine.sync.keys.keyring_problem, which this layer does not import: it would load ccxt)."""
+    engine.sync.keys.keyring_problem, which this layer does not import: it would load ccxt). keyring is imported
+    when a secret is first needed, not with the window (it costs ~80 ms of start-up)."""
+    import keyring
+    from keyring.backends import chainer, fail, null
+
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring | null.Keyring) or (
         isinstance(backend, chainer.ChainerBackend) and not backend.backends
@@ -74,6 +74,8 @@ def load_secret(channel: str, part: str, environ: Mapping[str, str] | None = Non
         return value
     if keyring_problem():
         return None
+    import keyring.errors
+
     try:
         return keyring.get_password(SERVICE, keyring_user(channel, part)) or None
     except keyring.errors.KeyringError:
@@ -94,6 +96,8 @@ def store_secret(channel: str, part: str, value: str) -> None:
     problem = keyring_problem()
     if problem:
         raise SecretMissing(f"{problem}: set {env_name(channel, part)} in the environment instead")
+    import keyring.errors
+
     try:
         if value:
             keyring.set_password(SERVICE, keyring_user(channel, part), value)

@@ -8,15 +8,16 @@ HTTP 200, and a 429's {"parameters": {"retry_after": s}} says how long to wait (
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from engine.alerts.channels import Outgoing
 from engine.book.safe_text import printable
+
+if TYPE_CHECKING:  # urllib and http.client load ssl and email (~20 ms): imported when a request is first sent
+    import urllib.error
 
 MAX_ERROR_BODY = 200
 """Characters of a server's error answer kept in the error text."""
@@ -74,6 +75,8 @@ def _http_error(e: urllib.error.HTTPError) -> Delivery:
 
 
 def _network_error(e: BaseException, timeout: float) -> Delivery:
+    import urllib.error
+
     reason = e.reason if isinstance(e, urllib.error.URLError) else e
     if isinstance(reason, TimeoutError | socket.timeout):
         return Delivery(f"no answer within {timeout:g} s (timed out)", retry=True)
@@ -88,6 +91,10 @@ def _network_error(e: BaseException, timeout: float) -> Delivery:
 def send(outgoing: Outgoing, timeout: float) -> Delivery:
     """Make the request (timeout: seconds for connecting and for each read) and say what happened. Never
     raises for a network or HTTP fault; ValueError for a URL urllib cannot use is a Delivery too."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(outgoing.url, outgoing.body, outgoing.headers, method=outgoing.method)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
