@@ -28,6 +28,7 @@ from engine.book.book_rules import MAX_LEVERAGE as MAX_LEVERAGE  # re-exported: 
 from engine.book.book_rules import market_rate_problem as market_rate_problem
 from engine.book.book_rules import resolve_market as resolve_market
 from engine.book.document_reader import Reader, json_int, json_object, market_inverse, shown
+from engine.book.market_volatility import read_volatility, volatilities_of
 from engine.book.safe_text import printable
 from engine.margin.model import (
     Account,
@@ -70,6 +71,8 @@ class Portfolio:
     book: Book
     prices: Mapping[str, float] = field(default_factory=dict)
     market_overrides: Mapping[str, MarketSpec] = field(default_factory=dict)
+    volatilities: Mapping[str, float] = field(default_factory=dict)
+    """Market key -> the annualised volatility typed in its `markets` entry (engine.book.market_volatility)."""
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
@@ -93,7 +96,12 @@ def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
     if not isinstance(item, Mapping):
         reader.add(where, None, f"{where}: must be an object")
         return None
+    if set(item) == {"volatility"}:  # a volatility alone: no market override
+        reader.keys(item, ("volatility",), f"a market ({where})", None)
+        read_volatility(reader, item, where)
+        return None
     reader.keys(item, MARKET_KEYS, f"a market ({where})", None)
+    read_volatility(reader, item, where)
     tiers_raw = item.get("tiers")
     if not isinstance(tiers_raw, list) or not tiers_raw:
         reader.add(f"{where}.tiers", None, f"{where}: 'tiers' must be a non-empty list")
@@ -255,7 +263,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
-    return Portfolio(checked.book, prices, overrides)
+    return Portfolio(checked.book, prices, overrides, volatilities_of(data))
 
 
 def _order(v: Violation) -> tuple[int, int]:
@@ -379,6 +387,8 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
             }
             for key, m in portfolio.market_overrides.items()
         }
+    for key, volatility in portfolio.volatilities.items():
+        doc.setdefault("markets", {}).setdefault(key, {})["volatility"] = volatility
     return doc
 
 
