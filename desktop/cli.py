@@ -15,10 +15,14 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.book.horizon import read_horizon
+from engine.book.market_volatility import volatility_for
 from engine.book.numbers import NotANumber, read_count, read_positive
-from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
+from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
-from engine.margin.risk import MissingPriceError, evaluate_book
+from engine.margin.risk import BookRisk, MissingPriceError, evaluate_book
+from engine.market.volatility import market_volatility
+from engine.monitor.odds_report import BookOdds, add_odds, book_odds, column_title, odds_columns, odds_notes
 from engine.monitor.report import risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
@@ -90,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the field and the position.",
     )
     risk.add_argument("file", help="portfolio file (JSON, format version 1; see README)")
-    risk.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    _risk_options(risk)
 
     watch = sub.add_parser(
         "watch",
@@ -150,6 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _risk_options(risk: argparse.ArgumentParser) -> None:
+    risk.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    risk.add_argument(
+        "--horizon",
+        default="24h",
+        metavar="H",
+        help="horizon of the probability of liquidation: a number and a unit, m, h, d or w (default 24h; "
+        "1 minute to 365 days); the volatility is the file's markets entry 'volatility' (annualised, a fraction)",
+    )
+
+
 def _positive_float(text: str) -> float:
     """An option's number > 0 in the grammar of engine.book.numbers ('inf', 'nan', '1_000' are refused)."""
     try:
@@ -195,6 +210,10 @@ def reported(source: str) -> Iterator[None]:
 
 
 def run_risk(args: argparse.Namespace) -> int:
+    try:
+        hours = read_horizon(args.horizon)
+    except NotANumber as e:
+        raise CommandFailed(f"--horizon: {e}", EXIT_BAD_INPUT) from e
     with reported(args.file):
         portfolio = load_portfolio(args.file)
         try:
@@ -204,11 +223,24 @@ def run_risk(args: argparse.Namespace) -> int:
             raise PortfolioError(
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
+    odds = risk_odds(portfolio, risk, hours)
     if args.json:
-        print(json.dumps(risk_to_dict(risk), allow_nan=False))
+        document = risk_to_dict(risk)
+        add_odds(document, portfolio.book, odds)
+        print(json.dumps(document, allow_nan=False))
     else:
-        print(risk_to_text(risk), end="")
+        positions, accounts = odds_columns(odds)
+        print(risk_to_text(risk, (column_title(hours), accounts, positions)), end="")
+        print("\n".join(odds_notes(odds)))
     return 0
+
+
+def risk_odds(portfolio: Portfolio, risk: BookRisk, hours: float) -> BookOdds:
+    """The probabilities of liquidation of a portfolio file's book at its marks: volatilities typed in the file."""
+    keys = portfolio.book.price_keys()
+    typed = {key: v for key in keys if (v := volatility_for(portfolio.volatilities, key)) is not None}
+    volatility = market_volatility(keys, typed, {}, {})
+    return book_odds(portfolio.book, portfolio.price_map(), risk, volatility, hours)
 
 
 def open_database(args: argparse.Namespace, read_only: bool = False) -> BookDatabase:

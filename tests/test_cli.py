@@ -33,6 +33,12 @@ ACCOUNT_KEYS = [
     "incomplete",
     "estimate",
     "estimate_reason",
+    "liquidation_probability",
+    "liquidation_probability_standard_error",
+    "liquidation_probability_reason",
+    "horizon_hours",
+    "volatility",
+    "model",
 ]
 POSITION_KEYS = [
     "account",
@@ -53,6 +59,12 @@ POSITION_KEYS = [
     "incomplete",
     "estimate",
     "estimate_reason",
+    "liquidation_probability",
+    "liquidation_probability_reason",
+    "horizon_hours",
+    "volatility",
+    "volatility_source",
+    "model",
 ]
 
 

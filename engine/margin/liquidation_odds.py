@@ -118,7 +118,7 @@ CLOSED_FORM = "closed form: first passage of a driftless log-price Brownian moti
 
 def no_volatility_reason(key: tuple[str, str]) -> str:
     """Why a figure has no probability: no volatility is known for that (exchange, symbol)."""
-    return f"no volatility for {key[1]} on {key[0]}: add 'volatility' to its markets entry, or fetch its candles"
+    return f"no volatility for {key[1]} on {key[0]}: add 'volatility' (annualised, a fraction) to its markets entry"
 
 
 def position_odds(
