@@ -15,14 +15,15 @@ from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from desktop.risk_odds import PriceHistory, add_risk_options, fetch_candles, risk_odds, stored_history
 from engine.book.horizon import read_horizon
-from engine.book.market_volatility import volatility_for
 from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
-from engine.margin.risk import BookRisk, MissingPriceError, evaluate_book
-from engine.market.volatility import market_volatility
-from engine.monitor.odds_report import BookOdds, add_odds, book_odds, column_title, odds_columns, odds_notes
+from engine.margin.model import PriceKey
+from engine.margin.risk import MissingPriceError, evaluate_book
+from engine.market.volatility import Series
+from engine.monitor.odds_report import add_odds, column_title, odds_columns, odds_notes
 from engine.monitor.report import risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
@@ -94,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the field and the position.",
     )
     risk.add_argument("file", help="portfolio file (JSON, format version 1; see README)")
-    _risk_options(risk)
+    add_risk_options(risk)
 
     watch = sub.add_parser(
         "watch",
@@ -152,17 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("file", help="portfolio file (JSON, format version 1)")
     import_.add_argument("--replace", action="store_true", help="replace the whole saved book with the file")
     return parser
-
-
-def _risk_options(risk: argparse.ArgumentParser) -> None:
-    risk.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    risk.add_argument(
-        "--horizon",
-        default="24h",
-        metavar="H",
-        help="horizon of the probability of liquidation: a number and a unit, m, h, d or w (default 24h; "
-        "1 minute to 365 days); the volatility is the file's markets entry 'volatility' (annualised, a fraction)",
-    )
 
 
 def _positive_float(text: str) -> float:
@@ -223,7 +213,7 @@ def run_risk(args: argparse.Namespace) -> int:
             raise PortfolioError(
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
-    odds = risk_odds(portfolio, risk, hours)
+    odds = risk_odds(portfolio, risk, hours, price_history(args, portfolio))
     if args.json:
         document = risk_to_dict(risk)
         add_odds(document, portfolio.book, odds)
@@ -235,12 +225,20 @@ def run_risk(args: argparse.Namespace) -> int:
     return 0
 
 
-def risk_odds(portfolio: Portfolio, risk: BookRisk, hours: float) -> BookOdds:
-    """The probabilities of liquidation of a portfolio file's book at its marks: volatilities typed in the file."""
+def price_history(args: argparse.Namespace, portfolio: Portfolio) -> PriceHistory:
+    """(candles, mark history) of the book: with --candles fetched through ccxt (a symbol that could not be, one
+    warning line) and cached in the saved book's database; else what that database holds, if there is one (only
+    read). CommandFailed for a bad --exchange-config, or a database that cannot be opened or written."""
     keys = portfolio.book.price_keys()
-    typed = {key: v for key in keys if (v := volatility_for(portfolio.volatilities, key)) is not None}
-    volatility = market_volatility(keys, typed, {}, {})
-    return book_odds(portfolio.book, portfolio.price_map(), risk, volatility, hours)
+    fetched: dict[PriceKey, Series] = {}
+    if args.candles:
+        fetched = fetch_candles(
+            keys, exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
+        )
+    elif not database_path(getattr(args, "data_dir", None)).exists():
+        return {}, {}
+    with reported("the saved book"), open_database(args, read_only=not fetched) as db:
+        return stored_history(db, keys, fetched)
 
 
 def open_database(args: argparse.Namespace, read_only: bool = False) -> BookDatabase:

@@ -17,7 +17,7 @@ def doc():
     return {
         "accounts": [
             {"name": "one", "exchange": "binanceusdm", "wallet_balance": 7_000},
-            {"name": "two", "exchange": "binanceusdm", "wallet_balance": 20_000},
+            {"name": "two", "exchange": "binanceusdm", "wallet_balance": 6_000},
         ],
         "positions": [
             {"account": "one", "symbol": BTC, "contracts": 1, "entry_price": 90_000, **position},
@@ -95,3 +95,33 @@ def test_a_bad_horizon_is_one_line_and_exit_2(tmp_path, capsys, horizon):
     assert status == 2
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("marginwatch: --horizon: ")
+
+
+def test_candles_fetched_through_ccxt_give_the_volatility_and_correlation_and_are_cached(tmp_path, capsys):
+    from tests.fake_exchange.server import FakeBinance
+
+    book = doc()
+    del book["markets"][ETH]  # BTC keeps its typed volatility, which wins; ETH and DOGE come from the candles
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(book))
+    data = ["--data-dir", str(tmp_path / "data")]
+    with FakeBinance() as fake:
+        config = tmp_path / "exchanges.json"
+        config.write_text(json.dumps({"binanceusdm": {"ccxt": fake.ccxt_config()}}))
+        status = main(["risk", str(path), "--json", "--candles", "--exchange-config", str(config), *data])
+        out, err = capsys.readouterr()
+    assert status == 0, err
+    fetched = json.loads(out)
+    btc, doge, _, eth = fetched["positions"]
+    assert (btc["volatility"], btc["volatility_source"]) == (0.9, "portfolio file")
+    assert eth["volatility_source"] == "candles" and eth["volatility"] == pytest.approx(0.8, abs=0.07)
+    assert doge["volatility_source"] == "candles" and doge["liquidation_probability"] is not None
+    two = fetched["accounts"][1]
+    assert two["liquidation_probability"] is not None, two["liquidation_probability_reason"]
+    assert 0 < two["liquidation_probability"] < 1
+
+    # Offline, later: the cached candles give the same figures (the exchange is gone).
+    status = main(["risk", str(path), "--json", *data])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert json.loads(out) == fetched
