@@ -32,6 +32,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from engine.margin.model import Book, PriceKey
 from engine.margin.risk import PositionRisk
 
@@ -144,4 +146,24 @@ def position_odds(
         else:
             p = touch_probability(r.mark_price, r.liquidation_price, sigma, years)
             out.append(Odds(p, model=CLOSED_FORM))
+    return out
+
+
+def touch_probabilities(
+    mark: np.ndarray, liquidation: np.ndarray, distance: np.ndarray, volatility: np.ndarray, hours: float
+) -> np.ndarray:
+    """touch_probability for many positions at once (the live table's column): float64 arrays of one shape,
+    marks and liquidation prices in each contract's quote currency (liquidation NaN: no price liquidates,
+    probability 0), distance the engine's signed distance to liquidation (<= 0: 1), volatility annualised
+    (NaN: unknown). NaN where the mark or the volatility is unknown. Raises ValueError for a bad horizon."""
+    years = horizon_years(hours)
+    out = np.full(mark.shape, np.nan)
+    for i in range(len(out)):
+        m, sigma = float(mark[i]), float(volatility[i])
+        if not (math.isfinite(m) and m > 0 and math.isfinite(sigma) and sigma >= 0):
+            continue
+        if math.isfinite(distance[i]) and distance[i] <= 0:
+            out[i] = 1.0
+        else:
+            out[i] = touch_probability(m, None if math.isnan(liquidation[i]) else float(liquidation[i]), sigma, years)
     return out

@@ -158,3 +158,23 @@ def test_a_position_past_its_liquidation_price_is_certain():
     assert risk.positions[0].distance_to_liquidation <= 0
     [odds] = position_odds(risk.positions, b, {("binanceusdm", "BTC/USDT:USDT"): 0.5}, 24)
     assert odds.probability == 1.0
+
+
+def test_many_positions_at_once_give_each_ones_own_figure():
+    """touch_probabilities (the live column): the scalar figure per row; past liquidation 1, no liquidation
+    price 0, an unknown mark or volatility NaN (never a made-up figure)."""
+    from engine.margin.liquidation_odds import touch_probabilities
+
+    nan = math.nan
+    mark = np.array([100.0, 100.0, 100.0, 100.0, nan, 100.0])
+    liquidation = np.array([80.0, 130.0, 101.0, nan, 80.0, 80.0])
+    distance = np.array([0.2, 0.3, -0.01, nan, 0.2, 0.2])
+    volatility = np.array([0.8, 1.2, 0.8, 0.8, 0.8, nan])
+    p = touch_probabilities(mark, liquidation, distance, volatility, 24.0)
+    years = horizon_years(24.0)
+    assert p[0] == touch_probability(100.0, 80.0, 0.8, years)
+    assert p[1] == touch_probability(100.0, 130.0, 1.2, years)
+    assert p[2] == 1.0 and p[3] == 0.0
+    assert math.isnan(p[4]) and math.isnan(p[5])
+    with pytest.raises(ValueError):
+        touch_probabilities(mark, liquidation, distance, volatility, 0.0)
