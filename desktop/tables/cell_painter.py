@@ -47,6 +47,8 @@ class RowLook:
     italic: bool = False
     level: Level = Level.OK
     """The row's risk level (the bars under a cell take its colour)."""
+    cell_foreground: dict[int, QColor] | None = None
+    """Column -> the text colour of that one cell (a figure past its own threshold), over the row's."""
 
 
 class PaintedModel(Protocol):
@@ -128,6 +130,8 @@ class CellPainter(QStyledItemDelegate):
             if look.background is not None:
                 painter.fillRect(rect, look.background)
             colour = look.foreground if look.foreground is not None else palette.color(group, QPalette.ColorRole.Text)
+            if look.cell_foreground:
+                colour = look.cell_foreground.get(column, colour)
         if not text:
             return
         inner = rect.adjusted(self._margin, 0, -self._margin, 0)

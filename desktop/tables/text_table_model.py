@@ -59,7 +59,7 @@ class TextTableModel(QAbstractTableModel):
         if role == _BACKGROUND:
             return look.background
         if role == _FOREGROUND:
-            return look.foreground
+            return look.cell_foreground.get(column, look.foreground) if look.cell_foreground else look.foreground
         return self._italic if look.italic else None
 
     def extra_data(self, row: int, column: int, role: int) -> Any:

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, Q
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
 from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
-from desktop.tables.positions_model import DISTANCE_COLUMN, PositionsModel
+from desktop.tables.odds_model import OddsPositionsModel
+from desktop.tables.positions_model import DISTANCE_COLUMN
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner
 from engine.monitor.frame import Frame
@@ -29,7 +30,7 @@ class BookTables(QWidget):
         super().__init__()
         self.fit_pending = True
         self.columns_fitted = False
-        self.model = PositionsModel(frame.shown, frame.rows)
+        self.model = OddsPositionsModel(frame.shown, frame.rows)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))

@@ -24,6 +24,7 @@ from desktop.window.book_tables import BookTables
 from desktop.window.chart_views import ChartViews
 from desktop.window.docks import WindowDocks
 from desktop.window.menus import WindowMenus, add_context_menus
+from desktop.window.odds_column import OddsColumn
 from desktop.window.price_sources import FeedFactory, PriceSources, manual_store
 from desktop.window.status_bar import StatusLine
 from desktop.window.thresholds_setting import ThresholdsSetting
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
             self, self.session, self.store, self.sources, self.modes, views, self._saved_book, self._redraw, self.say
         )
         self.model.set_mark = self.book_host.type_mark
+        self.odds_column = OddsColumn(self, self.session, self.model, self._saved_book)  # P(liq 24h), off-thread
         self.thresholds_setting = ThresholdsSetting(self, self.session, t.ratio_gauge, self._saved_book, self._redraw)
         self.actions_ = BookActions(self.book_host, self)
         self.menus = m = WindowMenus(
