@@ -19,12 +19,14 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.platform.crash_reporter import CrashReporter
+from desktop.platform.gui_collector import GuiThreadCollector
 from desktop.platform.icon import app_icon
 from desktop.platform.startup_heap import freeze_startup_heap
 from desktop.platform.theme import apply_theme, remember_theme
 from desktop.window.main_window import REFRESH_HZ, MainWindow
 from desktop.window.menus import app_version
 from desktop.window.price_sources import FeedFactory, manual_store
+from desktop.window.window_layout import fit_to_screen
 from engine.book.portfolio import Portfolio, load_portfolio, loads_portfolio
 from engine.margin.bundled import resource
 from engine.margin.model import PriceKey
@@ -175,11 +177,17 @@ def run_app(options: WindowOptions | None = None) -> int:
         theme = apply_theme(app, options.theme or _saved_theme(folder))
         window = build_window(options)  # its View menu ticks the theme applied
         reporter.parent_widget = window
+        if not window.layout_restored:  # first start: fitted to this screen (1600x1000 where it fits)
+            fit_to_screen(window)
         if options.theme:
             remember_theme(window.settings, theme)  # --theme is remembered for the next start
         window.show()
         freeze_startup_heap()
-        return app.exec()
+        collector = GuiThreadCollector(app)  # cycles (and the Qt wrappers in them) die on the GUI thread only
+        try:
+            return app.exec()
+        finally:
+            collector.stop()
     finally:
         reporter.uninstall()
 

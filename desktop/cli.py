@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.risk_odds import PriceHistory, add_risk_options, fetch_candles, risk_odds, stored_history
+from desktop.risk_odds import PriceHistory, add_risk_options, fetch_candles, print_risk_report, stored_history
 from engine.book.horizon import read_horizon
 from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
@@ -23,8 +22,6 @@ from engine.book.private_file import write_private_atomically
 from engine.margin.model import PriceKey
 from engine.margin.risk import MissingPriceError, evaluate_book
 from engine.market.volatility import Series
-from engine.monitor.odds_report import add_odds, column_title, odds_columns, odds_notes
-from engine.monitor.report import risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
 
@@ -34,6 +31,7 @@ if TYPE_CHECKING:
 EXIT_STORAGE = 1
 EXIT_BAD_INPUT = 2
 EXIT_SELF_TEST_FAILED = 1
+EXIT_NO_DISPLAY = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,15 +211,7 @@ def run_risk(args: argparse.Namespace) -> int:
             raise PortfolioError(
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
-    odds = risk_odds(portfolio, risk, hours, price_history(args, portfolio))
-    if args.json:
-        document = risk_to_dict(risk)
-        add_odds(document, portfolio.book, odds)
-        print(json.dumps(document, allow_nan=False))
-    else:
-        positions, accounts = odds_columns(odds)
-        print(risk_to_text(risk, (column_title(hours), accounts, positions)), end="")
-        print("\n".join(odds_notes(odds)))
+    print_risk_report(portfolio, risk, hours, price_history(args, portfolio), args.json)
     return 0
 
 
@@ -278,7 +268,19 @@ def run_import(args: argparse.Namespace) -> int:
         f"imported {len(book.accounts)} accounts and {len(book.positions)} positions from {args.file}; "
         f"the saved book now holds {count} positions"
     )
+    warn_unpriceable(a.exchange for a in book.accounts)
     return 0
+
+
+def warn_unpriceable(exchanges: Iterable[str]) -> None:
+    """One warning line per exchange whose prices no live feed can read (ccxt offers no public price call
+    there, as for dYdX): said when its account enters the saved book or is watched, not only by a feed."""
+    from engine.market.feeds.mark_source import price_method_problem
+
+    for exchange in sorted(set(exchanges)):
+        problem = price_method_problem(exchange)
+        if problem:
+            print(f"marginwatch: warning: {problem}", file=sys.stderr)
 
 
 def exchange_settings(path: str | None, used_exchanges: Collection[str] | None = None) -> dict[str, ExchangeSettings]:
@@ -321,13 +323,18 @@ def run_watch(args: argparse.Namespace) -> int:
             if mark is not None:
                 store.set_manual(key, mark)
     else:
+        warn_unpriceable(a.exchange for a in portfolio.book.accounts)
         feeds = feeds_for(keys, store, settings)
     options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
     return Monitor(portfolio, store, feeds, options, sys.stdout).run()
 
 
 def run_window(args: argparse.Namespace) -> int:
+    from desktop.platform.display_check import display_problem
     from desktop.platform.startup_heap import pause_collection, resume_collection
+
+    if problem := display_problem():  # asked before Qt, whose own answer is an abort (exit 134)
+        raise CommandFailed(problem, EXIT_NO_DISPLAY)
 
     pause_collection()  # until the window is shown (run_app): see desktop.platform.startup_heap
     try:

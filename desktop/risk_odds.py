@@ -5,6 +5,7 @@ file's typed volatilities, candles fetched through ccxt and cached in the saved 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,8 @@ from engine.margin.risk import BookRisk
 from engine.market.candles import CANDLE_DAYS, fetch_book_candles
 from engine.market.feeds.exchange_config import ExchangeSettings
 from engine.market.volatility import Series, hourly_series, market_volatility
-from engine.monitor.odds_report import BookOdds, book_odds
+from engine.monitor.odds_report import BookOdds, add_odds, book_odds, column_title, odds_columns, odds_notes
+from engine.monitor.report import risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase
 
 PriceHistory = tuple[dict[PriceKey, Series], dict[PriceKey, Series]]
@@ -72,3 +74,18 @@ def risk_odds(portfolio: Portfolio, risk: BookRisk, hours: float, history: Price
     typed = {key: v for key in keys if (v := volatility_for(portfolio.volatilities, key)) is not None}
     volatility = market_volatility(keys, typed, *history)
     return book_odds(portfolio.book, portfolio.price_map(), risk, volatility, hours)
+
+
+def print_risk_report(portfolio: Portfolio, risk: BookRisk, hours: float, history: PriceHistory, as_json: bool) -> None:
+    """`marginwatch risk`'s output on stdout: one JSON object (each position and account with its probability
+    of liquidation within `hours`, risk_odds), or the text report with a P(liq …) column in both tables and
+    the notes on the figure."""
+    odds = risk_odds(portfolio, risk, hours, history)
+    if as_json:
+        document = risk_to_dict(risk)
+        add_odds(document, portfolio.book, odds)
+        print(json.dumps(document, allow_nan=False))
+    else:
+        positions, accounts = odds_columns(odds)
+        print(risk_to_text(risk, (column_title(odds.hours), accounts, positions)), end="")
+        print("\n".join(odds_notes(odds)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,9 +17,12 @@ from engine.margin.risk import evaluate_book
 from tests.portfolio_docs import portfolio_doc, position_doc
 
 DEMO = Path(str(resource("demo", "book.json")))
+ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_KEYS = [
     "name",
     "exchange",
+    "account_type",
+    "rule_profile",
     "wallet_balance",
     "unrealized_pnl",
     "equity",
@@ -71,7 +75,9 @@ POSITION_KEYS = [
 def marginwatch(*args: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("marginwatch", path=str(Path(sys.executable).parent))
     command = [exe] if exe else [sys.executable, "-m", "desktop.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60, check=False)
+    # The installed entry point may be an editable install of another checkout: this checkout's code runs.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60, check=False, env=env)
 
 
 def test_risk_json_has_exactly_the_documented_shape_and_the_engine_numbers():
@@ -172,3 +178,33 @@ def test_exchange_without_a_profile_is_labelled_an_estimate(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "krakenfutures (generic estimate)" in result.stdout
     assert "Estimate: no rule profile for krakenfutures" in result.stdout
+    json_result = marginwatch("risk", str(path), "--json")
+    (account,) = json.loads(json_result.stdout)["accounts"]
+    assert account["rule_profile"] == "krakenfutures (generic estimate)" and account["estimate"] is True
+
+
+def test_a_book_naming_bitmex_exits_2_with_one_line(tmp_path):
+    doc = {
+        "accounts": [{"name": "m", "exchange": "bitmex", "wallet_balance": 1, "currency": "BTC"}],
+        "positions": [
+            {
+                "account": "m",
+                "symbol": "BTC/USD:BTC",
+                "side": "long",
+                "contracts": 100,
+                "entry_price": 60_000,
+                "margin_mode": "cross",
+                "leverage": 10,
+            }
+        ],
+        "markets": {
+            "BTC/USD:BTC": {"tiers": [{"min_notional": 0, "max_notional": 1e9, "maintenance_margin_rate": 0.01}]}
+        },
+    }
+    path = tmp_path / "bitmex.json"
+    path.write_text(json.dumps(doc))
+    result = marginwatch("risk", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "BitMEX is not in the installed ccxt" in lines[0], result.stderr

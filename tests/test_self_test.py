@@ -16,7 +16,8 @@ from desktop.platform import self_test
 
 SUMMARY = re.compile(
     r"self-test ok: 9 positions, 4 accounts, closest to liquidation -?\d+\.\d% \(\S+ (long|short), [^)]+\), "
-    r"simulated feed 8/8 prices in \d+\.\d\d s, ccxt [\d.]+ clients for 4 exchanges, Qt 6\.\d+\.\d+ offscreen\n"
+    r"simulated feed 8/8 prices in \d+\.\d\d s, ccxt [\d.]+ clients for 4 exchanges, Qt 6\.\d+\.\d+ offscreen, "
+    r"no display: window plugin not checked\n"
 )
 
 

@@ -133,3 +133,21 @@ def test_a_folder_or_a_link_at_the_database_place_is_one_clear_line(tmp_path):
     result = marginwatch("import", str(DEMO), "--data-dir", str(linked))
     assert result.returncode == 1 and "is a symbolic link" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "target.sqlite3").exists()
+
+
+def test_importing_an_account_no_feed_can_price_says_so(tmp_path):
+    # dYdX: ccxt offers no public price call, so its prices must be typed; the import says so at once.
+    doc = {
+        "accounts": [{"name": "perps", "exchange": "dydx", "wallet_balance": 1000, "currency": "USDC"}],
+        "positions": [],
+    }
+    book = tmp_path / "dydx.json"
+    book.write_text(json.dumps(doc))
+    result = marginwatch("import", str(book), "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "marginwatch: warning: dydx offers no public price method in ccxt: type its prices by hand "
+        "(Prices dock, or 'prices' in the portfolio file)"
+    ]
+    demo = marginwatch("import", str(DEMO), "--data-dir", str(tmp_path / "other"))
+    assert "warning" not in demo.stderr

@@ -96,3 +96,18 @@ def test_bad_exchange_config_exits_2(tmp_path, book_file):
     result = marginwatch("watch", str(book_file), "--exchange-config", str(config), "--count", "1")
     assert result.returncode == 2
     assert "'transport' must be auto, rest or websocket" in result.stderr
+
+
+def test_watch_names_an_exchange_no_feed_can_price_at_start(tmp_path):
+    doc = {
+        "accounts": [{"name": "perps", "exchange": "dydx", "wallet_balance": 1000, "currency": "USDC"}],
+        "positions": [],
+    }
+    path = tmp_path / "dydx.json"
+    path.write_text(json.dumps(doc))
+    result = marginwatch("watch", str(path), "--count", "1", "--interval", "0.1", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "marginwatch: warning: dydx offers no public price method in ccxt: type its prices by hand "
+        "(Prices dock, or 'prices' in the portfolio file)"
+    ]

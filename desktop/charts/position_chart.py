@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
-from desktop.tables.positions_model import quoted
+from desktop.tables.position_columns import quoted
 from engine.book.formats import percent
 from engine.margin.model import Side, quote_currency_of
 from engine.margin.risk import PositionRisk

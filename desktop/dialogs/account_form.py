@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -26,10 +27,20 @@ from desktop.dialogs.field_grid import FieldGrid
 from desktop.dialogs.position_form import rules_label
 from desktop.dialogs.typed_numbers import number_text, parse_number, shown
 from engine.book.book_rules import build_book
-from engine.margin.model import Account, Book, MarketSpec, PositionMode, settle_currency_of
+from engine.book.venue_rules import NOT_IN_CCXT, venue_problems
+from engine.margin.model import Account, AccountType, Book, MarketSpec, PositionMode, settle_currency_of
 from engine.margin.tiers import bundled_table
 
-ACCOUNT_FIELDS = ("name", "exchange", "wallet_balance", "currency", "position_mode")
+ACCOUNT_FIELDS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type")
+FIELD_TITLES = {
+    "name": "Name",
+    "exchange": "Exchange (ccxt id)",
+    "wallet_balance": "Wallet balance",
+    "currency": "Settlement currency",
+    "position_mode": "Position mode",
+    "account_type": "Account type",
+}
+"""The form's label of each field."""
 
 
 def ccxt_exchange_ids() -> list[str]:
@@ -37,6 +48,16 @@ def ccxt_exchange_ids() -> list[str]:
     import ccxt
 
     return list(ccxt.exchanges)
+
+
+def exchange_hint(exchange: str) -> str:
+    """The exchange field's hint: whose margin rules apply, and, where ccxt offers no public price call
+    for the exchange (dYdX), that its prices must be typed: said when the account is made, not first
+    by a feed that goes offline."""
+    from engine.market.feeds.mark_source import price_method_problem
+
+    problem = price_method_problem(exchange)
+    return rules_label(exchange) + (f"; {problem}" if problem else "")
 
 
 def default_currency(exchange: str) -> str:
@@ -61,6 +82,27 @@ class AccountCheck:
     @property
     def ok(self) -> bool:
         return not self.messages and self.book is not None
+
+
+def _exchange_check(exchange: str, known: set[str]) -> tuple[str, str]:
+    """(message, hint) for the exchange field as typed: one of them is "" (a ccxt id with its rules, or why not)."""
+    if not exchange:
+        return "enter a ccxt exchange id, e.g. binanceusdm", ""
+    if exchange.lower() in NOT_IN_CCXT:
+        return venue_problems(Account("", exchange, 0.0))[0][1], ""
+    if exchange not in known:
+        close = next((e for e in known if e.lower() == exchange.lower()), None)
+        return f"'{shown(exchange)}' is not a ccxt exchange id" + (f"; did you mean '{close}'?" if close else ""), ""
+    return "", exchange_hint(exchange)
+
+
+def _choice(typed: str, enum: type, default: object, refusal: str, messages: dict[str, str], name: str) -> Any:
+    """The member of enum typed (default when nothing is typed, if there is one), or None with messages[name] set."""
+    try:
+        return enum(typed.strip().lower() or getattr(default, "value", ""))
+    except ValueError:
+        messages[name] = refusal
+        return None
 
 
 def validate_account_input(
@@ -97,15 +139,9 @@ def validate_account_input(
         hints["name"] = f"its {len(held)} position(s) follow the new name"
 
     exchange = text("exchange").strip()
-    if not exchange:
-        messages["exchange"] = "enter a ccxt exchange id, e.g. binanceusdm"
-    elif exchange not in known:
-        close = next((e for e in known if e.lower() == exchange.lower()), None)
-        messages["exchange"] = f"'{shown(exchange)}' is not a ccxt exchange id" + (
-            f"; did you mean '{close}'?" if close else ""
-        )
-    else:
-        hints["exchange"] = rules_label(exchange)
+    problem, hint = _exchange_check(exchange, known)
+    messages.update({"exchange": problem} if problem else {})
+    hints.update({"exchange": hint} if hint else {})
 
     currency = text("currency").strip()
     if not currency:
@@ -120,15 +156,14 @@ def validate_account_input(
     elif wallet is not None:
         hints["wallet_balance"] = f"the whole wallet in {currency or 'USDT'}, isolated margins included"
 
-    mode: PositionMode | None = None
-    try:
-        mode = PositionMode(text("position_mode").strip().lower())
-    except ValueError:
-        messages["position_mode"] = "choose one-way or hedge"
+    mode = _choice(text("position_mode"), PositionMode, None, "choose one-way or hedge", messages, "position_mode")
+    kind = _choice(
+        text("account_type"), AccountType, AccountType.UNIFIED, "choose unified or classic", messages, "account_type"
+    )
 
-    if messages or wallet is None or mode is None:
+    if messages or wallet is None or mode is None or kind is None:
         return AccountCheck(messages, hints)
-    account = Account(name, exchange, wallet, currency, mode)
+    account = Account(name, exchange, wallet, currency, mode, kind)
     accounts = list(book.accounts)
     positions = book.positions
     if index is None:
@@ -213,21 +248,18 @@ class AccountForm(QDialog):
         self.position_mode = QComboBox()
         self.position_mode.addItem("One-way", PositionMode.ONEWAY.value)
         self.position_mode.addItem("Hedge", PositionMode.HEDGE.value)
+        self.account_type = QComboBox()  # Bybit's two kinds of account have different margin rules
+        self.account_type.addItem("Unified Trading Account", AccountType.UNIFIED.value)
+        self.account_type.addItem("Classic account", AccountType.CLASSIC.value)
         self.editors: dict[str, QWidget] = {
             "name": self.name,
             "exchange": self.exchange,
             "wallet_balance": self.wallet_balance,
             "currency": self.currency,
             "position_mode": self.position_mode,
+            "account_type": self.account_type,
         }
-        titles = {
-            "name": "Name",
-            "exchange": "Exchange (ccxt id)",
-            "wallet_balance": "Wallet balance",
-            "currency": "Settlement currency",
-            "position_mode": "Position mode",
-        }
-        self.grid = grid = FieldGrid(self.editors, titles, ACCOUNT_FIELDS)
+        self.grid = grid = FieldGrid(self.editors, FIELD_TITLES, ACCOUNT_FIELDS)
         self.messages = grid.messages
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -248,6 +280,7 @@ class AccountForm(QDialog):
             self.wallet_balance.setText(number_text(account.wallet_balance))
             self.currency.setText(account.currency)
             self.position_mode.setCurrentIndex(max(0, self.position_mode.findData(account.position_mode.value)))
+            self.account_type.setCurrentIndex(max(0, self.account_type.findData(account.account_type.value)))
         else:
             self.exchange.setEditText("binanceusdm" if "binanceusdm" in self.exchanges else "")
             self.currency.setText(default_currency(self.exchange.currentText().strip()))
@@ -257,6 +290,7 @@ class AccountForm(QDialog):
         self.currency.textChanged.connect(self._revalidate)
         self.currency.textEdited.connect(self._currency_edited)
         self.position_mode.currentIndexChanged.connect(self._revalidate)
+        self.account_type.currentIndexChanged.connect(self._revalidate)
         self._revalidate()
 
     def fields(self) -> dict[str, str]:
@@ -267,6 +301,7 @@ class AccountForm(QDialog):
             "wallet_balance": self.wallet_balance.text(),
             "currency": self.currency.text(),
             "position_mode": self.position_mode.currentData() or "",
+            "account_type": self.account_type.currentData() or "",
         }
 
     @Slot()

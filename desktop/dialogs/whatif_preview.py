@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from desktop.tables.positions_model import position_ratio_text
+from desktop.tables.position_columns import position_ratio_text
 from engine.book.formats import money, percent, quoted_price
 from engine.book.trade_checks import PRICE_BAND, TradeMargin
 from engine.book.trade_plan import TradePlan, margin_refusal

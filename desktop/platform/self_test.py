@@ -58,6 +58,8 @@ def step(name: str) -> Iterator[None]:
 
 def run() -> str:
     """Run every check; the one-line summary, or SelfTestFailed."""
+    with step("display"):  # before the offscreen default below: the real platform plugin, where there is one
+        display = check_display()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with step("demo book"):
         portfolio = loads_portfolio(resource("demo", "book.json").read_text(encoding="utf-8"))
@@ -75,8 +77,21 @@ def run() -> str:
     book = portfolio.book
     return (
         f"self-test ok: {len(book.positions)} positions, {len(book.accounts)} accounts, {closest}, "
-        f"simulated feed {feed.prices}/{feed.keys} prices in {feed.seconds:.2f} s, {exchanges}, {qt}"
+        f"simulated feed {feed.prices}/{feed.keys} prices in {feed.seconds:.2f} s, {exchanges}, {qt}, {display}"
     )
+
+
+def check_display() -> str:
+    """Where a display is present, the window's platform plugin must load (the missing library named, as
+    the window would say); without one, say that only the offscreen checks ran."""
+    from desktop.platform.display_check import display_problem
+
+    windowed = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if not windowed or os.environ.get("QT_QPA_PLATFORM"):
+        return "no display: window plugin not checked"
+    if problem := display_problem():
+        raise SelfTestFailed(problem)
+    return "display plugin loads"
 
 
 def closest_to_liquidation(risk: BookRisk) -> str:

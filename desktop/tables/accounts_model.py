@@ -8,11 +8,11 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from desktop.tables.cell_painter import RowLook
-from desktop.tables.positions_model import LEVEL_BACKGROUND, LEVEL_FOREGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.tables.text_table_model import TextTableModel
 from engine.book.formats import money
 from engine.margin.risk import AccountRisk, BookRisk
-from engine.margin.rules import profile_for
+from engine.margin.rules import profile_of
 from engine.monitor.levels import Level
 from engine.monitor.report import account_ratio_text
 
@@ -35,7 +35,7 @@ def _move(a: AccountRisk, move: float | None) -> str:
 
 COLUMNS = (
     ("Account", lambda a, m: a.account.name),
-    ("Exchange", lambda a, m: profile_for(a.account.exchange).title + (" (estimate)" if a.estimate else "")),
+    ("Exchange", lambda a, m: profile_of(a.account).title),  # the generic profile's says "generic estimate"
     ("Wallet", lambda a, m: money(a.wallet_balance, a.account.currency)),
     ("uPnL", lambda a, m: money(a.unrealized_pnl, a.account.currency)),
     ("Equity", lambda a, m: money(a.equity, a.account.currency)),

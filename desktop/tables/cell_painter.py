@@ -63,11 +63,15 @@ class PaintedModel(Protocol):
 
 
 class CellPainter(QStyledItemDelegate):
-    """Paints the cells of a view whose model is a PaintedModel."""
+    """Paints the cells of a view whose model is a PaintedModel (in bold where `bold`: the figure a column
+    exists for)."""
+
+    bold = False
 
     def __init__(self, model: PaintedModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        self._view_font: QFont | None = None
         self._font: QFont | None = None
         self._italic = QFont()
         self._metrics: tuple[QFontMetrics, QFontMetrics] | None = None
@@ -76,15 +80,17 @@ class CellPainter(QStyledItemDelegate):
 
     def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFontMetrics, QFontMetrics]:
         """Metrics of the view's font and of its italic, remade when the view's font changes."""
-        if self._metrics is None or option.font != self._font:
+        if self._metrics is None or option.font != self._view_font:
             self.use_font(option.font, option.widget.style() if option.widget is not None else None)
         assert self._metrics is not None
         return self._metrics
 
     def use_font(self, font: QFont, style: QStyle | None) -> None:
-        """Paint in this font (and its italic), with the style's text margins."""
+        """Paint in this font (the view's; bold where `bold`) and its italic, with the style's text margins."""
+        self._view_font = QFont(font)
         self._font = QFont(font)
-        self._italic = QFont(font)
+        self._font.setBold(self.bold)
+        self._italic = QFont(self._font)
         self._italic.setItalic(True)
         self._metrics = (QFontMetrics(self._font), QFontMetrics(self._italic))
         self._widths.clear()
@@ -140,11 +146,20 @@ class CellPainter(QStyledItemDelegate):
         painter.setFont(self._italic if look.italic else self._font)
         painter.drawText(inner, self.model.alignments[column], text)
 
+    def _column_painter(self, view: QTableView, column: int) -> CellPainter:
+        """The painter of this column (its own delegate where it has one), in the view's font."""
+        painter = view.itemDelegateForColumn(column)
+        if not isinstance(painter, CellPainter):
+            return self
+        if painter._metrics is None or view.font() != painter._view_font:
+            painter.use_font(view.font(), view.style())
+        return painter
+
     def fit_columns(self, view: QTableView, headroom: int = 0, grow_only: bool = False) -> None:
         """Each column as wide as its widest text, or its header, plus `headroom` pixels: what
         resizeColumnsToContents does (over the rows its header's precision says), from cached widths.
         grow_only: widen only the columns whose text no longer fits, narrow none (no jitter on screen)."""
-        if self._metrics is None or view.font() != self._font:
+        if self._metrics is None or view.font() != self._view_font:
             self.use_font(view.font(), view.style())
         rows = self.model.rowCount()
         if rows == 0:
@@ -159,10 +174,11 @@ class CellPainter(QStyledItemDelegate):
             first, last = 0, rows - 1 if precision < 0 else min(rows, precision) - 1
         widths = [header.sectionSizeHint(c) for c in range(header.count())]
         padding = 2 * self._margin + (1 if view.showGrid() else 0)  # QTableView counts the grid line in
+        painters = [self._column_painter(view, c) for c in range(header.count())]  # a bold column measures bold
         for row in range(first, last + 1):
             look = self.model.row_look(row)
             for column, text in enumerate(look.cells):
-                widths[column] = max(widths[column], self._width(text, look.italic) + padding)
+                widths[column] = max(widths[column], painters[column]._width(text, look.italic) + padding)
         for column, width in enumerate(widths):
             if not grow_only or width > view.columnWidth(column):
                 view.setColumnWidth(column, width + headroom)

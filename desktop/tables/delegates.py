@@ -36,7 +36,9 @@ def _bar_rect(cell: QRect, fraction: float) -> QRect:
 
 
 class DistanceBarDelegate(CellPainter):
-    """The distance to liquidation as text over a bar: full at 50% or more, empty at liquidation."""
+    """The distance to liquidation as bold text over a bar: full at 50% or more, empty at liquidation."""
+
+    bold = True
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         super().paint(painter, option, index)

@@ -16,12 +16,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from desktop.tables.cell_painter import RowLook
-from desktop.tables.positions_model import COLUMNS, PositionsModel, RowState
+from desktop.tables.position_columns import ODDS_COLUMN
+from desktop.tables.positions_model import PositionsModel
 from engine.margin.live_risk import VectorPositions
 from engine.margin.risk import BookRisk, PositionRisk
+from engine.monitor.frame import RowState
 from engine.monitor.odds_worker import OddsResult
 
-ODDS_COLUMN = len(COLUMNS) - 1
 ODDS_SPAN = [(ODDS_COLUMN, ODDS_COLUMN)]
 HOT_FOREGROUND = QColor(220, 40, 40)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)

@@ -10,170 +10,27 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QColor
 
 from desktop.tables.cell_painter import RowLook
-from desktop.tables.text_table_model import LOOK_ROLES, Index, TextTableModel
-from engine.book.formats import money, percent, quoted_price
-from engine.margin.live_risk import VectorPositions
-from engine.margin.model import Account, MarginMode, quote_currency_of
-from engine.margin.risk import BookRisk, PositionRisk
-from engine.margin.vectorised import VectorRisk
-from engine.monitor.levels import Level
-
-
-@dataclass(frozen=True)
-class Column:
-    title: str
-    text: Callable[[PositionRisk, Account], str]
-    sort_key: Callable[[PositionRisk], Any]
-    numeric: bool = True
-    live: bool = False
-    """Its text follows the marks (or the price's age); the other columns change only with the position."""
-    vector_key: Callable[[VectorRisk], np.ndarray] | None = None
-    """The same sort keys for all rows at once, from the vectorised result (no PositionRisk per row)."""
-
-
-class RowState(NamedTuple):
-    """What a row shows besides the engine's numbers (a tuple: made for every row on every refresh)."""
-
-    level: Level = Level.OK
-    source: str = "manual"
-    stale: bool = False
-    what_if: str = ""
-    """Set when the row's figures and level come from a preview (a hypothetical position, an account
-    holding one, a price shock): '◇ hypothetical · what-if', 'what-if · real: ok'. Shown in the What-if
-    column and the row's tooltip, so a previewed colour never passes for the real one."""
-
-
-def _distance_key(r: PositionRisk) -> float:
-    return r.distance_to_liquidation if r.distance_to_liquidation is not None else float("inf")
-
-
-def quoted(value: float | None, symbol: str) -> str:
-    """A price with the symbol's quote currency: '61,000.50 USDT' (engine.book.formats.quoted_price)."""
-    return quoted_price(value, quote_currency_of(symbol))
-
-
-def _unknown_or(r: PositionRisk, text: str) -> str:
-    """'—' for a figure the row's missing mark (or an overflow) hides; the tooltip gives the reason."""
-    return "—" if r.missing else text
-
-
-def ratio_text(ratio: float | None) -> str:
-    return "none" if ratio is None else f"{ratio * 100:.2f}%"
-
-
-def position_ratio_text(r: PositionRisk) -> str:
-    """The ratio that liquidates this position at 100%: its own (isolated) or its account's cross ratio."""
-    if r.missing:
-        return "—"
-    if r.margin_ratio is None:
-        return "gone" if r.distance_to_liquidation is not None and r.distance_to_liquidation <= 0 else "none"
-    return ratio_text(r.margin_ratio)
-
-
-def margin(r: PositionRisk) -> float:
-    """The collateral of the position: its isolated margin, else the initial margin at the mark."""
-    p = r.position
-    return p.isolated_margin if p.margin_mode is MarginMode.ISOLATED else r.initial_margin
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("Account", lambda r, a: r.position.account, lambda r: r.position.account, numeric=False),
-    Column("Exchange", lambda r, a: a.exchange, lambda r: r.position.account, numeric=False),
-    Column("Symbol", lambda r, a: r.position.symbol, lambda r: r.position.symbol, numeric=False),
-    Column("Side", lambda r, a: r.position.side.value, lambda r: r.position.side.value, numeric=False),
-    Column("Contracts", lambda r, a: f"{r.position.contracts:g}", lambda r: r.position.contracts),
-    Column("Entry", lambda r, a: quoted(r.position.entry_price, r.position.symbol), lambda r: r.position.entry_price),
-    Column(
-        "Mark",
-        lambda r, a: quoted(r.mark_price, r.position.symbol),
-        lambda r: r.mark_price,
-        live=True,
-        vector_key=lambda v: v.mark_price,
-    ),
-    Column("Source", lambda r, a: "", lambda r: 0, numeric=False, live=True),  # filled from RowState
-    Column(
-        "Liq. price",
-        lambda r, a: _unknown_or(r, quoted(r.liquidation_price, r.position.symbol)),
-        lambda r: r.liquidation_price if r.liquidation_price is not None else float("inf"),
-        live=True,
-        vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.liquidation_price),
-    ),
-    Column(
-        "To liq.",
-        lambda r, a: _unknown_or(r, percent(r.distance_to_liquidation)),
-        _distance_key,
-        live=True,
-        vector_key=lambda v: np.where(np.isnan(v.liquidation_price), np.inf, v.distance_to_liquidation),
-    ),
-    Column(  # filled from RowState.what_if
-        "What-if",
-        lambda r, a: "◇ hypothetical" if r.position.hypothetical else "",
-        lambda r: r.position.hypothetical,
-        numeric=False,
-        live=True,
-    ),
-    Column(
-        "Margin ratio",
-        lambda r, a: position_ratio_text(r),
-        lambda r: r.margin_ratio if r.margin_ratio is not None else float("inf"),
-        live=True,
-        vector_key=lambda v: np.where(np.isnan(v.position_margin_ratio), np.inf, v.position_margin_ratio),
-    ),
-    Column("Mode", lambda r, a: r.position.margin_mode.value, lambda r: r.position.margin_mode.value, numeric=False),
-    Column("Leverage", lambda r, a: f"{r.position.leverage:g}×", lambda r: r.position.leverage),
-    Column("Margin", lambda r, a: money(margin(r), a.currency), margin, live=True),
-    Column(
-        "Maint. margin",
-        lambda r, a: money(r.maintenance_margin, a.currency),
-        lambda r: r.maintenance_margin,
-        live=True,
-    ),
-    Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl, live=True),
-    Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe, live=True),
-    Column("P(liq 24h)", lambda r, a: "", lambda r: 0, live=True),  # filled by desktop.tables.odds_model
+from desktop.tables.position_columns import (
+    COLUMNS,
+    DISTANCE_COLUMN,
+    LEVEL_BACKGROUND,
+    LEVEL_FOREGROUND,
+    LIVE_SPANS,
+    MARK_COLUMN,
+    SOURCE_COLUMN,
+    STALE_FOREGROUND,
+    WHAT_IF_COLUMN,
 )
-DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
-MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
-SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
-WHAT_IF_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "What-if")
-
-
-def _spans(flags: Sequence[bool]) -> list[tuple[int, int]]:
-    """Runs of True as (first, last) indices."""
-    spans: list[tuple[int, int]] = []
-    for i, flag in enumerate(flags):
-        if flag and spans and spans[-1][1] == i - 1:
-            spans[-1] = (spans[-1][0], i)
-        elif flag:
-            spans.append((i, i))
-    return spans
-
-
-LIVE_SPANS = _spans([c.live for c in COLUMNS])
-"""The live columns as ranges: a tick repaints these cells of a row, not the whole row."""
-
-# Row colours by level: tinted enough to see across a room, light enough to read the numbers on.
-LEVEL_BACKGROUND = {
-    Level.WARNING: QColor(255, 224, 130),
-    Level.DANGER: QColor(255, 160, 150),
-    Level.LIQUIDATED: QColor(200, 40, 40),
-}
-# Text on a tinted row is dark whatever the theme (light text on a yellow row cannot be read).
-LEVEL_FOREGROUND = {
-    Level.WARNING: QColor(20, 20, 20),
-    Level.DANGER: QColor(20, 20, 20),
-    Level.LIQUIDATED: QColor(255, 255, 255),
-}
-STALE_FOREGROUND = QColor(128, 128, 128)
-
+from desktop.tables.text_table_model import LOOK_ROLES, Index, TextTableModel
+from engine.margin.live_risk import VectorPositions
+from engine.margin.risk import BookRisk, PositionRisk
+from engine.monitor.frame import RowState
+from engine.monitor.levels import Level
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
@@ -227,11 +84,7 @@ class PositionsModel(TextTableModel):
         """Recompute the sorted order (when asked) and the rows shown under the filter."""
         if resort:
             self._moved_since_sort = False
-            column = COLUMNS[self._sort_column]
-            if isinstance(self._rows, VectorPositions) and column.vector_key is not None:
-                keys = column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
-            else:
-                keys = [column.sort_key(r) for r in self._rows]
+            keys = self._sort_keys()
             present = [p for p, k in enumerate(keys) if k is not None and k == k]  # k != k: NaN, unknown
             descending = self._sort_order == Qt.SortOrder.DescendingOrder
             present.sort(key=keys.__getitem__, reverse=descending)  # stable: ties keep the book's order
@@ -239,6 +92,28 @@ class PositionsModel(TextTableModel):
             self._sorted = present + [p for p in range(len(keys)) if p not in known]  # no value: last either way
         self._shown = [p for p in self._sorted if self._accepts(p)]
         self._view_row = {p: row for row, p in enumerate(self._shown)}
+
+    def _sort_keys(self) -> list[Any]:
+        """The sorted column's key of every position, in book order."""
+        column = COLUMNS[self._sort_column]
+        if isinstance(self._rows, VectorPositions) and column.vector_key is not None:
+            return column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
+        return [column.sort_key(r) for r in self._rows]
+
+    def order_is_stale(self) -> bool:
+        """True when the rows, kept in place while their numbers moved (never re-sorted on a tick), are no
+        longer in the order the sort arrow claims."""
+        if not self._moved_since_sort:
+            return False
+        keys = self._sort_keys()
+        present = [keys[p] for p in self._sorted if keys[p] is not None and keys[p] == keys[p]]
+        if self._sort_order == Qt.SortOrder.DescendingOrder:
+            return any(a < b for a, b in itertools.pairwise(present))
+        return any(a > b for a, b in itertools.pairwise(present))
+
+    def resort(self) -> None:
+        """Sort the rows again by the current column and order (the user's "Re-sort now")."""
+        self._rearrange(resort=True)
 
     def _accepts(self, p: int) -> bool:
         if self._filter_account and self._rows[p].position.account != self._filter_account:

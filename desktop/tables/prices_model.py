@@ -16,7 +16,7 @@ from PySide6.QtCore import QAbstractItemModel, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLineEdit, QStyledItemDelegate, QWidget
 
-from desktop.tables.positions_model import STALE_FOREGROUND, quoted
+from desktop.tables.position_columns import STALE_FOREGROUND, quoted
 from desktop.tables.text_table_model import Index, TextTableModel
 from engine.book.numbers import NotANumber, read_number
 from engine.margin.model import PriceKey, quote_currency_of

@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QSystemTrayIcon, QWidget
 
-from desktop.tables.positions_model import LEVEL_BACKGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND
 from engine.book.formats import price
 from engine.monitor.alerts import Alert
 from engine.monitor.levels import Level

@@ -20,6 +20,7 @@ from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, lo
 from engine.book.private_file import write_private_atomically
 from engine.margin.model import Account, Book, MarginMode, Position, PriceKey, Side
 from engine.margin.risk import BookRisk
+from engine.market.feeds.mark_source import price_method_problem
 
 # The dialogs and the CSV module are imported by the commands that use them, not at start-up: the
 # menus are built with the window, the forms only when the user opens one (~50 ms of imports saved).
@@ -239,11 +240,13 @@ class BookActions(QObject):
         except (PortfolioError, OSError) as e:
             QMessageBox.warning(self.window, "Import portfolio", f"Nothing was imported:\n\n{problems_text(e)}")
             return
+        exchanges = sorted({a.exchange for a in incoming.book.accounts})
+        unpriced = "".join(f"\n\n{problem}" for e in exchanges if (problem := price_method_problem(e)))
         answer = QMessageBox.question(
             self.window,
             "Import portfolio",
             f"Replace the whole book with {Path(path).name} "
-            f"({len(incoming.book.accounts)} accounts, {len(incoming.book.positions)} positions)?",
+            f"({len(incoming.book.accounts)} accounts, {len(incoming.book.positions)} positions)?{unpriced}",
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.host.apply_portfolio(incoming, f"imported {Path(path).name}")

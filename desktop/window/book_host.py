@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from desktop.tables.positions_model import quoted
+from desktop.tables.position_columns import quoted
 from desktop.window.chart_views import ChartViews
 from desktop.window.lazy_dock import LazyDock
 from desktop.window.positions_view import PositionsView

@@ -9,7 +9,7 @@ from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
 from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.tables.odds_model import OddsPositionsModel
-from desktop.tables.positions_model import DISTANCE_COLUMN
+from desktop.tables.position_columns import DISTANCE_COLUMN
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner
 from engine.monitor.frame import Frame

@@ -96,7 +96,8 @@ class MainWindow(QMainWindow):
         frame = self.session.step(snapshot.quotes, snapshot.quotes.keys())
         self._build_views(frame, refresh_hz, feed_factory is not None)
         self.resize(1600, 1000)
-        self.tables.fit_pending = not restore_layout(self.settings, self, self.splitter, self.tables.views())
+        self.layout_restored = restore_layout(self.settings, self, self.splitter, self.tables.views())
+        self.tables.fit_pending = not self.layout_restored
         self._moves_after_paint = True  # the moves are searched once the window is on screen
         self.status.show_state(self._quotes, frame.missing)
         self.alert_list.raise_(frame.alerts, self.history, self.tray)  # levels are evaluated at start-up too

@@ -6,13 +6,28 @@ changes; a tick that moves a row's numbers does not move the row.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
-from desktop.tables.positions_model import COLUMNS, DISTANCE_COLUMN, PositionsModel
+from desktop.tables.position_columns import ACCOUNT_COLUMN, COLUMNS, DISTANCE_COLUMN, SIDE_COLUMN, SYMBOL_COLUMN
+from desktop.tables.positions_model import PositionsModel
 
 ALL_ACCOUNTS = "All accounts"
+AUTO_RESORT_SECONDS = (0, 5, 30, 60)
+"""The re-sort timer's choices (0: keep the order until the user sorts)."""
+KEPT_COLUMNS = frozenset({ACCOUNT_COLUMN, SYMBOL_COLUMN, SIDE_COLUMN, DISTANCE_COLUMN})
+"""Columns the header's menu cannot hide: which position, and how far from liquidation."""
 
 
 class PositionsTable(QTableView):
@@ -44,12 +59,15 @@ class PositionsView(QWidget):
         self.search.setPlaceholderText("Filter: symbol, side, account… (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.count = QLabel()
+        self._build_resort()
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(QLabel("Positions"))
         bar.addWidget(self.account_box)
         bar.addWidget(self.search, 1)
         bar.addWidget(self.count)
+        bar.addWidget(self.resort_button)
+        bar.addWidget(self.auto_resort)
         self.table = PositionsTable()
         self.table.setObjectName("positions")
         self.table.verticalHeader().setVisible(False)  # before the model: a shown one measures 200 rows first
@@ -62,6 +80,10 @@ class PositionsView(QWidget):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)  # order, widths and hidden columns are remembered (window_layout)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda at: self.column_menu().exec(header.mapToGlobal(at)))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -99,8 +121,61 @@ class PositionsView(QWidget):
         self.filter_changed.emit()
 
     def update_count(self) -> None:
+        """The row count, and whether the rows are still in the order the sort arrow shows."""
         shown, total = self.model.rowCount(), self.model.total
         self.count.setText(f"{shown} of {total}" if shown != total else f"{total}")
+        self.resort_button.setVisible(self.model.order_is_stale())
+
+    def _build_resort(self) -> None:
+        """The 'Order stale: re-sort' button (shown when ticks broke the sorted order) and the re-sort timer."""
+        self.resort_button = QPushButton("Order stale: re-sort")
+        self.resort_button.setObjectName("resort")
+        self.resort_button.setToolTip("Rows never move on a tick; the numbers moved since the last sort (F5)")
+        self.resort_button.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.resort_button.clicked.connect(self.resort)
+        self.resort_button.hide()
+        self.auto_resort = QComboBox()
+        self.auto_resort.setObjectName("auto-resort")
+        self.auto_resort.setToolTip("Re-sort the rows on a timer (never on every tick)")
+        for seconds in AUTO_RESORT_SECONDS:
+            self.auto_resort.addItem(f"Re-sort every {seconds} s" if seconds else "Keep the order", seconds)
+        self.auto_resort.currentIndexChanged.connect(self._auto_resort_changed)
+        self._resort_timer = QTimer(self)
+        self._resort_timer.timeout.connect(self.resort)
+
+    def resort(self) -> None:
+        """Sort the rows again by the sorted column (the selection follows its rows)."""
+        self.model.resort()
+        self.resort_button.hide()
+
+    def _auto_resort_changed(self) -> None:
+        seconds = self.auto_resort.currentData()
+        if seconds:
+            self._resort_timer.start(seconds * 1000)
+        else:
+            self._resort_timer.stop()
+
+    def column_menu(self) -> QMenu:
+        """The header's menu: each column shown or hidden (the identity and the distance stay), and the
+        default columns back."""
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        for column, c in enumerate(COLUMNS):
+            action = menu.addAction(c.title)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(column))
+            action.setEnabled(column not in KEPT_COLUMNS)
+            action.toggled.connect(lambda shown, column=column: header.setSectionHidden(column, not shown))
+        menu.addSeparator()
+        menu.addAction("Default columns", self.default_columns)
+        return menu
+
+    def default_columns(self) -> None:
+        """Every column shown, in the default order (desktop.tables.position_columns.ORDER)."""
+        header = self.table.horizontalHeader()
+        for column in range(len(COLUMNS)):
+            header.setSectionHidden(column, False)
+            header.moveSection(header.visualIndex(column), column)
 
     def selected_rows(self) -> list[int]:
         """Positions (book indices) of the selected rows, in the order the view shows them."""

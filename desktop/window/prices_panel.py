@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.dialogs.typed_numbers import PROBLEM_STYLE
-from desktop.tables.positions_model import LEVEL_BACKGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND
 from desktop.tables.prices_model import (
     MARK,
     SHOCKED,

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter, QTableView
+
+FRAME_ALLOWANCE_PX = 40
+"""Room left for the title bar and borders the window manager adds around the window's own size."""
 
 
 def restore_layout(
@@ -40,3 +44,17 @@ def save_layout(
     for view in views:
         settings.setValue(f"columns/{view.objectName()}", view.horizontalHeader().saveState())
     settings.sync()
+
+
+def fit_to_screen(window: QMainWindow, preferred: tuple[int, int] = (1600, 1000)) -> None:
+    """Size the window to `preferred` (pixels), or to the screen's available area where that is smaller (with
+    room for the window frame), and centre it there: on a 1280x720 screen the status bar stays on screen."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(*preferred)
+        return
+    available = screen.availableGeometry()
+    width = min(preferred[0], available.width() - FRAME_ALLOWANCE_PX)
+    height = min(preferred[1], available.height() - FRAME_ALLOWANCE_PX)
+    window.resize(width, height)
+    window.move(available.x() + (available.width() - width) // 2, available.y() + (available.height() - height) // 2)

@@ -36,9 +36,9 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from engine.book.safe_text import printable
+from engine.book.venue_rules import market_rate_problem, venue_problems
 from engine.margin.exposure import exposure, initial_margin_at_entry
 from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, PriceKey
-from engine.margin.rules import profile_for
 from engine.margin.tiers import bundled_exchanges, bundled_market, max_leverage_at
 
 MAX_LEVERAGE = 1_000.0
@@ -61,7 +61,7 @@ POSITION_KEYS = (
     "hypothetical",
     "note",
 )
-ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode")
+ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type")
 MARKET_KEYS = ("contract_size", "inverse", "taker_fee", "max_leverage", "tiers", "volatility")
 TIER_KEYS = ("min_notional", "max_notional", "maintenance_margin_rate", "maintenance_amount", "max_leverage")
 TOP_KEYS = ("version", "accounts", "positions", "prices", "markets")
@@ -165,23 +165,6 @@ def resolve_market(exchange: str, symbol: str, overrides: Mapping[str, MarketSpe
     return overrides.get(f"{exchange}:{symbol}") or overrides.get(symbol) or bundled_market(exchange, symbol)
 
 
-def market_rate_problem(market: MarketSpec, exchange: str) -> str | None:
-    """Why the market cannot be used on this exchange (a tier's rate, as its profile applies it, is not a
-    fraction below 100%), or None when it can."""
-    profile = profile_for(exchange)
-    for tier in market.tiers:
-        try:
-            rate = profile.effective_rate(tier, market)
-        except ValueError as e:
-            return str(e)
-        if not 0 <= rate < 1:
-            return (
-                f"the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
-                f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
-            )
-    return None
-
-
 def _money(value: float, currency: str) -> str:
     decimals = 2 if currency.upper() in {"USDT", "USDC", "USD", "BUSD", "FDUSD"} else 6
     return f"{value:,.{decimals}f} {currency}"
@@ -207,6 +190,7 @@ def _account_violations(account: Account, seen: set[str]) -> list[Violation]:
     problem = _bound(account.wallet_balance, 0.0, MAX_WALLET)
     if problem:
         out.append(Violation("wallet_balance", name, f"'wallet_balance' {problem}"))
+    out += [Violation(field_name, name, message) for field_name, message in venue_problems(account)]
     return out
 
 

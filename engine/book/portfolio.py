@@ -32,6 +32,7 @@ from engine.book.market_volatility import read_volatility, volatilities_of
 from engine.book.safe_text import printable
 from engine.margin.model import (
     Account,
+    AccountType,
     Book,
     MarginMode,
     MarketSpec,
@@ -183,6 +184,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         wallet = reader.number(item, "wallet_balance", where, non_negative=True)
         currency = reader.text(item, "currency", where, default="")
         mode = reader.choice(item, "position_mode", where, PositionMode, PositionMode.ONEWAY)
+        kind = reader.choice(item, "account_type", where, AccountType, AccountType.UNIFIED)
         if len(reader.violations) > before:
             if name is None or exchange is None:
                 # Its positions are judged once the account is fixed, not as "unknown account".
@@ -192,11 +194,10 @@ def parse_portfolio(data: Any) -> Portfolio:
             # Its positions are still judged, against a stand-in for what could not be read (a wallet that
             # holds any margin, a one-way account, the currency of its first position).
             wallet = MAX_WALLET if wallet is None else wallet
-            currency = currency or ""
-            mode = mode or PositionMode.ONEWAY
+            currency, mode, kind = currency or "", mode or PositionMode.ONEWAY, kind or AccountType.UNIFIED
             stand_ins.add(name)
         assert name is not None and exchange is not None and wallet is not None and currency is not None
-        accounts.append(Account(name, exchange, wallet, currency, mode))
+        accounts.append(Account(name, exchange, wallet, currency, mode, kind))
 
     overrides: dict[str, MarketSpec] = {}
     for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
@@ -343,6 +344,7 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
                 "wallet_balance": a.wallet_balance,
                 "currency": a.currency,
                 "position_mode": a.position_mode.value,
+                "account_type": a.account_type.value,
             }
             for a in book.accounts
         ],

@@ -14,7 +14,7 @@ import difflib
 import io
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
@@ -324,17 +324,7 @@ def _row_position(
 
     if any(c.strip() for c in cells[width:]):
         bad("", f"has {len(cells)} cells but the first line names {width} columns; quote a note that holds a comma")
-    item: dict[str, Any] = {}
-    account = cell("account")
-    if account not in accounts and account.strip() in accounts:
-        account = account.strip()
-    if not account.strip():
-        bad("account", "is empty")
-    elif account not in accounts:
-        known = ", ".join(repr(a) for a in sorted(accounts)) or "none"
-        bad("account", f"unknown account {_shown(account)}; add it to the book first (accounts: {known})")
-    item["account"] = account
-    item["symbol"] = cell("symbol").strip()
+    item: dict[str, Any] = {"account": _row_account(cell("account"), accounts, bad), "symbol": cell("symbol").strip()}
     if not item["symbol"]:
         bad("symbol", "is empty")
     for name, enum in (("side", Side), ("margin_mode", MarginMode)):
@@ -344,18 +334,7 @@ def _row_position(
         else:
             allowed = " or ".join(f"'{e.value}'" for e in enum)
             bad(name, f"must be {allowed} (got {_shown(cell(name))})")
-    for name in _NUMBER_COLUMNS:
-        raw = cell(name).strip()
-        if name == "isolated_margin" and (not raw or item.get("margin_mode") != MarginMode.ISOLATED.value):
-            # Optional: an isolated position defaults to its initial margin at entry, as in the file.
-            if raw and item.get("margin_mode") == MarginMode.CROSS.value:
-                bad(name, "applies to isolated positions only; leave it empty for a cross position")
-            continue
-        value = _positive(raw)
-        if value is None:
-            bad(name, f"must be a number greater than 0 (got {_shown(cell(name))})")
-        else:
-            item[name] = value
+    item.update(_row_numbers(cell, item.get("margin_mode"), bad))
     flag = cell("hypothetical").strip().lower()
     if flag in TRUE_WORDS:
         item["hypothetical"] = True
@@ -375,6 +354,40 @@ def _row_position(
         bool(item.get("hypothetical", False)),
         cell("note"),
     )
+
+
+def _row_account(account: str, accounts: set[str], bad: Callable[[str, str], None]) -> str:
+    """The row's account name (stripped only when that names a known account); a problem when it is empty or
+    unknown."""
+    if account not in accounts and account.strip() in accounts:
+        account = account.strip()
+    if not account.strip():
+        bad("account", "is empty")
+    elif account not in accounts:
+        known = ", ".join(repr(a) for a in sorted(accounts)) or "none"
+        bad("account", f"unknown account {_shown(account)}; add it to the book first (accounts: {known})")
+    return account
+
+
+def _row_numbers(
+    cell: Callable[[str], str], margin_mode: str | None, bad: Callable[[str, str], None]
+) -> dict[str, float]:
+    """The row's numbers that are numbers greater than 0 (a problem for each that is not); isolated_margin is
+    optional (an isolated position defaults to its initial margin at entry, as in the file) and refused on a
+    cross position."""
+    numbers: dict[str, float] = {}
+    for name in _NUMBER_COLUMNS:
+        raw = cell(name).strip()
+        if name == "isolated_margin" and (not raw or margin_mode != MarginMode.ISOLATED.value):
+            if raw and margin_mode == MarginMode.CROSS.value:
+                bad(name, "applies to isolated positions only; leave it empty for a cross position")
+            continue
+        value = _positive(raw)
+        if value is None:
+            bad(name, f"must be a number greater than 0 (got {_shown(cell(name))})")
+        else:
+            numbers[name] = value
+    return numbers
 
 
 def _positive(text: str) -> float | None:

@@ -8,13 +8,15 @@ and short of hedge mode). The scalar and the vectorised paths both start from th
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from engine.margin.exposure import Exposure, exposure
 from engine.margin.liquidation import AppliedTier, Leg, applied_tiers
-from engine.margin.model import Book, MarginMode, PriceKey
-from engine.margin.rules import MaintenanceBasis, profile_for
+from engine.margin.model import Book, MarginMode, MarketSpec, PriceKey
+from engine.margin.rules import MaintenanceBasis, RuleProfile, profile_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,44 @@ class BookLayout:
     """Wallet balance less the isolated margins held in the account's isolated positions."""
 
 
+def _leg(
+    members: list[Exposure],
+    market: MarketSpec,
+    profile: RuleProfile,
+    margin_mode: MarginMode,
+    tiers: Callable[[bool], tuple[AppliedTier, ...]],
+) -> Leg:
+    """The equation of one leg: its exposures summed, its maintenance as the profile takes it.
+
+    tiers(with_fee): the market's applied tiers (engine.margin.liquidation.applied_tiers), shared by its legs.
+    - Deribit-style size increments (RuleProfile.size_rate): every tier's rate + the leg's size in the base
+      currency x the increment; the size of a linear leg does not move with the mark, so these are the leg's
+      own tiers and the equation stays linear in z on both paths.
+    - Maintenance at entry (RuleProfile.basis): fixed at the tiers' maintenance of each member's entry notional.
+      Where the profile also adds the fee to close, that part moves with the mark: the leg gets one tier of
+      rate = fee and amount = -(maintenance at entry), so maintenance = fixed + notional x fee on both paths.
+    """
+    nu = sum(e.nu for e in members)
+    size_rate = profile.size_rate(market)
+    fee = profile.fee_rate(market)
+    entry = profile.basis(margin_mode) is MaintenanceBasis.ENTRY
+    applied = tiers(not (entry and fee))
+    if size_rate:
+        applied = tuple(replace(t, rate=t.rate + size_rate * nu) for t in applied)
+    fixed = None
+    if entry:
+        fixed = sum(Leg(0.0, 0.0, e.nu, applied).maintenance(e.z_entry) for e in members)
+        if fee:
+            applied, fixed = (AppliedTier(0.0, math.inf, fee, -fixed),), None
+    return Leg(
+        pnl_slope=sum(e.pnl_slope for e in members),
+        pnl_offset=sum(e.pnl_offset for e in members),
+        nu=nu,
+        tiers=applied,
+        fixed_maintenance=fixed,
+    )
+
+
 def book_layout(book: Book) -> BookLayout:
     """The legs and liquidation groups of a book (module docstring); independent of prices.
 
@@ -67,28 +107,23 @@ def book_layout(book: Book) -> BookLayout:
             leg_members[("cross", position.account, position.symbol, position.side)].append(i)
 
     group_ids: dict[tuple, int] = {}
-    tiers_of: dict[PriceKey, tuple[AppliedTier, ...]] = {}  # per market: its legs share one
+    tiers_of: dict[tuple, tuple[AppliedTier, ...]] = {}  # per market and profile: its legs share one
     legs: list[LegLayout] = []
     leg_of_position = [0] * len(book.positions)
     for key, members in leg_members.items():
         first = book.positions[members[0]]
         account = accounts[first.account]
         market = book.markets[(account.exchange, first.symbol)]
-        profile = profile_for(account.exchange)
         price_key = (account.exchange, first.symbol)
-        tiers = tiers_of.get(price_key)
-        if tiers is None:
-            tiers = tiers_of[price_key] = applied_tiers(market, profile)
-        fixed = None
-        if profile.basis(first.margin_mode) is MaintenanceBasis.ENTRY:
-            fixed = sum(Leg(0.0, 0.0, exposures[i].nu, tiers).maintenance(exposures[i].z_entry) for i in members)
-        leg = Leg(
-            pnl_slope=sum(exposures[i].pnl_slope for i in members),
-            pnl_offset=sum(exposures[i].pnl_offset for i in members),
-            nu=sum(exposures[i].nu for i in members),
-            tiers=tiers,
-            fixed_maintenance=fixed,
-        )
+        profile = profile_of(account)
+
+        def tiers(with_fee: bool, market=market, profile=profile, key=price_key) -> tuple[AppliedTier, ...]:
+            cached = tiers_of.get((key, profile, with_fee))
+            if cached is None:
+                cached = tiers_of[(key, profile, with_fee)] = applied_tiers(market, profile, with_fee=with_fee)
+            return cached
+
+        leg = _leg([exposures[i] for i in members], market, profile, first.margin_mode, tiers)
         cross = key[0] == "cross"
         group = group_ids.setdefault(key[:3] if cross else key, len(group_ids))
         for i in members:

@@ -39,11 +39,11 @@ class AppliedTier:
         return notional * self.rate - self.amount
 
 
-def applied_tiers(market: MarketSpec, profile: RuleProfile) -> tuple[AppliedTier, ...]:
+def applied_tiers(market: MarketSpec, profile: RuleProfile, *, with_fee: bool = True) -> tuple[AppliedTier, ...]:
     """The market's tiers as the exchange applies them (one AppliedTier per tier, same order and bounds).
 
-    Rates are RuleProfile.effective_rate (taker fee included for OKX and Gate). For Hyperliquid the
-    amounts are derived so the maintenance margin is continuous at each tier's lower bound:
+    Rates are RuleProfile.effective_rate (taker fee included where the profile adds it, unless not with_fee).
+    For Hyperliquid the amounts are derived so the maintenance margin is continuous at each tier's lower bound:
     amount_k = amount_(k-1) + lower_k * (rate_k - rate_(k-1)): Hyperliquid's maintenance deduction, by the
     rule of Binance's cum (resources/tiers/binancecoinm.json cites it). The rate itself: Hyperliquid docs
     "Liquidations" (resources/tiers/hyperliquid.json).
@@ -52,15 +52,16 @@ def applied_tiers(market: MarketSpec, profile: RuleProfile) -> tuple[AppliedTier
     market gives one (RuleProfile.effective_rate).
     """
     if profile.maintenance_share_of_max_leverage_margin is None:
+        rates = [profile.effective_rate(t, market, with_fee=with_fee) for t in market.tiers]
         return tuple(
-            AppliedTier(t.min_notional, t.max_notional, profile.effective_rate(t, market), t.maintenance_amount)
-            for t in market.tiers
+            AppliedTier(t.min_notional, t.max_notional, rate, t.maintenance_amount)
+            for t, rate in zip(market.tiers, rates, strict=True)
         )
     # Rates derived from max leverage: the deductions follow from them, so that the maintenance
     # margin stays continuous across tiers (Hyperliquid's "maintenance deduction").
     tiers: list[AppliedTier] = []
     for t in market.tiers:
-        rate = profile.effective_rate(t, market)
+        rate = profile.effective_rate(t, market, with_fee=with_fee)
         amount = tiers[-1].amount + t.min_notional * (rate - tiers[-1].rate) if tiers else 0.0
         tiers.append(AppliedTier(t.min_notional, t.max_notional, rate, amount))
     return tuple(tiers)
@@ -105,9 +106,7 @@ def margin_surplus(legs: Sequence[Leg], backing: float, z: float) -> float:
 
 def breakpoints(legs: Sequence[Leg]) -> list[float]:
     """Every z where some leg changes tier, ascending."""
-    points = {
-        b.lower / leg.nu for leg in legs if leg.fixed_maintenance is None and leg.nu > 0 for b in leg.tiers[1:]
-    }
+    points = {b.lower / leg.nu for leg in legs if leg.fixed_maintenance is None and leg.nu > 0 for b in leg.tiers[1:]}
     return sorted(p for p in points if p > 0 and math.isfinite(p))
 
 

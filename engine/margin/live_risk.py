@@ -20,7 +20,8 @@ from engine.margin.layout import BookLayout, book_layout
 from engine.margin.model import Book, MarginMode, Position, PriceKey
 from engine.margin.risk import OVERFLOW_REASON, AccountRisk, BookRisk, PositionRisk, cross_waits_reason, no_mark_reason
 from engine.margin.rules import profile_for
-from engine.margin.vectorised import CompiledBook, VectorRisk
+from engine.margin.vector_risk import VectorRisk
+from engine.margin.vectorised import CompiledBook
 
 
 def _optional(value: float) -> float | None:

@@ -44,6 +44,14 @@ class PositionMode(StrEnum):
     HEDGE = "hedge"
 
 
+class AccountType(StrEnum):
+    """Bybit's two account types, with different rules (engine.margin.rules.CLASSIC_PROFILES): the Unified Trading
+    Account (the default, and the only kind other exchanges have) and the classic account."""
+
+    UNIFIED = "unified"
+    CLASSIC = "classic"
+
+
 @dataclass(frozen=True, slots=True)
 class Tier:
     """One maintenance-margin tier: applies while min_notional <= notional < max_notional.
@@ -86,13 +94,15 @@ class MarketSpec:
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """An exchange account; wallet_balance is the whole wallet, isolated margins included."""
+    """An exchange account; wallet_balance is the whole wallet, isolated margins included; account_type picks
+    the exchange's rules where it has more than one kind of account (Bybit)."""
 
     name: str
     exchange: str
     wallet_balance: float
     currency: str = "USDT"
     position_mode: PositionMode = PositionMode.ONEWAY
+    account_type: AccountType = AccountType.UNIFIED
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from engine.margin.layout import BookLayout, book_layout
 from engine.margin.liquidation import distance_to_liquidation, liquidation_price, margin_surplus, to_z
 from engine.margin.model import Account, Book, MarginMode, Position, PriceKey
 from engine.margin.roe import fixed_roe_base
-from engine.margin.rules import profile_for
+from engine.margin.rules import profile_for, profile_of
 
 NAN = float("nan")
 
@@ -225,7 +225,6 @@ def evaluate_book(
         name: _ratio(cross_mm[name], cross_balance[name]) if name in with_cross and not cross_waits[name] else None
         for name in layout.cross_wallet
     }
-    exchange_of = {a.name: a.exchange for a in book.accounts}
     position_risks: list[PositionRisk] = []
     for i, position in enumerate(book.positions):
         k = layout.leg_of_position[i]
@@ -247,7 +246,7 @@ def evaluate_book(
             missing = OVERFLOW_REASON
             liq = distance = None
         ratio = cross_ratio[position.account] if leg.cross else _ratio(maintenance, position.isolated_margin + upnl)
-        base = fixed_roe_base(e, position, book.market_of(position), profile_for(exchange_of[position.account]))
+        base = fixed_roe_base(e, position, book.market_of(position), profile_of(book.account(position.account)))
         base = initial if base is None else base
         roe = upnl / base if _finite(upnl, base) and base > 0 else NAN
         position_risks.append(

@@ -16,118 +16,19 @@ Results agree with engine.margin.risk.evaluate_book to 1e-9 relative (tested on 
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from engine.margin.layout import BookLayout, book_layout
-from engine.margin.liquidation import PRICE_RANGE, Leg, liquidation_price, segment_edges, segment_line, segment_midpoint
+from engine.margin.layout import BookLayout, LegLayout, book_layout
+from engine.margin.liquidation import Leg, liquidation_price
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.roe import fixed_roe_base
-from engine.margin.rules import profile_for
+from engine.margin.rules import profile_of
+from engine.margin.segment_scan import SegmentScan, in_range, tiers_continuous
+from engine.margin.vector_risk import VectorRisk
 
 _MAX_NEWTON_STEPS = 16
-
-
-def _in_range(prices: np.ndarray) -> np.ndarray:
-    """NaN for a price outside PRICE_RANGE: no liquidation price, as engine.margin.liquidation says."""
-    with np.errstate(invalid="ignore"):
-        return np.where((prices >= PRICE_RANGE[0]) & (prices <= PRICE_RANGE[1]), prices, np.nan)
-
-
-def _continuous(leg: Leg) -> bool:
-    """True when the leg's maintenance margin has no jump at any tier boundary."""
-    for below, above in itertools.pairwise(leg.tiers):
-        edge = above.lower
-        if abs(below.maintenance(edge) - above.maintenance(edge)) > 1e-9 * max(1.0, abs(below.maintenance(edge))):
-            return False
-    return True
-
-
-@dataclass(frozen=True, slots=True)
-class VectorRisk:
-    """Per-position and per-account arrays, in book order (accounts as in book.accounts).
-
-    Position arrays have shape (n_positions,), account arrays (n_accounts,); float64 unless marked bool.
-    Units as engine.margin.risk.PositionRisk / AccountRisk; NaN where a mark is missing or a figure overflows.
-    """
-
-    mark_price: np.ndarray
-    notional: np.ndarray
-    unrealized_pnl: np.ndarray
-    roe: np.ndarray
-    initial_margin: np.ndarray
-    maintenance_margin: np.ndarray
-    liquidation_price: np.ndarray
-    """NaN where no positive price liquidates."""
-    distance_to_liquidation: np.ndarray
-    account_unrealized_pnl: np.ndarray
-    account_equity: np.ndarray
-    account_initial_margin: np.ndarray
-    account_maintenance_margin: np.ndarray
-    account_margin_ratio: np.ndarray
-    """The cross margin ratio (cross maintenance / cross margin balance); NaN where the account has no cross
-    position, its cross balance is <= 0 or unknown (engine.margin.risk explains the ratio and its sources)."""
-    account_available_balance: np.ndarray
-    position_margin_ratio: np.ndarray
-    """Isolated: own maintenance / (own margin + uPnL); cross: the account's cross ratio; NaN where none."""
-    account_cross_margin_balance: np.ndarray
-    """Cross wallet + cross uPnL (NaN where the account has no cross position or a cross mark is missing)."""
-    account_cross_maintenance_margin: np.ndarray
-    account_liquidated: np.ndarray
-    """bool: the cross account is at or past its liquidation point."""
-    account_cross_known: np.ndarray
-    """bool: every cross mark of the account is in and its cross figures are finite (or it has no cross leg)."""
-    account_has_cross: np.ndarray
-    """bool: the account holds at least one cross position."""
-
-
-class _SegmentScan:
-    """Precomputed tier segments of the groups solved by scanning (at most two legs each)."""
-
-    def __init__(self, layout: BookLayout, groups: list[int]) -> None:
-        self.groups = np.array(groups, dtype=np.intp)
-        self.first_leg = np.array([layout.groups[g][0] for g in groups], dtype=np.intp)
-        per_group = []
-        for g in groups:
-            legs = [layout.legs[k].leg for k in layout.groups[g]]
-            edges = segment_edges(legs)
-            lines = [segment_line(legs, 0.0, segment_midpoint(lo, hi)) for lo, hi in itertools.pairwise(edges)]
-            per_group.append((edges, lines))
-        width = max((len(lines) for _, lines in per_group), default=1)
-        n = len(groups)
-        self.lo = np.full((n, width), np.inf)
-        self.hi = np.full((n, width), np.inf)
-        self.slope = np.zeros((n, width))
-        self.constant = np.zeros((n, width))
-        self.real = np.zeros((n, width), dtype=bool)
-        for i, (edges, lines) in enumerate(per_group):
-            m = len(lines)
-            self.lo[i, :m] = edges[:-1]
-            self.hi[i, :m] = edges[1:]
-            self.slope[i, :m] = [a for a, _ in lines]
-            self.constant[i, :m] = [b for _, b in lines]
-            self.real[i, :m] = True
-        self.has_root = self.real & (self.slope != 0)
-        self.jump_edge = self.real[:, 1:]
-
-    def roots(self, backing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate roots in z, shape (groups, 2*width): segment roots then tier-jump roots; NaN = none."""
-        b = self.constant + backing[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = -b / self.slope
-        inside = self.has_root & (z >= self.lo) & (z <= self.hi) & (z > 0)
-        segment_roots = np.where(inside, z, np.nan)
-        # A jump at the edge between segment m-1 and m: the surplus changes sign across it.
-        edge = self.lo[:, 1:]
-        with np.errstate(invalid="ignore"):
-            left = self.slope[:, :-1] * edge + b[:, :-1]
-            right = self.slope[:, 1:] * edge + b[:, 1:]
-        jump = self.jump_edge & ((left > 0) != (right > 0)) & (right != 0)
-        jump_roots = np.where(jump, edge, np.nan)
-        return segment_roots, jump_roots
 
 
 class CompiledBook:
@@ -144,9 +45,6 @@ class CompiledBook:
         key_index = {key: i for i, key in enumerate(self.price_keys)}
         account_index = {a.name: i for i, a in enumerate(book.accounts)}
         legs = layout.legs
-        n_legs = len(legs)
-        n_tiers = max((len(leg.leg.tiers) for leg in legs), default=1)
-
         self.n_accounts = len(book.accounts)
         self.leg_price = np.array([key_index[leg.price_key] for leg in legs], dtype=np.intp)
         self.leg_inverse = np.array([leg.inverse for leg in legs], dtype=bool)
@@ -162,6 +60,18 @@ class CompiledBook:
         fixed = [leg.leg.fixed_maintenance for leg in legs]
         self.leg_is_fixed = np.array([f is not None for f in fixed], dtype=bool)
         self.leg_fixed = np.array([f or 0.0 for f in fixed], dtype=float)
+        self.cross_wallet = np.array([layout.cross_wallet[a.name] for a in book.accounts], dtype=float)
+        self.account_has_cross = np.bincount(self.leg_account[self.leg_cross], minlength=self.n_accounts) > 0
+        self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
+
+        self._compile_tiers(legs)
+        self._compile_solvers(layout)
+        self._compile_positions(book, layout, account_index)
+
+    def _compile_tiers(self, legs: Sequence[LegLayout]) -> None:
+        """Every leg's tiers as flat arrays, in the two orders the solvers read (legs x tiers, tiers x legs)."""
+        n_legs = len(legs)
+        n_tiers = max((len(leg.leg.tiers) for leg in legs), default=1)
         # Tier bounds column by column (tiers x legs): a short loop over tiers beats a 2-D compare.
         self.n_tiers = n_tiers
         self.tier_lower_by_column = np.full((n_tiers, n_legs), np.inf)
@@ -194,21 +104,22 @@ class CompiledBook:
         self.tier_ceiling = ceiling.ravel()
         self._root_hint: np.ndarray | None = None
         """Per Newton leg, the flat tier its root was last found in: roots move little between two recomputes."""
-        self.cross_wallet = np.array([layout.cross_wallet[a.name] for a in book.accounts], dtype=float)
-        self.account_has_cross = np.bincount(self.leg_account[self.leg_cross], minlength=self.n_accounts) > 0
-        self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
 
+    def _compile_solvers(self, layout: BookLayout) -> None:
+        """Which groups the segment scan solves (hedge pairs, tiers whose maintenance jumps) and the Newton
+        legs' inputs, gathered once."""
+        legs = layout.legs
         scan = {g for g, members in enumerate(layout.groups) if len(members) > 1}
         continuous: dict[int, bool] = {}  # per tiers tuple: the legs on one market share one
 
         def jumps(leg: Leg) -> bool:
             key = id(leg.tiers)
             if key not in continuous:
-                continuous[key] = _continuous(leg)
+                continuous[key] = tiers_continuous(leg)
             return not continuous[key]
 
         scan |= {leg.group for leg in legs if leg.leg.fixed_maintenance is None and jumps(leg.leg)}
-        self.scan = _SegmentScan(layout, sorted(scan))
+        self.scan = SegmentScan(layout, sorted(scan))
         self.in_scan = np.isin(self.leg_group, self.scan.groups)
         self.scan_legs = np.flatnonzero(self.in_scan)
         self.scan_row_of_leg = np.searchsorted(self.scan.groups, self.leg_group[self.scan_legs])
@@ -231,6 +142,8 @@ class CompiledBook:
         self.newton_fixed = self.leg_fixed[nl]
         self.newton_base = nl  # a leg's flat index in tier 0 (tiers x legs) is the leg's own
 
+    def _compile_positions(self, book: Book, layout: BookLayout, account_index: Mapping[str, int]) -> None:
+        """Per-position arrays (their leg, account, PnL line, ROE base, collateral) and the per-account bins."""
         positions = book.positions
         exposures = layout.exposures
         account_of = {a.name: a for a in book.accounts}
@@ -242,7 +155,7 @@ class CompiledBook:
         self.pos_leverage = np.array([p.leverage for p in positions], dtype=float)
         self.pos_cross = np.array([p.margin_mode is MarginMode.CROSS for p in positions], dtype=bool)
         roe_bases = [
-            fixed_roe_base(e, p, book.market_of(p), profile_for(account_of[p.account].exchange))
+            fixed_roe_base(e, p, book.market_of(p), profile_of(account_of[p.account]))
             for e, p in zip(exposures, positions, strict=True)
         ]
         self.pos_roe_at_mark = np.array([b is None for b in roe_bases], dtype=bool)
@@ -258,7 +171,7 @@ class CompiledBook:
         self.leg_account_by_2 = (self.leg_account[:, None] * 2 + np.arange(2)).ravel()
         self.pos_account_by_4 = (self.pos_account[:, None] * 4 + np.arange(4)).ravel()
         # Usually every position is its own leg: then the leg arrays are the position arrays, bit for bit.
-        self.one_leg_per_position = bool(np.array_equal(self.pos_leg, np.arange(n_legs)))
+        self.one_leg_per_position = bool(np.array_equal(self.pos_leg, np.arange(len(layout.legs))))
 
     def prices_from(self, prices: Mapping[PriceKey, float]) -> np.ndarray:
         """A mark vector in this book's price_keys order from a {(exchange, symbol): mark} mapping; NaN for a
@@ -313,6 +226,12 @@ class CompiledBook:
             return self._recompute(marks)
 
     def _recompute(self, marks: np.ndarray) -> VectorRisk:
+        """recompute's body: legs (tiers, maintenance, backing, liquidation prices), then accounts, then
+        positions, as one sequence of array operations.
+
+        Long because it is the live view's hot path (benchmarked per refresh): split into methods, a dozen
+        intermediate arrays would travel between them, and the order of the steps is the argument.
+        """
         leg_mark = marks[self.leg_price]
         z = np.where(self.leg_inverse, 1.0 / leg_mark, leg_mark) if self.any_inverse else leg_mark
         notional = self.leg_nu * z
@@ -345,7 +264,7 @@ class CompiledBook:
         unsettled = self._newton(root_z, backing, flat)
         with np.errstate(invalid="ignore"):
             root_z = np.where(np.isfinite(root_z) & (root_z > 0), root_z, np.nan)
-        liq = _in_range(np.where(self.leg_inverse, 1.0 / root_z, root_z) if self.any_inverse else root_z)
+        liq = in_range(np.where(self.leg_inverse, 1.0 / root_z, root_z) if self.any_inverse else root_z)
         if len(self.scan.groups):
             self._scan(liq, backing, leg_mark)
         for k in unsettled:  # a leg Newton did not settle (never seen in tests): the scalar solver decides
@@ -460,18 +379,8 @@ class CompiledBook:
         return active[local]
 
     def _scan(self, liq: np.ndarray, backing: np.ndarray, leg_mark: np.ndarray) -> None:
-        scan = self.scan
-        first = scan.first_leg
-        segment_roots, jump_roots = scan.roots(backing[first])
-        z = np.concatenate([segment_roots, jump_roots], axis=1)
-        inverse = self.leg_inverse[first][:, None]
-        with np.errstate(divide="ignore"):
-            prices = _in_range(np.where(inverse, 1.0 / z, z))
-        gap = np.abs(prices - leg_mark[first][:, None])
-        gap = np.where(np.isnan(gap), np.inf, gap)
-        best = gap.argmin(axis=1)
-        chosen = prices[np.arange(len(first)), best]
-        chosen = np.where(np.isinf(gap[np.arange(len(first)), best]), np.nan, chosen)
+        first = self.scan.first_leg
+        chosen = self.scan.nearest_prices(backing[first], self.leg_inverse[first], leg_mark[first])
         liq[self.scan_legs] = chosen[self.scan_row_of_leg]
 
     def _scalar(self, k: int, liq: np.ndarray, backing: np.ndarray, leg_mark: np.ndarray) -> None:

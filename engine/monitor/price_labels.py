@@ -15,7 +15,8 @@ STATUS_SYMBOLS_NAMED = 3
 def source_label(
     quote: MarkRecord | None, now: float, stale: bool, shocked: bool = False, offline: bool = False
 ) -> str:
-    """'LIVE 0.4 s', 'MANUAL', 'MANUAL (OFFLINE)', 'SIMULATED 0.2 s', 'STALE 21 s', 'MISSING'; under a
+    """'LIVE 0.4 s', 'MANUAL', 'MANUAL (OFFLINE)', 'SIMULATED 0.2 s', 'STALE 21 s', 'MISSING'; a feed
+    price that is the last trade standing in for the mark says so: 'LIVE 0.4 s (last trade)'; under a
     shock preview 'SHOCKED (LIVE 0.4 s)', so a preview never hides where the price came from or that it
     is stale."""
     if quote is None:
@@ -26,6 +27,8 @@ def source_label(
         age = quote.age(now)
         kind = "STALE" if stale else quote.source.value.upper()
         label = f"{kind} {age:.1f} s" if age < 60 else f"{kind} {age / 60:.0f} min"
+        if quote.mark_is_last_trade:  # the exchange sent no mark: liquidation is judged at one, not at this
+            label += " (last trade)"
     return f"SHOCKED ({label})" if shocked else label
 
 

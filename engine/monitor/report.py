@@ -8,7 +8,7 @@ from typing import Any
 from engine.book.formats import money, percent, price
 from engine.book.safe_text import printable
 from engine.margin.risk import AccountRisk, BookRisk, estimate_reason
-from engine.margin.rules import profile_for
+from engine.margin.rules import profile_of
 
 __all__ = ["account_ratio_text", "money", "percent", "price", "risk_to_dict", "risk_to_text"]
 
@@ -34,6 +34,8 @@ def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
             {
                 "name": a.account.name,
                 "exchange": a.account.exchange,
+                "account_type": a.account.account_type.value,
+                "rule_profile": profile_of(a.account).title,
                 "wallet_balance": a.wallet_balance,
                 "unrealized_pnl": finite_or_none(a.unrealized_pnl),
                 "equity": finite_or_none(a.equity),
@@ -121,7 +123,7 @@ def risk_to_text(risk: BookRisk, extra: tuple[str, list[str], list[str]] | None 
     for i, a in enumerate(risk.accounts):
         cur = a.account.currency
         ratio = account_ratio_text(a)
-        exchange = profile_for(a.account.exchange).title
+        exchange = profile_of(a.account).title
         account_rows.append(
             [
                 a.account.name,

@@ -101,7 +101,8 @@ class Monitor:
         return risk, quotes
 
     def report(self) -> dict[str, Any]:
-        """The `risk --json` document at the current marks, plus each position's price_source and price_age_s.
+        """The `risk --json` document at the current marks, plus each position's price_source, price_age_s and
+        price_is_last_trade (true when the exchange sent no mark and its last trade stands in).
 
         Every account and position is in it, whatever marks have arrived (figures a missing mark hides are
         null, with the reason in `incomplete`); built in one pass, linear in the book's size."""
@@ -112,6 +113,7 @@ class Monitor:
             quote = quotes[key]
             row["price_source"] = price_source(quote, now, self.options.stale_after)
             row["price_age_s"] = round(quote.age(now), 3) if quote else None
+            row["price_is_last_trade"] = bool(quote and quote.mark_is_last_trade)  # the exchange sent no mark
         return document
 
     def never_priced(self) -> list[tuple[str, str]]:

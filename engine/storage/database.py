@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
-from engine.margin.model import Account, Book, MarginMode, Position, PositionMode, Side
+from engine.margin.model import Account, AccountType, Book, MarginMode, Position, PositionMode, Side
 from engine.storage import checksum
 from engine.storage.alerts import AlertRecords
 from engine.storage.candles import CandleRecords
@@ -203,7 +203,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, CandleR
         """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
         rules refuse; DamagedBook for a row that is not a value of its kind)."""
         accounts = self._read(
-            "SELECT id, name, exchange, wallet_balance, currency, position_mode FROM account ORDER BY id"
+            "SELECT id, name, exchange, wallet_balance, currency, position_mode, account_type FROM account ORDER BY id"
         )
         names = {row[0]: row[1] for row in accounts}
         positions = self._read(
@@ -212,7 +212,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, CandleR
         )
         try:
             book = Book(
-                tuple(Account(n, e, w, c, PositionMode(m)) for _, n, e, w, c, m in accounts),
+                tuple(Account(n, e, w, c, PositionMode(m), AccountType(t)) for _, n, e, w, c, m, t in accounts),
                 tuple(
                     Position(names[a], symbol, Side(side), n, entry, MarginMode(mode), lev, iso, bool(hyp), note)
                     for a, symbol, side, n, entry, mode, lev, iso, hyp, note in positions
@@ -256,10 +256,10 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, CandleR
                         f"imported (use --replace to replace the whole book)"
                     )
             ids = {}
+            columns = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type")
             for a in incoming["accounts"]:
                 cursor = c.execute(
-                    "INSERT INTO account (name, exchange, wallet_balance, currency, position_mode) VALUES (?,?,?,?,?)",
-                    (a["name"], a["exchange"], a["wallet_balance"], a["currency"], a["position_mode"]),
+                    f"INSERT INTO account ({', '.join(columns)}) VALUES (?,?,?,?,?,?)", tuple(a[k] for k in columns)
                 )
                 ids[a["name"]] = cursor.lastrowid
             start = c.execute("SELECT COALESCE(MAX(ordinal), -1) + 1 FROM position").fetchone()[0]

@@ -85,7 +85,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO meta (key, value) VALUES ('book_sha256', 'pending');
     """,
-    # 5: hourly candle closes fetched through ccxt for the volatility of the probability of liquidation (a
+    # 5: the account type (Bybit's unified or classic account: different margin rules); every account saved
+    # before is a unified one, the default. The book's checksum covers the new column: recomputed on open.
+    """
+    ALTER TABLE account ADD COLUMN account_type TEXT NOT NULL DEFAULT 'unified'
+        CHECK (account_type IN ('unified', 'classic'));
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
+    """,
+    # 6: hourly candle closes fetched through ccxt for the volatility of the probability of liquidation (a
     # cache, outside the book's checksum): hour = the candle's open time in Unix seconds / 3600.
     """
     CREATE TABLE candle (

@@ -433,6 +433,9 @@ def run_stream(args: argparse.Namespace) -> dict[str, Any]:
     t_construct = time.perf_counter() - t0
     window.show()
     freeze_startup_heap()  # as run_app does
+    from desktop.platform.gui_collector import GuiThreadCollector
+
+    collector = GuiThreadCollector(app)  # as run_app does
     if args.hide_docks:  # diagnostic: the cost of the tables alone
         from PySide6.QtWidgets import QDockWidget
 
@@ -483,6 +486,7 @@ def run_stream(args: argparse.Namespace) -> dict[str, Any]:
     QTimer.singleShot(round((args.warmup + args.duration) * 1e3), end)
     app.exec()
     lag.timer.stop()
+    collector.stop()
     window.close()  # stops the timer and the feed
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     wall = marks["wall1"] - marks["wall0"]

@@ -14,8 +14,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
 from desktop.dialogs.account_form import ACCOUNT_FIELDS, AccountForm, default_currency, validate_account_input
+from desktop.dialogs.position_check import rules_label
 from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
-from engine.margin.model import Account, PositionMode
+from engine.margin.model import Account, AccountType, PositionMode
 from engine.margin.risk import evaluate_book
 from tests.desktop.typing_helpers import choose, demo, ok_button, retype
 from tests.portfolio_docs import portfolio_doc, position_doc
@@ -92,6 +93,24 @@ def test_a_new_account_shows_whose_rules_apply_and_defaults_the_currency(qtbot):
     assert form.result_index == len(demo().book.accounts)
 
 
+def test_an_exchange_without_a_public_price_call_is_named_when_the_account_is_made(qtbot):
+    # dYdX: ccxt 4.5.90 offers no ticker, mark or stream call, so no feed can price it; the user hears
+    # it here, not first from a feed that goes offline. The account is still allowed (typed prices).
+    form = make_form(qtbot)
+    retype(qtbot, form.exchange.lineEdit(), "dydx")
+    assert form.messages["exchange"].text() == (
+        f"{rules_label('dydx')}; dydx offers no public price method in ccxt: "
+        "type its prices by hand (Prices dock, or 'prices' in the portfolio file)"
+    )
+    retype(qtbot, form.name, "dYdX")
+    retype(qtbot, form.currency, "USDC")
+    retype(qtbot, form.wallet_balance, "1000")
+    qtbot.mouseClick(ok_button(form), Qt.MouseButton.LeftButton)
+    assert form.result_account is not None and form.result_account.exchange == "dydx"
+    other = make_form(qtbot)
+    assert other.messages["exchange"].text() == rules_label("binanceusdm")  # its marks are streamed
+
+
 @pytest.mark.parametrize(
     ("name", "typed", "message"),
     [
@@ -123,6 +142,37 @@ def test_each_bad_field_is_explained_beside_it_and_blocks_saving(qtbot, name, ty
     assert not ok_button(form).isEnabled()
     qtbot.keyClick(editor, Qt.Key.Key_Return)  # Enter must not save a bad account either
     assert form.result_book is None
+
+
+def test_a_bybit_account_can_be_classic_and_its_rules_follow(qtbot):
+    form = make_form(qtbot, index=2)  # Bybit swing, unified
+    assert form.account_type.currentData() == "unified"
+    choose(qtbot, form.account_type, "Classic")
+    qtbot.mouseClick(ok_button(form), Qt.MouseButton.LeftButton)
+    assert form.result_account == Account(
+        "Bybit swing", "bybit", 8000.0, "USDT", PositionMode.ONEWAY, AccountType.CLASSIC
+    )
+    # The edit keeps its type when opened again, and the classic rules price its positions differently.
+    again = make_form(qtbot, Portfolio(form.result_book, demo().prices, demo().market_overrides), index=2)
+    assert again.account_type.currentData() == "classic" and again.check.ok
+
+
+def test_classic_is_a_bybit_account_type_only(qtbot):
+    form = make_form(qtbot, index=3)  # Hyperliquid
+    choose(qtbot, form.account_type, "Classic")
+    assert (
+        form.messages["account_type"].text() == "'classic' is a Bybit account type; hyperliquid accounts are 'unified'"
+    )
+    assert not ok_button(form).isEnabled()
+
+
+def test_bitmex_is_named_as_missing_from_ccxt(qtbot):
+    form = make_form(qtbot, index=2)
+    retype(qtbot, form.exchange.lineEdit(), "bitmex")
+    assert form.messages["exchange"].text() == (
+        "BitMEX is not in the installed ccxt: Margin Watch can neither read its prices nor apply its rules"
+    )
+    assert not ok_button(form).isEnabled()
 
 
 def test_a_zero_wallet_is_fine_without_isolated_margins_but_not_below_them(qtbot):
@@ -233,6 +283,7 @@ def account_fields(draw) -> dict[str, str]:
         "wallet_balance": draw(st.floats(0, 1e6).map(repr)),
         "currency": draw(st.sampled_from([base.currency, "USDT", "USDC", "BTC"])),
         "position_mode": draw(st.sampled_from(["oneway", "hedge"])),
+        "account_type": draw(st.sampled_from(["unified", "classic"])),
     }
     for name in draw(st.sets(st.sampled_from(ACCOUNT_FIELDS), max_size=3)):
         fields[name] = draw(junk())

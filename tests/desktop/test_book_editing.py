@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.app import WindowOptions, build_window, demo_portfolio
 from desktop.dialogs.whatif_dialog import WhatIfDialog
+from desktop.tables.position_columns import SOURCE_COLUMN
 from engine.book.portfolio import dumps_portfolio
 from engine.margin.model import MarginMode
 from engine.margin.risk import evaluate_book
@@ -168,14 +169,16 @@ def test_a_minus_ten_percent_shock_moves_every_cross_position_as_the_engine_says
             assert r.liquidation_price is None
         else:
             assert math.isclose(r.liquidation_price, e.liquidation_price, rel_tol=1e-9)
-    sources = {window.model.row_text(i)[7] for i in range(window.model.rowCount())}
+    sources = {window.model.row_text(i)[SOURCE_COLUMN] for i in range(window.model.rowCount())}
     assert all(s.startswith("SHOCKED") for s in sources)
     assert saved_text(db_file) == before_saved
     assert window.book_host.real_marks() == real
     assert len(window.alerts) == alerts_before  # a preview raises no alert
     window.prices.reset_button.click()
     assert window.session.shock is None
-    assert not any(window.model.row_text(i)[7].startswith("SHOCKED") for i in range(window.model.rowCount()))
+    assert not any(
+        window.model.row_text(i)[SOURCE_COLUMN].startswith("SHOCKED") for i in range(window.model.rowCount())
+    )
 
 
 def test_importing_a_bad_csv_changes_nothing_and_names_every_bad_row(qtbot, saved_window, tmp_path):
@@ -267,12 +270,12 @@ def test_a_new_position_typed_into_the_form_is_saved_and_shown_with_the_engines_
 
 
 def test_a_mark_typed_into_the_positions_table_becomes_a_manual_price_and_bad_text_is_refused(qtbot, saved_window):
-    from desktop.tables.positions_model import MARK_COLUMN
+    from desktop.tables.position_columns import MARK_COLUMN, SYMBOL_COLUMN
 
     window, _ = saved_window
     key = ("binanceusdm", "DOGE/USDT:USDT")
     model = window.table.model()
-    row = next(r for r in range(model.rowCount()) if model.index(r, 2).data() == "DOGE/USDT:USDT")
+    row = next(r for r in range(model.rowCount()) if model.index(r, SYMBOL_COLUMN).data() == "DOGE/USDT:USDT")
     index = model.index(row, MARK_COLUMN)
 
     def type_mark(text: str) -> None:

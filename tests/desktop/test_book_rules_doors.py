@@ -141,3 +141,25 @@ def test_file_import_in_the_window_says_what_is_wrong_and_changes_nothing(
     assert len(shown) == 1 and shown[0].startswith("Nothing was imported:")
     assert expected in shown[0]
     assert saved_text(db_file) == before
+
+
+def test_importing_a_book_no_feed_can_price_says_so_before_it_replaces_the_book(
+    qtbot, saved_window, tmp_path, monkeypatch
+):
+    window, _ = saved_window
+    path = tmp_path / "dydx.json"
+    path.write_text(
+        '{"accounts": [{"name": "perps", "exchange": "dydx", "wallet_balance": 1000, "currency": "USDC"}], '
+        '"positions": []}',
+        encoding="utf-8",
+    )
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda _p, _t, text: asked.append(text) or QMessageBox.StandardButton.No
+    )
+    window.actions_.import_portfolio(str(path))
+    assert asked == [
+        "Replace the whole book with dydx.json (1 accounts, 0 positions)?\n\n"
+        "dydx offers no public price method in ccxt: type its prices by hand (Prices dock, or 'prices' in the "
+        "portfolio file)"
+    ]

@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from desktop.tables.cell_painter import CellPainter
-from desktop.tables.positions_model import COLUMNS, LEVEL_BACKGROUND, LIVE_SPANS
+from desktop.tables.position_columns import COLUMNS, LEVEL_BACKGROUND, LIVE_SPANS
 from engine.monitor.levels import Level
 from tests.desktop.test_window import demo_on_manual_prices
 

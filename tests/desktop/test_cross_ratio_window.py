@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from desktop.app import MainWindow
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
-from desktop.tables.positions_model import COLUMNS, LEVEL_BACKGROUND
+from desktop.tables.position_columns import COLUMNS, LEVEL_BACKGROUND, SYMBOL_COLUMN
 from engine.book.portfolio import parse_portfolio
 from engine.margin.risk import evaluate_book
 from engine.market.prices import PriceStore
@@ -34,7 +34,7 @@ def test_a_cross_position_past_liquidation_turns_its_account_liquidated_and_aler
     subjects = [a.subject for a in window.alerts]
     assert any(s.startswith("account main (margin ratio liquidated") for s in subjects), subjects
     ratio = next(i for i, c in enumerate(COLUMNS) if c.title == "Margin ratio")
-    texts = {window.model.row_text(p)[2]: window.model.row_text(p)[ratio] for p in range(2)}
+    texts = {window.model.row_text(p)[SYMBOL_COLUMN]: window.model.row_text(p)[ratio] for p in range(2)}
     assert texts == {"ETH/USDT:USDT": "1.33%", "BTC/USDT:USDT": "gone"}  # ETH's own ratio; BTC's account's
 
 
@@ -51,7 +51,7 @@ def test_a_position_without_a_mark_keeps_its_row_and_its_level(qtbot):
     window = window_on(qtbot, DILUTED, {k: v for k, v in marks.items() if k != eth})
     assert window.model.rowCount() == 2
     # BTC is cross and its account's cross marks are all in: its figures are whole, ETH's are "—".
-    eth_row = next(p for p in range(2) if window.model.row_text(p)[2] == "ETH/USDT:USDT")
+    eth_row = next(p for p in range(2) if window.model.row_text(p)[SYMBOL_COLUMN] == "ETH/USDT:USDT")
     liq = next(i for i, c in enumerate(COLUMNS) if c.title == "Liq. price")
     assert window.model.row_text(eth_row)[liq] == "—"
     assert window.model.states[1 - eth_row].level is Level.LIQUIDATED

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from desktop.app import WindowOptions, build_window
 from desktop.tables.accounts_model import RATIO_COLUMN
-from desktop.tables.positions_model import COLUMNS, STALE_FOREGROUND
+from desktop.tables.position_columns import COLUMNS, STALE_FOREGROUND
 from engine.market.feeds.exchange_config import ExchangeSettings, Transport
 from tests.fake_exchange.server import FakeBinance
 from tests.portfolio_docs import portfolio_doc, position_doc

@@ -22,13 +22,15 @@ from desktop.app import demo_portfolio
 from desktop.dialogs.margin_dialog import MarginDialog
 from desktop.dialogs.whatif_dialog import WhatIfDialog
 from desktop.tables.accounts_model import AccountsModel
-from desktop.tables.positions_model import COLUMNS, MARK_COLUMN, PositionsModel, RowState
+from desktop.tables.position_columns import COLUMNS, MARK_COLUMN
+from desktop.tables.positions_model import PositionsModel
 from desktop.tables.text_table_model import TextTableModel
 from desktop.window.prices_panel import MARK, PricesModel
 from engine.margin.live_risk import LiveEvaluator
 from engine.margin.model import Book, MarginMode
 from engine.margin.risk import evaluate_book
 from engine.market.prices import PriceStore, Shock
+from engine.monitor.frame import RowState
 from engine.monitor.levels import Level
 
 EMPTY = Book((), ())
@@ -320,3 +322,30 @@ def test_the_margin_preview_as_the_user_types(qtbot, qtmodeltester):
     every_cell_answers_as_the_tester_asks(dialog.preview)
     dialog.amount.selectAll()
     qtbot.keyClicks(dialog.amount, "-")
+
+
+def test_the_tables_say_which_rules_priced_a_row(qtmodeltester):
+    """A generic-profile account is an estimate in both tables; a Bybit classic account says it is classic."""
+    from dataclasses import replace
+
+    from desktop.tables.accounts_model import COLUMNS as ACCOUNT_COLUMNS
+    from engine.margin.model import AccountType
+
+    book, marks = demo()
+    accounts = list(book.accounts)
+    bybit = next(i for i, a in enumerate(accounts) if a.exchange == "bybit")
+    accounts[bybit] = replace(accounts[bybit], account_type=AccountType.CLASSIC)
+    binance = accounts[0]
+    accounts[0] = replace(binance, exchange="bingx")
+    markets = {(("bingx" if k[0] == binance.exchange else k[0]), k[1]): m for k, m in book.markets.items()}
+    marks = {(("bingx" if k[0] == binance.exchange else k[0]), k[1]): v for k, v in marks.items()}
+    risk = evaluate_book(Book(tuple(accounts), book.positions, markets), marks)
+    positions = PositionsModel(risk)
+    qtmodeltester.check(positions, force_py=True)
+    column = next(i for i, c in enumerate(COLUMNS) if c.title == "Exchange")
+    shown = {positions.index(row, column).data() for row in range(positions.rowCount())}
+    assert {"bingx (estimate)", "bybit (classic)"} <= shown
+    table = AccountsModel(risk)
+    column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "Exchange")
+    assert table.index(0, column).data() == "bingx (generic estimate)"
+    assert table.index(bybit, column).data() == "Bybit (classic account)"

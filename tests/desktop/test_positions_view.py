@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QGuiApplication
 
-from desktop.tables.positions_model import COLUMNS, DISTANCE_COLUMN
+from desktop.tables.position_columns import COLUMNS, DISTANCE_COLUMN
 from engine.margin.live_risk import LiveEvaluator
 from tests.desktop.test_window import demo_on_manual_prices
 from tests.engine.strategies import books
@@ -115,3 +115,63 @@ def test_an_edited_position_that_no_longer_matches_the_filter_leaves_the_filtere
     assert _symbols(window) == []  # a short no longer matches "long"
     window.positions.search.clear()
     assert "DOGE/USDT:USDT" in _symbols(window)
+
+
+def test_the_distance_comes_right_after_the_positions_identity_in_bold():
+    titles = [c.title for c in COLUMNS]
+    assert titles[:4] == ["Account", "Symbol", "Side", "To liq."] and DISTANCE_COLUMN == 3
+    from PySide6.QtGui import QFont
+
+    from desktop.tables.delegates import DistanceBarDelegate
+
+    painter = DistanceBarDelegate(None)
+    painter.use_font(QFont(), None)
+    assert painter._font.bold() and painter._italic.bold() and painter._italic.italic()
+
+
+def test_when_ticks_break_the_sorted_order_the_table_says_so_and_re_sorts_on_request(qtbot):
+    _, store, window = demo_on_manual_prices(qtbot)
+    view = window.positions
+    window.table.sortByColumn(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
+    window.refresh()
+    assert view.resort_button.isHidden()
+    order = _symbols(window)
+    assert order[-1] != "DOGE/USDT:USDT"
+    store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), 0.001)  # past its liquidation: first by distance now
+    window.refresh()
+    assert _symbols(window) == order  # not on the tick
+    assert not view.resort_button.isHidden()  # but the arrow no longer tells the truth, and the bar says so
+    view.resort_button.click()
+    assert _symbols(window)[0] == "DOGE/USDT:USDT" and view.resort_button.isHidden()
+
+
+def test_the_timer_re_sorts_only_when_chosen(qtbot):
+    _, store, window = demo_on_manual_prices(qtbot)
+    view = window.positions
+    window.table.sortByColumn(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
+    store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), 0.001)
+    window.refresh()
+    assert _symbols(window)[0] != "DOGE/USDT:USDT"
+    view.auto_resort.setCurrentIndex(view.auto_resort.findData(5))
+    assert view._resort_timer.isActive() and view._resort_timer.interval() == 5_000
+    view._resort_timer.timeout.emit()  # five seconds on
+    assert _symbols(window)[0] == "DOGE/USDT:USDT"
+    view.auto_resort.setCurrentIndex(view.auto_resort.findData(0))
+    assert not view._resort_timer.isActive()
+
+
+def test_columns_can_be_hidden_but_not_the_identity_or_the_distance_and_come_back_by_default(qtbot):
+    _, _, window = demo_on_manual_prices(qtbot)
+    view = window.positions
+    header = window.table.horizontalHeader()
+    menu = view.column_menu()
+    actions = {a.text(): a for a in menu.actions() if a.isCheckable()}
+    assert [t for t, a in actions.items() if not a.isEnabled()] == ["Account", "Symbol", "Side", "To liq."]
+    entry = next(i for i, c in enumerate(COLUMNS) if c.title == "Entry")
+    actions["Entry"].setChecked(False)
+    assert header.isSectionHidden(entry)
+    assert not view.column_menu().actions()[entry].isChecked()  # the menu shows what is hidden
+    header.moveSection(header.visualIndex(DISTANCE_COLUMN), 0)
+    view.default_columns()
+    assert not header.isSectionHidden(entry)
+    assert [header.logicalIndex(v) for v in range(len(COLUMNS))] == list(range(len(COLUMNS)))

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.app import MainWindow, demo_portfolio
-from desktop.tables.positions_model import COLUMNS
+from desktop.tables.position_columns import COLUMNS
 from engine.book.portfolio import Portfolio
 from engine.margin.model import Book
 from engine.market.prices import PriceStore, Shock

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import QLineEdit
 
-from desktop.tables.positions_model import quoted
+from desktop.tables.position_columns import quoted
 from desktop.window.prices_panel import MARK, SHOCKED, SOURCE, SYMBOL, PricesModel, PricesPanel, parse_price
 from engine.market.prices import PriceSource, PriceStore, Shock, Tick
 

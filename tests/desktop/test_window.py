@@ -8,7 +8,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.app import MainWindow, demo_portfolio
-from desktop.tables.positions_model import COLUMNS, PositionsModel, quoted
+from desktop.tables.position_columns import COLUMNS, quoted
+from desktop.tables.positions_model import PositionsModel
 from engine.margin.model import Side
 from engine.margin.risk import evaluate_book
 from engine.monitor.report import percent, price
@@ -174,7 +175,7 @@ def test_the_saved_book_window_records_history_off_the_gui_thread(qtbot, tmp_pat
 
 
 def test_crossing_a_threshold_colours_the_row_and_hovering_does_not_flicker(qtbot):
-    from desktop.tables.positions_model import LEVEL_BACKGROUND
+    from desktop.tables.position_columns import LEVEL_BACKGROUND
     from engine.monitor.levels import Level
 
     portfolio, store, window = demo_on_manual_prices(qtbot)

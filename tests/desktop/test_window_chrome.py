@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop.platform.crash_reporter import CrashReporter
 from desktop.platform.theme import apply_theme, is_dark
 from desktop.tables.accounts_model import RATIO_COLUMN
-from desktop.tables.positions_model import LEVEL_BACKGROUND
+from desktop.tables.position_columns import LEVEL_BACKGROUND
 from desktop.window.menus import app_version
 from engine.monitor.levels import Level
 from engine.monitor.report import money
@@ -158,3 +158,20 @@ def test_an_exception_in_a_thread_is_logged_and_shown_and_other_threads_go_on(qt
             box.close()
     finally:
         reporter.uninstall()
+
+
+def test_a_first_start_fits_the_window_to_a_small_screen_and_keeps_the_preferred_size_on_a_big_one(qtbot):
+    """On a 1280x720 screen a 1600x1000 window put the alerts and the status bar off-screen."""
+    from PySide6.QtWidgets import QMainWindow
+
+    from desktop.window.window_layout import FRAME_ALLOWANCE_PX, fit_to_screen
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    available = window.screen().availableGeometry()  # 800x800 on the offscreen platform
+    fit_to_screen(window, (available.width() * 2, 300))
+    assert window.width() == available.width() - FRAME_ALLOWANCE_PX and window.height() == 300
+    assert window.x() == available.x() + FRAME_ALLOWANCE_PX // 2
+    assert window.y() == available.y() + (available.height() - 300) // 2
+    fit_to_screen(window, (400, 300))
+    assert (window.width(), window.height()) == (400, 300)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
+from engine.margin.model import Account, AccountType, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
 
 
 def market(
@@ -31,9 +31,11 @@ def book(
     positions: list[Position],
     markets: list[MarketSpec],
     mode: PositionMode = PositionMode.ONEWAY,
+    account_type: AccountType = AccountType.UNIFIED,
 ) -> Book:
+    currency = (markets and markets[0].settle_currency) or "USDT"
     return Book(
-        (Account("acct", exchange, wallet, (markets and markets[0].settle_currency) or "USDT", mode),),
+        (Account("acct", exchange, wallet, currency, mode, account_type),),
         tuple(positions),
         {(exchange, m.symbol): m for m in markets},
     )

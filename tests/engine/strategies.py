@@ -5,9 +5,32 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from engine.margin.exposure import initial_margin_at_entry
-from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, Side, Tier
+from engine.margin.model import (
+    Account,
+    AccountType,
+    Book,
+    MarginMode,
+    MarketSpec,
+    Position,
+    PositionMode,
+    Side,
+    Tier,
+)
 
-EXCHANGES = ["binanceusdm", "binancecoinm", "bybit", "okx", "gate", "hyperliquid", "kraken"]
+EXCHANGES = [
+    "binanceusdm",
+    "binancecoinm",
+    "bybit",
+    "okx",
+    "gate",
+    "hyperliquid",
+    "kucoinfutures",
+    "bitget",
+    "phemex",
+    "mexc",
+    "deribit",
+    "kraken",
+]
 
 
 @st.composite
@@ -35,8 +58,11 @@ def books(draw, max_positions: int = 8, continuous: bool | None = None):
     for a in range(n_accounts):
         exchange = draw(st.sampled_from(EXCHANGES))
         mode = draw(st.sampled_from(list(PositionMode)))
-        accounts.append(Account(f"a{a}", exchange, 0.0, "USDT", mode))
-    symbols = [f"S{i}/USDT:USDT" for i in range(3)] + ["C0/USD:C0"]
+        # Bybit's classic accounts take cross maintenance at entry and add the fee to close on inverse contracts.
+        kind = draw(st.sampled_from(list(AccountType))) if exchange == "bybit" else AccountType.UNIFIED
+        accounts.append(Account(f"a{a}", exchange, 0.0, "USDT", mode, kind))
+    # BTC: Deribit's maintenance rate grows with the position's size in BTC (RuleProfile.rate_per_base_unit).
+    symbols = [f"S{i}/USDT:USDT" for i in range(3)] + ["BTC/USDT:USDT", "C0/USD:C0"]
     markets = {}
     prices = {}
     positions = []
@@ -85,6 +111,7 @@ def books(draw, max_positions: int = 8, continuous: bool | None = None):
                 locked + draw(st.floats(0.0, 1e5)),
                 account.currency,
                 account.position_mode,
+                account.account_type,
             )
         )
     return Book(tuple(funded), tuple(positions), markets), prices

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.margin.model import MarginMode, PositionMode, Side
+from engine.margin.model import AccountType, MarginMode, PositionMode, Side
 from engine.margin.risk import evaluate_book
+from engine.margin.vectorised import CompiledBook
 from tests.engine.books import book, market, pos
 
 LONG, SHORT = Side.LONG, Side.SHORT
@@ -204,3 +205,169 @@ def test_binance_hedge_mode_long_and_short_share_the_faq_formula():
     # Net long: the price that hurts is below, and both legs report the same positive distance.
     assert long_risk.distance_to_liquidation == pytest.approx((61_000 - expected) / 61_000)
     assert short_risk.distance_to_liquidation == long_risk.distance_to_liquidation
+
+
+def _both_paths(b, prices) -> list[float]:
+    """The liquidation prices of the scalar path, checked against the vectorised path (same figures)."""
+    scalar = [r.liquidation_price for r in evaluate_book(b, prices).positions]
+    compiled = CompiledBook(b)
+    vector = compiled.recompute(compiled.prices_from(prices)).liquidation_price
+    assert list(vector) == pytest.approx(scalar, rel=1e-12)
+    return scalar
+
+
+def test_bybit_classic_cross_example_1_takes_maintenance_at_entry():
+    """Bybit help centre "Liquidation Price (USDT Contract)" (help.bybit.com article 900000181046), cross,
+    example 1 (only one unhedged position), read 2026-12-01: long 2 BTC @ 10,000, 100x, available balance 2,000,
+    mark 10,500 (unrealized profit 1,000, not in the available balance).
+
+    By hand: initial margin = 2 x 10,000 x 1% = 200; maintenance = 2 x 10,000 x 0.5% = 100 (at entry);
+    sustainable loss = available 2,000 + IM 200 - MM 100 = 2,100; LP = 10,000 - 2,100 / 2 = 8,950.
+    The wallet is available + initial margin = 2,200. A unified account takes the maintenance at the mark:
+    2,200 + 2 (P - 10,000) = 2 P x 0.5% -> P = 17,800 / 1.99 = 8,944.72 (what the product gave for both before).
+    """
+    positions = [pos("BTC/USDT:USDT", LONG, 2, 10_000, CROSS, 100)]
+    prices = {("bybit", "BTC/USDT:USDT"): 10_500}
+    classic = book("bybit", 2_200, positions, [market("BTC/USDT:USDT", 0.005)], account_type=AccountType.CLASSIC)
+    assert _both_paths(classic, prices) == [pytest.approx(8_950, abs=1e-9)]
+    assert evaluate_book(classic, prices).positions[0].maintenance_margin == pytest.approx(100)
+    unified = book("bybit", 2_200, positions, [market("BTC/USDT:USDT", 0.005)])
+    assert _both_paths(unified, prices) == [pytest.approx(17_800 / 1.99, rel=1e-12)]
+
+
+def test_bybit_classic_inverse_cross_adds_the_fee_to_close():
+    """Bybit help centre "How to calculate Liquidation Price (Inverse Contract)" (article 360039261334), cross,
+    read 2026-12-01: balance 0.5 BTC, long 10,000 contracts (1 USD each) @ 8,000, MMR 0.5%, fee 0.075%:
+
+        Q (1/entry - 1/LP) = -(balance - Q/entry x MMR - Q x 0.075% / bankruptcy price)
+
+    with bankruptcy price = 1.00075 Q / (Q/entry + balance) = 5,718.57. That formula gives 5,739.0835 (the page
+    prints 5,739.50, which its own formula does not give). The engine takes the fee on the notional at the
+    liquidation price rather than at the bankruptcy price (the equation stays linear in 1/price):
+    0.5 + Q (1/8,000 - z) = Q/8,000 x 0.5% + Q z x 0.075% -> z = (0.5 + 1.25 - 0.00625) / (Q x 1.00075),
+    LP = 1/z = 5,739.0681: 0.015 USD (0.0003%) from the page's formula.
+    """
+    q, entry, balance, mmr, fee = 10_000.0, 8_000.0, 0.5, 0.005, 0.00075
+    spec = market("BTC/USD:BTC", mmr, taker_fee=fee, inverse=True)
+    position = pos("BTC/USD:BTC", LONG, q, entry, CROSS, 100)
+    b = book("bybit", balance, [position], [spec], account_type=AccountType.CLASSIC)
+    (liquidation,) = _both_paths(b, {("bybit", "BTC/USD:BTC"): entry})
+    by_hand = q * (1 + fee) / (balance + q / entry - q / entry * mmr)
+    assert liquidation == pytest.approx(by_hand, rel=1e-12)
+    bankruptcy = (1 + fee) * q / (q / entry + balance)
+    page_formula = 1 / (1 / entry + (balance - q / entry * mmr - q * fee / bankruptcy) / q)
+    assert page_formula == pytest.approx(5_739.0835, abs=1e-4)
+    assert abs(liquidation - page_formula) < 0.02
+    # A unified account neither takes the maintenance at entry nor adds the fee here.
+    unified = book("bybit", balance, [position], [spec])
+    assert _both_paths(unified, {("bybit", "BTC/USD:BTC"): entry}) != [pytest.approx(by_hand)]
+
+
+def test_kucoin_isolated_maintenance_and_liquidation_fee_at_the_mark():
+    """KuCoin announcement "Important: Update to the Isolated Margin Calculation Formula" (2025-05-20, in force
+    2025-05-22; supplemental notice 2025-05-29), read 2026-12-01: maintenance = mark x size x multiplier x (MMR +
+    liquidation fee rate). It gives no worked example; by hand, long 100 contracts x 0.001 BTC @ 60,000, 10x
+    (margin 600), MMR 0.4%, fee rate 0.06%: 600 + 0.1 (P - 60,000) = 0.1 P x 0.46% -> P = 5,400 / 0.09954 =
+    54,249.548.
+
+    The older help page "How to Calculate the Liquidation Price for KuCoin Contracts" took the maintenance at
+    entry (short 5 x 0.001 @ 28,000, 100x, MMR 0.4% -> 28,168); under the rule in force since 2025-05-22 the same
+    position, without fee, goes at (140 + 1.4) / (0.005 x 1.004) = 28,167.33.
+    """
+    spec = market("BTC/USDT:USDT", 0.004, taker_fee=0.0006, contract_size=0.001)
+    b = book("kucoinfutures", 10_000, [pos("BTC/USDT:USDT", LONG, 100, 60_000, ISO, 10, 600)], [spec])
+    assert _both_paths(b, {("kucoinfutures", "BTC/USDT:USDT"): 61_000}) == [pytest.approx(54_249.54792, abs=1e-5)]
+    old = market("BTC/USDT:USDT", 0.004, contract_size=0.001)
+    b = book("kucoinfutures", 10_000, [pos("BTC/USDT:USDT", SHORT, 5, 28_000, ISO, 100, 1.4)], [old])
+    assert _both_paths(b, {("kucoinfutures", "BTC/USDT:USDT"): 28_000}) == [pytest.approx(28_167.3307, abs=1e-4)]
+
+
+def test_kucoin_cross_risk_rate_counts_the_closing_fee():
+    """KuCoin help centre "Risk Rate of Cross Margin Mode", read 2026-12-01: risk rate = (maintenance at the mark +
+    expected closing fees) / (total margin - expected opening fees). Its example also holds an open ETH order, which
+    the product does not model; the BTC position alone, by hand: 5,000 USDT, long 100 x 0.001 BTC at mark 62,000,
+    MMR 0.5%, taker 0.06%: maintenance 31 + closing fee 3.72 = 34.72, risk rate 34.72 / 5,000 = 0.6944%.
+    """
+    spec = market("BTC/USDT:USDT", 0.005, taker_fee=0.0006, contract_size=0.001)
+    b = book("kucoinfutures", 5_000, [pos("BTC/USDT:USDT", LONG, 100, 62_000, CROSS, 10)], [spec])
+    risk = evaluate_book(b, {("kucoinfutures", "BTC/USDT:USDT"): 62_000})
+    assert risk.positions[0].maintenance_margin == pytest.approx(34.72)
+    assert risk.accounts[0].margin_ratio == pytest.approx(0.006944)
+
+
+@pytest.mark.parametrize(("side", "published"), [(LONG, 36_166.36528), (SHORT, 43_798.52678)])
+def test_bitget_isolated_formula_with_taker_fee(side, published):
+    """Bitget "Bitget futures: Estimated liquidation price" (2025-09-18), read 2026-12-01, isolated:
+
+        LP = (margin - size x entry x dir) / (size x (MMR + TakerFeeRatio - dir)),  dir = 1 long, -1 short.
+
+    The page gives no worked numbers; by hand, 0.5 BTC @ 40,000 with 2,000 margin, MMR 0.4%, taker 0.06%:
+    long (2,000 - 20,000) / (0.5 x -0.9954) = 36,166.365; short 22,000 / (0.5 x 1.0046) = 43,798.527.
+    """
+    spec = market("BTC/USDT:USDT", 0.004, taker_fee=0.0006)
+    b = book("bitget", 10_000, [pos("BTC/USDT:USDT", side, 0.5, 40_000, ISO, 10, 2_000)], [spec])
+    assert _both_paths(b, {("bitget", "BTC/USDT:USDT"): 40_000}) == [pytest.approx(published, abs=1e-5)]
+
+
+def test_phemex_usdt_m_isolated_example():
+    """Phemex help centre "Liquidation price for USDT-M" (liq-price-for-USDTM), read 2026-12-01, isolated long:
+    LP = (OpenValue - assignedPosBalance - mmAmount) / (0.9994 - MMR) / size, taker 0.06%. Example: 500 contracts
+    at 0.4 (OpenValue 200), 5x, MMR 1%: assignedPosBalance = 200/5 + (200 - 40) x 0.06% = 40.096 (the position
+    margin holds the fee to close); LP = 159.904 / 0.9894 / 500 = 0.3232... (the page's figure).
+    """
+    spec = market("XRP/USDT:USDT", 0.01, taker_fee=0.0006)
+    b = book("phemex", 1_000, [pos("XRP/USDT:USDT", LONG, 500, 0.4, ISO, 5, 40.096)], [spec])
+    (liquidation,) = _both_paths(b, {("phemex", "XRP/USDT:USDT"): 0.4})
+    assert liquidation == pytest.approx((200 - 40.096) / (0.9994 - 0.01) / 500, rel=1e-12)
+    assert f"{liquidation:.4f}" == "0.3232"
+
+
+@pytest.mark.parametrize(("fee", "published"), [(0.0, 48_200.0), (0.0002, 48_209.64193)])
+def test_mexc_maintenance_at_entry(fee, published):
+    """MEXC blog "Liquidation in Futures" (blog.mexc.fm), read 2026-12-01: long 0.1 BTC @ 50,000, 25x, MMR 0.4%:
+    maintenance = 50,000 x 0.1 x 0.4% = 20 (at entry), position margin 200, LP = (20 - 200 + 5,000) / 0.1 = 48,200
+    (commission excluded). MEXC's announcement "About Liquidation" adds the liquidation fees, paid on the closing
+    value; by hand with a 0.02% fee: 200 + 0.1 (P - 50,000) = 20 + 0.1 P x 0.02% -> P = 4,820 / 0.09998 = 48,209.64.
+    """
+    spec = market("BTC/USDT:USDT", 0.004, taker_fee=fee)
+    b = book("mexc", 10_000, [pos("BTC/USDT:USDT", LONG, 0.1, 50_000, ISO, 25, 200)], [spec])
+    assert _both_paths(b, {("mexc", "BTC/USDT:USDT"): 52_000}) == [pytest.approx(published, abs=1e-5)]
+
+
+@pytest.mark.parametrize(
+    ("symbol", "base_rate", "size", "mark", "published"),
+    [
+        ("BTC/USDC:USDC", 0.01, 25.0, 100_000, 28_125.0),
+        ("BTC/USDC:USDC", 0.01, 350.0, 100_000, 962_500.0),
+        ("SOL/USDC:USDC", 0.02, 25.0, 200, 100.625),
+    ],
+)
+def test_deribit_linear_maintenance_grows_with_size(symbol, base_rate, size, mark, published):
+    """Deribit support "Linear Perpetual" (standard margin), read 2026-12-01: maintenance rate = 1% + size in BTC x
+    0.005% (BTC_USDC at 100,000: 25 BTC -> 1.125% -> 28,125 USDC; 350 BTC -> 2.75% -> 962,500 USDC) and 2% + size
+    in SOL x 0.0005% (SOL_USDC at 200: 25 SOL -> 2.0125% -> 100.625 USDC)."""
+    b = book("deribit", 1e9, [pos(symbol, LONG, size, mark, CROSS, 10)], [market(symbol, base_rate)])
+    risk = evaluate_book(b, {("deribit", symbol): mark})
+    assert risk.positions[0].maintenance_margin == pytest.approx(published, rel=1e-12)
+
+
+def test_deribit_linear_liquidation_with_the_size_increment():
+    """No liquidation price is published; by hand from the page's rate: cross long 25 BTC @ 100,000 on a 300,000
+    USDC wallet, rate 1.125%: 300,000 + 25 (P - 100,000) = 25 P x 1.125% -> P = 2,200,000 / (25 x 0.98875) =
+    89,001.264 (at the base rate alone it would be 88,888.89: further away, the dangerous direction)."""
+    b = book("deribit", 300_000, [pos("BTC/USDC:USDC", LONG, 25, 100_000, CROSS, 10)], [market("BTC/USDC:USDC", 0.01)])
+    assert _both_paths(b, {("deribit", "BTC/USDC:USDC"): 100_000}) == [pytest.approx(89_001.26422, abs=1e-5)]
+
+
+def test_bybit_unified_isolated_inverse_example():
+    """Bybit help centre "Liquidation Price Calculation under Isolated Mode (Unified Trading Account)", inverse
+    perpetual, read 2026-12-01 (the version stored then; no 2026 revision was found): LP (long) = quantity /
+    [position value + (IM - MM)], position value = quantity / entry, IM = value / leverage, MM = value x MMR -
+    deduction, fees to close left out ("minor differences ... may arise due to the fees to close"). Its example:
+    long 60,000 USD of BTCUSD @ 50,000, 10x, MMR 0.5%: value 1.2 BTC, IM 0.12 BTC, MM 0.006 BTC (the stored
+    excerpt stops there); by hand LP = 60,000 / (1.2 + 0.12 - 0.006) = 45,662.1005. A classic account adds the
+    fee to close on inverse contracts (test above); a unified one does not, whatever the taker fee.
+    """
+    spec = market("BTC/USD:BTC", 0.005, taker_fee=0.00055, inverse=True)
+    b = book("bybit", 1, [pos("BTC/USD:BTC", LONG, 60_000, 50_000, ISO, 10, 0.12)], [spec])
+    assert _both_paths(b, {("bybit", "BTC/USD:BTC"): 50_000}) == [pytest.approx(60_000 / 1.314, rel=1e-12)]

@@ -1,13 +1,13 @@
 """A live price feed for one exchange through ccxt: its own thread, its own asyncio loop.
 
 Public data only (no API keys). The mark price is preferred, since liquidation is judged on it:
-watch_mark_prices where the exchange has it, else watch_tickers, else REST polling with
-fetch_mark_prices or fetch_tickers (ccxt's rate limiter paces the requests). A configuration can
-force REST or websocket. Network faults become a `reconnecting` state with capped exponential
-backoff and jitter; a stream that goes quiet is caught by a per-symbol watchdog and reconnected;
-malformed ticks are dropped by the price store, and a websocket frame ccxt cannot parse is skipped
-(counted as 'malformed frame') instead of stopping ccxt's receive loop. Nothing here raises into the
-caller's thread.
+which ccxt call reads it on each exchange, and how a ticker becomes a mark, is
+engine/market/feeds/mark_source.py (a stream where the exchange has one, else REST polling paced by
+ccxt's rate limiter). A configuration can force REST or websocket. Network faults become a
+`reconnecting` state with capped exponential backoff and jitter; a stream that goes quiet is caught
+by a per-symbol watchdog and reconnected; malformed ticks are dropped by the price store, and a
+websocket frame ccxt cannot parse is skipped (counted as 'malformed frame') instead of stopping
+ccxt's receive loop. Nothing here raises into the caller's thread.
 
 Freshness: ccxt keeps the latest ticker per symbol in `exchange.tickers` and replaces that dict with a
 new one for every event the exchange sends (ccxt/pro/binance.py, handle_tickers_and_bids_asks). A watch
@@ -32,9 +32,17 @@ from engine.margin.model import Tier
 from engine.margin.tiers import TierTableError, tiers_from_ccxt
 from engine.market.feeds.backoff import Backoff
 from engine.market.feeds.ccxt_faults import describe_error, raised_in_ccxt, skip_unreadable_frames
-from engine.market.feeds.exchange_config import ExchangeSettings, Transport, connection_note, deep_merge
+from engine.market.feeds.exchange_config import ExchangeSettings, connection_note, deep_merge
+from engine.market.feeds.mark_source import (
+    NoPriceMethod,
+    PerSymbolStream,
+    choose_method,
+    mark_of,
+    price_call,
+    ticks_from_tickers,
+)
 from engine.market.feeds.state import FeedState, FeedStatus, StateCell
-from engine.market.prices import PriceSource, PriceStore, Tick
+from engine.market.prices import PriceSource, PriceStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,29 +70,6 @@ class MarketMeta:
     contract_size: float
     inverse: bool
     settle: str
-
-
-def ticks_from_tickers(exchange_id: str, tickers: Mapping[str, Any]) -> list[Tick]:
-    ticks = []
-    for symbol, ticker in tickers.items():
-        if not isinstance(ticker, Mapping):
-            ticks.append(Tick((exchange_id, symbol), None))
-            continue
-        mark = ticker.get("markPrice")
-        from_last = mark is None
-        if from_last:
-            mark = ticker.get("last")
-        stamp = ticker.get("timestamp")
-        ticks.append(
-            Tick(
-                key=(exchange_id, ticker.get("symbol") or symbol),
-                mark=mark,
-                exchange_time=stamp / 1000 if isinstance(stamp, int | float) else None,
-                last=ticker.get("last"),
-                mark_is_last_trade=from_last,
-            )
-        )
-    return ticks
 
 
 class CcxtFeed:
@@ -268,13 +253,20 @@ class CcxtFeed:
         symbols = self._listed_symbols(exchange)
         if not self._tiers_tried:
             await self._fetch_tiers(exchange, symbols)
-        transport, method_name = self._choose_method(exchange)
-        self._state.update(transport=f"{transport}: {method_name}")
-        method = getattr(exchange, method_name)
-        if transport == "websocket":
-            await self._stream(exchange, method, symbols)
-        else:
-            await self._poll(exchange, method, symbols)
+        try:
+            chosen = choose_method(self.exchange_id, exchange.has, self.settings.transport)
+        except NoPriceMethod as e:
+            raise FeedSetupError(str(e)) from e
+        self._state.update(transport=chosen.describe())
+        method = price_call(exchange, chosen)
+        try:
+            if chosen.transport == "websocket":
+                await self._stream(exchange, method, symbols)
+            else:
+                await self._poll(exchange, method, symbols)
+        finally:
+            if isinstance(method, PerSymbolStream):
+                method.cancel()
 
     def _listed_symbols(self, exchange: Any) -> list[str]:
         listed = [s for s in self.symbols if s in exchange.markets]
@@ -318,20 +310,6 @@ class CcxtFeed:
                     self.tiers[symbol] = tiers_from_ccxt(rows, f"{self.exchange_id} {symbol}")
         self.tier_note = f"{len(self.tiers)} of {len(symbols)} symbols' tiers from {self.exchange_id}"
 
-    def _choose_method(self, exchange: Any) -> tuple[str, str]:
-        has = exchange.has
-        transport = self.settings.transport
-        if transport in (Transport.AUTO, Transport.WEBSOCKET):
-            for capability, method in (("watchMarkPrices", "watch_mark_prices"), ("watchTickers", "watch_tickers")):
-                if has.get(capability):
-                    return "websocket", method
-            if transport is Transport.WEBSOCKET:
-                raise FeedSetupError(f"{self.exchange_id} has no websocket ticker stream in ccxt")
-        for capability, method in (("fetchMarkPrices", "fetch_mark_prices"), ("fetchTickers", "fetch_tickers")):
-            if has.get(capability):
-                return "rest", method
-        raise FeedSetupError(f"{self.exchange_id} offers no public price method in ccxt")
-
     def _published(
         self,
         exchange: Any,
@@ -352,7 +330,7 @@ class CcxtFeed:
         now = time.monotonic()
         for symbol, ticker in merged.items():
             if isinstance(ticker, Mapping):
-                seen = (ticker.get("timestamp"), ticker.get("markPrice"), ticker.get("last"))
+                seen = (ticker.get("timestamp"), mark_of(self.exchange_id, ticker), ticker.get("last"))
                 before, published = stamps.get(symbol, (None, None))
                 if before == seen and (seen[0] is not None or published is ticker):
                     continue
