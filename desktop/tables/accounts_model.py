@@ -11,9 +11,11 @@ from desktop.tables.cell_painter import RowLook
 from desktop.tables.position_columns import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.tables.text_table_model import TextTableModel
 from engine.book.formats import money
+from engine.margin.liquidation_odds import Odds
 from engine.margin.risk import AccountRisk, BookRisk
 from engine.margin.rules import profile_of
 from engine.monitor.levels import Level
+from engine.monitor.odds_report import probability_text
 from engine.monitor.report import account_ratio_text
 
 
@@ -44,6 +46,7 @@ COLUMNS = (
     ("Margin ratio", _ratio),
     ("Available", lambda a, m: money(a.available_balance, a.account.currency)),
     ("All cross marks move", _move),
+    ("P(liq 24h)", lambda a, m: "—"),  # filled from AccountsModel.odds (desktop.window.odds_column)
 )
 
 
@@ -60,13 +63,25 @@ SEARCHING = "searching…"
 MOVE_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "All cross marks move")
 
 
+ODDS_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "P(liq 24h)")
+ODDS_TOOLTIP = (
+    "P(the cross account reaches its liquidation within {h} h): {model}; ± one standard error. A random walk "
+    "at each symbol's volatility and their correlation, not a forecast."
+)
+
+
 ACCOUNT_COLUMN = 0
 
 
 def _cells(
-    risk: BookRisk, moves: Mapping[str, float | None] | None, notes: Sequence[str] | None = None
+    risk: BookRisk,
+    moves: Mapping[str, float | None] | None,
+    notes: Sequence[str] | None = None,
+    odds: Sequence[Odds] | None = None,
 ) -> list[list[str]]:
     cells = [[text(a, (moves or {}).get(a.account.name)) for _, text in COLUMNS] for a in risk.accounts]
+    for row, o in zip(cells, odds or (), strict=False):
+        row[ODDS_COLUMN] = probability_text(o)
     if moves is None:
         for row in cells:
             row[MOVE_COLUMN] = SEARCHING
@@ -82,7 +97,8 @@ class AccountsModel(TextTableModel):
     moves: each account's uniform move to liquidation (None for an account without one); moves=None
     as a whole means not searched yet, shown as "searching…". notes: per account, '' or the what-if
     note of an account whose figures and level come from a preview ('what-if · real: ok'), shown
-    after its name and in its tooltip.
+    after its name and in its tooltip. odds: per account the latest probability of liquidation (set_odds;
+    None until the first one), its cell '—' without one and the reason in its tooltip.
     """
 
     def __init__(
@@ -95,6 +111,9 @@ class AccountsModel(TextTableModel):
         self._risk = risk
         self.levels = list(levels or [Level.OK] * len(risk.accounts))
         self.notes = list(notes or [""] * len(risk.accounts))
+        self.odds: list[Odds] | None = None
+        self.odds_hours = 24.0
+        self._moves = moves
         cells = _cells(risk, moves, self.notes)
         super().__init__([title for title, _ in COLUMNS], [c >= 2 for c in range(len(COLUMNS))], cells)
 
@@ -111,10 +130,22 @@ class AccountsModel(TextTableModel):
         )
         new_notes = list(notes or [""] * len(risk.accounts))
 
-        def swap() -> None:  # inside the reset when the number of accounts changes
-            self._risk, self.levels, self.notes = risk, new_levels, new_notes
+        names = [a.account.name for a in risk.accounts]
+        odds = self.odds if self.odds is not None and names == [a.account.name for a in self._risk.accounts] else None
 
-        self.replace_cells(_cells(risk, moves, new_notes), restyled, swap)
+        def swap() -> None:  # inside the reset when the number of accounts changes
+            self._risk, self.levels, self.notes, self.odds = risk, new_levels, new_notes, odds
+
+        self._moves = moves
+        self.replace_cells(_cells(risk, moves, new_notes, odds), restyled, swap)
+
+    def set_odds(self, odds: Sequence[Odds], names: Sequence[str], hours: float = 24.0) -> None:
+        """Show the probabilities of these accounts (names: theirs, in order); ignored unless they are the
+        table's accounts (a result computed for a book since edited)."""
+        if list(names) != [a.account.name for a in self._risk.accounts] or len(odds) != len(names):
+            return
+        self.odds, self.odds_hours = list(odds), hours
+        self.replace_cells(_cells(self._risk, self._moves, self.notes, self.odds))
 
     def row_look(self, row: int) -> RowLook:
         level = self.levels[row]
@@ -127,6 +158,9 @@ class AccountsModel(TextTableModel):
                 return max(1.0, a.margin_ratio or 1.0)
             return float("nan") if a.margin_ratio is None else float(a.margin_ratio)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == ODDS_COLUMN:  # a previewed account's figure is the preview's too
+                note = self.notes[row] if row < len(self.notes) else ""
+                return f"{note}: " * bool(note) + self._odds_tooltip(row)
             if row < len(self.notes) and self.notes[row]:
                 return f"{self.notes[row]}: a preview's figures and level, not the real book's"
             if a.missing:
@@ -134,3 +168,11 @@ class AccountsModel(TextTableModel):
             if column == RATIO_COLUMN:
                 return RATIO_TOOLTIP
         return None
+
+    def _odds_tooltip(self, row: int) -> str:
+        if self.odds is None:
+            return "the probability of liquidation is being computed"
+        o = self.odds[row]
+        if o.probability is None:
+            return o.reason
+        return ODDS_TOOLTIP.format(h=f"{self.odds_hours:g}", model=o.model)

@@ -76,12 +76,12 @@ class OddsPositionsModel(PositionsModel):
         p = self._probability(position, odds)
         return not math.isnan(p) and p >= self.threshold
 
-    def set_odds(self, result: OddsResult, volatility: np.ndarray) -> None:
+    def set_odds(self, result: OddsResult) -> None:
         """Show a result (ignored when it is for other rows than the table's): only the cells whose text or
         colour changed are signalled (nothing else is formatted again)."""
         if result.token is not self._token and result.token != self._token:
             return
-        old, self.odds, self.volatility = self.odds, result, volatility
+        old, self.odds, self.volatility = self.odds, result, result.volatility
         changed = []
         for p in range(self.total):
             before = (probability_text(self._probability(p, old)) if old else "—", self._hot(p, old) if old else False)

@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
             self, self.session, self.store, self.sources, self.modes, views, self._saved_book, self._redraw, self.say
         )
         self.model.set_mark = self.book_host.type_mark
-        self.odds_column = OddsColumn(self, self.session, self.model, self._saved_book)  # P(liq 24h), off-thread
+        self.odds_column = OddsColumn(self, self.session, self.model, self._saved_book, self.accounts_model)
         self.thresholds_setting = ThresholdsSetting(self, self.session, t.ratio_gauge, self._saved_book, self._redraw)
         self.actions_ = BookActions(self.book_host, self)
         self.menus = m = WindowMenus(

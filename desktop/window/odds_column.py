@@ -1,10 +1,12 @@
-"""Keeps the positions table's "P(liq 24h)" column fresh without ever delaying the table.
+"""Keeps the "P(liq 24h)" columns of the positions and accounts tables fresh without ever delaying them.
 
 Every few seconds the latest frame's rows (marks, liquidation prices, distances: arrays the frame already
-holds) and each row's volatility go to an OddsWorker, which computes on a thread of its own; a quick tick
-on the GUI thread puts a finished result into the model, which signals only the cells that changed. The
-volatility is the one typed in the portfolio file's markets entry, else the one of the hourly candles
-cached with the saved book (`marginwatch risk --candles` fills that cache), read once per book.
+holds), its book and marks and the book's volatility inputs go to an OddsWorker, which computes on a thread
+of its own (the positions' closed form, the cross accounts' Monte Carlo); a quick tick on the GUI thread
+puts a finished result into the models, which signal only the cells that changed. The volatility is the one
+typed in the portfolio file's markets entry, else the one of the hourly candles cached with the saved book
+(`marginwatch risk --candles` fills that cache), else its stored mark history; the cache is read once per
+book (on the GUI thread: SQLite connections belong to their thread), the estimates are the worker's.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QWidget
 
+from desktop.risk_odds import stored_history
+from desktop.tables.accounts_model import AccountsModel
 from desktop.tables.odds_model import OddsPositionsModel, rows_token
 from engine.book.market_volatility import volatility_for
 from engine.margin.live_risk import VectorPositions
-from engine.margin.model import Book, PriceKey
-from engine.market.candles import CANDLE_DAYS
-from engine.market.volatility import realized_volatility
-from engine.monitor.odds_worker import OddsJob, OddsWorker
+from engine.margin.model import Book
+from engine.monitor.odds_worker import OddsJob, OddsWorker, VolatilityInputs
 from engine.monitor.session import WatchSession
 from engine.storage.database import BookDatabase, StorageError
 
@@ -32,9 +34,9 @@ POLL_MS = 200
 
 
 class OddsColumn(QObject):
-    """Feeds `model` (the window's OddsPositionsModel) from `session`'s frames; stops with `window`'s close.
-
-    database: the saved book (or None), for its cached candles."""
+    """Feeds `model` (the window's OddsPositionsModel) and `accounts` (its AccountsModel, optional) from
+    `session`'s frames; stops with `window`'s close. database: the saved book (or None), for its cached
+    candles and mark history."""
 
     def __init__(
         self,
@@ -42,13 +44,13 @@ class OddsColumn(QObject):
         session: WatchSession,
         model: OddsPositionsModel,
         database: Callable[[], BookDatabase | None] = lambda: None,
+        accounts: AccountsModel | None = None,
     ) -> None:
         super().__init__(window)
-        self.session, self.model, self.database = session, model, database
+        self.session, self.model, self.database, self.accounts = session, model, database, accounts
         self.worker = OddsWorker()
         self._book: Book | None = None
-        self._volatility = np.empty(0)
-        self._submitted_volatility = np.empty(0)
+        self._inputs = VolatilityInputs()
         self._submit = QTimer(self)
         self._submit.setInterval(EVERY_MS)
         self._submit.timeout.connect(self.submit)
@@ -60,32 +62,25 @@ class OddsColumn(QObject):
         QTimer.singleShot(0, self.submit)  # the first figures right after start-up, not 5 s later
         window.installEventFilter(self)
 
-    def row_volatility(self) -> np.ndarray:
-        """Each shown row's annualised volatility (NaN: unknown), remade when the shown book changes."""
+    def volatility_inputs(self) -> VolatilityInputs:
+        """The shown book's typed volatilities and its cached candles and mark history (read once per book)."""
         book = self.session.book
         if book is not self._book:
             self._book = book
-            typed = self.session.portfolio.volatilities
-            cached = self._cached_candles(book.price_keys())
-            by_key = {key: volatility_for(typed, key) or cached.get(key) for key in book.price_keys()}
-            rows = [by_key.get(key) for key in self.session.price_key_of_row]
-            self._volatility = np.array([np.nan if v is None else v for v in rows], dtype=float)
-        return self._volatility
+            keys = book.price_keys()
+            typed = {k: v for k in keys if (v := volatility_for(self.session.portfolio.volatilities, k)) is not None}
+            candles, history = self._cached_history(keys)
+            self._inputs = VolatilityInputs(typed, candles, history)
+        return self._inputs
 
-    def _cached_candles(self, keys: list[PriceKey]) -> dict[PriceKey, float]:
+    def _cached_history(self, keys: list) -> tuple[dict, dict]:
         db = self.database()
         if db is None:
-            return {}
-        since = int(self.session.clock() // 3600) - CANDLE_DAYS * 24
-        found = {}
-        for key in keys:
-            try:
-                sigma = realized_volatility(db.candles(key, since))
-            except StorageError:  # a cache: without it the column says what is missing
-                sigma = None
-            if sigma is not None:
-                found[key] = sigma
-        return found
+            return {}, {}
+        try:
+            return stored_history(db, keys, {})
+        except StorageError:  # a cache: without it the columns say what is missing
+            return {}, {}
 
     @Slot()
     def submit(self) -> None:
@@ -98,23 +93,27 @@ class OddsColumn(QObject):
             v = rows.vectors
             mark, liquidation, distance = v.mark_price, v.liquidation_price, v.distance_to_liquidation
         else:
-            mark = np.array([r.mark_price for r in rows], dtype=float)
+            mark = np.array([np.nan if r.mark_price is None else r.mark_price for r in rows], dtype=float)
             liquidation = np.array([np.nan if r.liquidation_price is None else r.liquidation_price for r in rows])
             distance = np.array(
                 [np.nan if r.distance_to_liquidation is None else r.distance_to_liquidation for r in rows]
             )
-        volatility = self.row_volatility()
-        if len(volatility) != len(mark):
+        inputs, book = self.volatility_inputs(), self.session.book
+        if len(book.positions) != len(mark):
             return
-        self._submitted_volatility = volatility
         token = rows_token(frame.shown)
-        self.worker.submit(OddsJob(token, mark, liquidation, distance, volatility, HORIZON_HOURS))
+        keys = self.session.price_key_of_row
+        self.worker.submit(
+            OddsJob(token, book, dict(frame.marks), keys, mark, liquidation, distance, inputs, HORIZON_HOURS)
+        )
 
     @Slot()
     def poll(self) -> None:
         result = self.worker.take()
         if result is not None:
-            self.model.set_odds(result, self._submitted_volatility)
+            self.model.set_odds(result)
+            if self.accounts is not None and result.accounts:
+                self.accounts.set_odds(result.accounts, result.account_names, result.hours)
 
     def stop(self) -> None:
         """No more jobs; waits for a running one (its thread ends with it)."""

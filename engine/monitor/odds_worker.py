@@ -1,46 +1,97 @@
-"""The live table's probability of liquidation, computed off the GUI thread: one short-lived thread per job.
+"""The live window's probability of liquidation, computed off the GUI thread: one short-lived thread per job.
 
-The window submits a job (the shown rows' marks, liquidation prices and distances, and each row's
-volatility) every few seconds; the thread computes the closed form of engine.margin.liquidation_odds and
-leaves the result for the window to take on its next tick. A job is never queued behind another: while one
-runs, a new one is refused (the next tick submits fresher marks anyway). Qt-free.
+The window submits a job (the shown book, its marks, the rows' marks, liquidation prices and distances, and
+the book's volatility inputs) every few seconds; the thread computes each position's closed form
+(engine.margin.liquidation_odds) and each cross account's Monte Carlo (engine.margin.account_odds), and
+leaves the result for the window to take on its next tick. What depends only on the book (the volatilities
+and correlations, the compiled book and its move search) is made once per book and kept. A job is never
+queued behind another: while one runs, a new one is refused (the next tick submits fresher marks anyway).
+Qt-free.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.margin.liquidation_odds import touch_probabilities
+from engine.margin.account_odds import DEFAULT_PATHS, account_odds
+from engine.margin.liquidation_odds import Odds, touch_probabilities
+from engine.margin.model import Book, PriceKey
+from engine.margin.vectorised import CompiledBook
+from engine.margin.vectorised_stress import MoveSearch
+from engine.market.volatility import MarketVolatility, Series, market_volatility
+
+
+@dataclass(frozen=True)
+class VolatilityInputs:
+    """Where the volatilities come from, per price key: typed in the portfolio file (annualised, wins), hourly
+    candles, the stored mark history resampled to hours (engine.market.volatility.market_volatility).
+    The same object for the same book: the worker keeps what it derives from it."""
+
+    typed: Mapping[PriceKey, float] = field(default_factory=dict)
+    candles: Mapping[PriceKey, Series] = field(default_factory=dict)
+    history: Mapping[PriceKey, Series] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class OddsJob:
-    """What one refresh of the column needs; arrays float64, shape (rows,), in the table's book order.
+    """What one refresh needs; row arrays float64, shape (rows,), in the book's position order.
 
-    token: identifies the rows (the book's positions); the result is shown only on those rows."""
+    token: identifies the rows (the book's positions); the result is shown only on those rows. book: the
+    book the rows are of; marks: the marks they were evaluated at; row_keys: each row's price key."""
 
     token: object
+    book: Book
+    marks: Mapping[PriceKey, float]
+    row_keys: Sequence[PriceKey]
     mark: np.ndarray
     liquidation: np.ndarray
     distance: np.ndarray
-    volatility: np.ndarray
-    """Annualised, NaN where unknown."""
+    inputs: VolatilityInputs
     hours: float
+    paths: int = DEFAULT_PATHS
+    accounts: bool = True
+    """False: the positions' closed form only (no Monte Carlo)."""
 
 
 @dataclass(frozen=True)
 class OddsResult:
-    """A job's answer: probability per row (NaN: unknown), the thread it was computed on, and how long it took."""
+    """A job's answer: probability per row (NaN: unknown) and the volatility used per row (NaN: unknown), per
+    account (book order) an Odds (empty when the job asked for none), the thread it was computed on, and how
+    long it took in seconds."""
 
     token: object
     probability: np.ndarray
+    volatility: np.ndarray
+    accounts: list[Odds]
+    account_names: tuple[str, ...]
+    """The accounts `accounts` is of (the job's book's, in its order)."""
     hours: float
     thread: int
     seconds: float
+
+
+@dataclass
+class _Prepared:
+    """What the worker derives once per (book, inputs)."""
+
+    volatility: MarketVolatility
+    compiled: CompiledBook
+    search: MoveSearch
+    vol: np.ndarray
+    corr: np.ndarray
+
+
+def prepare(book: Book, inputs: VolatilityInputs) -> _Prepared:
+    """The book's volatilities and correlations in its compiled price-key order, and its move search."""
+    compiled = CompiledBook(book)
+    keys = compiled.price_keys
+    mv = market_volatility(keys, dict(inputs.typed), dict(inputs.candles), dict(inputs.history))
+    return _Prepared(mv, compiled, MoveSearch(compiled), mv.volatility, mv.correlation)
 
 
 class OddsWorker:
@@ -50,6 +101,7 @@ class OddsWorker:
         self._thread: threading.Thread | None = None
         self._result: OddsResult | None = None
         self._lock = threading.Lock()
+        self._prepared: tuple[Book, VolatilityInputs, _Prepared] | None = None
 
     @property
     def busy(self) -> bool:
@@ -74,9 +126,26 @@ class OddsWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _prepare(self, job: OddsJob) -> _Prepared:
+        cached = self._prepared
+        if cached is None or cached[0] is not job.book or cached[1] is not job.inputs:
+            self._prepared = cached = (job.book, job.inputs, prepare(job.book, job.inputs))
+        return cached[2]
+
     def _run(self, job: OddsJob) -> None:
         start = time.perf_counter()
-        p = touch_probabilities(job.mark, job.liquidation, job.distance, job.volatility, job.hours)
-        result = OddsResult(job.token, p, job.hours, threading.get_ident(), time.perf_counter() - start)
+        ready = self._prepare(job)
+        where = {key: i for i, key in enumerate(ready.volatility.keys)}
+        volatility = np.array([ready.vol[where[key]] if key in where else np.nan for key in job.row_keys])
+        p = touch_probabilities(job.mark, job.liquidation, job.distance, volatility, job.hours)
+        accounts: list[Odds] = []
+        if job.accounts:
+            marks = ready.compiled.prices_from(job.marks)
+            accounts = account_odds(
+                ready.compiled, marks, ready.vol, ready.corr, job.hours, paths=job.paths, search=ready.search
+            )
+        seconds = time.perf_counter() - start
+        names = tuple(a.name for a in job.book.accounts)
+        result = OddsResult(job.token, p, volatility, accounts, names, job.hours, threading.get_ident(), seconds)
         with self._lock:
             self._result = result

@@ -12,10 +12,13 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from desktop.app import MainWindow, demo_portfolio
+from desktop.tables.accounts_model import ODDS_COLUMN as ODDS_ACCOUNT_COLUMN
+from desktop.tables.accounts_model import AccountsModel
 from desktop.tables.odds_model import HOT_FOREGROUND, ODDS_COLUMN, OddsPositionsModel, probability_text, rows_token
-from engine.margin.liquidation_odds import horizon_years, touch_probability
+from engine.margin.liquidation_odds import Odds, horizon_years, touch_probability
 from engine.margin.risk import evaluate_book
 from engine.market.prices import PriceStore
+from engine.monitor.odds_report import probability_text as odds_text
 from engine.monitor.odds_worker import OddsResult
 
 TYPED = {"BTC/USDT:USDT": 0.6, "ETH/USDT:USDT": 0.8, "DOGE/USDT:USDT": 1.4, "SOL/USDT:USDT": 1.0}
@@ -26,7 +29,7 @@ def portfolio_with_volatilities():
     return dataclasses.replace(portfolio, volatilities=TYPED)
 
 
-def test_the_window_fills_the_column_from_a_worker_thread(qtbot):
+def test_the_window_fills_the_columns_from_a_worker_thread(qtbot, qtmodeltester):
     portfolio = portfolio_with_volatilities()
     store = PriceStore()
     for key, mark in portfolio.price_map().items():
@@ -51,12 +54,22 @@ def test_the_window_fills_the_column_from_a_worker_thread(qtbot):
         assert "not a forecast" in index.data(Qt.ItemDataRole.ToolTipRole)
         hot = expected >= model.threshold
         assert (index.data(Qt.ItemDataRole.ForegroundRole) == HOT_FOREGROUND) == hot
+    accounts = window.accounts_model
+    qtbot.waitUntil(lambda: accounts.odds is not None, timeout=10_000)
+    qtmodeltester.check(accounts, force_py=True)
+    for row, o in enumerate(accounts.odds):
+        cell = accounts.index(row, ODDS_ACCOUNT_COLUMN)
+        if o.probability is None:  # typed volatilities have no history to correlate, or no cross position
+            assert cell.data() == "—" and o.reason in cell.data(Qt.ItemDataRole.ToolTipRole)
+        else:
+            assert cell.data() == odds_text(o) and "Monte Carlo" in cell.data(Qt.ItemDataRole.ToolTipRole)
     window.close()
     assert not window.odds_column.worker.busy
 
 
-def result_for(model, risk, probabilities):
-    return OddsResult(rows_token(risk), np.array(probabilities, dtype=float), 24.0, 0, 0.0)
+def result_for(model, risk, probabilities, volatility=0.8):
+    p = np.array(probabilities, dtype=float)
+    return OddsResult(rows_token(risk), p, np.full(len(p), volatility), [], (), 24.0, 0, 0.0)
 
 
 def test_model_sorts_by_the_probability_and_passes_the_model_tester(qtmodeltester):
@@ -66,7 +79,7 @@ def test_model_sorts_by_the_probability_and_passes_the_model_tester(qtmodelteste
     qtmodeltester.check(model, force_py=True)
     n = model.total
     probabilities = [math.nan if p % 3 == 0 else p / 100 for p in range(n)]
-    model.set_odds(result_for(model, risk, probabilities), np.full(n, 0.8))
+    model.set_odds(result_for(model, risk, probabilities))
     model.sort(ODDS_COLUMN, Qt.SortOrder.DescendingOrder)
     order = [model.position_at(r) for r in range(model.rowCount())]
     known = [p for p in order if not math.isnan(probabilities[p])]
@@ -75,7 +88,7 @@ def test_model_sorts_by_the_probability_and_passes_the_model_tester(qtmodelteste
     # A result for other rows (an edited book) is not shown on these.
     shown = model.odds
     other = dataclasses.replace(portfolio.book, positions=portfolio.book.positions[:-1])
-    model.set_odds(result_for(model, evaluate_book(other, portfolio.price_map()), probabilities[:-1]), np.ones(n - 1))
+    model.set_odds(result_for(model, evaluate_book(other, portfolio.price_map()), probabilities[:-1]))
     assert model.odds is shown
 
 
@@ -83,9 +96,33 @@ def test_a_new_book_clears_the_old_figures(qtmodeltester):
     portfolio = portfolio_with_volatilities()
     risk = evaluate_book(portfolio.book, portfolio.price_map())
     model = OddsPositionsModel(risk)
-    model.set_odds(result_for(model, risk, [0.5] * model.total), np.full(model.total, 0.8))
+    model.set_odds(result_for(model, risk, [0.5] * model.total))
     assert model.index(0, ODDS_COLUMN).data() == "50.00%"
     other = dataclasses.replace(portfolio.book, positions=portfolio.book.positions[:-1])
     model.set_risk(evaluate_book(other, portfolio.price_map()))
     qtmodeltester.check(model, force_py=True)
     assert all(model.index(r, ODDS_COLUMN).data() == "—" for r in range(model.rowCount()))
+
+
+def test_the_accounts_table_shows_the_figures_of_its_own_accounts_only(qtmodeltester):
+    portfolio = portfolio_with_volatilities()
+    risk = evaluate_book(portfolio.book, portfolio.price_map())
+    model = AccountsModel(risk)
+    names = [a.name for a in portfolio.book.accounts]
+    assert all(model.index(r, ODDS_ACCOUNT_COLUMN).data() == "—" for r in range(model.rowCount()))
+    figures = [Odds(0.0123, standard_error=0.001, model="Monte Carlo")] + [Odds(None, "no cross position")] * (
+        len(names) - 1
+    )
+    model.set_odds(figures, names[::-1])  # another book's order: not these rows
+    assert model.odds is None
+    model.set_odds(figures, names)
+    qtmodeltester.check(model, force_py=True)
+    assert model.index(0, ODDS_ACCOUNT_COLUMN).data() == "1.23% ±0.10%"
+    assert model.index(1, ODDS_ACCOUNT_COLUMN).data(Qt.ItemDataRole.ToolTipRole) == "no cross position"
+    model.set_risk(risk)  # a tick keeps the figures
+    assert model.index(0, ODDS_ACCOUNT_COLUMN).data() == "1.23% ±0.10%"
+    other = dataclasses.replace(portfolio.book, accounts=portfolio.book.accounts[:-1])
+    other = dataclasses.replace(other, positions=tuple(p for p in other.positions if p.account in names[:-1]))
+    model.set_risk(evaluate_book(other, portfolio.price_map()))  # other accounts: the old figures go
+    qtmodeltester.check(model, force_py=True)
+    assert model.odds is None
