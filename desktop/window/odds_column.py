@@ -11,6 +11,7 @@ book (on the GUI thread: SQLite connections belong to their thread), the estimat
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -31,6 +32,9 @@ HORIZON_HOURS = 24.0
 EVERY_MS = 5_000
 """A fresh figure every 5 s: the probability over a day moves slowly with the marks."""
 POLL_MS = 200
+MAX_DUTY = 0.25
+"""A job starts at most so often that the worker is busy a quarter of the time (a big book's Monte Carlo
+takes seconds; the machine has other work): the next one waits 1 / MAX_DUTY times the last one's time."""
 
 
 class OddsColumn(QObject):
@@ -51,6 +55,7 @@ class OddsColumn(QObject):
         self.worker = OddsWorker()
         self._book: Book | None = None
         self._inputs = VolatilityInputs()
+        self._submitted_at = self._next_at = 0.0
         self._submit = QTimer(self)
         self._submit.setInterval(EVERY_MS)
         self._submit.timeout.connect(self.submit)
@@ -86,7 +91,7 @@ class OddsColumn(QObject):
     def submit(self) -> None:
         """Hand the latest frame's rows to the worker (nothing when it is still busy with the last ones)."""
         frame = self.session.frame
-        if frame is None or self.worker.busy:
+        if frame is None or self.worker.busy or time.monotonic() < self._next_at:
             return
         rows = frame.shown.positions
         if isinstance(rows, VectorPositions):
@@ -106,11 +111,13 @@ class OddsColumn(QObject):
         self.worker.submit(
             OddsJob(token, book, dict(frame.marks), keys, mark, liquidation, distance, inputs, HORIZON_HOURS)
         )
+        self._submitted_at = time.monotonic()
 
     @Slot()
     def poll(self) -> None:
         result = self.worker.take()
         if result is not None:
+            self._next_at = self._submitted_at + result.seconds / MAX_DUTY
             self.model.set_odds(result)
             if self.accounts is not None and result.accounts:
                 self.accounts.set_odds(result.accounts, result.account_names, result.hours)
