@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from desktop.tables.cell_painter import RowLook
+from desktop.tables.odds_model import HOT_FOREGROUND, odds_title
 from desktop.tables.position_columns import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.tables.text_table_model import TextTableModel
 from engine.book.formats import money
@@ -65,8 +66,7 @@ MOVE_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "All cr
 
 ODDS_COLUMN = next(i for i, (title, _) in enumerate(COLUMNS) if title == "P(liq 24h)")
 ODDS_TOOLTIP = (
-    "P(the cross account reaches its liquidation within {h} h): {model}; ± one standard error. A random walk "
-    "at each symbol's volatility and their correlation, not a forecast."
+    "P(the cross account reaches its liquidation within {h} h): {model}; ± one standard error. Not a forecast."
 )
 
 
@@ -112,7 +112,7 @@ class AccountsModel(TextTableModel):
         self.levels = list(levels or [Level.OK] * len(risk.accounts))
         self.notes = list(notes or [""] * len(risk.accounts))
         self.odds: list[Odds] | None = None
-        self.odds_hours = 24.0
+        self.odds_hours, self.odds_model, self.threshold = 24.0, "normal", 0.05
         self._moves = moves
         cells = _cells(risk, moves, self.notes)
         super().__init__([title for title, _ in COLUMNS], [c >= 2 for c in range(len(COLUMNS))], cells)
@@ -139,17 +139,34 @@ class AccountsModel(TextTableModel):
         self._moves = moves
         self.replace_cells(_cells(risk, moves, new_notes, odds), restyled, swap)
 
-    def set_odds(self, odds: Sequence[Odds], names: Sequence[str], hours: float = 24.0) -> None:
-        """Show the probabilities of these accounts (names: theirs, in order); ignored unless they are the
-        table's accounts (a result computed for a book since edited)."""
+    def set_odds(self, odds: Sequence[Odds], names: Sequence[str]) -> None:
+        """Show the probabilities of these accounts (names: theirs, in order) at the horizon set; ignored unless
+        they are the table's accounts (a result computed for a book since edited)."""
         if list(names) != [a.account.name for a in self._risk.accounts] or len(odds) != len(names):
             return
-        self.odds, self.odds_hours = list(odds), hours
-        self.replace_cells(_cells(self._risk, self._moves, self.notes, self.odds))
+        self.odds = list(odds)
+        self.replace_cells(_cells(self._risk, self._moves, self.notes, self.odds), frozenset(range(len(odds))))
+
+    def set_horizon(self, hours: float, model: str) -> None:
+        """A new horizon or model: its title, and '—' until its first figures."""
+        self.odds_hours, self.odds_model, self.odds = hours, model, None
+        self._headers[ODDS_COLUMN] = odds_title(hours, model)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, ODDS_COLUMN, ODDS_COLUMN)
+        self.replace_cells(_cells(self._risk, self._moves, self.notes))
+
+    def set_threshold(self, threshold: float) -> None:
+        """Draw the figures at or above `threshold` (a fraction) red."""
+        self.threshold = threshold
+        self.signal_rows(range(len(self._risk.accounts)))
 
     def row_look(self, row: int) -> RowLook:
         level = self.levels[row]
-        return RowLook(self.row_text(row), LEVEL_BACKGROUND.get(level), LEVEL_FOREGROUND.get(level), level=level)
+        p = self.odds[row].probability if self.odds is not None and row < len(self.odds) else None
+        hot = {ODDS_COLUMN: HOT_FOREGROUND} if p is not None and p >= self.threshold else None
+        return RowLook(
+            self.row_text(row), LEVEL_BACKGROUND.get(level), LEVEL_FOREGROUND.get(level), level=level,
+            cell_foreground=hot,
+        )  # fmt: skip
 
     def extra_data(self, row: int, column: int, role: int) -> Any:
         a = self._risk.accounts[row]

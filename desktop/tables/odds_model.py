@@ -21,7 +21,8 @@ from desktop.tables.positions_model import PositionsModel
 from engine.margin.live_risk import VectorPositions
 from engine.margin.risk import BookRisk, PositionRisk
 from engine.monitor.frame import RowState
-from engine.monitor.odds_worker import OddsResult
+from engine.monitor.odds_report import column_title
+from engine.monitor.odds_worker import BOOTSTRAP, NORMAL, OddsResult
 
 ODDS_SPAN = [(ODDS_COLUMN, ODDS_COLUMN)]
 HOT_FOREGROUND = QColor(220, 40, 40)
@@ -31,6 +32,21 @@ ABOUT = (
     "P(the mark touches the liquidation price within {h} h): a driftless random walk at the symbol's "
     "annualised volatility {v:.0%} (365-day year, other marks held); not a forecast"
 )
+ABOUT_BOOTSTRAP = (
+    "P(the mark's hourly close reaches the liquidation price within {h} h): historical bootstrap of the "
+    "symbol's own hourly returns (fat tails as they happened; other marks held); not a forecast"
+)
+WHY_NONE = {
+    NORMAL: "no volatility known for this symbol (the portfolio file's markets 'volatility', or candles)",
+    BOOTSTRAP: "no return history for this symbol: the bootstrap needs a day of hourly candles "
+    "(marginwatch risk --candles) or stored marks",
+}
+
+
+def odds_title(hours: float, model: str = NORMAL) -> str:
+    """The column's title: 'P(liq 24h)', 'P(liq 7d, bootstrap)' (the window says which model is in use)."""
+    title = column_title(hours)
+    return title if model == NORMAL else f"{title[:-1]}, bootstrap)"
 
 
 def rows_token(risk: BookRisk) -> object:
@@ -51,8 +67,9 @@ def probability_text(p: float) -> str:
 class OddsPositionsModel(PositionsModel):
     """PositionsModel whose last column shows the latest OddsResult for its rows (module docstring).
 
-    threshold: a probability at or above it is drawn in HOT_FOREGROUND. volatility_of: per row (book order),
-    the annualised volatility used, or None with nothing known (for the tooltip)."""
+    threshold: a probability at or above it is drawn in HOT_FOREGROUND; hours and model: the horizon and
+    model of the figures shown (set_horizon; a result of another is not shown); volatility: per row (book
+    order) the annualised volatility of the latest result (NaN: unknown), for the tooltip."""
 
     def __init__(
         self,
@@ -64,9 +81,24 @@ class OddsPositionsModel(PositionsModel):
         self.threshold = threshold
         self.odds: OddsResult | None = None
         self.volatility: np.ndarray | None = None
-        self.why_none = "no volatility known for this symbol (the portfolio file's markets 'volatility', or candles)"
+        self.hours, self.model = 24.0, NORMAL
         self._token = rows_token(risk)
         super().__init__(risk, states, set_mark)
+
+    def set_threshold(self, threshold: float) -> None:
+        """Colour the figures at or above a new threshold (a fraction)."""
+        self.threshold = threshold
+        self._looks.clear()
+        self.signal_rows(range(len(self._shown)), ODDS_SPAN)
+
+    def set_horizon(self, hours: float, model: str = NORMAL) -> None:
+        """A new horizon or model: the title says it, the figures of the old one go ('—' until the next)."""
+        self.hours, self.model, self.odds, self.volatility = hours, model, None, None
+        self._headers[ODDS_COLUMN] = odds_title(hours, model)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, ODDS_COLUMN, ODDS_COLUMN)
+        self._text.clear()
+        self._looks.clear()
+        self.signal_rows(range(len(self._shown)), ODDS_SPAN)
 
     def _probability(self, position: int, odds: OddsResult | None = None) -> float:
         odds = odds or self.odds
@@ -80,6 +112,8 @@ class OddsPositionsModel(PositionsModel):
         """Show a result (ignored when it is for other rows than the table's): only the cells whose text or
         colour changed are signalled (nothing else is formatted again)."""
         if result.token is not self._token and result.token != self._token:
+            return
+        if result.hours != self.hours or result.model != self.model:  # asked for before the choice changed
             return
         old, self.odds, self.volatility = self.odds, result, result.volatility
         changed = []
@@ -131,6 +165,8 @@ class OddsPositionsModel(PositionsModel):
                 return NO_FIGURE_YET
             sigma = math.nan if self.volatility is None else float(self.volatility[p])
             if math.isnan(self._probability(p)):
-                return self._rows[p].missing or self.why_none
+                return self._rows[p].missing or WHY_NONE[self.odds.model]
+            if self.odds.model == BOOTSTRAP:
+                return ABOUT_BOOTSTRAP.format(h=f"{self.odds.hours:g}")
             return ABOUT.format(h=f"{self.odds.hours:g}", v=sigma)
         return super().data(index, role)

@@ -140,7 +140,6 @@ class MainWindow(QMainWindow):
             self, self.session, self.store, self.sources, self.modes, views, self._saved_book, self._redraw, self.say
         )
         self.model.set_mark = self.book_host.type_mark
-        self.odds_column = OddsColumn(self, self.session, self.model, self._saved_book, self.accounts_model)
         self.thresholds_setting = ThresholdsSetting(self, self.session, t.ratio_gauge, self._saved_book, self._redraw)
         self.actions_ = BookActions(self.book_host, self)
         self.menus = m = WindowMenus(
@@ -155,6 +154,7 @@ class MainWindow(QMainWindow):
             edit_thresholds=self.thresholds_setting.edit,
         )
         self.offline_action, self.theme_actions = m.offline_action, m.theme_actions
+        self.odds_column = OddsColumn(self, self.session, t.model, self._saved_book, t.accounts_model, m.settings_menu)
         self.modes.set_actions(self.actions_.hypothetical, m.offline_action)
         add_context_menus(self.table, self.accounts, self.actions_, self.charts.shown_account)
 

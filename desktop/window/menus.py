@@ -85,7 +85,7 @@ class WindowMenus:
         window.addAction(positions.find_action)
         self.view_menu = bar.addMenu("&View")
         self._fill_view_menu(window, docks)
-        settings_menu = bar.addMenu("&Settings")
+        self.settings_menu = settings_menu = bar.addMenu("&Settings")
         action = settings_menu.addAction("Risk &thresholds…")
         action.setShortcut("Ctrl+T")
         action.triggered.connect(edit_thresholds)

@@ -16,11 +16,12 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from desktop.risk_odds import stored_history
 from desktop.tables.accounts_model import AccountsModel
 from desktop.tables.odds_model import OddsPositionsModel, rows_token
+from desktop.window.odds_setting import ODDS_SETTING, OddsChoice, OddsMenu, choice_from_setting
 from engine.book.market_volatility import volatility_for
 from engine.margin.live_risk import VectorPositions
 from engine.margin.model import Book
@@ -28,7 +29,6 @@ from engine.monitor.odds_worker import OddsJob, OddsWorker, VolatilityInputs
 from engine.monitor.session import WatchSession
 from engine.storage.database import BookDatabase, StorageError
 
-HORIZON_HOURS = 24.0
 EVERY_MS = 5_000
 """A fresh figure every 5 s: the probability over a day moves slowly with the marks."""
 POLL_MS = 200
@@ -49,9 +49,15 @@ class OddsColumn(QObject):
         model: OddsPositionsModel,
         database: Callable[[], BookDatabase | None] = lambda: None,
         accounts: AccountsModel | None = None,
+        menu: QMenu | None = None,
     ) -> None:
         super().__init__(window)
         self.session, self.model, self.database, self.accounts = session, model, database, accounts
+        self.choice = self._saved_choice()
+        self.menu = OddsMenu(window, menu, self.choice, database) if menu is not None else None
+        if self.menu is not None:
+            self.menu.changed.connect(self.set_choice)
+        self._show_choice(self.choice)
         self.worker = OddsWorker()
         self._book: Book | None = None
         self._inputs = VolatilityInputs()
@@ -66,6 +72,30 @@ class OddsColumn(QObject):
         self._poll.start()
         QTimer.singleShot(0, self.submit)  # the first figures right after start-up, not 5 s later
         window.installEventFilter(self)
+
+    def _saved_choice(self) -> OddsChoice:
+        db = self.database()
+        try:
+            return choice_from_setting(db.setting(ODDS_SETTING)) if db is not None else OddsChoice()
+        except StorageError:
+            return OddsChoice()
+
+    def _show_choice(self, choice: OddsChoice, horizon: bool = True) -> None:
+        """The threshold, and (horizon True) the horizon and model, into both tables."""
+        for model in filter(None, (self.model, self.accounts)):
+            model.set_threshold(choice.threshold)
+            if horizon:
+                model.set_horizon(choice.hours, choice.model)
+
+    @Slot(object)
+    def set_choice(self, choice: OddsChoice) -> None:
+        """Use a new horizon, threshold or model: a new horizon or model is computed right away."""
+        old, self.choice = self.choice, choice
+        horizon = (old.hours, old.model) != (choice.hours, choice.model)
+        self._show_choice(choice, horizon)
+        if horizon:
+            self._next_at = 0.0
+            QTimer.singleShot(0, self.submit)
 
     def volatility_inputs(self) -> VolatilityInputs:
         """The shown book's typed volatilities and its cached candles and mark history (read once per book)."""
@@ -109,18 +139,26 @@ class OddsColumn(QObject):
         token = rows_token(frame.shown)
         keys = self.session.price_key_of_row
         self.worker.submit(
-            OddsJob(token, book, dict(frame.marks), keys, mark, liquidation, distance, inputs, HORIZON_HOURS)
-        )
+            OddsJob(
+                token, book, dict(frame.marks), keys, mark, liquidation, distance, inputs, self.choice.hours,
+                model=self.choice.model,
+            )
+        )  # fmt: skip
         self._submitted_at = time.monotonic()
 
     @Slot()
     def poll(self) -> None:
         result = self.worker.take()
-        if result is not None:
-            self._next_at = self._submitted_at + result.seconds / MAX_DUTY
-            self.model.set_odds(result)
-            if self.accounts is not None and result.accounts:
-                self.accounts.set_odds(result.accounts, result.account_names, result.hours)
+        if result is None:
+            return
+        self._next_at = self._submitted_at + result.seconds / MAX_DUTY
+        if (result.hours, result.model) != (self.choice.hours, self.choice.model):
+            self._next_at = 0.0  # asked for before the choice changed: ask again now
+            QTimer.singleShot(0, self.submit)
+            return
+        self.model.set_odds(result)
+        if self.accounts is not None and result.accounts:
+            self.accounts.set_odds(result.accounts, result.account_names)
 
     def stop(self) -> None:
         """No more jobs; waits for a running one (its thread ends with it)."""

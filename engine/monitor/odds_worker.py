@@ -19,11 +19,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.margin.account_odds import DEFAULT_PATHS, account_odds
+from engine.margin.bootstrap_odds import bootstrap_account_odds, bootstrap_position_odds
 from engine.margin.liquidation_odds import Odds, touch_probabilities
 from engine.margin.model import Book, PriceKey
 from engine.margin.vectorised import CompiledBook
 from engine.margin.vectorised_stress import MoveSearch
-from engine.market.volatility import MarketVolatility, Series, market_volatility
+from engine.market.volatility import MIN_RETURNS, MarketVolatility, Series, market_volatility
+
+NORMAL, BOOTSTRAP = "normal", "bootstrap"
+MODELS = {
+    NORMAL: ("Normal model (random walk at the volatility)", "engine.margin.liquidation_odds, account_odds"),
+    BOOTSTRAP: ("Historical bootstrap (the symbol's own hourly returns)", "engine.margin.bootstrap_odds"),
+}
+"""The models the window offers: key -> (title, where it is defined)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,9 @@ class OddsJob:
     hours: float
     paths: int = DEFAULT_PATHS
     accounts: bool = True
-    """False: the positions' closed form only (no Monte Carlo)."""
+    """False: the positions' figures only (no Monte Carlo)."""
+    model: str = NORMAL
+    """A key of MODELS."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class OddsResult:
     hours: float
     thread: int
     seconds: float
+    model: str = NORMAL
 
 
 @dataclass
@@ -84,6 +95,8 @@ class _Prepared:
     search: MoveSearch
     vol: np.ndarray
     corr: np.ndarray
+    series: list[Series | None]
+    """Per compiled price key, the hourly series the bootstrap draws from (candles, else the mark history)."""
 
 
 def prepare(book: Book, inputs: VolatilityInputs) -> _Prepared:
@@ -91,7 +104,16 @@ def prepare(book: Book, inputs: VolatilityInputs) -> _Prepared:
     compiled = CompiledBook(book)
     keys = compiled.price_keys
     mv = market_volatility(keys, dict(inputs.typed), dict(inputs.candles), dict(inputs.history))
-    return _Prepared(mv, compiled, MoveSearch(compiled), mv.volatility, mv.correlation)
+    series = [_longest(inputs.candles.get(key), inputs.history.get(key)) for key in keys]
+    return _Prepared(mv, compiled, MoveSearch(compiled), mv.volatility, mv.correlation, series)
+
+
+def _longest(candles: Series | None, history: Series | None) -> Series | None:
+    """The candles when there are a day of them, else the mark history, else None."""
+    for series in (candles, history):
+        if series is not None and len(series[0]) > MIN_RETURNS:
+            return series
+    return None
 
 
 class OddsWorker:
@@ -137,15 +159,32 @@ class OddsWorker:
         ready = self._prepare(job)
         where = {key: i for i, key in enumerate(ready.volatility.keys)}
         volatility = np.array([ready.vol[where[key]] if key in where else np.nan for key in job.row_keys])
-        p = touch_probabilities(job.mark, job.liquidation, job.distance, volatility, job.hours)
-        accounts: list[Odds] = []
-        if job.accounts:
-            marks = ready.compiled.prices_from(job.marks)
-            accounts = account_odds(
-                ready.compiled, marks, ready.vol, ready.corr, job.hours, paths=job.paths, search=ready.search
+        marks = ready.compiled.prices_from(job.marks)
+        if job.model == BOOTSTRAP:
+            series = {key: s for key, s in zip(ready.compiled.price_keys, ready.series, strict=True) if s is not None}
+            p, _ = bootstrap_position_odds(
+                job.row_keys, job.mark, job.liquidation, job.distance, series, job.hours, paths=job.paths
             )
-        seconds = time.perf_counter() - start
+            accounts = (
+                bootstrap_account_odds(
+                    ready.compiled, marks, ready.series, job.hours, paths=job.paths, search=ready.search
+                )
+                if job.accounts
+                else []
+            )
+        else:
+            p = touch_probabilities(job.mark, job.liquidation, job.distance, volatility, job.hours)
+            accounts = (
+                account_odds(
+                    ready.compiled, marks, ready.vol, ready.corr, job.hours, paths=job.paths, search=ready.search
+                )
+                if job.accounts
+                else []
+            )
         names = tuple(a.name for a in job.book.accounts)
-        result = OddsResult(job.token, p, volatility, accounts, names, job.hours, threading.get_ident(), seconds)
+        seconds = time.perf_counter() - start
+        result = OddsResult(
+            job.token, p, volatility, accounts, names, job.hours, threading.get_ident(), seconds, job.model
+        )
         with self._lock:
             self._result = result

@@ -58,8 +58,9 @@ def run_mode(portfolio: Any, every_ms: int | None, args: argparse.Namespace, fee
     app = QApplication.instance() or QApplication(sys.argv[:1])
     store = PriceStore()
     prices = portfolio.price_map()
-    for key, mark in prices.items():
-        store.set_manual(key, mark)
+    if not feed_rate:  # a manual price would hide the feed's
+        for key, mark in prices.items():
+            store.set_manual(key, mark)
     feeds = [BenchFeed(store, prices, rate=feed_rate, batch_s=0.02)] if feed_rate else []
     window = MainWindow(portfolio, "benchmark", store, feeds, None)
     odds = window.odds_column

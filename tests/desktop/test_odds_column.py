@@ -7,19 +7,26 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
+import time
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from desktop.app import MainWindow, demo_portfolio
+from desktop.app import MainWindow, WindowOptions, build_window, demo_portfolio
 from desktop.tables.accounts_model import ODDS_COLUMN as ODDS_ACCOUNT_COLUMN
 from desktop.tables.accounts_model import AccountsModel
 from desktop.tables.odds_model import HOT_FOREGROUND, ODDS_COLUMN, OddsPositionsModel, probability_text, rows_token
+from desktop.window.odds_setting import OddsChoice, choice_from_setting, read_threshold_percent
+from engine.book.numbers import NotANumber
 from engine.margin.liquidation_odds import Odds, horizon_years, touch_probability
 from engine.margin.risk import evaluate_book
 from engine.market.prices import PriceStore
 from engine.monitor.odds_report import probability_text as odds_text
 from engine.monitor.odds_worker import OddsResult
+from engine.storage.database import BookDatabase
+from engine.storage.paths import database_path
 
 TYPED = {"BTC/USDT:USDT": 0.6, "ETH/USDT:USDT": 0.8, "DOGE/USDT:USDT": 1.4, "SOL/USDT:USDT": 1.0}
 
@@ -126,3 +133,71 @@ def test_the_accounts_table_shows_the_figures_of_its_own_accounts_only(qtmodelte
     model.set_risk(evaluate_book(other, portfolio.price_map()))  # other accounts: the old figures go
     qtmodeltester.check(model, force_py=True)
     assert model.odds is None
+
+
+def candles_for(keys, hours: int = 720, seed: int = 9):
+    """A month of hourly closes per key ending this hour (a common factor: every pair correlated)."""
+    rng = np.random.default_rng(seed)
+    common = rng.standard_normal(hours)
+    last = int(time.time() // 3600)
+    out = {}
+    for key in keys:
+        z = 0.7 * common + 0.7 * rng.standard_normal(hours)
+        out[key] = (np.arange(last - hours + 1, last + 1, dtype=np.int64), 100 * np.exp(np.cumsum(z * 0.01)))
+    return out
+
+
+def test_horizon_threshold_and_model_are_chosen_in_the_menu_and_saved_with_the_book(qtbot, tmp_path, monkeypatch):
+    portfolio = demo_portfolio()
+    with BookDatabase.open(database_path(str(tmp_path))) as db:
+        db.import_portfolio(portfolio)
+        for key, series in candles_for(portfolio.book.price_keys()).items():
+            db.save_candles(key, series, time.time())
+    first = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
+    qtbot.addWidget(first)
+    model, accounts, odds = first.model, first.accounts_model, first.odds_column
+    qtbot.waitUntil(lambda: model.odds is not None and accounts.odds is not None, timeout=15_000)
+    assert any(o.probability is not None for o in accounts.odds)  # the candles give the correlations
+    week = next(a for a in odds.menu.horizons.actions() if a.data() == 168.0)
+    week.trigger()
+    assert model.headerData(ODDS_COLUMN, Qt.Orientation.Horizontal) == "P(liq 7d)"
+    assert accounts.headerData(ODDS_ACCOUNT_COLUMN, Qt.Orientation.Horizontal) == "P(liq 7d)"
+    qtbot.waitUntil(lambda: model.odds is not None and model.odds.hours == 168.0, timeout=15_000)
+    risk = first.session.frame.shown
+    for p in range(model.total):
+        r, sigma = risk.positions[p], model.volatility[p]
+        if r.liquidation_price is not None and not r.missing:
+            expected = touch_probability(r.mark_price, r.liquidation_price, sigma, horizon_years(168.0))
+            assert model.odds.probability[p] == expected
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("abc", True))
+    odds.menu.ask_threshold()
+    assert odds.choice.threshold == 0.05 and "probability threshold" in warnings[-1]
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("0.5%", True))
+    odds.menu.ask_threshold()
+    assert odds.choice.threshold == 0.005 == model.threshold == accounts.threshold
+    hot = [r for r in range(model.rowCount()) if model.odds.probability[model.position_at(r)] >= 0.005]
+    assert hot and all(model.index(r, ODDS_COLUMN).data(Qt.ItemDataRole.ForegroundRole) == HOT_FOREGROUND for r in hot)
+    bootstrap = next(a for a in odds.menu.models.actions() if a.data() == "bootstrap")
+    bootstrap.trigger()
+    assert model.headerData(ODDS_COLUMN, Qt.Orientation.Horizontal) == "P(liq 7d, bootstrap)"
+    qtbot.waitUntil(lambda: model.odds is not None and model.odds.model == "bootstrap", timeout=15_000)
+    shown = next(r for r in range(model.rowCount()) if model.index(r, ODDS_COLUMN).data() != "—")
+    assert "historical bootstrap" in model.index(shown, ODDS_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
+    first.close()
+
+    second = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
+    qtbot.addWidget(second)
+    assert second.odds_column.choice == OddsChoice(168.0, 0.005, "bootstrap")
+    assert second.model.headerData(ODDS_COLUMN, Qt.Orientation.Horizontal) == "P(liq 7d, bootstrap)"
+    second.close()
+
+
+def test_a_saved_choice_that_is_not_valid_keeps_the_defaults_field_by_field():
+    assert choice_from_setting({"hours": 168, "threshold": 7, "model": "magic"}) == OddsChoice(hours=168.0)
+    assert choice_from_setting("garbage") == OddsChoice()
+    assert read_threshold_percent(" 2.5 % ") == 0.025
+    for bad in ("0", "100", "-1", "x", "nan"):
+        with pytest.raises(NotANumber, match="probability threshold"):
+            read_threshold_percent(bad)
