@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop.risk_odds import PriceHistory, add_risk_options, fetch_candles, print_risk_report, stored_history
+from desktop import risk_odds
 from engine.book.horizon import read_horizon
 from engine.book.numbers import NotANumber, read_count, read_positive
 from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the field and the position.",
     )
     risk.add_argument("file", help="portfolio file (JSON, format version 1; see README)")
-    add_risk_options(risk)
+    risk_odds.add_risk_options(risk)
 
     watch = sub.add_parser(
         "watch",
@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="a live price older than this is reported as stale (default 15)",
     )
+    risk_odds.add_watch_odds_options(watch)
     export = sub.add_parser(
         "export",
         parents=[data],
@@ -193,15 +194,13 @@ def reported(source: str) -> Iterator[None]:
         yield
     except StorageError as e:
         raise CommandFailed(str(e), EXIT_STORAGE) from e
-    except (PortfolioError, ExchangeConfigError) as e:
+    except (PortfolioError, ExchangeConfigError, NotANumber) as e:
         raise CommandFailed(f"{source}: {e}" if source else str(e), EXIT_BAD_INPUT) from e
 
 
 def run_risk(args: argparse.Namespace) -> int:
-    try:
+    with reported("--horizon"):
         hours = read_horizon(args.horizon)
-    except NotANumber as e:
-        raise CommandFailed(f"--horizon: {e}", EXIT_BAD_INPUT) from e
     with reported(args.file):
         portfolio = load_portfolio(args.file)
         try:
@@ -211,24 +210,24 @@ def run_risk(args: argparse.Namespace) -> int:
             raise PortfolioError(
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
-    print_risk_report(portfolio, risk, hours, price_history(args, portfolio), args.json)
+    risk_odds.print_risk_report(portfolio, risk, hours, price_history(args, portfolio), args.json, args.model)
     return 0
 
 
-def price_history(args: argparse.Namespace, portfolio: Portfolio) -> PriceHistory:
+def price_history(args: argparse.Namespace, portfolio: Portfolio) -> risk_odds.PriceHistory:
     """(candles, mark history) of the book: with --candles fetched through ccxt (a symbol that could not be, one
     warning line) and cached in the saved book's database; else what that database holds, if there is one (only
     read). CommandFailed for a bad --exchange-config, or a database that cannot be opened or written."""
     keys = portfolio.book.price_keys()
     fetched: dict[PriceKey, Series] = {}
-    if args.candles:
-        fetched = fetch_candles(
+    if getattr(args, "candles", False):
+        fetched = risk_odds.fetch_candles(
             keys, exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
         )
     elif not database_path(getattr(args, "data_dir", None)).exists():
         return {}, {}
     with reported("the saved book"), open_database(args, read_only=not fetched) as db:
-        return stored_history(db, keys, fetched)
+        return risk_odds.stored_history(db, keys, fetched)
 
 
 def open_database(args: argparse.Namespace, read_only: bool = False) -> BookDatabase:
@@ -325,7 +324,9 @@ def run_watch(args: argparse.Namespace) -> int:
     else:
         warn_unpriceable(a.exchange for a in portfolio.book.accounts)
         feeds = feeds_for(keys, store, settings)
-    options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
+    with reported(""):
+        odds = risk_odds.watch_odds(args, portfolio, lambda: price_history(args, portfolio))
+    options = WatchOptions(args.interval, args.count, args.json, args.stale_after, odds=odds)
     return Monitor(portfolio, store, feeds, options, sys.stdout).run()
 
 

@@ -125,3 +125,26 @@ def test_candles_fetched_through_ccxt_give_the_volatility_and_correlation_and_ar
     out, err = capsys.readouterr()
     assert status == 0, err
     assert json.loads(out) == fetched
+
+    # The bootstrap of the cached candles' own returns: the model says so, the typed volatility has no returns.
+    status = main(["risk", str(path), "--json", "--model", "bootstrap", *data])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    boot = json.loads(out)
+    btc, doge, _, eth = boot["positions"]
+    for row in (btc, doge, eth):  # every symbol has cached candles
+        assert 0 <= row["liquidation_probability"] <= 1 and "historical bootstrap" in row["model"]
+    assert "historical bootstrap" in boot["accounts"][1]["model"]
+    assert boot["accounts"][1]["liquidation_probability_standard_error"] > 0
+
+
+def test_the_bootstrap_without_history_says_why(tmp_path, capsys):
+    status, out, err = run(tmp_path, capsys, "--json", "--model", "bootstrap", "--data-dir", str(tmp_path / "none"))
+    assert status == 0, err
+    report = json.loads(out)
+    btc = report["positions"][0]
+    assert (
+        btc["liquidation_probability"] is None
+        and "no return history for BTC/USDT:USDT" in (btc["liquidation_probability_reason"])
+    )
+    assert report["accounts"][0]["liquidation_probability"] is None

@@ -4,7 +4,6 @@ with the book (the saved book's setting ODDS_SETTING)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -13,8 +12,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
 
-from engine.book.horizon import horizon_label, read_horizon
-from engine.book.numbers import NotANumber, read_positive, shown
+from engine.book.horizon import horizon_label, read_horizon, read_threshold_percent
+from engine.book.numbers import NotANumber
 from engine.monitor.odds_worker import MODELS, NORMAL
 
 if TYPE_CHECKING:
@@ -53,20 +52,6 @@ def choice_from_setting(value: Any) -> OddsChoice:
 
 def choice_to_setting(choice: OddsChoice) -> dict[str, Any]:
     return {"hours": choice.hours, "threshold": choice.threshold, "model": choice.model}
-
-
-def read_threshold_percent(text: str) -> float:
-    """'5', '5%' or '0.5 %' -> 0.05 / 0.005 (a fraction). Raises NotANumber naming the field: above 0 and
-    below 100."""
-    number = text.strip().removesuffix("%").strip()
-    why = f"'{shown(text)}' is not a probability threshold: type a percent above 0 and below 100 (5 = 5%)"
-    try:
-        value = read_positive(number, "the probability threshold")
-    except NotANumber:
-        raise NotANumber(why) from None
-    if not (math.isfinite(value) and value < 100):
-        raise NotANumber(why)
-    return value / 100
 
 
 def threshold_text(threshold: float) -> str:

@@ -6,6 +6,7 @@ w (weeks); a bare number is hours. From one minute to one year (365 days).
 
 from __future__ import annotations
 
+import math
 import re
 
 from engine.book.numbers import NotANumber, read_positive, shown
@@ -41,3 +42,17 @@ def horizon_label(hours: float) -> str:
     if hours >= 1:
         return f"{hours:g}h"
     return f"{hours * 60:g}m"
+
+
+def read_threshold_percent(text: str) -> float:
+    """'5', '5%' or '0.5 %' -> 0.05 / 0.005 (a fraction). Raises NotANumber naming the field: above 0 and
+    below 100."""
+    number = text.strip().removesuffix("%").strip()
+    why = f"'{shown(text)}' is not a probability threshold: type a percent above 0 and below 100 (5 = 5%)"
+    try:
+        value = read_positive(number, "the probability threshold")
+    except NotANumber:
+        raise NotANumber(why) from None
+    if not (math.isfinite(value) and value < 100):
+        raise NotANumber(why)
+    return value / 100

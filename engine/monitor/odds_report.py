@@ -15,12 +15,18 @@ from typing import Any
 import numpy as np
 
 from engine.book.horizon import horizon_label
-from engine.margin.account_odds import DEFAULT_PATHS, account_odds
+from engine.margin.account_odds import DEFAULT_PATHS, account_odds, default_steps
+from engine.margin.bootstrap_odds import (
+    bootstrap_account_odds,
+    bootstrap_model,
+    bootstrap_position_odds,
+    no_history_reason,
+)
 from engine.margin.liquidation_odds import CLOSED_FORM, Odds, position_odds
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.vectorised import CompiledBook
-from engine.market.volatility import MarketVolatility
+from engine.market.volatility import MarketVolatility, Series
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,15 @@ def book_odds(
     *,
     paths: int = DEFAULT_PATHS,
     seed: int = 0,
+    bootstrap: Mapping[PriceKey, Series] | None = None,
 ) -> BookOdds:
     """Per position, P(its mark touches its liquidation price within `hours`); per cross account, P(it reaches its
     liquidation), by engine.margin.liquidation_odds and engine.margin.account_odds at `prices` (the marks `risk`
-    was evaluated at) with the volatilities and correlations of `volatility` (keyed by price key).
+    was evaluated at) with the volatilities and correlations of `volatility` (keyed by price key); with
+    `bootstrap` (each key's hourly series), by engine.margin.bootstrap_odds instead.
     Raises ValueError for a horizon that is not a positive number of hours."""
+    if bootstrap is not None:
+        return _bootstrap_odds(book, prices, risk, volatility, hours, bootstrap, paths, seed)
     typed = {key: v for key in volatility.keys if (v := volatility.of(key)) is not None}
     positions = position_odds(risk.positions, book, typed, hours)
     compiled = CompiledBook(book)
@@ -57,6 +67,40 @@ def book_odds(
     corr = np.where(known[:, None] & known[None, :], volatility.correlation[np.ix_(order, order)], np.nan)
     np.fill_diagonal(corr, 1.0)
     accounts = account_odds(compiled, compiled.prices_from(prices), vol, corr, hours, paths=paths, seed=seed)
+    return BookOdds(hours, positions, accounts, volatility)
+
+
+def _bootstrap_odds(
+    book: Book,
+    prices: Mapping[PriceKey, float],
+    risk: BookRisk,
+    volatility: MarketVolatility,
+    hours: float,
+    series: Mapping[PriceKey, Series],
+    paths: int,
+    seed: int,
+) -> BookOdds:
+    exchange_of = {a.name: a.exchange for a in book.accounts}
+    keys = [(exchange_of[p.account], p.symbol) for p in book.positions]
+    rows = risk.positions
+
+    def column(values: list[float | None]) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    mark = column([None if r.missing else r.mark_price for r in rows])
+    liquidation = column([r.liquidation_price for r in rows])
+    distance = column([r.distance_to_liquidation for r in rows])
+    p, se = bootstrap_position_odds(keys, mark, liquidation, distance, series, hours, paths=paths, seed=seed)
+    model = bootstrap_model(paths, default_steps(hours), hours)
+    positions = [
+        Odds(float(p[i]), standard_error=float(se[i]), model=model)
+        if np.isfinite(p[i])
+        else Odds(None, rows[i].missing or no_history_reason(keys[i]))
+        for i in range(len(rows))
+    ]
+    compiled = CompiledBook(book)
+    history = [series.get(key) for key in compiled.price_keys]
+    accounts = bootstrap_account_odds(compiled, compiled.prices_from(prices), history, hours, paths=paths, seed=seed)
     return BookOdds(hours, positions, accounts, volatility)
 
 

@@ -104,11 +104,11 @@ def prepare(book: Book, inputs: VolatilityInputs) -> _Prepared:
     compiled = CompiledBook(book)
     keys = compiled.price_keys
     mv = market_volatility(keys, dict(inputs.typed), dict(inputs.candles), dict(inputs.history))
-    series = [_longest(inputs.candles.get(key), inputs.history.get(key)) for key in keys]
+    series = [longest_series(inputs.candles.get(key), inputs.history.get(key)) for key in keys]
     return _Prepared(mv, compiled, MoveSearch(compiled), mv.volatility, mv.correlation, series)
 
 
-def _longest(candles: Series | None, history: Series | None) -> Series | None:
+def longest_series(candles: Series | None, history: Series | None) -> Series | None:
     """The candles when there are a day of them, else the mark history, else None."""
     for series in (candles, history):
         if series is not None and len(series[0]) > MIN_RETURNS:

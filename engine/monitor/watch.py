@@ -21,6 +21,7 @@ from engine.margin.risk import BookRisk, evaluate_priced_accounts
 from engine.market.prices import MarkRecord, PriceStore
 from engine.monitor.alerts import Alert
 from engine.monitor.levels import Thresholds
+from engine.monitor.odds_alerts import OddsWatch, OddsWatcher
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.monitor.session import WatchSession
 
@@ -42,7 +43,7 @@ class Feed(Protocol):
 class WatchOptions:
     """`marginwatch watch` options: a report every `interval` seconds, `count` reports (None: until Ctrl-C),
     JSON lines when as_json; a price older than stale_after seconds is stale; feeds and alerts are checked
-    every check_every seconds between reports."""
+    every check_every seconds between reports; odds: alerts on the probability of liquidation (None: none)."""
 
     interval: float = 5.0
     count: int | None = None
@@ -50,6 +51,7 @@ class WatchOptions:
     stale_after: float = 15.0
     check_every: float = 0.25
     thresholds: Thresholds = field(default_factory=Thresholds)
+    odds: OddsWatch | None = None
 
 
 def price_source(quote: MarkRecord | None, now: float, stale_after: float) -> str:
@@ -89,6 +91,7 @@ class Monitor:
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
         self._ever_priced: set[tuple[str, str]] = set()
+        self._odds = OddsWatcher(self.book, options.odds) if options.odds is not None else None
 
     def _evaluate(self) -> tuple[BookRisk, dict[tuple[str, str], MarkRecord | None]]:
         """Risk of the whole book at the marks that have arrived (what a missing mark hides is None, with its
@@ -175,6 +178,32 @@ class Monitor:
             else:
                 print(f"{stamp}  {alert.new.label.upper():<10} {printable(alert.line())}", file=self.out, flush=True)
 
+    def _print_odds_alerts(self) -> None:
+        """Probability alerts (engine.monitor.odds_alerts): text 'time  PROBABILITY line'; JSON
+        {"probability": {"time", "subject", "probability", "standard_error", "threshold", "horizon_hours",
+        "model", "text"}}."""
+        if self._odds is None:
+            return
+        if self._odds.due(time.monotonic()):
+            risk, quotes = self._evaluate()
+            self._odds.start(risk, {key: q.mark for key, q in quotes.items() if q is not None}, time.monotonic())
+        for alert in self._odds.alerts(self.clock()):
+            stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
+            if self.options.as_json:
+                record = {
+                    "time": stamp,
+                    "subject": alert.subject,
+                    "probability": alert.odds.probability,
+                    "standard_error": alert.odds.standard_error,
+                    "threshold": alert.threshold,
+                    "horizon_hours": alert.hours,
+                    "model": alert.odds.model or None,
+                    "text": alert.line(),
+                }
+                print(json.dumps({"probability": record}, allow_nan=False), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  PROBABILITY {printable(alert.line())}", file=self.out, flush=True)
+
     def _print_report(self) -> None:
         report = self.report()
         if self.options.as_json:
@@ -208,6 +237,7 @@ class Monitor:
             while self.options.count is None or reports < self.options.count:
                 self._print_feed_changes()
                 self._print_alerts()
+                self._print_odds_alerts()
                 now = time.monotonic()
                 if now >= next_report:
                     self._print_report()
@@ -220,6 +250,8 @@ class Monitor:
         finally:
             for feed in self.feeds:
                 feed.stop()
+            if self._odds is not None:
+                self._odds.stop()
         never = self.never_priced()
         if never:
             listed = ", ".join(f"{symbol} on {exchange}" for exchange, symbol in never)

@@ -18,7 +18,8 @@ from desktop.app import MainWindow, WindowOptions, build_window, demo_portfolio
 from desktop.tables.accounts_model import ODDS_COLUMN as ODDS_ACCOUNT_COLUMN
 from desktop.tables.accounts_model import AccountsModel
 from desktop.tables.odds_model import HOT_FOREGROUND, ODDS_COLUMN, OddsPositionsModel, probability_text, rows_token
-from desktop.window.odds_setting import OddsChoice, choice_from_setting, read_threshold_percent
+from desktop.window.odds_setting import OddsChoice, choice_from_setting
+from engine.book.horizon import read_threshold_percent
 from engine.book.numbers import NotANumber
 from engine.margin.liquidation_odds import Odds, horizon_years, touch_probability
 from engine.margin.risk import evaluate_book
