@@ -60,9 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--offline", action="store_true", help="do not connect: the book's saved prices are used as manual prices"
     )
-    parser.add_argument(
-        "--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange, as for 'watch'"
-    )
+    parser.add_argument("--exchange-config", metavar="CFG", help="JSON file: ccxt settings per exchange, as 'watch'")
     parser.add_argument(
         "--refresh-hz",
         type=_refresh_rate,

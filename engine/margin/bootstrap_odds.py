@@ -30,9 +30,13 @@ from engine.margin.liquidation_odds import Odds, horizon_years
 from engine.margin.model import PriceKey
 from engine.margin.vectorised import CompiledBook
 from engine.margin.vectorised_stress import MoveSearch
-from engine.market.volatility import MIN_RETURNS, Series
 
 BOOTSTRAP_PATHS = 10_000
+MIN_RETURNS = 24
+"""A day of hourly returns at least, as engine.market.volatility.MIN_RETURNS (the margin math does not import
+the market layer; a test keeps the two equal)."""
+Series = tuple[np.ndarray, np.ndarray]
+"""(hour index, int64; close, float64), as engine.market.volatility.Series."""
 _CELLS_PER_CHUNK = 2_000_000
 
 

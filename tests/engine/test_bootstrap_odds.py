@@ -80,3 +80,10 @@ def test_a_one_position_account_agrees_with_its_position():
     assert "historical bootstrap" in account.model
     (none,) = bootstrap_account_odds(compiled, marks, [None], 24.0, paths=100)
     assert none.probability is None and "no return history" in none.reason
+
+
+def test_the_bootstrap_needs_as_many_returns_as_the_volatility_estimate():
+    from engine.margin import bootstrap_odds
+    from engine.market import volatility
+
+    assert bootstrap_odds.MIN_RETURNS == volatility.MIN_RETURNS
