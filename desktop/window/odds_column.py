@@ -1,8 +1,9 @@
 """Keeps the "P(liq 24h)" columns of the positions and accounts tables fresh without ever delaying them.
 
 Every few seconds the latest frame's rows (marks, liquidation prices, distances: arrays the frame already
-holds), its book and marks and the book's volatility inputs go to an OddsWorker, which computes on a thread
-of its own (the positions' closed form, the cross accounts' Monte Carlo); a quick tick on the GUI thread
+holds), its book and marks and the book's volatility inputs go to an OddsWorker, which computes in a child
+process (engine.monitor.odds_process; a thread if that cannot start) the positions' closed form and the
+cross accounts' Monte Carlo; a quick tick on the GUI thread
 puts a finished result into the models, which signal only the cells that changed. The volatility is the one
 typed in the portfolio file's markets entry, else the one of the hourly candles cached with the saved book
 (`marginwatch risk --candles` fills that cache), else its stored mark history; the cache is read once per
@@ -58,7 +59,7 @@ class OddsColumn(QObject):
         if self.menu is not None:
             self.menu.changed.connect(self.set_choice)
         self._show_choice(self.choice)
-        self.worker = OddsWorker()
+        self.worker = OddsWorker(in_process=False)  # its own process: no lock shared with the GUI thread
         self._book: Book | None = None
         self._inputs = VolatilityInputs()
         self._submitted_at = self._next_at = 0.0

@@ -11,10 +11,11 @@ Qt-free.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -84,10 +85,12 @@ class OddsResult:
     thread: int
     seconds: float
     model: str = NORMAL
+    process: int = 0
+    """The id of the process it was computed in."""
 
 
 @dataclass
-class _Prepared:
+class Prepared:
     """What the worker derives once per (book, inputs)."""
 
     volatility: MarketVolatility
@@ -99,13 +102,13 @@ class _Prepared:
     """Per compiled price key, the hourly series the bootstrap draws from (candles, else the mark history)."""
 
 
-def prepare(book: Book, inputs: VolatilityInputs) -> _Prepared:
+def prepare(book: Book, inputs: VolatilityInputs) -> Prepared:
     """The book's volatilities and correlations in its compiled price-key order, and its move search."""
     compiled = CompiledBook(book)
     keys = compiled.price_keys
     mv = market_volatility(keys, dict(inputs.typed), dict(inputs.candles), dict(inputs.history))
     series = [longest_series(inputs.candles.get(key), inputs.history.get(key)) for key in keys]
-    return _Prepared(mv, compiled, MoveSearch(compiled), mv.volatility, mv.correlation, series)
+    return Prepared(mv, compiled, MoveSearch(compiled), mv.volatility, mv.correlation, series)
 
 
 def longest_series(candles: Series | None, history: Series | None) -> Series | None:
@@ -116,75 +119,103 @@ def longest_series(candles: Series | None, history: Series | None) -> Series | N
     return None
 
 
-class OddsWorker:
-    """Runs one OddsJob at a time on a thread of its own (ended when the job is done)."""
+def compute(job: OddsJob, ready: Prepared) -> OddsResult:
+    """The job's figures (ready: prepare(job.book, job.inputs), or that of an equal book and inputs)."""
+    start = time.perf_counter()
+    where = {key: i for i, key in enumerate(ready.volatility.keys)}
+    volatility = np.array([ready.vol[where[key]] if key in where else np.nan for key in job.row_keys])
+    marks = ready.compiled.prices_from(job.marks)
+    accounts: list[Odds] = []
+    if job.model == BOOTSTRAP:
+        series = {key: s for key, s in zip(ready.compiled.price_keys, ready.series, strict=True) if s is not None}
+        p, _ = bootstrap_position_odds(
+            job.row_keys, job.mark, job.liquidation, job.distance, series, job.hours, paths=job.paths
+        )
+        if job.accounts:
+            accounts = bootstrap_account_odds(
+                ready.compiled, marks, ready.series, job.hours, paths=job.paths, search=ready.search
+            )
+    else:
+        p = touch_probabilities(job.mark, job.liquidation, job.distance, volatility, job.hours)
+        if job.accounts:
+            accounts = account_odds(
+                ready.compiled, marks, ready.vol, ready.corr, job.hours, paths=job.paths, search=ready.search
+            )
+    names = tuple(a.name for a in ready.compiled.book.accounts)
+    seconds = time.perf_counter() - start
+    return OddsResult(
+        job.token, p, volatility, accounts, names, job.hours, threading.get_ident(), seconds, job.model, os.getpid()
+    )
 
-    def __init__(self) -> None:
+
+class OddsWorker:
+    """Runs one OddsJob at a time, on a thread of its own (ended when the job is done) or, with
+    in_process=False, in the one child process of engine.monitor.odds_process (a thread shares the
+    interpreter lock with the GUI thread and delays it; a process does not: bench_odds_lag)."""
+
+    def __init__(self, in_process: bool = True) -> None:
+        self.in_process = in_process
         self._thread: threading.Thread | None = None
         self._result: OddsResult | None = None
         self._lock = threading.Lock()
-        self._prepared: tuple[Book, VolatilityInputs, _Prepared] | None = None
+        self._prepared: tuple[Book, VolatilityInputs, Prepared] | None = None
+        self._pending: tuple[int, object] | None = None  # (job number, token) in the child process
 
     @property
     def busy(self) -> bool:
+        if not self.in_process:
+            return self._pending is not None
         return self._thread is not None and self._thread.is_alive()
 
     def submit(self, job: OddsJob) -> bool:
         """Start computing a job; False (nothing started) while the previous one still runs."""
         if self.busy:
             return False
+        if not self.in_process:
+            from engine.monitor.odds_process import ChildGone, child
+
+            try:
+                self._pending = (child().submit(job), job.token)
+                return True
+            except ChildGone:
+                self.in_process = True  # the figures come from a thread, rather than not at all
         self._thread = threading.Thread(target=self._run, args=(job,), name="liquidation-odds", daemon=True)
         self._thread.start()
         return True
 
     def take(self) -> OddsResult | None:
-        """The newest finished result not taken yet (None: none)."""
+        """The newest finished result not taken yet (None: none). Raises RuntimeError with the child's
+        traceback when the job failed there (a bug of ours)."""
+        if self._pending is not None:
+            from engine.monitor.odds_process import ChildGone, child
+
+            number, token = self._pending
+            try:
+                result = child().collect(number)
+            except ChildGone:  # the job is lost; the next one runs on a thread
+                self._pending, self.in_process = None, True
+                return None
+            if result is None:
+                return None
+            self._pending = None
+            return replace(result, token=token)  # the token stayed here: the rows' own objects
         with self._lock:
             result, self._result = self._result, None
         return result
 
     def join(self, timeout: float = 5.0) -> None:
-        """Wait for a running job to end (the window's close)."""
+        """Wait for a running thread job to end (the window's close); a child-process job is left to finish
+        there, its result unread."""
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _prepare(self, job: OddsJob) -> _Prepared:
+    def _prepare(self, job: OddsJob) -> Prepared:
         cached = self._prepared
         if cached is None or cached[0] is not job.book or cached[1] is not job.inputs:
             self._prepared = cached = (job.book, job.inputs, prepare(job.book, job.inputs))
         return cached[2]
 
     def _run(self, job: OddsJob) -> None:
-        start = time.perf_counter()
-        ready = self._prepare(job)
-        where = {key: i for i, key in enumerate(ready.volatility.keys)}
-        volatility = np.array([ready.vol[where[key]] if key in where else np.nan for key in job.row_keys])
-        marks = ready.compiled.prices_from(job.marks)
-        if job.model == BOOTSTRAP:
-            series = {key: s for key, s in zip(ready.compiled.price_keys, ready.series, strict=True) if s is not None}
-            p, _ = bootstrap_position_odds(
-                job.row_keys, job.mark, job.liquidation, job.distance, series, job.hours, paths=job.paths
-            )
-            accounts = (
-                bootstrap_account_odds(
-                    ready.compiled, marks, ready.series, job.hours, paths=job.paths, search=ready.search
-                )
-                if job.accounts
-                else []
-            )
-        else:
-            p = touch_probabilities(job.mark, job.liquidation, job.distance, volatility, job.hours)
-            accounts = (
-                account_odds(
-                    ready.compiled, marks, ready.vol, ready.corr, job.hours, paths=job.paths, search=ready.search
-                )
-                if job.accounts
-                else []
-            )
-        names = tuple(a.name for a in job.book.accounts)
-        seconds = time.perf_counter() - start
-        result = OddsResult(
-            job.token, p, volatility, accounts, names, job.hours, threading.get_ident(), seconds, job.model
-        )
+        result = compute(job, self._prepare(job))
         with self._lock:
             self._result = result

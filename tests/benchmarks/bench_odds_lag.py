@@ -8,7 +8,8 @@ has 30 days of synthetic hourly candles (a common factor, correlation 0.5, volat
 window as the saved book's cache would be, so every cross account is simulated. Modes, each in a fresh
 window for --duration seconds after --warmup: the worker off (its timers stopped), on at the window's
 interval (a job every 5 s, or less often: the worker busy at most MAX_DUTY of the time), and on back to back
-(MAX_DUTY 1, a job every 0.5 s: the worker always busy). Measured: the
+(MAX_DUTY 1, a job every 0.5 s: the worker always busy), in the child process (as the window runs it) and on a
+thread of the window's process (the fallback; it shares the interpreter lock with the GUI thread). Measured: the
 event-loop lag (bench_gui's LagProbe: a 10 ms single-shot PreciseTimer re-armed on firing; lag = how late it
 fired), the GUI thread's CPU share, and the jobs finished with their time on the worker thread (closed form
 of every position + Monte Carlo of every cross account, --paths paths x 24 hourly steps). Prints a table and
@@ -29,7 +30,12 @@ import numpy as np
 
 from tests.benchmarks.bench_gui import BenchFeed, LagProbe, build_document, pct
 
-MODES = (("off", None), ("on, every 5 s", 5_000), ("on, back to back", 500))
+MODES = (
+    ("off", None, False),
+    ("process, every 5 s", 5_000, False),
+    ("process, back to back", 500, False),
+    ("thread, back to back", 500, True),
+)
 
 
 def synthetic_candles(keys: list, seed: int = 7, hours: int = 720) -> dict:
@@ -45,7 +51,9 @@ def synthetic_candles(keys: list, seed: int = 7, hours: int = 720) -> dict:
     return out
 
 
-def run_mode(portfolio: Any, every_ms: int | None, args: argparse.Namespace, feed_rate: float) -> dict[str, Any]:
+def run_mode(
+    portfolio: Any, every_ms: int | None, in_process: bool, args: argparse.Namespace, feed_rate: float
+) -> dict[str, Any]:
     import desktop.window.odds_column as module
 
     duty = module.MAX_DUTY
@@ -76,6 +84,7 @@ def run_mode(portfolio: Any, every_ms: int | None, args: argparse.Namespace, fee
         return result
 
     odds.worker.take = timed_take
+    odds.worker.in_process = in_process
     if every_ms is None:
         odds.stop()
     else:
@@ -140,8 +149,8 @@ def main() -> None:
     ]
     rows = []
     for name, portfolio, rate in books:
-        for mode, every_ms in MODES:
-            rows.append(row(name, mode, run_mode(portfolio, every_ms, args, rate)))
+        for mode, every_ms, in_process in MODES:
+            rows.append(row(name, mode, run_mode(portfolio, every_ms, in_process, args, rate)))
             print(" ".join(rows[-1]), file=sys.stderr)
     headers = ["book", "worker", "lag p50 ms", "p95 ms", "p99 ms", "max ms", "GUI CPU", "jobs x median ms"]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import threading
+import os
 import time
 
 import numpy as np
@@ -47,7 +47,7 @@ def test_the_window_fills_the_columns_from_a_worker_thread(qtbot, qtmodeltester)
     model = window.model
     assert all(model.index(r, ODDS_COLUMN).data() == "—" for r in range(model.rowCount()))  # not computed yet
     qtbot.waitUntil(lambda: model.odds is not None, timeout=10_000)
-    assert model.odds.thread != threading.main_thread().ident
+    assert model.odds.process != os.getpid()  # computed in the child process, not on the GUI thread
     risk = evaluate_book(window.session.book, portfolio.price_map())
     shown = {model.position_at(r): model.index(r, ODDS_COLUMN) for r in range(model.rowCount())}
     for p, index in shown.items():
@@ -148,7 +148,9 @@ def candles_for(keys, hours: int = 720, seed: int = 9):
     return out
 
 
-def test_horizon_threshold_and_model_are_chosen_in_the_menu_and_saved_with_the_book(qtbot, tmp_path, monkeypatch):
+def test_horizon_threshold_and_model_are_chosen_in_the_menu_and_saved_with_the_book(
+    qtbot, qtmodeltester, tmp_path, monkeypatch
+):
     portfolio = demo_portfolio()
     with BookDatabase.open(database_path(str(tmp_path))) as db:
         db.import_portfolio(portfolio)
@@ -184,6 +186,8 @@ def test_horizon_threshold_and_model_are_chosen_in_the_menu_and_saved_with_the_b
     bootstrap.trigger()
     assert model.headerData(ODDS_COLUMN, Qt.Orientation.Horizontal) == "P(liq 7d, bootstrap)"
     qtbot.waitUntil(lambda: model.odds is not None and model.odds.model == "bootstrap", timeout=15_000)
+    qtmodeltester.check(model, force_py=True)
+    qtmodeltester.check(accounts, force_py=True)
     shown = next(r for r in range(model.rowCount()) if model.index(r, ODDS_COLUMN).data() != "—")
     assert "historical bootstrap" in model.index(shown, ODDS_COLUMN).data(Qt.ItemDataRole.ToolTipRole)
     first.close()

@@ -3,7 +3,9 @@ time, handed over once, and equal to the report's (engine.monitor.odds_report) f
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 
 import numpy as np
 
@@ -96,3 +98,35 @@ def test_closed_form_rows_match_the_scalar_figure():
     for i, sigma in enumerate((0.6, 0.9)):
         expected = touch_probability(job.mark[i], job.liquidation[i], sigma, horizon_years(24.0))
         assert result.probability[i] == expected
+
+
+def test_the_child_process_gives_the_threads_figures_and_a_lost_child_falls_back_to_a_thread(monkeypatch):
+    from engine.monitor import odds_process
+
+    monkeypatch.setattr(odds_process, "_CHILD", None)  # a child of this test's own
+    the_book = two_symbol_book()
+    marks = {KEY_BTC: 58_000.0, KEY_ETH: 2_900.0}
+    inputs = VolatilityInputs({KEY_BTC: 0.6}, {KEY_BTC: walk(1), KEY_ETH: walk(2)}, {})
+    results = []
+    for in_process in (True, False, False):  # the second job in the child reuses the book it holds
+        worker = OddsWorker(in_process=in_process)
+        worker.submit(job_for(the_book, marks, inputs, token=f"rows {len(results)}"))
+        deadline = time.monotonic() + 60
+        while (result := worker.take()) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        results.append(result)
+    thread, child, again = results
+    assert thread.process == os.getpid() and child.process != os.getpid() and again.process == child.process
+    assert (child.token, again.token) == ("rows 1", "rows 2")  # the rows' token never left this process
+    for result in (child, again):
+        assert np.array_equal(result.probability, thread.probability) and result.accounts == thread.accounts
+    gone = odds_process.child().process
+    gone.kill()
+    gone.join(10)
+    worker = OddsWorker(in_process=False)
+    worker.submit(job_for(the_book, marks, inputs))
+    worker.join()
+    deadline = time.monotonic() + 10
+    while (result := worker.take()) is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert result is not None and result.process == os.getpid() and worker.in_process
