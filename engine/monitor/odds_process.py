@@ -35,15 +35,15 @@ class OddsChild:
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
         self._done: dict[int, OddsResult | RuntimeError] = {}
-        self._sent: tuple[int, int] | None = None  # the (book, inputs) ids the child holds
+        self._sent: tuple[object, object] | None = None  # the (book, inputs) the child holds (kept: ids stay theirs)
 
     def submit(self, job: OddsJob) -> int:
         """Send a job; its number. Raises ChildGone when the process is gone."""
         with self._lock:
             number = next(self._numbers)
-            held = (id(job.book), id(job.inputs))
+            held = (job.book, job.inputs)
             slim = replace(job, token=None)
-            if held == self._sent:
+            if self._sent is not None and held[0] is self._sent[0] and held[1] is self._sent[1]:
                 slim = replace(slim, book=None, inputs=None)  # type: ignore[arg-type]
             try:
                 self._conn.send((number, slim))
