@@ -113,12 +113,36 @@ def market_volatility(
         if found is not None:
             vol[i] = found
         source.append(where if found is not None else "")
-    corr = np.eye(len(keys))
-    for i in range(len(keys)):
-        for j in range(i + 1, len(keys)):
-            rho = None
-            for kind in (candles, marks):
-                if rho is None and keys[i] in kind and keys[j] in kind:
-                    rho = correlation(kind[keys[i]], kind[keys[j]])
-            corr[i, j] = corr[j, i] = np.nan if rho is None else rho
+    corr = correlation_matrix([candles.get(key) for key in keys])
+    from_marks = correlation_matrix([marks.get(key) for key in keys])
+    corr = np.where(np.isnan(corr), from_marks, corr)
+    np.fill_diagonal(corr, 1.0)
     return MarketVolatility(tuple(keys), vol, tuple(source), corr)
+
+
+def correlation_matrix(series: Sequence[Series | None], min_returns: int = MIN_RETURNS) -> np.ndarray:
+    """`correlation` of every pair at once: (k, k), NaN where it gives None (or a series is None), the diagonal
+    as the pairs (1 where a series has enough moving returns). All series on one grid of hours, so a pair's
+    returns are the hours both have along with the hour before, as `correlation` takes them."""
+    k = len(series)
+    out = np.full((k, k), np.nan)
+    present = [i for i, s in enumerate(series) if s is not None and len(s[0])]
+    if not present:
+        return out
+    grid = np.unique(np.concatenate([series[i][0] for i in present]))
+    log_close = np.full((len(grid), len(present)), np.nan)
+    for column, i in enumerate(present):
+        log_close[np.searchsorted(grid, series[i][0]), column] = np.log(series[i][1])
+    has = ~np.isnan(log_close)
+    step = np.zeros(len(grid), dtype=bool)
+    step[1:] = np.diff(grid) == 1
+    valid = has & np.vstack([np.zeros((1, len(present)), dtype=bool), has[:-1]]) & step[:, None]
+    r = np.where(valid, np.vstack([np.full((1, len(present)), np.nan), np.diff(log_close, axis=0)]), 0.0)
+    v, h = valid.astype(float), has.astype(float)
+    squares = r * r
+    scale = np.sqrt((squares.T @ v) * (v.T @ squares))
+    enough = (h.T @ h >= min_returns + 1) & (v.T @ v >= min_returns) & (scale > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        found = np.where(enough, np.clip((r.T @ r) / scale, -1.0, 1.0), np.nan)
+    out[np.ix_(present, present)] = found
+    return out

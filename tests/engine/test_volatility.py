@@ -72,3 +72,29 @@ def test_typed_wins_then_candles_then_mark_history():
     assert np.isnan(mv.correlation[0, 3]) and np.isnan(mv.correlation[3, 0])
     assert abs(mv.correlation[0, 1]) < 0.15  # independent walks
     assert np.allclose(np.diag(mv.correlation), 1.0)
+
+
+def test_the_correlation_matrix_is_the_pairwise_correlation_of_gappy_series():
+    """market_volatility's matrix (one product over a grid of hours) against correlation() pair by pair: series
+    with gaps, of different lengths, too short, missing, and one that never moves."""
+    import itertools
+
+    from engine.market.volatility import correlation_matrix
+
+    rng = np.random.default_rng(4)
+    series = []
+    for _ in range(25):
+        n = int(rng.integers(10, 600))
+        hours = np.sort(rng.choice(np.arange(800), size=n, replace=False)).astype(np.int64)
+        series.append((hours, 100 * np.exp(np.cumsum(rng.standard_normal(n) * 0.01))))
+    series[3] = None
+    series[5] = (np.arange(100, dtype=np.int64), np.full(100, 5.0))
+    matrix = correlation_matrix(series)
+    for i, j in itertools.combinations(range(len(series)), 2):
+        a, b = series[i], series[j]
+        expected = None if a is None or b is None else correlation(a, b)
+        if expected is None:
+            assert np.isnan(matrix[i, j]) and np.isnan(matrix[j, i])
+        else:
+            assert matrix[i, j] == pytest.approx(expected, abs=1e-12) and matrix[j, i] == matrix[i, j]
+    assert any(not np.isnan(matrix[i, j]) for i, j in itertools.combinations(range(len(series)), 2))
