@@ -85,6 +85,10 @@ class OddsPositionsModel(PositionsModel):
         self._token = rows_token(risk)
         super().__init__(risk, states, set_mark)
 
+    def volatility_of(self, position: int) -> float:
+        """The annualised volatility the latest figures used for a position (book order); NaN: none yet."""
+        return math.nan if self.volatility is None else float(self.volatility[position])
+
     def set_threshold(self, threshold: float) -> None:
         """Colour the figures at or above a new threshold (a fraction)."""
         self.threshold = threshold

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QTableView
 
 from desktop.tables.accounts_model import AccountsModel
-from desktop.tables.positions_model import PositionsModel
+from desktop.tables.odds_model import OddsPositionsModel
 from desktop.window.lazy_dock import LazyDock
 from desktop.window.positions_view import PositionsView
 from engine.monitor.frame import Frame
@@ -49,7 +49,7 @@ class ChartViews(QObject):
         self,
         session: WatchSession,
         positions: PositionsView,
-        model: PositionsModel,
+        model: OddsPositionsModel,
         accounts: QTableView,
         accounts_model: AccountsModel,
         docks: tuple[LazyDock, LazyDock, LazyDock],
@@ -142,7 +142,10 @@ class ChartViews(QObject):
         history = self.session.history.marks.get(key)
         if history is not None:
             what_if = self.model.states[position].what_if
-            self.chart_dock.content().show_position(r, history, self.session.thresholds, key, what_if)
+            from desktop.charts.position_chart import LikelyBand  # loaded with the chart
+
+            band = LikelyBand.of(r.mark_price, self.model.volatility_of(position), self.model.hours)
+            self.chart_dock.content().show_position(r, history, self.session.thresholds, key, what_if, band)
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def shown_account(self) -> str | None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -167,3 +168,16 @@ def touch_probabilities(
         else:
             out[i] = touch_probability(m, None if math.isnan(liquidation[i]) else float(liquidation[i]), sigma, years)
     return out
+
+
+def likely_range(mark: float, volatility: float, hours: float, coverage: float = 0.9) -> tuple[float, float]:
+    """The prices the mark ends the horizon between with probability `coverage`, under the module's model
+    (driftless log-price Brownian motion, 365-day year): mark * exp(-+ z * sigma * sqrt(T)), z the normal
+    quantile of (1 + coverage) / 2 (1.645 for 90%). In the mark's quote currency, low first. Raises
+    ValueError for a mark, volatility, horizon or coverage out of range (coverage in (0, 1))."""
+    if not (math.isfinite(mark) and mark > 0 and math.isfinite(volatility) and volatility >= 0):
+        raise ValueError(f"the mark and volatility must be a price and a fraction >= 0, not {mark!r}, {volatility!r}")
+    if not 0 < coverage < 1:
+        raise ValueError(f"the coverage must be a fraction in (0, 1), not {coverage!r}")
+    spread = NormalDist().inv_cdf((1 + coverage) / 2) * volatility * math.sqrt(horizon_years(hours))
+    return mark * math.exp(-spread), mark * math.exp(spread)

@@ -20,7 +20,7 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 from typing import Any
 
-from engine.monitor.odds_worker import OddsJob, OddsResult, Prepared, compute, prepare
+from engine.monitor.odds_compute import OddsJob, OddsResult, Prepared, compute, prepare
 
 
 class OddsChild:

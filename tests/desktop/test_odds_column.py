@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from desktop.app import MainWindow, WindowOptions, build_window, demo_portfolio
@@ -21,7 +21,7 @@ from desktop.tables.odds_model import HOT_FOREGROUND, ODDS_COLUMN, OddsPositions
 from desktop.window.odds_setting import OddsChoice, choice_from_setting
 from engine.book.horizon import read_threshold_percent
 from engine.book.numbers import NotANumber
-from engine.margin.liquidation_odds import Odds, horizon_years, touch_probability
+from engine.margin.liquidation_odds import Odds, horizon_years, likely_range, touch_probability
 from engine.margin.risk import evaluate_book
 from engine.market.prices import PriceStore
 from engine.monitor.odds_report import probability_text as odds_text
@@ -206,3 +206,33 @@ def test_a_saved_choice_that_is_not_valid_keeps_the_defaults_field_by_field():
     for bad in ("0", "100", "-1", "x", "nan"):
         with pytest.raises(NotANumber, match="probability threshold"):
             read_threshold_percent(bad)
+
+
+def test_the_position_chart_shades_the_horizons_likely_range(qtbot):
+    from desktop.charts.position_chart import LikelyBand
+
+    portfolio = portfolio_with_volatilities()
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    window = MainWindow(portfolio, "demo book", store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    model = window.model
+    qtbot.waitUntil(lambda: model.odds is not None, timeout=10_000)
+    for symbol in ("ETH/USDT:USDT", "BTC/USD:BTC"):  # typed volatility 0.8; none
+        position = next(i for i, r in enumerate(model._rows) if r.position.symbol == symbol)
+        window.positions.table.selectionModel().setCurrentIndex(
+            model.view_index(position, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        window.charts.draw_chart()
+        chart, r = window.chart, model._rows[position]
+        if symbol in TYPED:
+            low, high = likely_range(r.mark_price, TYPED[symbol], 24.0)
+            assert chart.band.isVisible() and chart.band.getRegion() == pytest.approx((low, high))
+            assert LikelyBand.of(r.mark_price, 0.8, 24.0).words(symbol) in chart.caption.text()
+            assert "90% likely in 24h" in chart.caption.text()
+        else:
+            assert not chart.band.isVisible() and "likely" not in chart.caption.text()
+    window.close()

@@ -178,3 +178,16 @@ def test_many_positions_at_once_give_each_ones_own_figure():
     assert math.isnan(p[4]) and math.isnan(p[5])
     with pytest.raises(ValueError):
         touch_probabilities(mark, liquidation, distance, volatility, 0.0)
+
+
+def test_the_likely_range_holds_the_horizons_end_price_with_its_coverage():
+    from engine.margin.liquidation_odds import likely_range
+
+    low, high = likely_range(100.0, 0.8, 24.0, coverage=0.9)
+    assert low < 100.0 < high and math.isclose(math.log(high / 100.0), -math.log(low / 100.0))
+    end = 100.0 * np.exp(0.8 * math.sqrt(horizon_years(24.0)) * np.random.default_rng(8).standard_normal(200_000))
+    inside = float(np.mean((end >= low) & (end <= high)))
+    assert abs(inside - 0.9) < 4 * math.sqrt(0.9 * 0.1 / 200_000)
+    assert likely_range(100.0, 0.8, 168.0)[1] > high  # a longer horizon, a wider range
+    with pytest.raises(ValueError):
+        likely_range(100.0, 0.8, 24.0, coverage=1.0)
