@@ -10,10 +10,12 @@ when shown.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QTableView
 
@@ -26,6 +28,7 @@ from engine.monitor.session import WatchSession
 
 if TYPE_CHECKING:
     from engine.margin.model import PriceKey
+    from engine.margin.risk import BookRisk
 
 LADDER_EVERY_S = 2.0
 """The accounts' moves are searched, and the ladder redrawn, at most this often (seconds)."""
@@ -38,6 +41,16 @@ def _single_shot(parent: QObject, slot: Callable[[], None]) -> QTimer:
     timer.setSingleShot(True)
     timer.timeout.connect(slot)
     return timer
+
+
+def account_volatility(risk: BookRisk, account: str, volatility: np.ndarray | None) -> float:
+    """The notional-weighted mean of the annualised volatilities of an account's positions (book order, NaN:
+    unknown; the latest probability figures'); NaN when one of them is unknown or none is known yet."""
+    if volatility is None:
+        return math.nan
+    rows = [(abs(r.notional), volatility[i]) for i, r in enumerate(risk.positions) if r.position.account == account]
+    weight = sum(n for n, _ in rows)
+    return sum(n * v for n, v in rows) / weight if rows and weight > 0 else math.nan
 
 
 class ChartViews(QObject):
@@ -186,3 +199,4 @@ class ChartViews(QObject):
         move = self.moves_cache[2].get(account) if self.moves_cache is not None else ...  # ...: the ladder searches
         ladder = self.ladder_dock.content()
         ladder.show_account(session.book, frame.marks, account, frame.shown, session.layout, cross_move=move)
+        ladder.show_spread(account_volatility(frame.shown, account, self.model.volatility), self.model.hours)

@@ -236,3 +236,41 @@ def test_the_position_chart_shades_the_horizons_likely_range(qtbot):
         else:
             assert not chart.band.isVisible() and "likely" not in chart.caption.text()
     window.close()
+
+
+def test_the_risk_ladder_shades_the_horizons_moves_at_the_accounts_volatility(qtbot):
+    from desktop.window.chart_views import account_volatility
+
+    portfolio = portfolio_with_volatilities()
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    window = MainWindow(portfolio, "demo book", store)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.ladder_dock.raise_()
+    qtbot.waitUntil(lambda: window.ladder_dock.on_screen)
+    qtbot.waitUntil(lambda: window.model.odds is not None, timeout=10_000)
+    account = window.charts.shown_account()
+    risk = window.session.frame.shown
+    rows = [i for i, r in enumerate(risk.positions) if r.position.account == account]
+    sigma = account_volatility(risk, account, window.model.volatility)
+    typed = [TYPED.get(risk.positions[i].position.symbol, math.nan) for i in rows]
+    weights = [abs(risk.positions[i].notional) for i in rows]
+    assert sigma == pytest.approx(sum(w * v for w, v in zip(weights, typed, strict=True)) / sum(weights), nan_ok=True)
+    window.charts.draw_account_views(force=True)
+    ladder = window.ladder
+    if math.isnan(sigma):
+        assert not any(band.isVisible() for band in ladder.spreads) and "No volatility" in ladder.spread_note.text()
+    else:
+        low, high = likely_range(1.0, sigma, 24.0, 0.9)
+        assert ladder.spreads[0].getRegion() == pytest.approx(((low - 1) * 100, (high - 1) * 100))
+        assert "90% within" in ladder.spread_note.text() and "50% within" in ladder.spread_note.text()
+    ladder.show_spread(0.8, 168.0)
+    low, high = likely_range(1.0, 0.8, 168.0, 0.5)
+    assert ladder.spreads[1].isVisible() and ladder.spreads[1].getRegion() == pytest.approx(
+        ((low - 1) * 100, (high - 1) * 100)
+    )
+    assert "within 7d" in ladder.spread_note.text()
+    window.close()
