@@ -26,6 +26,7 @@ from desktop.platform.theme import apply_theme, remember_theme
 from desktop.window.main_window import REFRESH_HZ, MainWindow
 from desktop.window.menus import app_version
 from desktop.window.price_sources import FeedFactory, manual_store
+from desktop.window.tier_updates import TierUpdates
 from desktop.window.window_layout import fit_to_screen
 from engine.book.portfolio import Portfolio, load_portfolio, loads_portfolio
 from engine.margin.bundled import resource
@@ -33,6 +34,7 @@ from engine.margin.model import PriceKey
 from engine.market.prices import PriceStore
 from engine.storage.paths import LOG_NAME, create_private_file, database_path, ensure_data_dir
 from engine.storage.paths import data_dir as resolve_data_dir
+from engine.storage.stored_tiers import stored_fetched_markets
 
 if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated feed: --demo)
     from engine.market.feeds.exchange_config import ExchangeSettings
@@ -76,9 +78,9 @@ def _live_feeds(options: WindowOptions) -> FeedFactory:
     """New ccxt feeds for the book's price keys (going back online, or after symbols were added)."""
 
     def make(keys: Sequence[PriceKey], store: PriceStore) -> list[Feed]:
-        from engine.market.feeds.ccxt_feed import feeds_for  # ccxt takes a while to import: only when going live
+        from engine.market.feeds.live import live_feeds  # ccxt takes a while to import: only when going live
 
-        return list(feeds_for(list(keys), store, options.exchange_settings))
+        return live_feeds(list(keys), store, options.exchange_settings)
 
     return make
 
@@ -94,7 +96,17 @@ def _simulated_feeds(portfolio: Portfolio) -> FeedFactory:
     return make
 
 
+def taking_tiers(window: MainWindow) -> MainWindow:
+    """The window, taking the tier tables its feeds fetch (stored with its saved book, and applied)."""
+    TierUpdates(window)  # a child of the window: it lives as long
+    return window
+
+
 def build_window(options: WindowOptions | None = None) -> MainWindow:
+    """The window of the demo book, a portfolio file or the saved book, with its prices, feeds and storage.
+
+    Long because it is the composition root of all three kinds of window, each wired in full where it is read.
+    """
     options = options or WindowOptions()
     folder = resolve_data_dir(options.data_dir)
     with contextlib.suppress(OSError):  # unusable: the saved book says why, once
@@ -113,9 +125,9 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             feed_factory=simulated,
         )
     if options.book_file:
-        portfolio = load_portfolio(options.book_file)
+        portfolio = load_portfolio(options.book_file, stored_fetched_markets(database_path(options.data_dir)))
         store, feeds, mode = _prices_and_feeds(portfolio, options)
-        return MainWindow(
+        window = MainWindow(
             portfolio,
             f"{options.book_file} · {mode}",
             store,
@@ -125,6 +137,10 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=_live_feeds(options),
         )
+        from desktop.window.file_book import FileBook
+
+        FileBook(window, options.book_file)  # edits are saved back to the file on close, when asked
+        return taking_tiers(window)
     from desktop.window.saved_book import load_saved_book, offer_recovery, restore, title_for
     from engine.storage.writer import BackgroundWriter
 
@@ -146,6 +162,8 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         feed_factory=_live_feeds(options),
     )
     restore(window, saved)
+    window.actions_.sync.settings = {exchange: item.ccxt for exchange, item in options.exchange_settings.items()}
+    taking_tiers(window)
     offer_recovery(window, saved, mode)
     if saved.notice:  # a window-modal box that does not block: the window runs while it waits
         box = QMessageBox(QMessageBox.Icon.Information, "Margin Watch", saved.notice, parent=window)

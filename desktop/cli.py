@@ -12,11 +12,13 @@ import os
 import sys
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from desktop import risk_odds
+from desktop.option_types import positive_float, positive_int, refresh_rate
+from desktop.tier_tables import load_watched_file, stored_tables, table_saver
 from engine.book.horizon import read_horizon
-from engine.book.numbers import NotANumber, read_count, read_positive
+from engine.book.numbers import NotANumber
 from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
 from engine.margin.model import PriceKey
@@ -36,7 +38,7 @@ EXIT_NO_DISPLAY = 1
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: each sub-command and its options with their help. Long because it is one declaration
-    per option, read top to bottom like the help it prints; numbers go through _positive_float (the number
+    per option, read top to bottom like the help it prints; numbers go through positive_float (the number
     grammar of engine.book.numbers)."""
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
@@ -56,14 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the bundled demo book on simulated prices (the saved book is not touched)",
     )
-    parser.add_argument("--book", metavar="FILE", help="open this portfolio file in the window instead")
+    parser.add_argument("--book", metavar="FILE", help="open this portfolio file (on close: save edits back?)")
     parser.add_argument(
         "--offline", action="store_true", help="do not connect: the book's saved prices are used as manual prices"
     )
     parser.add_argument("--exchange-config", metavar="CFG", help="JSON file: ccxt settings per exchange, as 'watch'")
     parser.add_argument(
         "--refresh-hz",
-        type=_refresh_rate,
+        type=refresh_rate,
         default=10.0,
         metavar="HZ",
         help="how often the window recomputes the book on new prices (default: 10 per second; 0.5 to 60)",
@@ -110,9 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         '"transport": "auto" | "rest" | "websocket"}',
     )
     watch.add_argument(
-        "--interval", type=_positive_float, default=5.0, metavar="S", help="seconds between reports (default 5)"
+        "--interval", type=positive_float, default=5.0, metavar="S", help="seconds between reports (default 5)"
     )
-    watch.add_argument("--count", type=_positive_int, metavar="N", help="stop after N reports (default: until Ctrl-C)")
+    watch.add_argument("--count", type=positive_int, metavar="N", help="stop after N reports (default: until Ctrl-C)")
     watch.add_argument(
         "--json",
         action="store_true",
@@ -126,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument(
         "--stale-after",
-        type=_positive_float,
+        type=positive_float,
         default=15.0,
         metavar="S",
         help="a live price older than this is reported as stale (default 15)",
@@ -139,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write the whole saved book, manual prices included, as a portfolio file (JSON, version 1).",
     )
     export.add_argument("file", help="where to write; '-' for standard output")
+    _add_import_and_sync(sub, data)
+    return parser
+
+
+def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
     import_ = sub.add_parser(
         "import",
         parents=[data],
@@ -149,30 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     import_.add_argument("file", help="portfolio file (JSON, format version 1)")
     import_.add_argument("--replace", action="store_true", help="replace the whole saved book with the file")
-    return parser
-
-
-def _positive_float(text: str) -> float:
-    """An option's number > 0 in the grammar of engine.book.numbers ('inf', 'nan', '1_000' are refused)."""
-    try:
-        return read_positive(text, "the value")
-    except NotANumber as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def _refresh_rate(text: str) -> float:
-    value = _positive_float(text)
-    if not 0.5 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"must be between 0.5 and 60 refreshes a second: {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    """An option's whole number >= 1 in the grammar of engine.book.numbers (int() took '١٢' and '1_0')."""
-    try:
-        return read_count(text, "the value")
-    except NotANumber as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+    sync = sub.add_parser(
+        "sync",
+        parents=[data],
+        help="read the linked accounts' positions and wallets from the exchanges (read-only)",
+        description="Only ccxt's fetch_positions and fetch_balance; one transaction per account. Keys: the keyring "
+        "or MARGINWATCH_<ACCOUNT>_API_KEY / _SECRET (README, Sync). Exit 1 when an account failed, 2 on bad input.",
+    )
+    sync.add_argument("--account", metavar="NAME", action="append", help="sync this account only (repeatable)")
+    sync.add_argument("--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange (see 'watch')")
+    sync.add_argument("--json", action="store_true", help="print one JSON object: what each account's sync did")
 
 
 class CommandFailed(Exception):
@@ -200,7 +193,7 @@ def run_risk(args: argparse.Namespace) -> int:
     with reported("--horizon"):
         hours = read_horizon(args.horizon)
     with reported(args.file):
-        portfolio = load_portfolio(args.file)
+        portfolio = load_portfolio(args.file, stored_tables(args))
         try:
             risk = evaluate_book(portfolio.book, portfolio.price_map())
         except MissingPriceError as e:
@@ -298,20 +291,21 @@ def exchange_settings(path: str | None, used_exchanges: Collection[str] | None =
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from engine.market.feeds.ccxt_feed import feeds_for
+    from engine.market.feeds.live import live_feeds
     from engine.market.prices import PriceStore
     from engine.monitor.watch import Monitor, WatchOptions
 
     typed: dict[tuple[str, str], float] = {}
     with reported(args.file or "the saved book"):
         if args.file:
-            portfolio = load_portfolio(args.file)
+            portfolio = load_watched_file(args)
         else:
             with open_database(args, read_only=True) as db:
                 portfolio = db.load()
                 typed = db.manual_prices()  # typed in the window per exchange and symbol: they win, as there
     settings = exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
     store = PriceStore()
+    path = database_path(getattr(args, "data_dir", None))
     feeds = []
     keys = portfolio.book.price_keys()
     if args.offline:
@@ -321,11 +315,23 @@ def run_watch(args: argparse.Namespace) -> int:
                 store.set_manual(key, mark)
     else:
         warn_unpriceable(a.exchange for a in portfolio.book.accounts)
-        feeds = feeds_for(keys, store, settings)
+        feeds = live_feeds(keys, store, settings)
     with reported(""):
         odds = risk_odds.watch_odds(args, portfolio, lambda: price_history(args, portfolio))
     options = WatchOptions(args.interval, args.count, args.json, args.stale_after, odds=odds)
-    return Monitor(portfolio, store, feeds, options, sys.stdout).run()
+    return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path)).run()
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from engine.sync.command import BadSelection, accounts_to_sync, run_sync
+
+    with reported("the saved book"), open_database(args) as db:
+        try:
+            accounts = accounts_to_sync(db.load().book, args.account)
+        except BadSelection as e:
+            raise CommandFailed(str(e), EXIT_BAD_INPUT) from e
+        settings = exchange_settings(args.exchange_config, {a.exchange for a in accounts})
+        return run_sync(db, [a.name for a in accounts], {e: s.ccxt for e, s in settings.items()}, sys.stdout, args.json)
 
 
 def run_window(args: argparse.Namespace) -> int:
@@ -367,7 +373,7 @@ def run_self_test(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, None: run_window}
+COMMANDS = {"risk": run_risk, "watch": run_watch, "export": run_export, "import": run_import, "sync": run_sync}
 
 
 BROKEN_PIPE_EXIT = 141
@@ -380,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.self_test and args.command:
         parser.error(f"--self-test takes no sub-command (got '{args.command}')")
     try:
-        return (run_self_test if args.self_test else COMMANDS[args.command])(args)
+        return (run_self_test if args.self_test else COMMANDS.get(args.command, run_window))(args)
     except CommandFailed as e:
         print(f"marginwatch: {e}", file=sys.stderr)
         return e.status

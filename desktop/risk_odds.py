@@ -22,7 +22,7 @@ from engine.market.volatility import Series, hourly_series, market_volatility
 from engine.monitor.odds_alerts import OddsWatch
 from engine.monitor.odds_report import BookOdds, add_odds, book_odds, column_title, odds_columns, odds_notes
 from engine.monitor.odds_worker import BOOTSTRAP, MODELS, NORMAL, VolatilityInputs, longest_series
-from engine.monitor.report import risk_to_dict, risk_to_text
+from engine.monitor.report import file_funding, funding_text, risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase
 
 PriceHistory = tuple[dict[PriceKey, Series], dict[PriceKey, Series]]
@@ -129,15 +129,17 @@ def risk_odds(
 def print_risk_report(
     portfolio: Portfolio, risk: BookRisk, hours: float, history: PriceHistory, as_json: bool, model: str = NORMAL
 ) -> None:
-    """`marginwatch risk`'s output on stdout: one JSON object (each position and account with its probability
-    of liquidation within `hours`, risk_odds), or the text report with a P(liq …) column in both tables and
-    the notes on the figure."""
+    """`marginwatch risk`'s output on stdout: one JSON object (each position and account with its funding and its
+    probability of liquidation within `hours`, risk_odds), or the text report with a P(liq …) column in both
+    tables, the funding lines and the notes on the figure."""
     odds = risk_odds(portfolio, risk, hours, history, model)
+    funding = file_funding(portfolio, risk)
     if as_json:
-        document = risk_to_dict(risk)
+        document = risk_to_dict(risk, portfolio.book, funding=funding)
         add_odds(document, portfolio.book, odds)
         print(json.dumps(document, allow_nan=False))
     else:
         positions, accounts = odds_columns(odds)
-        print(risk_to_text(risk, (column_title(odds.hours), accounts, positions)), end="")
+        extra = (column_title(odds.hours), accounts, positions)
+        print(risk_to_text(risk, portfolio.book, extra=extra) + funding_text(risk, funding), end="")
         print("\n".join(odds_notes(odds)))

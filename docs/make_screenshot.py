@@ -1,5 +1,11 @@
-"""Regenerate docs/screenshot.png: `marginwatch --demo` after a second of simulated prices, rendered
-offscreen (no display needed), with a throwaway data folder so no user layout is read or written.
+"""Regenerate the README's screenshots: `marginwatch --demo` after a few seconds of simulated prices, rendered
+offscreen (no display needed) with a throwaway data folder (no user layout is read or written), in both
+themes at the two sizes a trader's screen has most often:
+
+    docs/screenshot-dark-1600x1000.png   docs/screenshot-light-1600x1000.png
+    docs/screenshot-dark-1280x720.png    docs/screenshot-light-1280x720.png
+
+and docs/screenshot.png (dark, 1600x1000: the README's first picture).
 
 .venv/bin/python docs/make_screenshot.py
 """
@@ -7,6 +13,7 @@ offscreen (no display needed), with a throwaway data folder so no user layout is
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -17,29 +24,43 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 from desktop.app import WindowOptions, build_window
-from desktop.platform.theme import DEFAULT_THEME, apply_theme
+from desktop.platform.theme import apply_theme
 
-WIDTH, HEIGHT = 1600, 1000
+SIZES = ((1600, 1000), (1280, 720))
+THEMES = ("dark", "light")
+SETTLE_S = 4.0
+"""Seconds of simulated prices before the picture: the charts have a few seconds of history."""
+
+
+def shoot(app: QApplication, theme: str, width: int, height: int, target: Path) -> bool:
+    """One screenshot of the demo window in this theme and size; False when the file could not be written."""
+    apply_theme(app, theme)
+    with tempfile.TemporaryDirectory() as folder:
+        window = build_window(WindowOptions(demo=True, data_dir=folder))
+        window.resize(width, height)
+        window.show()
+        deadline = time.monotonic() + SETTLE_S
+        while time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.02)
+        saved = window.grab().save(str(target))
+        window.close()
+        app.processEvents()
+    return saved
 
 
 def main() -> int:
     app = QApplication(sys.argv[:1])
-    apply_theme(app, os.environ.get("MARGINWATCH_THEME", DEFAULT_THEME))
-    with tempfile.TemporaryDirectory() as folder:
-        window = build_window(WindowOptions(demo=True, data_dir=folder))
-        window.resize(WIDTH, HEIGHT)
-        window.show()
-        deadline = time.monotonic() + 4.0  # a few seconds of simulated prices on the charts
-        while time.monotonic() < deadline:
-            app.processEvents()
-            time.sleep(0.02)
-        target = Path(__file__).with_name("screenshot.png")
-        saved = window.grab().save(str(target))
-        window.close()
-    if not saved:
-        print(f"could not write {target}", file=sys.stderr)
-        return 1
-    print(f"wrote {target} ({WIDTH}x{HEIGHT})")
+    docs = Path(__file__).parent
+    for theme in THEMES:
+        for width, height in SIZES:
+            target = docs / f"screenshot-{theme}-{width}x{height}.png"
+            if not shoot(app, theme, width, height, target):
+                print(f"could not write {target}", file=sys.stderr)
+                return 1
+            print(f"wrote {target}")
+    shutil.copyfile(docs / "screenshot-dark-1600x1000.png", docs / "screenshot.png")
+    print(f"wrote {docs / 'screenshot.png'} (dark, 1600x1000)")
     return 0
 
 

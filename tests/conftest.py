@@ -11,6 +11,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(autouse=True)
+def test_keyring():
+    """A fresh in-memory keyring for every test (tests/keyring_backend.py): never the developer's own."""
+    import keyring
+
+    from tests.keyring_backend import MemoryKeyring
+
+    before = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(before)
+
+
+@pytest.fixture(autouse=True)
 def no_thread_left_running():
     """A test that starts a thread must also stop it: feeds left running are a leak in the app too."""
     before = set(threading.enumerate())

@@ -18,6 +18,13 @@ from tests.portfolio_docs import portfolio_doc, position_doc
 
 DEMO = Path(str(resource("demo", "book.json")))
 ROOT = Path(__file__).resolve().parents[1]
+FUNDING_ACCOUNT_KEYS = [
+    "funding_per_day", "cross_funding_per_day", "days_to_warning_by_funding", "days_to_warning_reason",
+]  # fmt: skip
+FUNDING_POSITION_KEYS = [
+    "funding_rate", "funding_interval_hours", "funding_rate_source", "funding_rate_stale", "next_funding_time",
+    "funding_payment_next", "funding_per_day", "liquidation_price_in_7d", "funding_missing",
+]  # fmt: skip
 ACCOUNT_KEYS = [
     "name",
     "exchange",
@@ -37,6 +44,7 @@ ACCOUNT_KEYS = [
     "incomplete",
     "estimate",
     "estimate_reason",
+    *FUNDING_ACCOUNT_KEYS,
     "liquidation_probability",
     "liquidation_probability_standard_error",
     "liquidation_probability_reason",
@@ -63,6 +71,16 @@ POSITION_KEYS = [
     "incomplete",
     "estimate",
     "estimate_reason",
+    "synced_at",
+    "exchange_liquidation_price",
+    "liquidation_price_difference",
+    "liquidation_check",
+    "tiers_source",
+    "tiers_date",
+    "tiers_age_s",
+    "tiers_stale",
+    "taker_fee_note",
+    *FUNDING_POSITION_KEYS,
     "liquidation_probability",
     "liquidation_probability_reason",
     "horizon_hours",

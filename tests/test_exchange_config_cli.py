@@ -73,7 +73,7 @@ def test_watch_warns_of_a_foreign_host_and_reports_feed_states_as_json_lines(tmp
     records = [json.loads(line) for line in result.stdout.splitlines()]
     feeds = [r["feed"] for r in records if "feed" in r]
     assert feeds[0]["exchange"] == "binanceusdm" and feeds[0]["status"] == "connecting"
-    live = next(f for f in feeds if f["status"] == "live")
+    live = next(f for f in feeds if f["status"] == "live" and f["exchange"] == "binanceusdm")  # not its funding feed
     assert live["transport"] == "websocket: watch_mark_prices" and live["error"] is None
     assert host in live["connection"] and f"[warning: via {host}" in live["describe"]
     assert any("positions" in r for r in records)

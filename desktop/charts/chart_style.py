@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF
@@ -46,6 +48,27 @@ class ThemedChart(QWidget):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self.restyle()
+
+
+SPREAD_KEPT = 6.0
+"""How many interquartile ranges from the median a sample may lie and still set the scale (a spike beyond is
+left off the scale, not the scale ruined by it)."""
+
+
+def robust_range(values: np.ndarray, keep: float | None = None) -> tuple[float, float] | None:
+    """(low, high) of the samples that are not spikes: within SPREAD_KEPT interquartile ranges of the median
+    (a flat series: all of them), widened to include `keep` (the newest mark, always in view). None for no
+    finite sample. values: 1-D array, any length."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return None
+    q1, median, q3 = np.percentile(finite, (25, 50, 75))
+    spread = (q3 - q1) * SPREAD_KEPT
+    kept = finite[np.abs(finite - median) <= spread] if spread > 0 else finite[finite == median]
+    low, high = float(kept.min()), float(kept.max())
+    if keep is not None and math.isfinite(keep):
+        low, high = min(low, keep), max(high, keep)
+    return low, high
 
 
 def sample_under_cursor(

@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
+from desktop.charts.chart_style import ThemedChart, robust_range, sample_under_cursor, show_grid
 from desktop.tables.position_columns import quoted
 from engine.book.formats import percent
 from engine.book.horizon import horizon_label
@@ -151,8 +151,8 @@ class PositionChart(ThemedChart):
         what_if: the row's what-if note ('' for the real book): the curve is the real marks' history,
         the lines and the caption a preview's, and the caption says so. band: the horizon's likely range
         (shaded, and in the caption), None without a volatility."""
-        if key != self.shown:  # a new position: fit it (time: followed, marks: auto), then let the user zoom
-            self.plot.enableAutoRange(x=False, y=True)
+        if key != self.shown:  # a new position: fit it (time: followed, marks: without spikes), then let the user zoom
+            self.plot.enableAutoRange(x=False, y=False)
             self._following, self._x_end = True, -math.inf
             self._drawn_samples = -1
         self.shown = key
@@ -160,6 +160,7 @@ class PositionChart(ThemedChart):
             times, marks = history.series()
             self.curve.setData(times, marks)
             self._follow(times)
+            self._fit_marks(marks)
             self._drawn_samples = history.appended
         unit = quote_currency_of(r.position.symbol)
         if unit != self.unit:
@@ -203,6 +204,21 @@ class PositionChart(ThemedChart):
         first, last = float(times[0]), float(times[-1])
         self._x_end = last + max(FOLLOW_AHEAD_S, (last - first) / 10)
         self.plot.setXRange(first, self._x_end, padding=0)
+
+    def _fit_marks(self, marks: np.ndarray) -> None:
+        """The mark axis over the samples that are not spikes (one bad tick must not flatten the curve until the
+        app restarts), the newest mark and the likely range always in view; left alone once the user zoomed or
+        panned."""
+        if not self._following:
+            return
+        fitted = robust_range(marks, float(marks[-1]) if len(marks) else None)
+        if fitted is not None:
+            low, high = fitted
+            if self.band.isVisible():  # the horizon's likely range in view too
+                band_low, band_high = self.band.getRegion()
+                low, high = min(low, band_low), max(high, band_high)
+            pad = (high - low) * 0.05 or abs(high) * 0.001 or 1.0
+            self.plot.setYRange(low - pad, high + pad, padding=0)
 
     def _stop_following(self, *_changed: object) -> None:
         self._following = False

@@ -1,11 +1,14 @@
-"""The risk ladder: an account's equity against a uniform move of all its marks, -50% to +50%.
+"""The risk ladder: an account's equity against a uniform move of all its marks, -50% to +50%, with the
+equity at which it is liquidated (its cross maintenance margin, engine.margin.stress.account_ladder) and a
+"now" line at no move.
 
 Each isolated position's liquidation point is marked where its own mark reaches its liquidation
-price, and the account's cross liquidation where the uniform move empties the cross margin. Behind them,
-the distribution of the horizon's move (show_spread): the moves a mark makes within the probability
-horizon with 50% and 90% probability, at the account's notional-weighted volatility under the normal model
-(engine.margin.liquidation_odds.likely_range). Plot items are created once and updated in place; hovering
-shows the values under the cursor.
+price, and the account's cross liquidation where the uniform move empties the cross margin (where the two
+curves meet). A legend names the curves. Behind them, the distribution of the horizon's move (show_spread):
+the moves a mark makes within the probability horizon with 50% and 90% probability, at the account's
+notional-weighted volatility under the normal model (engine.margin.liquidation_odds.likely_range). Plot
+items are created once and updated in place; hovering shows the values under the cursor and each symbol's
+mark at that move.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
-from engine.book.formats import money
+from desktop.platform.text_colours import problem_colour
+from engine.book.formats import money, price
 from engine.book.horizon import horizon_label
 from engine.margin.layout import BookLayout
 from engine.margin.liquidation_odds import likely_range
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.risk import BookRisk
-from engine.margin.stress import equity_ladder, uniform_move_to_liquidation
+from engine.margin.stress import account_ladder, uniform_move_to_liquidation
 
 MOVES = np.linspace(-0.5, 0.5, 201)
 MAX_MARKERS = 32
@@ -41,13 +45,24 @@ class RiskLadder(ThemedChart):
         for axis in ("bottom", "left"):
             self.plot.getAxis(axis).enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "uniform move of all the account's marks", units="%")
-        self.curve = self.plot.plot([], [], pen=pg.mkPen("#1f4e9c", width=2))
+        self.plot.addLegend(offset=(10, 10))
+        self.curve = self.plot.plot([], [], pen=pg.mkPen("#3498db", width=2), name="equity")
+        self.maintenance = self.plot.plot(
+            [], [], pen=pg.mkPen("#e67e22", width=2, style=pg.QtCore.Qt.PenStyle.DashLine), name="liquidation level"
+        )
         self.zero = pg.InfiniteLine(angle=0, pos=0, pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine))
         self.plot.addItem(self.zero)
+        self.now = pg.InfiniteLine(angle=90, pos=0, pen=pg.mkPen("#888"), label="now", labelOpts={"position": 0.05})
+        self.plot.addItem(self.now)
+        self.marks: list[tuple[str, float]] = []
+        """(symbol, mark) of the account's positions, for the hover's readout."""
         self.markers: list[pg.InfiniteLine] = []
         for _ in range(MAX_MARKERS):
             line = pg.InfiniteLine(
-                angle=90, pen=pg.mkPen("#c0392b"), label="", labelOpts={"position": 0.9, "color": "#8e2a1f"}
+                angle=90,
+                pen=pg.mkPen("#c0392b"),
+                label="",
+                labelOpts={"position": 0.9, "color": problem_colour(self.palette())},
             )
             line.hide()
             self.plot.addItem(line)
@@ -72,6 +87,16 @@ class RiskLadder(ThemedChart):
         self.plot.scene().sigMouseMoved.connect(self._on_mouse)
         self.restyle()
 
+    def restyle(self) -> None:
+        """The plot in the palette's colours, the liquidation markers' labels readable on its base."""
+        super().restyle()
+        for line in self.markers:
+            line.label.setColor(problem_colour(self.palette()))
+        self.now.label.setColor(self.palette().color(self.palette().ColorRole.Text))
+        legend = self.plot.getPlotItem().legend
+        if legend is not None:
+            legend.setLabelTextColor(self.palette().color(self.palette().ColorRole.Text))
+
     def themed_plots(self) -> list[pg.PlotWidget]:
         return [self.plot]
 
@@ -89,8 +114,11 @@ class RiskLadder(ThemedChart):
         cross_move: the account's uniform move to liquidation when the caller has it already."""
         self.account = account
         self.currency = next((a.currency for a in book.accounts if a.name == account), "")
-        equity = equity_ladder(book, prices, account, list(MOVES), layout)
+        equity, level = account_ladder(book, prices, account, list(MOVES), layout)
         self.curve.setData(MOVES * 100, equity)
+        self.maintenance.setData(MOVES * 100, level, connect="finite")
+        symbols = dict.fromkeys(leg.price_key for leg in layout.legs if leg.account == account)
+        self.marks = [(symbol, prices[(exchange, symbol)]) for exchange, symbol in symbols]
         self.plot.setLabel("left", f"equity of {account}", units=self.currency)
         points: list[tuple[float, str]] = []
         for r in risk.positions:
@@ -131,5 +159,11 @@ class RiskLadder(ThemedChart):
         sample = sample_under_cursor(self.plot, self.curve, position)
         if sample is None:
             return
-        _, x, y = sample
-        self.hover.setText(f"all marks {x:+.1f}%: equity {money(y, self.currency)}")
+        i, x, y = sample
+        _, levels = self.maintenance.getData()
+        level = levels[i] if levels is not None and i < len(levels) else float("nan")
+        at_level = f", liquidation level {money(level, self.currency)}" if np.isfinite(level) else ""
+        marks = " · ".join(f"{s.split(':')[0]} {price(m * (1 + x / 100))}" for s, m in self.marks[:6])
+        self.hover.setText(
+            f"all marks {x:+.1f}%: equity {money(y, self.currency)}{at_level}" + (f" · {marks}" if marks else "")
+        )

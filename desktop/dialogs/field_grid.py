@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
-from desktop.dialogs.typed_numbers import PROBLEM_STYLE
+from desktop.platform.text_colours import problem_style
 
 HINT_STYLE = ""
 """A hint reads as ordinary text."""
@@ -35,4 +35,4 @@ class FieldGrid(QGridLayout):
         for name, label in self.messages.items():
             problem = problems.get(name)
             label.setText(problem or hints.get(name, ""))
-            label.setStyleSheet(PROBLEM_STYLE if problem else HINT_STYLE)
+            label.setStyleSheet(problem_style() if problem else HINT_STYLE)

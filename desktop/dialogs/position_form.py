@@ -39,6 +39,7 @@ from desktop.dialogs.typed_numbers import number_text
 from engine.book.formats import money, percent, price
 from engine.margin.model import Book, MarginMode, MarketSpec, Position, PriceKey, Side, quote_currency_of
 from engine.margin.rules import profile_for
+from engine.monitor.levels import Thresholds, distance_level
 
 __all__ = [
     "POSITION_FIELDS",
@@ -70,9 +71,11 @@ class PositionForm(QDialog):
         known_symbols: Mapping[str, Sequence[str]] | None = None,
         online: bool = False,
         market_overrides: Mapping[str, MarketSpec] | None = None,
+        thresholds: Thresholds | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.thresholds = thresholds or Thresholds()
         if index is not None and position is None:
             position = book.positions[index]
         self.book = book
@@ -263,8 +266,9 @@ class PositionForm(QDialog):
             "none: no price liquidates it" if liq is None else f"{price(liq)} {quote}"
         )
         distance = risk.distance_to_liquidation
+        level = distance_level(distance, self.thresholds).name.lower()  # the word the tables and alerts use
         self.preview_labels["distance"].setText(
-            "n/a" if distance is None else f"{percent(distance)} of the mark ({'safe' if distance > 0 else 'past it'})"
+            "n/a" if distance is None else f"{percent(distance)} of the mark ({level})"
         )
         exchange = self.check.book.account(position.account).exchange if self.check.book else ""
         self.preview_note.setText(

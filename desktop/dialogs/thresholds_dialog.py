@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QVBoxLayout, QWidget
 
+from desktop.platform.text_colours import problem_style
 from engine.monitor.levels import Thresholds
 
 FIELDS = (
@@ -48,7 +49,7 @@ class ThresholdsDialog(QDialog):
             form.addRow(label, box)
             self.boxes[name] = box
         self.problem = QLabel()
-        self.problem.setStyleSheet("color: #b00020")
+        self.problem.setStyleSheet(problem_style())
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from engine.book.numbers import NotANumber, number_text, read_number, read_positive, shown
 
-__all__ = ["PROBLEM_STYLE", "NotANumber", "number_text", "parse_number", "read_number", "read_positive", "shown"]
-
-PROBLEM_STYLE = "color: #b00020"
-"""How a field's problem message looks, on the dark and the light theme."""
+__all__ = ["NotANumber", "number_text", "parse_number", "read_number", "read_positive", "shown"]
 
 
 def parse_number(text: str, what: str) -> tuple[float | None, str | None]:

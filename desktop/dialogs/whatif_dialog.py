@@ -77,7 +77,7 @@ class WhatIfDialog(QDialog):
         market_overrides: Mapping[str, MarketSpec] | None = None,
     ) -> None:
         super().__init__(parent)
-        self.market_overrides = market_overrides or {}
+        self.market_overrides = market_overrides if market_overrides is not None else {}  # fetched tables too
         """The portfolio file's `markets`: a symbol not held yet resolves as the file would resolve it."""
         if index is None and account is None:
             raise ValueError("a what-if needs a position index or an account")

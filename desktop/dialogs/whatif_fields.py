@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.dialogs.position_form import known_symbols_for
-from desktop.dialogs.typed_numbers import PROBLEM_STYLE, NotANumber, read_positive
+from desktop.dialogs.typed_numbers import NotANumber, read_positive
+from desktop.platform.text_colours import note_style, problem_style
 from desktop.tables.text_table_model import TextTableModel
 from engine.margin.model import Account, Book, MarketSpec, settle_currency_of
 
 K = TypeVar("K")
-NOTE_STYLE = "color: #555555"
 
 
 class InputProblem(ValueError):
@@ -55,14 +55,14 @@ def plain_number(value: float) -> str:
 
 def problem_label() -> QLabel:
     label = QLabel()
-    label.setStyleSheet(PROBLEM_STYLE)
+    label.setStyleSheet(problem_style())
     label.setWordWrap(True)
     return label
 
 
 def note_label() -> QLabel:
     label = QLabel()
-    label.setStyleSheet(NOTE_STYLE)
+    label.setStyleSheet(note_style())
     label.setWordWrap(True)
     return label
 

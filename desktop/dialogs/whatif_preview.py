@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from desktop.dialogs.whatif_fees import fee_rows
 from desktop.tables.position_columns import position_ratio_text
 from engine.book.formats import money, percent, quoted_price
 from engine.book.trade_checks import PRICE_BAND, TradeMargin
@@ -90,6 +91,7 @@ def rows(
     if plan is not None and plan.action in ("reduce", "close", "flip"):
         realized = money(plan.realized_pnl, cur) + ("" if plan.credited else " (not credited)")
         shown.append(["Realized PnL", NOTHING, realized])
+    shown += fee_rows(book, index, plan, cur)
     shown += _account_rows(before, after, margin, cur)
     if after is not None:
         shown += other_rows(before, after, b_target, a_target)

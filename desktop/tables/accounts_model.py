@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from desktop.tables.cell_painter import RowLook
-from desktop.tables.odds_model import HOT_FOREGROUND, odds_title
+from desktop.tables.odds_model import odds_title
 from desktop.tables.position_columns import LEVEL_BACKGROUND, LEVEL_FOREGROUND
 from desktop.tables.text_table_model import TextTableModel
 from engine.book.formats import money
@@ -162,10 +162,10 @@ class AccountsModel(TextTableModel):
     def row_look(self, row: int) -> RowLook:
         level = self.levels[row]
         p = self.odds[row].probability if self.odds is not None and row < len(self.odds) else None
-        hot = {ODDS_COLUMN: HOT_FOREGROUND} if p is not None and p >= self.threshold else None
+        hot = ((ODDS_COLUMN, -1),) if p is not None and p >= self.threshold else ()  # the theme's loss colour
         return RowLook(
             self.row_text(row), LEVEL_BACKGROUND.get(level), LEVEL_FOREGROUND.get(level), level=level,
-            cell_foreground=hot,
+            signs=hot,
         )  # fmt: skip
 
     def extra_data(self, row: int, column: int, role: int) -> Any:

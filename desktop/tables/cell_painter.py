@@ -22,6 +22,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTableView, QWidget
 
+from desktop.platform.text_colours import muted_colour, sign_colour
 from engine.monitor.levels import Level
 
 Index = QModelIndex | QPersistentModelIndex
@@ -32,6 +33,7 @@ _FOCUSED = QStyle.StateFlag.State_HasFocus.value
 _ACTIVE = QStyle.StateFlag.State_Active.value
 _ENABLED = QStyle.StateFlag.State_Enabled.value
 _ELIDE = Qt.TextElideMode.ElideRight
+_TEXT = QPalette.ColorRole.Text
 _WIDTHS_KEPT = 20_000
 """Text widths remembered (prices change on every tick; the cache is emptied when it reaches this)."""
 
@@ -47,8 +49,22 @@ class RowLook:
     italic: bool = False
     level: Level = Level.OK
     """The row's risk level (the bars under a cell take its colour)."""
-    cell_foreground: dict[int, QColor] | None = None
-    """Column -> the text colour of that one cell (a figure past its own threshold), over the row's."""
+    muted: bool = False
+    """A stale price's row without a colour of its own: the theme's muted text (muted_colour), not a live look."""
+    signs: tuple[tuple[int, int], ...] = ()
+    """(column, sign) of the cells coloured by their sign (uPnL, ROE: +1 gain, -1 loss), where the row has no
+    colour of its own (a level, a stale price): sign_colour gives the theme's green or red."""
+
+
+def cell_foreground(look: RowLook, column: int, palette: QPalette) -> QColor | None:
+    """The text colour of one cell of a row (None: the palette's text colour)."""
+    if look.muted:
+        return muted_colour(palette)
+    if look.foreground is None and look.signs:
+        for signed, sign in look.signs:
+            if signed == column:
+                return sign_colour(sign, palette)
+    return look.foreground
 
 
 class PaintedModel(Protocol):
@@ -135,9 +151,10 @@ class CellPainter(QStyledItemDelegate):
         else:
             if look.background is not None:
                 painter.fillRect(rect, look.background)
-            colour = look.foreground if look.foreground is not None else palette.color(group, QPalette.ColorRole.Text)
-            if look.cell_foreground:
-                colour = look.cell_foreground.get(column, colour)
+            colour = look.foreground
+            if colour is None:
+                coloured = look.signs or look.muted
+                colour = (coloured and cell_foreground(look, column, palette)) or palette.color(group, _TEXT)
         if not text:
             return
         inner = rect.adjusted(self._margin, 0, -self._margin, 0)

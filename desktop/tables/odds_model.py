@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 
 from desktop.tables.cell_painter import RowLook
 from desktop.tables.position_columns import ODDS_COLUMN
@@ -25,7 +24,6 @@ from engine.monitor.odds_report import column_title
 from engine.monitor.odds_worker import BOOTSTRAP, NORMAL, OddsResult
 
 ODDS_SPAN = [(ODDS_COLUMN, ODDS_COLUMN)]
-HOT_FOREGROUND = QColor(220, 40, 40)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 NO_FIGURE_YET = "the probability of liquidation is being computed"
 ABOUT = (
@@ -65,17 +63,18 @@ def probability_text(p: float) -> str:
 
 
 class OddsPositionsModel(PositionsModel):
-    """PositionsModel whose last column shows the latest OddsResult for its rows (module docstring).
+    """PositionsModel whose "P(liq 24h)" column shows the latest OddsResult for its rows (module docstring).
 
-    threshold: a probability at or above it is drawn in HOT_FOREGROUND; hours and model: the horizon and
-    model of the figures shown (set_horizon; a result of another is not shown); volatility: per row (book
-    order) the annualised volatility of the latest result (NaN: unknown), for the tooltip."""
+    threshold: a probability at or above it is drawn in the theme's loss colour (row_look); hours and model:
+    the horizon and model of the figures shown (set_horizon; a result of another is not shown); volatility:
+    per row (book order) the annualised volatility of the latest result (NaN: unknown), for the tooltip."""
 
     def __init__(
         self,
         risk: BookRisk,
         states: Sequence[RowState] | None = None,
         set_mark: Callable[[PositionRisk, str], str | None] | None = None,
+        tier_note: Callable[[tuple[str, str]], str] | None = None,
         threshold: float = 0.05,
     ) -> None:
         self.threshold = threshold
@@ -83,7 +82,7 @@ class OddsPositionsModel(PositionsModel):
         self.volatility: np.ndarray | None = None
         self.hours, self.model = 24.0, NORMAL
         self._token = rows_token(risk)
-        super().__init__(risk, states, set_mark)
+        super().__init__(risk, states, set_mark, tier_note)
 
     def volatility_of(self, position: int) -> float:
         """The annualised volatility the latest figures used for a position (book order); NaN: none yet."""
@@ -143,11 +142,12 @@ class OddsPositionsModel(PositionsModel):
         return cells
 
     def row_look(self, row: int) -> RowLook:
+        """The row's look; a figure at or above the threshold in the theme's loss colour (RowLook.signs: where
+        the row has no colour of its own, a level or a stale price, whose colour says more)."""
         look = super().row_look(row)
-        if self._hot(self._shown[row]) and not look.cell_foreground:
-            look = self._looks[self._shown[row]] = dataclasses.replace(
-                look, cell_foreground={ODDS_COLUMN: HOT_FOREGROUND}
-            )
+        hot = (ODDS_COLUMN, -1)
+        if self._hot(self._shown[row]) and hot not in look.signs:
+            look = self._looks[self._shown[row]] = dataclasses.replace(look, signs=(*look.signs, hot))
         return look
 
     def _arrange(self, resort: bool = True) -> None:

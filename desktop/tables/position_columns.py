@@ -11,6 +11,7 @@ liquidation, drawn with its bar) and the prices it comes from, then the rest.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +19,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QColor
 
+from desktop.tables.funding_columns import funding_columns
 from engine.book.formats import money, percent, quoted_price
+from engine.margin.crosscheck import LiquidationCheck, check_liquidation
 from engine.margin.model import Account, MarginMode, quote_currency_of
 from engine.margin.risk import PositionRisk
 from engine.margin.rules import exchange_label
 from engine.margin.vector_risk import VectorRisk
+from engine.monitor.frame import RowState
 from engine.monitor.levels import Level
 
 
@@ -36,6 +40,13 @@ class Column:
     """Its text follows the marks (or the price's age); the other columns change only with the position."""
     vector_key: Callable[[VectorRisk], np.ndarray] | None = None
     """The same sort keys for all rows at once, from the vectorised result (no PositionRisk per row)."""
+    state_text: Callable[[PositionRisk, Account, RowState, float], str] | None = None
+    """Its text comes from the row's state (its funding rate) at wall-clock now, not from the engine's numbers."""
+    state_key: Callable[[PositionRisk, RowState, float], Any] | None = None
+    """Its sort key likewise (used instead of sort_key when set)."""
+
+
+FUNDING_COLUMNS = funding_columns(Column)
 
 
 def _distance_key(r: PositionRisk) -> float:
@@ -69,6 +80,37 @@ def margin(r: PositionRisk) -> float:
     """The collateral of the position: its isolated margin, else the initial margin at the mark."""
     p = r.position
     return p.isolated_margin if p.margin_mode is MarginMode.ISOLATED else r.initial_margin
+
+
+def exchange_check(r: PositionRisk) -> LiquidationCheck | None:
+    """A synced position's liquidation price beside the exchange's at the row's mark (engine.margin.crosscheck);
+    None for a position typed by hand, a missing mark, or when neither side has a liquidation price."""
+    p = r.position
+    if not p.synced or r.missing or not math.isfinite(r.mark_price):
+        return None
+    return check_liquidation(r.liquidation_price, p.exchange_liquidation_price, r.mark_price)
+
+
+def exchange_liquidation_text(r: PositionRisk) -> str:
+    """'40,500.00 USDT (-339.36) · check': the exchange's liquidation price as of the last sync, ours minus it,
+    and 'check' beyond 0.5% of the mark; '' for a position typed by hand."""
+    p = r.position
+    if not p.synced:
+        return ""
+    shown = quoted(p.exchange_liquidation_price, p.symbol) if p.exchange_liquidation_price is not None else "none"
+    check = exchange_check(r)
+    if check is None:
+        return shown
+    gap = f" ({check.difference:+,.2f})" if check.difference is not None else ""
+    return shown + gap + (" · check" if check.check else "")
+
+
+def _gap_key(r: PositionRisk) -> float:
+    """The gap between the two liquidation prices as a fraction of the mark (a check sorts last ascending)."""
+    check = exchange_check(r)
+    if check is None:
+        return -1.0
+    return math.inf if check.difference is None else abs(check.difference) / r.mark_price
 
 
 _DEFINED: tuple[Column, ...] = (
@@ -125,11 +167,14 @@ _DEFINED: tuple[Column, ...] = (
     ),
     Column("uPnL", lambda r, a: money(r.unrealized_pnl, a.currency), lambda r: r.unrealized_pnl, live=True),
     Column("ROE", lambda r, a: percent(r.roe), lambda r: r.roe, live=True),
+    Column("Exchange liq.", lambda r, a: exchange_liquidation_text(r), _gap_key, live=True),
+    *FUNDING_COLUMNS,
     Column("P(liq 24h)", lambda r, a: "", lambda r: 0, live=True),  # filled by desktop.tables.odds_model
 )
 ORDER = (
     "Account", "Symbol", "Side", "To liq.", "P(liq 24h)", "Liq. price", "Mark", "Source", "What-if", "uPnL",
-    "ROE", "Margin ratio", "Contracts", "Entry", "Mode", "Leverage", "Margin", "Maint. margin", "Exchange",
+    "ROE", "Exchange liq.", "Margin ratio", "Contracts", "Entry", "Mode", "Leverage", "Margin", "Maint. margin",
+    "Exchange", "Funding", "Next funding", "Funding/day", "Break-even",
 )  # fmt: skip
 """The default order: identity, the distance to liquidation, its probability within 24 h and the prices behind
 it, PnL, then the rest (the first ten fit a 1280 px screen). The user can move, hide and resize columns; the
@@ -144,6 +189,10 @@ MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
 WHAT_IF_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "What-if")
 ODDS_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "P(liq 24h)")
+UPNL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "uPnL")
+ROE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "ROE")
+STATE_COLUMNS = tuple(i for i, c in enumerate(COLUMNS) if c.state_text is not None)
+"""The columns whose text comes from the row's state (funding), filled by the model."""
 
 
 def _spans(flags: Sequence[bool]) -> list[tuple[int, int]]:
@@ -172,4 +221,3 @@ LEVEL_FOREGROUND = {
     Level.DANGER: QColor(20, 20, 20),
     Level.LIQUIDATED: QColor(255, 255, 255),
 }
-STALE_FOREGROUND = QColor(128, 128, 128)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,8 +23,10 @@ from desktop.tables.position_columns import (
     LEVEL_FOREGROUND,
     LIVE_SPANS,
     MARK_COLUMN,
+    ROE_COLUMN,
     SOURCE_COLUMN,
-    STALE_FOREGROUND,
+    STATE_COLUMNS,
+    UPNL_COLUMN,
     WHAT_IF_COLUMN,
 )
 from desktop.tables.text_table_model import LOOK_ROLES, Index, TextTableModel
@@ -37,6 +40,15 @@ _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _EDIT = int(Qt.ItemDataRole.EditRole)
 _SORT = int(Qt.ItemDataRole.UserRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+
+
+def _signs(r: PositionRisk) -> tuple[tuple[int, int], ...]:
+    """The uPnL and ROE cells' signs (a gain green, a loss red; zero and unknown figures uncoloured)."""
+    return tuple(
+        (column, 1 if value > 0 else -1)
+        for column, value in ((UPNL_COLUMN, r.unrealized_pnl), (ROE_COLUMN, r.roe))
+        if value is not None and value == value and value != 0
+    )
 
 
 class PositionsModel(TextTableModel):
@@ -59,8 +71,13 @@ class PositionsModel(TextTableModel):
         risk: BookRisk,
         states: Sequence[RowState] | None = None,
         set_mark: Callable[[PositionRisk, str], str | None] | None = None,
+        tier_note: Callable[[tuple[str, str]], str] | None = None,
     ) -> None:
+        self.clock: Callable[[], float] = time.time
+        """Wall-clock seconds for the funding countdown (tests set their own)."""
+        self._funding_minute = int(self.clock() // 60)
         self.set_mark = set_mark
+        self.tier_note = tier_note  # (exchange, symbol) -> its tiers' source and age, for the row's tooltip
         """Typing into a Mark cell calls this with the row and the text; it returns why it refused, or None."""
         self._rows = risk.positions
         self.states = list(states or [RowState()] * len(self._rows))
@@ -96,6 +113,9 @@ class PositionsModel(TextTableModel):
     def _sort_keys(self) -> list[Any]:
         """The sorted column's key of every position, in book order."""
         column = COLUMNS[self._sort_column]
+        if column.state_key is not None:
+            now = self.clock()
+            return [column.state_key(r, s, now) for r, s in zip(self._rows, self.states, strict=True)]
         if isinstance(self._rows, VectorPositions) and column.vector_key is not None:
             return column.vector_key(self._rows.vectors).tolist()  # the same floats, without the objects
         return [column.sort_key(r) for r in self._rows]
@@ -152,6 +172,14 @@ class PositionsModel(TextTableModel):
         )
         self.layoutChanged.emit()
 
+    def closest_row(self) -> int | None:
+        """The view row of the shown position closest to liquidation (the smallest distance; a liquidated one
+        first), or None when no shown position has a distance."""
+        key = COLUMNS[DISTANCE_COLUMN].sort_key
+        distances = [(key(self._rows[p]), row) for row, p in enumerate(self._shown)]
+        known = [(d, row) for d, row in distances if d is not None and d == d]
+        return min(known)[1] if known else None
+
     def position_at(self, view_row: int) -> int:
         """The position (book index) shown in this view row."""
         return self._shown[view_row]
@@ -188,22 +216,30 @@ class PositionsModel(TextTableModel):
             cells[SOURCE_COLUMN] = state.source
             if state.what_if:
                 cells[WHAT_IF_COLUMN] = state.what_if
+            now = self.clock()
+            for c in STATE_COLUMNS:
+                cells[c] = COLUMNS[c].state_text(r, owner, state, now)
             self._text[position] = cells
         return cells
 
     def row_look(self, row: int) -> RowLook:
-        """The look of a view row (what the cell painter draws): the level's colours, grey and italic
-        when its price is stale, italic when the position is hypothetical."""
+        """The look of a view row (what the cell painter draws): the level's colours (a stale row keeps them,
+        readable, in italic), else muted and italic when its price is stale, italic when the position is
+        hypothetical; uPnL and ROE green or red by sign on an uncoloured row."""
         p = self._shown[row]
         look = self._looks.get(p)
         if look is None:
-            state = self.states[p]
+            state, r = self.states[p], self._rows[p]
+            foreground = LEVEL_FOREGROUND.get(state.level)  # a tinted row's own text colour, stale or not
+            muted = state.stale and foreground is None
             look = self._looks[p] = RowLook(
                 self.row_text(p),
                 LEVEL_BACKGROUND.get(state.level),
-                STALE_FOREGROUND if state.stale else LEVEL_FOREGROUND.get(state.level),
-                state.stale or self._rows[p].position.hypothetical,
+                foreground,
+                state.stale or r.position.hypothetical,
                 state.level,
+                muted,
+                () if foreground is not None or muted else _signs(r),
             )
         return look
 
@@ -222,12 +258,14 @@ class PositionsModel(TextTableModel):
             self.endResetModel()
             return
         moved, reshaped = self._changes(new_rows)
+        minute = int(self.clock() // 60)  # the countdown moves once a minute, whatever the marks do
+        ticked, self._funding_minute = minute != self._funding_minute, minute
         whole: list[int] = []  # the position itself, its level or its staleness changed: every cell
         live: list[int] = []  # only numbers that follow the marks, or the price's age
         for p, (old, new) in enumerate(zip(self.states, new_states, strict=True)):
             if old.level != new.level or old.stale != new.stale or old.what_if != new.what_if or p in reshaped:
                 whole.append(p)
-            elif moved[p] or old.source != new.source:
+            elif moved[p] or old.source != new.source or old.funding is not new.funding or (ticked and new.funding):
                 live.append(p)
         self._moved_since_sort = self._moved_since_sort or bool(whole or live)
         for p in itertools.chain(whole, live):
@@ -276,12 +314,17 @@ class PositionsModel(TextTableModel):
         if role in LOOK_ROLES:
             return self.look_data(index.row(), index.column(), role)
         if role == _SORT:
-            return COLUMNS[index.column()].sort_key(self._rows[p])
+            column = COLUMNS[index.column()]
+            if column.state_key is not None:
+                return column.state_key(self._rows[p], self.states[p], self.clock())
+            return column.sort_key(self._rows[p])
         if role == _EDIT and index.column() == MARK_COLUMN:
             mark = self._rows[p].mark_price
             return f"{mark:g}" if math.isfinite(mark) else ""
-        if role == _TOOLTIP:
-            if self.states[p].what_if:
-                return f"{self.states[p].what_if}: a preview's figures and level, not the real book's"
-            return self._rows[p].missing or None  # why a figure shows "—"
+        if role == _TOOLTIP:  # a preview's note, else why a figure shows "—"; then the tiers' source and age
+            r, what_if = self._rows[p], self.states[p].what_if
+            account = self._accounts.get(r.position.account)
+            tiers = self.tier_note((account.exchange, r.position.symbol)) if self.tier_note and account else ""
+            first = f"{what_if}: a preview's figures and level, not the real book's" if what_if else r.missing
+            return "\n".join(line for line in (first, tiers) if line) or None
         return None

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLineEdit, QStyledItemDelegate, QWidget
 
-from desktop.tables.position_columns import STALE_FOREGROUND, quoted
+from desktop.platform.text_colours import muted_colour, shock_colour
+from desktop.tables.position_columns import quoted
 from desktop.tables.text_table_model import Index, TextTableModel
 from engine.book.numbers import NotANumber, read_number
 from engine.margin.model import PriceKey, quote_currency_of
@@ -27,7 +28,6 @@ EXCHANGE, SYMBOL, MARK, SOURCE, SHOCKED = range(5)
 HEADERS = ("Exchange", "Symbol", "Mark", "Source", "Shocked mark")
 NUMERIC = (False, False, True, False, True)
 
-SHOCKED_FOREGROUND = QColor(230, 126, 34)
 """Orange: reads on the dark and the light theme, and says 'not the real price' next to the mark."""
 
 
@@ -167,8 +167,9 @@ class PricesModel(TextTableModel):
         info = self._rows[row]
         if role == Qt.ItemDataRole.ForegroundRole:
             if info.stale:
-                return STALE_FOREGROUND
-            return SHOCKED_FOREGROUND if info.shocked_mark is not None and column in (SOURCE, SHOCKED) else None
+                return muted_colour(QGuiApplication.palette())
+            shocked = info.shocked_mark is not None and column in (SOURCE, SHOCKED)
+            return shock_colour(QGuiApplication.palette()) if shocked else None
         if role == Qt.ItemDataRole.FontRole and info.stale:
             return self._italic
         return None

@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QGuiApplication
 
-from desktop.tables.cell_painter import RowLook
+from desktop.tables.cell_painter import RowLook, cell_foreground
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -59,7 +59,8 @@ class TextTableModel(QAbstractTableModel):
         if role == _BACKGROUND:
             return look.background
         if role == _FOREGROUND:
-            return look.cell_foreground.get(column, look.foreground) if look.cell_foreground else look.foreground
+            coloured = look.signs or look.muted
+            return cell_foreground(look, column, QGuiApplication.palette()) if coloured else look.foreground
         return self._italic if look.italic else None
 
     def extra_data(self, row: int, column: int, role: int) -> Any:

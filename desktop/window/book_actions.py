@@ -21,6 +21,7 @@ from engine.book.private_file import write_private_atomically
 from engine.margin.model import Account, Book, MarginMode, Position, PriceKey, Side
 from engine.margin.risk import BookRisk
 from engine.market.feeds.mark_source import price_method_problem
+from engine.monitor.levels import Thresholds
 
 # The dialogs and the CSV module are imported by the commands that use them, not at start-up: the
 # menus are built with the window, the forms only when the user opens one (~50 ms of imports saved).
@@ -53,6 +54,11 @@ class BookHost(Protocol):
         """Symbols each running feed's exchange lists, by exchange id (once loaded)."""
         ...
 
+    @property
+    def thresholds(self) -> Thresholds:
+        """The levels' thresholds the tables use (a form's preview names its level by them)."""
+        ...
+
 
 class BookActions(QObject):
     """The book-editing actions, for the window's menus and context menus. host: the BookHost the commands
@@ -66,7 +72,7 @@ class BookActions(QObject):
         self.edit_position = self._action("&Edit position…", "Ctrl+E", self.change_position)
         self.new_account = self._action("New &account…", "Ctrl+Shift+N", self.add_account)
         self.edit_account = self._action("Edit a&ccount…", "Ctrl+Shift+E", self.change_account)
-        self.whatif = self._action("&What-if trade…", "Ctrl+W", self.whatif_trade)
+        self.whatif = self._action("&What-if trade…", "Ctrl+I", self.whatif_trade)  # Ctrl+W closes
         self.margin = self._action("Adjust isolated &margin…", "Ctrl+M", self.adjust_margin)
         self.delete = self._action("&Delete position", QKeySequence.StandardKey.Delete, self.delete_positions)
         self.import_book = self._action("&Import portfolio…", "Ctrl+O", self.import_portfolio)
@@ -77,6 +83,10 @@ class BookActions(QObject):
         self.hypothetical.setCheckable(True)
         self.hypothetical.setChecked(True)
         self.delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        from desktop.window.sync_now import SyncNow
+
+        self.sync = SyncNow(host, parent)
+        """Sync account now (engine.sync): its `action`, and `settings` for the exchanges' ccxt clients."""
 
     def _action(self, text: str, shortcut, slot: Callable[[], None]) -> QAction:
         action = QAction(text, self.window)
@@ -130,6 +140,7 @@ class BookActions(QObject):
             known_symbols=self.host.listed_symbols(),
             online=not self.host.offline,
             market_overrides=self.host.portfolio.market_overrides,
+            thresholds=self.host.thresholds,
             parent=self.window,
         )
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:

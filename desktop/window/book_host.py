@@ -24,6 +24,7 @@ from engine.margin.model import PriceKey
 from engine.margin.risk import BookRisk, PositionRisk
 from engine.market.prices import PriceStore
 from engine.monitor.frame import Frame
+from engine.monitor.levels import Thresholds
 from engine.monitor.session import WatchSession
 
 if TYPE_CHECKING:  # the saved book's module is imported when a book is saved
@@ -63,6 +64,10 @@ class WindowBook(QObject):
     @property
     def offline(self) -> bool:
         return self.sources.offline
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self.session.thresholds
 
     def _frame(self) -> Frame:
         assert self.session.frame is not None, "the window steps the session once before any command"
@@ -149,6 +154,10 @@ class WindowBook(QObject):
 
     def selected_account(self) -> str | None:
         return self.charts.shown_account()
+
+    def saved_book(self) -> BookDatabase | None:
+        """The open saved book, None when nothing is saved (a sync's log goes there: desktop/window/sync_now.py)."""
+        return self._saved_book()
 
     def listed_symbols(self) -> dict[str, list[str]]:
         """Symbols each feed's exchange lists (once the feed has loaded its markets)."""

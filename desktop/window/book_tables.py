@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
 from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
 from desktop.tables.odds_model import OddsPositionsModel
-from desktop.tables.position_columns import DISTANCE_COLUMN
+from desktop.tables.position_columns import ACCOUNT_COLUMN, DISTANCE_COLUMN, SIDE_COLUMN, SYMBOL_COLUMN
+from desktop.window.frozen_columns import FrozenColumns
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner
 from engine.monitor.frame import Frame
 from engine.monitor.levels import Thresholds
+from engine.monitor.session import WatchSession
 
 COLUMN_HEADROOM_PX = 12
+GROW_EVERY_MS = 2_000
+"""How often the columns are checked for a number that outgrew its width (money is never cut)."""
 
 
 class BookTables(QWidget):
@@ -26,15 +30,17 @@ class BookTables(QWidget):
     contents once, when the first rows are on screen (fit_columns_once), unless fit_pending was cleared
     because the user's own widths were restored; never on updates."""
 
-    def __init__(self, frame: Frame, thresholds: Thresholds) -> None:
+    def __init__(self, frame: Frame, thresholds: Thresholds, session: WatchSession | None = None) -> None:
         super().__init__()
         self.fit_pending = True
         self.columns_fitted = False
-        self.model = OddsPositionsModel(frame.shown, frame.rows)
+        tier_note = session.tier_note if session is not None else None  # a row's tooltip: its tiers' source, age
+        self.model = OddsPositionsModel(frame.shown, frame.rows, tier_note=tier_note)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))
         self.table.setItemDelegateForColumn(DISTANCE_COLUMN, DistanceBarDelegate(self.model, self.table))
+        self.frozen = FrozenColumns(self.table, (ACCOUNT_COLUMN, SYMBOL_COLUMN, SIDE_COLUMN))  # in view when scrolled
         self.accounts_model = AccountsModel(frame.shown, None, frame.account_levels, frame.account_notes)
         self.accounts = QTableView()
         self.accounts.setObjectName("accounts")
@@ -59,6 +65,9 @@ class BookTables(QWidget):
         column.setSpacing(0)
         column.addWidget(self.banner)
         column.addWidget(self.splitter, 1)
+        self.grow_timer = QTimer(self)
+        self.grow_timer.timeout.connect(self.grow_columns)
+        self.grow_timer.start(GROW_EVERY_MS)
 
     def fit_columns_once(self) -> None:
         """Fit both tables' columns to their contents, with room for numbers that grow later: once, when
@@ -69,6 +78,15 @@ class BookTables(QWidget):
             view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX)
         self.fit_pending = False
         self.columns_fitted = True
+
+    def grow_columns(self) -> None:
+        """Widen any column whose text on screen no longer fits ("-13,407.57 U…" never shows); narrow none. The
+        rows on screen are measured from cached text widths: well under a millisecond."""
+        if self.fit_pending or not self.isVisible():
+            return  # the first fit comes first (or the user's restored widths stand until then)
+        for view in (self.accounts, self.table):
+            if view.model().rowCount():
+                view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX, grow_only=True)
 
     def grow_account_columns(self) -> None:
         """After the moves first arrive: widen the account columns fitted to 'searching…' (never narrow)."""

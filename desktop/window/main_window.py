@@ -1,8 +1,7 @@
 """The watch window: positions, accounts, charts and alerts, refreshed from the price store on a timer.
 
-Feeds write into the price store on their own threads; the window pulls a coalesced snapshot on a
-timer (10 Hz by default), recomputes the book once through the vectorised engine and updates only the
-table rows that changed. Widgets are touched on the GUI thread only.
+Feeds write into the price store on their own threads; the window pulls a coalesced snapshot on a timer (10 Hz
+by default), recomputes the book once (vectorised engine), updates only the rows that changed, on the GUI thread.
 """
 
 from __future__ import annotations
@@ -39,8 +38,7 @@ from engine.monitor.frame import Frame
 from engine.monitor.levels import LevelTracker, Thresholds
 from engine.monitor.session import WatchSession
 
-if TYPE_CHECKING:  # annotations only: the docks' modules are imported when their tab is first shown, storage
-    # when the book is saved
+if TYPE_CHECKING:  # annotations only: the docks' modules load when their tab is first shown, storage when saved
     from desktop.charts.account_chart import AccountChart
     from desktop.charts.risk_ladder import RiskLadder
     from desktop.window.prices_panel import PricesPanel
@@ -87,7 +85,9 @@ class MainWindow(QMainWindow):
         """The saved book, open (engine.storage.database), that every change is saved to; None: nothing is saved."""
         # The session holds the book, its layers, levels and alerts (Qt-free, shared with `watch`); the
         # clock is looked up at each call, so tests can stand in a clock of their own.
-        self.session = WatchSession(portfolio, thresholds, stale_after, clock=lambda: time.time())
+        self.session = WatchSession(
+            portfolio, thresholds, stale_after, clock=lambda: time.time(), funding=self.store.funding
+        )
         self.session.history.seed_accounts(account_history or {})  # before the first sample
         self.session.working_offline = self.sources.working_offline
         self.saved_book_bar: QWidget | None = None
@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
 
     def _build_views(self, frame: Frame, refresh_hz: float, can_go_online: bool) -> None:
         """The tables, docks, charts, tray, modes, the book's commands and the menus, wired to each other."""
-        self.tables = t = BookTables(frame, self.levels.thresholds)
+        self.tables = t = BookTables(frame, self.levels.thresholds, self.session)
         self.model, self.positions, self.table = t.model, t.positions, t.table
         self.accounts_model, self.accounts, self.ratio_gauge = t.accounts_model, t.accounts, t.ratio_gauge
         self.splitter = t.splitter

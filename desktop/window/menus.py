@@ -42,11 +42,22 @@ def show_about(parent: QWidget) -> None:
         f"<h3>Margin Watch {app_version()}</h3>"
         "<p>How far each leveraged position is from liquidation, live, with the exchange's own margin "
         "rules: tiered maintenance margin, cross and isolated, long and short, linear and inverse.</p>"
-        "<p>Prices come from the exchanges' public feeds through ccxt; no API keys are used or stored. "
+        "<p>Prices come from the exchanges' public feeds through ccxt. Syncing an account (optional) reads it "
+        "with a read-only API key kept in the system keyring, never in the book or any file. "
         "Liquidation prices for exchanges without a modelled rule profile are marked as estimates.</p>"
         f"<p>Qt {qt_version}. MIT licence.</p>"
     )
     box.exec()
+
+
+def focus_dock(dock: QDockWidget) -> None:
+    """Show the dock (raised over a tabbed neighbour) and put the keyboard in it: Ctrl+1…5 never hide one."""
+    dock.show()
+    dock.raise_()
+    inner = dock.widget()
+    if inner is not None:
+        target = inner.focusProxy() or inner
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
 
 class WindowMenus:
@@ -77,12 +88,14 @@ class WindowMenus:
         self.edit_menu = bar.addMenu("&Edit")
         self.edit_menu.addAction(positions.copy_action)
         self.edit_menu.addAction(positions.find_action)
+        self.edit_menu.addAction(positions.closest_action)
         self.edit_menu.addSeparator()
         a = actions
         edits = (a.new_position, a.edit_position, a.whatif, a.margin, a.delete, None)
-        for action in (*edits, a.new_account, a.edit_account, None, a.hypothetical):
+        for action in (*edits, a.new_account, a.edit_account, a.sync.action, None, a.hypothetical):
             self.edit_menu.addAction(action) if action is not None else self.edit_menu.addSeparator()
         window.addAction(positions.find_action)
+        window.addAction(positions.closest_action)
         self.view_menu = bar.addMenu("&View")
         self._fill_view_menu(window, docks)
         self.settings_menu = settings_menu = bar.addMenu("&Settings")
@@ -112,6 +125,9 @@ class WindowMenus:
         self.offline_action.setShortcut("Ctrl+Shift+O")
         self.offline_action.toggled.connect(set_offline)
         self.file_menu.addSeparator()
+        close_action = self.file_menu.addAction("&Close window")
+        close_action.setShortcut(QKeySequence.StandardKey.Close)  # Ctrl+W, as in most desktop apps
+        close_action.triggered.connect(window.close)
         quit_action = self.file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(window.close)
@@ -126,10 +142,15 @@ class WindowMenus:
             self.theme_actions.addAction(action)
         self.theme_actions.triggered.connect(lambda action: self.set_theme(action.data()))
         self.view_menu.addSeparator()
+        for dock in docks:
+            self.view_menu.addAction(dock.toggleViewAction())  # show or hide
+        self.view_menu.addSeparator()
+        self.focus_actions = []
         for dock, shortcut in zip(docks, DOCK_SHORTCUTS, strict=True):
-            action = dock.toggleViewAction()
+            action = self.view_menu.addAction(f"Go to {dock.windowTitle()}")
             action.setShortcut(shortcut)
-            self.view_menu.addAction(action)
+            action.triggered.connect(lambda _=False, dock=dock: focus_dock(dock))
+            self.focus_actions.append(action)
 
     def set_theme(self, name: str) -> None:
         """Apply a theme now, tick it, and remember it for the next start (unknown names: the default)."""
@@ -159,5 +180,5 @@ def add_context_menus(
     open_trade = QAction("&Open a position (what-if)…", accounts)
     open_trade.triggered.connect(lambda: (account := shown_account()) and a.open_trade_on_account(account))
     accounts.addAction(open_trade)
-    for action in (a.new_position, a.edit_account, a.new_account):
+    for action in (a.new_position, a.edit_account, a.new_account, a.sync.action):
         accounts.addAction(action)

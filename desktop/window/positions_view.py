@@ -98,6 +98,9 @@ class PositionsView(QWidget):
         self.find_action = QAction("&Filter positions", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        self.closest_action = QAction("Go to the position &closest to liquidation", self)
+        self.closest_action.setShortcut("Ctrl+L")
+        self.closest_action.triggered.connect(self.go_to_closest)
 
         self.account_box.currentTextChanged.connect(self._apply_filter)
         self.search.textChanged.connect(self._apply_filter)
@@ -176,6 +179,17 @@ class PositionsView(QWidget):
         for column in range(len(COLUMNS)):
             header.setSectionHidden(column, False)
             header.moveSection(header.visualIndex(column), column)
+
+    def go_to_closest(self) -> None:
+        """Select the shown position closest to liquidation, scroll to it and give the table the focus."""
+        row = self.model.closest_row()
+        if row is None:
+            return
+        index = self.model.index(row, DISTANCE_COLUMN)
+        self.table.setCurrentIndex(index)
+        self.table.selectRow(row)
+        self.table.scrollTo(index)
+        self.table.setFocus()
 
     def selected_rows(self) -> list[int]:
         """Positions (book indices) of the selected rows, in the order the view shows them."""

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from engine.market.prices import Shock
 
-SHOCK_STYLE = "background: #d35400; color: white; font-weight: bold; padding: 4px 8px;"
+SHOCK_STYLE = "background: #a84300; color: white; font-weight: bold; padding: 4px 8px;"
 HYPOTHETICAL_STYLE = "background: #6c3483; color: white; padding: 3px 8px;"
 
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.dialogs.typed_numbers import PROBLEM_STYLE
+from desktop.platform.text_colours import problem_style
 from desktop.tables.position_columns import LEVEL_BACKGROUND
 from desktop.tables.prices_model import (
     MARK,
@@ -57,6 +57,10 @@ __all__ = [
 ]
 
 MAX_SHOCK_PERCENT = 50
+"""The slider's reach (whole percents either way); the spin box takes any shock the engine can apply."""
+TYPED_SHOCK_RANGE = (-99.99, 1000.0)
+"""What the spin box takes, in percent: any fall short of a price of 0 (engine.market.prices.Shock refuses
+-100%), any rise to 11 times the mark. It was the slider's +/-50: typing 99 left 9 (the 9 that fitted)."""
 SCOPE_ALL = "All symbols"
 SCOPE_SELECTED = "Selected symbol"
 
@@ -101,7 +105,7 @@ class PricesPanel(QWidget):
         self.banner.hide()
         self.message = QLabel()
         self.message.setObjectName("price-problem")
-        self.message.setStyleSheet(PROBLEM_STYLE)
+        self.message.setStyleSheet(problem_style())
         self.message.setWordWrap(True)
         self.message.hide()
 
@@ -174,7 +178,8 @@ class PricesPanel(QWidget):
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(10)
         self.spin = QDoubleSpinBox()
-        self.spin.setRange(-MAX_SHOCK_PERCENT, MAX_SHOCK_PERCENT)
+        self.spin.setRange(*TYPED_SHOCK_RANGE)
+        self.spin.setToolTip("Type any move from -99.99% to +1,000%; the slider reaches ±50%")
         self.spin.setDecimals(2)
         self.spin.setSingleStep(0.1)
         self.spin.setSuffix(" %")

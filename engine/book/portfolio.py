@@ -14,10 +14,8 @@ from typing import Any
 
 from engine.book.book_rules import (
     ACCOUNT_KEYS,
-    MARKET_KEYS,
     MAX_WALLET,
     POSITION_KEYS,
-    TIER_KEYS,
     TOP_KEYS,
     Violation,
     build_book,
@@ -27,9 +25,12 @@ from engine.book.book_rules import (
 from engine.book.book_rules import MAX_LEVERAGE as MAX_LEVERAGE  # re-exported: the doors import them from here
 from engine.book.book_rules import market_rate_problem as market_rate_problem
 from engine.book.book_rules import resolve_market as resolve_market
-from engine.book.document_reader import Reader, json_int, json_object, market_inverse, shown
-from engine.book.market_volatility import read_volatility, volatilities_of
+from engine.book.document_reader import Reader, json_int, json_object, shown
+from engine.book.funding_fields import FileFunding, merge_funding, split_funding
+from engine.book.market_entries import entry_to_dict, parse_market
+from engine.book.market_volatility import volatilities_of
 from engine.book.safe_text import printable
+from engine.margin.market_choice import MarketEntry, MarketSources
 from engine.margin.model import (
     Account,
     AccountType,
@@ -40,9 +41,7 @@ from engine.margin.model import (
     PositionMode,
     PriceKey,
     Side,
-    Tier,
 )
-from engine.margin.tiers import TierTableError, check_tiers
 
 FORMAT_VERSION = 1
 
@@ -67,78 +66,22 @@ class PortfolioError(ValueError):
 
 @dataclass(frozen=True)
 class Portfolio:
-    """A book with the marks written in the file (symbol -> mark, for every exchange)."""
+    """A book with the marks written in the file (symbol -> mark, for every exchange).
+
+    market_overrides: the file's `markets` entries as written (partial ones too), with the fetched tables the
+    book was resolved with (MarketSources.fetched); every door passes it on to resolve a new symbol alike.
+    """
 
     book: Book
     prices: Mapping[str, float] = field(default_factory=dict)
-    market_overrides: Mapping[str, MarketSpec] = field(default_factory=dict)
+    market_overrides: MarketSources = field(default_factory=MarketSources)
+    funding: Mapping[str, FileFunding] = field(default_factory=dict)  # by markets key (engine.book.funding_fields)
     volatilities: Mapping[str, float] = field(default_factory=dict)
     """Market key -> the annualised volatility typed in its `markets` entry (engine.book.market_volatility)."""
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
         return {key: self.prices[key[1]] for key in self.book.price_keys() if key[1] in self.prices}
-
-
-def market_key_symbol(key: str) -> str:
-    """'bybit:ETH/USDT:USDT' -> 'ETH/USDT:USDT'; a plain unified symbol is returned as it is.
-
-    A ccxt unified symbol always has its '/' before the first ':', so a prefix without '/' is an
-    exchange id: such an entry applies on that exchange only, and wins over a plain symbol entry.
-    """
-    prefix, sep, rest = key.partition(":")
-    return rest if sep and "/" not in prefix and "/" in rest else key
-
-
-def _parse_market(reader: Reader, key: str, item: Any) -> MarketSpec | None:
-    symbol = market_key_symbol(key)
-    where = f"markets.{printable(key)}"
-    before = len(reader.violations)
-    if not isinstance(item, Mapping):
-        reader.add(where, None, f"{where}: must be an object")
-        return None
-    if set(item) == {"volatility"}:  # a volatility alone: no market override
-        reader.keys(item, ("volatility",), f"a market ({where})", None)
-        read_volatility(reader, item, where)
-        return None
-    reader.keys(item, MARKET_KEYS, f"a market ({where})", None)
-    read_volatility(reader, item, where)
-    tiers_raw = item.get("tiers")
-    if not isinstance(tiers_raw, list) or not tiers_raw:
-        reader.add(f"{where}.tiers", None, f"{where}: 'tiers' must be a non-empty list")
-        return None
-    tiers = []
-    for k, t in enumerate(tiers_raw):
-        tw = f"{where}.tiers[{k + 1}]"
-        if not isinstance(t, Mapping):
-            reader.add(tw, None, f"{tw}: must be an object")
-            continue
-        reader.keys(t, TIER_KEYS, f"a tier ({tw})", None)
-        values = (
-            reader.number(t, "min_notional", None, non_negative=True, prefix=f"{tw}: "),
-            reader.number(t, "max_notional", None, positive=True, prefix=f"{tw}: "),
-            reader.number(t, "maintenance_margin_rate", None, non_negative=True, prefix=f"{tw}: "),
-            reader.number(t, "maintenance_amount", None, default=0.0, prefix=f"{tw}: "),
-            reader.number(t, "max_leverage", None, non_negative=True, default=0.0, prefix=f"{tw}: "),
-        )
-        if all(v is not None for v in values):
-            tiers.append(Tier(*values))  # type: ignore[arg-type]
-    contract_size = reader.number(item, "contract_size", None, positive=True, default=1.0, prefix=f"{where}: ")
-    inverse = market_inverse(reader, item, symbol, where)
-    taker_fee = reader.number(item, "taker_fee", None, non_negative=True, default=0.0, prefix=f"{where}: ")
-    if len(reader.violations) > before:
-        return None
-    try:
-        ordered = check_tiers(tiers, where)
-    except TierTableError as e:
-        reader.add(f"{where}.tiers", None, str(e))
-        return None
-    max_leverage = reader.number(
-        item, "max_leverage", None, non_negative=True, default=ordered[0].max_leverage, prefix=f"{where}: "
-    )
-    if max_leverage is None or contract_size is None or taker_fee is None or inverse is None:
-        return None
-    return MarketSpec(symbol, ordered, contract_size, inverse, taker_fee, max_leverage, source="portfolio file")
 
 
 def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, words: str) -> Any:
@@ -150,8 +93,10 @@ def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, word
     return value
 
 
-def parse_portfolio(data: Any) -> Portfolio:
+def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
     """Validate a decoded portfolio document and build the book it describes.
+
+    fetched: tables fetched from the exchanges, used after the file's `markets` (engine.margin.market_choice).
 
     Raises PortfolioError carrying every violation (bad or unknown keys, duplicated keys, the book rules of
     engine.book.book_rules); str() of it is the first, located. Time is linear in the size of the document.
@@ -185,6 +130,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         currency = reader.text(item, "currency", where, default="")
         mode = reader.choice(item, "position_mode", where, PositionMode, PositionMode.ONEWAY)
         kind = reader.choice(item, "account_type", where, AccountType, AccountType.UNIFIED)
+        address = reader.text(item, "wallet_address", where, default="")
         if len(reader.violations) > before:
             if name is None or exchange is None:
                 # Its positions are judged once the account is fixed, not as "unknown account".
@@ -197,13 +143,12 @@ def parse_portfolio(data: Any) -> Portfolio:
             currency, mode, kind = currency or "", mode or PositionMode.ONEWAY, kind or AccountType.UNIFIED
             stand_ins.add(name)
         assert name is not None and exchange is not None and wallet is not None and currency is not None
-        accounts.append(Account(name, exchange, wallet, currency, mode, kind))
+        accounts.append(Account(name, exchange, wallet, currency, mode, kind, address or ""))
 
-    overrides: dict[str, MarketSpec] = {}
-    for key, item in _section(reader, data, "markets", Mapping, "an object of symbol -> market").items():
-        market = _parse_market(reader, key, item)
-        if market is not None:
-            overrides[key] = market
+    markets = _section(reader, data, "markets", Mapping, "an object of symbol -> market")
+    funding, markets = split_funding(reader, markets)  # an entry of funding fields only keeps the known market
+    entries: dict[str, MarketEntry] = {k: m for k, i in markets.items() if (m := parse_market(reader, k, i))}
+    overrides = MarketSources(entries, fetched)
 
     prices_raw = _section(reader, data, "prices", Mapping, "an object of symbol -> mark price")
     prices = {}
@@ -235,8 +180,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         entry = reader.number(item, "entry_price", i, positive=True)
         mode = reader.choice(item, "margin_mode", i, MarginMode)
         leverage = reader.number(item, "leverage", i, positive=True)
-        hypothetical = reader.flag(item, "hypothetical", i)
-        note = reader.text(item, "note", i, default="")
+        tail = _position_tail(reader, item, i)
         margin: float | None = 0.0
         if "isolated_margin" in item:
             if mode is MarginMode.CROSS:
@@ -247,7 +191,7 @@ def parse_portfolio(data: Any) -> Portfolio:
             continue
         doc_index.append(i)
         positions.append(
-            Position(account, symbol, side, contracts, entry, mode, leverage, margin, hypothetical, note)  # type: ignore[arg-type]
+            Position(account, symbol, side, contracts, entry, mode, leverage, margin, *tail)  # type: ignore[arg-type]
         )
 
     checked = build_book(accounts, positions, overrides)
@@ -264,7 +208,17 @@ def parse_portfolio(data: Any) -> Portfolio:
         more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
-    return Portfolio(checked.book, prices, overrides, volatilities_of(data))
+    return Portfolio(checked.book, prices, overrides, funding, volatilities_of(data))
+
+
+def _position_tail(reader: Reader, item: Mapping[str, Any], i: int) -> tuple[Any, ...]:
+    """A position's last fields: hypothetical, note, and what a sync wrote (engine.sync): synced_at (Unix s) and
+    the exchange's own liquidation price, None when absent."""
+    synced = [
+        reader.number(item, key, i, positive=True) if key in item else None
+        for key in ("synced_at", "exchange_liquidation_price")
+    ]
+    return (reader.flag(item, "hypothetical", i), reader.text(item, "note", i, default=""), *synced)
 
 
 def _order(v: Violation) -> tuple[int, int]:
@@ -317,19 +271,20 @@ def decode_json(text: str) -> Any:
         ) from None
 
 
-def loads_portfolio(text: str) -> Portfolio:
+def loads_portfolio(text: str, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
     """The portfolio of a file's text; PortfolioError for anything wrong with it (see parse_portfolio)."""
-    return parse_portfolio(decode_json(text))
+    return parse_portfolio(decode_json(text), fetched)
 
 
-def load_portfolio(path: str | Path) -> Portfolio:
+def load_portfolio(path: str | Path, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
+    """The portfolio file at path, its markets resolved with these fetched tables (see parse_portfolio)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise PortfolioError(f"cannot read {path}: {e.strerror or e}") from e
     except UnicodeDecodeError as e:
         raise PortfolioError(f"{path} is not UTF-8 text") from e
-    return loads_portfolio(text)
+    return loads_portfolio(text, fetched)
 
 
 def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
@@ -345,6 +300,7 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
                 "currency": a.currency,
                 "position_mode": a.position_mode.value,
                 "account_type": a.account_type.value,
+                **({"wallet_address": a.wallet_address} if a.wallet_address else {}),
             }
             for a in book.accounts
         ],
@@ -366,32 +322,16 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
             item["hypothetical"] = True
         if p.note:
             item["note"] = p.note
+        synced = {"synced_at": p.synced_at, "exchange_liquidation_price": p.exchange_liquidation_price}
+        item.update({key: value for key, value in synced.items() if value is not None})
         doc["positions"].append(item)
     if portfolio.prices:
         doc["prices"] = dict(portfolio.prices)
     if portfolio.market_overrides:
-        doc["markets"] = {
-            key: {
-                "contract_size": m.contract_size,
-                "inverse": m.inverse,
-                "taker_fee": m.taker_fee,
-                "max_leverage": m.max_leverage,
-                "tiers": [
-                    {
-                        "min_notional": t.min_notional,
-                        "max_notional": t.max_notional,
-                        "maintenance_margin_rate": t.maintenance_margin_rate,
-                        "maintenance_amount": t.maintenance_amount,
-                        "max_leverage": t.max_leverage,
-                    }
-                    for t in m.tiers
-                ],
-            }
-            for key, m in portfolio.market_overrides.items()
-        }
+        doc["markets"] = {key: entry_to_dict(m) for key, m in portfolio.market_overrides.items()}
     for key, volatility in portfolio.volatilities.items():
         doc.setdefault("markets", {}).setdefault(key, {})["volatility"] = volatility
-    return doc
+    return merge_funding(doc, portfolio.funding)
 
 
 def dumps_portfolio(portfolio: Portfolio) -> str:

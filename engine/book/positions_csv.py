@@ -26,7 +26,8 @@ from engine.book.safe_text import printable
 from engine.margin.model import Book, MarginMode, Position, Side, quote_currency_of, settle_currency_of
 from engine.margin.risk import BookRisk, PositionRisk
 
-POSITION_COLUMNS = POSITION_KEYS  # a row has the fields of a portfolio file's position
+# A row has the fields of a portfolio file's position, but what a sync wrote (engine.sync) stays in the saved book.
+POSITION_COLUMNS = POSITION_KEYS[: POSITION_KEYS.index("synced_at")]
 REQUIRED_COLUMNS = POSITION_COLUMNS[:7]
 # Same names and units as `marginwatch risk --json`; prices are in the row's quote currency, PnL in its
 # settlement currency (both written per row, since they differ between rows); distance is a fraction.

@@ -113,6 +113,10 @@ class TradePlan:
     """'add BTC/USDT:USDT long: 0.5 contracts at 64,000.00 USDT' (without the choice)."""
     books: Mapping[Choice, Book | None]
     refused: Mapping[Choice, str]
+    traded: float = 0.0
+    """Contracts bought or sold by the trade (a close: all it held; a flip: all of them, across zero)."""
+    trade_price: float = 0.0
+    """Quote currency: the price the fees of the trade are taken at (engine.funding.fees)."""
 
     def decide(self, choice: Choice, margin: TradeMargin | None = None, currency: str = "") -> Decision:
         """The book to save for `choice`, or the refusal. margin: the account's free margin before and after
@@ -149,6 +153,7 @@ def plan_trade(
     book rules refuse the trade, ValueError for an unknown action, IndexError for a bad index."""
     p = book.positions[index]
     result = _trade(book, index, action, contracts, trade_price)
+    traded = p.contracts if action == "close" else contracts
     target = index if len(result.book.positions) == len(book.positions) else None
     at = f"{contracts:g} contracts at {quoted_price(trade_price, quote_currency_of(p.symbol))}"
     description = f"{action} {p.symbol} {p.side.value}: {at}"
@@ -158,14 +163,18 @@ def plan_trade(
         after = Book(book.accounts, result.book.positions, result.book.markets)
         books: dict[Choice, Book | None] = {"hypothetical": after, "real": None}
         refused: dict[Choice, str] = {"hypothetical": "", "real": no_real}
-        return TradePlan(action, after, target, result.realized_pnl, False, description, books, refused)
+        return TradePlan(
+            action, after, target, result.realized_pnl, False, description, books, refused, traded, trade_price
+        )
     hypothetical = None
     if not no_hypothetical:  # a real cross add: the added contracts as their own hypothetical position
         delta = replace(p, contracts=contracts, entry_price=trade_price, hypothetical=True, note="what-if add")
         hypothetical = open_position(book, delta, market_overrides)
     books = {"hypothetical": hypothetical, "real": result.book}
     refused = {"hypothetical": no_hypothetical, "real": ""}
-    return TradePlan(action, result.book, target, result.realized_pnl, True, description, books, refused)
+    return TradePlan(
+        action, result.book, target, result.realized_pnl, True, description, books, refused, traded, trade_price
+    )
 
 
 def plan_open(book: Book, position: Position, market_overrides: Mapping[str, MarketSpec] | None = None) -> TradePlan:
@@ -177,4 +186,7 @@ def plan_open(book: Book, position: Position, market_overrides: Mapping[str, Mar
     description = f"open {position.symbol} {position.side.value}: {at}"
     books: dict[Choice, Book | None] = {"hypothetical": hypothetical, "real": real}
     refused: dict[Choice, str] = {"hypothetical": "", "real": ""}
-    return TradePlan("open", real, len(real.positions) - 1, 0.0, False, description, books, refused)
+    target = len(real.positions) - 1
+    return TradePlan(
+        "open", real, target, 0.0, False, description, books, refused, position.contracts, position.entry_price
+    )

@@ -15,9 +15,20 @@ NOT_IN_CCXT: dict[str, str] = {"bitmex": "BitMEX"}
 book that names one is refused with a sentence, not taken for an unknown exchange and judged by the generic rule."""
 
 
+SPOT_IDS: dict[str, str] = {
+    "binance": "'binanceusdm' for USDⓈ-M futures or 'binancecoinm' for COIN-M futures",
+    "kucoin": "'kucoinfutures' for KuCoin's futures",
+}
+"""ccxt ids of a venue's spot exchange that traders take for its futures (a common mistake): the futures id to
+use instead. Their futures rules and tier tables live under the futures id, so the book is refused with it."""
+
+
 def venue_problems(account: Account) -> list[tuple[str, str]]:
     """What the account's venue makes wrong, as (field, message) pairs; [] when nothing."""
     out = []
+    futures = SPOT_IDS.get(account.exchange.strip())
+    if futures is not None:
+        out.append(("exchange", f"'{account.exchange.strip()}' is the spot exchange in ccxt: use {futures}"))
     venue = NOT_IN_CCXT.get(account.exchange.strip().lower())
     if venue is not None:
         out.append(

@@ -64,20 +64,23 @@ def _leg(
     - Deribit-style size increments (RuleProfile.size_rate): every tier's rate + the leg's size in the base
       currency x the increment; the size of a linear leg does not move with the mark, so these are the leg's
       own tiers and the equation stays linear in z on both paths.
-    - Maintenance at entry (RuleProfile.basis): fixed at the tiers' maintenance of each member's entry notional.
+    - Maintenance at entry (RuleProfile.basis): fixed at the tiers' maintenance of the leg's entry notional (the
+      sum of its members': the exchange holds one position, whose tier follows its whole size, so two cross
+      longs of 10 BTC are tiered as 20 BTC, not twice as 10).
       Where the profile also adds the fee to close, that part moves with the mark: the leg gets one tier of
       rate = fee and amount = -(maintenance at entry), so maintenance = fixed + notional x fee on both paths.
     """
     nu = sum(e.nu for e in members)
     size_rate = profile.size_rate(market)
     fee = profile.fee_rate(market)
-    entry = profile.basis(margin_mode) is MaintenanceBasis.ENTRY
+    entry = profile.basis(margin_mode, market.inverse) is MaintenanceBasis.ENTRY
     applied = tiers(not (entry and fee))
     if size_rate:
         applied = tuple(replace(t, rate=t.rate + size_rate * nu) for t in applied)
     fixed = None
     if entry:
-        fixed = sum(Leg(0.0, 0.0, e.nu, applied).maintenance(e.z_entry) for e in members)
+        entry_notional = sum(e.entry_notional for e in members)
+        fixed = Leg(0.0, 0.0, nu, applied).maintenance(entry_notional / nu)  # at the leg's average entry
         if fee:
             applied, fixed = (AppliedTier(0.0, math.inf, fee, -fixed),), None
     return Leg(
@@ -96,20 +99,46 @@ def book_layout(book: Book) -> BookLayout:
     RuleProfile.effective_rate (Hyperliquid tier without max leverage); ZeroDivisionError for an inverse
     position at entry 0. A book that passed engine.book.book_rules raises none of these.
     """
-    accounts = {a.name: a for a in book.accounts}
-    exposures = []
+    exposures = tuple(exposure(position, book.market_of(position)) for position in book.positions)
+    legs, group_count = _legs(book, exposures, _leg_members(book))
+    leg_of_position = [0] * len(book.positions)
+    for index, leg in enumerate(legs):
+        for i in leg.members:
+            leg_of_position[i] = index
+    groups: list[list[int]] = [[] for _ in range(group_count)]
+    for index, leg in enumerate(legs):
+        groups[leg.group].append(index)
+    return BookLayout(
+        book=book,
+        exposures=exposures,
+        legs=tuple(legs),
+        leg_of_position=tuple(leg_of_position),
+        groups=tuple(tuple(g) for g in groups),
+        cross_wallet=_cross_wallets(book),
+    )
+
+
+def _leg_members(book: Book) -> dict[tuple, list[int]]:
+    """The book indices of each leg's positions, legs in first-seen order: ("isolated", i) for an isolated
+    position, ("cross", account, symbol, side) for the cross positions the exchange holds as one."""
     leg_members: dict[tuple, list[int]] = defaultdict(list)
     for i, position in enumerate(book.positions):
-        exposures.append(exposure(position, book.market_of(position)))
         if position.margin_mode is MarginMode.ISOLATED:
             leg_members[("isolated", i)].append(i)
         else:
             leg_members[("cross", position.account, position.symbol, position.side)].append(i)
+    return leg_members
 
+
+def _legs(
+    book: Book, exposures: tuple[Exposure, ...], leg_members: dict[tuple, list[int]]
+) -> tuple[list[LegLayout], int]:
+    """Each leg's layout (in leg_members' order) and the number of groups: a cross leg's group is its account
+    and symbol (both sides of hedge mode), an isolated leg's its own."""
+    accounts = {a.name: a for a in book.accounts}
     group_ids: dict[tuple, int] = {}
     tiers_of: dict[tuple, tuple[AppliedTier, ...]] = {}  # per market and profile: its legs share one
     legs: list[LegLayout] = []
-    leg_of_position = [0] * len(book.positions)
     for key, members in leg_members.items():
         first = book.positions[members[0]]
         account = accounts[first.account]
@@ -125,14 +154,11 @@ def book_layout(book: Book) -> BookLayout:
 
         leg = _leg([exposures[i] for i in members], market, profile, first.margin_mode, tiers)
         cross = key[0] == "cross"
-        group = group_ids.setdefault(key[:3] if cross else key, len(group_ids))
-        for i in members:
-            leg_of_position[i] = len(legs)
         legs.append(
             LegLayout(
                 leg=leg,
                 members=tuple(members),
-                group=group,
+                group=group_ids.setdefault(key[:3] if cross else key, len(group_ids)),
                 account=first.account,
                 price_key=price_key,
                 inverse=market.inverse,
@@ -140,19 +166,13 @@ def book_layout(book: Book) -> BookLayout:
                 collateral=0.0 if cross else first.isolated_margin,
             )
         )
+    return legs, len(group_ids)
 
-    groups: list[list[int]] = [[] for _ in group_ids]
-    for index, leg in enumerate(legs):
-        groups[leg.group].append(index)
+
+def _cross_wallets(book: Book) -> dict[str, float]:
+    """Each account's wallet balance less the isolated margins of its isolated positions (in book order)."""
     cross_wallet = {a.name: a.wallet_balance for a in book.accounts}
     for position in book.positions:
         if position.margin_mode is MarginMode.ISOLATED:
             cross_wallet[position.account] -= position.isolated_margin
-    return BookLayout(
-        book=book,
-        exposures=tuple(exposures),
-        legs=tuple(legs),
-        leg_of_position=tuple(leg_of_position),
-        groups=tuple(tuple(g) for g in groups),
-        cross_wallet=cross_wallet,
-    )
+    return cross_wallet

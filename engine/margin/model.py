@@ -75,7 +75,11 @@ class MarketSpec:
     symbol: ccxt unified ('BTC/USDT:USDT'); tiers: ascending, contiguous from notional 0 (checked by
     engine.margin.tiers.check_tiers where tables are read); contract_size: base units (linear) or USD
     (inverse) per contract; taker_fee: a fraction of the notional (0.0005 = 0.05%); max_leverage: the
-    market's cap, 0 when unknown; source: where the tiers were read, and when.
+    market's cap, 0 when unknown; source: where the tiers were read, and when, in words.
+    tiers_from: 'file' (the portfolio file's `markets` entry), 'fetched' (from the exchange, stored with its
+    fetch time), 'bundled' (resources/tiers), '' when not said; tiers_at: when the table was read (Unix
+    seconds; a bundled table's date), None when unknown; fee_note: why the taker fee is not the exchange's
+    own figure (an assumed default), '' when it is (engine.margin.market_choice).
     """
 
     symbol: str
@@ -85,6 +89,9 @@ class MarketSpec:
     taker_fee: float = 0.0
     max_leverage: float = 0.0
     source: str = ""
+    tiers_from: str = ""
+    tiers_at: float | None = None
+    fee_note: str = ""
 
     @property
     def settle_currency(self) -> str:
@@ -95,7 +102,10 @@ class MarketSpec:
 @dataclass(frozen=True, slots=True)
 class Account:
     """An exchange account; wallet_balance is the whole wallet, isolated margins included; account_type picks
-    the exchange's rules where it has more than one kind of account (Bybit)."""
+    the exchange's rules where it has more than one kind of account (Bybit).
+
+    wallet_address: the public address whose account state a venue publishes (Hyperliquid): a link to
+    the exchange that needs no key ("" when none; keys live in the keyring, engine.sync.keys)."""
 
     name: str
     exchange: str
@@ -103,6 +113,7 @@ class Account:
     currency: str = "USDT"
     position_mode: PositionMode = PositionMode.ONEWAY
     account_type: AccountType = AccountType.UNIFIED
+    wallet_address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +123,9 @@ class Position:
     contracts is always > 0; side gives the direction. For a linear contract the base quantity is
     contracts * contract_size; for an inverse one contracts * contract_size is the size in USD.
     isolated_margin is the collateral of an isolated position (ignored for cross).
+    synced_at: Unix time (s, UTC) of the sync that last wrote it from the exchange, None for a position
+    typed by hand (engine.sync.reconcile); exchange_liquidation_price: the liquidation price the exchange
+    reported then (quote currency; None when it reported none), kept beside ours for the cross-check.
     """
 
     account: str
@@ -124,6 +138,13 @@ class Position:
     isolated_margin: float = 0.0
     hypothetical: bool = False
     note: str = ""
+    synced_at: float | None = None
+    exchange_liquidation_price: float | None = None
+
+    @property
+    def synced(self) -> bool:
+        """True when the position came from the exchange (a sync), False when typed by hand."""
+        return self.synced_at is not None
 
 
 PriceKey = tuple[str, str]

@@ -172,134 +172,199 @@ def evaluate_book(
     tier without max leverage).
     """
     layout = layout or book_layout(book)
+    legs = _leg_figures(book, layout, prices, missing_ok)
+    cross = _cross_figures(layout, legs)
+    liquidation = _liquidations(layout, legs, cross)
+    position_risks = tuple(
+        _position_risk(book, layout, legs, cross, liquidation[layout.leg_of_position[i]], i, position)
+        for i, position in enumerate(book.positions)
+    )
+    by_account: dict[str, list[PositionRisk]] = {a.name: [] for a in book.accounts}
+    for r in position_risks:
+        by_account[r.position.account].append(r)
+    account_risks = tuple(
+        _account_risk(account, by_account[account.name], layout, legs.absent, cross) for account in book.accounts
+    )
+    return BookRisk(account_risks, position_risks)
+
+
+@dataclass(frozen=True, slots=True)
+class _LegFigures:
+    """The marks, and each leg's figures at its mark, in layout.legs order (settlement currency)."""
+
+    mark_of: dict[PriceKey, float]
+    """Every key of the book: its mark, NaN where none has arrived."""
+    absent: list[PriceKey]
+    """The book's keys without a mark, in book order."""
+    z: list[float]
+    """Each leg's mark as engine.margin.liquidation.to_z takes it (1/mark for an inverse contract)."""
+    pnl: list[float]
+    mm: list[float]
+    """Each leg's maintenance margin."""
+
+
+def _leg_figures(book: Book, layout: BookLayout, prices: Mapping[PriceKey, float], missing_ok: bool) -> _LegFigures:
+    """The marks and each leg's uPnL and maintenance margin; raises MissingPriceError unless missing_ok."""
     absent = [key for key in book.price_keys() if key not in prices]
     if absent and not missing_ok:
         raise MissingPriceError(absent[0])
     mark_of = {key: float(prices[key]) if key in prices else NAN for key in book.price_keys()}
-
     z = [to_z(mark_of[leg.price_key], leg.inverse) for leg in layout.legs]
     pnl = [leg.leg.pnl(z[k]) for k, leg in enumerate(layout.legs)]
     mm = [leg.leg.maintenance(z[k]) for k, leg in enumerate(layout.legs)]
+    return _LegFigures(mark_of, absent, z, pnl, mm)
 
+
+@dataclass(frozen=True, slots=True)
+class _CrossFigures:
+    """Each account's cross figures, by account name (settlement currency; every account has an entry)."""
+
+    surplus: dict[str, float]
+    """Cross wallet + cross uPnL - cross maintenance margin: the account is liquidated at <= 0."""
+    balance: dict[str, float]
+    """The cross margin balance: cross wallet + cross uPnL."""
+    maintenance: dict[str, float]
+    waits: dict[str, list[PriceKey]]
+    """The keys of the account's cross legs whose mark has not arrived."""
+    ratio: dict[str, float | None]
+    """The cross margin ratio; None without cross legs, while waiting for a mark, or with the balance gone."""
+
+
+def _cross_figures(layout: BookLayout, legs: _LegFigures) -> _CrossFigures:
+    """Each account's cross sums over its cross legs."""
     # Sum the cross legs from zero and add the wallet last: the vectorised path (np.bincount) does the
     # same, so both give the same bits even where the terms nearly cancel.
     cross_sum = dict.fromkeys(layout.cross_wallet, 0.0)
     cross_pnl = dict.fromkeys(layout.cross_wallet, 0.0)
-    cross_waits: dict[str, list[PriceKey]] = {name: [] for name in layout.cross_wallet}
+    waits: dict[str, list[PriceKey]] = {name: [] for name in layout.cross_wallet}
     for k, leg in enumerate(layout.legs):
         if leg.cross:
-            cross_sum[leg.account] += pnl[k] - mm[k]
-            cross_pnl[leg.account] += pnl[k]
-            if leg.price_key in absent and leg.price_key not in cross_waits[leg.account]:
-                cross_waits[leg.account].append(leg.price_key)
-    cross_surplus = {name: layout.cross_wallet[name] + total for name, total in cross_sum.items()}
-    cross_balance = {name: layout.cross_wallet[name] + total for name, total in cross_pnl.items()}
+            cross_sum[leg.account] += legs.pnl[k] - legs.mm[k]
+            cross_pnl[leg.account] += legs.pnl[k]
+            if leg.price_key in legs.absent and leg.price_key not in waits[leg.account]:
+                waits[leg.account].append(leg.price_key)
+    surplus = {name: layout.cross_wallet[name] + total for name, total in cross_sum.items()}
+    balance = {name: layout.cross_wallet[name] + total for name, total in cross_pnl.items()}
     # Maintenance as balance less surplus (as the vectorised path): the ratio is exactly 1 where the surplus is 0.
-    cross_mm = {name: cross_balance[name] - cross_surplus[name] for name in cross_surplus}
+    maintenance = {name: balance[name] - surplus[name] for name in surplus}
+    with_cross = {leg.account for leg in layout.legs if leg.cross}
+    ratio = {
+        name: _ratio(maintenance[name], balance[name]) if name in with_cross and not waits[name] else None
+        for name in layout.cross_wallet
+    }
+    return _CrossFigures(surplus, balance, maintenance, waits, ratio)
 
+
+def _liquidations(
+    layout: BookLayout, legs: _LegFigures, cross: _CrossFigures
+) -> list[tuple[float | None, float | None]]:
+    """(liquidation price, distance to it) of each leg, in layout.legs order; (None, None) where unknowable."""
     liquidation: list[tuple[float | None, float | None]] = [(None, None)] * len(layout.legs)
     for members in layout.groups:
         first = layout.legs[members[0]]
         if first.cross:
-            if cross_waits[first.account]:
+            if cross.waits[first.account]:
                 continue
-            backing = cross_surplus[first.account] - sum(pnl[k] - mm[k] for k in members)
+            backing = cross.surplus[first.account] - sum(legs.pnl[k] - legs.mm[k] for k in members)
         else:
             backing = first.collateral
-        mark = mark_of[first.price_key]
+        mark = legs.mark_of[first.price_key]
         if not math.isfinite(mark):
             continue
-        legs = [layout.legs[k].leg for k in members]
-        liq = liquidation_price(legs, backing, mark, first.inverse)
+        group = [layout.legs[k].leg for k in members]
+        liq = liquidation_price(group, backing, mark, first.inverse)
         # A cross leg is safe exactly when its cross account is: the two can never disagree.
         safe = (
-            cross_surplus[first.account] > 0
+            cross.surplus[first.account] > 0
             if first.cross
-            else margin_surplus(legs, backing, to_z(mark, first.inverse)) > 0
+            else margin_surplus(group, backing, to_z(mark, first.inverse)) > 0
         )
         for k in members:
             liquidation[k] = (liq, distance_to_liquidation(mark, liq, safe))
+    return liquidation
 
-    with_cross = {leg.account for leg in layout.legs if leg.cross}
-    cross_ratio = {
-        name: _ratio(cross_mm[name], cross_balance[name]) if name in with_cross and not cross_waits[name] else None
-        for name in layout.cross_wallet
-    }
-    position_risks: list[PositionRisk] = []
-    for i, position in enumerate(book.positions):
-        k = layout.leg_of_position[i]
-        leg = layout.legs[k]
-        e = layout.exposures[i]
-        notional = e.nu * z[k]
-        upnl = e.pnl_slope * z[k] + e.pnl_offset
-        maintenance = mm[k] * (e.nu / leg.leg.nu)
-        initial = notional / position.leverage
-        liq, distance = liquidation[k]
-        missing = ""
-        if leg.price_key in absent:
-            missing = no_mark_reason(leg.price_key)
-        elif leg.cross and cross_waits[position.account]:
-            missing = cross_waits_reason(cross_waits[position.account])
-        elif not _finite(notional, upnl, maintenance, initial) or (
-            leg.cross and not math.isfinite(cross_surplus[position.account])
-        ):
-            missing = OVERFLOW_REASON
-            liq = distance = None
-        ratio = cross_ratio[position.account] if leg.cross else _ratio(maintenance, position.isolated_margin + upnl)
-        base = fixed_roe_base(e, position, book.market_of(position), profile_of(book.account(position.account)))
-        base = initial if base is None else base
-        roe = upnl / base if _finite(upnl, base) and base > 0 else NAN
-        position_risks.append(
-            PositionRisk(
-                position=position,
-                mark_price=mark_of[leg.price_key],
-                notional=notional,
-                unrealized_pnl=upnl,
-                roe=roe,
-                initial_margin=initial,
-                maintenance_margin=maintenance,
-                liquidation_price=liq,
-                distance_to_liquidation=distance,
-                margin_ratio=ratio,
-                missing=missing,
-            )
-        )
 
-    by_account: dict[str, list[PositionRisk]] = {a.name: [] for a in book.accounts}
-    for r in position_risks:
-        by_account[r.position.account].append(r)
-    account_risks = []
-    for account in book.accounts:
-        name, exchange = account.name, account.exchange
-        mine = by_account[name]
-        cross = [r for r in mine if r.position.margin_mode is MarginMode.CROSS]
-        upnl = sum(r.unrealized_pnl for r in mine)
-        available = layout.cross_wallet[name] + sum(r.unrealized_pnl - r.initial_margin for r in cross)
-        unpriced = [k for k in dict.fromkeys((exchange, r.position.symbol) for r in mine) if k in absent]
-        missing = ""
-        if unpriced:
-            missing = "incomplete: " + "; ".join(no_mark_reason(k) for k in unpriced)
-        elif any(r.missing for r in mine):
-            missing = "incomplete: " + OVERFLOW_REASON
-        account_risks.append(
-            AccountRisk(
-                account=account,
-                wallet_balance=account.wallet_balance,
-                unrealized_pnl=upnl,
-                equity=account.wallet_balance + upnl,
-                initial_margin=sum(r.initial_margin for r in mine),
-                maintenance_margin=sum(r.maintenance_margin for r in mine),
-                margin_ratio=cross_ratio[name],
-                available_balance=NAN if math.isnan(available) else max(0.0, available),
-                estimate=profile_for(account.exchange).estimate,
-                cross_margin_balance=cross_balance[name] if cross else NAN,
-                cross_maintenance_margin=cross_mm[name] if cross else NAN,
-                has_cross=bool(cross),
-                liquidated=bool(cross) and not cross_waits[name] and cross_surplus[name] <= 0,
-                missing=missing,
-            )
-        )
-    return BookRisk(tuple(account_risks), tuple(position_risks))
+def _position_risk(
+    book: Book,
+    layout: BookLayout,
+    legs: _LegFigures,
+    cross: _CrossFigures,
+    liquidation: tuple[float | None, float | None],
+    i: int,
+    position: Position,
+) -> PositionRisk:
+    """The figures of book.positions[i]: its share of its leg's, and its leg's liquidation."""
+    k = layout.leg_of_position[i]
+    leg = layout.legs[k]
+    e = layout.exposures[i]
+    notional = e.nu * legs.z[k]
+    upnl = e.pnl_slope * legs.z[k] + e.pnl_offset
+    maintenance = legs.mm[k] * (e.nu / leg.leg.nu)
+    initial = notional / position.leverage
+    liq, distance = liquidation
+    missing = ""
+    if leg.price_key in legs.absent:
+        missing = no_mark_reason(leg.price_key)
+    elif leg.cross and cross.waits[position.account]:
+        missing = cross_waits_reason(cross.waits[position.account])
+    elif not _finite(notional, upnl, maintenance, initial) or (
+        leg.cross and not math.isfinite(cross.surplus[position.account])
+    ):
+        missing = OVERFLOW_REASON
+        liq = distance = None
+    ratio = cross.ratio[position.account] if leg.cross else _ratio(maintenance, position.isolated_margin + upnl)
+    base = fixed_roe_base(e, position, book.market_of(position), profile_of(book.account(position.account)))
+    base = initial if base is None else base
+    roe = upnl / base if _finite(upnl, base) and base > 0 else NAN
+    return PositionRisk(
+        position=position,
+        mark_price=legs.mark_of[leg.price_key],
+        notional=notional,
+        unrealized_pnl=upnl,
+        roe=roe,
+        initial_margin=initial,
+        maintenance_margin=maintenance,
+        liquidation_price=liq,
+        distance_to_liquidation=distance,
+        margin_ratio=ratio,
+        missing=missing,
+    )
+
+
+def _account_risk(
+    account: Account,
+    mine: list[PositionRisk],
+    layout: BookLayout,
+    absent: list[PriceKey],
+    cross: _CrossFigures,
+) -> AccountRisk:
+    """The figures of one account from those of its positions (mine, in book order) and its cross sums."""
+    name, exchange = account.name, account.exchange
+    crossed = [r for r in mine if r.position.margin_mode is MarginMode.CROSS]
+    upnl = sum(r.unrealized_pnl for r in mine)
+    available = layout.cross_wallet[name] + sum(r.unrealized_pnl - r.initial_margin for r in crossed)
+    unpriced = [k for k in dict.fromkeys((exchange, r.position.symbol) for r in mine) if k in absent]
+    missing = ""
+    if unpriced:
+        missing = "incomplete: " + "; ".join(no_mark_reason(k) for k in unpriced)
+    elif any(r.missing for r in mine):
+        missing = "incomplete: " + OVERFLOW_REASON
+    return AccountRisk(
+        account=account,
+        wallet_balance=account.wallet_balance,
+        unrealized_pnl=upnl,
+        equity=account.wallet_balance + upnl,
+        initial_margin=sum(r.initial_margin for r in mine),
+        maintenance_margin=sum(r.maintenance_margin for r in mine),
+        margin_ratio=cross.ratio[name],
+        available_balance=NAN if math.isnan(available) else max(0.0, available),
+        estimate=profile_for(account.exchange).estimate,
+        cross_margin_balance=cross.balance[name] if crossed else NAN,
+        cross_maintenance_margin=cross.maintenance[name] if crossed else NAN,
+        has_cross=bool(crossed),
+        liquidated=bool(crossed) and not cross.waits[name] and cross.surplus[name] <= 0,
+        missing=missing,
+    )
 
 
 def evaluate_priced_accounts(book: Book, prices: Mapping[PriceKey, float]) -> tuple[BookRisk, list[PriceKey]]:

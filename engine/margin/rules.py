@@ -54,6 +54,8 @@ class RuleProfile:
     isolated_basis: MaintenanceBasis = MaintenanceBasis.MARK
     cross_basis: MaintenanceBasis = MaintenanceBasis.MARK
     """Bybit classic accounts take a cross position's maintenance margin at entry too."""
+    inverse_isolated_basis: MaintenanceBasis | None = None
+    """An isolated inverse position's basis where it differs from isolated_basis (Bybit unified: at the mark)."""
     taker_fee_in_maintenance: bool = False
     """The taker fee (the cost of closing) is added to the maintenance rate: OKX, Gate, KuCoin, Bitget, Phemex,
     MEXC. On an entry basis the fee still moves with the mark (it is paid on the closing value)."""
@@ -68,9 +70,13 @@ class RuleProfile:
     """True for exchanges without a profile of their own: numbers are labelled as an estimate."""
     roe_base: RoeBase = RoeBase.ENTRY
 
-    def basis(self, margin_mode: MarginMode) -> MaintenanceBasis:
-        """The maintenance basis of a position in this margin mode."""
-        return self.isolated_basis if margin_mode is MarginMode.ISOLATED else self.cross_basis
+    def basis(self, margin_mode: MarginMode, inverse: bool = False) -> MaintenanceBasis:
+        """The maintenance basis of a position in this margin mode, on a linear or an inverse contract."""
+        if margin_mode is not MarginMode.ISOLATED:
+            return self.cross_basis
+        if inverse and self.inverse_isolated_basis is not None:
+            return self.inverse_isolated_basis
+        return self.isolated_basis
 
     def adds_fee(self, market: MarketSpec) -> bool:
         """Whether the maintenance margin on this market includes the taker fee (the cost of closing)."""
@@ -114,10 +120,20 @@ PROFILES: dict[str, RuleProfile] = {
         RuleProfile("binanceusdm", "Binance USD-M", roe_base=RoeBase.MARK),
         RuleProfile("binancecoinm", "Binance COIN-M", roe_base=RoeBase.MARK),
         # Unified Trading Account: help centre "Liquidation Price Calculation under Isolated Mode (Unified Trading
-        # Account)" (isolated: LP = entry -/+ (IM - MM) / quantity, MM at entry, fees to close left out) and
-        # "Trading Rules: Liquidation Process (Unified Trading Account)" (cross: liquidation when the account MM
-        # rate reaches 100%, MM at the mark), the versions stored on 2026-12-01 (no 2026 revision found).
-        RuleProfile("bybit", "Bybit", isolated_basis=ENTRY, roe_base=RoeBase.ENTRY_PLUS_CLOSE_FEE),
+        # Account)". Its revision of 2026-05-27 (read 2026-12-01) gives inverse contracts
+        # LP (long) = size x (MMR + 1) / [size / entry + size / entry / leverage + extra / (1 + fee) + deduction]:
+        # maintenance at the mark (position value = quantity / mark price); 60,000 USD long @ 50,000, 10x,
+        # 0.5% -> 45,681.82. Its USDT section could not be read: linear isolated positions follow the 2024-09-10
+        # version, LP = entry -/+ (IM - MM) / quantity with MM at entry (19,700 / 9,850 / 8,160). Cross: "Trading
+        # Rules: Liquidation Process (Unified Trading Account)": liquidation when the account MM rate reaches
+        # 100%, MM at the mark.
+        RuleProfile(
+            "bybit",
+            "Bybit",
+            isolated_basis=ENTRY,
+            inverse_isolated_basis=MARK,
+            roe_base=RoeBase.ENTRY_PLUS_CLOSE_FEE,
+        ),
         RuleProfile("okx", "OKX", taker_fee_in_maintenance=True),
         RuleProfile("gate", "Gate", taker_fee_in_maintenance=True),
         RuleProfile("hyperliquid", "Hyperliquid", maintenance_share_of_max_leverage_margin=0.5),

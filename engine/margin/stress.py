@@ -97,21 +97,37 @@ def equity_ladder(
     layout: BookLayout | None = None,
 ) -> list[float]:
     """The account's equity (settlement currency) with every one of its marks moved by each fraction in
-    `moves` (one value per move).
+    `moves` (one value per move): account_ladder's equity."""
+    return account_ladder(book, prices, account, moves, layout)[0].tolist()
 
-    No balance ever goes below what the exchange would leave: an isolated position cannot lose more than
-    its margin (past its liquidation price it is gone), and once the uniform move reaches the account's
-    cross liquidation point (cross equity = cross maintenance margin, engine.margin.risk) the cross positions are
-    liquidated: from there on the cross margin balance counts as lost (0), never negative (the exchange's
+
+def account_ladder(
+    book: Book,
+    prices: Mapping[PriceKey, float],
+    account: str,
+    moves: list[float],
+    layout: BookLayout | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(equity, liquidation level) of the account with every one of its marks moved by each fraction in `moves`:
+    two float arrays of len(moves), settlement currency.
+
+    Equity: no balance ever goes below what the exchange would leave: an isolated position cannot lose more
+    than its margin (past its liquidation price it is gone), and once the uniform move reaches the account's
+    cross liquidation point (cross equity = cross maintenance margin, engine.margin.risk) the cross positions
+    are liquidated: from there on the cross margin balance counts as lost (0), never negative (the exchange's
     insurance fund absorbs what is beyond it), while isolated positions go on under their own caps.
+    Liquidation level: the equity at which the cross positions are liquidated at that move, i.e. the cross
+    maintenance margin plus what the account holds outside its cross balance (its isolated positions): the two
+    lines meet at the cross liquidation point; NaN where there is no cross position or it is already gone.
     Raises MissingPriceError when a mark the account needs is not in `prices`; StopIteration when the book has
     no account of that name; without a layout, what engine.margin.layout.book_layout raises.
     """
     layout = layout or book_layout(book)
     wallet = next(a.wallet_balance for a in book.accounts if a.name == account)
     legs = [leg for leg in layout.legs if leg.account == account]
+    nothing = np.full(len(moves), np.nan)
     if not legs:
-        return [wallet] * len(moves)
+        return np.full(len(moves), wallet), nothing
     for leg in legs:
         if leg.price_key not in prices:
             raise MissingPriceError(leg.price_key)
@@ -130,12 +146,13 @@ def equity_ladder(
     isolated = np.where(cross[:, None], 0.0, np.maximum(pnl, floor)).sum(axis=0)
     cross_wallet = layout.cross_wallet[account]
     if not cross.any():
-        return (wallet + isolated).tolist()
+        return wallet + isolated, nothing
     cross_balance = cross_wallet + pnl[cross].sum(axis=0)
     cross_maintenance = sum(_maintenance_along(leg, z[k]) for k, leg in enumerate(legs) if leg.cross)
     now = cross_surplus(layout, prices, account, 0.0)
     gone = _liquidated_beyond(moved, cross_balance - cross_maintenance, now <= 0)
-    return (wallet - cross_wallet + isolated + np.where(gone, 0.0, cross_balance)).tolist()
+    outside = wallet - cross_wallet + isolated
+    return outside + np.where(gone, 0.0, cross_balance), np.where(gone, np.nan, outside + cross_maintenance)
 
 
 def _maintenance_along(leg: LegLayout, z: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -96,6 +97,16 @@ def tiers_from_ccxt(rows: Sequence[Mapping[str, Any]], where: str) -> tuple[Tier
     return check_tiers(tiers, where)
 
 
+def date_seconds(date: str) -> float | None:
+    """A bundled table's date ('2024-10-24' or '2024-10') as Unix seconds (UTC midnight); None when unreadable."""
+    for pattern in ("%Y-%m-%d", "%Y-%m"):
+        try:
+            return datetime.strptime(date, pattern).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            continue
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class BundledTable:
     """One shipped tier table: its exchange, where and when it was read, and its markets by symbol
@@ -135,6 +146,8 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
                 taker_fee=float(extra.get("taker_fee", 0.0)),
                 max_leverage=float(extra.get("max_leverage", tiers[0].max_leverage)),
                 source=f"{self._data['source']} ({self._data['date']})",
+                tiers_from="bundled",
+                tiers_at=date_seconds(str(self._data["date"])),
             )
         return market
 

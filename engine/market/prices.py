@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from engine.funding.rates import FundingBook
 from engine.margin.model import PriceKey
 
 
@@ -125,6 +126,8 @@ class PriceStore:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        self.funding = FundingBook()
+        """The funding rates of the same keys (engine.funding.rates): the funding feeds write, the session reads."""
         self._feed: dict[PriceKey, MarkRecord] = {}
         self._manual: dict[PriceKey, MarkRecord] = {}
         self._version: dict[PriceKey, int] = {}

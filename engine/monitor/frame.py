@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from engine.funding.rates import FundingRate
 from engine.margin.model import PriceKey
 from engine.margin.risk import BookRisk
 from engine.market.prices import MarkRecord
@@ -22,6 +23,10 @@ class RowState(NamedTuple):
     stale: bool = False
     what_if: str = ""
     """'' for a real row; else the note of a row a preview changed ('what-if · real: ok', '◇ hypothetical …')."""
+    funding: FundingRate | None = None
+    """The funding rate of the row's (exchange, symbol), None when no rate is known (engine.funding.rates)."""
+    break_even: float | None = None
+    """The position's break-even price on the taker fees to open and close (engine.funding.fees), quote currency."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -112,5 +112,5 @@ def status_line(
     if missing:
         parts.append("waiting for prices: " + ", ".join(symbol for _, symbol in missing))
     if empty_book and not storage_note:
-        parts.append("no saved book yet: run 'marginwatch import FILE', or try 'marginwatch --demo'")
+        parts.append("empty book: Edit ▸ New account…, then New position… (or 'marginwatch import FILE')")
     return "   ·   ".join(parts)

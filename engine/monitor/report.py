@@ -7,10 +7,16 @@ from typing import Any
 
 from engine.book.formats import money, percent, price
 from engine.book.safe_text import printable
-from engine.margin.risk import AccountRisk, BookRisk, estimate_reason
+from engine.margin.crosscheck import check_liquidation
+from engine.margin.model import Book
+from engine.margin.risk import AccountRisk, BookRisk, PositionRisk, estimate_reason
 from engine.margin.rules import profile_of
+from engine.monitor.funding_report import FundingFigures, account_fields, file_funding, funding_text, position_fields
+from engine.monitor.tier_report import tier_fields, tier_lines
 
-__all__ = ["account_ratio_text", "money", "percent", "price", "risk_to_dict", "risk_to_text"]
+__all__ = [
+    "account_ratio_text", "file_funding", "funding_text", "money", "percent", "price", "risk_to_dict", "risk_to_text",
+]  # fmt: skip
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -18,41 +24,22 @@ def finite_or_none(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
+def risk_to_dict(
+    risk: BookRisk, book: Book | None = None, now: float | None = None, funding: FundingFigures | None = None
+) -> dict[str, Any]:
     """The `marginwatch risk --json` shape: numbers as numbers, None as null, positions in book order.
 
     Accounts: margin_ratio is the cross margin ratio (engine.margin.risk; null when the account has no cross
     position, its cross balance is gone, or a mark is missing); `liquidated` says the cross account is
     at or past its liquidation point; `incomplete` is the reason figures are missing (else null).
     Positions: margin_ratio is an isolated position's own ratio or a cross position's account ratio;
-    `incomplete` likewise. `estimate` (with `estimate_reason`) marks figures from the generic rule.
+    `incomplete` likewise. `estimate` (with `estimate_reason`) marks figures from the generic rule. With `funding`,
+    each account and position also has its funding fields (engine.monitor.funding_report).
     """
     estimate_of = {a.account.name: a.estimate for a in risk.accounts}
     reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
-    return {
-        "accounts": [
-            {
-                "name": a.account.name,
-                "exchange": a.account.exchange,
-                "account_type": a.account.account_type.value,
-                "rule_profile": profile_of(a.account).title,
-                "wallet_balance": a.wallet_balance,
-                "unrealized_pnl": finite_or_none(a.unrealized_pnl),
-                "equity": finite_or_none(a.equity),
-                "initial_margin": finite_or_none(a.initial_margin),
-                "maintenance_margin": finite_or_none(a.maintenance_margin),
-                "margin_ratio": finite_or_none(a.margin_ratio),
-                "available_balance": finite_or_none(a.available_balance),
-                "cross_margin_balance": finite_or_none(a.cross_margin_balance),
-                "cross_maintenance_margin": finite_or_none(a.cross_maintenance_margin),
-                "has_cross": a.has_cross,
-                "liquidated": a.liquidated,
-                "incomplete": a.missing or None,
-                "estimate": a.estimate,
-                "estimate_reason": reason_of[a.account.name] or None,
-            }
-            for a in risk.accounts
-        ],
+    document = {
+        "accounts": _account_rows(risk, funding),
         "positions": [
             {
                 "account": r.position.account,
@@ -73,9 +60,63 @@ def risk_to_dict(risk: BookRisk) -> dict[str, Any]:
                 "incomplete": r.missing or None,
                 "estimate": estimate_of[r.position.account],
                 "estimate_reason": reason_of[r.position.account] or None,
+                **exchange_figures(r),
             }
             for r in risk.positions
         ],
+    }
+    if book is not None:
+        for row, fields in zip(document["positions"], tier_fields(book, now), strict=True):
+            row.update(fields)
+    if funding is not None:
+        for i, row in enumerate(document["positions"]):
+            row.update(position_fields(funding, i))
+    return document
+
+
+def _account_rows(risk: BookRisk, funding: FundingFigures | None) -> list[dict[str, Any]]:
+    """risk_to_dict's accounts, in book order."""
+    reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
+    return [
+        {
+            "name": a.account.name,
+            "exchange": a.account.exchange,
+            "account_type": a.account.account_type.value,
+            "rule_profile": profile_of(a.account).title,
+            "wallet_balance": a.wallet_balance,
+            "unrealized_pnl": finite_or_none(a.unrealized_pnl),
+            "equity": finite_or_none(a.equity),
+            "initial_margin": finite_or_none(a.initial_margin),
+            "maintenance_margin": finite_or_none(a.maintenance_margin),
+            "margin_ratio": finite_or_none(a.margin_ratio),
+            "available_balance": finite_or_none(a.available_balance),
+            "cross_margin_balance": finite_or_none(a.cross_margin_balance),
+            "cross_maintenance_margin": finite_or_none(a.cross_maintenance_margin),
+            "has_cross": a.has_cross,
+            "liquidated": a.liquidated,
+            "incomplete": a.missing or None,
+            "estimate": a.estimate,
+            "estimate_reason": reason_of[a.account.name] or None,
+            **(account_fields(funding, risk, a.account.name) if funding else {}),
+        }
+        for a in risk.accounts
+    ]
+
+
+def exchange_figures(r: PositionRisk) -> dict[str, Any]:
+    """A position's sync fields for --json (engine.sync): synced_at (Unix s, null when typed by hand), the
+    exchange's liquidation price as of that sync, ours minus it (quote currency) and the "check" flag
+    (engine.margin.crosscheck, default tolerance 0.5% of the mark); null / false for a position typed by hand."""
+    p = r.position
+    check = None
+    if p.synced:
+        mark = r.mark_price if math.isfinite(r.mark_price) else None
+        check = check_liquidation(finite_or_none(r.liquidation_price), p.exchange_liquidation_price, mark)
+    return {
+        "synced_at": p.synced_at,
+        "exchange_liquidation_price": p.exchange_liquidation_price,
+        "liquidation_price_difference": check.difference if check else None,
+        "liquidation_check": bool(check and check.check),
     }
 
 
@@ -111,9 +152,14 @@ POSITION_HEADERS = ["account", "symbol", "position", "contracts", "entry", "mark
 POSITION_HEADERS += ["liq. price", "to liq."]
 
 
-def risk_to_text(risk: BookRisk, extra: tuple[str, list[str], list[str]] | None = None) -> str:
-    """The `marginwatch risk` terminal report: an accounts table, then a positions table in book order, money
-    in each account's settlement currency, figures that could not be computed as '—' with their reason.
+def risk_to_text(
+    risk: BookRisk,
+    book: Book | None = None,
+    now: float | None = None,
+    extra: tuple[str, list[str], list[str]] | None = None,
+) -> str:
+    """The `marginwatch risk` report: accounts, then positions in book order, money in each account's settlement
+    currency, figures not computed as '—' with their reason; with the book, its tiers' source and age.
 
     extra: one more column for both tables, (title, a cell per account, a cell per position), e.g. the
     probability of liquidation (engine.monitor.odds_report.odds_columns)."""
@@ -162,13 +208,13 @@ def risk_to_text(risk: BookRisk, extra: tuple[str, list[str], list[str]] | None 
     lines += _table(ACCOUNT_HEADERS + extra_title, account_rows, left=2)
     lines += ["", "Positions"]
     lines += _table(POSITION_HEADERS + extra_title, position_rows, left=3)
-    estimates = sorted({a.account.exchange for a in risk.accounts if a.estimate})
-    if estimates:
+    if estimates := sorted({a.account.exchange for a in risk.accounts if a.estimate}):
         lines += ["", f"Estimate: no rule profile for {printable(', '.join(estimates))}; the generic rule was used."]
     missing = [f"{r.position.account} {r.position.symbol}: {r.missing}" for r in risk.positions if r.missing]
     if missing:
         lines += ["", "Incomplete:", *(f"  {printable(line)}" for line in missing)]
     lines += [
+        *(tier_lines(book, now) if book is not None else []),
         "",
         "Margin ratio: the cross account's maintenance margin / cross margin balance (isolated margins excluded);"
         " it liquidates at 100%.",

@@ -12,9 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from engine.book.funding_fields import file_rates
 from engine.book.portfolio import Portfolio
+from engine.funding.fees import position_break_even
+from engine.funding.rates import FundingBook
 from engine.margin.layout import book_layout
 from engine.margin.live_risk import LiveEvaluator, VectorPositions
+from engine.margin.market_choice import tier_age
 from engine.margin.model import Book, Position, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.vectorised_stress import MoveSearch
@@ -58,7 +62,7 @@ class WatchSession:
 
     portfolio: the book (with its prices and markets); thresholds: the levels' thresholds; stale_after:
     seconds after which a feed price is stale; policy: the alert rate limit (engine.monitor.alerts); clock:
-    wall-clock seconds (tests pass their own).
+    wall-clock seconds (tests pass their own); funding: the rates book (engine.funding.rates).
     """
 
     def __init__(
@@ -68,8 +72,11 @@ class WatchSession:
         stale_after: float = 15.0,
         policy: AlertPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        funding: FundingBook | None = None,
     ) -> None:
         self.stale_after = stale_after
+        self.funding = funding if funding is not None else FundingBook()
+        """The funding rates rows show (the price store's, which the funding feeds fill); the file's go in too."""
         self.clock = clock
         self.book_alerts = BookAlerts(thresholds or Thresholds(), policy or AlertPolicy())
         self.include_hypothetical = True
@@ -86,6 +93,7 @@ class WatchSession:
     def use_portfolio(self, portfolio: Portfolio) -> None:
         """Compile the book shown (hypothetical positions left out when toggled off) and the real one."""
         self.portfolio = portfolio
+        self.funding.publish(file_rates(portfolio.book, portfolio.funding, self.clock()))
         self.book: Book = portfolio.book if self.include_hypothetical else portfolio.book.without_hypothetical()
         self.layout = book_layout(self.book)
         self.evaluator = LiveEvaluator(self.book, self.layout)
@@ -102,7 +110,19 @@ class WatchSession:
         self._real_keys = [key_of[id(p)] for p in real.positions]
         self._real_price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in real.positions]
         self.price_keys = self.book.price_keys()
+        self.break_even = [position_break_even(self.book, p) for p in self.book.positions]
         self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
+
+    def tier_note(self, key: PriceKey) -> str:
+        """Where the tiers of this (exchange, symbol) came from and how old they are now, flagged when older
+        than engine.margin.market_choice.TIERS_STALE_AFTER, with the taker fee's note; '' for a key the book
+        has no market for."""
+        market = self.portfolio.book.markets.get(key)
+        if market is None:
+            return ""
+        age = tier_age(market, self.clock())
+        text = ("STALE " if age.stale else "") + age.text
+        return f"{text}\n{market.fee_note}" if market.fee_note else text
 
     def set_include_hypothetical(self, include: bool) -> bool:
         """Show or leave out every hypothetical position; True when that changed anything."""
@@ -146,15 +166,19 @@ class WatchSession:
         shown, missing = self.evaluator.evaluate(marks)
         real = self.real_evaluator.evaluate(real_marks)[0] if self.previewing else shown
         labels = self.price_labels(quotes, now)
+        rates = self.funding.snapshot()
         keys, price_keys = self._row_keys(real)
         stale = [labels[k][1] for k in price_keys]
         levels, alerts = self.book_alerts.positions(keys, real.positions, stale, now)
         account_levels, account_alerts = self.book_alerts.accounts(real.accounts, now)
         if real is shown:
-            rows = [RowState(level, *labels[k]) for level, k in zip(levels, price_keys, strict=True)]
+            rows = [
+                RowState(level, *labels[k], "", rates.get(k), even)
+                for level, k, even in zip(levels, price_keys, self.break_even, strict=True)
+            ]
             notes = [""] * len(account_levels)
         else:
-            rows = self._what_if_rows(shown, labels)
+            rows = self._what_if_rows(shown, labels, rates)
             account_levels, notes = self._what_if_accounts(shown, real, account_levels)
         self.history.record(real, real_marks, changed, now)
         self.frame = Frame(
@@ -191,7 +215,7 @@ class WatchSession:
             return self._real_keys, self._real_price_key_of_row
         return self.keys, self.price_key_of_row
 
-    def _what_if_rows(self, shown: BookRisk, labels: PriceLabels) -> list[RowState]:
+    def _what_if_rows(self, shown: BookRisk, labels: PriceLabels, rates: Mapping) -> list[RowState]:
         """The shown rows under a preview (engine.monitor.book_alerts.what_if_rows), with their prices' labels."""
         rows = shown.positions
         what_if = what_if_levels(rows, self.thresholds)
@@ -199,8 +223,8 @@ class WatchSession:
             self.book.positions, self.price_key_of_row, self.keys, what_if, self.scope, self.book_alerts.level
         )
         return [
-            RowState(level, *labels[k], note)
-            for level, k, note in zip(levels, self.price_key_of_row, notes, strict=True)
+            RowState(level, *labels[k], note, rates.get(k), even)
+            for level, k, note, even in zip(levels, self.price_key_of_row, notes, self.break_even, strict=True)
         ]
 
     def _what_if_accounts(

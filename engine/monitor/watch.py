@@ -10,16 +10,19 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
 from engine.book.portfolio import Portfolio
 from engine.book.safe_text import printable  # names never drive the terminal (risk_to_text does the same)
+from engine.margin.model import MarketSpec
 from engine.margin.risk import BookRisk, evaluate_priced_accounts
 from engine.market.prices import MarkRecord, PriceStore
 from engine.monitor.alerts import Alert
+from engine.monitor.fetched_tables import FetchedTables, with_fetched
+from engine.monitor.funding_report import funding_figures
 from engine.monitor.levels import Thresholds
 from engine.monitor.odds_alerts import OddsWatch, OddsWatcher
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
@@ -79,14 +82,21 @@ class Monitor:
         options: WatchOptions,
         out: TextIO,
         clock: Callable[[], float] = time.time,
+        save_tables: Callable[[str, Mapping[str, MarketSpec]], None] | None = None,
     ) -> None:
+        self.portfolio = portfolio
         self.book = portfolio.book
+        self.save_tables = save_tables
+        """Stores the tier tables a feed fetched (exchange, symbol -> market), for the next start; None: not kept."""
+        self._tables = FetchedTables()
         self.store = store
         self.feeds = list(feeds)
         self.options = options
         self.out = out
         self.clock = clock
-        self.session = WatchSession(portfolio, options.thresholds, options.stale_after, clock=clock)
+        self.session = WatchSession(
+            portfolio, options.thresholds, options.stale_after, clock=clock, funding=store.funding
+        )
         self._feed_seen: dict[int, tuple[Any, ...]] = {}
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
@@ -111,7 +121,9 @@ class Monitor:
         null, with the reason in `incomplete`); built in one pass, linear in the book's size."""
         risk, quotes = self._evaluate()
         now = self.clock()
-        document = risk_to_dict(risk)
+        rates = self.session.funding.snapshot()
+        funding = funding_figures(self.book, risk, rates, now, self.options.thresholds)
+        document = risk_to_dict(risk, self.book, now, funding)
         for row, key in zip(document["positions"], self._keys, strict=True):
             quote = quotes[key]
             row["price_source"] = price_source(quote, now, self.options.stale_after)
@@ -159,6 +171,26 @@ class Monitor:
                 print(json.dumps({"feed": line}), file=self.out, flush=True)
             else:
                 print(f"{stamp}  FEED       {state.describe(now)}", file=self.out, flush=True)
+
+    def _take_tables(self) -> None:
+        """Tier tables a feed just fetched: stored (save_tables), and the book's markets resolved again with
+        them; one line says so, and one per rule the book now breaks under them."""
+        fetched = self._tables.new(self.feeds)
+        if not fetched:
+            return
+        for exchange, markets in fetched.items():
+            if self.save_tables is not None:
+                self.save_tables(exchange, markets)
+        self.portfolio, problems = with_fetched(self.portfolio, fetched)
+        self.book = self.portfolio.book
+        self.session.use_portfolio(self.portfolio)
+        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
+        said = ", ".join(f"{len(m)} on {exchange}" for exchange, m in fetched.items())
+        for line in [f"tier tables fetched: {said}", *problems]:
+            if self.options.as_json:
+                print(json.dumps({"tiers": {"time": stamp, "text": line}}), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  TIERS      {printable(line)}", file=self.out, flush=True)
 
     def _print_alerts(self) -> None:
         for alert in self.alerts():
@@ -214,7 +246,7 @@ class Monitor:
         lines = [f"== {stamp}  {feeds}"]
         risk, _ = self._evaluate()
         if risk.positions or risk.accounts:
-            lines.append(risk_to_text(risk).rstrip())
+            lines.append(risk_to_text(risk, self.book, self.clock()).rstrip())
         else:
             lines.append("The book is empty: add positions with 'marginwatch import FILE' or in the window.")
         waiting = [p["symbol"] for p in report["positions"] if p["price_source"] == "missing"]
@@ -236,6 +268,7 @@ class Monitor:
         try:
             while self.options.count is None or reports < self.options.count:
                 self._print_feed_changes()
+                self._take_tables()
                 self._print_alerts()
                 self._print_odds_alerts()
                 now = time.monotonic()

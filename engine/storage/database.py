@@ -42,12 +42,14 @@ from engine.storage.errors import (
     translate,
     writable_file,
 )
+from engine.storage.fetched_markets import FetchedMarkets
 from engine.storage.history import HistoryRecords
 from engine.storage.manual_prices import ANY_EXCHANGE, ManualPrices
 from engine.storage.migrations import migrate
 from engine.storage.paths import create_private_file, ensure_data_dir
 from engine.storage.quarantine import finish_moves, move_aside
 from engine.storage.settings import Settings
+from engine.storage.sync_log import SyncLog
 
 __all__ = ["BookDatabase", "DamagedBook", "OpenNotice", "StorageError"]
 
@@ -65,7 +67,7 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     return connection
 
 
-class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, CandleRecords):
+class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets, CandleRecords):
     """The saved book's repository: one connection (engine.storage.connection), opened once per window or
     command and passed to whatever saves. The book is here; manual prices, settings, alerts and history
     are in their own modules (the classes this one is made of)."""
@@ -201,21 +203,34 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, CandleR
 
     def load(self) -> Portfolio:
         """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
-        rules refuse; DamagedBook for a row that is not a value of its kind)."""
+        rules refuse; DamagedBook for a row that is not a value of its kind), its markets resolved with the
+        stored fetched tables (engine.storage.fetched_markets)."""
         accounts = self._read(
-            "SELECT id, name, exchange, wallet_balance, currency, position_mode, account_type FROM account ORDER BY id"
+            "SELECT id, name, exchange, wallet_balance, currency, position_mode, account_type, wallet_address "
+            "FROM account ORDER BY id"
         )
         names = {row[0]: row[1] for row in accounts}
         positions = self._read(
             "SELECT account_id, symbol, side, contracts, entry_price, margin_mode, leverage, isolated_margin, "
-            "hypothetical, note FROM position ORDER BY ordinal, id"
+            "hypothetical, note, synced_at, exchange_liquidation_price FROM position ORDER BY ordinal, id"
         )
         try:
             book = Book(
-                tuple(Account(n, e, w, c, PositionMode(m), AccountType(t)) for _, n, e, w, c, m, t in accounts),
                 tuple(
-                    Position(names[a], symbol, Side(side), n, entry, MarginMode(mode), lev, iso, bool(hyp), note)
-                    for a, symbol, side, n, entry, mode, lev, iso, hyp, note in positions
+                    Account(n, e, w, c, PositionMode(m), AccountType(t), addr) for _, n, e, w, c, m, t, addr in accounts
+                ),
+                tuple(
+                    Position(
+                        names[row[0]],
+                        row[1],
+                        Side(row[2]),
+                        *row[3:5],
+                        MarginMode(row[5]),
+                        *row[6:8],
+                        bool(row[8]),
+                        *row[9:],
+                    )
+                    for row in positions
                 ),
             )
         except (KeyError, ValueError) as e:  # past the checksum and CHECK constraints: not expected
@@ -229,7 +244,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, CandleR
         }
         if markets:
             document["markets"] = markets
-        return parse_portfolio(document)
+        return parse_portfolio(document, self.fetched_markets())
 
     def document(self) -> dict[str, Any]:
         """The saved book as a version-1 portfolio document (manual prices as its 'prices')."""
@@ -241,43 +256,49 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, CandleR
 
     def import_portfolio(self, portfolio: Portfolio, replace: bool = False) -> None:
         """Add a portfolio's accounts, positions, prices and markets, or replace the whole book: all or nothing."""
-        incoming = portfolio_to_dict(portfolio)
         with self.transaction() as c:
-            if replace:  # the book; manual prices typed per exchange stay (the window replaces on every edit)
-                for table in ("position", "account", "market_override"):
-                    c.execute(f"DELETE FROM {table}")
-                c.execute("DELETE FROM manual_price WHERE exchange = ?", (ANY_EXCHANGE,))
-            else:
-                taken = {row[0] for row in c.execute("SELECT name FROM account")}
-                clash = [a["name"] for a in incoming["accounts"] if a["name"] in taken]
-                if clash:
-                    raise StorageError(
-                        f"the saved book already has an account named '{clash[0]}'; nothing was "
-                        f"imported (use --replace to replace the whole book)"
-                    )
-            ids = {}
+            self._write_book(c, portfolio, replace)
+
+    def _write_book(self, c: sqlite3.Connection, portfolio: Portfolio, replace: bool) -> None:
+        """import_portfolio's writes, inside the caller's transaction (a sync adds its log to the same one)."""
+        incoming = portfolio_to_dict(portfolio)
+        if replace:  # the book; manual prices typed per exchange stay (the window replaces on every edit)
+            for table in ("position", "account", "market_override"):
+                c.execute(f"DELETE FROM {table}")
+            c.execute("DELETE FROM manual_price WHERE exchange = ?", (ANY_EXCHANGE,))
+        else:
+            taken = {row[0] for row in c.execute("SELECT name FROM account")}
+            clash = [a["name"] for a in incoming["accounts"] if a["name"] in taken]
+            if clash:
+                raise StorageError(
+                    f"the saved book already has an account named '{clash[0]}'; nothing was "
+                    f"imported (use --replace to replace the whole book)"
+                )
+        ids = {}
+        for a in incoming["accounts"]:
             columns = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type")
-            for a in incoming["accounts"]:
-                cursor = c.execute(
-                    f"INSERT INTO account ({', '.join(columns)}) VALUES (?,?,?,?,?,?)", tuple(a[k] for k in columns)
-                )
-                ids[a["name"]] = cursor.lastrowid
-            start = c.execute("SELECT COALESCE(MAX(ordinal), -1) + 1 FROM position").fetchone()[0]
-            for offset, position in enumerate(portfolio.book.positions):
-                self._insert_position(c, ids[position.account], start + offset, position)
-            for symbol, mark in incoming.get("prices", {}).items():
-                c.execute(
-                    "INSERT OR REPLACE INTO manual_price (exchange, symbol, mark) VALUES (?, ?, ?)",
-                    (ANY_EXCHANGE, symbol, mark),
-                )
-            for key, spec in incoming.get("markets", {}).items():
-                c.execute("INSERT OR REPLACE INTO market_override (key, spec) VALUES (?, ?)", (key, json.dumps(spec)))
+            cursor = c.execute(
+                f"INSERT INTO account ({', '.join(columns)}, wallet_address) VALUES (?,?,?,?,?,?,?)",
+                (*(a[k] for k in columns), a.get("wallet_address", "")),
+            )
+            ids[a["name"]] = cursor.lastrowid
+        start = c.execute("SELECT COALESCE(MAX(ordinal), -1) + 1 FROM position").fetchone()[0]
+        for offset, position in enumerate(portfolio.book.positions):
+            self._insert_position(c, ids[position.account], start + offset, position)
+        for symbol, mark in incoming.get("prices", {}).items():
+            c.execute(
+                "INSERT OR REPLACE INTO manual_price (exchange, symbol, mark) VALUES (?, ?, ?)",
+                (ANY_EXCHANGE, symbol, mark),
+            )
+        for key, spec in incoming.get("markets", {}).items():
+            c.execute("INSERT OR REPLACE INTO market_override (key, spec) VALUES (?, ?)", (key, json.dumps(spec)))
 
     @staticmethod
     def _insert_position(c: sqlite3.Connection, account_id: int, ordinal: int, p: Position) -> int:
         cursor = c.execute(
             "INSERT INTO position (account_id, ordinal, symbol, side, contracts, entry_price, margin_mode, leverage, "
-            "isolated_margin, hypothetical, note) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "isolated_margin, hypothetical, note, synced_at, exchange_liquidation_price) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 account_id,
                 ordinal,
@@ -290,6 +311,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, CandleR
                 p.isolated_margin,
                 int(p.hypothetical),
                 p.note,
+                p.synced_at,
+                p.exchange_liquidation_price,
             ),
         )
         return int(cursor.lastrowid or 0)

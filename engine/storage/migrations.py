@@ -92,7 +92,35 @@ MIGRATIONS: tuple[str, ...] = (
         CHECK (account_type IN ('unified', 'classic'));
     INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
     """,
-    # 6: hourly candle closes fetched through ccxt for the volatility of the probability of liquidation (a
+    # 6: sync with the exchanges (engine.sync): an account's public wallet address, a position's sync time
+    # and the exchange's own liquidation price, and the log of syncs (closed positions kept there).
+    """
+    ALTER TABLE account ADD COLUMN wallet_address TEXT NOT NULL DEFAULT '';
+    ALTER TABLE position ADD COLUMN synced_at REAL;
+    ALTER TABLE position ADD COLUMN exchange_liquidation_price REAL CHECK (exchange_liquidation_price > 0);
+    CREATE TABLE sync_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        account TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE INDEX sync_log_account ON sync_log(account, at);
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
+    """,
+    # 7: tier tables fetched from the exchanges, one row per (exchange, symbol): a cache outside the book and
+    # its checksum (engine.storage.fetched_markets), used offline with its age.
+    """
+    CREATE TABLE fetched_market (
+        exchange TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        fetched_at REAL NOT NULL,
+        source TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        PRIMARY KEY (exchange, symbol)
+    );
+    """,
+    # 8: hourly candle closes fetched through ccxt for the volatility of the probability of liquidation (a
     # cache, outside the book's checksum): hour = the candle's open time in Unix seconds / 3600.
     """
     CREATE TABLE candle (

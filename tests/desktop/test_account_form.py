@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 
-from desktop.dialogs.account_form import ACCOUNT_FIELDS, AccountForm, default_currency, validate_account_input
+from desktop.dialogs.account_form import (
+    ACCOUNT_FIELDS,
+    AccountForm,
+    check_link,
+    default_currency,
+    validate_account_input,
+)
 from desktop.dialogs.position_check import rules_label
 from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
 from engine.margin.model import Account, AccountType, PositionMode
@@ -332,8 +338,16 @@ def test_any_typing_in_the_form_leaves_it_consistent(qtbot, typed, index):
     expected = validate_account_input(
         BOOK.book, form.fields(), index=index, exchanges=ccxt.exchanges, market_overrides=BOOK.market_overrides
     )
-    assert form.check == expected
+    assert form.check == check_link(expected, form.fields())  # with the link to the exchange (engine.sync)
     assert form.ok_button.isEnabled() == form.check.ok
     for name, message in form.check.messages.items():
         assert form.messages[name].text() == message
     form.close()
+
+
+def test_binance_is_refused_in_the_form_with_the_futures_ids():
+    check = validate_account_input(
+        demo().book,
+        {"name": "new", "exchange": "binance", "wallet_balance": "100", "currency": "USDT", "position_mode": "oneway"},
+    )
+    assert check.messages["exchange"].startswith("'binance' is the spot exchange in ccxt: use 'binanceusdm'")

@@ -6,10 +6,12 @@ import json
 import time
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 
 from desktop.app import WindowOptions, build_window
+from desktop.platform.text_colours import muted_colour
 from desktop.tables.accounts_model import RATIO_COLUMN
-from desktop.tables.position_columns import COLUMNS, STALE_FOREGROUND
+from desktop.tables.position_columns import COLUMNS
 from engine.market.feeds.exchange_config import ExchangeSettings, Transport
 from tests.fake_exchange.server import FakeBinance
 from tests.portfolio_docs import portfolio_doc, position_doc
@@ -45,11 +47,12 @@ def test_live_prices_show_with_their_source_and_a_frozen_stream_turns_stale(qtbo
         qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Mark") == "61,000.50 USDT", timeout=10_000)
         assert cell(window, "BTC/USDT:USDT", "Source").startswith("LIVE")
         assert "binanceusdm: live" in window.status.text()
-        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) != STALE_FOREGROUND
+        stale_text = muted_colour(QGuiApplication.palette())
+        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) != stale_text
 
         fake.go_silent()
         qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("STALE"), timeout=5_000)
-        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) == STALE_FOREGROUND
+        assert cell(window, "BTC/USDT:USDT", "Mark", Qt.ItemDataRole.ForegroundRole) == stale_text
         assert cell(window, "BTC/USDT:USDT", "Liq. price", Qt.ItemDataRole.FontRole).italic()
         fake.go_silent(False)
         qtbot.waitUntil(lambda: cell(window, "BTC/USDT:USDT", "Source").startswith("LIVE"), timeout=30_000)
@@ -78,10 +81,8 @@ def test_an_unreachable_exchange_never_blocks_the_window(qtbot, tmp_path):
     for symbol in ("BTC/USDT:USDT", "ETH/USDT:USDT"):
         assert cell(window, symbol, "Mark") == "—" and cell(window, symbol, "Liq. price") == "—"
         assert cell(window, symbol, "To liq.") == "—" and cell(window, symbol, "uPnL") == "—"
-        assert (
-            cell(window, symbol, "To liq.", Qt.ItemDataRole.ToolTipRole)
-            == f"no mark price yet for {symbol} on binanceusdm"
-        )
+        tip = cell(window, symbol, "To liq.", Qt.ItemDataRole.ToolTipRole).splitlines()  # then the tiers' source
+        assert tip[0] == f"no mark price yet for {symbol} on binanceusdm"
     accounts = window.accounts_model
     assert accounts.rowCount() == 1
     assert accounts.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith("incomplete: no mark price yet")
@@ -119,3 +120,25 @@ def test_a_price_typed_over_a_live_one_is_named_in_the_status_bar_and_its_row(qt
         assert cell(window, "BTC/USDT:USDT", "Source") == "MANUAL" and cell(window, "BTC/USDT:USDT", "What-if") == ""
         assert "(what-if · real: " in window.accounts_model.index(0, 0).data()  # the account's totals move
         window.close()
+
+
+def test_live_funding_columns_from_the_fake_exchange(qtbot, tmp_path):
+    """The funding feed's rate reaches the table: the rate per interval, the countdown to Binance's next 8 h
+    funding, and what the short ETH position (4 ETH at the fake's 3,050.25 mark) receives a day at +0.03%/8h."""
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(BOOK))
+    with FakeBinance() as fake:
+        fake.funding_rates["ETHUSDT"] = "0.00030000"
+        settings = {"binanceusdm": ExchangeSettings(fake.ccxt_config(), Transport.REST)}
+        window = build_window(WindowOptions(book_file=str(path), data_dir=str(tmp_path), exchange_settings=settings))
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: cell(window, "ETH/USDT:USDT", "Funding") == "0.0300%/8h", timeout=10_000)
+        qtbot.waitUntil(lambda: cell(window, "ETH/USDT:USDT", "Mark") == "3,050.25 USDT", timeout=10_000)
+        qtbot.waitUntil(lambda: cell(window, "ETH/USDT:USDT", "Funding/day") == "10.98 USDT", timeout=5_000)
+        assert cell(window, "BTC/USDT:USDT", "Funding") == "0.0100%/8h"
+        countdown = cell(window, "BTC/USDT:USDT", "Next funding")
+        assert countdown.endswith("m") or countdown.endswith("s")
+        assert "binanceusdm funding: live" in window.status.text()
+        window.close()
+    assert all(not f._thread.is_alive() for f in window.sources.feeds)

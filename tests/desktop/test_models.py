@@ -349,3 +349,75 @@ def test_the_tables_say_which_rules_priced_a_row(qtmodeltester):
     column = next(i for i, (title, _) in enumerate(ACCOUNT_COLUMNS) if title == "Exchange")
     assert table.index(0, column).data() == "bingx (generic estimate)"
     assert table.index(bybit, column).data() == "Bybit (classic account)"
+
+
+def test_a_synced_position_shows_the_exchanges_liquidation_price_and_the_gap(qtmodeltester):
+    from desktop.tables.position_columns import COLUMNS as SHOWN
+    from desktop.tables.position_columns import SYMBOL_COLUMN
+    from engine.book.portfolio import parse_portfolio
+
+    column = next(i for i, c in enumerate(SHOWN) if c.title == "Exchange liq.")
+    common = {"side": "long", "margin_mode": "cross", "leverage": 10}
+    book = parse_portfolio(
+        {
+            "accounts": [
+                {"name": "main", "exchange": "binanceusdm", "wallet_balance": 10_000},
+                {"name": "typed", "exchange": "binanceusdm", "wallet_balance": 1_000},
+            ],
+            "positions": [
+                {
+                    **common,
+                    "account": "main",
+                    "symbol": "BTC/USDT:USDT",
+                    "contracts": 0.5,
+                    "entry_price": 60_000,
+                    "synced_at": 1_796_000_000,
+                    "exchange_liquidation_price": 40_500,
+                },
+                {**common, "account": "typed", "symbol": "ETH/USDT:USDT", "contracts": 1, "entry_price": 3_000},
+            ],
+        }
+    ).book
+    marks = {("binanceusdm", "BTC/USDT:USDT"): 61_000.5, ("binanceusdm", "ETH/USDT:USDT"): 3_050.25}
+    model = PositionsModel(evaluate_book(book, marks))
+    qtmodeltester.check(model, force_py=True)
+    row = {model.data(model.index(r, SYMBOL_COLUMN), Qt.ItemDataRole.DisplayRole): r for r in range(2)}
+    # Ours: 10,000 + 0.5 (P - 60,000) = 0.5 P x 0.004 (bracket 1) -> 20,000 / 0.498 = 40,160.64 USDT.
+    btc = model.index(row["BTC/USDT:USDT"], column)
+    assert model.data(btc, Qt.ItemDataRole.DisplayRole) == "40,500.00 USDT (-339.36) · check"  # > 305.00 = 0.5%
+    assert model.data(model.index(row["ETH/USDT:USDT"], column), Qt.ItemDataRole.DisplayRole) == ""
+    marks[("binanceusdm", "BTC/USDT:USDT")] = 70_000.0  # 0.5% of this mark is 350: within the tolerance
+    model.set_risk(evaluate_book(book, marks))
+    assert model.data(btc, Qt.ItemDataRole.DisplayRole) == "40,500.00 USDT (-339.36)"
+
+
+def test_upnl_and_roe_are_green_or_red_by_sign_unless_the_row_has_a_colour_of_its_own(qtmodeltester):
+    """On an uncoloured row a gain reads green and a loss red (in the theme's readable shades); a tinted row
+    keeps its level's text colour, and a stale row is muted throughout, signs included."""
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop.platform.text_colours import muted_colour, sign_colour
+    from desktop.tables.position_columns import LEVEL_FOREGROUND, ROE_COLUMN, UPNL_COLUMN
+
+    book, marks = demo()
+    risk = evaluate_book(book, marks)
+    n = len(risk.positions)
+    states = [RowState()] * n
+    states[1] = RowState(level=Level.WARNING)
+    states[2] = RowState(stale=True)
+    model = PositionsModel(risk, states)
+    qtmodeltester.check(model, force_py=True)
+    palette = QGuiApplication.palette()
+    for p, r in enumerate(risk.positions):
+        row = model.view_row_of(p)
+        upnl = model.index(row, UPNL_COLUMN).data(Qt.ItemDataRole.ForegroundRole)
+        roe = model.index(row, ROE_COLUMN).data(Qt.ItemDataRole.ForegroundRole)
+        if p == 1:
+            assert upnl == roe == LEVEL_FOREGROUND[Level.WARNING]
+        elif p == 2:
+            assert upnl == roe == muted_colour(palette)
+        elif r.unrealized_pnl != 0:
+            assert upnl == sign_colour(1 if r.unrealized_pnl > 0 else -1, palette)
+            assert roe == sign_colour(1 if r.roe > 0 else -1, palette)
+    gains = [r.unrealized_pnl > 0 for p, r in enumerate(risk.positions) if p > 2]
+    assert any(gains) and not all(gains)  # the demo book has both, so both colours were checked

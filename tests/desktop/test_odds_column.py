@@ -12,12 +12,14 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from desktop.app import MainWindow, WindowOptions, build_window, demo_portfolio
+from desktop.platform.text_colours import sign_colour
 from desktop.tables.accounts_model import ODDS_COLUMN as ODDS_ACCOUNT_COLUMN
 from desktop.tables.accounts_model import AccountsModel
-from desktop.tables.odds_model import HOT_FOREGROUND, ODDS_COLUMN, OddsPositionsModel, probability_text, rows_token
+from desktop.tables.odds_model import ODDS_COLUMN, OddsPositionsModel, probability_text, rows_token
 from desktop.window.odds_setting import OddsChoice, choice_from_setting
 from engine.book.horizon import read_threshold_percent
 from engine.book.numbers import NotANumber
@@ -30,6 +32,17 @@ from engine.storage.database import BookDatabase
 from engine.storage.paths import database_path
 
 TYPED = {"BTC/USDT:USDT": 0.6, "ETH/USDT:USDT": 0.8, "DOGE/USDT:USDT": 1.4, "SOL/USDT:USDT": 1.0}
+
+
+def hot_colour() -> QColor:
+    """A probability at or above the threshold: the theme's loss colour (as uPnL's losses)."""
+    return sign_colour(-1, QGuiApplication.palette())
+
+
+def plain(model, row: int) -> bool:
+    """A row without a colour of its own (a level's or a stale price's colour wins, as for uPnL's sign)."""
+    look = model.row_look(row)
+    return look.foreground is None and not look.muted
 
 
 def portfolio_with_volatilities():
@@ -61,7 +74,8 @@ def test_the_window_fills_the_columns_from_a_worker_thread(qtbot, qtmodeltester)
         assert index.data() == probability_text(expected)
         assert "not a forecast" in index.data(Qt.ItemDataRole.ToolTipRole)
         hot = expected >= model.threshold
-        assert (index.data(Qt.ItemDataRole.ForegroundRole) == HOT_FOREGROUND) == hot
+        if plain(model, index.row()):
+            assert index.data(Qt.ItemDataRole.ForegroundRole) == (hot_colour() if hot else None)
     accounts = window.accounts_model
     qtbot.waitUntil(lambda: accounts.odds is not None, timeout=10_000)
     qtmodeltester.check(accounts, force_py=True)
@@ -181,7 +195,8 @@ def test_horizon_threshold_and_model_are_chosen_in_the_menu_and_saved_with_the_b
     odds.menu.ask_threshold()
     assert odds.choice.threshold == 0.005 == model.threshold == accounts.threshold
     hot = [r for r in range(model.rowCount()) if model.odds.probability[model.position_at(r)] >= 0.005]
-    assert hot and all(model.index(r, ODDS_COLUMN).data(Qt.ItemDataRole.ForegroundRole) == HOT_FOREGROUND for r in hot)
+    hot = [r for r in hot if plain(model, r)]
+    assert hot and all(model.index(r, ODDS_COLUMN).data(Qt.ItemDataRole.ForegroundRole) == hot_colour() for r in hot)
     bootstrap = next(a for a in odds.menu.models.actions() if a.data() == "bootstrap")
     bootstrap.trigger()
     assert model.headerData(ODDS_COLUMN, Qt.Orientation.Horizontal) == "P(liq 7d, bootstrap)"

@@ -131,3 +131,34 @@ def test_the_time_axis_keeps_the_newest_mark_in_view_and_moves_only_at_its_edge(
         history.append(1_800_000_000.0 + second, r.mark_price)
         chart.show_position(r, history, window.levels.thresholds, key)
     assert chart.plot.getViewBox().viewRange()[0] == zoomed  # left where the user put it
+
+
+def test_one_spike_does_not_set_the_mark_scale(qtbot):
+    """A bad tick at a hundred times the mark flattened the curve until restart: the scale follows the samples
+    that are not spikes, and the newest mark is always in view."""
+    from desktop.charts.position_chart import PositionChart
+    from engine.margin.risk import evaluate_book
+
+    portfolio, _, window = demo_on_manual_prices(qtbot)
+    r = evaluate_book(portfolio.book, portfolio.price_map()).positions[0]
+    chart = PositionChart()
+    qtbot.addWidget(chart)
+    history = RingBuffer(capacity=1_000)
+    for second in range(60):
+        mark = r.mark_price * (100 if second == 20 else 1 + 0.001 * (second % 7))
+        history.append(1_800_000_000.0 + second, mark)
+        chart.show_position(r, history, window.levels.thresholds, ("binanceusdm", r.position.symbol))
+    low, high = chart.plot.getViewBox().viewRange()[1]
+    assert low <= r.mark_price and r.mark_price * 1.006 <= high < r.mark_price * 1.1
+
+
+def test_the_robust_range_keeps_a_real_move_and_the_newest_mark():
+    from desktop.charts.chart_style import robust_range
+
+    calm = np.full(50, 100.0)
+    assert robust_range(calm) == (100.0, 100.0)
+    assert robust_range(np.append(calm, 10_000.0)) == (100.0, 100.0)  # a spike left off
+    assert robust_range(np.append(calm, 10_000.0), keep=10_000.0) == (100.0, 10_000.0)  # unless it is the newest
+    trend = np.linspace(100.0, 80.0, 50)  # a real fall of 20% is not a spike
+    assert robust_range(trend) == (80.0, 100.0)
+    assert robust_range(np.array([np.nan])) is None

@@ -22,6 +22,7 @@ from engine.margin.exposure import initial_margin_at_entry
 from engine.margin.model import Book, MarginMode, Position, Side
 from engine.margin.risk import evaluate_book
 from engine.margin.tiers import bundled_market, bundled_table, max_leverage_at
+from engine.monitor.levels import Thresholds, distance_level
 from engine.monitor.report import money, percent, price
 from tests.desktop.typing_helpers import choose, demo, ok_button, retype
 from tests.portfolio_docs import portfolio_doc, position_doc
@@ -111,6 +112,8 @@ def test_the_preview_shows_the_engines_numbers_for_the_book_with_the_position(qt
     assert shown["maintenance_margin"] == money(expected.maintenance_margin, currency)
     assert shown["liquidation_price"] == f"{price(expected.liquidation_price)} {quote}"
     assert shown["distance"].startswith(percent(expected.distance_to_liquidation))
+    level = distance_level(expected.distance_to_liquidation, Thresholds()).name.lower()
+    assert shown["distance"].endswith(f"of the mark ({level})")  # the word the table's levels use, never "safe"
 
     assert ok_button(form).isEnabled()
     qtbot.mouseClick(ok_button(form), Qt.MouseButton.LeftButton)
@@ -264,6 +267,7 @@ def test_the_completer_follows_the_accounts_exchange(qtbot):
         "BTC/USDC:USDC",
         "ETH/USDC:USDC",
         "SOL/USDC:USDC",
+        "XRP/USDC:USDC",
         "DOGE/USDC:USDC",
     }
     choose(qtbot, form.account, "Bybit")
@@ -436,3 +440,18 @@ def test_any_typing_in_the_form_leaves_it_consistent(qtbot, typed, isolated, ind
         assert form.messages[name].text() == message
     assert (form.preview.risk is None) == (not form.check.ok) or form.preview.problem
     form.close()
+
+
+def test_the_preview_names_the_level_by_the_windows_thresholds(qtbot):
+    """With warning at 50% of the mark, a position 20% from liquidation previews as 'warning', not 'safe'."""
+    from desktop.dialogs.position_form import PositionForm
+
+    portfolio = demo()
+    strict = Thresholds(distance_warning=0.5, distance_danger=0.01, hysteresis=0.0)
+    form = PositionForm(portfolio.book, portfolio.price_map(), thresholds=strict)
+    qtbot.addWidget(form)
+    fill(qtbot, form, CASES[next(iter(CASES))][0])
+    fill(qtbot, form, CASES[next(iter(CASES))][1])
+    distance = form.preview.risk.distance_to_liquidation
+    assert 0.01 < distance < 0.5
+    assert form.preview_labels["distance"].text() == f"{percent(distance)} of the mark (warning)"

@@ -175,3 +175,61 @@ def test_columns_can_be_hidden_but_not_the_identity_or_the_distance_and_come_bac
     view.default_columns()
     assert not header.isSectionHidden(entry)
     assert [header.logicalIndex(v) for v in range(len(COLUMNS))] == list(range(len(COLUMNS)))
+
+
+def test_ctrl_l_goes_to_the_position_closest_to_liquidation_whatever_the_sort(qtbot):
+    _, store, window = demo_on_manual_prices(qtbot)
+    symbol = next(i for i, c in enumerate(COLUMNS) if c.title == "Symbol")
+    window.table.sortByColumn(symbol, Qt.SortOrder.AscendingOrder)
+    store.set_manual(("binanceusdm", "DOGE/USDT:USDT"), 0.001)  # past its liquidation: the closest now
+    window.refresh()
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.positions.closest_action.shortcut().toString() == "Ctrl+L"
+    assert window.positions.closest_action in window.actions()  # a window shortcut, wherever the focus is
+    window.positions.closest_action.trigger()
+    (position,) = window.positions.selected_rows()
+    assert window.model._rows[position].position.symbol == "DOGE/USDT:USDT"
+    assert window.table.currentIndex().row() == window.model.view_row_of(position)
+
+
+def test_ctrl_number_goes_to_a_dock_and_never_hides_it(qtbot):
+    from desktop.window.menus import DOCK_SHORTCUTS
+
+    _, _, window = demo_on_manual_prices(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    docks = window.docks.in_menu_order()
+    actions = window.menus.focus_actions
+    assert [a.shortcut().toString() for a in actions] == list(DOCK_SHORTCUTS)
+    prices = docks[4]
+    prices.hide()
+    actions[4].trigger()
+    assert prices.isVisible()
+    actions[4].trigger()  # again: still shown (a toggle hid it)
+    assert prices.isVisible()
+    assert all(not d.toggleViewAction().shortcut().toString() for d in docks)
+
+
+def test_standard_shortcuts_stay_standard():
+    from PySide6.QtGui import QKeySequence
+
+    from desktop.window.book_actions import BookActions
+
+    assert QKeySequence("Ctrl+W") in QKeySequence.keyBindings(QKeySequence.StandardKey.Close)
+    source = __import__("inspect").getsource(BookActions)
+    assert '"Ctrl+W"' not in source  # what-if moved to Ctrl+I
+
+
+def test_a_number_that_outgrows_its_column_widens_it(qtbot):
+    from desktop.tables.position_columns import UPNL_COLUMN
+
+    _, _, window = demo_on_manual_prices(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tables.fit_columns_once()
+    window.table.setColumnWidth(UPNL_COLUMN, 30)  # far too narrow for any uPnL
+    window.tables.grow_columns()
+    row_texts = [window.model.index(r, UPNL_COLUMN).data() for r in range(window.model.rowCount())]
+    metrics = window.table.fontMetrics()
+    assert window.table.columnWidth(UPNL_COLUMN) > max(metrics.horizontalAdvance(t) for t in row_texts)

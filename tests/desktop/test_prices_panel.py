@@ -315,3 +315,18 @@ def test_set_keys_rebuilds_the_rows_and_drops_a_shock_on_a_vanished_selection(qt
     assert emitted.args == [None]
     assert panel.model.rowCount(QModelIndex()) == 2
     assert [panel.model.index(r, SYMBOL).data() for r in range(2)] == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "fraction", "slider"), [("99", 0.99, 50), ("-99.99", -0.9999, -50), ("250", 2.5, 50)]
+)
+def test_a_typed_shock_beyond_the_sliders_reach_is_the_shock_typed(qtbot, panel, typed, fraction, slider):
+    """Typing 99 gave a 9% shock (the spin box kept the 9 that fitted the slider's ±50)."""
+    shocks = []
+    panel.shock_changed.connect(shocks.append)
+    panel.spin.setFocus()
+    panel.spin.selectAll()
+    qtbot.keyClicks(panel.spin.lineEdit(), typed)
+    qtbot.keyClick(panel.spin.lineEdit(), Qt.Key.Key_Return)
+    assert shocks == [Shock(all_symbols=fraction)]
+    assert panel.slider.value() == slider  # at its end, the figure in the spin box

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -306,3 +307,44 @@ def test_the_risk_ladder_shows_the_selected_accounts_equity_and_liquidation_poin
     assert window.ladder.curve is curve  # updated in place, no new plot items
     # Drawn with the demo's hypothetical BTC long in Bybit swing: a what-if, and the title says so.
     assert window.ladder_dock.windowTitle() == "Risk ladder: Bybit swing (what-if)"
+
+
+def test_the_risk_ladder_shows_the_liquidation_level_now_and_each_marks_price_on_hover(qtbot):
+    """The liquidation level meets the equity curve at the cross liquidation marker; 'now' is at no move; a
+    legend names both curves; hovering reads each symbol's mark at that move."""
+    from PySide6.QtCore import QPointF
+
+    from engine.margin.stress import account_ladder, uniform_move_to_liquidation
+
+    portfolio = demo_portfolio()
+    window = MainWindow(portfolio, "demo book")
+    qtbot.addWidget(window)
+    window.show()
+    window.ladder_dock.raise_()
+    qtbot.waitUntil(lambda: window.ladder_dock.on_screen)
+    ladder = window.ladder
+    xs, levels = ladder.maintenance.getData()
+    equity, expected = account_ladder(portfolio.book, portfolio.price_map(), "Binance main", [x / 100 for x in xs])
+    assert np.allclose(levels, expected, equal_nan=True, rtol=1e-12)
+    cross = uniform_move_to_liquidation(portfolio.book, portfolio.price_map(), "Binance main") * 100
+    before = [i for i, x in enumerate(xs) if x > cross and np.isfinite(levels[i])]
+    assert all(equity[i] > levels[i] for i in before)  # above the level until the cross liquidation point
+    assert ladder.now.value() == 0 and ladder.now.label.format == "now"
+    names = [label.text for _, label in ladder.plot.getPlotItem().legend.items]
+    assert names == ["equity", "liquidation level"]
+    vb = ladder.plot.getPlotItem().vb
+
+    def point() -> QPointF:  # +10% on the equity curve, once the view has ranged over it
+        return vb.mapViewToScene(QPointF(10.0, float(np.interp(10.0, xs, equity))))
+
+    qtbot.waitUntil(lambda: ladder.plot.sceneBoundingRect().contains(point()))
+    ladder._on_mouse(point())
+    text = ladder.hover.text()
+    import re
+
+    from engine.book.formats import price
+
+    move = float(re.match(r"all marks ([+-][\d.]+)%: equity ", text).group(1))  # the sample under the cursor
+    assert 9.5 <= move <= 10.5
+    btc = portfolio.price_map()[("binanceusdm", "BTC/USDT:USDT")]
+    assert f"BTC/USDT {price(btc * (1 + move / 100))}" in text

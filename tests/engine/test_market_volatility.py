@@ -67,6 +67,10 @@ def test_a_bad_volatility_names_the_field(value, words):
     assert "markets.DOGE/USDT:USDT" in str(e.value) and "'volatility'" in str(e.value) and words in str(e.value)
 
 
-def test_an_entry_without_tiers_still_needs_them_when_it_overrides_the_market():
+def test_a_partial_entry_keeps_its_volatility_and_its_override():
+    """Beside a partial market entry (its tiers from the bundled table), the volatility is read as alone."""
+    portfolio = load({"DOGE/USDT:USDT": {"volatility": 1.2, "taker_fee": 0.0005}})
+    assert portfolio.volatilities == {"DOGE/USDT:USDT": 1.2}
+    assert "DOGE/USDT:USDT" in portfolio.market_overrides
     with pytest.raises(PortfolioError, match="'tiers' must be a non-empty list"):
-        load({"DOGE/USDT:USDT": {"volatility": 1.2, "taker_fee": 0.0005}})
+        load({"DOGE/USDT:USDT": {"volatility": 1.2, "tiers": []}})

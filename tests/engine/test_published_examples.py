@@ -78,7 +78,8 @@ def test_binance_coinm_bundled_brackets_give_the_same_answer():
     ],
 )
 def test_bybit_usdt_isolated_examples(side, entry, leverage, published):
-    """Bybit takes the isolated maintenance margin at entry: LP = entry -/+ (IM - MM) / size."""
+    """Bybit takes a linear isolated position's maintenance margin at entry: LP = entry -/+ (IM - MM) / size (the
+    unified account's page revised on 2026-05-27 has a USDT section we could not read: the 2024 version holds)."""
     b = book(
         "bybit",
         100_000,
@@ -361,13 +362,19 @@ def test_deribit_linear_liquidation_with_the_size_increment():
 
 def test_bybit_unified_isolated_inverse_example():
     """Bybit help centre "Liquidation Price Calculation under Isolated Mode (Unified Trading Account)", inverse
-    perpetual, read 2026-12-01 (the version stored then; no 2026 revision was found): LP (long) = quantity /
-    [position value + (IM - MM)], position value = quantity / entry, IM = value / leverage, MM = value x MMR -
-    deduction, fees to close left out ("minor differences ... may arise due to the fees to close"). Its example:
-    long 60,000 USD of BTCUSD @ 50,000, 10x, MMR 0.5%: value 1.2 BTC, IM 0.12 BTC, MM 0.006 BTC (the stored
-    excerpt stops there); by hand LP = 60,000 / (1.2 + 0.12 - 0.006) = 45,662.1005. A classic account adds the
+    perpetual, the revision of 2026-05-27 (read 2026-12-01): LP (long) = size x (MMR + 1) / [size / entry + size /
+    entry / leverage + extra / (1 + fee) + deduction], LP (short) = size x (1 - MMR) / [size / entry - size / entry
+    / leverage - extra / (1 - fee) - deduction]: the maintenance margin at the mark (position value = quantity /
+    mark price). Its example: long 60,000 USD of BTCUSD @ 50,000, 10x, MMR 0.5%, no extra margin: 60,000 x 1.005
+    / (1.2 + 0.12) = 45,681.82; the same short: 60,000 x 0.995 / (1.2 - 0.12) = 55,277.78. (The 2024 version took
+    the maintenance at entry: 45,662.10, 19.72 USD past the exchange's liquidation.) A classic account adds the
     fee to close on inverse contracts (test above); a unified one does not, whatever the taker fee.
     """
     spec = market("BTC/USD:BTC", 0.005, taker_fee=0.00055, inverse=True)
-    b = book("bybit", 1, [pos("BTC/USD:BTC", LONG, 60_000, 50_000, ISO, 10, 0.12)], [spec])
-    assert _both_paths(b, {("bybit", "BTC/USD:BTC"): 50_000}) == [pytest.approx(60_000 / 1.314, rel=1e-12)]
+    marks = {("bybit", "BTC/USD:BTC"): 50_000}
+    long = book("bybit", 1, [pos("BTC/USD:BTC", LONG, 60_000, 50_000, ISO, 10, 0.12)], [spec])
+    assert _both_paths(long, marks) == [pytest.approx(60_300 / 1.32, rel=1e-12)]
+    assert _both_paths(long, marks)[0] == pytest.approx(45_681.82, abs=0.005)
+    short = book("bybit", 1, [pos("BTC/USD:BTC", SHORT, 60_000, 50_000, ISO, 10, 0.12)], [spec])
+    assert _both_paths(short, marks) == [pytest.approx(59_700 / 1.08, rel=1e-12)]
+    assert _both_paths(short, marks)[0] == pytest.approx(55_277.78, abs=0.005)

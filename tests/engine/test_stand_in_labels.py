@@ -34,3 +34,14 @@ def test_watch_json_flags_a_last_trade():
         monitor = Monitor(portfolio, store_with(flagged, now), [], WatchOptions(), io.StringIO(), clock=lambda: now)
         [row] = monitor.report()["positions"]
         assert row["price_is_last_trade"] is flagged and row["price_source"] == "live"
+
+
+def test_an_empty_book_says_how_to_add_positions_in_the_window_and_from_a_file():
+    from engine.monitor.price_labels import status_line
+
+    common = dict(working_offline=True, prices_typed=False, shock="", history_error="", stale_after=5.0, missing=())
+    line = status_line({}, [], [], storage_note="", empty_book=True, **common)
+    assert "Edit ▸ New account…, then New position…" in line and "marginwatch import FILE" in line
+    assert "Edit ▸ New account" not in status_line({}, [], [], storage_note="", empty_book=False, **common)
+    # a saved book that could not be opened says why instead (adding positions would not be saved)
+    assert "Edit ▸" not in status_line({}, [], [], storage_note="saved book damaged", empty_book=True, **common)

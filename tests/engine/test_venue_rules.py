@@ -133,3 +133,41 @@ def test_the_new_venues_have_profiles_of_their_own(exchange):
     assert exchange in ccxt.exchanges
     assert not profile_for(exchange).estimate
     assert json.dumps(profile_for(exchange).title)
+
+
+@pytest.mark.parametrize(
+    ("exchange", "account_type", "fee"),
+    [("bybit", AccountType.CLASSIC, 0.0), ("mexc", AccountType.UNIFIED, 0.0), ("mexc", AccountType.UNIFIED, 0.0002)],
+)
+def test_maintenance_at_entry_is_tiered_on_the_exchanges_whole_position(exchange, account_type, fee):
+    """Two cross longs of one symbol are one position on the exchange: its tier follows their summed entry
+    notional. 300,000 USDT, 2 x 10 BTC long @ 100,000, tiers 0.5% to 1,000,000 then 1% less 5,000:
+    maintenance at entry = 2,000,000 x 1% - 5,000 = 15,000 (not 2 x 5,000), so without a fee
+    300,000 + 20 (P - 100,000) = 15,000 -> P = 85,750 (85,500 when each half was tiered on its own).
+    With MEXC's fee at the mark: 300,000 + 20 (P - 100,000) = 15,000 + 20 P x 0.0002."""
+    from engine.margin.live_risk import LiveEvaluator
+    from engine.margin.model import MarketSpec, Side, Tier
+    from tests.engine.books import book, pos
+
+    tiers = (Tier(0.0, 1_000_000.0, 0.005, 0.0, 100.0), Tier(1_000_000.0, 1e15, 0.01, 5_000.0, 50.0))
+    market = MarketSpec("BTC/USDT:USDT", tiers, taker_fee=fee, max_leverage=100.0)
+    halves = book(
+        exchange, 300_000, [pos(market.symbol, Side.LONG, 10, 100_000)] * 2, [market], account_type=account_type
+    )
+    whole = book(exchange, 300_000, [pos(market.symbol, Side.LONG, 20, 100_000)], [market], account_type=account_type)
+    expected = 15_000 / (20 * (1 - fee)) + 85_000 / (1 - fee) if fee else 85_750
+    marks = {(exchange, market.symbol): 100_000.0}
+    for shown in (halves, whole):
+        scalar = evaluate_book(shown, marks).positions
+        live = LiveEvaluator(shown).evaluate(marks)[0].positions
+        for risk in (*scalar, *live):
+            assert risk.liquidation_price == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("typed", "told"), [("binance", "'binanceusdm' for USDⓈ-M futures"), ("kucoin", "'kucoinfutures'")]
+)
+def test_a_spot_exchange_id_is_refused_with_the_futures_id_to_use(typed, told):
+    with pytest.raises(PortfolioError) as refused:
+        parse_portfolio(bybit_doc(exchange=typed))
+    assert f"'{typed}' is the spot exchange in ccxt: use {told}" in str(refused.value)

@@ -91,13 +91,15 @@ def exchange_info(now_ms: int) -> dict[str, Any]:
     }
 
 
-def premium_index(symbol_id: str, mark: str, now_ms: int) -> dict[str, Any]:
+def premium_index(symbol_id: str, mark: str, now_ms: int, funding_rate: str = "0.00010000") -> dict[str, Any]:
+    """One symbol of GET /fapi/v1/premiumIndex: lastFundingRate is the rate of the coming funding, a string
+    fraction per interval, nextFundingTime the next 00:00 / 08:00 / 16:00 UTC in ms (Binance's real shape)."""
     return {
         "symbol": symbol_id,
         "markPrice": mark,
         "indexPrice": mark,
         "estimatedSettlePrice": mark,
-        "lastFundingRate": "0.00010000",
+        "lastFundingRate": funding_rate,
         "interestRate": "0.00010000",
         "nextFundingTime": (now_ms // 28_800_000 + 1) * 28_800_000,
         "time": now_ms,

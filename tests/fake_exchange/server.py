@@ -23,6 +23,7 @@ from aiohttp import web
 
 from tests.fake_exchange import binance_payloads as payloads
 from tests.fake_exchange.base import FakeExchange, now_ms
+from tests.fake_exchange.binance_account import BinanceAccount, leverage_brackets
 
 __all__ = ["FakeBinance", "now_ms"]
 
@@ -49,8 +50,12 @@ class FakeBinance(FakeExchange):
         """Annualised volatility of each symbol's hourly klines (365-day year)."""
         self.candle_correlation = 0.8
         """Correlation of every two symbols' hourly log returns (one common factor)."""
+        self.funding_rates: dict[str, str] = {}
+        """lastFundingRate per symbol id in /fapi/v1/premiumIndex (Binance's default 0.00010000 when absent)."""
         self.stamp_events = True
         """False: websocket events carry no "E" (some exchanges' tickers have no timestamp)."""
+        self.account = BinanceAccount()
+        """The signed side: one account's positions and wallet (tests/fake_exchange/binance_account.py)."""
 
     def set_mark(self, symbol_id: str, mark: str) -> None:
         self.marks[symbol_id] = mark
@@ -59,6 +64,8 @@ class FakeBinance(FakeExchange):
         """Back to a healthy exchange: no pending faults, every symbol streaming with its event time."""
         super().reset()
         self.stamp_events = True
+        self.funding_rates.clear()
+        self.account.reset()
 
     def ccxt_config(self, timeout_ms: int = 2_000) -> dict[str, Any]:
         """The ccxt constructor settings that point binanceusdm here (the --exchange-config 'ccxt' member)."""
@@ -69,6 +76,9 @@ class FakeBinance(FakeExchange):
                     "fapiPublic": f"{self.base_url}/fapi/v1",
                     "fapiPublicV2": f"{self.base_url}/fapi/v2",
                     "fapiPublicV3": f"{self.base_url}/fapi/v3",
+                    "fapiPrivate": f"{self.base_url}/fapi/v1",
+                    "fapiPrivateV2": f"{self.base_url}/fapi/v2",
+                    "fapiPrivateV3": f"{self.base_url}/fapi/v3",
                     "fapiData": f"{self.base_url}/futures/data",
                     "ws": {"linear": self.ws_url},
                 }
@@ -80,6 +90,8 @@ class FakeBinance(FakeExchange):
         app.router.add_get("/fapi/v1/premiumIndex", self._premium_index)
         app.router.add_get("/fapi/v1/ticker/24hr", self._ticker_24hr)
         app.router.add_get("/fapi/v1/klines", self._klines)
+        app.router.add_get("/fapi/v1/time", self._time)
+        app.router.add_route("*", "/fapi/{rest:.*}", self._signed)  # every other path: checked, recorded
         app.router.add_get("/{prefix:(market/)?}ws/{stream}", self._websocket)
         app.router.add_get("/{prefix:(market/)?}ws", self._websocket)
 
@@ -98,9 +110,14 @@ class FakeBinance(FakeExchange):
         if fault:
             return fault
         symbol = request.query.get("symbol")
+        rates = self.funding_rates
         if symbol:
-            return web.json_response(payloads.premium_index(symbol, self.marks[symbol], now_ms()))
-        return web.json_response([payloads.premium_index(s, m, now_ms()) for s, m in self.marks.items()])
+            return web.json_response(
+                payloads.premium_index(symbol, self.marks[symbol], now_ms(), rates.get(symbol, "0.00010000"))
+            )
+        return web.json_response(
+            [payloads.premium_index(s, m, now_ms(), rates.get(s, "0.00010000")) for s, m in self.marks.items()]
+        )
 
     async def _ticker_24hr(self, request: web.Request) -> web.Response:
         fault = await self._fault(request)
@@ -142,6 +159,29 @@ class FakeBinance(FakeExchange):
                     payloads.kline(hour * 3_600_000, opened, max(opened, close), min(opened, close), close, 1000.0)
                 )
         return web.json_response(rows)
+
+    async def _time(self, request: web.Request) -> web.Response:
+        return await self._fault(request) or web.json_response({"serverTime": self.account.server_ms()})
+
+    async def _signed(self, request: web.Request) -> web.Response:
+        """A signed endpoint: Binance's checks (BinanceAccount.refusal), then the account's figures; a path the
+        fake does not serve is 404 after being recorded (a test of what a sync calls sees it)."""
+        body = await request.text()
+        fault = await self._fault(request)
+        if fault:
+            self.account.signed.append((request.method, request.path))
+            return fault
+        refused = self.account.refusal(request, body)
+        if refused:
+            return refused
+        path = request.path
+        if request.method == "GET" and path == "/fapi/v2/positionRisk":
+            return web.json_response(self.account.position_risk(self.marks))
+        if request.method == "GET" and path in ("/fapi/v3/account", "/fapi/v2/account"):
+            return web.json_response(self.account.account_v3(self.marks))
+        if request.method == "GET" and path == "/fapi/v1/leverageBracket":
+            return web.json_response(leverage_brackets(list(self.marks)))
+        return web.json_response({"code": -5000, "msg": "Path not found"}, status=404)
 
     # -- websocket ---------------------------------------------------------------------------------
 

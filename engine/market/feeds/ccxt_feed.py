@@ -28,8 +28,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from engine.margin.model import Tier
-from engine.margin.tiers import TierTableError, tiers_from_ccxt
+from engine.margin.model import MarketSpec
 from engine.market.feeds.backoff import Backoff
 from engine.market.feeds.ccxt_faults import describe_error, raised_in_ccxt, skip_unreadable_frames
 from engine.market.feeds.exchange_config import ExchangeSettings, connection_note, deep_merge
@@ -42,6 +41,7 @@ from engine.market.feeds.mark_source import (
     ticks_from_tickers,
 )
 from engine.market.feeds.state import FeedState, FeedStatus, StateCell
+from engine.market.feeds.tier_fetch import fetch_tier_tables
 from engine.market.prices import PriceSource, PriceStore
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,10 @@ class CcxtFeed:
         self.silence_timeout = silence_timeout
         self.backoff = backoff or Backoff()
         self.markets: dict[str, MarketMeta] = {}
-        self.tiers: dict[str, tuple[Tier, ...]] = {}
-        """Maintenance tiers served by the exchange (without a key), by symbol; empty where it serves none."""
+        self.tiers: dict[str, MarketSpec] = {}
+        """Markets with the tiers the exchange served (without a key) and their fetch time, by symbol."""
+        self.tiers_version = 0
+        """Counts the fetches that ended (a reader compares it to see new tables)."""
         self.tier_note = ""
         """Where the tiers come from, in words: the exchange, or why the bundled tables stay in force."""
         self._tiers_tried = False
@@ -287,28 +289,12 @@ class CcxtFeed:
         return listed
 
     async def _fetch_tiers(self, exchange: Any, symbols: list[str]) -> None:
-        """Tiers from fetch_leverage_tiers where the exchange serves them publicly; once per run."""
-        import ccxt
-
+        """The symbols' tier tables (engine.market.feeds.tier_fetch), once per run, for the caller to store."""
         self._tiers_tried = True
-        if not exchange.has.get("fetchLeverageTiers"):
-            self.tier_note = f"bundled tables: {self.exchange_id} has no leverage-tier endpoint in ccxt"
-            return
-        try:
-            served = await self._race(exchange.fetch_leverage_tiers(symbols))
-        except (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.NotSupported) as e:
-            self.tier_note = f"bundled tables: {self.exchange_id} serves leverage tiers only with an API key"
-            log.info("feed %s: %s (%s)", self.exchange_id, self.tier_note, describe_error(e))
-            return
-        except ccxt.BaseError as e:
-            self.tier_note = f"bundled tables: fetching tiers failed ({describe_error(e)})"
-            return
-        for symbol in symbols:
-            rows = served.get(symbol) if isinstance(served, Mapping) else None
-            if rows:
-                with contextlib.suppress(TierTableError, KeyError, TypeError, ValueError):
-                    self.tiers[symbol] = tiers_from_ccxt(rows, f"{self.exchange_id} {symbol}")
-        self.tier_note = f"{len(self.tiers)} of {len(symbols)} symbols' tiers from {self.exchange_id}"
+        fetched = await fetch_tier_tables(exchange, symbols, self._race)
+        self.tier_note = fetched.note
+        self.tiers = dict(fetched.markets)  # one assignment: readers on other threads see old or new, whole
+        self.tiers_version += 1
 
     def _published(
         self,

@@ -1,0 +1,51 @@
+"""Tier tables the feeds fetched, taken into a running book: stored for the next (offline) start, and the book's
+markets resolved again with them (the file's `markets` entries still win: engine.margin.market_choice).
+
+Both `marginwatch watch` (engine.monitor.watch) and the window (desktop.window.tier_updates) poll their feeds
+with a FetchedTables and apply what it returns with with_fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from engine.book.book_rules import build_book
+from engine.book.portfolio import Portfolio
+from engine.margin.market_choice import MarketSources
+from engine.margin.model import MarketSpec, PriceKey
+
+
+class FetchedTables:
+    """Which feeds fetched new tables since the last look (a feed's `tiers_version` moved)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, int] = {}
+
+    def new(self, feeds: Iterable[Any]) -> dict[str, dict[str, MarketSpec]]:
+        """exchange -> {symbol: market} of the feeds whose fetch ended since the last call (none: {})."""
+        out: dict[str, dict[str, MarketSpec]] = {}
+        for feed in feeds:
+            version = getattr(feed, "tiers_version", 0)
+            if version and self._seen.get(id(feed)) != version:
+                self._seen[id(feed)] = version
+                tables = dict(getattr(feed, "tiers", {}))
+                if tables:
+                    out.setdefault(feed.exchange_id, {}).update(tables)
+        return out
+
+
+def with_fetched(portfolio: Portfolio, fetched: Mapping[str, Mapping[str, MarketSpec]]) -> tuple[Portfolio, list[str]]:
+    """The portfolio with its markets resolved again, these fetched tables (exchange -> symbol -> market) added
+    to the ones it had; and the rules the book now breaks under them, one line each (the book is kept whole:
+    a leverage above a fetched tier's maximum is said, not a reason to keep the older table).
+    """
+    flat: dict[PriceKey, MarketSpec] = {(ex, s): m for ex, by in fetched.items() for s, m in by.items()}
+    overrides = portfolio.market_overrides
+    sources = (overrides if isinstance(overrides, MarketSources) else MarketSources(overrides)).with_fetched(flat)
+    book = portfolio.book
+    checked = build_book(book.accounts, book.positions, sources)
+    rebuilt = checked.book or checked.draft
+    if rebuilt is None:  # a market went missing: cannot happen with tables added, but never lose the book
+        return portfolio, [v.text() for v in checked.violations]
+    return Portfolio(rebuilt, portfolio.prices, sources), [v.text() for v in checked.violations]

@@ -1,0 +1,172 @@
+"""Read one account from its exchange through ccxt: fetch_positions and fetch_balance, nothing else private.
+
+Read-only by construction: the ccxt client's request signer is wrapped so that any request other than a GET
+(or a POST to an exchange's documented public read endpoint: Hyperliquid's /info) is refused before it is
+signed or sent (SyncError READ_ONLY). Orders, cancels, leverage and margin changes, transfers and withdrawals
+are all POST/PUT/DELETE on every exchange ccxt supports for futures, so none can leave this process. The
+public calls ccxt needs (the markets, and the server's time when the exchange refuses our time stamp) pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import ccxt
+
+from engine.market.feeds.exchange_config import deep_merge
+from engine.sync.errors import SyncError, SyncFailure, translate
+from engine.sync.exchange_state import ExchangeState, state_from_ccxt
+from engine.sync.keys import Credentials, scrub
+
+BASE_CONFIG: Mapping[str, Any] = {
+    "enableRateLimit": True,
+    "timeout": 10_000,
+    # Binance: load_markets would otherwise read /sapi/v1/capital/config/getall (a private spot call) once keys
+    # are set; currencies are not needed to read positions.
+    "options": {"fetchCurrencies": False},
+}
+POSITION_PARAMS: Mapping[str, Mapping[str, Any]] = {
+    # /fapi/v2/positionRisk carries leverage and marginType (v3 does not): the exchange's own figures, not derived.
+    "binanceusdm": {"useV2": True},
+}
+BALANCE_PARAMS: Mapping[str, Mapping[str, Any]] = {
+    # The perpetuals account's clearinghouseState, asked directly: without it ccxt first asks userAbstraction.
+    "hyperliquid": {"enableUnifiedMargin": False},
+}
+PUBLIC_POSTS = {("hyperliquid", "info")}
+"""(exchange id, path) of read endpoints an exchange serves over POST."""
+ADDRESS_EXCHANGES = ("hyperliquid", "dydx")
+"""Venues whose account state is public: read with the account's wallet_address, no key."""
+ADDRESS_FORMS = {"hyperliquid": (re.compile(r"0x[0-9a-fA-F]{40}"), "0x and 40 hexadecimal digits")}
+"""How a venue's wallet address is written (Hyperliquid: an EVM address), checked before anything is sent."""
+
+
+class _RedactCredentials(logging.Filter):
+    """ccxt logs each request with its headers at DEBUG (ccxt/base/exchange.py), the API key among them: every
+    credential value of a reader is replaced by '***' in such a record before any handler sees it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.values:
+            text = record.getMessage()
+            clean = text
+            for value in self.values:
+                clean = clean.replace(value, "***")
+            if clean != text:
+                record.msg, record.args = clean, ()
+        return True
+
+
+_REDACT = _RedactCredentials()
+_CCXT_LOG = logging.getLogger("ccxt.base.exchange")  # the logger ccxt's requests are logged to
+
+
+def guard_read_only(exchange: Any, requests: list[tuple[str, str, str]] | None = None) -> None:
+    """Refuse, in this ccxt client, every request that is not a read (see the module's docstring); each request
+    let through is appended to `requests` as (api, method, path) when a list is given."""
+    sign = exchange.sign
+
+    def guarded(path: str, api: Any = "public", method: str = "GET", params: Any = None, *rest: Any) -> Any:
+        if method != "GET" and (exchange.id, path) not in PUBLIC_POSTS:
+            raise SyncError(SyncFailure.READ_ONLY, f"refused {method} {path}: sync only reads from {exchange.id}")
+        if requests is not None:
+            requests.append((str(api), method, path))
+        return sign(path, api, method, {} if params is None else params, *rest)
+
+    exchange.sign = guarded
+
+
+class AccountReader:
+    """A read-only ccxt client for one account (synchronous; use it from a worker thread or the command line).
+
+    exchange: ccxt id; credentials: the API key (None for a venue read by wallet_address); settings: the
+    --exchange-config 'ccxt' member (URLs, timeout, proxy), deep-merged over BASE_CONFIG. Raises SyncError
+    (NOT_SUPPORTED) when ccxt has no such exchange or it cannot fetch positions and balances, and (NOT_LINKED)
+    when neither a key nor, for a venue that publishes account state, an address is given.
+    """
+
+    def __init__(
+        self,
+        exchange: str,
+        credentials: Credentials | None = None,
+        wallet_address: str = "",
+        settings: Mapping[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        cls = getattr(ccxt, exchange, None) if exchange in ccxt.exchanges else None
+        if cls is None:
+            raise SyncError(SyncFailure.NOT_SUPPORTED, f"ccxt has no exchange '{exchange}'")
+        if credentials is None and not (wallet_address and exchange.startswith(ADDRESS_EXCHANGES)):
+            raise SyncError(SyncFailure.NOT_LINKED, f"{exchange}: no API key for this account")
+        form = ADDRESS_FORMS.get(exchange)
+        if credentials is None and form and not form[0].fullmatch(wallet_address):
+            raise SyncError(
+                SyncFailure.INVALID_ADDRESS, f"{exchange}: the wallet address '{wallet_address}' is not {form[1]}"
+            )
+        config = deep_merge(BASE_CONFIG, settings or {})
+        if credentials is not None:
+            if _REDACT not in _CCXT_LOG.filters:
+                _CCXT_LOG.addFilter(_REDACT)
+            _REDACT.values.update(credentials.secrets())
+            config.update(apiKey=credentials.api_key, secret=credentials.secret)
+            if credentials.passphrase:
+                config["password"] = credentials.passphrase
+        self.exchange_id = exchange
+        self.credentials = credentials
+        self.wallet_address = wallet_address
+        self.clock = clock
+        self.requests: list[tuple[str, str, str]] = []
+        """(ccxt api, method, path) of every request sent, in order: what a sync asked of the exchange."""
+        self._client = cls(config)
+        has = self._client.has
+        if not (has.get("fetchPositions") and has.get("fetchBalance")):
+            raise SyncError(SyncFailure.NOT_SUPPORTED, f"ccxt cannot read positions and balances on {exchange}")
+        guard_read_only(self._client, self.requests)
+
+    def _params(self) -> dict[str, Any]:
+        return {"user": self.wallet_address} if self.credentials is None else {}
+
+    def fetch(self, currency: str) -> ExchangeState:
+        """The account's positions and wallet in currency, now. Raises SyncError with the failure in words (a
+        refused time stamp says by how much this clock is off when the exchange's time can be read)."""
+        try:
+            self._client.load_markets()
+            positions = self._client.fetch_positions(
+                None, {**POSITION_PARAMS.get(self.exchange_id, {}), **self._params()}
+            )
+            balance = self._client.fetch_balance({**BALANCE_PARAMS.get(self.exchange_id, {}), **self._params()})
+        except SyncError:
+            raise
+        except ccxt.BaseError as e:
+            error = translate(self.exchange_id, e)
+            if error.kind is SyncFailure.CLOCK_SKEW:
+                error = self._measured_skew(error)
+            raise SyncError(error.kind, scrub(str(error), self.credentials), error.skew_s) from None
+        return state_from_ccxt(self.exchange_id, positions, balance, currency, self.clock())
+
+    def _measured_skew(self, error: SyncError) -> SyncError:
+        """The clock-skew error with its size: our clock against the exchange's public server time."""
+        try:
+            sent = self.clock()
+            server_ms = self._client.fetch_time()
+            local = (sent + self.clock()) / 2
+        except (ccxt.BaseError, SyncError):
+            return error
+        if not server_ms:
+            return error
+        skew = local - server_ms / 1000
+        window = self._client.options.get("recvWindow")
+        limit = f"; it accepts requests within {window / 1000:g} s" if isinstance(window, int | float) else ""
+        where = "ahead of" if skew > 0 else "behind"
+        return SyncError(
+            SyncFailure.CLOCK_SKEW,
+            f"{error}: this computer's clock is {abs(skew):.1f} s {where} the exchange's{limit}; set it (NTP)",
+            skew,
+        )

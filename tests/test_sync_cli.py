@@ -1,0 +1,114 @@
+"""`marginwatch sync` against the fake Binance USDⓈ-M, and the exchange's liquidation price in `risk --json`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from desktop.cli import main
+from tests.fake_exchange.binance_account import KEY, SECRET, FakePosition
+from tests.fake_exchange.server import FakeBinance
+
+OUR_BTC_LIQUIDATION = 20_000 / 0.498  # tests/engine/test_sync_binance.py
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeBinance]:
+    with FakeBinance() as server:
+        yield server
+
+
+@pytest.fixture
+def setup(fake, tmp_path, monkeypatch):
+    fake.reset()
+    fake.account.positions[("BTCUSDT", "BOTH")] = FakePosition("0.500", "60000.00", 10, liquidation="40500.00")
+    book = tmp_path / "book.json"
+    book.write_text(
+        json.dumps(
+            {
+                "accounts": [
+                    {"name": "main", "exchange": "binanceusdm", "wallet_balance": 0},
+                    {"name": "paper", "exchange": "binanceusdm", "wallet_balance": 1000},
+                ],
+                "positions": [],
+            }
+        )
+    )
+    config = tmp_path / "exchanges.json"
+    config.write_text(json.dumps({"binanceusdm": {"ccxt": fake.ccxt_config()}}))
+    data = str(tmp_path / "data")
+    assert main(["import", str(book), "--data-dir", data]) == 0
+    monkeypatch.setenv("MARGINWATCH_MAIN_API_KEY", KEY)
+    monkeypatch.setenv("MARGINWATCH_MAIN_SECRET", SECRET)
+    yield ["--data-dir", data, "--exchange-config", str(config)]
+    fake.reset()
+
+
+def test_sync_prints_what_it_opened_the_wallet_and_both_liquidation_prices(setup, capsys):
+    capsys.readouterr()
+    assert main(["sync", *setup]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("main (binanceusdm): synced ")
+    assert out[0].endswith("1 opened, 0 changed, 0 closed; wallet 0.00 USDT -> 10,000.00 USDT")
+    assert out[1] == "  opened   BTC/USDT:USDT long 0.5 @ 60,000.00 USDT, cross 10x"
+    gap = OUR_BTC_LIQUIDATION - 40_500
+    assert out[2] == (
+        f"  CHECK    BTC/USDT:USDT long: ours {OUR_BTC_LIQUIDATION:,.2f} USDT, the exchange's 40,500.00 USDT "
+        f"(difference {gap:+,.2f} USDT)"
+    )
+    assert len(out) == 3  # 'paper' has no key: not linked, not synced
+
+
+def test_sync_json_and_risk_json_carry_the_exchanges_liquidation_price(setup, capsys, tmp_path):
+    assert main(["sync", *setup, "--json"]) == 0
+    (account,) = json.loads(capsys.readouterr().out)["accounts"]
+    assert (account["account"], account["ok"], account["error"]) == ("main", True, None)
+    assert account["opened"][0]["after"]["contracts"] == 0.5
+    assert account["wallet"] == {"before": 0.0, "after": 10_000.0}
+    (position,) = account["positions"]
+    assert position["exchange_liquidation_price"] == 40_500.0
+    assert position["liquidation_price_difference"] == pytest.approx(OUR_BTC_LIQUIDATION - 40_500)
+    assert position["liquidation_check"] is True
+    exported = tmp_path / "exported.json"
+    assert main(["export", str(exported), "--data-dir", setup[1]]) == 0
+    document = json.loads(exported.read_text())
+    document["prices"] = {"BTC/USDT:USDT": 61_000.5}
+    exported.write_text(json.dumps(document))
+    capsys.readouterr()
+    assert main(["risk", str(exported), "--json"]) == 0
+    (risk,) = json.loads(capsys.readouterr().out)["positions"]
+    assert risk["exchange_liquidation_price"] == 40_500.0 and risk["synced_at"] == account["synced_at"]
+    assert risk["liquidation_price_difference"] == pytest.approx(OUR_BTC_LIQUIDATION - 40_500)
+    assert risk["liquidation_check"] is True
+
+
+@pytest.mark.parametrize(
+    ("account", "message"),
+    [
+        ("nobody", "marginwatch: --account: the saved book has no account 'nobody' (it has 'main', 'paper')"),
+        (
+            "paper",
+            "marginwatch: account 'paper' is not linked to binanceusdm: store its read-only API key in the "
+            "keyring (keyring set marginwatch 'paper:api_key', then ':secret') or set "
+            "MARGINWATCH_PAPER_API_KEY and MARGINWATCH_PAPER_SECRET",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(setup, capsys, account, message):
+    capsys.readouterr()
+    assert main(["sync", *setup, "--account", account]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == message
+
+
+def test_a_failed_sync_says_why_and_keeps_the_book(setup, capsys, fake):
+    assert main(["sync", *setup]) == 0
+    fake.account.api_key = "rotated-key"
+    capsys.readouterr()
+    assert main(["sync", *setup, "--account", "main"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("main (binanceusdm): sync FAILED: binanceusdm refused the key")
+    assert "the book keeps its last good sync (" in out and " s old)" in out
+    assert main(["export", "-", "--data-dir", setup[1]]) == 0
+    assert json.loads(capsys.readouterr().out)["positions"][0]["contracts"] == 0.5
