@@ -7,31 +7,37 @@ runs on a server with no display and no Qt libraries loaded.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import sys
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from desktop import risk_odds
+from desktop.cli_support import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_DISPLAY,
+    EXIT_SELF_TEST_FAILED,
+    EXIT_STORAGE,
+    CommandFailed,
+    exchange_settings,
+    open_database,
+    reported,
+    warn_unpriceable,
+)
 from desktop.option_types import positive_float, positive_int, refresh_rate
 from desktop.tier_tables import load_watched_file, stored_tables, table_saver
 from desktop.watch_alerts import add_alerts_options, alerts_relay
-from engine.book.portfolio import PortfolioError, dumps_portfolio, load_portfolio
+from engine.book.horizon import read_horizon
+from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
+from engine.margin.model import PriceKey
 from engine.margin.risk import MissingPriceError, evaluate_book
-from engine.monitor.report import file_funding, funding_text, risk_to_dict, risk_to_text
-from engine.storage.database import BookDatabase, StorageError
+from engine.market.volatility import Series
 from engine.storage.paths import database_path
 
 if TYPE_CHECKING:
-    from engine.market.feeds.exchange_config import ExchangeSettings
-
-EXIT_STORAGE = 1
-EXIT_BAD_INPUT = 2
-EXIT_SELF_TEST_FAILED = 1
-EXIT_NO_DISPLAY = 1
+    pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,9 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--offline", action="store_true", help="do not connect: the book's saved prices are used as manual prices"
     )
-    parser.add_argument(
-        "--exchange-config", metavar="CFG", help="JSON file of ccxt settings per exchange, as for 'watch'"
-    )
+    parser.add_argument("--exchange-config", metavar="CFG", help="JSON file: ccxt settings per exchange, as 'watch'")
     parser.add_argument(
         "--refresh-hz",
         type=refresh_rate,
@@ -93,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the field and the position.",
     )
     risk.add_argument("file", help="portfolio file (JSON, format version 1; see README)")
-    risk.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    risk_odds.add_risk_options(risk)
 
     watch = sub.add_parser(
         "watch",
@@ -134,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a live price older than this is reported as stale (default 15)",
     )
     add_alerts_options(watch)
+    risk_odds.add_watch_odds_options(watch)
     export = sub.add_parser(
         "export",
         parents=[data],
@@ -168,29 +173,9 @@ def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
     sync.add_argument("--json", action="store_true", help="print one JSON object: what each account's sync did")
 
 
-class CommandFailed(Exception):
-    """A command cannot go on: one line for the user, and the exit status."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@contextlib.contextmanager
-def reported(source: str) -> Iterator[None]:
-    """Turn the project's own errors into one line that names the source, and the matching exit status."""
-    from engine.alerts.config import AlertsConfigError
-    from engine.market.feeds.exchange_config import ExchangeConfigError
-
-    try:
-        yield
-    except StorageError as e:
-        raise CommandFailed(str(e), EXIT_STORAGE) from e
-    except (PortfolioError, ExchangeConfigError, AlertsConfigError) as e:
-        raise CommandFailed(f"{source}: {e}" if source else str(e), EXIT_BAD_INPUT) from e
-
-
 def run_risk(args: argparse.Namespace) -> int:
+    with reported("--horizon"):
+        hours = read_horizon(args.horizon)
     with reported(args.file):
         portfolio = load_portfolio(args.file, stored_tables(args))
         try:
@@ -200,24 +185,24 @@ def run_risk(args: argparse.Namespace) -> int:
             raise PortfolioError(
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
-    if args.json:
-        print(json.dumps(risk_to_dict(risk, portfolio.book, funding=file_funding(portfolio, risk)), allow_nan=False))
-    else:
-        print(risk_to_text(risk, portfolio.book) + funding_text(risk, file_funding(portfolio, risk)), end="")
+    risk_odds.print_risk_report(portfolio, risk, hours, price_history(args, portfolio), args.json, args.model)
     return 0
 
 
-def open_database(args: argparse.Namespace, read_only: bool = False) -> BookDatabase:
-    """The user's database; StorageError if it cannot be opened. Tells the user once what opening did.
-
-    read_only (export, watch): an existing file is read without writing it, so a read-only folder or
-    file still works (a missing one is created, empty, as before).
-    """
-    path = database_path(getattr(args, "data_dir", None))
-    db = BookDatabase.open(path, read_only=read_only and path.exists())
-    if db.notice.message:
-        print(f"marginwatch: {db.notice.message}", file=sys.stderr)
-    return db
+def price_history(args: argparse.Namespace, portfolio: Portfolio) -> risk_odds.PriceHistory:
+    """(candles, mark history) of the book: with --candles fetched through ccxt (a symbol that could not be, one
+    warning line) and cached in the saved book's database; else what that database holds, if there is one (only
+    read). CommandFailed for a bad --exchange-config, or a database that cannot be opened or written."""
+    keys = portfolio.book.price_keys()
+    fetched: dict[PriceKey, Series] = {}
+    if getattr(args, "candles", False):
+        fetched = risk_odds.fetch_candles(
+            keys, exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
+        )
+    elif not database_path(getattr(args, "data_dir", None)).exists():
+        return {}, {}
+    with reported("the saved book"), open_database(args, read_only=not fetched) as db:
+        return risk_odds.stored_history(db, keys, fetched)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -248,34 +233,6 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def warn_unpriceable(exchanges: Iterable[str]) -> None:
-    """One warning line per exchange whose prices no live feed can read (ccxt offers no public price call
-    there, as for dYdX): said when its account enters the saved book or is watched, not only by a feed."""
-    from engine.market.feeds.mark_source import price_method_problem
-
-    for exchange in sorted(set(exchanges)):
-        problem = price_method_problem(exchange)
-        if problem:
-            print(f"marginwatch: warning: {problem}", file=sys.stderr)
-
-
-def exchange_settings(path: str | None, used_exchanges: Collection[str] | None = None) -> dict[str, ExchangeSettings]:
-    """The checked --exchange-config (empty without one); prints one warning line per exchange whose prices
-    may not come straight from it (another host, plain http, no TLS check, a proxy). CommandFailed, exit 2,
-    for anything the file must not hold (credentials, an unused or unknown exchange, an unknown setting)."""
-    from engine.market.feeds.exchange_config import connection_note, load_exchange_config
-
-    if not path:
-        return {}
-    with reported(path):
-        settings = load_exchange_config(path, used_exchanges)
-    for exchange, item in settings.items():
-        note = connection_note(exchange, item.ccxt)
-        if note:
-            print(f"marginwatch: warning: {exchange} prices {note}", file=sys.stderr)
-    return settings
-
-
 def run_watch(args: argparse.Namespace) -> int:
     from engine.market.feeds.live import live_feeds
     from engine.market.prices import PriceStore
@@ -304,7 +261,9 @@ def run_watch(args: argparse.Namespace) -> int:
         feeds = live_feeds(keys, store, settings)
     with reported(args.alerts_config):  # a bad file or a missing secret: one line, exit 2, before any feed starts
         relay = alerts_relay(args, portfolio, sys.stdout)
-    options = WatchOptions(interval=args.interval, count=args.count, as_json=args.json, stale_after=args.stale_after)
+    with reported(""):
+        odds = risk_odds.watch_odds(args, portfolio, lambda: price_history(args, portfolio))
+    options = WatchOptions(args.interval, args.count, args.json, args.stale_after, odds=odds)
     return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path), listener=relay).run()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from engine.margin.risk import evaluate_book
 from tests.portfolio_docs import portfolio_doc, position_doc
 
 DEMO = Path(str(resource("demo", "book.json")))
+ROOT = Path(__file__).resolve().parents[1]
 FUNDING_ACCOUNT_KEYS = [
     "funding_per_day", "cross_funding_per_day", "days_to_warning_by_funding", "days_to_warning_reason",
 ]  # fmt: skip
@@ -43,6 +45,12 @@ ACCOUNT_KEYS = [
     "estimate",
     "estimate_reason",
     *FUNDING_ACCOUNT_KEYS,
+    "liquidation_probability",
+    "liquidation_probability_standard_error",
+    "liquidation_probability_reason",
+    "horizon_hours",
+    "volatility",
+    "model",
 ]
 POSITION_KEYS = [
     "account",
@@ -77,13 +85,21 @@ POSITION_KEYS = [
     "tiers_stale",
     "taker_fee_note",
     *FUNDING_POSITION_KEYS,
+    "liquidation_probability",
+    "liquidation_probability_reason",
+    "horizon_hours",
+    "volatility",
+    "volatility_source",
+    "model",
 ]
 
 
 def marginwatch(*args: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("marginwatch", path=str(Path(sys.executable).parent))
     command = [exe] if exe else [sys.executable, "-m", "desktop.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60, check=False)
+    # The installed entry point may be an editable install of another checkout: this checkout's code runs.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60, check=False, env=env)
 
 
 def test_risk_json_has_exactly_the_documented_shape_and_the_engine_numbers():

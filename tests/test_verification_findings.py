@@ -77,7 +77,11 @@ def test_a_1x_inverse_short_has_no_liquidation_price_on_either_path(entry):
 def _marginwatch(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("marginwatch", path=str(Path(sys.executable).parent))
     command = [exe] if exe else [sys.executable, "-m", "desktop.cli"]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60, check=False, **kwargs)
+    # The installed entry point may be an editable install of another checkout: this checkout's code runs.
+    root = str(Path(__file__).resolve().parents[1])
+    env = kwargs.pop("env", os.environ)
+    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))}
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=60, check=False, env=env, **kwargs)
 
 
 def test_watch_piped_into_a_reader_that_leaves_ends_quietly(tmp_path):

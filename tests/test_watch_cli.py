@@ -111,3 +111,25 @@ def test_watch_names_an_exchange_no_feed_can_price_at_start(tmp_path):
         "marginwatch: warning: dydx offers no public price method in ccxt: type its prices by hand "
         "(Prices dock, or 'prices' in the portfolio file)"
     ]
+
+
+@pytest.mark.parametrize(("option", "value"), [("--alert-probability", "abc"), ("--alert-probability", "150")])
+def test_a_bad_probability_threshold_is_one_line_and_exit_2(book_file, option, value):
+    result = marginwatch("watch", str(book_file), "--offline", "--count", "1", f"{option}={value}")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "--alert-probability: " in result.stderr, result.stderr
+
+
+def test_watch_alerts_on_the_probability_of_liquidation(tmp_path):
+    doc = json.loads(json.dumps(BOOK))
+    doc["markets"] = {"BTC/USDT:USDT": {"volatility": 0.9}, "ETH/USDT:USDT": {"volatility": 1.0}}
+    path = tmp_path / "book.json"
+    path.write_text(json.dumps(doc))
+    result = marginwatch(
+        "watch", str(path), "--offline", "--interval", "1", "--count", "2", "--json", "--alert-probability", "0.001%"
+    )
+    assert result.returncode == 0, result.stderr
+    alerts = [line["probability"] for line in lines(result) if "probability" in line]
+    assert alerts and all(a["threshold"] == 0.00001 and a["horizon_hours"] == 24 for a in alerts)
+    assert any(a["subject"] == "main BTC/USDT:USDT long" and a["probability"] >= 0.00001 for a in alerts)
+    assert all(a["text"].startswith("P(liq 24h) rose above 0.001%: ") for a in alerts)

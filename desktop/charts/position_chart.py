@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from desktop.charts.chart_style import ThemedChart, robust_range, sample_under_cursor, show_grid
 from desktop.tables.position_columns import quoted
 from engine.book.formats import percent
+from engine.book.horizon import horizon_label
+from engine.margin.liquidation_odds import likely_range
 from engine.margin.model import Side, quote_currency_of
 from engine.margin.risk import PositionRisk
 from engine.margin.stops import stop_figures
@@ -78,6 +81,30 @@ def stop_caption(r: PositionRisk) -> str:
     return f"{stop}, {percent(stops.stop_to_liquidation)} before liquidation"
 
 
+@dataclass(frozen=True)
+class LikelyBand:
+    """The prices the mark ends `hours` between with probability `coverage` (engine.margin.liquidation_odds.
+    likely_range: the normal model at the symbol's annualised volatility)."""
+
+    low: float
+    high: float
+    hours: float
+    coverage: float = 0.9
+
+    @classmethod
+    def of(cls, mark: float | None, volatility: float, hours: float, coverage: float = 0.9) -> LikelyBand | None:
+        """None without a mark or a volatility (NaN)."""
+        if mark is None or not math.isfinite(mark) or mark <= 0 or not math.isfinite(volatility):
+            return None
+        return cls(*likely_range(mark, volatility, hours, coverage), hours, coverage)
+
+    def words(self, symbol: str) -> str:
+        return (
+            f"{self.coverage:.0%} likely in {horizon_label(self.hours)}: {quoted(self.low, symbol)} to "
+            f"{quoted(self.high, symbol)} (normal model)"
+        )
+
+
 class PositionChart(ThemedChart):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +128,12 @@ class PositionChart(ThemedChart):
         for line in self.lines.values():
             line.hide()
             self.plot.addItem(line)
+        self.band = pg.LinearRegionItem(
+            (0.0, 1.0), orientation="horizontal", movable=False, brush=pg.mkBrush(52, 152, 219, 40), pen=pg.mkPen(None)
+        )
+        self.band.setZValue(-10)  # under the curve and the lines
+        self.band.hide()
+        self.plot.addItem(self.band)
         self.caption = QLabel(" ")
         self.caption.setWordWrap(True)  # a long symbol must not widen the dock
         self.hover = QLabel(" ")
@@ -122,13 +155,20 @@ class PositionChart(ThemedChart):
         return [self.plot]
 
     def show_position(
-        self, r: PositionRisk, history: RingBuffer, thresholds: Thresholds, key: tuple[str, str], what_if: str = ""
+        self,
+        r: PositionRisk,
+        history: RingBuffer,
+        thresholds: Thresholds,
+        key: tuple[str, str],
+        what_if: str = "",
+        band: LikelyBand | None = None,
     ) -> None:
         """Called on every refresh: the curve and the axis label are only touched when they changed (each
         touch repaints the plot, axes included); the lines move only when their price did.
 
         what_if: the row's what-if note ('' for the real book): the curve is the real marks' history,
-        the lines and the caption a preview's, and the caption says so."""
+        the lines and the caption a preview's, and the caption says so. band: the horizon's likely range
+        (shaded, and in the caption), None without a volatility."""
         if key != self.shown:  # a new position: fit it (time: followed, marks: without spikes), then let the user zoom
             self.plot.enableAutoRange(x=False, y=False)
             self._following, self._x_end = True, -math.inf
@@ -160,12 +200,22 @@ class PositionChart(ThemedChart):
                 line.setPos(value)
                 line.show()
         symbol = r.position.symbol
+        self._show_band(band, symbol)
         preview = f"<b>{what_if.upper()}</b> (lines and figures; the curve is the real marks): " if what_if else ""
+        likely = "" if band is None else f"; {band.words(symbol)}"
         self.caption.setText(
             f"{preview}<b>{r.position.account} · {symbol} {r.position.side.value}</b>: mark"
             f" {quoted(r.mark_price, symbol)}, liquidation {quoted(r.liquidation_price, symbol)},"
-            f" {percent(r.distance_to_liquidation)} to go{stop_caption(r)}"
+            f" {percent(r.distance_to_liquidation)} to go{stop_caption(r)}{likely}"
         )
+
+    def _show_band(self, band: LikelyBand | None, symbol: str) -> None:
+        if band is None:
+            self.band.hide()
+            return
+        if tuple(self.band.getRegion()) != (band.low, band.high):
+            self.band.setRegion((band.low, band.high))
+        self.band.show()
 
     def _follow(self, times: np.ndarray) -> None:
         """Keep the newest mark in view, moving the time range only when the curve reaches its right edge."""
@@ -177,12 +227,16 @@ class PositionChart(ThemedChart):
 
     def _fit_marks(self, marks: np.ndarray) -> None:
         """The mark axis over the samples that are not spikes (one bad tick must not flatten the curve until the
-        app restarts), the newest mark always in view; left alone once the user zoomed or panned."""
+        app restarts), the newest mark and the likely range always in view; left alone once the user zoomed or
+        panned."""
         if not self._following:
             return
         fitted = robust_range(marks, float(marks[-1]) if len(marks) else None)
         if fitted is not None:
             low, high = fitted
+            if self.band.isVisible():  # the horizon's likely range in view too
+                band_low, band_high = self.band.getRegion()
+                low, high = min(low, band_low), max(high, band_high)
             pad = (high - low) * 0.05 or abs(high) * 0.001 or 1.0
             self.plot.setYRange(low - pad, high + pad, padding=0)
 

@@ -4,12 +4,16 @@ equity at which it is liquidated (its cross maintenance margin, engine.margin.st
 
 Each isolated position's liquidation point is marked where its own mark reaches its liquidation
 price, and the account's cross liquidation where the uniform move empties the cross margin (where the two
-curves meet). A legend names the curves. Plot items are created once and updated in place; hovering shows
-the values under the cursor and each symbol's mark at that move.
+curves meet). A legend names the curves. Behind them, the distribution of the horizon's move (show_spread):
+the moves a mark makes within the probability horizon with 50% and 90% probability, at the account's
+notional-weighted volatility under the normal model (engine.margin.liquidation_odds.likely_range). Plot
+items are created once and updated in place; hovering shows the values under the cursor and each symbol's
+mark at that move.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -20,13 +24,17 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
 from desktop.platform.text_colours import problem_colour
 from engine.book.formats import money, price
+from engine.book.horizon import horizon_label
 from engine.margin.layout import BookLayout
+from engine.margin.liquidation_odds import likely_range
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.stress import account_ladder, uniform_move_to_liquidation
 
 MOVES = np.linspace(-0.5, 0.5, 201)
 MAX_MARKERS = 32
+SPREADS = ((0.9, (52, 152, 219, 35)), (0.5, (52, 152, 219, 60)))
+"""The shaded moves: probability and colour, widest first."""
 
 
 class RiskLadder(ThemedChart):
@@ -59,10 +67,20 @@ class RiskLadder(ThemedChart):
             line.hide()
             self.plot.addItem(line)
             self.markers.append(line)
+        self.spreads = []
+        for _, colour in SPREADS:
+            band = pg.LinearRegionItem((0.0, 0.0), movable=False, brush=pg.mkBrush(*colour), pen=pg.mkPen(None))
+            band.setZValue(-10)
+            band.hide()
+            self.plot.addItem(band)
+            self.spreads.append(band)
+        self.spread_note = QLabel(" ")
+        self.spread_note.setWordWrap(True)
         self.hover = QLabel(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
+        layout.addWidget(self.spread_note)
         layout.addWidget(self.hover)
         self.account = ""
         self.currency = ""
@@ -118,6 +136,24 @@ class RiskLadder(ThemedChart):
         for line in self.markers[len(points) :]:
             line.hide()
         self.marker_positions = sorted(x for x, _ in points)
+
+    def show_spread(self, volatility: float, hours: float) -> None:
+        """Shade the horizon's likely moves at this annualised volatility (NaN: nothing known, nothing shaded)."""
+        if not math.isfinite(volatility):
+            for band in self.spreads:
+                band.hide()
+            self.spread_note.setText("No volatility known for this account's symbols: no distribution of moves.")
+            return
+        words = []
+        for band, (coverage, _) in zip(self.spreads, SPREADS, strict=True):
+            low, high = likely_range(1.0, volatility, hours, coverage)
+            band.setRegion(((low - 1) * 100, (high - 1) * 100))
+            band.show()
+            words.append(f"{coverage:.0%} within {(low - 1) * 100:+.1f}% to {(high - 1) * 100:+.1f}%")
+        self.spread_note.setText(
+            f"Shaded: a mark's move within {horizon_label(hours)} at the account's notional-weighted volatility "
+            f"{volatility:.0%} (normal model): {'; '.join(words)}."
+        )
 
     def _on_mouse(self, position: QPointF) -> None:
         sample = sample_under_cursor(self.plot, self.curve, position)

@@ -191,15 +191,16 @@ _DEFINED: tuple[Column, ...] = (
     Column("Exchange liq.", lambda r, a: exchange_liquidation_text(r), _gap_key, live=True),
     Column("Stop", lambda r, a: stop_text(r), _stop_key, live=True),
     *FUNDING_COLUMNS,
+    Column("P(liq 24h)", lambda r, a: "", lambda r: 0, live=True),  # filled by desktop.tables.odds_model
 )
 ORDER = (
-    "Account", "Symbol", "Side", "To liq.", "Liq. price", "Mark", "Source", "What-if", "uPnL", "ROE",
-    "Exchange liq.", "Margin ratio", "Contracts", "Entry", "Stop", "Mode", "Leverage", "Margin", "Maint. margin",
-    "Exchange", "Funding", "Next funding", "Funding/day", "Break-even",
+    "Account", "Symbol", "Side", "To liq.", "P(liq 24h)", "Liq. price", "Mark", "Source", "What-if", "uPnL",
+    "ROE", "Exchange liq.", "Margin ratio", "Contracts", "Entry", "Stop", "Mode", "Leverage", "Margin",
+    "Maint. margin", "Exchange", "Funding", "Next funding", "Funding/day", "Break-even",
 )  # fmt: skip
-"""The default order: identity, the distance to liquidation and the prices behind it, PnL, then the rest (the
-first ten fit a 1280 px screen; the stop-loss beside the entry). The user can move, hide and resize columns; the
-header remembers it."""
+"""The default order: identity, the distance to liquidation, its probability within 24 h and the prices behind
+it, PnL, then the rest (the first ten fit a 1280 px screen; the stop-loss beside the entry). The user can move,
+hide and resize columns; the header remembers it."""
 _BY_TITLE = {c.title: c for c in _DEFINED}
 COLUMNS: tuple[Column, ...] = tuple(_BY_TITLE[title] for title in ORDER)
 ACCOUNT_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Account")
@@ -209,6 +210,7 @@ DISTANCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "To liq.")
 MARK_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Mark")
 SOURCE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "Source")
 WHAT_IF_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "What-if")
+ODDS_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "P(liq 24h)")
 UPNL_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "uPnL")
 ROE_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.title == "ROE")
 STATE_COLUMNS = tuple(i for i, c in enumerate(COLUMNS) if c.state_text is not None)

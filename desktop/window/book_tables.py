@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, Q
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
 from desktop.tables.delegates import DistanceBarDelegate, RatioGaugeDelegate
+from desktop.tables.odds_model import OddsPositionsModel
 from desktop.tables.position_columns import ACCOUNT_COLUMN, DISTANCE_COLUMN, SIDE_COLUMN, SYMBOL_COLUMN
-from desktop.tables.positions_model import PositionsModel
 from desktop.window.frozen_columns import FrozenColumns
 from desktop.window.positions_view import PositionsView
 from desktop.window.preview_banner import PreviewBanner
@@ -35,7 +35,7 @@ class BookTables(QWidget):
         self.fit_pending = True
         self.columns_fitted = False
         tier_note = session.tier_note if session is not None else None  # a row's tooltip: its tiers' source, age
-        self.model = PositionsModel(frame.shown, frame.rows, tier_note=tier_note)
+        self.model = OddsPositionsModel(frame.shown, frame.rows, tier_note=tier_note)
         self.positions = PositionsView(self.model)
         self.table = self.positions.table
         self.table.setItemDelegate(CellPainter(self.model, self.table))

@@ -10,15 +10,17 @@ when shown.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QTableView
 
 from desktop.tables.accounts_model import AccountsModel
-from desktop.tables.positions_model import PositionsModel
+from desktop.tables.odds_model import OddsPositionsModel
 from desktop.window.lazy_dock import LazyDock
 from desktop.window.positions_view import PositionsView
 from engine.monitor.frame import Frame
@@ -26,6 +28,7 @@ from engine.monitor.session import WatchSession
 
 if TYPE_CHECKING:
     from engine.margin.model import PriceKey
+    from engine.margin.risk import BookRisk
 
 LADDER_EVERY_S = 2.0
 """The accounts' moves are searched, and the ladder redrawn, at most this often (seconds)."""
@@ -40,6 +43,16 @@ def _single_shot(parent: QObject, slot: Callable[[], None]) -> QTimer:
     return timer
 
 
+def account_volatility(risk: BookRisk, account: str, volatility: np.ndarray | None) -> float:
+    """The notional-weighted mean of the annualised volatilities of an account's positions (book order, NaN:
+    unknown; the latest probability figures'); NaN when one of them is unknown or none is known yet."""
+    if volatility is None:
+        return math.nan
+    rows = [(abs(r.notional), volatility[i]) for i, r in enumerate(risk.positions) if r.position.account == account]
+    weight = sum(n for n, _ in rows)
+    return sum(n * v for n, v in rows) / weight if rows and weight > 0 else math.nan
+
+
 class ChartViews(QObject):
     """Draws the charts of the selected position and account; keeps the accounts' moves searched.
 
@@ -49,7 +62,7 @@ class ChartViews(QObject):
         self,
         session: WatchSession,
         positions: PositionsView,
-        model: PositionsModel,
+        model: OddsPositionsModel,
         accounts: QTableView,
         accounts_model: AccountsModel,
         docks: tuple[LazyDock, LazyDock, LazyDock],
@@ -142,7 +155,10 @@ class ChartViews(QObject):
         history = self.session.history.marks.get(key)
         if history is not None:
             what_if = self.model.states[position].what_if
-            self.chart_dock.content().show_position(r, history, self.session.thresholds, key, what_if)
+            from desktop.charts.position_chart import LikelyBand  # loaded with the chart
+
+            band = LikelyBand.of(r.mark_price, self.model.volatility_of(position), self.model.hours)
+            self.chart_dock.content().show_position(r, history, self.session.thresholds, key, what_if, band)
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def shown_account(self) -> str | None:
@@ -183,3 +199,4 @@ class ChartViews(QObject):
         move = self.moves_cache[2].get(account) if self.moves_cache is not None else ...  # ...: the ladder searches
         ladder = self.ladder_dock.content()
         ladder.show_account(session.book, frame.marks, account, frame.shown, session.layout, cross_move=move)
+        ladder.show_spread(account_volatility(frame.shown, account, self.model.volatility), self.model.hours)

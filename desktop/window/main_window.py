@@ -1,8 +1,7 @@
 """The watch window: positions, accounts, charts and alerts, refreshed from the price store on a timer.
 
-Feeds write into the price store on their own threads; the window pulls a coalesced snapshot on a
-timer (10 Hz by default), recomputes the book once through the vectorised engine and updates only the
-table rows that changed. Widgets are touched on the GUI thread only.
+Feeds write into the price store on their own threads; the window pulls a coalesced snapshot on a timer (10 Hz
+by default), recomputes the book once (vectorised engine), updates only the rows that changed, on the GUI thread.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from desktop.window.chart_views import ChartViews
 from desktop.window.docks import WindowDocks
 from desktop.window.menus import WindowMenus, add_context_menus
 from desktop.window.notifications import WindowNotifications
+from desktop.window.odds_column import OddsColumn
 from desktop.window.price_sources import FeedFactory, PriceSources, manual_store
 from desktop.window.status_bar import StatusLine
 from desktop.window.thresholds_setting import ThresholdsSetting
@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         )
         self.offline_action, self.theme_actions = m.offline_action, m.theme_actions
         self.channels = WindowNotifications(self, m.settings_menu, self.alert_list, frame)  # sends start-up alerts too
+        self.odds_column = OddsColumn(self, self.session, t.model, self._saved_book, t.accounts_model, m.settings_menu)
         self.modes.set_actions(self.actions_.hypothetical, m.offline_action)
         add_context_menus(self.table, self.accounts, self.actions_, self.charts.shown_account)
 

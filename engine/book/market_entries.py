@@ -1,7 +1,8 @@
 """The portfolio file's `markets` section: entries read as written (partial ones too) and written back alike.
 
 An entry may give any of contract_size, inverse, taker_fee, max_leverage and tiers; what it leaves out comes
-from the fetched or bundled table (engine.margin.market_choice.resolve_market).
+from the fetched or bundled table (engine.margin.market_choice.resolve_market). Its `volatility` (the
+probability of liquidation's) is read here too and kept apart (engine.book.market_volatility).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from engine.book.book_rules import MARKET_KEYS, TIER_KEYS
 from engine.book.document_reader import Reader, market_inverse
+from engine.book.market_volatility import read_volatility
 from engine.book.safe_text import printable
 from engine.margin.market_choice import MarketEntry, entry_of
 from engine.margin.model import MarketSpec, Tier
@@ -39,6 +41,9 @@ def parse_market(reader: Reader, key: str, item: Any) -> MarketEntry | None:
     reader.keys(item, MARKET_KEYS, f"a market ({where})", None)
     if not any(k in item for k in MARKET_KEYS):
         reader.add(where, None, f"{where}: give at least one of {', '.join(MARKET_KEYS)}")
+        return None
+    read_volatility(reader, item, where)  # kept apart: Portfolio.volatilities (engine.book.market_volatility)
+    if set(item) == {"volatility"}:  # a volatility alone: no market entry
         return None
     ordered: tuple[Tier, ...] | None = None
     if "tiers" in item:

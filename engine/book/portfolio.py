@@ -28,6 +28,7 @@ from engine.book.book_rules import resolve_market as resolve_market
 from engine.book.document_reader import Reader, json_int, json_object, shown
 from engine.book.funding_fields import FileFunding, merge_funding, split_funding
 from engine.book.market_entries import entry_to_dict, parse_market
+from engine.book.market_volatility import volatilities_of
 from engine.book.safe_text import printable
 from engine.margin.market_choice import MarketEntry, MarketSources
 from engine.margin.model import (
@@ -75,6 +76,8 @@ class Portfolio:
     prices: Mapping[str, float] = field(default_factory=dict)
     market_overrides: MarketSources = field(default_factory=MarketSources)
     funding: Mapping[str, FileFunding] = field(default_factory=dict)  # by markets key (engine.book.funding_fields)
+    volatilities: Mapping[str, float] = field(default_factory=dict)
+    """Market key -> the annualised volatility typed in its `markets` entry (engine.book.market_volatility)."""
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
@@ -205,7 +208,7 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
         more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
-    return Portfolio(checked.book, prices, overrides, funding)
+    return Portfolio(checked.book, prices, overrides, funding, volatilities_of(data))
 
 
 def _position_tail(reader: Reader, item: Mapping[str, Any], i: int) -> tuple[Any, ...]:
@@ -337,6 +340,8 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
         doc["prices"] = dict(portfolio.prices)
     if portfolio.market_overrides:
         doc["markets"] = {key: entry_to_dict(m) for key, m in portfolio.market_overrides.items()}
+    for key, volatility in portfolio.volatilities.items():
+        doc.setdefault("markets", {}).setdefault(key, {})["volatility"] = volatility
     return merge_funding(doc, portfolio.funding)
 
 

@@ -71,6 +71,13 @@ class MoveSearch:
         total = np.where(finite, leg_surplus, 0.0) @ self.one_hot[legs] + self.compiled.cross_wallet
         return np.where((~finite).astype(float) @ self.one_hot[legs] > 0, np.nan, total)
 
+    def cross_surplus(self, leg_mark: np.ndarray, legs: np.ndarray | slice = _ALL) -> np.ndarray:
+        """Cross surplus (settlement currency) per account, shape (..., accounts), for marks per cross leg,
+        shape (..., len(legs)) in the order of self.legs[legs] (all cross legs unless `legs` is given: an
+        account none of whose legs are given gets its whole cross wallet). NaN for an account with a NaN mark.
+        The Monte Carlo of engine.margin.account_odds evaluates its paths through this."""
+        return self._surplus(leg_mark, legs)
+
     def _first_hit(self, base: np.ndarray, grid: np.ndarray) -> np.ndarray:
         """Per account, the index of the first grid move at which its surplus is <= 0 (-1: none).
 

@@ -162,12 +162,27 @@ def _table(headers: list[str], rows: list[list[str]], left: int = 1) -> list[str
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
-def risk_to_text(risk: BookRisk, book: Book | None = None, now: float | None = None) -> str:
+ACCOUNT_HEADERS = ["account", "exchange", "wallet", "uPnL", "equity", "cross balance", "cross maint."]
+ACCOUNT_HEADERS += ["margin ratio", "available"]
+POSITION_HEADERS = ["account", "symbol", "position", "contracts", "entry", "mark", "uPnL", "ROE", "maint. margin"]
+POSITION_HEADERS += ["liq. price", "to liq."]
+
+
+def risk_to_text(
+    risk: BookRisk,
+    book: Book | None = None,
+    now: float | None = None,
+    extra: tuple[str, list[str], list[str]] | None = None,
+) -> str:
     """The `marginwatch risk` report: accounts, then positions in book order, money in each account's settlement
-    currency, figures not computed as '—' with their reason; with the book, its tiers' source and age."""
+    currency, figures not computed as '—' with their reason; with the book, its tiers' source and age.
+
+    extra: one more column for both tables, (title, a cell per account, a cell per position), e.g. the
+    probability of liquidation (engine.monitor.odds_report.odds_columns)."""
+    extra_title = [extra[0]] if extra else []
     currency = {a.account.name: a.account.currency for a in risk.accounts}
     account_rows = []
-    for a in risk.accounts:
+    for i, a in enumerate(risk.accounts):
         cur = a.account.currency
         ratio = account_ratio_text(a)
         exchange = profile_of(a.account).title
@@ -182,10 +197,11 @@ def risk_to_text(risk: BookRisk, book: Book | None = None, now: float | None = N
                 money(a.cross_maintenance_margin, cur) if a.has_cross else "none",
                 ratio,
                 money(a.available_balance, cur),
+                *([extra[1][i]] if extra else []),
             ]
         )
     position_rows = []
-    for r in risk.positions:
+    for i, r in enumerate(risk.positions):
         p = r.position
         cur = currency[p.account]
         position_rows.append(
@@ -201,42 +217,13 @@ def risk_to_text(risk: BookRisk, book: Book | None = None, now: float | None = N
                 money(r.maintenance_margin, cur),
                 price(r.liquidation_price),
                 percent(r.distance_to_liquidation),
+                *([extra[2][i]] if extra else []),
             ]
         )
     lines = ["Accounts"]
-    lines += _table(
-        [
-            "account",
-            "exchange",
-            "wallet",
-            "uPnL",
-            "equity",
-            "cross balance",
-            "cross maint.",
-            "margin ratio",
-            "available",
-        ],
-        account_rows,
-        left=2,
-    )
+    lines += _table(ACCOUNT_HEADERS + extra_title, account_rows, left=2)
     lines += ["", "Positions"]
-    lines += _table(
-        [
-            "account",
-            "symbol",
-            "position",
-            "contracts",
-            "entry",
-            "mark",
-            "uPnL",
-            "ROE",
-            "maint. margin",
-            "liq. price",
-            "to liq.",
-        ],
-        position_rows,
-        left=3,
-    )
+    lines += _table(POSITION_HEADERS + extra_title, position_rows, left=3)
     if estimates := sorted({a.account.exchange for a in risk.accounts if a.estimate}):
         lines += ["", f"Estimate: no rule profile for {printable(', '.join(estimates))}; the generic rule was used."]
     missing = [f"{r.position.account} {r.position.symbol}: {r.missing}" for r in risk.positions if r.missing]

@@ -25,6 +25,7 @@ from engine.monitor.fetched_tables import FetchedTables, with_fetched
 from engine.monitor.frame import Frame
 from engine.monitor.funding_report import funding_figures
 from engine.monitor.levels import Thresholds
+from engine.monitor.odds_alerts import OddsWatch, OddsWatcher
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.monitor.session import WatchSession
 
@@ -54,7 +55,7 @@ class StepListener(Protocol):
 class WatchOptions:
     """`marginwatch watch` options: a report every `interval` seconds, `count` reports (None: until Ctrl-C),
     JSON lines when as_json; a price older than stale_after seconds is stale; feeds and alerts are checked
-    every check_every seconds between reports."""
+    every check_every seconds between reports; odds: alerts on the probability of liquidation (None: none)."""
 
     interval: float = 5.0
     count: int | None = None
@@ -62,6 +63,7 @@ class WatchOptions:
     stale_after: float = 15.0
     check_every: float = 0.25
     thresholds: Thresholds = field(default_factory=Thresholds)
+    odds: OddsWatch | None = None
 
 
 def price_source(quote: MarkRecord | None, now: float, stale_after: float) -> str:
@@ -112,6 +114,7 @@ class Monitor:
         exchange_of = {a.name: a.exchange for a in self.book.accounts}
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
         self._ever_priced: set[tuple[str, str]] = set()
+        self._odds = OddsWatcher(self.book, options.odds) if options.odds is not None else None
 
     def _evaluate(self) -> tuple[BookRisk, dict[tuple[str, str], MarkRecord | None]]:
         """Risk of the whole book at the marks that have arrived (what a missing mark hides is None, with its
@@ -223,6 +226,32 @@ class Monitor:
             else:
                 print(f"{stamp}  {alert.new.label.upper():<10} {printable(alert.line())}", file=self.out, flush=True)
 
+    def _print_odds_alerts(self) -> None:
+        """Probability alerts (engine.monitor.odds_alerts): text 'time  PROBABILITY line'; JSON
+        {"probability": {"time", "subject", "probability", "standard_error", "threshold", "horizon_hours",
+        "model", "text"}}."""
+        if self._odds is None:
+            return
+        if self._odds.due(time.monotonic()):
+            risk, quotes = self._evaluate()
+            self._odds.start(risk, {key: q.mark for key, q in quotes.items() if q is not None}, time.monotonic())
+        for alert in self._odds.alerts(self.clock()):
+            stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
+            if self.options.as_json:
+                record = {
+                    "time": stamp,
+                    "subject": alert.subject,
+                    "probability": alert.odds.probability,
+                    "standard_error": alert.odds.standard_error,
+                    "threshold": alert.threshold,
+                    "horizon_hours": alert.hours,
+                    "model": alert.odds.model or None,
+                    "text": alert.line(),
+                }
+                print(json.dumps({"probability": record}, allow_nan=False), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  PROBABILITY {printable(alert.line())}", file=self.out, flush=True)
+
     def _print_report(self) -> None:
         report = self.report()
         if self.options.as_json:
@@ -257,6 +286,7 @@ class Monitor:
                 self._print_feed_changes()
                 self._take_tables()
                 self._print_alerts()
+                self._print_odds_alerts()
                 now = time.monotonic()
                 if now >= next_report:
                     self._print_report()
@@ -271,6 +301,8 @@ class Monitor:
                 feed.stop()
             if self.listener is not None:
                 self.listener.close()
+            if self._odds is not None:
+                self._odds.stop()
         never = self.never_priced()
         if never:
             listed = ", ".join(f"{symbol} on {exchange}" for exchange, symbol in never)

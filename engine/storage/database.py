@@ -29,6 +29,7 @@ from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
 from engine.margin.model import Account, AccountType, Book, MarginMode, Position, PositionMode, Side
 from engine.storage import checksum
 from engine.storage.alerts import AlertRecords
+from engine.storage.candles import CandleRecords
 from engine.storage.checks import connect_read_only, damage, refuse_links
 from engine.storage.connection import OpenNotice
 from engine.storage.errors import (
@@ -66,7 +67,7 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     return connection
 
 
-class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets):
+class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets, CandleRecords):
     """The saved book's repository: one connection (engine.storage.connection), opened once per window or
     command and passed to whatever saves. The book is here; manual prices, settings, alerts and history
     are in their own modules (the classes this one is made of)."""

@@ -127,6 +127,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE position ADD COLUMN stop_loss REAL CHECK (stop_loss > 0);
     INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
     """,
+    # 9: hourly candle closes fetched through ccxt for the volatility of the probability of liquidation (a
+    # cache, outside the book's checksum): hour = the candle's open time in Unix seconds / 3600.
+    """
+    CREATE TABLE candle (
+        exchange TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        close REAL NOT NULL CHECK (close > 0),
+        fetched_at REAL NOT NULL,
+        PRIMARY KEY (exchange, symbol, hour)
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -358,15 +358,26 @@ def test_a_synced_position_shows_the_exchanges_liquidation_price_and_the_gap(qtm
 
     column = next(i for i, c in enumerate(SHOWN) if c.title == "Exchange liq.")
     common = {"side": "long", "margin_mode": "cross", "leverage": 10}
-    book = parse_portfolio({
-        "accounts": [{"name": "main", "exchange": "binanceusdm", "wallet_balance": 10_000},
-                     {"name": "typed", "exchange": "binanceusdm", "wallet_balance": 1_000}],
-        "positions": [
-            {**common, "account": "main", "symbol": "BTC/USDT:USDT", "contracts": 0.5, "entry_price": 60_000,
-             "synced_at": 1_796_000_000, "exchange_liquidation_price": 40_500},
-            {**common, "account": "typed", "symbol": "ETH/USDT:USDT", "contracts": 1, "entry_price": 3_000},
-        ],
-    }).book
+    book = parse_portfolio(
+        {
+            "accounts": [
+                {"name": "main", "exchange": "binanceusdm", "wallet_balance": 10_000},
+                {"name": "typed", "exchange": "binanceusdm", "wallet_balance": 1_000},
+            ],
+            "positions": [
+                {
+                    **common,
+                    "account": "main",
+                    "symbol": "BTC/USDT:USDT",
+                    "contracts": 0.5,
+                    "entry_price": 60_000,
+                    "synced_at": 1_796_000_000,
+                    "exchange_liquidation_price": 40_500,
+                },
+                {**common, "account": "typed", "symbol": "ETH/USDT:USDT", "contracts": 1, "entry_price": 3_000},
+            ],
+        }
+    ).book
     marks = {("binanceusdm", "BTC/USDT:USDT"): 61_000.5, ("binanceusdm", "ETH/USDT:USDT"): 3_050.25}
     model = PositionsModel(evaluate_book(book, marks))
     qtmodeltester.check(model, force_py=True)

@@ -378,4 +378,3 @@ def test_bybit_unified_isolated_inverse_example():
     short = book("bybit", 1, [pos("BTC/USD:BTC", SHORT, 60_000, 50_000, ISO, 10, 0.12)], [spec])
     assert _both_paths(short, marks) == [pytest.approx(59_700 / 1.08, rel=1e-12)]
     assert _both_paths(short, marks)[0] == pytest.approx(55_277.78, abs=0.005)
-

@@ -139,3 +139,23 @@ def mark_price_event(symbol_id: str, mark: Any, now_ms: int) -> dict[str, Any]:
         "r": "0.00010000",
         "T": (now_ms // 28_800_000 + 1) * 28_800_000,
     }
+
+
+def kline(open_ms: int, open_: float, high: float, low: float, close: float, volume: float) -> list[Any]:
+    """One row of GET /fapi/v1/klines (Binance USDⓈ-M Futures API docs, "Kline/Candlestick Data"): open time,
+    open, high, low, close, volume, close time, quote asset volume, number of trades, taker buy base asset
+    volume, taker buy quote asset volume, ignore; prices and volumes as strings."""
+    return [
+        open_ms,
+        f"{open_:.8f}",
+        f"{high:.8f}",
+        f"{low:.8f}",
+        f"{close:.8f}",
+        f"{volume:.3f}",
+        open_ms + 3_599_999,
+        f"{volume * close:.8f}",
+        1200,
+        f"{volume / 2:.3f}",
+        f"{volume * close / 2:.8f}",
+        "0",
+    ]

@@ -7,6 +7,7 @@
         fake.go_silent(); fake.drop_connections(); fake.send_malformed(...)
         fake.garbage_next("/fapi/v1/premiumIndex", "[]"); fake.silence_symbol("ETHUSDT")
         fake.stamp_events = False              # mark events without their event time "E"
+        fake.candle_volatility["BTCUSDT"] = 0.6  # hourly klines: a seeded walk of this volatility ending at the mark
 
 The server plumbing and the faults are tests/fake_exchange/base.py's; this module says what Binance
 serves and how it fails. The server runs its own asyncio loop in a thread, so tests stay synchronous.
@@ -14,8 +15,10 @@ serves and how it fails. The server runs its own asyncio loop in a thread, so te
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 from aiohttp import web
 
 from tests.fake_exchange import binance_payloads as payloads
@@ -43,6 +46,10 @@ class FakeBinance(FakeExchange):
             "SOLUSDT": "142.3100",
             "DOGEUSDT": "0.162150",
         }
+        self.candle_volatility: dict[str, float] = {"BTCUSDT": 0.6, "ETHUSDT": 0.8, "SOLUSDT": 1.0, "DOGEUSDT": 1.3}
+        """Annualised volatility of each symbol's hourly klines (365-day year)."""
+        self.candle_correlation = 0.8
+        """Correlation of every two symbols' hourly log returns (one common factor)."""
         self.funding_rates: dict[str, str] = {}
         """lastFundingRate per symbol id in /fapi/v1/premiumIndex (Binance's default 0.00010000 when absent)."""
         self.stamp_events = True
@@ -82,6 +89,7 @@ class FakeBinance(FakeExchange):
         app.router.add_get("/fapi/v1/exchangeInfo", self._exchange_info)
         app.router.add_get("/fapi/v1/premiumIndex", self._premium_index)
         app.router.add_get("/fapi/v1/ticker/24hr", self._ticker_24hr)
+        app.router.add_get("/fapi/v1/klines", self._klines)
         app.router.add_get("/fapi/v1/time", self._time)
         app.router.add_route("*", "/fapi/{rest:.*}", self._signed)  # every other path: checked, recorded
         app.router.add_get("/{prefix:(market/)?}ws/{stream}", self._websocket)
@@ -116,6 +124,41 @@ class FakeBinance(FakeExchange):
         if fault:
             return fault
         return web.json_response([payloads.ticker_24hr(s, m, now_ms()) for s, m in self.marks.items()])
+
+    def candle_closes(self, symbol_id: str, hours: int = 2000) -> tuple[int, np.ndarray]:
+        """The first hour (Unix s / 3600) and the hourly closes of a symbol's klines up to the current hour: a
+        seeded driftless walk at candle_volatility whose last close is the mark (the same on every request)."""
+        now_hour = now_ms() // 3_600_000
+        common = np.random.default_rng(2026).standard_normal(hours)
+        own = np.random.default_rng(sorted(payloads.PERPETUALS).index(symbol_id)).standard_normal(hours)
+        loading = math.sqrt(self.candle_correlation)  # two symbols share loading^2 of their variance
+        z = loading * common + math.sqrt(1 - self.candle_correlation) * own
+        steps = self.candle_volatility[symbol_id] * math.sqrt(1 / 8760) * z
+        log_price = np.cumsum(steps) - np.sum(steps) + math.log(float(self.marks[symbol_id]))
+        return now_hour - hours + 1, np.exp(log_price)
+
+    async def _klines(self, request: web.Request) -> web.Response:
+        fault = await self._fault(request)
+        if fault:
+            return fault
+        symbol = request.query.get("symbol", "")
+        if symbol not in self.marks:
+            return web.json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        if request.query.get("interval") != "1h":
+            return web.json_response({"code": -1120, "msg": "Invalid interval."}, status=400)
+        limit = min(int(request.query.get("limit", "500")), 1500)
+        first_hour, closes = self.candle_closes(symbol)
+        start = int(request.query.get("startTime", "0")) // 3_600_000
+        end = int(request.query.get("endTime", str(now_ms()))) // 3_600_000
+        rows = []
+        for k, close in enumerate(closes):
+            hour = first_hour + k
+            if start <= hour <= end and len(rows) < limit:
+                opened = closes[k - 1] if k else close
+                rows.append(
+                    payloads.kline(hour * 3_600_000, opened, max(opened, close), min(opened, close), close, 1000.0)
+                )
+        return web.json_response(rows)
 
     async def _time(self, request: web.Request) -> web.Response:
         return await self._fault(request) or web.json_response({"serverTime": self.account.server_ms()})

@@ -1,0 +1,145 @@
+"""`marginwatch risk`'s probability of liquidation: its options, and the volatility inputs it gathers (the
+file's typed volatilities, candles fetched through ccxt and cached in the saved book, the stored mark history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from engine.book.horizon import read_horizon, read_threshold_percent
+from engine.book.market_volatility import volatility_for
+from engine.book.numbers import NotANumber
+from engine.book.portfolio import Portfolio
+from engine.margin.model import PriceKey
+from engine.margin.risk import BookRisk
+from engine.market.candles import CANDLE_DAYS, fetch_book_candles
+from engine.market.feeds.exchange_config import ExchangeSettings
+from engine.market.volatility import Series, hourly_series, market_volatility
+from engine.monitor.odds_alerts import OddsWatch
+from engine.monitor.odds_report import BookOdds, add_odds, book_odds, column_title, odds_columns, odds_notes
+from engine.monitor.odds_worker import BOOTSTRAP, MODELS, NORMAL, VolatilityInputs, longest_series
+from engine.monitor.report import file_funding, funding_text, risk_to_dict, risk_to_text
+from engine.storage.database import BookDatabase
+
+PriceHistory = tuple[dict[PriceKey, Series], dict[PriceKey, Series]]
+"""(candles, mark history): hourly series per (exchange, symbol), only the keys that have some."""
+
+
+def add_risk_options(risk: argparse.ArgumentParser) -> None:
+    """The `risk` sub-command's options: --json, and the probability of liquidation's."""
+    risk.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    risk.add_argument(
+        "--horizon",
+        default="24h",
+        metavar="H",
+        help="horizon of the probability of liquidation: a number and a unit, m, h, d or w (default 24h; "
+        "1 minute to 365 days). Volatility: the file's markets entry 'volatility' (annualised, a fraction), else "
+        "the candles cached in the saved book's folder, else its stored mark history",
+    )
+    risk.add_argument(
+        "--candles",
+        action="store_true",
+        help="fetch 30 days of hourly candles of the file's symbols through ccxt (public data, no API keys) and "
+        "cache them with the saved book, for the volatilities and the correlations",
+    )
+    risk.add_argument(
+        "--exchange-config", metavar="CFG", help="with --candles: ccxt settings per exchange, as for 'watch'"
+    )
+    _add_model(risk)
+
+
+def _add_model(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        choices=tuple(MODELS),
+        default=NORMAL,
+        help="normal: a random walk at each symbol's volatility (default); bootstrap: each hour's move drawn "
+        "from the symbol's own hourly returns (fat tails as they happened; needs candles or stored marks)",
+    )
+
+
+def add_watch_odds_options(watch: argparse.ArgumentParser) -> None:
+    """`watch`'s alert on the probability of liquidation: --alert-probability, --horizon, --model."""
+    watch.add_argument(
+        "--alert-probability",
+        metavar="PCT",
+        help="alert when a position's or cross account's probability of liquidation within --horizon rises to "
+        "PCT percent or above ('P(liq 24h) rose above 5%%: …'); volatilities as for 'risk' (the file's, else "
+        "the saved book's cached candles and marks); figures every 30 s, computed on their own thread",
+    )
+    watch.add_argument("--horizon", default="24h", metavar="H", help="with --alert-probability (default 24h)")
+    _add_model(watch)
+
+
+def watch_odds(args: argparse.Namespace, portfolio: Portfolio, history: Callable[[], PriceHistory]) -> OddsWatch | None:
+    """What --alert-probability asks for (None: no alert); history() is read only then. Raises NotANumber
+    naming the option."""
+    if args.alert_probability is None:
+        return None
+    try:
+        threshold = read_threshold_percent(args.alert_probability)
+        hours = read_horizon(args.horizon)
+    except NotANumber as e:
+        raise NotANumber(f"--{'alert-probability' if 'threshold' in str(e) else 'horizon'}: {e}") from None
+    keys = portfolio.book.price_keys()
+    typed = {key: v for key in keys if (v := volatility_for(portfolio.volatilities, key)) is not None}
+    return OddsWatch(threshold, hours, args.model, VolatilityInputs(typed, *history()))
+
+
+def fetch_candles(keys: Sequence[PriceKey], settings: Mapping[str, ExchangeSettings]) -> dict[PriceKey, Series]:
+    """Hourly candles of these keys through ccxt; one warning line on stderr per key that could not be fetched."""
+    fetched, failed = fetch_book_candles(keys, settings)
+    for (exchange, symbol), why in failed.items():
+        print(f"marginwatch: warning: no candles for {symbol} on {exchange}: {why}", file=sys.stderr)
+    return fetched
+
+
+def stored_history(db: BookDatabase, keys: Sequence[PriceKey], fetched: Mapping[PriceKey, Series]) -> PriceHistory:
+    """Cache the fetched candles in db (one transaction per key), then read back the last CANDLE_DAYS of
+    candles and of the stored mark history of every key. Raises StorageError."""
+    for key, series in fetched.items():
+        db.save_candles(key, series, time.time())
+    since = time.time() - CANDLE_DAYS * 86_400
+    candles = {key: db.candles(key, int(since // 3600)) for key in keys}
+    stored = {key: db.history(f"mark:{key[0]}:{key[1]}", since) for key in keys}
+    marks = {key: hourly_series([t for t, _ in s], [v for _, v in s]) for key, s in stored.items()}
+    return {k: c for k, c in candles.items() if len(c[0])}, {k: m for k, m in marks.items() if len(m[0])}
+
+
+def risk_odds(
+    portfolio: Portfolio, risk: BookRisk, hours: float, history: PriceHistory, model: str = NORMAL
+) -> BookOdds:
+    """The probabilities of liquidation of a portfolio file's book at its marks: the volatilities typed in the
+    file win, then those of the candles, then the mark history's; model BOOTSTRAP: the candles' (else the mark
+    history's) own hourly returns."""
+    keys = portfolio.book.price_keys()
+    typed = {key: v for key in keys if (v := volatility_for(portfolio.volatilities, key)) is not None}
+    volatility = market_volatility(keys, typed, *history)
+    series = None
+    if model == BOOTSTRAP:
+        candles, marks = history
+        series = {k: s for k in keys if (s := longest_series(candles.get(k), marks.get(k))) is not None}
+    return book_odds(portfolio.book, portfolio.price_map(), risk, volatility, hours, bootstrap=series)
+
+
+def print_risk_report(
+    portfolio: Portfolio, risk: BookRisk, hours: float, history: PriceHistory, as_json: bool, model: str = NORMAL
+) -> None:
+    """`marginwatch risk`'s output on stdout: one JSON object (each position and account with its funding and its
+    probability of liquidation within `hours`, risk_odds), or the text report with a P(liq …) column in both
+    tables, the funding lines and the notes on the figure."""
+    odds = risk_odds(portfolio, risk, hours, history, model)
+    funding = file_funding(portfolio, risk)
+    if as_json:
+        document = risk_to_dict(risk, portfolio.book, funding=funding)
+        add_odds(document, portfolio.book, odds)
+        print(json.dumps(document, allow_nan=False))
+    else:
+        positions, accounts = odds_columns(odds)
+        extra = (column_title(odds.hours), accounts, positions)
+        print(risk_to_text(risk, portfolio.book, extra=extra) + funding_text(risk, funding), end="")
+        print("\n".join(odds_notes(odds)))

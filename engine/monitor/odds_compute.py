@@ -1,0 +1,142 @@
+"""What the probability-of-liquidation worker computes (engine.monitor.odds_worker runs it on a thread,
+engine.monitor.odds_process in a child process): the job, its result, what is derived once per book
+(prepare), and the figures themselves (compute). Qt-free, and free of threads and processes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.margin.account_odds import DEFAULT_PATHS, account_odds
+from engine.margin.bootstrap_odds import bootstrap_account_odds, bootstrap_position_odds
+from engine.margin.liquidation_odds import Odds, touch_probabilities
+from engine.margin.model import Book, PriceKey
+from engine.margin.vectorised import CompiledBook
+from engine.margin.vectorised_stress import MoveSearch
+from engine.market.volatility import MIN_RETURNS, MarketVolatility, Series, market_volatility
+
+NORMAL, BOOTSTRAP = "normal", "bootstrap"
+MODELS = {
+    NORMAL: ("Normal model (random walk at the volatility)", "engine.margin.liquidation_odds, account_odds"),
+    BOOTSTRAP: ("Historical bootstrap (the symbol's own hourly returns)", "engine.margin.bootstrap_odds"),
+}
+"""The models the window offers: key -> (title, where it is defined)."""
+
+
+@dataclass(frozen=True)
+class VolatilityInputs:
+    """Where the volatilities come from, per price key: typed in the portfolio file (annualised, wins), hourly
+    candles, the stored mark history resampled to hours (engine.market.volatility.market_volatility).
+    The same object for the same book: the worker keeps what it derives from it."""
+
+    typed: Mapping[PriceKey, float] = field(default_factory=dict)
+    candles: Mapping[PriceKey, Series] = field(default_factory=dict)
+    history: Mapping[PriceKey, Series] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OddsJob:
+    """What one refresh needs; row arrays float64, shape (rows,), in the book's position order.
+
+    token: identifies the rows (the book's positions); the result is shown only on those rows. book: the
+    book the rows are of; marks: the marks they were evaluated at; row_keys: each row's price key."""
+
+    token: object
+    book: Book
+    marks: Mapping[PriceKey, float]
+    row_keys: Sequence[PriceKey]
+    mark: np.ndarray
+    liquidation: np.ndarray
+    distance: np.ndarray
+    inputs: VolatilityInputs
+    hours: float
+    paths: int = DEFAULT_PATHS
+    accounts: bool = True
+    """False: the positions' figures only (no Monte Carlo)."""
+    model: str = NORMAL
+    """A key of MODELS."""
+
+
+@dataclass(frozen=True)
+class OddsResult:
+    """A job's answer: probability per row (NaN: unknown) and the volatility used per row (NaN: unknown), per
+    account (book order) an Odds (empty when the job asked for none), the thread it was computed on, and how
+    long it took in seconds."""
+
+    token: object
+    probability: np.ndarray
+    volatility: np.ndarray
+    accounts: list[Odds]
+    account_names: tuple[str, ...]
+    """The accounts `accounts` is of (the job's book's, in its order)."""
+    hours: float
+    thread: int
+    seconds: float
+    model: str = NORMAL
+    process: int = 0
+    """The id of the process it was computed in."""
+
+
+@dataclass
+class Prepared:
+    """What the worker derives once per (book, inputs)."""
+
+    volatility: MarketVolatility
+    compiled: CompiledBook
+    search: MoveSearch
+    vol: np.ndarray
+    corr: np.ndarray
+    series: list[Series | None]
+    """Per compiled price key, the hourly series the bootstrap draws from (candles, else the mark history)."""
+
+
+def prepare(book: Book, inputs: VolatilityInputs) -> Prepared:
+    """The book's volatilities and correlations in its compiled price-key order, and its move search."""
+    compiled = CompiledBook(book)
+    keys = compiled.price_keys
+    mv = market_volatility(keys, dict(inputs.typed), dict(inputs.candles), dict(inputs.history))
+    series = [longest_series(inputs.candles.get(key), inputs.history.get(key)) for key in keys]
+    return Prepared(mv, compiled, MoveSearch(compiled), mv.volatility, mv.correlation, series)
+
+
+def longest_series(candles: Series | None, history: Series | None) -> Series | None:
+    """The candles when there are a day of them, else the mark history, else None."""
+    for series in (candles, history):
+        if series is not None and len(series[0]) > MIN_RETURNS:
+            return series
+    return None
+
+
+def compute(job: OddsJob, ready: Prepared) -> OddsResult:
+    """The job's figures (ready: prepare(job.book, job.inputs), or that of an equal book and inputs)."""
+    start = time.perf_counter()
+    where = {key: i for i, key in enumerate(ready.volatility.keys)}
+    volatility = np.array([ready.vol[where[key]] if key in where else np.nan for key in job.row_keys])
+    marks = ready.compiled.prices_from(job.marks)
+    accounts: list[Odds] = []
+    if job.model == BOOTSTRAP:
+        series = {key: s for key, s in zip(ready.compiled.price_keys, ready.series, strict=True) if s is not None}
+        p, _ = bootstrap_position_odds(
+            job.row_keys, job.mark, job.liquidation, job.distance, series, job.hours, paths=job.paths
+        )
+        if job.accounts:
+            accounts = bootstrap_account_odds(
+                ready.compiled, marks, ready.series, job.hours, paths=job.paths, search=ready.search
+            )
+    else:
+        p = touch_probabilities(job.mark, job.liquidation, job.distance, volatility, job.hours)
+        if job.accounts:
+            accounts = account_odds(
+                ready.compiled, marks, ready.vol, ready.corr, job.hours, paths=job.paths, search=ready.search
+            )
+    names = tuple(a.name for a in ready.compiled.book.accounts)
+    seconds = time.perf_counter() - start
+    return OddsResult(
+        job.token, p, volatility, accounts, names, job.hours, threading.get_ident(), seconds, job.model, os.getpid()
+    )

@@ -1,0 +1,109 @@
+"""One child process computing the probability-of-liquidation jobs of every OddsWorker(in_process=False).
+
+Why a process: Python threads share one interpreter lock, so a thread running a big book's Monte Carlo
+holds it for milliseconds at a time and the GUI thread waits (tests/benchmarks/bench_odds_lag.py measured
+it); a process has its own. The child is spawned (not forked: the parent runs Qt and feed threads) at the
+first job, is daemonic (it ends with the app, a running job with it), and serves jobs one after another
+over a pipe: (number, job) in, (number, OddsResult or RuntimeError with the traceback) out. The book and
+its volatility inputs are sent only when they differ from the last job's (the child keeps what it derived
+from them); the rows' token stays in the parent. A frozen build calls multiprocessing.freeze_support()
+first (packaging/launcher.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import threading
+import traceback
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from typing import Any
+
+from engine.monitor.odds_compute import OddsJob, OddsResult, Prepared, compute, prepare
+
+
+class OddsChild:
+    """The parent's end: submit() sends a job and returns its number; collect(number) its result when done."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child_end = context.Pipe()
+        self.process = context.Process(target=serve, args=(child_end,), name="liquidation-odds", daemon=True)
+        self.process.start()
+        child_end.close()
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+        self._done: dict[int, OddsResult | RuntimeError] = {}
+        self._sent: tuple[object, object] | None = None  # the (book, inputs) the child holds (kept: ids stay theirs)
+
+    def submit(self, job: OddsJob) -> int:
+        """Send a job; its number. Raises ChildGone when the process is gone."""
+        with self._lock:
+            number = next(self._numbers)
+            held = (job.book, job.inputs)
+            slim = replace(job, token=None)
+            if self._sent is not None and held[0] is self._sent[0] and held[1] is self._sent[1]:
+                slim = replace(slim, book=None, inputs=None)  # type: ignore[arg-type]
+            try:
+                self._conn.send((number, slim))
+            except OSError as e:  # the pipe broke: the process is gone
+                raise ChildGone(f"the liquidation odds process ended (exit code {self.process.exitcode})") from e
+            self._sent = held
+            return number
+
+    def collect(self, number: int) -> OddsResult | None:
+        """The result of job `number` once it is done (None: not yet). Raises RuntimeError when it failed, and
+        ChildGone when the process ended before answering (it could not start, or was killed)."""
+        with self._lock:
+            try:
+                while self._conn.poll():
+                    done, result = self._conn.recv()
+                    self._done[done] = result
+            except (EOFError, OSError) as e:
+                raise ChildGone(f"the liquidation odds process ended (exit code {self.process.exitcode})") from e
+            result = self._done.pop(number, None)
+            if result is None and not self.process.is_alive():
+                raise ChildGone(f"the liquidation odds process ended (exit code {self.process.exitcode})")
+        if isinstance(result, RuntimeError):
+            raise result
+        return result
+
+
+class ChildGone(Exception):
+    """The child process is gone: the caller computes on a thread instead (engine.monitor.odds_worker)."""
+
+
+_CHILD: OddsChild | None = None
+_CHILD_LOCK = threading.Lock()
+
+
+def child() -> OddsChild:
+    """The process's one OddsChild (started on first use). Raises ChildGone once one has ended: no second is
+    started (a build that cannot start it would start one every few seconds)."""
+    global _CHILD
+    with _CHILD_LOCK:
+        if _CHILD is None:
+            _CHILD = OddsChild()
+        elif not _CHILD.process.is_alive():
+            raise ChildGone(f"the liquidation odds process ended (exit code {_CHILD.process.exitcode})")
+        return _CHILD
+
+
+def serve(conn: Connection) -> None:
+    """The child's loop: until the parent's end closes."""
+    held: tuple[Any, Any, Prepared] | None = None
+    while True:
+        try:
+            number, job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if job.book is not None:
+                held = (job.book, job.inputs, prepare(job.book, job.inputs))
+            if held is None:
+                raise RuntimeError("a job without its book before any book")
+            result: OddsResult | RuntimeError = compute(replace(job, book=held[0], inputs=held[1]), held[2])
+        except Exception:  # a bug of ours: the parent raises it with the child's traceback
+            result = RuntimeError(f"liquidation odds child process:\n{traceback.format_exc()}")
+        conn.send((number, result))
