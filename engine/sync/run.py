@@ -132,9 +132,13 @@ def failed_sync(db: BookDatabase | None, account: Account, error: SyncError, at:
 
 
 def _checked(portfolio: Portfolio, outcome: SyncOutcome) -> Portfolio:
-    """The outcome through the one validator (markets of new symbols resolved); SyncError naming the rule."""
+    """The outcome through the one validator (markets of new symbols resolved as the saved book's were, with
+    its fetched tables: Bybit's risk limits are only fetched); SyncError naming the rule."""
+    overrides = portfolio.market_overrides
     try:
-        return parse_portfolio(portfolio_to_dict(Portfolio(outcome.book, portfolio.prices, portfolio.market_overrides)))
+        return parse_portfolio(
+            portfolio_to_dict(Portfolio(outcome.book, portfolio.prices, overrides)), overrides.fetched
+        )
     except PortfolioError as e:
         raise SyncError(
             SyncFailure.REFUSED_BY_RULES, f"the exchange's positions break a rule of the book, nothing saved: {e}"
