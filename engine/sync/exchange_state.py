@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from engine.margin.model import MarginMode, PositionMode, Side
+from engine.margin.model import MarginMode, MarketSpec, PositionMode, PriceKey, Side
 from engine.sync.errors import SyncError, SyncFailure
 
 
@@ -47,13 +47,15 @@ class ExchangePosition:
 class ExchangeState:
     """An account on the exchange at fetched_at (Unix s): its open positions, its whole wallet balance in
     `currency` (isolated margins included, uPnL not: what Binance calls walletBalance), and its position mode
-    when the positions tell it (None when they do not)."""
+    when the positions tell it (None when they do not). markets: tier tables fetched with it for positions
+    that no table gave yet ((exchange, symbol) -> market; engine.sync.run.missing_tables)."""
 
     positions: tuple[ExchangePosition, ...]
     wallet_balance: float
     currency: str
     position_mode: PositionMode | None
     fetched_at: float
+    markets: Mapping[PriceKey, MarketSpec] = field(default_factory=dict)
 
 
 def _number(item: Mapping[str, Any], key: str) -> float | None:

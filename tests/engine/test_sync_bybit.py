@@ -12,7 +12,6 @@ import pytest
 
 from engine.book.portfolio import parse_portfolio
 from engine.margin.model import MarginMode, Side
-from engine.market.feeds.tier_fetch import fetch_tables_now
 from engine.storage.database import BookDatabase
 from engine.sync.errors import SyncError, SyncFailure
 from engine.sync.exchange_state import position_from_ccxt
@@ -41,18 +40,9 @@ def reset_fake(fake: FakeBybit) -> Iterator[None]:
     fake.reset()
 
 
-@pytest.fixture(scope="module")
-def risk_limits(fake: FakeBybit) -> dict:
-    """Bybit's risk limits of BTC and ETH, fetched through ccxt's public call as a live feed stores them."""
-    result = fetch_tables_now([("bybit", BTC), ("bybit", ETH)], {"bybit": fake.ccxt_config()})["bybit"]
-    assert result.markets, result.note
-    return dict(result.markets)
-
-
 @pytest.fixture
-def db(tmp_path, risk_limits) -> Iterator[BookDatabase]:
+def db(tmp_path) -> Iterator[BookDatabase]:
     with BookDatabase.open(tmp_path / "marginwatch.sqlite3") as database:
-        database.save_fetched_markets("bybit", risk_limits)
         database.import_portfolio(
             parse_portfolio({"accounts": [{"name": "main", "exchange": "bybit", "wallet_balance": 0}]})
         )
@@ -80,6 +70,15 @@ def test_a_unified_account_in_regular_margin_syncs_its_positions_as_cross(sync, 
     assert btc.synced and btc.exchange_liquidation_price == 40_160.64 and eth.exchange_liquidation_price == 3_650
     # Bybit's walletBalance of USDT, without the uPnL (+500.25 BTC, -99.50 ETH at the fake's marks)
     assert db.load().book.account("main").wallet_balance == 10_000.0
+
+
+def test_a_first_sync_fetches_and_stores_the_risk_limits_no_table_had(sync, db, fake):
+    assert db.fetched_markets() == {}  # Bybit has no bundled table: without these the book rules refuse BTC
+    assert sync().ok
+    assert set(db.fetched_markets()) == {("bybit", BTC), ("bybit", ETH)}
+    assert [t.max_notional for t in db.load().book.markets[("bybit", BTC)].tiers] == [2_000_000, 2_600_000, 3_200_000]
+    asked = fake.requests["/v5/market/risk-limit"]
+    assert sync().ok and fake.requests["/v5/market/risk-limit"] == asked  # stored: not fetched again
 
 
 def test_a_unified_account_in_isolated_margin_syncs_isolated_with_each_positions_initial_margin(sync, db, fake):
