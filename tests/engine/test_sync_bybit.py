@@ -140,6 +140,17 @@ def test_a_bad_key_or_secret_fails_in_words_and_changes_nothing(sync, db, fake, 
     assert db.load() == before
 
 
+def test_clock_skew_is_said_with_its_size(sync, db, fake):
+    fake.account.clock_offset_ms = -30_000  # Bybit's clock 30 s behind ours: our stamps are in its future
+    result = sync()
+    assert result.error.kind is SyncFailure.CLOCK_SKEW
+    assert result.error.skew_s == pytest.approx(30.0, abs=1.0)
+    assert "this computer's clock is 30.0 s ahead of the exchange's; it accepts requests within 5 s" in str(
+        result.error
+    )
+    assert db.load().book.positions == ()
+
+
 FORBIDDEN = [
     ("create_order", (BTC, "market", "buy", 0.1)),
     ("cancel_order", ("123", BTC)),

@@ -159,6 +159,7 @@ class FakeBybit(FakeExchange):
         app.router.add_get("/v5/market/instruments-info", self._instruments)
         app.router.add_get("/v5/market/risk-limit", self._risk_limit)
         app.router.add_get("/v5/market/tickers", self._tickers)
+        app.router.add_get("/v5/market/time", self._time)
         app.router.add_route("*", "/v5/{rest:.*}", self._signed)  # every other path: checked, recorded
 
     def _linear(self, request: web.Request) -> bool:
@@ -178,6 +179,12 @@ class FakeBybit(FakeExchange):
         wanted = request.query.get("symbol")
         rows = [ticker(s, m) for s, m in self.marks.items() if wanted in (None, s)] if self._linear(request) else []
         return await self._answer(request, envelope({"category": "linear", "list": rows}))
+
+    async def _time(self, request: web.Request) -> web.Response:
+        """GET /v5/market/time ("Get Bybit Server Time"): the account's server clock, offset included."""
+        ms = self.account.server_ms()
+        result = {"timeSecond": str(ms // 1000), "timeNano": str(ms * 1_000_000)}
+        return await self._fault(request) or web.json_response({**envelope(result), "time": ms})
 
     async def _signed(self, request: web.Request) -> web.Response:
         """A signed endpoint: Bybit's checks (BybitAccount.refusal), then the account's figures; a path the fake
