@@ -54,17 +54,18 @@ class SyncNow(QObject):
             return False
         account = self.host.portfolio.book.account(name)
         self.host.say(f"{name}: syncing with {account.exchange}…")
-        self.worker = threading.Thread(target=self._read, args=(account,), name=f"sync-{name}", daemon=True)
+        overrides = self.host.portfolio.market_overrides  # read here: the worker fetches the tables it lacks
+        self.worker = threading.Thread(target=self._read, args=(account, overrides), name=f"sync-{name}", daemon=True)
         self.worker.start()
         return True
 
-    def _read(self, account: Any) -> None:
+    def _read(self, account: Any, overrides: Any = None) -> None:
         from engine.sync.errors import SyncError, SyncFailure
         from engine.sync.run import read_account
 
         result: ExchangeState | SyncError
         try:
-            result = read_account(account, self.settings)
+            result = read_account(account, self.settings, overrides=overrides)
         except SyncError as e:
             result = e
         except Exception as e:  # a bug: the window says the sync failed, the crash reporter gets the traceback

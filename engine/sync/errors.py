@@ -92,6 +92,6 @@ def translate(exchange: str, error: Exception) -> SyncError:
 
 
 def _said(error: Exception) -> str:
-    """': "the exchange's own message"' quoted short, or ''."""
-    match = re.search(r'"msg"\s*:\s*"([^"]{1,200})"', str(error))
+    """': "the exchange's own message"' quoted short (Binance's msg, Bybit's retMsg), or ''."""
+    match = re.search(r'"(?:msg|retMsg)"\s*:\s*"([^"]{1,200})"', str(error))
     return f' ("{match.group(1)}")' if match else ""

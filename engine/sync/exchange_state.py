@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from engine.margin.model import MarginMode, PositionMode, Side
+from engine.margin.model import MarginMode, MarketSpec, PositionMode, PriceKey, Side
 from engine.sync.errors import SyncError, SyncFailure
 
 
@@ -47,13 +47,15 @@ class ExchangePosition:
 class ExchangeState:
     """An account on the exchange at fetched_at (Unix s): its open positions, its whole wallet balance in
     `currency` (isolated margins included, uPnL not: what Binance calls walletBalance), and its position mode
-    when the positions tell it (None when they do not)."""
+    when the positions tell it (None when they do not). markets: tier tables fetched with it for positions
+    that no table gave yet ((exchange, symbol) -> market; engine.sync.run.missing_tables)."""
 
     positions: tuple[ExchangePosition, ...]
     wallet_balance: float
     currency: str
     position_mode: PositionMode | None
     fetched_at: float
+    markets: Mapping[PriceKey, MarketSpec] = field(default_factory=dict)
 
 
 def _number(item: Mapping[str, Any], key: str) -> float | None:
@@ -74,15 +76,17 @@ def _unreadable(exchange: str, what: str) -> SyncError:
 def position_from_ccxt(exchange: str, item: Mapping[str, Any]) -> ExchangePosition | None:
     """One ccxt position as an ExchangePosition; None for a flat one (no contracts: Binance lists every symbol).
 
-    Leverage where the exchange does not send it: notional / initial margin. Raises SyncError (UNREADABLE)
-    for a position without a symbol, side, entry price, margin mode or leverage."""
+    Leverage where the exchange does not send it: notional / initial margin. Margin mode where ccxt leaves it
+    None: Bybit's classic `tradeMode` in the raw answer. Isolated margin: positionMargin, else the collateral
+    less the uPnL, else the initial margin (Bybit's unified account sends positionIM only). Raises SyncError
+    (UNREADABLE) for a position without a symbol, side, entry price, margin mode or leverage."""
     contracts = _number(item, "contracts")
     if not contracts:
         return None
     symbol = item.get("symbol")
     try:
         side = Side(item.get("side"))
-        mode = MarginMode(item.get("marginMode"))
+        mode = MarginMode(item.get("marginMode") or _trade_mode(item))
     except ValueError:
         raise _unreadable(exchange, f"a position of {symbol} has no side or margin mode") from None
     entry = _number(item, "entryPrice")
@@ -95,8 +99,11 @@ def position_from_ccxt(exchange: str, item: Mapping[str, Any]) -> ExchangePositi
     isolated = 0.0
     if mode is MarginMode.ISOLATED:
         margin = _number(item, "positionMargin")
-        if margin is None:  # the collateral holds the uPnL: take it out
-            margin = (_number(item, "collateral") or 0.0) - (_number(item, "unrealizedPnl") or 0.0)
+        collateral = _number(item, "collateral")
+        if margin is None and collateral is not None:  # the collateral holds the uPnL: take it out
+            margin = collateral - (_number(item, "unrealizedPnl") or 0.0)
+        if margin is None:  # Bybit's unified account: positionIM, ccxt's initialMargin, is the position's margin
+            margin = _number(item, "initialMargin") or 0.0
         isolated = max(margin, 0.0)
     liquidation = _number(item, "liquidationPrice")
     reports_stops, take_profit, stop_loss = _stops(item)
@@ -117,6 +124,19 @@ def position_from_ccxt(exchange: str, item: Mapping[str, Any]) -> ExchangePositi
     )
 
 
+TRADE_MODES = {"0": MarginMode.CROSS.value, "1": MarginMode.ISOLATED.value}
+"""Bybit's classic `tradeMode` of a position (V5 "Get Position Info", GET /v5/position/list, read 2026-12-01:
+0 cross margin, 1 isolated margin, on a classic account; deprecated and always 0 on a unified account, whose
+margin mode the reader asks of GET /v5/account/info first)."""
+
+
+def _trade_mode(item: Mapping[str, Any]) -> str | None:
+    """The margin mode in the raw answer's Bybit `tradeMode` (a number or a string), or None."""
+    info = item.get("info")
+    value = info.get("tradeMode") if isinstance(info, Mapping) else None
+    return None if value is None or isinstance(value, bool) else TRADE_MODES.get(str(value).strip())
+
+
 def _stops(item: Mapping[str, Any]) -> tuple[bool, float | None, float | None]:
     """(whether the exchange reported them, take-profit, stop-loss) of a ccxt position; a price of 0 (Bybit's
     "0.00") is 'not set'."""
@@ -130,20 +150,39 @@ def wallet_from_ccxt(
     exchange: str, balance: Mapping[str, Any], currency: str, positions: Sequence[ExchangePosition]
 ) -> float:
     """The whole wallet balance in currency: the exchange's own walletBalance where its answer has one (Binance
-    USDⓈ-M /fapi/v2/account `assets[].walletBalance`), else ccxt's total (the equity) less the positions' uPnL.
-    Raises SyncError (UNREADABLE) when the balance has no figure for currency."""
-    info = balance.get("info")
-    assets = info.get("assets") if isinstance(info, Mapping) else None
-    for asset in assets if isinstance(assets, list) else ():
-        if isinstance(asset, Mapping) and asset.get("asset") == currency:
-            wallet = _number(asset, "walletBalance")
-            if wallet is not None:
-                return wallet
+    USDⓈ-M /fapi/v2/account `assets[].walletBalance`, Bybit's wallet-balance coins), else ccxt's total (the
+    equity) less the positions' uPnL. Raises SyncError (UNREADABLE) when the balance has no figure for currency."""
+    wallet = _exchange_wallet(balance.get("info"), currency)
+    if wallet is not None:
+        return wallet
     total = balance.get("total")
     equity = _number(total, currency) if isinstance(total, Mapping) else None
     if equity is None:
         raise _unreadable(exchange, f"the balance has no {currency}")
     return equity - sum(p.unrealized_pnl for p in positions)
+
+
+def _exchange_wallet(info: Any, currency: str) -> float | None:
+    """The exchange's own walletBalance of currency in its answer: Binance USDⓈ-M `assets[]` (asset,
+    walletBalance), Bybit V5 /v5/account/wallet-balance `result.list[].coin[]` (coin, walletBalance: "Get
+    Wallet Balance", read 2026-12-01, the wallet without the uPnL; ccxt's total is that same figure), or None."""
+    if not isinstance(info, Mapping):
+        return None
+    rows: list[tuple[Any, str]] = [(a, "asset") for a in _list(info.get("assets"))]
+    result = info.get("result")
+    for account in _list(result.get("list") if isinstance(result, Mapping) else None):
+        if isinstance(account, Mapping):
+            rows.extend((coin, "coin") for coin in _list(account.get("coin")))
+    for row, key in rows:
+        if isinstance(row, Mapping) and row.get(key) == currency:
+            wallet = _number(row, "walletBalance")
+            if wallet is not None:
+                return wallet
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def state_from_ccxt(

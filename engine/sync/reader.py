@@ -1,4 +1,5 @@
-"""Read one account from its exchange through ccxt: fetch_positions and fetch_balance, nothing else private.
+"""Read one account from its exchange through ccxt: fetch_positions and fetch_balance, and fetch_margin_mode where
+the positions do not say their margin mode (Bybit's unified account: the mode is the account's), nothing else.
 
 Read-only by construction: the ccxt client's request signer is wrapped so that any request other than a GET
 (or a POST to an exchange's documented public read endpoint: Hyperliquid's /info) is refused before it is
@@ -29,6 +30,11 @@ BASE_CONFIG: Mapping[str, Any] = {
     # are set; currencies are not needed to read positions.
     "options": {"fetchCurrencies": False},
 }
+CLIENT_SETTINGS: Mapping[str, Mapping[str, Any]] = {
+    # Bybit: load_markets would otherwise read /v5/asset/coin/query-info (a private call) once keys are set.
+    "bybit": {"has": {"fetchCurrencies": False}},
+}
+"""Per exchange, ccxt settings merged over BASE_CONFIG (and under the user's --exchange-config)."""
 POSITION_PARAMS: Mapping[str, Mapping[str, Any]] = {
     # /fapi/v2/positionRisk carries leverage and marginType (v3 does not): the exchange's own figures, not derived.
     "binanceusdm": {"useV2": True},
@@ -110,7 +116,7 @@ class AccountReader:
             raise SyncError(
                 SyncFailure.INVALID_ADDRESS, f"{exchange}: the wallet address '{wallet_address}' is not {form[1]}"
             )
-        config = deep_merge(BASE_CONFIG, settings or {})
+        config = deep_merge(deep_merge(BASE_CONFIG, CLIENT_SETTINGS.get(exchange, {})), settings or {})
         if credentials is not None:
             if _REDACT not in _CCXT_LOG.filters:
                 _CCXT_LOG.addFilter(_REDACT)
@@ -141,6 +147,7 @@ class AccountReader:
             positions = self._client.fetch_positions(
                 None, {**POSITION_PARAMS.get(self.exchange_id, {}), **self._params()}
             )
+            self._fill_margin_modes(positions)
             balance = self._client.fetch_balance({**BALANCE_PARAMS.get(self.exchange_id, {}), **self._params()})
         except SyncError:
             raise
@@ -150,6 +157,38 @@ class AccountReader:
                 error = self._measured_skew(error)
             raise SyncError(error.kind, scrub(str(error), self.credentials), error.skew_s) from None
         return state_from_ccxt(self.exchange_id, positions, balance, currency, self.clock())
+
+    def _fill_margin_modes(self, positions: Any) -> None:
+        """Give the open positions that came without a marginMode the account's, asked once with ccxt's
+        fetch_margin_mode (for one of their symbols) where the exchange has it. Bybit's unified account keeps one
+        margin mode for the whole account (V5 "Get Account Info", GET /v5/account/info, marginMode
+        ISOLATED_MARGIN / REGULAR_MARGIN / PORTFOLIO_MARGIN, read 2026-12-01) and ccxt 4.5's parse_position leaves
+        marginMode None there ("tradeMode was deprecated"). A Bybit classic account (unifiedMarginStatus 1) keeps
+        a mode per position, in each position's tradeMode: those are left to exchange_state. Raises SyncError
+        (NOT_SUPPORTED) for portfolio margin, ccxt.BaseError from the call."""
+        if not isinstance(positions, list) or not self._client.has.get("fetchMarginMode"):
+            return
+        missing = [
+            p
+            for p in positions
+            if isinstance(p, dict) and not p.get("marginMode") and p.get("contracts") and p.get("symbol")
+        ]
+        if not missing:
+            return
+        answer = self._client.fetch_margin_mode(missing[0]["symbol"])
+        info = answer.get("info") if isinstance(answer, dict) else None
+        if isinstance(info, dict) and str(info.get("unifiedMarginStatus")) == "1":
+            return
+        mode = answer.get("marginMode") if isinstance(answer, dict) else None
+        if mode == "portfolio":
+            raise SyncError(
+                SyncFailure.NOT_SUPPORTED,
+                f"{self.exchange_id}: this account uses portfolio margin, which Margin Watch does not model "
+                "(its liquidation follows the whole portfolio's risk); nothing was synced",
+            )
+        if mode in ("cross", "isolated"):
+            for position in missing:
+                position["marginMode"] = mode
 
     def _measured_skew(self, error: SyncError) -> SyncError:
         """The clock-skew error with its size: our clock against the exchange's public server time."""

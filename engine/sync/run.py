@@ -4,6 +4,7 @@ entry: the last good book stays, and its age is known (BookDatabase.last_good_sy
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from typing import Any
 
 from engine.book.portfolio import Portfolio, PortfolioError, parse_portfolio, portfolio_to_dict
 from engine.margin.crosscheck import DEFAULT_TOLERANCE, LiquidationCheck, check_liquidation
-from engine.margin.model import Account, Position, Side
+from engine.margin.market_choice import resolve_market
+from engine.margin.model import Account, MarketSpec, Position, PriceKey, Side
 from engine.margin.risk import evaluate_book
 from engine.storage.database import BookDatabase
 from engine.sync.errors import SyncError, SyncFailure
@@ -76,29 +78,58 @@ def read_account(
     *,
     reader: ReaderFactory | None = None,
     environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> ExchangeState:
     """The account's state on its exchange, read now (the network part of a sync: run it off the GUI thread).
-    settings: exchange id -> ccxt constructor settings (the --exchange-config 'ccxt' members). Raises SyncError."""
+    settings: exchange id -> ccxt constructor settings (the --exchange-config 'ccxt' members). overrides: the
+    book's market_overrides, when given the tier tables its positions lack are fetched with it (missing_tables).
+    Raises SyncError."""
     credentials = None
     if not (account.wallet_address and account.exchange.startswith(ADDRESS_EXCHANGES)):
         credentials = load_credentials(account.name, environ)
         if credentials is None:
             raise SyncError(SyncFailure.NOT_LINKED, not_linked_message(account))
-    return (reader or _default_reader(settings or {}))(account, credentials).fetch(account.currency)
+    state = (reader or _default_reader(settings or {}))(account, credentials).fetch(account.currency)
+    if overrides is None:
+        return state
+    return dataclasses.replace(state, markets=missing_tables(account.exchange, state, overrides, settings or {}))
+
+
+def missing_tables(
+    exchange: str, state: ExchangeState, overrides: Mapping[str, Any], settings: Mapping[str, Any]
+) -> dict[PriceKey, MarketSpec]:
+    """Tier tables for the state's positions that no table gives yet (not in the file's markets, the fetched
+    tables or the bundled ones), fetched now through ccxt's public calls as `watch` does: Bybit's risk limits
+    are only fetched, so a first sync would otherwise refuse every Bybit symbol. {} when none is missing or the
+    exchange does not answer (then the book rules say which symbol has no table)."""
+    keys = [(exchange, p.symbol) for p in state.positions if resolve_market(exchange, p.symbol, overrides) is None]
+    if not keys:
+        return {}
+    from engine.market.feeds.tier_fetch import fetch_tables_now  # asyncio and ccxt's async side: only when needed
+
+    result = fetch_tables_now(keys, {exchange: settings.get(exchange) or {}}).get(exchange)
+    return {(exchange, symbol): market for symbol, market in (result.markets if result else {}).items()}
 
 
 def apply_state(
     db: BookDatabase | None, portfolio: Portfolio, name: str, state: ExchangeState, tolerance: float = DEFAULT_TOLERANCE
 ) -> tuple[AccountSync, Portfolio]:
     """Reconcile `state` into the account `name` of portfolio, check the result with the book rules, cross-check
-    the liquidation prices, and save book and log entry in one transaction when db is given. Returns what the
+    the liquidation prices, and save book and log entry in one transaction when db is given (with the tier
+    tables fetched with the state, stored as a live feed stores them). Returns what the
     sync did and the new portfolio. Raises SyncError (REFUSED_BY_RULES; nothing saved) and StorageError."""
+    if state.markets:
+        portfolio = dataclasses.replace(
+            portfolio, market_overrides=portfolio.market_overrides.with_fetched(state.markets)
+        )
     outcome = reconcile(portfolio.book, name, state)
     checked = _checked(portfolio, outcome)
     checks = cross_checks(checked.book.positions, checked, name, state, tolerance)
-    if db is not None:
-        db.save_synced_book(checked, name, outcome.synced_at, summary(outcome, checks))
     exchange = checked.book.account(name).exchange
+    if db is not None:
+        if state.markets:
+            db.save_fetched_markets(exchange, {symbol: market for (_, symbol), market in state.markets.items()})
+        db.save_synced_book(checked, name, outcome.synced_at, summary(outcome, checks))
     return AccountSync(name, exchange, outcome.synced_at, outcome, checks), checked
 
 
@@ -115,9 +146,10 @@ def sync_account(
     """Sync the saved book's account `name` (see the module's docstring): read_account, then apply_state on the
     book as saved once the exchange has answered. Raises KeyError for an account the book does not have and
     StorageError when the book cannot be read or saved; every other failure is the result's error (logged)."""
-    account = db.load().book.account(name)
+    saved = db.load()
+    account = saved.book.account(name)
     try:
-        state = read_account(account, settings, reader=reader, environ=environ)
+        state = read_account(account, settings, reader=reader, environ=environ, overrides=saved.market_overrides)
         return apply_state(db, db.load(), name, state, tolerance)[0]
     except SyncError as e:
         return failed_sync(db, account, e, clock())
@@ -132,9 +164,13 @@ def failed_sync(db: BookDatabase | None, account: Account, error: SyncError, at:
 
 
 def _checked(portfolio: Portfolio, outcome: SyncOutcome) -> Portfolio:
-    """The outcome through the one validator (markets of new symbols resolved); SyncError naming the rule."""
+    """The outcome through the one validator (markets of new symbols resolved as the saved book's were, with
+    its fetched tables: Bybit's risk limits are only fetched); SyncError naming the rule."""
+    overrides = portfolio.market_overrides
     try:
-        return parse_portfolio(portfolio_to_dict(Portfolio(outcome.book, portfolio.prices, portfolio.market_overrides)))
+        return parse_portfolio(
+            portfolio_to_dict(Portfolio(outcome.book, portfolio.prices, overrides)), overrides.fetched
+        )
     except PortfolioError as e:
         raise SyncError(
             SyncFailure.REFUSED_BY_RULES, f"the exchange's positions break a rule of the book, nothing saved: {e}"

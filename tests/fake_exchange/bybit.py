@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fake_exchange.base import FakeExchange, now_ms
+from tests.fake_exchange.bybit_account import BybitAccount
 
 # symbol id -> (base, tick size, qty step, max leverage)
 PERPETUALS = {
@@ -132,6 +133,12 @@ class FakeBybit(FakeExchange):
     def __init__(self) -> None:
         super().__init__()  # REST only: no websocket routes
         self.marks: dict[str, str] = {"BTCUSDT": "61000.50", "ETHUSDT": "3050.25"}
+        self.account = BybitAccount()
+        """The signed side: one account's positions, wallet and margin mode (tests/fake_exchange/bybit_account.py)."""
+
+    def reset(self) -> None:
+        super().reset()
+        self.account.reset()
 
     def set_mark(self, symbol_id: str, mark: str) -> None:
         self.marks[symbol_id] = mark
@@ -152,6 +159,8 @@ class FakeBybit(FakeExchange):
         app.router.add_get("/v5/market/instruments-info", self._instruments)
         app.router.add_get("/v5/market/risk-limit", self._risk_limit)
         app.router.add_get("/v5/market/tickers", self._tickers)
+        app.router.add_get("/v5/market/time", self._time)
+        app.router.add_route("*", "/v5/{rest:.*}", self._signed)  # every other path: checked, recorded
 
     def _linear(self, request: web.Request) -> bool:
         return request.query.get("category", "linear") == "linear"
@@ -170,3 +179,32 @@ class FakeBybit(FakeExchange):
         wanted = request.query.get("symbol")
         rows = [ticker(s, m) for s, m in self.marks.items() if wanted in (None, s)] if self._linear(request) else []
         return await self._answer(request, envelope({"category": "linear", "list": rows}))
+
+    async def _time(self, request: web.Request) -> web.Response:
+        """GET /v5/market/time ("Get Bybit Server Time"): the account's server clock, offset included."""
+        ms = self.account.server_ms()
+        result = {"timeSecond": str(ms // 1000), "timeNano": str(ms * 1_000_000)}
+        return await self._fault(request) or web.json_response({**envelope(result), "time": ms})
+
+    async def _signed(self, request: web.Request) -> web.Response:
+        """A signed endpoint: Bybit's checks (BybitAccount.refusal), then the account's figures; a path the fake
+        does not serve is answered as Bybit does after being recorded (a test of what a sync calls sees it)."""
+        body = await request.text()
+        fault = await self._fault(request)
+        if fault:
+            self.account.signed.append((request.method, request.path))
+            return fault
+        refused = self.account.refusal(request.method, request.path, request.headers, request.query_string, body)
+        if refused:
+            return web.json_response(refused)
+        if request.method == "GET":
+            path, query = request.path, request.query
+            if path == "/v5/position/list" and query.get("category") == "linear" and query.get("settleCoin"):
+                return web.json_response(envelope(self.account.position_list(self.marks)))
+            if path == "/v5/account/wallet-balance" and query.get("accountType") == self.account.account_type:
+                return web.json_response(envelope(self.account.wallet_balance(self.marks)))
+            if path == "/v5/account/info":
+                return web.json_response(envelope(self.account.account_info()))
+            if path == "/v5/user/query-api":
+                return web.json_response(envelope(self.account.query_api()))
+        return web.json_response({"retCode": 10001, "retMsg": "params error", "result": {}}, status=404)
