@@ -154,7 +154,7 @@ def test_a_failing_test_shows_the_error_and_a_bad_channel_is_not_saved(qtbot, tm
 def test_a_channel_whose_secret_is_gone_is_listed_with_the_reason(qtbot, tmp_path):
     _, _, window, _ = window_with(qtbot, tmp_path, [{"name": "ops", "type": "webhook"}])
     entries = [a.text() for a in window.menus.settings_menu.actions()]
-    assert entries == ["Risk &thresholds…", "&Notification channels…"]
+    assert entries[0] == "Risk &thresholds…" and "&Notification channels…" in entries
     dialog = NotificationsDialog(window.channels, window)
     qtbot.addWidget(dialog)
     assert dialog.table.item(0, 4).text() == (
