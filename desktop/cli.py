@@ -41,9 +41,8 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command line: each sub-command and its options with their help. Long because it is one declaration
-    per option, read top to bottom like the help it prints; numbers go through positive_float (the number
-    grammar of engine.book.numbers)."""
+    """The command line: the window's options, then each sub-command and its options with their help; numbers
+    go through positive_float (the number grammar of engine.book.numbers)."""
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument(
         "--data-dir",
@@ -57,6 +56,33 @@ def build_parser() -> argparse.ArgumentParser:
         description="Margin Watch: how far each leveraged position is from liquidation. "
         "Without a sub-command it opens the desktop window on the saved book.",
     )
+    _add_window_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    risk = sub.add_parser(
+        "risk",
+        parents=[data],
+        help="one-shot risk report of a portfolio file at its 'prices'",
+        description="Print the risk of every account and position in a portfolio file, at the mark "
+        "prices written in its 'prices' section. Bad input exits with status 2 and one line naming "
+        "the field and the position.",
+    )
+    risk.add_argument("file", help="portfolio file (JSON, format version 1; see README)")
+    risk_odds.add_risk_options(risk)
+
+    _add_watch(sub, data)
+    export = sub.add_parser(
+        "export",
+        parents=[data],
+        help="write the saved book (with its manual prices) to a portfolio file",
+        description="Write the whole saved book, manual prices included, as a portfolio file (JSON, version 1).",
+    )
+    export.add_argument("file", help="where to write; '-' for standard output")
+    _add_import_and_sync(sub, data)
+    return parser
+
+
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the window (no sub-command): which book, online or not, how often, the theme, the self-test."""
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -87,18 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         "demo book through both engines, the simulated feed, ccxt's clients (never connected), Qt and the icon; "
         "one line, exit status 0 or 1",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    risk = sub.add_parser(
-        "risk",
-        parents=[data],
-        help="one-shot risk report of a portfolio file at its 'prices'",
-        description="Print the risk of every account and position in a portfolio file, at the mark "
-        "prices written in its 'prices' section. Bad input exits with status 2 and one line naming "
-        "the field and the position.",
-    )
-    risk.add_argument("file", help="portfolio file (JSON, format version 1; see README)")
-    risk_odds.add_risk_options(risk)
 
+
+def _add_watch(sub: Any, data: argparse.ArgumentParser) -> None:
+    """The watch sub-command: the feeds, the report's rhythm and shape, the alert channels, the probability."""
     watch = sub.add_parser(
         "watch",
         parents=[data],
@@ -139,15 +157,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_alerts_options(watch)
     risk_odds.add_watch_odds_options(watch)
-    export = sub.add_parser(
-        "export",
-        parents=[data],
-        help="write the saved book (with its manual prices) to a portfolio file",
-        description="Write the whole saved book, manual prices included, as a portfolio file (JSON, version 1).",
-    )
-    export.add_argument("file", help="where to write; '-' for standard output")
-    _add_import_and_sync(sub, data)
-    return parser
 
 
 def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:

@@ -109,6 +109,35 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
     if isinstance(version, bool) or version != FORMAT_VERSION:
         reader.add("version", None, f"'version' {shown(version)} is not supported (this build reads version 1)")
 
+    accounts, account_index, refused_accounts, stand_ins = _read_accounts(reader, data)
+    markets = _section(reader, data, "markets", Mapping, "an object of symbol -> market")
+    funding, markets = split_funding(reader, markets)  # an entry of funding fields only keeps the known market
+    entries: dict[str, MarketEntry] = {k: m for k, i in markets.items() if (m := parse_market(reader, k, i))}
+    overrides = MarketSources(entries, fetched)
+
+    prices = _read_prices(reader, data)
+    positions, doc_index, symbols = _read_positions(reader, data, refused_accounts)
+
+    checked = build_book(accounts, positions, overrides)
+    violations = reader.violations + [
+        v._replace(where=doc_index[v.where], other=None if v.other is None else doc_index[v.other])
+        if isinstance(v.where, int)
+        else v
+        for v in checked.violations
+        if v.where not in stand_ins  # its own problems were reported as read
+    ]
+    if violations:
+        violations.sort(key=_order)
+        located = [_located(v, account_index, symbols) for v in violations]
+        more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
+        raise PortfolioError(located[0] + more, violations, located)
+    assert checked.book is not None
+    return Portfolio(checked.book, prices, overrides, funding, volatilities_of(data))
+
+
+def _read_accounts(reader: Reader, data: Mapping[str, Any]) -> tuple[list[Account], dict[str, int], set[str], set[str]]:
+    """The accounts as read (violations into reader): (accounts, document index by name, names of accounts refused
+    outright, names of accounts kept with a stand-in for what could not be read)."""
     accounts: list[Account] = []
     account_index: dict[str, int] = {}
     refused_accounts: set[str] = set()
@@ -144,12 +173,11 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
             stand_ins.add(name)
         assert name is not None and exchange is not None and wallet is not None and currency is not None
         accounts.append(Account(name, exchange, wallet, currency, mode, kind, address or ""))
+    return accounts, account_index, refused_accounts, stand_ins
 
-    markets = _section(reader, data, "markets", Mapping, "an object of symbol -> market")
-    funding, markets = split_funding(reader, markets)  # an entry of funding fields only keeps the known market
-    entries: dict[str, MarketEntry] = {k: m for k, i in markets.items() if (m := parse_market(reader, k, i))}
-    overrides = MarketSources(entries, fetched)
 
+def _read_prices(reader: Reader, data: Mapping[str, Any]) -> dict[str, float]:
+    """The `prices` section: symbol (or 'exchange:symbol') -> mark price, each checked (violations into reader)."""
     prices_raw = _section(reader, data, "prices", Mapping, "an object of symbol -> mark price")
     prices = {}
     for symbol in prices_raw:
@@ -161,7 +189,14 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
             prices[symbol] = value
     for key in getattr(prices_raw, "duplicates", ()):
         reader.add(key, None, f"prices: '{printable(key)}' is given twice; keep one")
+    return prices
 
+
+def _read_positions(
+    reader: Reader, data: Mapping[str, Any], refused_accounts: set[str]
+) -> tuple[list[Position], list[int], dict[int, str]]:
+    """The positions as read (violations into reader; those of a refused account are left out): (positions,
+    the document index of each, the symbol named at each document index)."""
     positions: list[Position] = []
     doc_index: list[int] = []
     symbols: dict[int, str] = {}
@@ -193,22 +228,7 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
         positions.append(
             Position(account, symbol, side, contracts, entry, mode, leverage, margin, *tail)  # type: ignore[arg-type]
         )
-
-    checked = build_book(accounts, positions, overrides)
-    violations = reader.violations + [
-        v._replace(where=doc_index[v.where], other=None if v.other is None else doc_index[v.other])
-        if isinstance(v.where, int)
-        else v
-        for v in checked.violations
-        if v.where not in stand_ins  # its own problems were reported as read
-    ]
-    if violations:
-        violations.sort(key=_order)
-        located = [_located(v, account_index, symbols) for v in violations]
-        more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
-        raise PortfolioError(located[0] + more, violations, located)
-    assert checked.book is not None
-    return Portfolio(checked.book, prices, overrides, funding, volatilities_of(data))
+    return positions, doc_index, symbols
 
 
 def _position_tail(reader: Reader, item: Mapping[str, Any], i: int) -> tuple[Any, ...]:

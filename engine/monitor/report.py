@@ -181,25 +181,7 @@ def risk_to_text(
     probability of liquidation (engine.monitor.odds_report.odds_columns)."""
     extra_title = [extra[0]] if extra else []
     currency = {a.account.name: a.account.currency for a in risk.accounts}
-    account_rows = []
-    for i, a in enumerate(risk.accounts):
-        cur = a.account.currency
-        ratio = account_ratio_text(a)
-        exchange = profile_of(a.account).title
-        account_rows.append(
-            [
-                a.account.name,
-                exchange,
-                money(a.wallet_balance, cur),
-                money(a.unrealized_pnl, cur),
-                money(a.equity, cur),
-                money(a.cross_margin_balance, cur) if a.has_cross else "none",
-                money(a.cross_maintenance_margin, cur) if a.has_cross else "none",
-                ratio,
-                money(a.available_balance, cur),
-                *([extra[1][i]] if extra else []),
-            ]
-        )
+    account_rows = [_account_line(a, [extra[1][i]] if extra else []) for i, a in enumerate(risk.accounts)]
     position_rows = []
     for i, r in enumerate(risk.positions):
         p = r.position
@@ -236,3 +218,20 @@ def risk_to_text(
         " it liquidates at 100%.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _account_line(a: AccountRisk, extra: list[str]) -> list[str]:
+    """One account's cells in the text report, in ACCOUNT_HEADERS order, then `extra`."""
+    cur = a.account.currency
+    return [
+        a.account.name,
+        profile_of(a.account).title,
+        money(a.wallet_balance, cur),
+        money(a.unrealized_pnl, cur),
+        money(a.equity, cur),
+        money(a.cross_margin_balance, cur) if a.has_cross else "none",
+        money(a.cross_maintenance_margin, cur) if a.has_cross else "none",
+        account_ratio_text(a),
+        money(a.available_balance, cur),
+        *extra,
+    ]
