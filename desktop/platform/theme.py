@@ -70,7 +70,9 @@ def apply_theme(app: QApplication, name: str) -> str:
         app.setStyle("Fusion")
         app.setPalette(app.style().standardPalette())
         return name
-    app.setStyle("Fusion")
+    from desktop.platform.indicator_style import IndicatorStyle
+
+    app.setStyle(IndicatorStyle())  # Fusion, its radio buttons and check boxes visible on the dark window
     app.setPalette(_palette(dark=name == "dark"))
     return name
 

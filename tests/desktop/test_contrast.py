@@ -100,3 +100,20 @@ def test_the_banners_read(style):
     background = re.search(r"background: ([^;]+);", style).group(1)
     colour = re.search(r"(?<!-)color: ([^;]+);", style).group(1)
     assert contrast(QColor(colour), QColor(background)) >= AA
+
+
+@pytest.mark.parametrize("kind", ["radio", "check"])
+def test_an_unchecked_radio_button_or_check_box_can_be_seen_on_the_dark_window(qtbot, palette, kind):
+    """Fusion outlined them in the window colour made darker: all but invisible on the dark theme. Some pixel of
+    the indicator must stand out from the window at 3:1 (WCAG's minimum for a control's boundary)."""
+    from PySide6.QtWidgets import QCheckBox, QRadioButton
+
+    button = (QRadioButton if kind == "radio" else QCheckBox)()  # no text: only the indicator is drawn
+    qtbot.addWidget(button)
+    button.resize(120, 24)
+    image = button.grab().toImage()
+    window = QApplication.palette().color(R.Window)
+    best = max(
+        contrast(image.pixelColor(x, y), window) for x in range(image.width()) for y in range(image.height())
+    )
+    assert best >= 3.0
