@@ -107,3 +107,10 @@ def test_an_offline_window_fetches_nothing(qtbot, tmp_path):
     updates.check()
     assert updates.refresher is None
     window.close()
+
+
+def test_the_demo_on_simulated_prices_fetches_nothing(qtbot, tmp_path):
+    window = build_window(WindowOptions(demo=True, data_dir=str(tmp_path / "data")))
+    qtbot.addWidget(window)
+    assert window.findChild(CandleUpdates) is None  # a random walk is not a market to fetch candles of
+    window.close()
