@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CLOSE_WAIT_S = 5.0
+"""At most this long the window's close waits for a fetch under way (one symbol; ccxt's timeout is 10 s)."""
+
 CHECK_EVERY_MS = 1_000
 """How often the refresher is asked for what it fetched (it fetches at most once an hour per symbol)."""
 
@@ -99,16 +102,17 @@ class CandleUpdates(QObject):
         except StorageError:
             return {}
 
-    def stop(self) -> None:
-        """Stop the refresher without waiting for a fetch under way (its thread ends after it)."""
+    def stop(self, timeout: float = 0.0) -> None:
+        """Stop the refresher; its thread ends after the symbol it is fetching (waited for up to timeout s:
+        none when going offline, a few seconds at the window's close, as for the feeds)."""
         if self.refresher is not None:
-            self.refresher.stop(timeout=0)
+            self.refresher.stop(timeout)
             self.refresher = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Close:
             self.timer.stop()
-            self.stop()
+            self.stop(timeout=CLOSE_WAIT_S)
         return False
 
 

@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from engine.margin.model import PriceKey
@@ -30,10 +30,8 @@ from engine.market.volatility import HOUR_S, Series
 
 log = logging.getLogger(__name__)
 
-Fetch = Callable[
-    [Sequence[PriceKey], Mapping[str, ExchangeSettings] | None], tuple[dict[PriceKey, Series], dict[PriceKey, str]]
-]
-"""fetch_book_candles's shape: (keys, settings) -> ({key: hourly series}, {key: why it could not be fetched})."""
+Fetch = Callable[..., tuple[dict[PriceKey, Series], dict[PriceKey, str]]]
+"""fetch_book_candles's shape: (keys, settings, cancelled=...) -> ({key: hourly series}, {key: why not})."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,8 @@ class CandleRefresher:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Stop checking and join the thread (a fetch under way ends first); True when it ended in time."""
+        """Stop checking and join the thread (a fetch under way ends after the symbol it is at); True when it
+        ended in time."""
         self._stop.set()
         if self._thread is None:
             return True
@@ -137,7 +136,7 @@ class CandleRefresher:
         keys = self.due()
         if not keys:
             return None
-        series, failed = self._fetch(keys, self.settings)
+        series, failed = self._fetch(keys, self.settings, cancelled=self._stop.is_set)
         now = self._clock()
         batch = CandleBatch(series, failed, now)
         delay = self._backoff.next_delay() if failed else 0.0

@@ -100,3 +100,18 @@ def test_on_its_thread_the_fetched_series_reach_the_caller(fake):
         assert refresher.take() == []
     finally:
         assert refresher.stop()
+
+
+def test_stop_ends_a_long_fetch_after_the_symbol_under_way(fake):
+    keys = [BTC, ETH, (EX, "SOL/USDT:USDT"), (EX, "DOGE/USDT:USDT")]
+    fake.delay("/fapi/v1/klines", 0.5)  # a slow exchange: each symbol takes a second (two pages)
+    refresher = CandleRefresher(keys, settings(fake))
+    refresher.start()
+    deadline = time.monotonic() + 10
+    while fake.requests["/fapi/v1/klines"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    started = time.monotonic()
+    assert refresher.stop(timeout=5)
+    assert time.monotonic() - started < 2.5  # not the four symbols' four seconds
+    fetched = [b.series for b in refresher.take()]
+    assert sum(len(s) for s in fetched) < len(keys)
