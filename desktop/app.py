@@ -23,6 +23,7 @@ from desktop.platform.gui_collector import GuiThreadCollector
 from desktop.platform.icon import app_icon
 from desktop.platform.startup_heap import freeze_startup_heap
 from desktop.platform.theme import apply_theme, remember_theme
+from desktop.window.candle_updates import CandleUpdates
 from desktop.window.main_window import REFRESH_HZ, MainWindow
 from desktop.window.menus import app_version
 from desktop.window.price_sources import FeedFactory, manual_store
@@ -96,9 +97,12 @@ def _simulated_feeds(portfolio: Portfolio) -> FeedFactory:
     return make
 
 
-def taking_tiers(window: MainWindow) -> MainWindow:
-    """The window, taking the tier tables its feeds fetch (stored with its saved book, and applied)."""
+def taking_tiers(window: MainWindow, options: WindowOptions | None = None) -> MainWindow:
+    """The window, taking the tier tables its feeds fetch (stored with its saved book, and applied) and, while
+    its live feeds run, its symbols' hourly candles (desktop.window.candle_updates: the probability column's
+    volatilities)."""
     TierUpdates(window)  # a child of the window: it lives as long
+    CandleUpdates(window, options.exchange_settings if options is not None else None)
     return window
 
 
@@ -140,7 +144,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
         from desktop.window.file_book import FileBook
 
         FileBook(window, options.book_file)  # edits are saved back to the file on close, when asked
-        return taking_tiers(window)
+        return taking_tiers(window, options)
     from desktop.window.saved_book import load_saved_book, offer_recovery, restore, title_for
     from engine.storage.writer import BackgroundWriter
 
@@ -163,7 +167,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
     )
     restore(window, saved)
     window.actions_.sync.settings = {exchange: item.ccxt for exchange, item in options.exchange_settings.items()}
-    taking_tiers(window)
+    taking_tiers(window, options)
     offer_recovery(window, saved, mode)
     if saved.notice:  # a window-modal box that does not block: the window runs while it waits
         box = QMessageBox(QMessageBox.Icon.Information, "Margin Watch", saved.notice, parent=window)

@@ -271,7 +271,10 @@ def run_watch(args: argparse.Namespace) -> int:
     with reported(args.alerts_config):  # a bad file or a missing secret: one line, exit 2, before any feed starts
         relay = alerts_relay(args, portfolio, sys.stdout)
     with reported(""):
-        odds = risk_odds.watch_odds(args, portfolio, lambda: price_history(args, portfolio))
+        online = None if args.offline else settings
+        odds = risk_odds.watch_odds(args, portfolio, lambda: price_history(args, portfolio), online)
+    if odds is not None and odds.candles is not None:
+        feeds.append(odds.candles)  # started, reported and stopped with the price feeds
     options = WatchOptions(args.interval, args.count, args.json, args.stale_after, odds=odds)
     return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path), listener=relay).run()
 

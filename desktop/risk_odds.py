@@ -9,6 +9,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from engine.book.horizon import read_horizon, read_threshold_percent
 from engine.book.market_volatility import volatility_for
@@ -16,6 +17,7 @@ from engine.book.numbers import NotANumber
 from engine.book.portfolio import Portfolio
 from engine.margin.model import PriceKey
 from engine.margin.risk import BookRisk
+from engine.market.candle_refresh import CandleBatch, CandleRefresher, failure_line
 from engine.market.candles import CANDLE_DAYS, fetch_book_candles
 from engine.market.feeds.exchange_config import ExchangeSettings
 from engine.market.volatility import Series, hourly_series, market_volatility
@@ -23,7 +25,8 @@ from engine.monitor.odds_alerts import OddsWatch
 from engine.monitor.odds_report import BookOdds, add_odds, book_odds, column_title, odds_columns, odds_notes
 from engine.monitor.odds_worker import BOOTSTRAP, MODELS, NORMAL, VolatilityInputs, longest_series
 from engine.monitor.report import file_funding, funding_text, risk_to_dict, risk_to_text
-from engine.storage.database import BookDatabase
+from engine.storage.database import BookDatabase, StorageError
+from engine.storage.paths import database_path
 
 PriceHistory = tuple[dict[PriceKey, Series], dict[PriceKey, Series]]
 """(candles, mark history): hourly series per (exchange, symbol), only the keys that have some."""
@@ -69,14 +72,22 @@ def add_watch_odds_options(watch: argparse.ArgumentParser) -> None:
         metavar="PCT",
         help="alert when a position's or cross account's probability of liquidation within --horizon rises to "
         "PCT percent or above ('P(liq 24h) rose above 5%%: …'); volatilities as for 'risk' (the file's, else "
-        "the saved book's cached candles and marks); figures every 30 s, computed on their own thread",
+        "the saved book's cached candles and marks); online, the candles are fetched in the background (again "
+        "when an hour old) and cached with the saved book; figures every 30 s, computed on their own thread",
     )
     watch.add_argument("--horizon", default="24h", metavar="H", help="with --alert-probability (default 24h)")
     _add_model(watch)
 
 
-def watch_odds(args: argparse.Namespace, portfolio: Portfolio, history: Callable[[], PriceHistory]) -> OddsWatch | None:
-    """What --alert-probability asks for (None: no alert); history() is read only then. Raises NotANumber
+def watch_odds(
+    args: argparse.Namespace,
+    portfolio: Portfolio,
+    history: Callable[[], PriceHistory],
+    settings: Mapping[str, ExchangeSettings] | None = None,
+) -> OddsWatch | None:
+    """What --alert-probability asks for (None: no alert); history() is read only then. settings (online: the
+    --exchange-config per exchange; None: offline): the candles are kept fresh in the background
+    (OddsWatch.candles, a feed for the monitor to start) and stored with the saved book. Raises NotANumber
     naming the option."""
     if args.alert_probability is None:
         return None
@@ -87,7 +98,41 @@ def watch_odds(args: argparse.Namespace, portfolio: Portfolio, history: Callable
         raise NotANumber(f"--{'alert-probability' if 'threshold' in str(e) else 'horizon'}: {e}") from None
     keys = portfolio.book.price_keys()
     typed = {key: v for key in keys if (v := volatility_for(portfolio.volatilities, key)) is not None}
-    return OddsWatch(threshold, hours, args.model, VolatilityInputs(typed, *history()))
+    inputs = VolatilityInputs(typed, *history())
+    if settings is None:
+        return OddsWatch(threshold, hours, args.model, inputs)
+    path = database_path(getattr(args, "data_dir", None))
+    refresher = CandleRefresher(keys, settings, _stored_times(path, keys))
+    return OddsWatch(threshold, hours, args.model, inputs, candles=refresher, keep_candles=candle_keeper(path))
+
+
+def _stored_times(path: Path, keys: Sequence[PriceKey]) -> dict[PriceKey, float]:
+    if not path.exists():
+        return {}
+    try:
+        with BookDatabase.open(path, read_only=True) as db:
+            return db.candles_fetched_at(list(keys))
+    except StorageError:  # a cache: without it, everything is fetched
+        return {}
+
+
+def candle_keeper(path: Path) -> Callable[[CandleBatch], None]:
+    """Stores each batch's candles with the saved book at `path` (when there is one); a symbol that could not
+    be fetched, or a cache that cannot be written, is one warning line on stderr."""
+
+    def keep(batch: CandleBatch) -> None:
+        for key, why in batch.failed.items():
+            print(f"marginwatch: warning: {failure_line(key, why)}", file=sys.stderr)
+        if not batch.series or not path.exists():
+            return
+        try:
+            with BookDatabase.open(path) as db:
+                for key, series in batch.series.items():
+                    db.save_candles(key, series, batch.fetched_at)
+        except StorageError as e:
+            print(f"marginwatch: warning: candles not stored: {e}", file=sys.stderr)
+
+    return keep
 
 
 def fetch_candles(keys: Sequence[PriceKey], settings: Mapping[str, ExchangeSettings]) -> dict[PriceKey, Series]:

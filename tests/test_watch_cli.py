@@ -133,3 +133,30 @@ def test_watch_alerts_on_the_probability_of_liquidation(tmp_path):
     assert alerts and all(a["threshold"] == 0.00001 and a["horizon_hours"] == 24 for a in alerts)
     assert any(a["subject"] == "main BTC/USDT:USDT long" and a["probability"] >= 0.00001 for a in alerts)
     assert all(a["text"].startswith("P(liq 24h) rose above 0.001%: ") for a in alerts)
+
+
+def test_watch_online_fetches_candles_in_the_background_for_its_probability_alerts(tmp_path, book_file):
+    from engine.storage.database import BookDatabase
+    from engine.storage.paths import database_path
+
+    data = tmp_path / "data"
+    data.mkdir()
+    BookDatabase.open(database_path(str(data))).close()  # a saved book to keep the candles with
+    with FakeBinance() as fake:  # the file types no volatility and no candles were ever fetched
+        config = tmp_path / "exchanges.json"
+        config.write_text(json.dumps({"binanceusdm": {"ccxt": fake.ccxt_config(), "transport": "rest"}}))
+        result = marginwatch(
+            "watch", str(book_file), "--exchange-config", str(config), "--data-dir", str(data), "--interval", "1.5",
+            "--count", "3", "--json", "--alert-probability", "0.001%",
+        )  # fmt: skip
+        asked = fake.requests["/fapi/v1/klines"]
+    assert result.returncode == 0, result.stderr
+    feeds = [line["feed"] for line in lines(result) if "feed" in line]
+    assert any(f["exchange"] == "candles" and f["status"] == "live" for f in feeds), feeds
+    alerts = [line["probability"] for line in lines(result) if "probability" in line]
+    # No volatility typed and none stored: the ETH figure (2.86% from liquidation) is the candles'.
+    assert any(a["subject"] == "main ETH/USDT:USDT short" and 0.2 < a["probability"] < 0.8 for a in alerts), alerts
+    assert asked >= 2
+    with BookDatabase.open(database_path(str(data)), read_only=True) as db:
+        keys = [("binanceusdm", "BTC/USDT:USDT"), ("binanceusdm", "ETH/USDT:USDT")]
+        assert set(db.candles_fetched_at(keys)) == set(keys)

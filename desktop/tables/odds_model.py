@@ -35,9 +35,10 @@ ABOUT_BOOTSTRAP = (
     "symbol's own hourly returns (fat tails as they happened; other marks held); not a forecast"
 )
 WHY_NONE = {
-    NORMAL: "no volatility known for this symbol (the portfolio file's markets 'volatility', or candles)",
+    NORMAL: "no volatility known for this symbol (the portfolio file's markets 'volatility', or candles: "
+    "fetched while the window runs live feeds, or by marginwatch risk --candles)",
     BOOTSTRAP: "no return history for this symbol: the bootstrap needs a day of hourly candles "
-    "(marginwatch risk --candles) or stored marks",
+    "(fetched while the window runs live feeds, or by marginwatch risk --candles) or stored marks",
 }
 
 
@@ -81,6 +82,8 @@ class OddsPositionsModel(PositionsModel):
         self.odds: OddsResult | None = None
         self.volatility: np.ndarray | None = None
         self.hours, self.model = 24.0, NORMAL
+        self.volatility_note: Callable[[int], str] = lambda _position: ""
+        """Where a position's (book order) volatility comes from, one line for the tooltip ('' unsaid)."""
         self._token = rows_token(risk)
         super().__init__(risk, states, set_mark, tier_note)
 
@@ -168,9 +171,9 @@ class OddsPositionsModel(PositionsModel):
             if self.odds is None:
                 return NO_FIGURE_YET
             sigma = math.nan if self.volatility is None else float(self.volatility[p])
+            note = self.volatility_note(p)
             if math.isnan(self._probability(p)):
-                return self._rows[p].missing or WHY_NONE[self.odds.model]
-            if self.odds.model == BOOTSTRAP:
-                return ABOUT_BOOTSTRAP.format(h=f"{self.odds.hours:g}")
-            return ABOUT.format(h=f"{self.odds.hours:g}", v=sigma)
+                return (self._rows[p].missing or WHY_NONE[self.odds.model]) + (f"\n{note}" if note else "")
+            about = ABOUT_BOOTSTRAP if self.odds.model == BOOTSTRAP else ABOUT
+            return about.format(h=f"{self.odds.hours:g}", v=sigma) + (f"\n{note}" if note else "")
         return super().data(index, role)

@@ -6,14 +6,17 @@ process (engine.monitor.odds_process; a thread if that cannot start) the positio
 cross accounts' Monte Carlo; a quick tick on the GUI thread
 puts a finished result into the models, which signal only the cells that changed. The volatility is the one
 typed in the portfolio file's markets entry, else the one of the hourly candles cached with the saved book
-(`marginwatch risk --candles` fills that cache), else its stored mark history; the cache is read once per
-book (on the GUI thread: SQLite connections belong to their thread), the estimates are the worker's.
+(desktop.window.candle_updates fills that cache in the background while the window runs live feeds, as
+`marginwatch risk --candles` does; a window without a saved book keeps them in memory), else its stored mark
+history; the cache is read once per book and again when new candles arrive (use_candles; on the GUI thread:
+SQLite connections belong to their thread), the estimates are the worker's. The column's tooltip says where
+each row's volatility came from, and when its candles were fetched.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
@@ -25,7 +28,8 @@ from desktop.tables.odds_model import OddsPositionsModel, rows_token
 from desktop.window.odds_setting import ODDS_SETTING, OddsChoice, OddsMenu, choice_from_setting
 from engine.book.market_volatility import volatility_for
 from engine.margin.live_risk import VectorPositions
-from engine.margin.model import Book
+from engine.margin.model import Book, PriceKey
+from engine.market.volatility import Series
 from engine.monitor.odds_worker import OddsJob, OddsWorker, VolatilityInputs
 from engine.monitor.session import WatchSession
 from engine.storage.database import BookDatabase, StorageError
@@ -66,6 +70,14 @@ class OddsColumn(QObject):
         self.worker = OddsWorker(in_process=False)  # its own process: no lock shared with the GUI thread
         self._book: Book | None = None
         self._inputs = VolatilityInputs()
+        self.fetched: dict[PriceKey, Series] = {}
+        """Candles fetched while the window runs and not stored (no saved book): used as the cached ones."""
+        self.fetched_at: dict[PriceKey, float] = {}
+        """When each key's candles were fetched (Unix s), for the tooltip; read from the cache with them."""
+        self.candle_problems: dict[PriceKey, str] = {}
+        """Why a key's candles could not be fetched (the last try), for the tooltip."""
+        self._notes: dict[PriceKey, str] = {}
+        model.volatility_note = self.volatility_note
         self._submitted_at = self._next_at = 0.0
         self._submit = QTimer(self)
         self._submit.setInterval(EVERY_MS)
@@ -113,14 +125,46 @@ class OddsColumn(QObject):
             keys = book.price_keys()
             typed = {k: v for k in keys if (v := volatility_for(self.session.portfolio.volatilities, k)) is not None}
             candles, history = self._cached_history(keys)
+            candles |= {k: s for k, s in self.fetched.items() if k in set(keys)}
             self._inputs = VolatilityInputs(typed, candles, history)
+            self._notes = {k: self._source_of(k, typed, candles, history) for k in keys}
         return self._inputs
+
+    def use_candles(self, fetched: Mapping[PriceKey, Series], fetched_at: float, stored: bool) -> None:
+        """New candles (stored: already in the saved book's cache; else kept here): the volatility inputs are
+        read again and a figure computed from them at once."""
+        if not stored:
+            self.fetched.update(fetched)
+        self.fetched_at.update(dict.fromkeys(fetched, fetched_at))
+        for key in fetched:
+            self.candle_problems.pop(key, None)
+        self._book = None  # read again at the next submit
+        self._next_at = 0.0
+        QTimer.singleShot(0, self.submit)
+
+    def volatility_note(self, position: int) -> str:
+        """Where the volatility of this row (book order) comes from: 'volatility: …' ('' when unknown)."""
+        keys = self.session.price_key_of_row
+        return self._notes.get(keys[position], "") if 0 <= position < len(keys) else ""
+
+    def _source_of(self, key: PriceKey, typed: Mapping, candles: Mapping, history: Mapping) -> str:
+        why = f" (latest fetch failed: {self.candle_problems[key]})" if key in self.candle_problems else ""
+        if key in typed:
+            return "volatility: typed in the portfolio file"
+        if key in candles:
+            at = self.fetched_at.get(key)
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at)) if at is not None else "earlier"
+            return f"volatility: hourly candles (ccxt fetch_ohlcv) fetched {when}{why}"
+        if key in history:
+            return f"volatility: the stored mark history (no candles){why}"
+        return f"volatility: none known{why}"
 
     def _cached_history(self, keys: list) -> tuple[dict, dict]:
         db = self.database()
         if db is None:
             return {}, {}
         try:
+            self.fetched_at.update(db.candles_fetched_at(keys))
             return stored_history(db, keys, {})
         except StorageError:  # a cache: without it the columns say what is missing
             return {}, {}

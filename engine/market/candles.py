@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from engine.margin.model import PriceKey
@@ -53,8 +53,11 @@ def fetch_book_candles(
     settings: Mapping[str, ExchangeSettings] | None = None,
     days: int = CANDLE_DAYS,
     now_s: float | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> tuple[dict[PriceKey, Series], dict[PriceKey, str]]:
     """Hourly closes for each (exchange, symbol): ({key: series}, {key: why it could not be fetched}).
+
+    cancelled: asked before each symbol; once True, the symbols not fetched yet are left out of both.
 
     settings: the --exchange-config of each exchange (ccxt constructor settings, deep-merged), as for the
     feeds. One ccxt client per exchange. ccxt's errors (and its parsers' on the exchange's garbage) become the
@@ -74,6 +77,8 @@ def fetch_book_candles(
         item = (settings or {}).get(exchange_id, ExchangeSettings())
         client = cls(deep_merge(_CCXT_CONFIG, item.ccxt))
         for symbol in symbols:
+            if cancelled():
+                return series, failed
             try:
                 series[(exchange_id, symbol)] = fetch_hourly_closes(client, symbol, days, now_s)
             except Exception as e:

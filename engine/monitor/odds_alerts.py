@@ -11,8 +11,9 @@ around the threshold by its standard error does not alert every refresh.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -29,7 +30,9 @@ REARM = 0.8
 class OddsWatch:
     """`watch --alert-probability`: threshold a fraction in (0, 1); hours the horizon; model a key of
     engine.monitor.odds_worker.MODELS; inputs the book's volatility inputs; every: seconds between two
-    figures (at least); paths of each cross account's Monte Carlo."""
+    figures (at least); paths of each cross account's Monte Carlo; candles: a running
+    engine.market.candle_refresh.CandleRefresher whose fetched candles replace the inputs' (None: none), and
+    keep_candles called with each of its CandleBatches (the command line stores them with the saved book)."""
 
     threshold: float
     hours: float = 24.0
@@ -37,6 +40,8 @@ class OddsWatch:
     inputs: VolatilityInputs = field(default_factory=VolatilityInputs)
     every: float = 30.0
     paths: int = 10_000
+    candles: Any = None
+    keep_candles: Callable[[Any], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,11 +126,25 @@ class OddsWatcher:
         return self.alarm.check(result, self.book, now) if result is not None else []
 
     def due(self, monotonic: float) -> bool:
+        self._take_candles()
         return not self.worker.busy and monotonic - self._started >= self.watch.every
 
     def start(self, risk: BookRisk, marks: Mapping[PriceKey, float], monotonic: float) -> None:
         self._started = monotonic
         self.worker.submit(odds_job(self.book, risk, marks, self.watch))
+
+    def _take_candles(self) -> None:
+        """Candles the refresher fetched since the last look: kept (keep_candles), and the next figure, at
+        once, from them."""
+        if self.watch.candles is None:
+            return
+        for batch in self.watch.candles.take():
+            if self.watch.keep_candles is not None:
+                self.watch.keep_candles(batch)
+            if batch.series:
+                inputs = replace(self.watch.inputs, candles={**self.watch.inputs.candles, **batch.series})
+                self.watch = replace(self.watch, inputs=inputs)
+                self._started = -math.inf
 
     def stop(self) -> None:
         self.worker.join()

@@ -39,6 +39,16 @@ class CandleRecords(Connection):
         )
         return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float)
 
+    def candles_fetched_at(self, keys: list[PriceKey]) -> dict[PriceKey, float]:
+        """When the newest cached candles of each of these (exchange, symbol) were fetched (Unix seconds); keys
+        with none are left out. Raises StorageError."""
+        fetched: dict[PriceKey, float] = {}
+        for key in keys:
+            rows = self._read("SELECT MAX(fetched_at) FROM candle WHERE exchange = ? AND symbol = ?", key)
+            if rows and rows[0][0] is not None:
+                fetched[key] = float(rows[0][0])
+        return fetched
+
     def forget_candles_before(self, hour: int) -> int:
         """Drop the cached closes older than `hour` (all symbols); returns how many. Raises StorageError."""
         with self.transaction(changes=()) as c:
