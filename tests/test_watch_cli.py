@@ -135,6 +135,7 @@ def test_watch_alerts_on_the_probability_of_liquidation(tmp_path):
     assert all(a["text"].startswith("P(liq 24h) rose above 0.001%: ") for a in alerts)
 
 
+@pytest.mark.slow  # ~7 s: a real fetch of 30 days of candles; the refresher itself is tested in tests/engine
 def test_watch_online_fetches_candles_in_the_background_for_its_probability_alerts(tmp_path, book_file):
     from engine.storage.database import BookDatabase
     from engine.storage.paths import database_path

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.qt_log_ignore(
     "This plugin does not support raise", "This plugin does not support grabbing the keyboard"
 )
 
-EXAMPLES = int(os.environ.get("MARGINWATCH_PROPERTY_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("MARGINWATCH_PROPERTY_EXAMPLES", "500"))
 
 
 def make_form(qtbot, portfolio: Portfolio | None = None, **kwargs) -> AccountForm:

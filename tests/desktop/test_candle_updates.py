@@ -47,6 +47,7 @@ def wait_for_figure(qtbot, window, symbol: str) -> None:
     qtbot.waitUntil(lambda: odds_cell(window, symbol).data() not in ("—", None), timeout=20_000)
 
 
+@pytest.mark.slow  # ~6 s; the saved-book window test below covers the same path by default
 def test_a_portfolio_file_window_gets_its_figure_from_candles_fetched_in_the_background(qtbot, tmp_path):
     path = tmp_path / "book.json"
     path.write_text(json.dumps(BOOK))  # no volatility typed, no saved book, no candles ever fetched
