@@ -25,7 +25,8 @@ from engine.market.candles import fetch_book_candles
 from engine.market.feeds.backoff import Backoff
 from engine.market.feeds.ccxt_faults import describe_error
 from engine.market.feeds.exchange_config import ExchangeSettings
-from engine.market.feeds.state import FeedState, FeedStatus, StateCell
+from engine.market.feeds.feed_thread import FeedThread
+from engine.market.feeds.state import FeedState, FeedStatus
 from engine.market.volatility import HOUR_S, Series
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,13 @@ def failure_line(key: PriceKey, why: str) -> str:
     return f"no candles for {key[1]} on {key[0]}: {why}"
 
 
-class CandleRefresher:
+class CandleRefresher(FeedThread):
     """Fetches the candles of `keys` that are missing or older than max_age seconds, on its own thread.
 
     fetched_at: when each key's cached candles were fetched (Unix s; from the caller's cache), so a restart
     does not fetch again what is fresh. state: a FeedState named 'candles' (start/stop/state: a feed as
-    engine.monitor.watch.Feed drives one). fetch and clock stand in for ccxt and time in tests."""
+    engine.monitor.watch.Feed drives one; stop() ends a fetch under way after the symbol it is at). fetch and
+    clock stand in for ccxt and time in tests."""
 
     def __init__(
         self,
@@ -77,28 +79,7 @@ class CandleRefresher:
         self._retry_at: dict[PriceKey, float] = {}
         self._failed: dict[PriceKey, str] = {}
         self._batches: queue.SimpleQueue[CandleBatch] = queue.SimpleQueue()
-        self._state = StateCell(FeedState("candles", transport="rest: fetch_ohlcv"))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def state(self) -> FeedState:
-        return self._state.get()
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("candle refresher already started")
-        self._thread = threading.Thread(target=self._run, name="candles", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> bool:
-        """Stop checking and join the thread (a fetch under way ends after the symbol it is at); True when it
-        ended in time."""
-        self._stop.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        super().__init__(FeedState("candles", transport="rest: fetch_ohlcv"), "candles")
 
     def set_keys(self, keys: Iterable[PriceKey]) -> None:
         """Follow the book's price keys (symbols added or removed); new ones are fetched at the next check."""

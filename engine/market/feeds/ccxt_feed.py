@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from engine.margin.model import MarketSpec
 from engine.market.feeds.backoff import Backoff
 from engine.market.feeds.ccxt_faults import describe_error, raised_in_ccxt, skip_unreadable_frames
 from engine.market.feeds.exchange_config import ExchangeSettings, connection_note, deep_merge
+from engine.market.feeds.feed_thread import FeedThread
 from engine.market.feeds.mark_source import (
     NoPriceMethod,
     PerSymbolStream,
@@ -40,7 +40,7 @@ from engine.market.feeds.mark_source import (
     price_call,
     ticks_from_tickers,
 )
-from engine.market.feeds.state import FeedState, FeedStatus, StateCell
+from engine.market.feeds.state import FeedState, FeedStatus
 from engine.market.feeds.tier_fetch import fetch_tier_tables
 from engine.market.prices import PriceSource, PriceStore
 
@@ -72,7 +72,7 @@ class MarketMeta:
     settle: str
 
 
-class CcxtFeed:
+class CcxtFeed(FeedThread):
     """Publishes one exchange's marks for the given symbols into the store until stop()."""
 
     def __init__(
@@ -101,17 +101,11 @@ class CcxtFeed:
         self.tier_note = ""
         """Where the tiers come from, in words: the exchange, or why the bundled tables stay in force."""
         self._tiers_tried = False
-        self._state = StateCell(FeedState(exchange_id))
-        self._thread: threading.Thread | None = None
-        self._stop_requested = threading.Event()
+        super().__init__(FeedState(exchange_id), f"feed-{exchange_id}")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
         self._ccxt_markets: dict[str, Any] | None = None
         self._logged_errors: set[str] = set()
-
-    @property
-    def state(self) -> FeedState:
-        return self._state.get()
 
     @property
     def listed_symbols(self) -> list[str]:
@@ -119,23 +113,12 @@ class CcxtFeed:
         markets = self._ccxt_markets or {}
         return sorted(symbol for symbol, m in markets.items() if isinstance(m, dict) and m.get("contract"))
 
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("feed already started")
-        self._thread = threading.Thread(target=self._run, name=f"feed-{self.exchange_id}", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> bool:
-        """Stop the feed, close the exchange and join the thread. True when the thread ended."""
-        self._stop_requested.set()
+    def _wake(self) -> None:
+        """The feed waits on its loop's own stop event: set it there (stop() then closes the exchange)."""
         loop, event = self._loop, self._stop_event
         if loop is not None and event is not None:
             with contextlib.suppress(RuntimeError):  # the loop may have closed already
                 loop.call_soon_threadsafe(event.set)
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     # -- the feed thread ---------------------------------------------------------------------------
 
@@ -149,7 +132,7 @@ class CcxtFeed:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
-        if self._stop_requested.is_set():
+        if self._stop.is_set():
             self._stop_event.set()
         try:
             import ccxt  # imported here: ccxt is heavy and only a live feed needs it

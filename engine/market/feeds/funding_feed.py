@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,7 +21,8 @@ from engine.funding.rates import FundingBook, FundingRate, RateSource, venue_fun
 from engine.market.feeds.backoff import Backoff
 from engine.market.feeds.ccxt_faults import describe_error
 from engine.market.feeds.exchange_config import ExchangeSettings, connection_note, deep_merge
-from engine.market.feeds.state import FeedState, FeedStatus, StateCell
+from engine.market.feeds.feed_thread import FeedThread
+from engine.market.feeds.state import FeedState, FeedStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def rate_from_ccxt(exchange: str, symbol: str, item: Any, now: float) -> Funding
     return FundingRate(exchange, symbol, float(value), hours, min(ahead, default=None), now, RateSource.EXCHANGE)
 
 
-class FundingFeed:
+class FundingFeed(FeedThread):
     """Publishes one exchange's funding rates for the given symbols into `book` until stop().
 
     state: a FeedState named '<exchange> funding' (the monitor and the status bar show it as for price feeds)."""
@@ -80,27 +80,7 @@ class FundingFeed:
         note = ""
         with contextlib.suppress(Exception):  # only a warning's text
             note = connection_note(exchange_id, self.settings.ccxt)
-        self._state = StateCell(FeedState(f"{exchange_id} funding", connection=note))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def state(self) -> FeedState:
-        return self._state.get()
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("funding feed already started")
-        self._thread = threading.Thread(target=self._run, name=f"funding-{self.exchange_id}", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> bool:
-        """Stop reading and join the thread; True when it ended within timeout seconds."""
-        self._stop.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        super().__init__(FeedState(f"{exchange_id} funding", connection=note), f"funding-{exchange_id}")
 
     def _run(self) -> None:
         try:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 import random
-import threading
 import time
 from collections.abc import Mapping
 
 from engine.margin.model import PriceKey
-from engine.market.feeds.state import FeedState, FeedStatus, StateCell
+from engine.market.feeds.feed_thread import FeedThread
+from engine.market.feeds.state import FeedState, FeedStatus
 from engine.market.prices import PriceSource, PriceStore, Tick
 
 
@@ -50,7 +50,7 @@ DEMO_INTERVAL_S = 1.0
 a core; tests/benchmarks/bench_idle.py)."""
 
 
-class SimulatedFeed:
+class SimulatedFeed(FeedThread):
     """Publishes a RandomWalk into the store every `interval` seconds on its own thread."""
 
     def __init__(
@@ -60,25 +60,17 @@ class SimulatedFeed:
         self.walk = RandomWalk(start, seed)
         self.interval = interval
         self.exchanges = sorted({key[0] for key in start})
-        self._state = StateCell(FeedState("demo prices", FeedStatus.SIMULATED, transport="simulated random walk"))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def state(self) -> FeedState:
-        return self._state.get()
+        state = FeedState("demo prices", FeedStatus.SIMULATED, transport="simulated random walk")
+        super().__init__(state, "feed-simulated")
 
     def start(self) -> None:
+        """The walk's first prices at once, then a step every `interval` seconds on the thread."""
         self.store.publish(self._ticks(self.walk.prices), PriceSource.SIMULATED)
-        self._thread = threading.Thread(target=self._run, name="feed-simulated", daemon=True)
-        self._thread.start()
+        super().start()
 
     def stop(self, timeout: float = 5.0) -> bool:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
+        """As FeedThread.stop, with a shorter default wait (a step is at most `interval` away)."""
+        return super().stop(timeout)
 
     def _ticks(self, prices: Mapping[PriceKey, float]) -> list[Tick]:
         now = time.time()
