@@ -3,7 +3,8 @@ engine.market.candle_refresh.CandleRefresher fetches them on its own thread; her
 stored with the saved book (its candle cache; a window on a portfolio file keeps them in memory) and the
 probability column reads its volatility inputs again (desktop.window.odds_column.OddsColumn.use_candles).
 
-The refresher starts when the window's feeds run and stops when it works offline; a symbol that could not be
+The refresher starts once one of the window's feeds is live (an exchange it reaches) and stops when it works
+offline; a symbol that could not be
 fetched is a line in the status bar and in the column's tooltip, never a dialog.
 """
 
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
+
+from engine.market.feeds.state import FeedStatus
 
 if TYPE_CHECKING:
     from engine.market.candle_refresh import CandleBatch, CandleRefresher
@@ -49,7 +52,10 @@ class CandleUpdates(QObject):
         """Start or stop the refresher with the feeds, follow the book's symbols, and take what it fetched."""
         online = not self.window.sources.offline
         keys = self.window.portfolio.book.price_keys()
-        if online and self.refresher is None:
+        # Not before a feed is live: an exchange no feed reaches would only be asked again and again (and its
+        # other hosts' names looked up, which can hang without a network until the window's close).
+        live = any(feed.state.status is FeedStatus.LIVE for feed in self.window.sources.feeds)
+        if online and live and self.refresher is None:
             self.refresher = self._make(keys, self.settings, self._cached_times(keys))
             self.refresher.start()
         elif not online and self.refresher is not None:

@@ -87,6 +87,10 @@ def test_an_unreachable_exchange_never_blocks_the_window(qtbot, tmp_path):
     assert accounts.rowCount() == 1
     assert accounts.index(0, 0).data(Qt.ItemDataRole.ToolTipRole).startswith("incomplete: no mark price yet")
     assert accounts.row_text(0)[RATIO_COLUMN] == "n/a (a mark is missing)"
+    from desktop.window.candle_updates import CandleUpdates
+
+    (candles,) = [child for child in window.children() if isinstance(child, CandleUpdates)]
+    assert candles.refresher is None  # no candles asked of an exchange no feed reaches
     window.close()
 
 
