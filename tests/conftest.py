@@ -44,3 +44,11 @@ def collect_qt_garbage_on_the_main_thread():
     the feed thread, QBasicMutex::lockInternal in the main thread)."""
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def no_alert_sound(monkeypatch):
+    """Windows under test never play the alert sound on the machine's speakers: MARGINWATCH_SOUND_PLAYER=none
+    leaves them QApplication.beep() (silent offscreen). tests/desktop/test_alert_sound.py puts a fake player
+    first on PATH instead."""
+    monkeypatch.setenv("MARGINWATCH_SOUND_PLAYER", "none")

@@ -1,5 +1,6 @@
-"""Settings ▸ Notification channels…: the channels alerts are sent to (webhook, ntfy, Telegram), each one's
-minimum level, its state and last error, and a "Send test" button whose outcome shows in the dialog.
+"""Settings ▸ Notification channels…: the window's alert sound (desktop.dialogs.sound_row), and the channels
+alerts are sent to (webhook, ntfy, Telegram), each one's minimum level, its state and last error, and a "Send
+test" button whose outcome shows in the dialog.
 
 URL and token fields are password fields: what is typed goes to the keyring when the channel is saved, and
 an empty field keeps the stored one. A channel that cannot be saved says why under the form; nothing is saved
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.dialogs.sound_row import SoundChoice, SoundRow
 from engine.alerts.dispatcher import ChannelState
 
 KINDS = ("webhook", "ntfy", "telegram")
@@ -50,9 +52,12 @@ class Channels(Protocol):
 
 
 class NotificationsDialog(QDialog):
-    """The channels in a table (state included), a form for the selected or a new one, and its buttons."""
+    """The sound's row (with a `sound`), the channels in a table (state included), a form for the selected or a
+    new one, and its buttons."""
 
-    def __init__(self, channels: Channels, parent: QWidget | None = None, poll_ms: int = 250) -> None:
+    def __init__(
+        self, channels: Channels, parent: QWidget | None = None, poll_ms: int = 250, sound: SoundChoice | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Notification channels")
         self.channels = channels
@@ -65,6 +70,9 @@ class NotificationsDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selected)
         layout = QVBoxLayout(self)
+        self.sound_row = SoundRow(sound) if sound is not None else None
+        if self.sound_row is not None:
+            layout.addWidget(self.sound_row)
         layout.addWidget(self.table)
         layout.addLayout(self._form())
         layout.addLayout(self._buttons())
@@ -234,7 +242,9 @@ class NotificationsDialog(QDialog):
 
     @Slot()
     def _poll(self) -> None:
-        """Refresh the State column; say how a test went once its channel's state moved."""
+        """Refresh the State column and the sound's state; say how a test went once its channel's state moved."""
+        if self.sound_row is not None:
+            self.sound_row.refresh(force=False)
         for row, item in enumerate(self.channels.items):
             cell = self.table.item(row, len(COLUMNS) - 1)
             if cell is not None:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QSystemTrayIcon, QWidget
 
 from desktop.tables.position_columns import LEVEL_BACKGROUND
 from engine.book.formats import price
@@ -75,7 +75,8 @@ class AlertList(QListWidget):
 
     def raise_(self, alerts: Sequence[Alert], history: AlertRecorder | None, tray: QSystemTrayIcon | None) -> bool:
         """Show a frame's alerts; each new one (not a repeat counted into its group) is also stored with the
-        book (history), shown as a desktop notification (tray) and beeped once. True when any was new."""
+        book (history) and shown as a desktop notification (tray). True when any was new. (The sound is the
+        window's notifications': desktop.window.sound_setting.)"""
         fresh = False
         for alert in alerts:
             if not self.add(alert):
@@ -85,8 +86,6 @@ class AlertList(QListWidget):
                 history.record_alert(alert)
             if tray is not None:
                 tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
-        if fresh:
-            QApplication.beep()
         return fresh
 
 

@@ -1,5 +1,7 @@
 """The window's alert channels: the same dispatcher and relay as `watch --alerts-config` (engine.alerts), fed
-by the window's session, set up in Settings ▸ Notification channels…, acknowledged and snoozed per position.
+by the window's session, set up in Settings ▸ Notification channels…, acknowledged and snoozed per position;
+and the window's alert sound (desktop.window.sound_setting), which leaves out the same acknowledged and snoozed
+positions.
 
 The channels (name, type, minimum level, feed problems, rate limit, Telegram chat) are saved in the app's
 settings (QSettings "alerts/channels", the config file's "channels" list as JSON): they belong to this user
@@ -16,13 +18,14 @@ import json
 import os
 import time
 from collections.abc import Hashable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
 from desktop.window.alert_list import AlertList
+from desktop.window.sound_setting import SoundSetting
 from engine.alerts.channel_secrets import SecretMissing, env_name, store_secret
 from engine.alerts.config import DEFAULT_FEED_STALE_AFTER, AlertsConfigError, channel_from_item
 from engine.alerts.dispatcher import ChannelState, Dispatcher, Timing
@@ -32,6 +35,9 @@ from engine.monitor.frame import Frame
 from engine.monitor.levels import Level
 from engine.monitor.session import WatchSession
 
+if TYPE_CHECKING:
+    from engine.storage.database import BookDatabase
+
 CHANNELS_SETTING = "alerts/channels"
 
 
@@ -40,6 +46,7 @@ class NotificationsHost(Protocol):
 
     session: WatchSession
     settings: QSettings | None
+    database: BookDatabase | None
 
     def say(self, text: str) -> None: ...
 
@@ -52,9 +59,10 @@ SNOOZES = (
 
 class WindowNotifications(QObject):
     """The window's channels and their dispatcher: on_step(frame) after each session step (the first frame's
-    alerts are sent at construction); the menu gets "Notification channels…", the alert list a context menu to
-    snooze a position's alerts on the channels for a time (the dock still lists them). The window's `say` shows
-    channel states; the channels close with the window (an event filter on it)."""
+    alerts are sent, and ring, at construction); the menu gets "Notification channels…", the alert list a
+    context menu to snooze a position's alerts on the channels and the sound for a time (the dock still lists
+    them). The window's `say` shows channel states; the channels close with the window (an event filter on it).
+    `sound` is the window's alert sound and its setting."""
 
     def __init__(
         self,
@@ -80,6 +88,7 @@ class WindowNotifications(QObject):
         self.dispatcher: Dispatcher | None = None
         self.relay: AlertRelay | None = None
         self._relay_book: object = None
+        self.sound = SoundSetting(window, lambda: host.database, self.say)
         self.restart()
         window.installEventFilter(self)
         if menu is not None:
@@ -172,17 +181,17 @@ class WindowNotifications(QObject):
         """Settings ▸ Notification channels…: the dialog on these channels."""
         from desktop.dialogs.notifications_dialog import NotificationsDialog
 
-        NotificationsDialog(self, self._window).exec()
+        NotificationsDialog(self, self._window, sound=self.sound).exec()
 
     # -- the session's alerts -----------------------------------------------------------------------
 
     def snooze(self, key: Hashable, seconds: float) -> None:
-        """Send nothing for this position for `seconds` (0: end the snooze)."""
+        """Send nothing and ring nothing for this position for `seconds` (0: end the snooze)."""
         self.snoozed[key] = time.time() + seconds
 
     def _add_snooze_menu(self, alert_list: AlertList) -> None:
         alert_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        acknowledge = QAction("Acknowledge: send nothing more for this position until it gets worse", alert_list)
+        acknowledge = QAction("Acknowledge: no more sound or messages for this position till it is worse", alert_list)
         acknowledge.triggered.connect(self.acknowledge_selected)
         alert_list.addAction(acknowledge)
         for seconds, text in (*SNOOZES, (0.0, "End the snooze of this position")):
@@ -192,17 +201,18 @@ class WindowNotifications(QObject):
 
     def acknowledge_selected(self) -> None:
         """Acknowledge the selected alert's position at the alert's level: its alerts at that level or below are
-        not sent to the channels; a rise to a worse level is sent and ends the acknowledgement."""
+        not sent to the channels and do not ring; a rise to a worse level is sent and ends the acknowledgement."""
         alert = self.alert_list.selected_alert() if self.alert_list is not None else None
         if alert is None:
             self.say("Select an alert of this session to acknowledge it")
             return
         self.acknowledged[alert.key] = alert.new
-        self.say(f"{alert.subject}: acknowledged at {alert.new.label}; only a worse level is sent to the channels")
+        level = alert.new.label
+        self.say(f"{alert.subject}: acknowledged at {level}; only a worse level is sent to the channels or rings")
 
     def _muted(self, alert: Alert, now: float) -> bool:
-        """Whether a snooze or an acknowledgement keeps this alert off the channels (a worse level ends an
-        acknowledgement)."""
+        """Whether a snooze or an acknowledgement keeps this alert off the channels and the sound (a worse level
+        ends an acknowledgement)."""
         if self.snoozed.get(alert.key, 0.0) > now:
             return True
         acknowledged = self.acknowledged.get(alert.key)
@@ -223,13 +233,16 @@ class WindowNotifications(QObject):
         subject = alert.subject
         if seconds:
             until = time.strftime("%H:%M", time.localtime(time.time() + seconds))
-            self.say(f"{subject}: nothing sent to the notification channels until {until} (the dock still lists it)")
+            rest = "and no sound (the dock still lists it)"
+            self.say(f"{subject}: nothing sent to the notification channels until {until}, {rest}")
         else:
-            self.say(f"{subject}: alerts are sent to the notification channels again")
+            self.say(f"{subject}: alerts are sent to the notification channels and ring again")
 
     def on_step(self, frame: Frame) -> None:
-        """Relay a step's alerts (snoozed and acknowledged ones left out) and feed problems; a changed channel state
-        becomes a status message."""
+        """Ring once for a step's alerts and relay them (snoozed and acknowledged ones left out of both), and the
+        feed problems; a changed channel state becomes a status message."""
+        alerts = [a for a in frame.alerts if not self._muted(a, frame.at)]
+        self.sound.ring(alerts)
         if self.dispatcher is None:
             return
         book = self.session.book
@@ -241,9 +254,7 @@ class WindowNotifications(QObject):
                 self.dispatcher, exchange_of, keys, self.session.stale_after, stale, None, self._state
             )
             self._relay_book = book
-        now = frame.at
-        alerts = [a for a in frame.alerts if not self._muted(a, now)]
-        self.relay.observe(alerts, frame.quotes, now)
+        self.relay.observe(alerts, frame.quotes, frame.at)
 
     def _state(self, state: ChannelState) -> None:
         self.say(f"Alert channel {state.describe()}")
