@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import as_file
 from pathlib import Path
 
@@ -73,10 +73,11 @@ def find_players(
 ) -> list[list[str]]:
     """The player commands to try, in order, each the argv before the WAV's path: MARGINWATCH_SOUND_PLAYER's
     (split as a shell would; none for 'none'), else the platform's players found on environ's PATH.
-    Windows has none (winsound plays there)."""
+    Windows has none (winsound plays there). Raises ValueError when MARGINWATCH_SOUND_PLAYER cannot be split
+    (an unclosed quote)."""
     chosen = environ.get(PLAYER_ENV, "").strip()
     if chosen:
-        return [] if chosen.lower() == "none" else [shlex.split(chosen)]
+        return [] if chosen.lower() == "none" else [shlex.split(chosen, posix=not platform.startswith("win"))]
     if platform.startswith("win"):
         return []
     candidates = MAC_PLAYERS if platform == "darwin" else LINUX_PLAYERS
@@ -93,7 +94,7 @@ class _Playing:
     process: subprocess.Popen[bytes]
     player: str
     started: float
-    killed: bool = field(default=False)
+    killed: bool = False
 
 
 class AlertSound(QObject):
@@ -115,10 +116,15 @@ class AlertSound(QObject):
         self.say = say
         self.platform = platform
         environ = os.environ if environ is None else environ
-        self.players = find_players(environ, platform)
         self.failures: dict[str, str] = {}
+        try:
+            self.players = find_players(environ, platform)
+        except ValueError as e:
+            self.players = []
+            self._tell(PLAYER_ENV, str(e), f"Alert sound: {PLAYER_ENV} cannot be read ({e}); {BEEP} instead")
         self.running: list[_Playing] = []
         self._winsound = platform.startswith("win") and not environ.get(PLAYER_ENV)
+        self._searched_linux = platform.startswith("linux") and not environ.get(PLAYER_ENV, "").strip()
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.reap)
@@ -130,9 +136,12 @@ class AlertSound(QObject):
         return Path(self.players[0][0]).name if self.players else BEEP
 
     def state(self) -> str:
-        """The sound's state in words: 'plays with pw-play', with each player that failed and why."""
-        failed = "; ".join(f"{name} failed: {why}" for name, why in self.failures.items())
-        return f"plays with {self.method()}" + (f" ({failed})" if failed else "")
+        """The sound's state in words: 'plays with pw-play', with each player that failed and why, or that none
+        was found on Linux (where the beep is mostly silent)."""
+        notes = [f"{name} failed: {why}" for name, why in self.failures.items()]
+        if self._searched_linux and not self.players and not self.failures:
+            notes.append(f"no {', '.join(p[0] for p in LINUX_PLAYERS)} found: often silent on Linux")
+        return f"plays with {self.method()}" + (f" ({'; '.join(notes)})" if notes else "")
 
     def play(self, name: str) -> str:
         """Start the sound `name` (one of SOUNDS) and return what plays it. Never raises, never waits."""
