@@ -99,6 +99,8 @@ class SoundSetting(QObject):
     def ring(self, alerts: Sequence[Alert]) -> str | None:
         """Play one sound for a frame's alerts (acknowledged and snoozed ones already left out): the sound of the
         worst new alert at or above the choice's level. What played it, or None when nothing rang."""
+        if not alerts:  # most frames: not even the choice is looked up
+            return None
         least = SOUND_CHOICES[self.choice][1]
         if least is None:
             return None
