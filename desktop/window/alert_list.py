@@ -8,7 +8,7 @@ the top, so a price swinging around a level makes one row that stays readable, n
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
@@ -73,10 +73,17 @@ class AlertList(QListWidget):
         if stored:
             self.rows_changed.emit(self.count())
 
-    def raise_(self, alerts: Sequence[Alert], history: AlertRecorder | None, tray: QSystemTrayIcon | None) -> bool:
+    def raise_(
+        self,
+        alerts: Sequence[Alert],
+        history: AlertRecorder | None,
+        tray: QSystemTrayIcon | None,
+        muted: Callable[[Alert, float], bool] | None = None,
+    ) -> bool:
         """Show a frame's alerts; each new one (not a repeat counted into its group) is also stored with the
-        book (history) and shown as a desktop notification (tray). True when any was new. (The sound is the
-        window's notifications': desktop.window.sound_setting.)"""
+        book (history) and shown as a desktop notification (tray) unless muted(alert, its time) says the trader
+        acknowledged or snoozed its position (the window's notifications' rule: they are listed and stored all
+        the same). True when any was new. (The sound is the window's notifications': desktop.window.sound_setting.)"""
         fresh = False
         for alert in alerts:
             if not self.add(alert):
@@ -84,7 +91,7 @@ class AlertList(QListWidget):
             fresh = True
             if history is not None:
                 history.record_alert(alert)
-            if tray is not None:
+            if tray is not None and not (muted is not None and muted(alert, alert.at)):
                 tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
         return fresh
 

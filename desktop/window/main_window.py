@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
             samples = self.session.history.stored_samples(frame.real, frame.real_marks, frame.at)
             if samples:
                 self.history.record(samples)
-        self.alert_list.raise_(frame.alerts, self.history, self.tray)
+        self.alert_list.raise_(frame.alerts, self.history, self.tray, self.channels.muted)
         self.channels.on_step(frame)
         self.charts.draw_account_views()
         self.charts.draw_chart_soon()

@@ -210,9 +210,9 @@ class WindowNotifications(QObject):
         level = alert.new.label
         self.say(f"{alert.subject}: acknowledged at {level}; only a worse level is sent to the channels or rings")
 
-    def _muted(self, alert: Alert, now: float) -> bool:
-        """Whether a snooze or an acknowledgement keeps this alert off the channels and the sound (a worse level
-        ends an acknowledgement)."""
+    def muted(self, alert: Alert, now: float) -> bool:
+        """Whether a snooze or an acknowledgement keeps this alert off the channels, the sound and the desktop
+        notification (a worse level ends an acknowledgement). now: Unix seconds (the frame's time)."""
         if self.snoozed.get(alert.key, 0.0) > now:
             return True
         acknowledged = self.acknowledged.get(alert.key)
@@ -241,7 +241,7 @@ class WindowNotifications(QObject):
     def on_step(self, frame: Frame) -> None:
         """Ring once for a step's alerts and relay them (snoozed and acknowledged ones left out of both), and the
         feed problems; a changed channel state becomes a status message."""
-        alerts = [a for a in frame.alerts if not self._muted(a, frame.at)]
+        alerts = [a for a in frame.alerts if not self.muted(a, frame.at)]
         self.sound.ring(alerts)
         if self.dispatcher is None:
             return

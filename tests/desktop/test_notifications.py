@@ -163,3 +163,39 @@ def test_a_channel_whose_secret_is_gone_is_listed_with_the_reason(qtbot, tmp_pat
     )
     dialog.close()
     window.close()
+
+
+class RecordingTray:
+    """Stands in for the system tray (offscreen has none): the desktop notifications shown."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def showMessage(self, title, text, icon, ms) -> None:
+        self.messages.append(text)
+
+
+def test_a_snoozed_position_shows_no_desktop_notification_but_another_position_does(qtbot, tmp_path):
+    portfolio, store, window, _ = window_with(qtbot, tmp_path)
+    window.tray = tray = RecordingTray()
+    marks = {}
+    for symbol in ("DOGE/USDT:USDT", "ETH/USDT:USDT"):
+        row = next(i for i, p in enumerate(portfolio.book.positions) if p.symbol == symbol)
+        marks[symbol] = window.model._rows[row].liquidation_price
+    doge, eth = ("binanceusdm", "DOGE/USDT:USDT"), ("binanceusdm", "ETH/USDT:USDT")
+    store.set_manual(doge, marks["DOGE/USDT:USDT"] / (1 - 0.14))
+    window.refresh()
+    assert [m for m in tray.messages if "DOGE" in m]  # warning: shown
+    window.alert_list.setCurrentRow(0)
+    window.channels.snooze_selected(3600)
+    shown = len(tray.messages)
+    store.set_manual(doge, marks["DOGE/USDT:USDT"] / (1 - 0.03))
+    window.refresh()
+    assert window.alerts[-1].new.label == "danger" and "DOGE" in window.alerts[-1].subject  # the dock lists it
+    assert len(tray.messages) == shown  # but no desktop notification
+    long_eth = next(p for p in portfolio.book.positions if p.symbol == "ETH/USDT:USDT")
+    factor = (1 - 0.03) if long_eth.side.value == "long" else (1 + 0.03)
+    store.set_manual(eth, marks["ETH/USDT:USDT"] / factor)
+    window.refresh()
+    assert any("ETH" in m for m in tray.messages[shown:])  # another position still notifies
+    window.close()
