@@ -3,7 +3,7 @@ in contracts, the quote currency or % of the available balance, made contracts o
 
 The engine rounds and converts (engine.book.increments, engine.book.order_size); this module only holds the
 widgets (the size field with its unit selector, the price field) and says beside each field what the engine
-made of it: 'rounded to 0.1 tick: 61234.6', 'tick unknown', '= 0.082 contracts, rounded to lot 0.001'.
+made of it: 'rounded to 0.1 tick: 61234.6 USDT', 'tick unknown', '= 0.082 contracts, rounded to lot 0.001'.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ class OrderFields:
         if not tick:
             note.setText("tick unknown")
         elif self.price != typed:
-            note.setText(f"rounded to {step_text(tick)} tick: {self.price:.12g}")
+            quote = quote_currency_of(market.symbol) if market is not None else ""
+            note.setText(f"rounded to {step_text(tick)} tick: {self.price:.12g} {quote}".rstrip())
         else:
             note.setText("")
         return self.price

@@ -48,7 +48,7 @@ def test_a_typed_price_is_rounded_to_the_tick_and_the_preview_uses_it(qtbot):
     dialog = open_dialog(qtbot, b, MARKS, index=0)
     type_into(qtbot, dialog.edits["contracts"], "0.1")
     type_into(qtbot, dialog.edits["price"], "61234.56")
-    assert note(dialog, "price") == "rounded to 0.1 tick: 61234.6"
+    assert note(dialog, "price") == "rounded to 0.1 tick: 61234.6 USDT"
     expected = evaluate_book(add_to_position(b, 0, 0.1, 61234.6).book, MARKS).positions[0]
     assert row(dialog, "Liquidation price")[2] == f"{expected.liquidation_price:,.2f} USDT"
     assert row(dialog, "Entry price")[2] == "60,617.30 USDT"  # (60,000 + 61,234.6) / 2: the tick's price
@@ -134,7 +134,7 @@ def test_an_inverse_size_in_usd_is_whole_100_usd_contracts(qtbot):
     assert dialog.order.unit.currentText() == "USD"
     type_into(qtbot, dialog.edits["price"], "92000.04")
     type_into(qtbot, dialog.edits["contracts"], "5050")
-    assert note(dialog, "price") == "rounded to 0.1 tick: 92000"
+    assert note(dialog, "price") == "rounded to 0.1 tick: 92000 USD"
     assert note(dialog, "contracts") == "= 50 contracts, rounded to lot 1"
     assert row(dialog, "Contracts")[2] == "long 150 contracts"
 
