@@ -136,8 +136,11 @@ class OrderFields:
         try:
             balance = available() if unit == "percent" else None
             self.size = order_size(amount, unit, market, price, leverage, balance, currency)
-        except (SizeRefused, MissingPriceError) as e:
-            problems["contracts"] = str(e) if isinstance(e, SizeRefused) else f"{e}: the available balance needs it"
+        except SizeRefused as e:
+            problems["contracts"] = str(e)
+            return math.nan
+        except (MissingPriceError, ValueError) as e:  # the account's figures cannot be evaluated at these marks
+            problems["contracts"] = f"the available balance cannot be computed ({e}): type the size in contracts"
             return math.nan
         note.setText(self.size.text(unit))
         return self.size.contracts

@@ -157,3 +157,21 @@ def test_the_unit_selector_is_beside_the_size(qtbot):
     assert abs(combo.mapToGlobal(combo.rect().center()).y() - edit.mapToGlobal(edit.rect().center()).y()) < 8
     qtbot.keyClick(combo, Qt.Key.Key_Down)
     assert combo.currentData() == "quote"
+
+
+def test_percent_without_every_mark_says_so_and_contracts_still_work(qtbot):
+    b = book(
+        "binanceusdm",
+        10_000,
+        [pos(BTC, Side.LONG, 0.1, 60_000), pos(ETH, Side.LONG, 1, 3_000)],
+        [BTC_MARKET, ETH_MARKET],
+    )
+    marks = {("binanceusdm", BTC): 60_000.0}  # ETH's mark has not arrived
+    dialog = open_dialog(qtbot, b, marks, index=0)
+    unit(dialog, "percent")
+    type_into(qtbot, dialog.edits["price"], "60000")
+    type_into(qtbot, dialog.edits["contracts"], "10")
+    assert problem(dialog, "contracts").startswith("the available balance cannot be computed (")
+    assert problem(dialog, "contracts").endswith("): type the size in contracts")
+    unit(dialog, "contracts")
+    assert problem(dialog, "contracts") == ""

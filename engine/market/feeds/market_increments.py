@@ -4,7 +4,9 @@ ccxt reports `precision.price` and `precision.amount` in the exchange's precisio
 and Limits"): TICK_SIZE gives the increments themselves (0.1 = a 0.1 tick); DECIMAL_PLACES gives a number of
 decimals (1 = a 0.1 tick), turned into the increment by ccxt's own parse_precision; SIGNIFICANT_DIGITS gives no
 fixed increment: unknown. ccxt 4.5 reports TICK_SIZE for every exchange this app reads; the others are read as
-ccxt defines them rather than guessed. `limits.amount.min` is the smallest order, in contracts.
+ccxt defines them rather than guessed. `limits.amount.min` is the smallest order, in contracts. Hyperliquid
+allows five significant figures in a price: ccxt gives the tick that rule gives at the price when the markets
+were loaded (hyperliquid.calculate_price_precision), so it holds near that price.
 """
 
 from __future__ import annotations
