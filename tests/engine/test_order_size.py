@@ -6,8 +6,11 @@ BTCUSDT 0.1 / 0.001, ETHUSDT 0.01 / 0.001, DOGEUSDT 0.00001 / 1, XRPUSDT 0.0001 
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.book.increments import round_down_to_lot, round_to_tick, step_text
 from engine.book.order_size import (
@@ -150,3 +153,36 @@ def test_percent_needs_an_available_balance_and_at_most_100():
 def test_an_unknown_unit_is_a_bug():
     with pytest.raises(ValueError, match="not a size unit"):
         order_size(1, "lots", BTCUSDT, 61_000)  # type: ignore[arg-type]
+
+
+# -- for any price and size ----------------------------------------------------------------------------------
+
+TICKS = st.sampled_from([0.1, 0.01, 0.0001, 0.00001, 0.5, 5.0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(price=st.floats(1e-4, 1e7, allow_nan=False), tick=TICKS)
+def test_a_rounded_price_is_on_the_tick_and_within_half_a_tick(price, tick):
+    rounded = round_to_tick(price, tick)
+    steps = Decimal(repr(rounded)) / Decimal(repr(tick))
+    assert steps == steps.to_integral_value()  # exactly on the tick, as a decimal
+    assert abs(rounded - price) <= tick / 2 * (1 + 1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    notional=st.floats(1, 1e7, allow_nan=False),
+    price=st.floats(0.001, 1e6, allow_nan=False),
+    lot=st.sampled_from([0.001, 0.01, 0.1, 1.0]),
+    inverse=st.booleans(),
+)
+def test_an_order_never_opens_more_than_asked(notional, price, lot, inverse):
+    spec = BTCUSD if inverse else BTCUSDT
+    spec = dataclasses.replace(spec, lot_size=lot, min_contracts=lot)
+    try:
+        size = order_size(notional, "quote", spec, price)
+    except SizeRefused:
+        assert contracts_for_notional(notional, spec, price) < lot * (1 + 1e-9)
+        return
+    assert size.contracts <= size.asked
+    assert size.asked - size.contracts < lot * (1 + 1e-9)
