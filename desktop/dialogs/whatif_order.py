@@ -84,6 +84,8 @@ class OrderFields:
             self._unit_before_close = None
         self.unit.blockSignals(False)
         self.unit.setEnabled(enabled)
+        # What one contract is ('contracts × 0.001 BTC') reads as the unit of the number typed: only in contracts.
+        self.fields.units["contracts"].setVisible(self.size_unit() == "contracts")
 
     def _price(self, problems: dict[str, str], market: MarketSpec | None) -> float:
         self.price = None

@@ -67,8 +67,10 @@ def test_an_unknown_tick_leaves_the_price_and_says_so(qtbot):
 
 def test_a_size_in_usdt_is_contracts_at_the_trade_price_rounded_down_to_the_lot(qtbot):
     dialog = open_dialog(qtbot, linear_book(), MARKS, index=0)
+    assert dialog.units["contracts"].isVisible()  # 'contracts × 1 BTC'
     unit(dialog, "quote")
     assert dialog.order.unit.currentText() == "USDT"
+    assert not dialog.units["contracts"].isVisible()  # it would read as the unit of 5,000
     type_into(qtbot, dialog.edits["price"], "61000")
     type_into(qtbot, dialog.edits["contracts"], "5000")
     # 5,000 / 61,000 = 0.08196... BTC: 0.081 on the 0.001 lot, never more than asked
