@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import partial
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
@@ -39,6 +40,7 @@ from desktop.dialogs.whatif_fields import (
     problem_label,
     tradable_symbols,
 )
+from desktop.dialogs.whatif_order import OrderFields, available_balance
 from desktop.dialogs.whatif_preview import contracts_unit
 from desktop.tables.text_table_model import TextTableModel
 from engine.book.portfolio import resolve_market
@@ -97,6 +99,7 @@ class WhatIfDialog(QDialog):
         self.margin: TradeMargin | None = None
         """The account's free margin before and after the previewed trade (None without a preview)."""
         self._typed_contracts = ""
+        self.market: MarketSpec | None = None
 
         self.fields = TradeFields(self._choice_changed)
         self.edits, self.units, self.messages = self.fields.edits, self.fields.units, self.fields.messages
@@ -125,8 +128,7 @@ class WhatIfDialog(QDialog):
         else:
             self.setWindowTitle(f"What if — open a position in {self.account.name}")
             self._build_open_fields()
-        self.fields.add_edit("contracts", "Contracts")
-        self.fields.add_edit("price", "Trade price")
+        self.order = OrderFields(self.fields, self._refresh)
         self.preview = TextTableModel(["", "Before", "After"], [False, True, True], [])
         self.preview_view = preview_table(self.preview)
         self.problem = problem_label()
@@ -230,6 +232,7 @@ class WhatIfDialog(QDialog):
         market = self.book.markets.get((self.account.exchange, symbol)) or resolve_market(
             self.account.exchange, symbol, self.market_overrides
         )
+        self.market = market
         self.units["contracts"].setText(contracts_unit(market) if market else "contracts")
         self.units["price"].setText(self.quote)
         mark = self.marks.get((self.account.exchange, symbol))
@@ -251,20 +254,22 @@ class WhatIfDialog(QDialog):
     def _plan(self, problems: dict[str, str]) -> TradePlan | None:
         """The engine's plan of the trade as typed (WhatIfRefused where it refuses it); problems collects what is
         wrong with which field, and the plan is None then."""
-        contracts = self._number("contracts", "number of contracts", problems)
-        trade_price = self._number("price", "trade price", problems)
+        leverage = self.position.leverage if self.position else self._number("leverage", "leverage", problems)
+        available = partial(available_balance, self.book, self.account.name, self.marks)
+        contracts, trade_price = self.order.read(problems, self.market, leverage, available, self.currency)
         if self.position is None:
-            return self._open_plan(contracts, trade_price, problems)
+            return self._open_plan(contracts, trade_price, leverage, problems)
         if problems:
             return None
         assert self.index is not None
         return plan_trade(self.book, self.index, self.action(), contracts, trade_price, self.market_overrides)
 
-    def _open_plan(self, contracts: float, trade_price: float, problems: dict[str, str]) -> TradePlan | None:
+    def _open_plan(
+        self, contracts: float, trade_price: float, leverage: float, problems: dict[str, str]
+    ) -> TradePlan | None:
         symbol = self.symbol.currentText().strip()
         if not symbol:
             problems["symbol"] = "enter a symbol"
-        leverage = self._number("leverage", "leverage", problems)
         mode = MarginMode.ISOLATED if self.margin_modes[MarginMode.ISOLATED].isChecked() else MarginMode.CROSS
         margin = 0.0
         if mode is MarginMode.ISOLATED and self.edits["isolated_margin"].text().strip():
@@ -279,9 +284,9 @@ class WhatIfDialog(QDialog):
         marks = self.marks
         if self.position is None:
             key = (self.account.exchange, self.symbol.currentText().strip())
-            if key not in marks and "price" not in problems:
+            if key not in marks and self.order.price is not None:
                 # A symbol the book does not hold has no feed yet: judge it at the price it is bought at.
-                marks = {**marks, key: parse_positive(self.edits["price"].text(), "price", "trade price")}
+                marks = {**marks, key: self.order.price}
         return marks
 
     @Slot()
@@ -351,16 +356,10 @@ class WhatIfDialog(QDialog):
 
     # --- applying ------------------------------------------------------------------------------------
 
-    def _trade_price(self) -> float | None:
-        try:
-            return parse_positive(self.edits["price"].text(), "price", "trade price")
-        except InputProblem:
-            return None
-
     def _away_from_mark(self) -> float | None:
         """How far the typed trade price is from the symbol's mark when beyond PRICE_BAND, else None."""
         symbol = self.position.symbol if self.position is not None else self.symbol.currentText().strip()
-        trade_price = self._trade_price()
+        trade_price = self.order.price
         if trade_price is None:
             return None
         return far_from_mark(trade_price, self.marks.get((self.account.exchange, symbol)))

@@ -104,9 +104,10 @@ def tradable_symbols(book: Book, account: Account, market_overrides: Mapping[str
 
 
 class TradeFields(QGridLayout):
-    """The trade's fields, a row each: title, editor (a line edit or a row of radio buttons), unit, problem.
+    """The trade's fields, a row each: title, editor (a line edit or a row of radio buttons), unit, then the
+    problem and a note (what the engine made of the input, e.g. the price rounded to the tick).
 
-    edits, units and messages are keyed by field name; on_choice is called when any radio button toggles."""
+    edits, units, messages and notes are keyed by field name; on_choice is called when any radio button toggles."""
 
     def __init__(self, on_choice: Callable[[], None]) -> None:
         super().__init__()
@@ -115,6 +116,7 @@ class TradeFields(QGridLayout):
         self.edits: dict[str, QLineEdit] = {}
         self.units: dict[str, QLabel] = {}
         self.messages: dict[str, QLabel] = {}
+        self.notes: dict[str, QLabel] = {}
 
     def add_row(self, name: str, title: str, widget: QWidget | QHBoxLayout, unit: str = "") -> None:
         row = self.rowCount()
@@ -125,14 +127,23 @@ class TradeFields(QGridLayout):
             self.addWidget(widget, row, 1)
         self.units[name] = QLabel(unit)
         self.addWidget(self.units[name], row, 2)
-        self.messages[name] = problem_label()
-        self.addWidget(self.messages[name], row, 3)
+        self.messages[name], self.notes[name] = problem_label(), note_label()
+        said = QHBoxLayout()
+        said.addWidget(self.messages[name])
+        said.addWidget(self.notes[name], 1)
+        self.addLayout(said, row, 3)
 
-    def add_edit(self, name: str, title: str, unit: str = "") -> QLineEdit:
+    def add_edit(self, name: str, title: str, unit: str = "", beside: QWidget | None = None) -> QLineEdit:
+        """A line edit named `name`; beside: a widget next to it in the editor's cell (a unit selector)."""
         edit = QLineEdit()
         edit.setObjectName(name)
         self.edits[name] = edit
-        self.add_row(name, title, edit, unit)
+        cell: QWidget | QHBoxLayout = edit
+        if beside is not None:
+            cell = QHBoxLayout()
+            cell.addWidget(edit, 1)
+            cell.addWidget(beside)
+        self.add_row(name, title, cell, unit)
         return edit
 
     def radio_row(self, name: str, title: str, texts: Mapping[K, str]) -> dict[K, QRadioButton]:

@@ -46,7 +46,17 @@ POSITION_KEYS = (
     *("synced_at", "exchange_liquidation_price"),  # written by a sync (engine.sync), not in CSV
 )
 ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type", "wallet_address")
-MARKET_KEYS = ("contract_size", "inverse", "taker_fee", "max_leverage", "tiers", "volatility")
+MARKET_KEYS = (
+    "contract_size",
+    "inverse",
+    "taker_fee",
+    "max_leverage",
+    "tick_size",
+    "lot_size",
+    "min_contracts",
+    "tiers",
+    "volatility",
+)
 TIER_KEYS = ("min_notional", "max_notional", "maintenance_margin_rate", "maintenance_amount", "max_leverage")
 TOP_KEYS = ("version", "accounts", "positions", "prices", "markets")
 

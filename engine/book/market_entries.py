@@ -1,6 +1,7 @@
 """The portfolio file's `markets` section: entries read as written (partial ones too) and written back alike.
 
-An entry may give any of contract_size, inverse, taker_fee, max_leverage and tiers; what it leaves out comes
+An entry may give any of contract_size, inverse, taker_fee, max_leverage, tick_size (the price increment, quote
+currency), lot_size (the contracts increment), min_contracts (the smallest order) and tiers; what it leaves out comes
 from the fetched or bundled table (engine.margin.market_choice.resolve_market). Its `volatility` (the
 probability of liquidation's) is read here too and kept apart (engine.book.market_volatility).
 """
@@ -54,13 +55,17 @@ def parse_market(reader: Reader, key: str, item: Any) -> MarketEntry | None:
             ("contract_size", {"positive": True}),
             ("taker_fee", {"non_negative": True}),
             ("max_leverage", {"non_negative": True}),
+            ("tick_size", {"positive": True}),
+            ("lot_size", {"positive": True}),
+            ("min_contracts", {"positive": True}),
         )
     }
     inverse = market_inverse(reader, item, symbol, where) if "inverse" in item else None
     if len(reader.violations) > before:
         return None
     size, fee, cap = numbers["contract_size"], numbers["taker_fee"], numbers["max_leverage"]
-    return MarketEntry(symbol, ordered, size, inverse, fee, cap)
+    steps = numbers["tick_size"], numbers["lot_size"], numbers["min_contracts"]
+    return MarketEntry(symbol, ordered, size, inverse, fee, cap, *steps)
 
 
 def _parse_tiers(reader: Reader, tiers_raw: Any, where: str) -> tuple[Tier, ...] | None:

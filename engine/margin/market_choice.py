@@ -3,8 +3,9 @@
 Per (exchange, symbol), the first of:
 
 1. the portfolio file's `markets` entry (always wins; `exchange:symbol` before a plain `symbol` key). An entry
-   may be partial: what it leaves out (its tiers, max_leverage, taker_fee, contract_size, inverse) is taken from
-   the tables below, so `{"max_leverage": 25}` alone is a valid Hyperliquid override;
+   may be partial: what it leaves out (its tiers, max_leverage, taker_fee, contract_size, inverse, tick_size,
+   lot_size, min_contracts) is taken from the tables below, so `{"max_leverage": 25}` alone is a valid
+   Hyperliquid override;
 2. the tables fetched from the exchange (engine.market.feeds.tier_fetch), stored with their fetch time
    (engine.storage.fetched_markets) and handed over in `MarketSources.fetched`;
 3. the bundled tables (resources/tiers, engine.margin.tiers), each dated.
@@ -57,6 +58,9 @@ class MarketEntry:
     inverse: bool | None = None
     taker_fee: float | None = None
     max_leverage: float | None = None
+    tick_size: float | None = None
+    lot_size: float | None = None
+    min_contracts: float | None = None
 
     def given(self) -> list[str]:
         """The names of the fields the entry gives, in the file's order."""
@@ -112,9 +116,17 @@ def resolve_market(
 
 
 def entry_of(market: MarketSpec) -> MarketEntry:
-    """A complete market as a file entry giving every field."""
+    """A complete market as a file entry giving every field it knows (an increment of 0, unknown, is left out)."""
     return MarketEntry(
-        market.symbol, market.tiers, market.contract_size, market.inverse, market.taker_fee, market.max_leverage
+        market.symbol,
+        market.tiers,
+        market.contract_size,
+        market.inverse,
+        market.taker_fee,
+        market.max_leverage,
+        market.tick_size or None,
+        market.lot_size or None,
+        market.min_contracts or None,
     )
 
 
@@ -149,6 +161,9 @@ def _merged(exchange: str, entry: MarketEntry, base: MarketSpec | None) -> Marke
         tiers_from=tiers_from,
         tiers_at=tiers_at,
         fee_note="" if entry.taker_fee is not None else (base.fee_note if base else ""),
+        tick_size=_first(entry.tick_size, base.tick_size if base else None, 0.0),
+        lot_size=_first(entry.lot_size, base.lot_size if base else None, 0.0),
+        min_contracts=_first(entry.min_contracts, base.min_contracts if base else None, 0.0),
     )
 
 

@@ -80,6 +80,9 @@ class MarketSpec:
     fetch time), 'bundled' (resources/tiers), '' when not said; tiers_at: when the table was read (Unix
     seconds; a bundled table's date), None when unknown; fee_note: why the taker fee is not the exchange's
     own figure (an assumed default), '' when it is (engine.margin.market_choice).
+    tick_size: the price increment (quote currency); lot_size: the contracts increment; min_contracts: the
+    smallest order (contracts); each 0 when unknown (ccxt's market `precision.price`, `precision.amount` and
+    `limits.amount.min`, engine.market.feeds.market_increments; engine.book.increments rounds to them).
     """
 
     symbol: str
@@ -92,6 +95,9 @@ class MarketSpec:
     tiers_from: str = ""
     tiers_at: float | None = None
     fee_note: str = ""
+    tick_size: float = 0.0
+    lot_size: float = 0.0
+    min_contracts: float = 0.0
 
     @property
     def settle_currency(self) -> str:

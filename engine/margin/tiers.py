@@ -1,7 +1,9 @@
 """Maintenance-margin tier tables: parsing ccxt's leverage-tier structure and the bundled tables.
 
 The bundled tables live in resources/tiers/<exchange>.json, each with its source and date:
-{"exchange", "source", "date", "note", "tiers": {symbol: [ccxt tier dicts]}, "markets": {symbol: {...}}}.
+{"exchange", "source", "date", "note", "tiers": {symbol: [ccxt tier dicts]}, "markets": {symbol: {...}}}; a
+`markets` entry may give contract_size, inverse, taker_fee, max_leverage, tick_size, lot_size and min_contracts
+(the increments' source in the table's "increments_source").
 """
 
 from __future__ import annotations
@@ -148,6 +150,9 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
                 source=f"{self._data['source']} ({self._data['date']})",
                 tiers_from="bundled",
                 tiers_at=date_seconds(str(self._data["date"])),
+                tick_size=float(extra.get("tick_size", 0.0)),
+                lot_size=float(extra.get("lot_size", 0.0)),
+                min_contracts=float(extra.get("min_contracts", 0.0)),
             )
         return market
 

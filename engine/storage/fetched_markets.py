@@ -1,9 +1,10 @@
 """Tier tables fetched from the exchanges, kept between runs: what an offline start uses, with its age.
 
 One row per (exchange, symbol) in `fetched_market` (schema step 5): the fetch time (Unix seconds), the source
-in words, and the market as JSON (contract size, inverse, taker fee, max leverage, tiers). A cache, not the
-book: outside the book's checksum, replaced by every fetch, and a row that cannot be read is skipped (the
-bundled table then applies) rather than refusing the book.
+in words, and the market as JSON (contract size, inverse, taker fee, max leverage, tick size, lot size, minimum
+order, tiers). A row written before the increments were kept has none: they read as 0, unknown (the JSON needed
+no schema step). A cache, not the book: outside the book's checksum, replaced by every fetch, and a row that
+cannot be read is skipped (the bundled table then applies) rather than refusing the book.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ def market_to_json(market: MarketSpec) -> str:
             "inverse": market.inverse,
             "taker_fee": market.taker_fee,
             "max_leverage": market.max_leverage,
+            "tick_size": market.tick_size,
+            "lot_size": market.lot_size,
+            "min_contracts": market.min_contracts,
             "tiers": [
                 (
                     t.min_notional,
@@ -60,7 +64,18 @@ def market_from_json(symbol: str, spec: str, fetched_at: float, source: str) -> 
         source=source,
         tiers_from="fetched",
         tiers_at=float(fetched_at),
+        # Rows stored before the increments were kept have none: 0, unknown.
+        tick_size=_increment(data, "tick_size"),
+        lot_size=_increment(data, "lot_size"),
+        min_contracts=_increment(data, "min_contracts"),
     )
+
+
+def _increment(data: Any, key: str) -> float:
+    """A stored increment; 0 (unknown) when the row has none or holds no positive finite number."""
+    value = data.get(key, 0.0)
+    number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    return number if math.isfinite(number) and number > 0 else 0.0
 
 
 class FetchedMarkets(Connection):

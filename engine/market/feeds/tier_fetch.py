@@ -13,7 +13,8 @@ Which call (ccxt 4.5, read in the installed package):
 OKX's position tiers are in contracts (minSz/maxSz), not notional: they are converted to notional at the price
 when fetched (contracts x contract size x last price), and the source says so; the boundaries move with the
 price until the next fetch. The taker fee, contract size, inverse and max leverage come from ccxt's market
-(`taker`, `contractSize`, `inverse`, `limits.leverage.max`).
+(`taker`, `contractSize`, `inverse`, `limits.leverage.max`), the tick, lot and minimum order from its
+`precision` and `limits.amount.min` (engine.market.feeds.market_increments).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 from engine.margin.model import MarketSpec, Tier
 from engine.margin.tiers import TierTableError, check_tiers
 from engine.market.feeds.ccxt_faults import describe_error
+from engine.market.feeds.market_increments import Increments, market_increments
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,7 +111,7 @@ async def fetch_tier_tables(
         except (TierTableError, KeyError, TypeError, ValueError) as e:
             log.info("feed %s: unusable tier table for %s (%s)", exchange_id, symbol, e)
             continue
-        markets[symbol] = _market(symbol, tiers, market, source, now)
+        markets[symbol] = _market(symbol, tiers, market, source, now, market_increments(exchange, market))
     return TierFetch(markets, f"{len(markets)} of {len(symbols)} symbols' tiers from {exchange_id} ({how})")
 
 
@@ -227,7 +229,9 @@ def hyperliquid_tiers(bands: Sequence[tuple[float, float]], where: str) -> tuple
     return check_tiers(tiers, where)
 
 
-def _market(symbol: str, tiers: tuple[Tier, ...], market: Mapping[str, Any], source: str, now: float) -> MarketSpec:
+def _market(
+    symbol: str, tiers: tuple[Tier, ...], market: Mapping[str, Any], source: str, now: float, steps: Increments
+) -> MarketSpec:
     cap = ((market.get("limits") or {}).get("leverage") or {}).get("max")
     taker = market.get("taker")
     return MarketSpec(
@@ -240,6 +244,9 @@ def _market(symbol: str, tiers: tuple[Tier, ...], market: Mapping[str, Any], sou
         source=source,
         tiers_from="fetched",
         tiers_at=now,
+        tick_size=steps.tick_size,
+        lot_size=steps.lot_size,
+        min_contracts=steps.min_contracts,
     )
 
 
