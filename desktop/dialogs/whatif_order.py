@@ -98,6 +98,11 @@ class OrderFields:
             return math.nan
         tick = market.tick_size if market is not None else 0.0
         self.price = round_to_tick(typed, tick)
+        if not self.price > 0:
+            self.price = None
+            problems["price"] = f"below half a tick of {step_text(tick)}: the order would have no price"
+            note.setText("")
+            return math.nan
         if not tick:
             note.setText("tick unknown")
         elif self.price != typed:

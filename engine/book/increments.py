@@ -19,7 +19,10 @@ def _to_step(value: float, step: float, mode: str) -> float:
     from ccxt.base.decimal_to_precision import NO_PADDING, ROUND, TICK_SIZE, TRUNCATE, decimal_to_precision
 
     rounding = ROUND if mode == "nearest" else TRUNCATE
-    return float(decimal_to_precision(value, rounding, step, TICK_SIZE, NO_PADDING))
+    try:
+        return float(decimal_to_precision(value, rounding, step, TICK_SIZE, NO_PADDING))
+    except ArithmeticError:  # decimal's DivisionImpossible: a value over ~1e25 steps; left as it is
+        return value
 
 
 def _usable(value: float, step: float) -> bool:

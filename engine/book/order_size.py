@@ -16,13 +16,17 @@ The units, as exchanges' order forms offer them:
 
 Whatever the unit, the contracts are then truncated to the lot (engine.book.increments.round_down_to_lot): an
 order never opens more than asked. Below one lot, or below the market's minimum order, the size is refused
-with the reason (SizeRefused, field 'contracts').
+with the reason (SizeRefused, field 'contracts'). The conversions divide in Decimal from each number as typed
+(its shortest repr), so a notional that is an exact multiple of the lot keeps it: 3,535.73 USDT at 3,214.3 is
+1.1 contracts, not 1.0999999999999999 truncated to 1.099; the form says "fees not reserved" (the percent
+rule leaves them out).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Context, Decimal, InvalidOperation
 from typing import Literal
 
 from engine.book.formats import money
@@ -55,21 +59,44 @@ class OrderSize:
 
     def text(self, unit: SizeUnit) -> str:
         """What the form shows beside the size: '= 0.082 contracts, rounded to lot 0.001' for a size typed in
-        quote or percent; for typed contracts only the rounding, '' when there was none."""
+        quote or percent (percent adds '; fees not reserved': the exchange's slider also keeps the fees back); for
+        typed contracts only the rounding, '' when there was none."""
         lot = step_text(self.lot_size)
         if unit == "contracts":
             return f"rounded to lot {lot}: {self.contracts:.12g} contracts" if self.rounded else ""
         said = f"= {self.contracts:.12g} contracts"
         if self.rounded:
-            return f"{said}, rounded to lot {lot}"
-        return said if self.lot_size > 0 else f"{said} (lot unknown: not rounded)"
+            said = f"{said}, rounded to lot {lot}"
+        elif self.lot_size <= 0:
+            said = f"{said} (lot unknown: not rounded)"
+        return f"{said}; fees not reserved" if unit == "percent" else said
+
+
+_EXACT = Context(prec=34)  # our own context: ccxt changes the global one (rounding, traps) when imported
+
+
+def _d(x: float) -> Decimal:
+    return Decimal(repr(float(x)))
+
+
+def _quotient(numerator: Decimal, denominator: Decimal) -> float:
+    """numerator / denominator in Decimal, as a float; inf for a zero denominator, nan where Decimal refuses."""
+    if denominator == 0:
+        return math.inf
+    try:
+        return float(_EXACT.divide(numerator, denominator))
+    except (ArithmeticError, InvalidOperation):
+        return math.nan
 
 
 def contracts_for_notional(notional: float, market: MarketSpec, price: float) -> float:
-    """Contracts worth `notional` in the quote currency at `price` (see the module docstring; not rounded)."""
+    """Contracts worth `notional` in the quote currency at `price` (see the module docstring; not rounded;
+    divided in Decimal). inf when price or the contract size is 0."""
+    if not all(math.isfinite(x) for x in (notional, price, market.contract_size)):
+        return math.nan
     if market.inverse:
-        return notional / market.contract_size
-    return notional / (price * market.contract_size)
+        return _quotient(_d(notional), _d(market.contract_size))
+    return _quotient(_d(notional), _EXACT.multiply(_d(price), _d(market.contract_size)))
 
 
 def contracts_for_percent(
@@ -77,11 +104,13 @@ def contracts_for_percent(
 ) -> float:
     """Contracts whose initial margin at `leverage` is `percent` % of available_balance (settlement currency) at
     `price` (see the module docstring; not rounded)."""
-    margin = percent / 100.0 * available_balance
-    notional_settle = margin * leverage
+    if not all(math.isfinite(x) for x in (percent, available_balance, leverage, price, market.contract_size)):
+        return math.nan
+    margin = _EXACT.divide(_EXACT.multiply(_d(percent), _d(available_balance)), Decimal(100))
+    notional_settle = _EXACT.multiply(margin, _d(leverage))
     if market.inverse:  # settlement is the coin: the USD notional is the coin amount at the price
-        return notional_settle * price / market.contract_size
-    return notional_settle / (price * market.contract_size)
+        return _quotient(_EXACT.multiply(notional_settle, _d(price)), _d(market.contract_size))
+    return _quotient(notional_settle, _EXACT.multiply(_d(price), _d(market.contract_size)))
 
 
 def order_size(
@@ -96,9 +125,12 @@ def order_size(
     """The order of `amount` in `unit` on `market` at `price` (quote currency, > 0): contracts truncated to the
     lot. leverage and available_balance (settlement currency, `currency`) are needed for 'percent' only.
 
-    Raises SizeRefused naming the reason: a percentage over 100 or without an available balance, a size below
-    one lot or below the market's minimum order (min_contracts). ValueError for an unknown unit.
+    Raises SizeRefused naming the reason: a price that is not above 0 (for quote and percent), a percentage over
+    100 or without an available balance, a size below one lot or below the market's minimum order
+    (min_contracts). ValueError for an unknown unit.
     """
+    if unit != "contracts" and not (math.isfinite(price) and price > 0):
+        raise SizeRefused("a size in this unit needs a trade price above 0")
     if unit == "contracts":
         asked = amount
     elif unit == "quote":
@@ -117,7 +149,11 @@ def order_size(
     contracts = round_down_to_lot(asked, market.lot_size)
     minimum = max(market.min_contracts, market.lot_size)
     if contracts < minimum or contracts <= 0:
-        raise SizeRefused(
-            f"{asked:.3g} contracts is below the market's minimum order of {step_text(minimum)} contracts"
-        )
+        shown = f"{asked:.3g}"
+        if float(shown) >= minimum:  # three figures would read as the minimum itself: show them all
+            shown = f"{asked:.12g}"
+        said = f"{shown} contracts"
+        if 0 < contracts != asked:
+            said += f" (on the lot of {step_text(market.lot_size)}: {contracts:.12g})"
+        raise SizeRefused(f"{said} is below the market's minimum order of {step_text(minimum)} contracts")
     return OrderSize(contracts, asked, market.lot_size)

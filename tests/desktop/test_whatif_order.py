@@ -88,7 +88,7 @@ def test_a_size_in_percent_of_available_uses_the_trades_leverage(qtbot):
     type_into(qtbot, dialog.edits["price"], "60000")
     type_into(qtbot, dialog.edits["contracts"], "10")
     # 10% of 9,400 = 940 USDT of margin x 10 (the position's leverage) = 9,400 USDT / 60,000 = 0.15666 -> 0.156
-    assert note(dialog, "contracts") == "= 0.156 contracts, rounded to lot 0.001"
+    assert note(dialog, "contracts") == "= 0.156 contracts, rounded to lot 0.001; fees not reserved"
     assert dialog.plan is not None and dialog.plan.traded == 0.156
     type_into(qtbot, dialog.edits["contracts"], "150")
     assert problem(dialog, "contracts") == "at most 100% of the available balance"
@@ -103,7 +103,7 @@ def test_opening_in_percent_takes_the_typed_leverage(qtbot):
     type_into(qtbot, dialog.edits["leverage"], "20")
     type_into(qtbot, dialog.edits["contracts"], "25")
     # the mark 3,000 is the trade price: 25% of 9,400 = 2,350 x 20 = 47,000 USDT / 3,000 = 15.6666 -> 15.666
-    assert note(dialog, "contracts") == "= 15.666 contracts, rounded to lot 0.001"
+    assert note(dialog, "contracts") == "= 15.666 contracts, rounded to lot 0.001; fees not reserved"
     opened = Position("acct", ETH, Side.LONG, 15.666, 3_000, MarginMode.CROSS, 20)
     expected = evaluate_book(open_position(b, opened), MARKS).positions[1]
     assert row(dialog, "Liquidation price")[2] == f"{expected.liquidation_price:,.2f} USDT"
@@ -177,3 +177,12 @@ def test_percent_without_every_mark_says_so_and_contracts_still_work(qtbot):
     assert problem(dialog, "contracts").endswith("): type the size in contracts")
     unit(dialog, "contracts")
     assert problem(dialog, "contracts") == ""
+
+
+def test_a_price_under_half_a_tick_is_refused_beside_the_price_not_a_crash(qtbot):
+    dialog = open_dialog(qtbot, linear_book(), MARKS, index=0)
+    unit(dialog, "quote")
+    type_into(qtbot, dialog.edits["contracts"], "5000")
+    type_into(qtbot, dialog.edits["price"], "0.01")  # 0 on BTCUSDT's 0.1 tick: a size in USDT would divide by it
+    assert problem(dialog, "price") == "below half a tick of 0.1: the order would have no price"
+    assert dialog.plan is None

@@ -102,7 +102,7 @@ def test_linear_percent_of_available_is_margin_times_leverage():
     assert contracts_for_percent(10, 8_000, 10, BTCUSDT, 64_000) == pytest.approx(0.125)
     size = order_size(10, "percent", BTCUSDT, 64_000, leverage=10, available_balance=8_000, currency="USDT")
     assert (size.contracts, size.rounded) == (0.125, False)
-    assert size.text("percent") == "= 0.125 contracts"
+    assert size.text("percent") == "= 0.125 contracts; fees not reserved"
 
 
 def test_eth_percent_rounds_down_to_its_lot():
@@ -124,6 +124,37 @@ def test_an_unknown_lot_converts_without_rounding_and_says_so():
     assert size.text("quote") == f"= {5_000 / 61_000:.12g} contracts (lot unknown: not rounded)"
 
 
+@pytest.mark.parametrize(
+    ("amount", "unit", "spec", "price", "balance", "leverage", "contracts"),
+    [
+        (3_535.73, "quote", ETHUSDT, 3_214.3, None, 0, 1.1),  # 3,214.3 x 1.1 = 3,535.73 exactly
+        (8_892.5078, "quote", BTCUSDT, 36_745.9, None, 0, 0.242),  # 36,745.9 x 0.242
+        (64.1, "quote", BTCUSDT, 64_100, None, 0, 0.001),  # exactly the minimum order
+        (70, "percent", BTCUSDT, 70_000, 700, 10, 0.07),  # 490 margin x 10 = 4,900 / 70,000
+        (30, "percent", BTCUSD, 60_000, 0.3, 10, 540),  # 0.09 BTC x 10 x 60,000 = 54,000 USD / 100
+    ],
+)
+def test_a_size_that_is_an_exact_multiple_of_the_lot_keeps_every_lot(
+    amount, unit, spec, price, balance, leverage, contracts
+):
+    # Divided in floats, each of these lands a hair under the exact multiple and loses a whole lot when truncated
+    # (1.0999999999999999 -> 1.099; 539.99999999999994 -> 539; 0.0009999999999999998 -> refused).
+    size = order_size(amount, unit, spec, price, leverage=leverage, available_balance=balance)
+    assert size.contracts == contracts
+    assert not size.rounded
+
+
+def test_a_price_of_zero_is_refused_for_a_size_in_quote_or_percent():
+    for unit in ("quote", "percent"):
+        with pytest.raises(SizeRefused, match="trade price above 0"):
+            order_size(100, unit, BTCUSDT, 0.0, leverage=10, available_balance=1_000)
+
+
+def test_a_price_too_large_for_its_tick_is_left_as_typed_not_a_crash():
+    assert round_to_tick(1e30, 0.1) == 1e30
+    assert round_down_to_lot(1e28, 0.001) == 1e28
+
+
 # -- refusals -------------------------------------------------------------------------------------------------
 
 
@@ -139,6 +170,9 @@ def test_the_markets_minimum_order_above_the_lot():
     assert order_size(3, "contracts", bybit_doge, 0.16).contracts == 3.0
     with pytest.raises(SizeRefused, match="minimum order of 3 contracts"):
         order_size(2.9, "contracts", bybit_doge, 0.16)
+    off_lot = dataclasses.replace(BTCUSDT, min_contracts=0.0015)  # a minimum that is not on the lot
+    with pytest.raises(SizeRefused, match=r"^0\.0015 contracts \(on the lot of 0\.001: 0\.001\) is below .* 0\.0015"):
+        order_size(0.0015, "contracts", off_lot, 61_000)
 
 
 def test_percent_needs_an_available_balance_and_at_most_100():
@@ -186,3 +220,18 @@ def test_an_order_never_opens_more_than_asked(notional, price, lot, inverse):
         return
     assert size.contracts <= size.asked
     assert size.asked - size.contracts < lot * (1 + 1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lots=st.integers(1, 10**7),
+    price_ticks=st.integers(10_000, 2_000_000),
+    lot=st.sampled_from(["0.001", "0.01", "0.1", "1"]),
+)
+def test_a_notional_of_whole_lots_gives_exactly_those_lots(lots, price_ticks, lot):
+    # The decimal truth: a notional of exactly n lots at a price on the 0.1 tick orders exactly n lots.
+    price = Decimal(price_ticks) * Decimal("0.1")
+    contracts = Decimal(lots) * Decimal(lot)
+    spec = dataclasses.replace(BTCUSDT, lot_size=float(lot), min_contracts=float(lot))
+    size = order_size(float(contracts * price), "quote", spec, float(price))
+    assert Decimal(repr(size.contracts)) == contracts
