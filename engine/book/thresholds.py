@@ -123,6 +123,21 @@ class ThresholdOverrides:
         """Where an account's thresholds come from: 'account' or 'global'."""
         return "account" if account in self.accounts else "global"
 
+    def position_note(self, account: str, symbol: str, side: str) -> str:
+        """Which thresholds a position's level follows, for its tooltip: '' under the global ones, else
+        "this position's own thresholds: distance warning 30%, danger 10%; …" (or its account's)."""
+        source = self.position_source(account, symbol, side)
+        if source == "global":
+            return ""
+        whose = "this position's own" if source == "position" else f"account {account}'s"
+        return f"Level by {whose} thresholds: {thresholds_text(self.for_position(account, symbol, side))}"
+
+    def account_note(self, account: str) -> str:
+        """As position_note, for an account's margin-ratio level: '' under the global thresholds."""
+        if account not in self.accounts:
+            return ""
+        return f"Level by this account's own thresholds: {thresholds_text(self.accounts[account])}"
+
     def with_base(self, base: Thresholds) -> ThresholdOverrides:
         return replace(self, base=base)
 
