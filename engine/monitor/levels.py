@@ -5,6 +5,9 @@ Rising to a worse level happens at once; falling back needs the value to recover
 by the hysteresis band, so a price hovering at a boundary does not flicker between levels. Liquidated
 is a level like the others: a mark that crossed the liquidation price must come back by the band
 (a distance above `hysteresis`, a margin ratio below 1 - `hysteresis`) before the level drops to danger.
+
+The thresholds (engine.book.thresholds) may differ per row: a position or account with its own. The
+vectorised path takes them as RowThresholds, one array per field, resolved once per book.
 """
 
 from __future__ import annotations
