@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from types import MappingProxyType
 from typing import Any
 
 FIELDS = ("distance_warning", "distance_danger", "ratio_warning", "ratio_danger", "hysteresis")
@@ -80,15 +79,11 @@ def thresholds_text(t: Thresholds) -> str:
     )
 
 
-def _frozen(mapping: Mapping) -> Mapping:
-    return MappingProxyType(dict(mapping))
-
-
 @dataclass(frozen=True)
 class ThresholdOverrides:
     """The global thresholds and the overrides per account (by name) and per position (PositionRef).
 
-    Immutable: the with_* methods return a new set. Resolution: position override > account override >
+    Not to be changed in place (its dicts are its own copies): the with_* methods return a new set. Resolution: position override > account override >
     global, each whole (module docstring).
     """
 
@@ -96,9 +91,9 @@ class ThresholdOverrides:
     accounts: Mapping[str, Thresholds] = field(default_factory=dict)
     positions: Mapping[PositionRef, Thresholds] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "accounts", _frozen(self.accounts))
-        object.__setattr__(self, "positions", _frozen(self.positions))
+    def __post_init__(self) -> None:  # copies: the caller's dicts may change, this set does not
+        object.__setattr__(self, "accounts", dict(self.accounts))
+        object.__setattr__(self, "positions", dict(self.positions))
 
     def __bool__(self) -> bool:
         """True when any override is set (the global thresholds alone are False)."""
