@@ -83,8 +83,8 @@ def thresholds_text(t: Thresholds) -> str:
 class ThresholdOverrides:
     """The global thresholds and the overrides per account (by name) and per position (PositionRef).
 
-    Not to be changed in place (its dicts are its own copies): the with_* methods return a new set. Resolution: position override > account override >
-    global, each whole (module docstring).
+    Not to be changed in place (its dicts are its own copies): the with_* methods return a new set.
+    Resolution: position override > account override > global, each whole (module docstring).
     """
 
     base: Thresholds = field(default_factory=Thresholds)
