@@ -32,11 +32,18 @@ def thresholds_to_setting(thresholds: Thresholds) -> dict[str, float]:
 
 
 class ThresholdsDialog(QDialog):
-    def __init__(self, current: Thresholds, parent: QWidget | None = None) -> None:
+    """The thresholds, pre-filled with `current`. For an account's or a position's own thresholds, `title`
+    names it and `fall_back` labels a button ("Use the account's thresholds") that accepts with `cleared` True
+    (the override removed); result_thresholds is then None."""
+
+    def __init__(
+        self, current: Thresholds, parent: QWidget | None = None, title: str = "Risk thresholds", fall_back: str = ""
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Risk thresholds")
+        self.setWindowTitle(title)
         self.current = current
         self.result_thresholds: Thresholds | None = None
+        self.cleared = False
         form = QFormLayout()
         self.boxes: dict[str, QDoubleSpinBox] = {}
         for name, label in FIELDS:
@@ -53,6 +60,10 @@ class ThresholdsDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.fall_back = None
+        if fall_back:
+            self.fall_back = self.buttons.addButton(fall_back, QDialogButtonBox.ButtonRole.ResetRole)
+            self.fall_back.clicked.connect(self._clear)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.problem)
@@ -73,6 +84,10 @@ class ThresholdsDialog(QDialog):
             return
         self.problem.setText("")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+
+    def _clear(self) -> None:
+        self.cleared, self.result_thresholds = True, None
+        super().accept()
 
     def accept(self) -> None:
         try:

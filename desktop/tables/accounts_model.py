@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -112,6 +112,8 @@ class AccountsModel(TextTableModel):
         self.levels = list(levels or [Level.OK] * len(risk.accounts))
         self.notes = list(notes or [""] * len(risk.accounts))
         self.odds: list[Odds] | None = None
+        self.threshold_note: Callable[[str], str] | None = None
+        """An account's name -> which thresholds its level follows ('' for the global ones), for its tooltip."""
         self.odds_hours, self.odds_model, self.threshold = 24.0, "normal", 0.05
         self._moves = moves
         cells = _cells(risk, moves, self.notes)
@@ -180,10 +182,12 @@ class AccountsModel(TextTableModel):
                 return f"{note}: " * bool(note) + self._odds_tooltip(row)
             if row < len(self.notes) and self.notes[row]:
                 return f"{self.notes[row]}: a preview's figures and level, not the real book's"
+            own = self.threshold_note(a.account.name) if self.threshold_note else ""
             if a.missing:
-                return a.missing
+                return "\n".join(filter(None, (a.missing, own)))
             if column == RATIO_COLUMN:
-                return RATIO_TOOLTIP
+                return "\n".join(filter(None, (RATIO_TOOLTIP, own)))
+            return own or None
         return None
 
     def _odds_tooltip(self, row: int) -> str:

@@ -8,6 +8,7 @@ model's UserRole (the sort key) and draw a bar under the text in the colour of t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QPainter
@@ -57,6 +58,8 @@ class RatioGaugeDelegate(CellPainter):
     def __init__(self, model: PaintedModel, thresholds: Thresholds, parent=None) -> None:
         super().__init__(model, parent)
         self.thresholds = thresholds
+        self.thresholds_of: Callable[[int], Thresholds] | None = None
+        """A row's own thresholds (an account's override), when the window sets it; else `thresholds` for all."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         super().paint(painter, option, index)
@@ -68,7 +71,8 @@ class RatioGaugeDelegate(CellPainter):
         painter.fillRect(track, QColor(127, 127, 127, 60))
         painter.fillRect(_bar_rect(option.rect, ratio), BAR_COLOUR[self.model.row_look(index.row()).level])
         painter.setPen(option.palette.color(option.palette.ColorRole.Text))
-        for mark in (self.thresholds.ratio_warning, self.thresholds.ratio_danger):
+        t = self.thresholds_of(index.row()) if self.thresholds_of is not None else self.thresholds
+        for mark in (t.ratio_warning, t.ratio_danger):
             x = track.left() + round(track.width() * mark)
             painter.drawLine(x, track.top() - 2, x, track.bottom())
         painter.restore()

@@ -31,6 +31,7 @@ from desktop.tables.position_columns import (
 )
 from desktop.tables.text_table_model import LOOK_ROLES, Index, TextTableModel
 from engine.margin.live_risk import VectorPositions
+from engine.margin.model import Position
 from engine.margin.risk import BookRisk, PositionRisk
 from engine.monitor.frame import RowState
 from engine.monitor.levels import Level
@@ -78,6 +79,7 @@ class PositionsModel(TextTableModel):
         self._funding_minute = int(self.clock() // 60)
         self.set_mark = set_mark
         self.tier_note = tier_note  # (exchange, symbol) -> its tiers' source and age, for the row's tooltip
+        self.threshold_note: Callable[[Position], str] | None = None  # its own thresholds, when not the global ones
         """Typing into a Mark cell calls this with the row and the text; it returns why it refused, or None."""
         self._rows = risk.positions
         self.states = list(states or [RowState()] * len(self._rows))
@@ -326,5 +328,6 @@ class PositionsModel(TextTableModel):
             account = self._accounts.get(r.position.account)
             tiers = self.tier_note((account.exchange, r.position.symbol)) if self.tier_note and account else ""
             first = f"{what_if}: a preview's figures and level, not the real book's" if what_if else r.missing
-            return "\n".join(line for line in (first, tiers) if line) or None
+            own = self.threshold_note(r.position) if self.threshold_note else ""
+            return "\n".join(line for line in (first, own, tiers) if line) or None
         return None

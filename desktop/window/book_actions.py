@@ -86,6 +86,10 @@ class BookActions(QObject):
 
         self.sync = SyncNow(host, parent)
         """Sync account now (engine.sync): its `action`, and `settings` for the exchanges' ccxt clients."""
+        from desktop.window.own_thresholds import OwnThresholds
+
+        self.own_thresholds = OwnThresholds(host, parent)
+        """A position's or an account's own thresholds (its position_action and account_action)."""
 
     def _action(self, text: str, shortcut, slot: Callable[[], None]) -> QAction:
         action = QAction(text, self.window)
@@ -104,6 +108,13 @@ class BookActions(QObject):
 
     def _selected_account(self) -> str | None:
         return self.host.selected_account()
+
+    def _thresholds_of(self, p: Position | None) -> Thresholds:
+        """The thresholds in force for a position (its own, its account's, else the global ones)."""
+        if p is None:
+            return self.host.thresholds
+        overrides = self.host.portfolio.threshold_overrides.with_base(self.host.thresholds)
+        return overrides.for_position(p.account, p.symbol, p.side.value)
 
     def _commit(self, book: Book, what: str) -> bool:
         portfolio = replace(self.host.portfolio, book=book)
@@ -139,7 +150,7 @@ class BookActions(QObject):
             known_symbols=self.host.listed_symbols(),
             online=not self.host.offline,
             market_overrides=self.host.portfolio.market_overrides,
-            thresholds=self.host.thresholds,
+            thresholds=self._thresholds_of(position),
             parent=self.window,
         )
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_book is not None:

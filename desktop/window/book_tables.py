@@ -22,6 +22,12 @@ GROW_EVERY_MS = 2_000
 """How often the columns are checked for a number that outgrew its width (money is never cut)."""
 
 
+def _account_thresholds(session: WatchSession, row: int) -> Thresholds:
+    """The thresholds in force for the account on this row of the accounts table (the shown book's order)."""
+    accounts = session.book.accounts
+    return session.overrides.for_account(accounts[row].name) if 0 <= row < len(accounts) else session.thresholds
+
+
 class BookTables(QWidget):
     """The accounts and positions of a frame, with their painters; a banner announces a preview.
 
@@ -50,6 +56,10 @@ class BookTables(QWidget):
         self.accounts.setItemDelegate(CellPainter(self.accounts_model, self.accounts))
         self.ratio_gauge = RatioGaugeDelegate(self.accounts_model, thresholds, self.accounts)
         self.accounts.setItemDelegateForColumn(RATIO_COLUMN, self.ratio_gauge)
+        if session is not None:  # a row's tooltip says when its level follows its own thresholds
+            self.model.threshold_note = lambda p: session.overrides.position_note(p.account, p.symbol, p.side.value)
+            self.accounts_model.threshold_note = lambda name: session.overrides.account_note(name)
+            self.ratio_gauge.thresholds_of = lambda row: _account_thresholds(session, row)
         for view in (self.accounts, self.table):
             view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
             view.setWordWrap(False)  # a number that outgrows its column is elided, never wrapped onto two lines

@@ -158,7 +158,8 @@ class ChartViews(QObject):
             from desktop.charts.position_chart import LikelyBand  # loaded with the chart
 
             band = LikelyBand.of(r.mark_price, self.model.volatility_of(position), self.model.hours)
-            self.chart_dock.content().show_position(r, history, self.session.thresholds, key, what_if, band)
+            own = self.session.overrides.for_position(r.position.account, r.position.symbol, r.position.side.value)
+            self.chart_dock.content().show_position(r, history, own, key, what_if, band)
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def shown_account(self) -> str | None:
@@ -182,7 +183,11 @@ class ChartViews(QObject):
             if force or samples != self._account_drawn:
                 currency = session.book.account(account).currency
                 self.account_chart_dock.content().show_account(
-                    account, currency, history.equity[account], history.ratio[account], session.thresholds
+                    account,
+                    currency,
+                    history.equity[account],
+                    history.ratio[account],
+                    session.overrides.for_account(account),
                 )
                 self._account_drawn = samples
         self.account_chart_dock.setWindowTitle(f"Account history: {account}")

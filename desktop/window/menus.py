@@ -171,7 +171,7 @@ def add_context_menus(
     """Right-click menus: the positions table's position commands, the accounts table's account commands."""
     a = actions
     first = table.actions()[0] if table.actions() else None
-    for action in (a.edit_position, a.whatif, a.margin, a.delete, a.new_position):
+    for action in (a.edit_position, a.whatif, a.margin, a.own_thresholds.position_action, a.delete, a.new_position):
         table.insertAction(first, action)
     separator = QAction(table)
     separator.setSeparator(True)
@@ -180,5 +180,5 @@ def add_context_menus(
     open_trade = QAction("&Open a position (what-if)…", accounts)
     open_trade.triggered.connect(lambda: (account := shown_account()) and a.open_trade_on_account(account))
     accounts.addAction(open_trade)
-    for action in (a.new_position, a.edit_account, a.new_account, a.sync.action):
+    for action in (a.new_position, a.edit_account, a.own_thresholds.account_action, a.new_account, a.sync.action):
         accounts.addAction(action)

@@ -30,6 +30,8 @@ from engine.book.funding_fields import FileFunding, merge_funding, split_funding
 from engine.book.market_entries import entry_to_dict, parse_market
 from engine.book.market_volatility import volatilities_of
 from engine.book.safe_text import printable
+from engine.book.threshold_fields import KEY, read_overrides, write_overrides
+from engine.book.thresholds import ThresholdOverrides
 from engine.margin.market_choice import MarketEntry, MarketSources
 from engine.margin.model import (
     Account,
@@ -78,6 +80,8 @@ class Portfolio:
     funding: Mapping[str, FileFunding] = field(default_factory=dict)  # by markets key (engine.book.funding_fields)
     volatilities: Mapping[str, float] = field(default_factory=dict)
     """Market key -> the annualised volatility typed in its `markets` entry (engine.book.market_volatility)."""
+    threshold_overrides: ThresholdOverrides = field(default_factory=ThresholdOverrides)
+    """The accounts' and positions' own risk thresholds (their `thresholds` objects, engine.book.threshold_fields)."""
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
@@ -117,6 +121,7 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
 
     prices = _read_prices(reader, data)
     positions, doc_index, symbols = _read_positions(reader, data, refused_accounts)
+    thresholds = read_overrides(reader, data)
 
     checked = build_book(accounts, positions, overrides)
     violations = reader.violations + [
@@ -132,7 +137,7 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
         more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
-    return Portfolio(checked.book, prices, overrides, funding, volatilities_of(data))
+    return Portfolio(checked.book, prices, overrides, funding, volatilities_of(data), thresholds)
 
 
 def _read_accounts(reader: Reader, data: Mapping[str, Any]) -> tuple[list[Account], dict[str, int], set[str], set[str]]:
@@ -152,7 +157,7 @@ def _read_accounts(reader: Reader, data: Mapping[str, Any]) -> tuple[list[Accoun
             where = raw_name
             account_index.setdefault(raw_name, i)
         before = len(reader.violations)
-        reader.keys(item, ACCOUNT_KEYS, "an account", where)
+        reader.keys(item, (*ACCOUNT_KEYS, KEY), "an account", where)
         name = reader.text(item, "name", where)
         exchange = reader.text(item, "exchange", where)
         wallet = reader.number(item, "wallet_balance", where, non_negative=True)
@@ -207,7 +212,7 @@ def _read_positions(
         if isinstance(item.get("symbol"), str):
             symbols[i] = item["symbol"]
         before = len(reader.violations)
-        reader.keys(item, POSITION_KEYS, "a position", i)
+        reader.keys(item, (*POSITION_KEYS, KEY), "a position", i)
         account = reader.text(item, "account", i)
         symbol = reader.text(item, "symbol", i)
         side = reader.choice(item, "side", i, Side)
@@ -362,7 +367,7 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
         doc["markets"] = {key: entry_to_dict(m) for key, m in portfolio.market_overrides.items()}
     for key, volatility in portfolio.volatilities.items():
         doc.setdefault("markets", {}).setdefault(key, {})["volatility"] = volatility
-    return merge_funding(doc, portfolio.funding)
+    return write_overrides(merge_funding(doc, portfolio.funding), portfolio.threshold_overrides)
 
 
 def dumps_portfolio(portfolio: Portfolio) -> str:

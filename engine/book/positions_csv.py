@@ -208,7 +208,9 @@ def import_positions_csv(text: str, portfolio: Portfolio, *, replace: bool = Fal
     if problems:
         raise CsvImportError(problems)
     assert checked.book is not None
-    return Portfolio(checked.book, portfolio.prices, portfolio.market_overrides)
+    return Portfolio(
+        checked.book, portfolio.prices, portfolio.market_overrides, threshold_overrides=portfolio.threshold_overrides
+    )
 
 
 def positions_from_csv(text: str, portfolio: Portfolio) -> tuple[Position, ...]:

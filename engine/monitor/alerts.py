@@ -41,6 +41,8 @@ class Alert:
     """The subject's key in the level tracker (what repeats are grouped by, with the level)."""
     liquidation: float | None = None
     """The position's liquidation price in the contract's quote currency (None: an account, or none)."""
+    note: str = ""
+    """Said after the level when an override set it: 'position threshold 8%' (engine.book.thresholds)."""
 
     @property
     def repeat(self) -> bool:
@@ -53,17 +55,19 @@ class Alert:
         return self.key, self.new
 
     def describe(self) -> str:
-        """The alert in words, without the mark: 'X: ok → danger ×3 in 7 s, +4.20% to liquidation'."""
+        """The alert in words, without the mark: 'X: ok → danger ×3 in 7 s, +4.20% to liquidation' (with an
+        override: 'X: ok → warning (position threshold 8%), +7.10% to liquidation')."""
         if self.stale:
             return f"{self.subject}: price is stale while {self.new.label}"
         times = ""
         if self.count > 1:
             span = self.at - (self.first_at if self.first_at is not None else self.at)
             times = f" ×{self.count} in {span:.0f} s" if span < 120 else f" ×{self.count} in {span / 60:.0f} min"
+        new = f"{self.new.label} ({self.note})" if self.note else self.new.label
         if self.distance is None and self.mark is None:  # an account: its subject carries the margin ratio
-            return f"{self.subject}: {self.old.label} → {self.new.label}{times}"
+            return f"{self.subject}: {self.old.label} → {new}{times}"
         distance = "n/a" if self.distance is None else f"{self.distance * 100:+.2f}%"
-        return f"{self.subject}: {self.old.label} → {self.new.label}{times}, {distance} to liquidation"
+        return f"{self.subject}: {self.old.label} → {new}{times}, {distance} to liquidation"
 
     def line(self) -> str:
         """The alert's words with the mark, as the window's list and `watch` both show them (no time)."""

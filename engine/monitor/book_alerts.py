@@ -14,14 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from engine.book.thresholds import ThresholdOverrides
 from engine.margin.live_risk import VectorPositions, position_distances, positions_known
 from engine.margin.model import Book, MarginMode, Position, PriceKey
 from engine.margin.risk import AccountRisk, PositionRisk
 from engine.market.prices import Shock
 from engine.monitor.alerts import Alert, AlertPolicy
-from engine.monitor.levels import Crossing, Level, LevelTracker, Thresholds, distance_levels, ratio_level
+from engine.monitor.levels import (
+    Crossing,
+    Level,
+    LevelTracker,
+    RowThresholds,
+    Thresholds,
+    distance_levels,
+    ratio_level,
+    row_thresholds,
+)
 from engine.monitor.report import account_ratio_text
 
 _LEVELS = tuple(Level)
@@ -38,8 +48,9 @@ def account_ratio_level(a: AccountRisk, t: Thresholds, slack: float = 0.0) -> Le
     return ratio_level(a.margin_ratio, t, slack, equity_gone=a.liquidated)
 
 
-def what_if_levels(rows: Sequence[PositionRisk], t: Thresholds) -> list[Level]:
-    """Each row's level at the plain thresholds, without hysteresis (a preview's rows: it has no history)."""
+def what_if_levels(rows: Sequence[PositionRisk], t: Thresholds | RowThresholds) -> list[Level]:
+    """Each row's level at the plain thresholds (one for all rows, or each row's own), without hysteresis
+    (a preview's rows: it has no history)."""
     return [_LEVELS[v] for v in distance_levels(position_distances(rows), t).tolist()]
 
 
@@ -120,13 +131,14 @@ def what_if_accounts(
     accounts: Sequence[AccountRisk],
     real_levels: Mapping[str, Level],
     touched: AbstractSet[str],
-    t: Thresholds,
+    t: Thresholds | ThresholdOverrides,
     real_level: Callable[[Hashable], Level],
 ) -> tuple[list[Level], list[str]]:
     """Each shown account's level and what-if note under a preview, as what_if_rows for positions.
 
     real_levels: the real book's level by account name (this evaluation's); an account missing there
-    (not evaluated in reality this time) falls back to real_level(("account", name)).
+    (not evaluated in reality this time) falls back to real_level(("account", name)). t: the thresholds,
+    or the overrides (each account at its own).
     """
     levels: list[Level] = []
     notes: list[str] = []
@@ -134,12 +146,26 @@ def what_if_accounts(
         name = a.account.name
         real = real_levels.get(name, real_level(("account", name)))
         if name in touched:
-            levels.append(account_ratio_level(a, t))
+            own = t.for_account(name) if isinstance(t, ThresholdOverrides) else t
+            levels.append(account_ratio_level(a, own))
             notes.append(what_if_note(real))
         else:
             levels.append(real)
             notes.append("")
     return levels, notes
+
+
+def threshold_note(source: str, t: Thresholds, level: Level, account: bool = False) -> str:
+    """What an alert says after its level when an override set it: 'position threshold 8%' (the distance, or
+    for an account the margin ratio, at which that level starts); '' under the global thresholds or for a
+    level no threshold sets (ok, liquidated). source: ThresholdOverrides.position_source / account_source."""
+    if source == "global" or level not in (Level.WARNING, Level.DANGER):
+        return ""
+    if account:
+        value = t.ratio_warning if level is Level.WARNING else t.ratio_danger
+    else:
+        value = t.distance_warning if level is Level.WARNING else t.distance_danger
+    return f"{source} threshold {value * 100:g}%"
 
 
 @dataclass
@@ -149,18 +175,52 @@ class BookAlerts:
     Keys are stable per position or account (the window's position_keys, ("account", name)); times are
     wall-clock seconds. Rows given to `positions` must be the real book's: a hypothetical row is refused
     (ValueError), so no caller can let a what-if position raise an alert or move a level.
+
+    thresholds: the global ones; overrides: per account and position (engine.book.thresholds; its base is
+    set to `thresholds`). Each row and account is judged at its own, and an alert an override set says so.
     """
 
     thresholds: Thresholds = field(default_factory=Thresholds)
     policy: AlertPolicy = field(default_factory=AlertPolicy)
+    overrides: ThresholdOverrides = field(default_factory=ThresholdOverrides)
     tracker: LevelTracker = field(init=False)
+    _per_row: dict[int, tuple[object, RowThresholds]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.overrides = self.overrides.with_base(self.thresholds)
         self.tracker = LevelTracker(self.thresholds)
 
     def level(self, key: Hashable) -> Level:
         """The key's level now (ok when never evaluated)."""
         return self.tracker.levels.get(key, Level.OK)
+
+    def use_overrides(self, overrides: ThresholdOverrides) -> None:
+        """Judge by these overrides from the next evaluation on (their base set to the global thresholds);
+        the levels keep their history: a row leaves its level past the new threshold's hysteresis band."""
+        self.overrides = overrides.with_base(self.thresholds)
+        self._per_row.clear()
+
+    def row_thresholds(self, positions: Sequence[Position]) -> RowThresholds | None:
+        """Each position's thresholds as arrays (None without overrides: the global ones for all), resolved
+        once per positions sequence (the evaluator's, the same object every tick) and kept."""
+        if not self.overrides:
+            return None
+        kept = self._per_row.get(id(positions))
+        if kept is None or kept[0] is not positions:
+            if len(self._per_row) > 4:  # the real and the shown book's sequences; older ones are gone
+                self._per_row.clear()
+            o = self.overrides
+            kept = (positions, row_thresholds([o.for_position(p.account, p.symbol, p.side.value) for p in positions]))
+            self._per_row[id(positions)] = kept
+        return kept[1]
+
+    def _noted(self, alert: Alert | None, p: Position) -> Alert | None:
+        if alert is None or alert.stale or not self.overrides:
+            return alert
+        o = self.overrides
+        t = o.for_position(p.account, p.symbol, p.side.value)
+        note = threshold_note(o.position_source(p.account, p.symbol, p.side.value), t, alert.new)
+        return replace(alert, note=note) if note else alert
 
     def positions(
         self,
@@ -180,7 +240,9 @@ class BookAlerts:
         if any(p.hypothetical for p in positions):
             raise ValueError("hypothetical positions never raise alerts: evaluate the real book (real_book)")
         # A row whose mark is missing keeps its level (unknown is not 'no liquidation price').
-        levels, crossings = self.tracker.positions(keys, position_distances(rows), positions_known(rows))
+        levels, crossings = self.tracker.positions(
+            keys, position_distances(rows), positions_known(rows), self.row_thresholds(positions)
+        )
         crossed: dict[Hashable, Crossing] = {c.key: c for c in crossings}
         policy = self.policy
         alerts: list[Alert] = []
@@ -195,7 +257,7 @@ class BookAlerts:
             subject = f"{p.account} {p.symbol} {p.side.value}"
             distance, mark, liquidation = r.distance_to_liquidation, r.mark_price, r.liquidation_price
             for alert in (
-                policy.on_crossing(key, crossing, now, subject, distance, mark, liquidation),
+                self._noted(policy.on_crossing(key, crossing, now, subject, distance, mark, liquidation), p),
                 policy.on_price_age(key, levels[i], stale[i], now, subject, distance, mark, liquidation),
             ):
                 if alert is not None:
@@ -203,20 +265,23 @@ class BookAlerts:
         return levels, alerts
 
     def accounts(self, accounts: Sequence[AccountRisk], now: float) -> tuple[list[Level], list[Alert]]:
-        """Every account's margin-ratio level now and the alerts of its rises."""
-        t = self.thresholds
+        """Every account's margin-ratio level now (each at its own thresholds) and the alerts of its rises."""
+        o = self.overrides
         levels: list[Level] = []
         alerts: list[Alert] = []
         for a in accounts:
-            key = ("account", a.account.name)
+            name = a.account.name
+            key = ("account", name)
             if a.missing and a.has_cross:  # a cross mark is missing: the account keeps the level it had
                 levels.append(self.level(key))
                 continue
+            t = o.for_account(name)
             crossing = self.tracker.update(key, account_ratio_level(a, t), account_ratio_level(a, t, t.hysteresis))
             if crossing is not None:
-                subject = f"account {a.account.name} (margin ratio {account_ratio_text(a)})"
+                subject = f"account {name} (margin ratio {account_ratio_text(a)})"
                 alert = self.policy.on_crossing(key, crossing, now, subject, None, None)
+                note = threshold_note(o.account_source(name), t, crossing.new, account=True)
                 if alert is not None:
-                    alerts.append(alert)
+                    alerts.append(replace(alert, note=note) if note else alert)
             levels.append(self.level(key))
         return levels, alerts

@@ -48,4 +48,7 @@ def with_fetched(portfolio: Portfolio, fetched: Mapping[str, Mapping[str, Market
     rebuilt = checked.book or checked.draft
     if rebuilt is None:  # a market went missing: cannot happen with tables added, but never lose the book
         return portfolio, [v.text() for v in checked.violations]
-    return Portfolio(rebuilt, portfolio.prices, sources), [v.text() for v in checked.violations]
+    kept = portfolio.threshold_overrides
+    return Portfolio(rebuilt, portfolio.prices, sources, threshold_overrides=kept), [
+        v.text() for v in checked.violations
+    ]

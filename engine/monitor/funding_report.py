@@ -21,6 +21,7 @@ from engine.book.formats import money, price
 from engine.book.funding_fields import file_rates
 from engine.book.portfolio import Portfolio
 from engine.book.safe_text import printable
+from engine.book.thresholds import ThresholdOverrides
 from engine.funding.payments import FundingPayment
 from engine.funding.projection import (
     PROJECTION_DAYS,
@@ -62,12 +63,15 @@ def funding_figures(
     risk: BookRisk,
     rates: Mapping[PriceKey, FundingRate],
     now: float,
-    thresholds: Thresholds | None = None,
+    thresholds: Thresholds | ThresholdOverrides | None = None,
     days: float = PROJECTION_DAYS,
 ) -> FundingFigures:
     """The funding figures of a book evaluated as `risk` (engine.margin.risk.evaluate_book of `book`), with these
-    rates at wall-clock `now`; the warning level is thresholds.ratio_warning (the session's or the default)."""
-    warning_ratio = (thresholds or Thresholds()).ratio_warning
+    rates at wall-clock `now`; the warning level is thresholds.ratio_warning (the session's or the default), each
+    account's own when thresholds are overrides (engine.book.thresholds)."""
+    overrides = (
+        thresholds if isinstance(thresholds, ThresholdOverrides) else ThresholdOverrides(thresholds or Thresholds())
+    )
     exchange_of = {a.name: a.exchange for a in book.accounts}
     payments = position_payments(book, risk, rates, now)
     projected = [projected_position(book, r, paid, days) for r, paid in zip(risk.positions, payments, strict=True)]
@@ -76,7 +80,10 @@ def funding_figures(
         for r, paid in zip(risk.positions, payments, strict=True)
     ]
     cross = cross_funding_per_day(risk, payments)
-    warning = {a.account.name: days_to_warning(a, cross[a.account.name], warning_ratio) for a in risk.accounts}
+    warning = {
+        (name := a.account.name): days_to_warning(a, cross[name], overrides.for_account(name).ratio_warning)
+        for a in risk.accounts
+    }
     per_day = dict.fromkeys(cross, 0.0)
     for r, paid in zip(risk.positions, payments, strict=True):  # one pass: a scan per account was quadratic
         per_day[r.position.account] += math.nan if paid is None else paid.per_day
@@ -143,4 +150,4 @@ def file_funding(portfolio: Portfolio, risk: BookRisk, now: float | None = None)
     """The funding figures of `marginwatch risk FILE`: the file's rates only (no network), at now (wall clock)."""
     now = time.time() if now is None else now
     rates = {r.key: r for r in file_rates(portfolio.book, portfolio.funding, now)}
-    return funding_figures(portfolio.book, risk, rates, now)
+    return funding_figures(portfolio.book, risk, rates, now, portfolio.threshold_overrides)

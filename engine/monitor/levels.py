@@ -5,6 +5,9 @@ Rising to a worse level happens at once; falling back needs the value to recover
 by the hysteresis band, so a price hovering at a boundary does not flicker between levels. Liquidated
 is a level like the others: a mark that crossed the liquidation price must come back by the band
 (a distance above `hysteresis`, a margin ratio below 1 - `hysteresis`) before the level drops to danger.
+
+The thresholds (engine.book.thresholds) may differ per row: a position or account with its own. The
+vectorised path takes them as RowThresholds, one array per field, resolved once per book.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+
+from engine.book.thresholds import Thresholds
 
 
 class Level(IntEnum):
@@ -31,29 +36,23 @@ class Level(IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Where the levels start, as fractions: distances to liquidation (0.15 = 15% of the mark) below which a
-    position is in warning / danger, and margin ratios (0.70 = 70%) from which an account is; at distance
-    <= 0 or ratio >= 1 it is liquidated.
+class RowThresholds:
+    """Per-row distance thresholds for the vectorised path (ThresholdOverrides resolved once per book, not per
+    tick): float arrays of one shape, fractions of the mark, each row's Thresholds field of that name."""
 
-    Raises ValueError unless 0 < distance_danger < distance_warning, 0 < ratio_warning < ratio_danger < 1
-    and 0 <= hysteresis < distance_danger.
-    """
+    distance_warning: np.ndarray
+    distance_danger: np.ndarray
+    hysteresis: np.ndarray
 
-    distance_warning: float = 0.15
-    distance_danger: float = 0.05
-    ratio_warning: float = 0.70
-    ratio_danger: float = 0.85
-    hysteresis: float = 0.01
-    """Fraction points a value must recover past a threshold before its level is left."""
 
-    def __post_init__(self) -> None:
-        if not 0 < self.distance_danger < self.distance_warning:
-            raise ValueError("distance thresholds must satisfy 0 < danger < warning")
-        if not 0 < self.ratio_warning < self.ratio_danger < 1:
-            raise ValueError("margin-ratio thresholds must satisfy 0 < warning < danger < 100%")
-        if not 0 <= self.hysteresis < self.distance_danger:
-            raise ValueError("hysteresis must be smaller than the danger distance")
+def row_thresholds(rows: Sequence[Thresholds]) -> RowThresholds:
+    """The RowThresholds of one Thresholds per row (a sequence of length n gives arrays of shape (n,))."""
+    n = len(rows)
+    return RowThresholds(
+        np.fromiter((t.distance_warning for t in rows), dtype=np.float64, count=n),
+        np.fromiter((t.distance_danger for t in rows), dtype=np.float64, count=n),
+        np.fromiter((t.hysteresis for t in rows), dtype=np.float64, count=n),
+    )
 
 
 def distance_level(distance: float | None, t: Thresholds, slack: float = 0.0) -> Level:
@@ -69,9 +68,12 @@ def distance_level(distance: float | None, t: Thresholds, slack: float = 0.0) ->
     return Level.OK
 
 
-def distance_levels(distances: np.ndarray, t: Thresholds, slack: float = 0.0) -> np.ndarray:
+def distance_levels(
+    distances: np.ndarray, t: Thresholds | RowThresholds, slack: float | np.ndarray = 0.0
+) -> np.ndarray:
     """distance_level of every element (NaN: no distance, OK), as Level values in an int8 array of the
-    same shape as `distances` (float, signed fractions of the mark)."""
+    same shape as `distances` (float, signed fractions of the mark). t: one Thresholds for every row, or
+    RowThresholds (each row its own warning and danger; slack then an array of the same shape, or a float)."""
     levels = np.zeros(distances.shape, dtype=np.int8)
     levels[distances < t.distance_warning + slack] = Level.WARNING
     levels[distances < t.distance_danger + slack] = Level.DANGER
@@ -130,21 +132,27 @@ class LevelTracker:
         self.levels[key] = new
         return Crossing(key, old, new) if new != old else None
 
-    def position(self, key: Hashable, distance: float | None) -> Crossing | None:
-        """update() for a position's distance to liquidation (a signed fraction; None: no liquidation price)."""
-        t = self.thresholds
+    def position(self, key: Hashable, distance: float | None, t: Thresholds | None = None) -> Crossing | None:
+        """update() for a position's distance to liquidation (a signed fraction; None: no liquidation price),
+        under t (None: self.thresholds)."""
+        t = t or self.thresholds
         return self.update(key, distance_level(distance, t), distance_level(distance, t, t.hysteresis))
 
     def positions(
-        self, keys: Sequence[Hashable], distances: np.ndarray, known: np.ndarray | None = None
+        self,
+        keys: Sequence[Hashable],
+        distances: np.ndarray,
+        known: np.ndarray | None = None,
+        per_row: RowThresholds | None = None,
     ) -> tuple[list[Level], list[Crossing]]:
         """position() for many keys at once (distances NaN where there is none): every key's level now,
         and the crossings in key order. Only the keys whose level changed go through Python.
 
         known: per key, whether its distance could be evaluated at all; a key whose mark is missing keeps
         the level it had (an unknown is never taken for 'no liquidation price', which is OK).
-        distances: float, shape (len(keys),); known: bool, the same shape."""
-        t = self.thresholds
+        distances: float, shape (len(keys),); known: bool, the same shape; per_row: each key's own thresholds
+        (engine.book.thresholds overrides resolved), None: self.thresholds for every key."""
+        t: Thresholds | RowThresholds = self.thresholds if per_row is None else per_row
         old = np.fromiter((self.levels.get(k, Level.OK) for k in keys), dtype=np.int8, count=len(keys))
         raw = distance_levels(distances, t)
         relaxed = distance_levels(distances, t, t.hysteresis)
@@ -158,9 +166,11 @@ class LevelTracker:
             crossings.append(crossing)
         return [_LEVELS[v] for v in new.tolist()], crossings
 
-    def account(self, key: Hashable, ratio: float | None, equity_gone: bool = False) -> Crossing | None:
-        """update() for an account's cross margin ratio (ratio_level)."""
-        t = self.thresholds
+    def account(
+        self, key: Hashable, ratio: float | None, equity_gone: bool = False, t: Thresholds | None = None
+    ) -> Crossing | None:
+        """update() for an account's cross margin ratio (ratio_level), under t (None: self.thresholds)."""
+        t = t or self.thresholds
         return self.update(
             key, ratio_level(ratio, t, equity_gone=equity_gone), ratio_level(ratio, t, t.hysteresis, equity_gone)
         )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from engine.book.funding_fields import file_rates
 from engine.book.portfolio import Portfolio
+from engine.book.thresholds import ThresholdOverrides
 from engine.funding.fees import position_break_even
 from engine.funding.rates import FundingBook
 from engine.margin.layout import book_layout
@@ -110,6 +111,7 @@ class WatchSession:
         self._real_keys = [key_of[id(p)] for p in real.positions]
         self._real_price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in real.positions]
         self.price_keys = self.book.price_keys()
+        self.book_alerts.use_overrides(portfolio.threshold_overrides)  # the book's own (engine.book.thresholds)
         self.break_even = [position_break_even(self.book, p) for p in self.book.positions]
         self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
 
@@ -141,9 +143,14 @@ class WatchSession:
     def thresholds(self) -> Thresholds:
         return self.book_alerts.thresholds
 
+    @property
+    def overrides(self) -> ThresholdOverrides:
+        """The thresholds in force: the global ones and the book's overrides (resolved per row and account)."""
+        return self.book_alerts.overrides
+
     def set_thresholds(self, thresholds: Thresholds) -> None:
-        """New thresholds: levels start afresh under them, the alert rate limit keeps its memory."""
-        self.book_alerts = BookAlerts(thresholds, self.book_alerts.policy)
+        """New global thresholds: levels start afresh under them, the alert rate limit keeps its memory."""
+        self.book_alerts = BookAlerts(thresholds, self.book_alerts.policy, self.book_alerts.overrides)
 
     @property
     def previewing(self) -> bool:
@@ -218,7 +225,7 @@ class WatchSession:
     def _what_if_rows(self, shown: BookRisk, labels: PriceLabels, rates: Mapping) -> list[RowState]:
         """The shown rows under a preview (engine.monitor.book_alerts.what_if_rows), with their prices' labels."""
         rows = shown.positions
-        what_if = what_if_levels(rows, self.thresholds)
+        what_if = what_if_levels(rows, self.book_alerts.row_thresholds(self.book.positions) or self.thresholds)
         levels, notes = what_if_rows(
             self.book.positions, self.price_key_of_row, self.keys, what_if, self.scope, self.book_alerts.level
         )
@@ -231,7 +238,8 @@ class WatchSession:
         self, shown: BookRisk, real: BookRisk, real_levels: Sequence[Level]
     ) -> tuple[list[Level], list[str]]:
         real_of = {a.account.name: level for a, level in zip(real.accounts, real_levels, strict=True)}
-        return what_if_accounts(shown.accounts, real_of, self.scope.accounts, self.thresholds, self.book_alerts.level)
+        overrides = self.book_alerts.overrides
+        return what_if_accounts(shown.accounts, real_of, self.scope.accounts, overrides, self.book_alerts.level)
 
 
 __all__ = ["Frame", "PreviewScope", "RowState", "WatchSession", "position_keys"]

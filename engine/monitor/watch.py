@@ -135,7 +135,7 @@ class Monitor:
         risk, quotes = self._evaluate()
         now = self.clock()
         rates = self.session.funding.snapshot()
-        funding = funding_figures(self.book, risk, rates, now, self.options.thresholds)
+        funding = funding_figures(self.book, risk, rates, now, self.session.overrides)
         document = risk_to_dict(risk, self.book, now, funding)
         for row, key in zip(document["positions"], self._keys, strict=True):
             quote = quotes[key]

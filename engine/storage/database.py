@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
+from engine.book.threshold_fields import document_overrides, write_overrides
+from engine.book.thresholds import ThresholdOverrides, overrides_from_setting
 from engine.margin.model import Account, AccountType, Book, MarginMode, Position, PositionMode, Side
 from engine.storage import checksum
 from engine.storage.alerts import AlertRecords
@@ -48,7 +50,7 @@ from engine.storage.manual_prices import ANY_EXCHANGE, ManualPrices
 from engine.storage.migrations import migrate
 from engine.storage.paths import create_private_file, ensure_data_dir
 from engine.storage.quarantine import finish_moves, move_aside
-from engine.storage.settings import Settings
+from engine.storage.settings import OVERRIDES_SETTING, Settings
 from engine.storage.sync_log import SyncLog
 
 __all__ = ["BookDatabase", "DamagedBook", "OpenNotice", "StorageError"]
@@ -240,6 +242,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         # The one serializer (portfolio_to_dict) writes the document the one validator reads; market
         # overrides are stored as the JSON their document had.
         document = portfolio_to_dict(Portfolio(book, dict(prices)))
+        write_overrides(document, overrides_from_setting(self.setting(OVERRIDES_SETTING)))  # checked as a file's
         markets = {
             key: json.loads(spec) for key, spec in self._read("SELECT key, spec FROM market_override ORDER BY rowid")
         }
@@ -293,6 +296,24 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
             )
         for key, spec in incoming.get("markets", {}).items():
             c.execute("INSERT OR REPLACE INTO market_override (key, spec) VALUES (?, ?)", (key, json.dumps(spec)))
+        self._write_overrides(c, document_overrides(incoming), replace)
+
+    @staticmethod
+    def _write_overrides(c: sqlite3.Connection, written: ThresholdOverrides, replace: bool) -> None:
+        """The accounts' and positions' own thresholds as the `threshold_overrides` setting: those of the book
+        written (an override of an account or position it no longer has is dropped), added to the saved ones
+        unless replacing."""
+        if not replace:
+            row = c.execute("SELECT value FROM setting WHERE key = ?", (OVERRIDES_SETTING,)).fetchone()
+            saved = overrides_from_setting(json.loads(row[0]) if row else None)
+            written = ThresholdOverrides(
+                written.base, {**saved.accounts, **written.accounts}, {**saved.positions, **written.positions}
+            )
+        if not written:  # no row rather than an empty one: a book without overrides stays as it was
+            c.execute("DELETE FROM setting WHERE key = ?", (OVERRIDES_SETTING,))
+            return
+        value = json.dumps(written.to_setting())
+        c.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (OVERRIDES_SETTING, value))
 
     @staticmethod
     def _insert_position(c: sqlite3.Connection, account_id: int, ordinal: int, p: Position) -> int:

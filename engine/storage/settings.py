@@ -7,6 +7,10 @@ from typing import Any
 
 from engine.storage.connection import Connection
 
+OVERRIDES_SETTING = "threshold_overrides"
+"""The accounts' and positions' own thresholds (engine.book.thresholds.ThresholdOverrides.to_setting), written
+with the book by BookDatabase (an override of an account or position the book no longer has is dropped)."""
+
 
 class Settings(Connection):
     """The `setting` table: one JSON value per key."""

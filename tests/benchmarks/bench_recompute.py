@@ -155,6 +155,33 @@ def compare(book: Book, prices: dict, other: Path, runs: int) -> None:
     print(f"target: <= 1 ms median -> {'MET' if med(wall['after']) <= 1e-3 else 'MISSED'}")
 
 
+def time_levels(book: Book, prices: dict, runs: int, overridden_every: int = 0) -> list[float]:
+    """Seconds per BookAlerts.positions call (every row's level with hysteresis, crossings, alerts) on the
+    vectorised rows of the book at moving marks; every `overridden_every`-th position with its own
+    thresholds (engine.book.thresholds), 0: none (the global thresholds for all)."""
+    from engine.book.thresholds import ThresholdOverrides, Thresholds
+    from engine.margin.live_risk import LiveEvaluator
+    from engine.monitor.book_alerts import BookAlerts
+    from engine.monitor.session import position_keys
+
+    evaluator = LiveEvaluator(book, book_layout(book))
+    rng = np.random.default_rng(2)
+    rows = [
+        evaluator.evaluate({k: v * float(np.exp(rng.normal(0, 0.002))) for k, v in prices.items()})[0].positions
+        for _ in range(10)
+    ]
+    overrides = ThresholdOverrides()
+    if overridden_every:
+        tight = Thresholds(distance_warning=0.3, distance_danger=0.1)
+        for p in book.positions[::overridden_every]:
+            overrides = overrides.with_position((p.account, p.symbol, p.side.value), tight)
+    alerts = BookAlerts(Thresholds(), overrides=overrides)
+    keys = position_keys(book.positions)
+    stale = [False] * len(book.positions)
+    it = iter(range(runs))
+    return timed(lambda: alerts.positions(keys, rows[next(it) % 10], stale, 0.0), runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300)
@@ -214,6 +241,12 @@ def main() -> None:
     for name, count, median_s, tail_s in rows:
         print(f"{name:<36}{count:>10}{median_s * 1e3:>12.3f}{tail_s * 1e3:>12.3f}{median_s / count * 1e6:>13.3f}")
     print(f"target: vectorised whole book <= 1 ms median -> {'MET' if med(vector) <= 1e-3 else 'MISSED'}")
+    for label, every in (("no override", 0), ("1 position in 10 overridden", 10)):
+        levels = time_levels(book, prices, args.runs, every)
+        print(
+            f"levels and alerts ({label}): median {med(levels) * 1e3:.3f} ms, "
+            f"p95 {np.percentile(levels, 95) * 1e3:.3f} ms"
+        )
     print(f"ratio scalar / vectorised (whole book): {med(scalar) / med(vector):.0f}x")
     print(
         f"ratio ccxt safe_position / vectorised (same isolated positions): "
