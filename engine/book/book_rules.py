@@ -48,7 +48,7 @@ POSITION_KEYS = (
 ACCOUNT_KEYS = ("name", "exchange", "wallet_balance", "currency", "position_mode", "account_type", "wallet_address")
 MARKET_KEYS = ("contract_size", "inverse", "taker_fee", "max_leverage", "tiers", "volatility")
 TIER_KEYS = ("min_notional", "max_notional", "maintenance_margin_rate", "maintenance_amount", "max_leverage")
-TOP_KEYS = ("version", "accounts", "positions", "prices", "markets")
+TOP_KEYS = ("version", "accounts", "positions", "prices", "markets", "price_alerts")
 
 _CURRENCY = re.compile(r"[A-Za-z0-9._-]{1,32}", re.ASCII)
 

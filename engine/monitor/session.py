@@ -36,6 +36,7 @@ from engine.monitor.book_alerts import (
 from engine.monitor.chart_history import ChartHistory
 from engine.monitor.frame import Frame, RowState
 from engine.monitor.levels import Level, Thresholds
+from engine.monitor.price_alerts import PriceAlertWatch
 from engine.monitor.price_labels import price_source
 
 PriceLabels = Mapping[PriceKey, tuple[str, bool]]
@@ -86,6 +87,8 @@ class WatchSession:
         self.history = ChartHistory()
         self.frame: Frame | None = None
         """The latest step's frame (None before the first step)."""
+        self.price_alerts = PriceAlertWatch(portfolio.price_alerts)
+        """The price alerts in force (engine.monitor.price_alerts): the first book's; set_rules changes them."""
         self.use_portfolio(portfolio)
 
     # -- the book and its layers -------------------------------------------------------------------
@@ -171,6 +174,7 @@ class WatchSession:
         stale = [labels[k][1] for k in price_keys]
         levels, alerts = self.book_alerts.positions(keys, real.positions, stale, now)
         account_levels, account_alerts = self.book_alerts.accounts(real.accounts, now)
+        price_alerts = self.price_alerts.check(quotes, now, self.stale_after, self.book_alerts.policy)
         if real is shown:
             rows = [
                 RowState(level, *labels[k], "", rates.get(k), even)
@@ -182,7 +186,17 @@ class WatchSession:
             account_levels, notes = self._what_if_accounts(shown, real, account_levels)
         self.history.record(real, real_marks, changed, now)
         self.frame = Frame(
-            shown, real, marks, real_marks, quotes, missing, rows, account_levels, notes, alerts + account_alerts, now
+            shown,
+            real,
+            marks,
+            real_marks,
+            quotes,
+            missing,
+            rows,
+            account_levels,
+            notes,
+            alerts + account_alerts + price_alerts,
+            now,
         )
         return self.frame
 

@@ -26,6 +26,7 @@ from engine.monitor.frame import Frame
 from engine.monitor.funding_report import funding_figures
 from engine.monitor.levels import Thresholds
 from engine.monitor.odds_alerts import OddsWatch, OddsWatcher
+from engine.monitor.price_alerts import price_alert_record
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.monitor.session import WatchSession
 
@@ -211,7 +212,9 @@ class Monitor:
     def _print_alerts(self) -> None:
         for alert in self.alerts():
             stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
-            if self.options.as_json:
+            if alert.rule is not None:  # a price alert (engine.monitor.price_alerts)
+                self._print_price_alert(alert, stamp)
+            elif self.options.as_json:
                 record = {
                     "time": stamp,
                     "subject": alert.subject,
@@ -226,6 +229,14 @@ class Monitor:
             else:
                 print(f"{stamp}  {alert.new.label.upper():<10} {printable(alert.line())}", file=self.out, flush=True)
 
+    def _print_price_alert(self, alert: Alert, stamp: str) -> None:
+        """Text 'time  PRICE      line' (the window's words); JSON {"price_alert": price_alert_record}."""
+        if self.options.as_json:
+            record = price_alert_record(alert, stamp)
+            print(json.dumps({"price_alert": record}, allow_nan=False), file=self.out, flush=True)
+        else:
+            print(f"{stamp}  {'PRICE':<10} {printable(alert.line())}", file=self.out, flush=True)
+
     def _print_odds_alerts(self) -> None:
         """Probability alerts (engine.monitor.odds_alerts): text 'time  PROBABILITY line'; JSON
         {"probability": {"time", "subject", "probability", "standard_error", "threshold", "horizon_hours",
@@ -237,7 +248,9 @@ class Monitor:
             self._odds.start(risk, {key: q.mark for key, q in quotes.items() if q is not None}, time.monotonic())
         for alert in self._odds.alerts(self.clock()):
             stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
-            if self.options.as_json:
+            if alert.rule is not None:  # a price alert (engine.monitor.price_alerts)
+                self._print_price_alert(alert, stamp)
+            elif self.options.as_json:
                 record = {
                     "time": stamp,
                     "subject": alert.subject,

@@ -19,6 +19,7 @@ watch and a window whose saved book failed to load).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -204,7 +205,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
     def load(self) -> Portfolio:
         """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
         rules refuse; DamagedBook for a row that is not a value of its kind), its markets resolved with the
-        stored fetched tables (engine.storage.fetched_markets)."""
+        stored fetched tables (engine.storage.fetched_markets), its price alerts from their setting."""
         accounts = self._read(
             "SELECT id, name, exchange, wallet_balance, currency, position_mode, account_type, wallet_address "
             "FROM account ORDER BY id"
@@ -245,7 +246,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         }
         if markets:
             document["markets"] = markets
-        return parse_portfolio(document, self.fetched_markets())
+        portfolio = parse_portfolio(document, self.fetched_markets())
+        return dataclasses.replace(portfolio, price_alerts=self.price_alerts())
 
     def document(self) -> dict[str, Any]:
         """The saved book as a version-1 portfolio document (manual prices as its 'prices')."""
