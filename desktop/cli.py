@@ -122,7 +122,8 @@ def _add_watch(sub: Any, data: argparse.ArgumentParser) -> None:
         parents=[data],
         help="live monitoring of a portfolio file in a terminal or on a server",
         description="Subscribe to the mark prices of the file's symbols through ccxt (public data, no API "
-        "keys) and print a risk report every interval, plus each threshold crossing as it happens. Every "
+        "keys) and print a risk report every interval, plus each threshold crossing and each price alert of "
+        "the book (its 'price_alerts', a line 'PRICE ...') as it happens. Every "
         "position is reported; a figure that needs a mark that has not arrived shows as missing (null), "
         "never as zero, with the reason. With --count, exit status 3 when a position never got a price.",
     )
