@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from engine.book.funding_fields import file_rates
 from engine.book.portfolio import Portfolio
+from engine.book.price_alert_rules import PriceAlert
 from engine.funding.fees import position_break_even
 from engine.funding.rates import FundingBook
 from engine.margin.layout import book_layout
@@ -94,7 +96,10 @@ class WatchSession:
     # -- the book and its layers -------------------------------------------------------------------
 
     def use_portfolio(self, portfolio: Portfolio) -> None:
-        """Compile the book shown (hypothetical positions left out when toggled off) and the real one."""
+        """Compile the book shown (hypothetical positions left out when toggled off) and the real one. The
+        session's price alerts stay (set_price_alerts changes them); the portfolio kept carries them."""
+        if portfolio.price_alerts != self.price_alerts.rules:
+            portfolio = replace(portfolio, price_alerts=self.price_alerts.rules)
         self.portfolio = portfolio
         self.funding.publish(file_rates(portfolio.book, portfolio.funding, self.clock()))
         self.book: Book = portfolio.book if self.include_hypothetical else portfolio.book.without_hypothetical()
@@ -115,6 +120,12 @@ class WatchSession:
         self.price_keys = self.book.price_keys()
         self.break_even = [position_break_even(self.book, p) for p in self.book.positions]
         self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
+
+    def set_price_alerts(self, rules: Sequence[PriceAlert]) -> None:
+        """New price alerts (engine.monitor.price_alerts: a rule kept keeps whether it fired), carried by the
+        portfolio too (a file window's save, an export)."""
+        self.price_alerts.set_rules(rules)
+        self.portfolio = replace(self.portfolio, price_alerts=self.price_alerts.rules)
 
     def tier_note(self, key: PriceKey) -> str:
         """Where the tiers of this (exchange, symbol) came from and how old they are now, flagged when older
