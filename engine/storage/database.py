@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
+from engine.book.price_alert_rules import PRICE_ALERTS_SETTING, price_alerts_to_list
 from engine.margin.model import Account, AccountType, Book, MarginMode, Position, PositionMode, Side
 from engine.storage import checksum
 from engine.storage.alerts import AlertRecords
@@ -258,7 +259,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         return not self._read("SELECT 1 FROM account LIMIT 1")
 
     def import_portfolio(self, portfolio: Portfolio, replace: bool = False) -> None:
-        """Add a portfolio's accounts, positions, prices and markets, or replace the whole book: all or nothing."""
+        """Add a portfolio's accounts, positions, prices, markets and price alerts, or replace the whole book: all or
+        nothing. A portfolio without price alerts leaves the saved ones as they are (a sync carries none)."""
         with self.transaction() as c:
             self._write_book(c, portfolio, replace)
 
@@ -295,6 +297,12 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
             )
         for key, spec in incoming.get("markets", {}).items():
             c.execute("INSERT OR REPLACE INTO market_override (key, spec) VALUES (?, ?)", (key, json.dumps(spec)))
+        if portfolio.price_alerts:  # a file's price alerts replace the saved ones, or are added to them
+            rules = (
+                portfolio.price_alerts if replace else dict.fromkeys([*self.price_alerts(), *portfolio.price_alerts])
+            )
+            value = json.dumps(price_alerts_to_list(list(rules)))
+            c.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (PRICE_ALERTS_SETTING, value))
 
     @staticmethod
     def _insert_position(c: sqlite3.Connection, account_id: int, ordinal: int, p: Position) -> int:

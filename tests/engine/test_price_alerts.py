@@ -206,3 +206,17 @@ def test_the_saved_book_keeps_its_price_alerts_in_a_setting_and_export_writes_th
     with BookDatabase.open(path) as db:
         db.set_setting(PRICE_ALERTS_SETTING, [BELOW.to_dict(), {"price": 0}])  # edited by hand: none, not half
         assert db.load().price_alerts == ()
+
+
+def test_importing_a_file_keeps_its_price_alerts_and_a_book_without_any_leaves_them(tmp_path):
+    from engine.storage.database import BookDatabase
+
+    with BookDatabase.open(tmp_path / "book.sqlite3") as db:
+        db.import_portfolio(parse_portfolio(portfolio_doc(price_alerts=[BELOW.to_dict()])))
+        assert db.price_alerts() == (BELOW,)
+        db.import_portfolio(parse_portfolio(portfolio_doc(name="other", price_alerts=[ABOVE.to_dict()])))
+        assert db.price_alerts() == (BELOW, ABOVE)  # added to
+        db.import_portfolio(parse_portfolio(portfolio_doc()), replace=True)  # as a sync or an edit writes the book
+        assert db.price_alerts() == (BELOW, ABOVE)
+        db.import_portfolio(parse_portfolio(portfolio_doc(price_alerts=[ABOVE.to_dict()])), replace=True)
+        assert db.price_alerts() == (ABOVE,)
