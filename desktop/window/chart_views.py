@@ -158,7 +158,9 @@ class ChartViews(QObject):
             from desktop.charts.position_chart import LikelyBand  # loaded with the chart
 
             band = LikelyBand.of(r.mark_price, self.model.volatility_of(position), self.model.hours)
-            self.chart_dock.content().show_position(r, history, self.session.thresholds, key, what_if, band)
+            chart = self.chart_dock.content()
+            chart.show_position(r, history, self.session.thresholds, key, what_if, band)
+            chart.show_price_alerts([rule for rule in self.session.price_alerts.rules if rule.key == key])
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def shown_account(self) -> str | None:
