@@ -248,9 +248,7 @@ class Monitor:
             self._odds.start(risk, {key: q.mark for key, q in quotes.items() if q is not None}, time.monotonic())
         for alert in self._odds.alerts(self.clock()):
             stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
-            if alert.rule is not None:  # a price alert (engine.monitor.price_alerts)
-                self._print_price_alert(alert, stamp)
-            elif self.options.as_json:
+            if self.options.as_json:
                 record = {
                     "time": stamp,
                     "subject": alert.subject,
