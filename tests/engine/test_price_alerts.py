@@ -220,3 +220,16 @@ def test_importing_a_file_keeps_its_price_alerts_and_a_book_without_any_leaves_t
         assert db.price_alerts() == (BELOW, ABOVE)
         db.import_portfolio(parse_portfolio(portfolio_doc(price_alerts=[ABOVE.to_dict()])), replace=True)
         assert db.price_alerts() == (ABOVE,)
+
+
+def test_the_sessions_rules_survive_a_new_book_and_its_portfolio_carries_them():
+    now = [1000.0]
+    session = session_with(BELOW, now)
+    session.step(live(84_000, now[0]))
+    session.use_portfolio(parse_portfolio(portfolio_doc(wallet_balance=20_000)))  # an edit, a sync: no rules in it
+    assert session.price_alerts.rules == (BELOW,) and session.portfolio.price_alerts == (BELOW,)
+    assert session.price_alerts.fired(BELOW)  # not fired again by the edit
+    now[0] += 1
+    assert [a for a in session.step(live(84_000, now[0])).alerts if a.kind == "price"] == []
+    session.set_price_alerts([])
+    assert session.portfolio.price_alerts == () and "price_alerts" not in json.loads(dumps_portfolio(session.portfolio))
