@@ -186,6 +186,20 @@ def test_watch_raises_a_price_alert_of_the_file_that_is_already_crossed(tmp_path
     assert f"PRICE      {text}" in plain.stdout
 
 
+def test_watch_says_at_start_that_a_price_alert_on_a_symbol_it_does_not_price_cannot_fire(tmp_path):
+    ghost = {"exchange": "binanceusdm", "symbol": "XRP/USDT:USDT", "direction": "above", "price": 3}
+    path = tmp_path / "ghost.json"
+    path.write_text(json.dumps({**BOOK, "price_alerts": [ghost]}))
+    result = marginwatch("watch", str(path), "--offline", "--interval", "0.3", "--count", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    (record,) = [r["price_alert_unpriced"] for r in lines(result) if "price_alert_unpriced" in r]
+    assert record == {
+        **ghost,
+        "text": "XRP/USDT:USDT on binanceusdm above 3 USDT: no price (no position of the book is on it); "
+        "it cannot fire",
+    }
+
+
 def test_watch_refuses_a_bad_price_alert_in_one_line_exit_2(tmp_path):
     bad = {"exchange": "binanceusdm", "symbol": "BTC/USDT:USDT", "direction": "below", "price": -1}
     path = tmp_path / "bad.json"

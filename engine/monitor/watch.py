@@ -237,6 +237,22 @@ class Monitor:
         else:
             print(f"{stamp}  {'PRICE':<10} {printable(alert.line())}", file=self.out, flush=True)
 
+    def _print_unpriced_price_alerts(self) -> None:
+        """At start, one line per price alert on a symbol no position of the book needs: watch has no price for it,
+        so it cannot fire. Text 'time  PRICE      … has no price …'; JSON {"price_alert_unpriced": {"exchange",
+        "symbol", "direction", "price", "text"}}."""
+        needed = set(self._keys)
+        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
+        for rule in self.session.price_alerts.rules:
+            if rule.key in needed:
+                continue
+            text = f"{rule.subject()} {rule.level_text()}: no price (no position of the book is on it); it cannot fire"
+            if self.options.as_json:
+                record = {**{k: v for k, v in rule.to_dict().items() if k != "note"}, "text": text}
+                print(json.dumps({"price_alert_unpriced": record}), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  {'PRICE':<10} {printable(text)}", file=self.out, flush=True)
+
     def _print_odds_alerts(self) -> None:
         """Probability alerts (engine.monitor.odds_alerts): text 'time  PROBABILITY line'; JSON
         {"probability": {"time", "subject", "probability", "standard_error", "threshold", "horizon_hours",
@@ -290,6 +306,7 @@ class Monitor:
         """Report until `count` reports were printed (or Ctrl-C); feeds are started here and always stopped."""
         for feed in self.feeds:
             feed.start()
+        self._print_unpriced_price_alerts()
         reports = 0
         next_report = time.monotonic() + self.options.interval
         try:
