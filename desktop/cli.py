@@ -126,7 +126,8 @@ def _add_watch(sub: Any, data: argparse.ArgumentParser) -> None:
         help="live monitoring of a portfolio file in a terminal or on a server",
         description="Subscribe to the mark prices of the file's symbols through ccxt (public data, no API "
         "keys) and print a risk report every interval, plus each threshold crossing as it happens (at an "
-        "account's or position's own thresholds when the file gives it a 'thresholds' object). Every "
+        "account's or position's own thresholds when the file gives it a 'thresholds' object) and each price "
+        "alert of the book (its 'price_alerts', a line 'PRICE ...'). Every "
         "position is reported; a figure that needs a mark that has not arrived shows as missing (null), "
         "never as zero, with the reason. With --count, exit status 3 when a position never got a price.",
     )

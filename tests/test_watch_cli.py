@@ -161,3 +161,50 @@ def test_watch_online_fetches_candles_in_the_background_for_its_probability_aler
     with BookDatabase.open(database_path(str(data)), read_only=True) as db:
         keys = [("binanceusdm", "BTC/USDT:USDT"), ("binanceusdm", "ETH/USDT:USDT")]
         assert set(db.candles_fetched_at(keys)) == set(keys)
+
+
+def test_watch_raises_a_price_alert_of_the_file_that_is_already_crossed(tmp_path):
+    below = {"exchange": "binanceusdm", "symbol": "BTC/USDT:USDT", "direction": "below", "price": 55_000}
+    above = {"exchange": "binanceusdm", "symbol": "ETH/USDT:USDT", "direction": "above", "price": 2_600}
+    path = tmp_path / "alerts.json"
+    path.write_text(json.dumps({**BOOK, "price_alerts": [below, above]}))
+    result = marginwatch("watch", str(path), "--offline", "--interval", "0.3", "--count", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    (record,) = [r["price_alert"] for r in lines(result) if "price_alert" in r]  # ETH at 2,500 is not above 2,600
+    text = "BTC/USDT:USDT on binanceusdm is already below 55,000.00 USDT, mark 50,000.00"
+    assert {k: record[k] for k in ("kind", "exchange", "symbol", "direction", "price", "mark", "already", "text")} == {
+        "kind": "price",
+        "exchange": "binanceusdm",
+        "symbol": "BTC/USDT:USDT",
+        "direction": "below",
+        "price": 55_000,
+        "mark": 50_000,
+        "already": True,
+        "text": text,
+    }
+    plain = marginwatch("watch", str(path), "--offline", "--interval", "0.3", "--count", "1")
+    assert f"PRICE      {text}" in plain.stdout
+
+
+def test_watch_says_at_start_that_a_price_alert_on_a_symbol_it_does_not_price_cannot_fire(tmp_path):
+    ghost = {"exchange": "binanceusdm", "symbol": "XRP/USDT:USDT", "direction": "above", "price": 3}
+    path = tmp_path / "ghost.json"
+    path.write_text(json.dumps({**BOOK, "price_alerts": [ghost]}))
+    result = marginwatch("watch", str(path), "--offline", "--interval", "0.3", "--count", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    (record,) = [r["price_alert_unpriced"] for r in lines(result) if "price_alert_unpriced" in r]
+    assert record == {
+        **ghost,
+        "text": "XRP/USDT:USDT on binanceusdm above 3 USDT: no price (no position of the book is on it); "
+        "it cannot fire",
+    }
+
+
+def test_watch_refuses_a_bad_price_alert_in_one_line_exit_2(tmp_path):
+    bad = {"exchange": "binanceusdm", "symbol": "BTC/USDT:USDT", "direction": "below", "price": -1}
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**BOOK, "price_alerts": [bad]}))
+    result = marginwatch("watch", str(path), "--offline", "--count", "1")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.endswith("price alert 1: 'price' must be a price greater than 0 (got -1)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +24,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.charts.chart_style import ThemedChart, robust_range, sample_under_cursor, show_grid
 from desktop.tables.position_columns import quoted
-from engine.book.formats import percent
+from engine.book.formats import percent, price
 from engine.book.horizon import horizon_label
+from engine.book.price_alert_rules import PriceAlert
 from engine.margin.liquidation_odds import likely_range
 from engine.margin.model import Side, quote_currency_of
 from engine.margin.risk import PositionRisk
@@ -43,6 +45,10 @@ LINES = (  # name, colour, style
     ("take profit", "#27ae60", pg.QtCore.Qt.PenStyle.DashDotLine),
     ("stop loss", "#8e44ad", pg.QtCore.Qt.PenStyle.DashDotLine),
 )
+
+
+ALERT_COLOUR = "#16a085"
+"""The price alerts' dashed lines (a colour none of LINES uses)."""
 
 
 def level_prices(r: PositionRisk, thresholds: Thresholds) -> tuple[float | None, float | None]:
@@ -148,6 +154,9 @@ class PositionChart(ThemedChart):
         self._x_end = -math.inf
         self.plot.getViewBox().sigRangeChangedManually.connect(self._stop_following)
         self.unit = ""
+        self.alert_lines: list[pg.InfiniteLine] = []
+        """One dashed line per price alert on the shown symbol (show_price_alerts), reused as they change."""
+        self._alerts_drawn: tuple[PriceAlert, ...] = ()
         self.plot.scene().sigMouseMoved.connect(self._on_mouse)
         self.restyle()
 
@@ -208,6 +217,30 @@ class PositionChart(ThemedChart):
             f" {quoted(r.mark_price, symbol)}, liquidation {quoted(r.liquidation_price, symbol)},"
             f" {percent(r.distance_to_liquidation)} to go{stop_caption(r)}{likely}"
         )
+
+    def show_price_alerts(self, rules: Sequence[PriceAlert]) -> None:
+        """A dashed horizontal line at each price alert's level, labelled 'alert below 85,000.00' (rules: those of
+        the shown symbol); nothing is touched when they are the ones drawn."""
+        rules = tuple(rules)
+        if rules == self._alerts_drawn:
+            return
+        self._alerts_drawn = rules
+        while len(self.alert_lines) < len(rules):
+            line = pg.InfiniteLine(
+                angle=0,
+                pen=pg.mkPen(ALERT_COLOUR, style=pg.QtCore.Qt.PenStyle.DashLine, width=1.5),
+                label="",
+                labelOpts={"position": 0.07, "color": ALERT_COLOUR, "anchors": [(0, 1), (0, 1)]},
+            )
+            self.plot.addItem(line)
+            self.alert_lines.append(line)
+        for i, line in enumerate(self.alert_lines):
+            if i < len(rules):
+                line.setPos(rules[i].price)
+                line.label.setFormat(f"alert {rules[i].direction.value} {price(rules[i].price)}")
+                line.show()
+            else:
+                line.hide()
 
     def _show_band(self, band: LikelyBand | None, symbol: str) -> None:
         if band is None:

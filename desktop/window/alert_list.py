@@ -96,6 +96,17 @@ class AlertList(QListWidget):
         return fresh
 
 
+def tray_icon(window: QWidget) -> QSystemTrayIcon | None:
+    """The window's tray icon for desktop notifications, shown; None where the platform has no tray (checked at run
+    time)."""
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        return None
+    tray = QSystemTrayIcon(window.windowIcon(), window)
+    tray.setToolTip("Margin Watch")
+    tray.show()
+    return tray
+
+
 class AlertRecorder(Protocol):
     """Where alerts are stored with the book (engine.storage.writer.BackgroundWriter)."""
 

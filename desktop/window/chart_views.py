@@ -159,7 +159,9 @@ class ChartViews(QObject):
 
             band = LikelyBand.of(r.mark_price, self.model.volatility_of(position), self.model.hours)
             own = self.session.overrides.for_position(r.position.account, r.position.symbol, r.position.side.value)
-            self.chart_dock.content().show_position(r, history, own, key, what_if, band)
+            chart = self.chart_dock.content()
+            chart.show_position(r, history, own, key, what_if, band)
+            chart.show_price_alerts([rule for rule in self.session.price_alerts.rules if rule.key == key])
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def shown_account(self) -> str | None:

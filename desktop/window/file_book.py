@@ -49,8 +49,8 @@ class FileBook(QObject):
 
     @staticmethod
     def _contents(portfolio: Portfolio) -> tuple:
-        """What the user edits (accounts and positions): fetched tier tables are not edits."""
-        return portfolio.book.accounts, portfolio.book.positions
+        """What the user edits (accounts, positions, price alerts): fetched tier tables are not edits."""
+        return portfolio.book.accounts, portfolio.book.positions, portfolio.price_alerts
 
     def changed(self) -> bool:
         return self._contents(self.window.portfolio) != self.saved

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
-from PySide6.QtWidgets import QMainWindow, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from desktop.charts.position_chart import PositionChart
 from desktop.platform.icon import app_icon
-from desktop.window.alert_list import AlertList
+from desktop.window.alert_list import AlertList, tray_icon
 from desktop.window.book_actions import BookActions
 from desktop.window.book_host import WindowBook
 from desktop.window.book_tables import BookTables
@@ -25,6 +25,7 @@ from desktop.window.docks import WindowDocks
 from desktop.window.menus import WindowMenus, add_context_menus
 from desktop.window.notifications import WindowNotifications
 from desktop.window.odds_column import OddsColumn
+from desktop.window.price_alerts_setting import PriceAlertsSetting
 from desktop.window.price_sources import FeedFactory, PriceSources, manual_store
 from desktop.window.status_bar import StatusLine
 from desktop.window.thresholds_setting import ThresholdsSetting
@@ -125,11 +126,7 @@ class MainWindow(QMainWindow):
         charts = (self.chart_dock, self.account_chart_dock, self.ladder_dock)
         tables = (self.positions, self.model, self.accounts, self.accounts_model)
         self.charts = ChartViews(self.session, *tables, charts, self.timer.interval, frame)
-        self.tray = None  # desktop notifications only where the platform has a tray (checked at run time)
-        if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = QSystemTrayIcon(self.windowIcon(), self)
-            self.tray.setToolTip("Margin Watch")
-            self.tray.show()
+        self.tray = tray_icon(self)
         self.modes = ViewModes(
             self, self.session, self.sources, t.banner, self.charts, self.prices_dock, self._redraw, self.say
         )
@@ -154,6 +151,7 @@ class MainWindow(QMainWindow):
         )
         self.offline_action, self.theme_actions = m.offline_action, m.theme_actions
         self.channels = WindowNotifications(self, m.settings_menu, self.alert_list, frame)  # sends start-up alerts too
+        self.price_alerts = PriceAlertsSetting(self)  # Alerts ▸ Price alerts…, and on a position's or a price's row
         self.odds_column = OddsColumn(self, self.session, t.model, self._saved_book, t.accounts_model, m.settings_menu)
         self.modes.set_actions(self.actions_.hypothetical, m.offline_action)
         add_context_menus(self.table, self.accounts, self.actions_, self.charts.shown_account)

@@ -176,6 +176,7 @@ def attach(window: MainWindow, book: SavedBook, mode: str) -> None:
     assert book.database is not None  # a writable book is an open one
     window.database = None  # nothing of what follows is a change to save
     window.book_host.apply_portfolio(book.portfolio, "Saved book opened")
+    window.session.set_price_alerts(book.portfolio.price_alerts)
     if book.thresholds is not None:
         window.thresholds_setting.apply(book.thresholds)
     restore(window, book)

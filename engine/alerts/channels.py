@@ -12,7 +12,8 @@
   control hits, "parameters": {"retry_after": seconds}.
 - heartbeat: a GET of the heartbeat URL (the dead-man's switch, engine.alerts.deadman), healthchecks-style.
 
-Each channel has a minimum level (warning, danger or liquidated) and says whether it takes feed problems.
+Each channel has a minimum level (warning, danger or liquidated) and says whether it takes feed problems; a price
+alert (engine.monitor.price_alerts) was asked for by the user and goes to every channel whatever its minimum.
 """
 
 from __future__ import annotations
@@ -73,12 +74,12 @@ class Channel:
         return tuple(v for v in (self.url, self.token) if v)
 
     def accepts(self, notice: Notice) -> bool:
-        """Whether this channel is sent the notice: a test always; a feed notice when it takes feed problems; a
-        stale price when it takes feed problems and the position's level is at its minimum or worse; a level
-        at its minimum or worse."""
+        """Whether this channel is sent the notice: a test and a price alert always; a feed notice when it takes
+        feed problems; a stale price when it takes feed problems and the position's level is at its minimum or
+        worse; a level at its minimum or worse."""
         if self.kind is ChannelKind.HEARTBEAT:
             return False
-        if notice.kind == "test":
+        if notice.kind in ("test", "price"):  # a price alert is one the user asked for: whatever the minimum level
             return True
         if notice.kind in ("feed_stale", "feed_back"):
             return self.feed_problems
@@ -105,6 +106,8 @@ class Channel:
             priority, tag = "3", "test"
         elif notice.feed_problem and notice.kind != "stale_price":
             priority, tag = "4", "feed"
+        elif notice.kind == "price":
+            priority, tag = "4", "price"
         else:
             priority = _NTFY_PRIORITY.get(severity, "4") if severity is not None else "4"
             tag = notice.level or "alert"

@@ -3,8 +3,8 @@
 The JSON (the generic webhook's body) has exactly these fields, in this order:
 
     kind            "level" (a rise to a worse level), "stale_price" (a position's price went stale while in
-                    warning or worse), "feed_stale" / "feed_back" (an exchange's feed went blind / came back),
-                    "test" (the "Send test" button)
+                    warning or worse), "price" (a price alert fired: engine.monitor.price_alerts), "feed_stale" /
+                    "feed_back" (an exchange's feed went blind / came back), "test" (the "Send test" button)
     account         the account's name (null for a feed notice)
     exchange        the ccxt exchange id
     symbol, side    the position's (null for an account or a feed notice)
@@ -16,6 +16,12 @@ The JSON (the generic webhook's body) has exactly these fields, in this order:
     quote_currency  the currency of mark and liquidation_price ("USDT"; null when there is no price)
     time            ISO 8601 UTC, seconds ("2026-12-01T01:52:48Z")
     text            the notice as one line of words (what ntfy and Telegram show)
+
+A "price" notice has account, side, level, previous_level, distance and liquidation_price null, mark the mark
+that fired it, and two more fields after `text` (only in a price notice: the others' JSON is unchanged):
+
+    direction       "above" | "below"
+    price           the alert's level, in the symbol's quote currency
 """
 
 from __future__ import annotations
@@ -55,6 +61,10 @@ class Notice:
     quote_currency: str | None
     time: float
     text: str
+    direction: str | None = None
+    """A price notice's direction ('above', 'below'); None for the others."""
+    price: float | None = None
+    """A price notice's level price (quote currency); None for the others."""
 
     @property
     def severity(self) -> Level | None:
@@ -69,6 +79,8 @@ class Notice:
     def to_json(self) -> dict[str, Any]:
         """The webhook's JSON object (module docstring): numbers that are not finite become null."""
         out = asdict(self)
+        if self.kind != "price":
+            del out["direction"], out["price"]
         for name in ("distance", "mark", "liquidation_price"):
             out[name] = finite_or_none(out[name])
         out["time"] = iso_utc(self.time)
@@ -80,6 +92,8 @@ class Notice:
             return "Margin Watch: test"
         if self.kind in ("feed_stale", "feed_back"):
             return "Margin Watch: feed " + ("back" if self.kind == "feed_back" else "problem")
+        if self.kind == "price":
+            return "Margin Watch: price alert"
         return f"Margin Watch: {(self.level or '').upper()}"
 
 
@@ -96,6 +110,8 @@ def _position_of(alert: Alert) -> tuple[str | None, str | None, str | None]:
 
 def alert_notice(alert: Alert, exchange_of: Mapping[str, str]) -> Notice:
     """The notice of a session's alert. exchange_of: account name -> ccxt exchange id (the book's)."""
+    if alert.rule is not None:
+        return price_notice(alert)
     account, symbol, side = _position_of(alert)
     quote = quote_currency_of(symbol) if symbol else ""
     text = f"{alert.new.label.upper()}: {printable(alert.describe())}"
@@ -119,6 +135,21 @@ def alert_notice(alert: Alert, exchange_of: Mapping[str, str]) -> Notice:
         time=alert.at,
         text=text,
     )
+
+
+def price_notice(alert: Alert) -> Notice:
+    """The notice of a price alert (alert.rule set): 'PRICE: BTC/USDT:USDT on binanceusdm fell below 85,000.00
+    USDT, mark 84,990.00 USDT'."""
+    rule = alert.rule
+    assert rule is not None
+    quote = rule.quote_currency
+    text = f"PRICE: {printable(alert.describe())}"
+    if alert.mark is not None:
+        text += f", mark {price(alert.mark)} {quote}".rstrip()
+    return Notice(
+        "price", None, rule.exchange, rule.symbol, None, None, None, None, alert.mark, None, quote or None,
+        alert.at, text, rule.direction.value, rule.price,
+    )  # fmt: skip
 
 
 def feed_notice(exchange: str, stale_for: float | None, at: float) -> Notice:

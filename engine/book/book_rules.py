@@ -58,7 +58,7 @@ MARKET_KEYS = (
     "volatility",
 )
 TIER_KEYS = ("min_notional", "max_notional", "maintenance_margin_rate", "maintenance_amount", "max_leverage")
-TOP_KEYS = ("version", "accounts", "positions", "prices", "markets")
+TOP_KEYS = ("version", "accounts", "positions", "prices", "markets", "price_alerts")
 
 _CURRENCY = re.compile(r"[A-Za-z0-9._-]{1,32}", re.ASCII)
 

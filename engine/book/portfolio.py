@@ -29,6 +29,7 @@ from engine.book.document_reader import Reader, json_int, json_object, shown
 from engine.book.funding_fields import FileFunding, merge_funding, split_funding
 from engine.book.market_entries import entry_to_dict, parse_market
 from engine.book.market_volatility import volatilities_of
+from engine.book.price_alert_rules import PriceAlert, price_alerts_to_list, read_price_alerts
 from engine.book.safe_text import printable
 from engine.book.threshold_fields import KEY, read_overrides, write_overrides
 from engine.book.thresholds import ThresholdOverrides
@@ -82,6 +83,8 @@ class Portfolio:
     """Market key -> the annualised volatility typed in its `markets` entry (engine.book.market_volatility)."""
     threshold_overrides: ThresholdOverrides = field(default_factory=ThresholdOverrides)
     """The accounts' and positions' own risk thresholds (their `thresholds` objects, engine.book.threshold_fields)."""
+    price_alerts: tuple[PriceAlert, ...] = ()
+    """The file's `price_alerts` (engine.book.price_alert_rules); a saved book's come from its setting."""
 
     def price_map(self) -> dict[PriceKey, float]:
         """The file's marks keyed by (exchange, symbol) for each key the book needs."""
@@ -120,6 +123,8 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
     overrides = MarketSources(entries, fetched)
 
     prices = _read_prices(reader, data)
+    price_alerts, problems = read_price_alerts(data.get("price_alerts"))
+    reader.violations += problems
     positions, doc_index, symbols = _read_positions(reader, data, refused_accounts)
     thresholds = read_overrides(reader, data)
 
@@ -137,7 +142,7 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
         more = f" (and {len(located) - 1} more problems)" if len(located) > 1 else ""
         raise PortfolioError(located[0] + more, violations, located)
     assert checked.book is not None
-    return Portfolio(checked.book, prices, overrides, funding, volatilities_of(data), thresholds)
+    return Portfolio(checked.book, prices, overrides, funding, volatilities_of(data), thresholds, tuple(price_alerts))
 
 
 def _read_accounts(reader: Reader, data: Mapping[str, Any]) -> tuple[list[Account], dict[str, int], set[str], set[str]]:
@@ -367,6 +372,8 @@ def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:
         doc["markets"] = {key: entry_to_dict(m) for key, m in portfolio.market_overrides.items()}
     for key, volatility in portfolio.volatilities.items():
         doc.setdefault("markets", {}).setdefault(key, {})["volatility"] = volatility
+    if portfolio.price_alerts:
+        doc["price_alerts"] = price_alerts_to_list(portfolio.price_alerts)
     return write_overrides(merge_funding(doc, portfolio.funding), portfolio.threshold_overrides)
 
 

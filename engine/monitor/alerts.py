@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
+from engine.book.price_alert_rules import PriceAlert
 from engine.monitor.levels import Crossing, Level
 from engine.monitor.report import price
 
@@ -43,6 +44,16 @@ class Alert:
     """The position's liquidation price in the contract's quote currency (None: an account, or none)."""
     note: str = ""
     """Said after the level when an override set it: 'position threshold 8%' (engine.book.thresholds)."""
+    rule: PriceAlert | None = None
+    """A price alert's rule (engine.monitor.price_alerts; `mark` the mark that fired it, `old`/`new` ok/warning);
+    None for a level alert."""
+    already: bool = False
+    """A price alert whose mark was already beyond the level when first seen (at start-up or when added)."""
+
+    @property
+    def kind(self) -> str:
+        """'price' for a price alert, 'level' for a position's or an account's level (or its stale price)."""
+        return "level" if self.rule is None else "price"
 
     @property
     def repeat(self) -> bool:
@@ -59,15 +70,22 @@ class Alert:
         override: 'X: ok → warning (position threshold 8%), +7.10% to liquidation')."""
         if self.stale:
             return f"{self.subject}: price is stale while {self.new.label}"
-        times = ""
-        if self.count > 1:
-            span = self.at - (self.first_at if self.first_at is not None else self.at)
-            times = f" ×{self.count} in {span:.0f} s" if span < 120 else f" ×{self.count} in {span / 60:.0f} min"
+        if self.rule is not None:  # a price alert: 'BTC/USDT:USDT on binanceusdm fell below 85,000.00 USDT'
+            moved = "is already" if self.already else ("rose" if self.rule.direction.value == "above" else "fell")
+            return f"{self.subject} {moved} {self.rule.level_text()}{self._times()}"
+        times = self._times()
         new = f"{self.new.label} ({self.note})" if self.note else self.new.label
         if self.distance is None and self.mark is None:  # an account: its subject carries the margin ratio
             return f"{self.subject}: {self.old.label} → {new}{times}"
         distance = "n/a" if self.distance is None else f"{self.distance * 100:+.2f}%"
         return f"{self.subject}: {self.old.label} → {new}{times}, {distance} to liquidation"
+
+    def _times(self) -> str:
+        """' ×3 in 7 s' for a group of repeats, '' for one alert."""
+        if self.count <= 1:
+            return ""
+        span = self.at - (self.first_at if self.first_at is not None else self.at)
+        return f" ×{self.count} in {span:.0f} s" if span < 120 else f" ×{self.count} in {span / 60:.0f} min"
 
     def line(self) -> str:
         """The alert's words with the mark, as the window's list and `watch` both show them (no time)."""

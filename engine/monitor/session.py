@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from engine.book.funding_fields import file_rates
 from engine.book.portfolio import Portfolio
+from engine.book.price_alert_rules import PriceAlert
 from engine.book.thresholds import ThresholdOverrides
 from engine.funding.fees import position_break_even
 from engine.funding.rates import FundingBook
@@ -37,6 +39,7 @@ from engine.monitor.book_alerts import (
 from engine.monitor.chart_history import ChartHistory
 from engine.monitor.frame import Frame, RowState
 from engine.monitor.levels import Level, Thresholds
+from engine.monitor.price_alerts import PriceAlertWatch
 from engine.monitor.price_labels import price_source
 
 PriceLabels = Mapping[PriceKey, tuple[str, bool]]
@@ -87,12 +90,17 @@ class WatchSession:
         self.history = ChartHistory()
         self.frame: Frame | None = None
         """The latest step's frame (None before the first step)."""
+        self.price_alerts = PriceAlertWatch(portfolio.price_alerts)
+        """The price alerts in force (engine.monitor.price_alerts): the first book's; set_rules changes them."""
         self.use_portfolio(portfolio)
 
     # -- the book and its layers -------------------------------------------------------------------
 
     def use_portfolio(self, portfolio: Portfolio) -> None:
-        """Compile the book shown (hypothetical positions left out when toggled off) and the real one."""
+        """Compile the book shown (hypothetical positions left out when toggled off) and the real one. The
+        session's price alerts stay (set_price_alerts changes them); the portfolio kept carries them."""
+        if portfolio.price_alerts != self.price_alerts.rules:
+            portfolio = replace(portfolio, price_alerts=self.price_alerts.rules)
         self.portfolio = portfolio
         self.funding.publish(file_rates(portfolio.book, portfolio.funding, self.clock()))
         self.book: Book = portfolio.book if self.include_hypothetical else portfolio.book.without_hypothetical()
@@ -114,6 +122,12 @@ class WatchSession:
         self.book_alerts.use_overrides(portfolio.threshold_overrides)  # the book's own (engine.book.thresholds)
         self.break_even = [position_break_even(self.book, p) for p in self.book.positions]
         self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
+
+    def set_price_alerts(self, rules: Sequence[PriceAlert]) -> None:
+        """New price alerts (engine.monitor.price_alerts: a rule kept keeps whether it fired), carried by the
+        portfolio too (a file window's save, an export)."""
+        self.price_alerts.set_rules(rules)
+        self.portfolio = replace(self.portfolio, price_alerts=self.price_alerts.rules)
 
     def tier_note(self, key: PriceKey) -> str:
         """Where the tiers of this (exchange, symbol) came from and how old they are now, flagged when older
@@ -178,6 +192,7 @@ class WatchSession:
         stale = [labels[k][1] for k in price_keys]
         levels, alerts = self.book_alerts.positions(keys, real.positions, stale, now)
         account_levels, account_alerts = self.book_alerts.accounts(real.accounts, now)
+        price_alerts = self.price_alerts.check(quotes, now, self.stale_after, self.book_alerts.policy)
         if real is shown:
             rows = [
                 RowState(level, *labels[k], "", rates.get(k), even)
@@ -189,7 +204,17 @@ class WatchSession:
             account_levels, notes = self._what_if_accounts(shown, real, account_levels)
         self.history.record(real, real_marks, changed, now)
         self.frame = Frame(
-            shown, real, marks, real_marks, quotes, missing, rows, account_levels, notes, alerts + account_alerts, now
+            shown,
+            real,
+            marks,
+            real_marks,
+            quotes,
+            missing,
+            rows,
+            account_levels,
+            notes,
+            alerts + account_alerts + price_alerts,
+            now,
         )
         return self.frame
 

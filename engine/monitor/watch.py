@@ -26,6 +26,7 @@ from engine.monitor.frame import Frame
 from engine.monitor.funding_report import funding_figures
 from engine.monitor.levels import Thresholds
 from engine.monitor.odds_alerts import OddsWatch, OddsWatcher
+from engine.monitor.price_alerts import price_alert_record
 from engine.monitor.report import finite_or_none, risk_to_dict, risk_to_text
 from engine.monitor.session import WatchSession
 
@@ -211,7 +212,9 @@ class Monitor:
     def _print_alerts(self) -> None:
         for alert in self.alerts():
             stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
-            if self.options.as_json:
+            if alert.rule is not None:  # a price alert (engine.monitor.price_alerts)
+                self._print_price_alert(alert, stamp)
+            elif self.options.as_json:
                 record = {
                     "time": stamp,
                     "subject": alert.subject,
@@ -225,6 +228,30 @@ class Monitor:
                 print(json.dumps({"crossing": record}, allow_nan=False), file=self.out, flush=True)
             else:
                 print(f"{stamp}  {alert.new.label.upper():<10} {printable(alert.line())}", file=self.out, flush=True)
+
+    def _print_price_alert(self, alert: Alert, stamp: str) -> None:
+        """Text 'time  PRICE      line' (the window's words); JSON {"price_alert": price_alert_record}."""
+        if self.options.as_json:
+            record = price_alert_record(alert, stamp)
+            print(json.dumps({"price_alert": record}, allow_nan=False), file=self.out, flush=True)
+        else:
+            print(f"{stamp}  {'PRICE':<10} {printable(alert.line())}", file=self.out, flush=True)
+
+    def _print_unpriced_price_alerts(self) -> None:
+        """At start, one line per price alert on a symbol no position of the book needs: watch has no price for it,
+        so it cannot fire. Text 'time  PRICE      … has no price …'; JSON {"price_alert_unpriced": {"exchange",
+        "symbol", "direction", "price", "text"}}."""
+        needed = set(self._keys)
+        stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
+        for rule in self.session.price_alerts.rules:
+            if rule.key in needed:
+                continue
+            text = f"{rule.subject()} {rule.level_text()}: no price (no position of the book is on it); it cannot fire"
+            if self.options.as_json:
+                record = {**{k: v for k, v in rule.to_dict().items() if k != "note"}, "text": text}
+                print(json.dumps({"price_alert_unpriced": record}), file=self.out, flush=True)
+            else:
+                print(f"{stamp}  {'PRICE':<10} {printable(text)}", file=self.out, flush=True)
 
     def _print_odds_alerts(self) -> None:
         """Probability alerts (engine.monitor.odds_alerts): text 'time  PROBABILITY line'; JSON
@@ -279,6 +306,7 @@ class Monitor:
         """Report until `count` reports were printed (or Ctrl-C); feeds are started here and always stopped."""
         for feed in self.feeds:
             feed.start()
+        self._print_unpriced_price_alerts()
         reports = 0
         next_report = time.monotonic() + self.options.interval
         try:

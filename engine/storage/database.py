@@ -19,6 +19,7 @@ watch and a window whose saved book failed to load).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.book.portfolio import Portfolio, parse_portfolio, portfolio_to_dict
+from engine.book.price_alert_rules import PRICE_ALERTS_SETTING, price_alerts_to_list
 from engine.book.threshold_fields import document_overrides, write_overrides
 from engine.book.thresholds import ThresholdOverrides, overrides_from_setting
 from engine.margin.model import Account, AccountType, Book, MarginMode, Position, PositionMode, Side
@@ -206,7 +208,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
     def load(self) -> Portfolio:
         """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
         rules refuse; DamagedBook for a row that is not a value of its kind), its markets resolved with the
-        stored fetched tables (engine.storage.fetched_markets)."""
+        stored fetched tables (engine.storage.fetched_markets), its price alerts from their setting."""
         accounts = self._read(
             "SELECT id, name, exchange, wallet_balance, currency, position_mode, account_type, wallet_address "
             "FROM account ORDER BY id"
@@ -248,7 +250,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         }
         if markets:
             document["markets"] = markets
-        return parse_portfolio(document, self.fetched_markets())
+        portfolio = parse_portfolio(document, self.fetched_markets())
+        return dataclasses.replace(portfolio, price_alerts=self.price_alerts())
 
     def document(self) -> dict[str, Any]:
         """The saved book as a version-1 portfolio document (manual prices as its 'prices')."""
@@ -259,7 +262,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         return not self._read("SELECT 1 FROM account LIMIT 1")
 
     def import_portfolio(self, portfolio: Portfolio, replace: bool = False) -> None:
-        """Add a portfolio's accounts, positions, prices and markets, or replace the whole book: all or nothing."""
+        """Add a portfolio's accounts, positions, prices, markets and price alerts, or replace the whole book: all or
+        nothing. A portfolio without price alerts leaves the saved ones as they are (a sync carries none)."""
         with self.transaction() as c:
             self._write_book(c, portfolio, replace)
 
@@ -297,6 +301,12 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         for key, spec in incoming.get("markets", {}).items():
             c.execute("INSERT OR REPLACE INTO market_override (key, spec) VALUES (?, ?)", (key, json.dumps(spec)))
         self._write_overrides(c, document_overrides(incoming), replace)
+        if portfolio.price_alerts:  # a file's price alerts replace the saved ones, or are added to them
+            rules = (
+                portfolio.price_alerts if replace else dict.fromkeys([*self.price_alerts(), *portfolio.price_alerts])
+            )
+            value = json.dumps(price_alerts_to_list(list(rules)))
+            c.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", (PRICE_ALERTS_SETTING, value))
 
     @staticmethod
     def _write_overrides(c: sqlite3.Connection, written: ThresholdOverrides, replace: bool) -> None:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from engine.book.price_alert_rules import (
+    PRICE_ALERTS_SETTING,
+    PriceAlert,
+    price_alerts_from_setting,
+    price_alerts_to_list,
+)
 from engine.storage.connection import Connection
 
 OVERRIDES_SETTING = "threshold_overrides"
@@ -24,3 +31,12 @@ class Settings(Connection):
         """The value saved under key, else default."""
         rows = self._read("SELECT value FROM setting WHERE key = ?", (key,))
         return json.loads(rows[0][0]) if rows else default
+
+    def price_alerts(self) -> tuple[PriceAlert, ...]:
+        """The price alerts saved with the book (engine.book.price_alert_rules; none when the saved value does
+        not read)."""
+        return price_alerts_from_setting(self.setting(PRICE_ALERTS_SETTING))
+
+    def set_price_alerts(self, rules: Sequence[PriceAlert]) -> None:
+        """Save the price alerts with the book, all of them in one transaction. Raises StorageError."""
+        self.set_setting(PRICE_ALERTS_SETTING, price_alerts_to_list(rules))

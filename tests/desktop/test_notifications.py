@@ -199,3 +199,30 @@ def test_a_snoozed_position_shows_no_desktop_notification_but_another_position_d
     window.refresh()
     assert any("ETH" in m for m in tray.messages[shown:])  # another position still notifies
     window.close()
+
+
+def test_a_price_alert_reaches_the_webhook_and_a_snooze_of_it_mutes_its_next_firing(qtbot, tmp_path):
+    from engine.book.price_alert_rules import Direction, PriceAlert
+
+    eth = ("binanceusdm", "ETH/USDT:USDT")
+    with AlertReceiver() as rx:
+        store_secret("ops", "url", rx.url("/hook"))
+        _, store, window, _ = window_with(qtbot, tmp_path, [{"name": "ops", "type": "webhook", "min_level": "danger"}])
+        at_start = len(rx.wait_for(len([a for a in window.alerts if a.new.label == "danger"])))
+        window.session.book_alerts.policy.repeat_after = 0.0  # every firing a new alert: the snooze alone mutes
+        window.price_alerts.apply([PriceAlert(*eth, Direction.BELOW, 3_000.0)])
+        store.set_manual(eth, 2_990.0)
+        window.refresh()
+        price = rx.wait_for(at_start + 1)[-1].json()
+        assert (price["kind"], price["symbol"], price["direction"], price["price"], price["mark"]) == (
+            "price", "ETH/USDT:USDT", "below", 3_000.0, 2_990.0
+        )  # fmt: skip
+        window.alert_list.setCurrentRow(0)  # the newest: the price alert
+        window.channels.snooze_selected(3600)
+        assert "ETH/USDT:USDT on binanceusdm: nothing sent" in window.statusBar().currentMessage()
+        for mark in (3_100.0, 2_980.0):  # re-armed, fired again: listed in the dock, not sent
+            store.set_manual(eth, mark)
+            window.refresh()
+        assert [a.kind for a in window.alerts[-2:]] == ["price", "price"]
+        window.close()
+        assert len(rx.requests) == at_start + 1

@@ -162,3 +162,24 @@ def test_the_robust_range_keeps_a_real_move_and_the_newest_mark():
     trend = np.linspace(100.0, 80.0, 50)  # a real fall of 20% is not a spike
     assert robust_range(trend) == (80.0, 100.0)
     assert robust_range(np.array([np.nan])) is None
+
+
+def test_a_price_alert_on_the_shown_symbol_is_a_dashed_line_at_its_level(qtbot):
+    from engine.book.price_alert_rules import Direction, PriceAlert
+
+    _, _store, window = demo_on_manual_prices(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    chart = window.chart
+    key = chart.shown
+    other = next(k for k in window.book.price_keys() if k != key)
+    rule = PriceAlert(*key, Direction.BELOW, 0.5 * window.session.frame.real_marks[key])
+    assert window.price_alerts.apply([rule, PriceAlert(*other, Direction.ABOVE, 1.0)])
+    window.charts.draw_chart()
+    (line,) = [line for line in chart.alert_lines if line.isVisible()]  # the other symbol's is not drawn
+    assert line.value() == pytest.approx(rule.price)
+    assert line.label.format.startswith("alert below ")
+    window.price_alerts.apply([])
+    window.charts.draw_chart()
+    assert not any(line.isVisible() for line in chart.alert_lines)
+    window.close()
