@@ -86,6 +86,10 @@ class BookActions(QObject):
 
         self.sync = SyncNow(host, parent)
         """Sync account now (engine.sync): its `action`, and `settings` for the exchanges' ccxt clients."""
+        from desktop.window.typed_funding import TypedFunding
+
+        self.funding_rate = TypedFunding(host, parent)
+        """Funding rate… (a rate typed for the selected position's symbol): its `action`."""
 
     def _action(self, text: str, shortcut, slot: Callable[[], None]) -> QAction:
         action = QAction(text, self.window)
