@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QTableView
 
 from desktop.tables.accounts_model import AccountsModel
 from desktop.tables.odds_model import OddsPositionsModel
+from desktop.window.funding_notes import FundingNotes
 from desktop.window.lazy_dock import LazyDock
 from desktop.window.positions_view import PositionsView
 from engine.monitor.frame import Frame
@@ -76,6 +77,7 @@ class ChartViews(QObject):
         self.interval_ms = interval_ms
         self.frame = frame
         self.moves_cache: tuple[tuple[str, ...], float, Moves] | None = None
+        self.notes = FundingNotes(session)
         self._moves_fresh = False
         self._account_drawn: tuple[int, float] = (-1, 0.0)
         self._ladder_drawn = 0.0
@@ -158,7 +160,9 @@ class ChartViews(QObject):
             from desktop.charts.position_chart import LikelyBand  # loaded with the chart
 
             band = LikelyBand.of(r.mark_price, self.model.volatility_of(position), self.model.hours)
-            self.chart_dock.content().show_position(r, history, self.session.thresholds, key, what_if, band)
+            chart = self.chart_dock.content()
+            chart.show_position(r, history, self.session.thresholds, key, what_if, band)
+            chart.show_funding(self.notes.position(self.frame, r, key))
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def shown_account(self) -> str | None:
@@ -200,3 +204,4 @@ class ChartViews(QObject):
         ladder = self.ladder_dock.content()
         ladder.show_account(session.book, frame.marks, account, frame.shown, session.layout, cross_move=move)
         ladder.show_spread(account_volatility(frame.shown, account, self.model.volatility), self.model.hours)
+        ladder.show_funding(self.notes.account(frame, account))
