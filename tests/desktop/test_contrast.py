@@ -113,5 +113,7 @@ def test_an_unchecked_radio_button_or_check_box_can_be_seen_on_the_dark_window(q
     button.resize(120, 24)
     image = button.grab().toImage()
     window = QApplication.palette().color(R.Window)
-    best = max(contrast(image.pixelColor(x, y), window) for x in range(image.width()) for y in range(image.height()))
+    best = max(
+        contrast(image.pixelColor(x, y), window) for x in range(image.width()) for y in range(image.height())
+    )
     assert best >= 3.0
