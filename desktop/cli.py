@@ -248,11 +248,15 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_watch(args: argparse.Namespace) -> int:
+    import time
+
+    from engine.book.typed_funding import typed_rates
     from engine.market.feeds.live import live_feeds
     from engine.market.prices import PriceStore
     from engine.monitor.watch import Monitor, WatchOptions
 
     typed: dict[tuple[str, str], float] = {}
+    typed_funding: dict[tuple[str, str], Any] = {}
     with reported(args.file or "the saved book"):
         if args.file:
             portfolio = load_watched_file(args)
@@ -260,8 +264,10 @@ def run_watch(args: argparse.Namespace) -> int:
             with open_database(args, read_only=True) as db:
                 portfolio = db.load()
                 typed = db.manual_prices()  # typed in the window per exchange and symbol: they win, as there
+                typed_funding = db.typed_funding()  # funding rates typed in the window, as there
     settings = exchange_settings(args.exchange_config, {a.exchange for a in portfolio.book.accounts})
     store = PriceStore()
+    store.funding.publish(typed_rates(typed_funding, time.time()))
     path = database_path(getattr(args, "data_dir", None))
     feeds = []
     keys = portfolio.book.price_keys()

@@ -208,3 +208,21 @@ def test_watch_refuses_a_bad_price_alert_in_one_line_exit_2(tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.endswith("price alert 1: 'price' must be a price greater than 0 (got -1)")
+
+
+def test_watch_of_the_saved_book_uses_the_funding_rates_typed_in_the_window(tmp_path):
+    from engine.book.funding_fields import FileFunding
+    from engine.book.portfolio import parse_portfolio
+    from engine.storage.database import BookDatabase
+    from engine.storage.paths import database_path
+
+    with BookDatabase.open(database_path(str(tmp_path))) as db:
+        db.import_portfolio(parse_portfolio(BOOK))
+        db.save_typed_funding({("binanceusdm", "ETH/USDT:USDT"): FileFunding(-0.0002, 4.0)})
+    result = marginwatch(
+        "watch", "--data-dir", str(tmp_path), "--offline", "--interval", "0.3", "--count", "1", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    eth = next(p for p in lines(result)[-1]["positions"] if p["symbol"] == "ETH/USDT:USDT")
+    assert (eth["funding_rate"], eth["funding_interval_hours"], eth["funding_rate_source"]) == (-0.0002, 4.0, "typed")
+    assert eth["funding_per_day"] == pytest.approx(-4 * 2_500 * 0.0002 * 6)  # a negative rate: shorts pay longs

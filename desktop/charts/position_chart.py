@@ -142,10 +142,14 @@ class PositionChart(ThemedChart):
         self.plot.addItem(self.band)
         self.caption = QLabel(" ")
         self.caption.setWordWrap(True)  # a long symbol must not widen the dock
+        self.funding = QLabel(" ")
+        self.funding.setObjectName("position-funding")
+        self.funding.setWordWrap(True)
         self.hover = QLabel(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
+        layout.addWidget(self.funding)
         layout.addWidget(self.plot)
         layout.addWidget(self.hover)
         self.shown: tuple[str, str] | None = None
@@ -241,6 +245,11 @@ class PositionChart(ThemedChart):
                 line.show()
             else:
                 line.hide()
+
+    def show_funding(self, text: str) -> None:
+        """The position's funding and its projection in words (engine.monitor.funding_notes.position_note)."""
+        if text != self.funding.text():
+            self.funding.setText(text)
 
     def _show_band(self, band: LikelyBand | None, symbol: str) -> None:
         if band is None:

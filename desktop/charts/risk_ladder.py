@@ -76,11 +76,15 @@ class RiskLadder(ThemedChart):
             self.spreads.append(band)
         self.spread_note = QLabel(" ")
         self.spread_note.setWordWrap(True)
+        self.funding = QLabel(" ")
+        self.funding.setObjectName("ladder-funding")
+        self.funding.setWordWrap(True)
         self.hover = QLabel(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         layout.addWidget(self.spread_note)
+        layout.addWidget(self.funding)
         layout.addWidget(self.hover)
         self.account = ""
         self.currency = ""
@@ -154,6 +158,11 @@ class RiskLadder(ThemedChart):
             f"Shaded: a mark's move within {horizon_label(hours)} at the account's notional-weighted volatility "
             f"{volatility:.0%} (normal model): {'; '.join(words)}."
         )
+
+    def show_funding(self, text: str) -> None:
+        """The account's funding per day and days to warning in words (engine.monitor.funding_notes.account_note)."""
+        if text != self.funding.text():
+            self.funding.setText(text)
 
     def _on_mouse(self, position: QPointF) -> None:
         sample = sample_under_cursor(self.plot, self.curve, position)

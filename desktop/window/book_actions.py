@@ -90,6 +90,10 @@ class BookActions(QObject):
 
         self.own_thresholds = OwnThresholds(host, parent)
         """A position's or an account's own thresholds (its position_action and account_action)."""
+        from desktop.window.typed_funding import TypedFunding
+
+        self.funding_rate = TypedFunding(host, parent)
+        """Funding rate… (a rate typed for the selected position's symbol): its `action`."""
 
     def _action(self, text: str, shortcut, slot: Callable[[], None]) -> QAction:
         action = QAction(text, self.window)

@@ -117,6 +117,10 @@ class WindowBook(QObject):
         self._redraw()
         return True
 
+    def redraw(self) -> None:
+        """A new frame of every key, drawn now (a typed funding rate: desktop.window.typed_funding)."""
+        self._redraw()
+
     def type_mark(self, r: PositionRisk, text: str) -> str | None:
         """A mark typed into the positions table: a manual price for that symbol, or the reason it is refused."""
         from desktop.window.prices_panel import PriceRefused, parse_price

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QTableView
 
 from desktop.tables.accounts_model import AccountsModel
 from desktop.tables.odds_model import OddsPositionsModel
+from desktop.window.funding_notes import FundingNotes
 from desktop.window.lazy_dock import LazyDock
 from desktop.window.positions_view import PositionsView
 from engine.monitor.frame import Frame
@@ -76,6 +77,7 @@ class ChartViews(QObject):
         self.interval_ms = interval_ms
         self.frame = frame
         self.moves_cache: tuple[tuple[str, ...], float, Moves] | None = None
+        self.notes = FundingNotes(session)
         self._moves_fresh = False
         self._account_drawn: tuple[int, float] = (-1, 0.0)
         self._ladder_drawn = 0.0
@@ -162,6 +164,7 @@ class ChartViews(QObject):
             chart = self.chart_dock.content()
             chart.show_position(r, history, own, key, what_if, band)
             chart.show_price_alerts([rule for rule in self.session.price_alerts.rules if rule.key == key])
+            chart.show_funding(self.notes.position(self.frame, r, key))
             self.chart_dock.setWindowTitle(f"Position: {r.position.symbol.split(':')[0]} {r.position.side.value}")
 
     def shown_account(self) -> str | None:
@@ -207,3 +210,4 @@ class ChartViews(QObject):
         ladder = self.ladder_dock.content()
         ladder.show_account(session.book, frame.marks, account, frame.shown, session.layout, cross_move=move)
         ladder.show_spread(account_volatility(frame.shown, account, self.model.volatility), self.model.hours)
+        ladder.show_funding(self.notes.account(frame, account))

@@ -91,7 +91,7 @@ class WindowMenus:
         self.edit_menu.addAction(positions.closest_action)
         self.edit_menu.addSeparator()
         a = actions
-        edits = (a.new_position, a.edit_position, a.whatif, a.margin, a.delete, None)
+        edits = (a.new_position, a.edit_position, a.whatif, a.margin, a.funding_rate.action, a.delete, None)
         for action in (*edits, a.new_account, a.edit_account, a.sync.action, None, a.hypothetical):
             self.edit_menu.addAction(action) if action is not None else self.edit_menu.addSeparator()
         window.addAction(positions.find_action)
@@ -171,7 +171,8 @@ def add_context_menus(
     """Right-click menus: the positions table's position commands, the accounts table's account commands."""
     a = actions
     first = table.actions()[0] if table.actions() else None
-    for action in (a.edit_position, a.whatif, a.margin, a.own_thresholds.position_action, a.delete, a.new_position):
+    position_actions = (a.own_thresholds.position_action, a.funding_rate.action)
+    for action in (a.edit_position, a.whatif, a.margin, *position_actions, a.delete, a.new_position):
         table.insertAction(first, action)
     separator = QAction(table)
     separator.setSeparator(True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from engine.book.funding_fields import FileFunding
 from engine.book.portfolio import Portfolio, PortfolioError, parse_portfolio
 from engine.margin.model import Book, PriceKey
 from engine.monitor.chart_history import StoredAccountHistory as StoredHistory
@@ -42,6 +43,7 @@ class SavedBook:
     account_history: dict[str, StoredHistory] = field(default_factory=dict)
     mark_history: dict[PriceKey, list[tuple[float, float]]] = field(default_factory=dict)
     manual_prices: dict[PriceKey, float] = field(default_factory=dict)
+    typed_funding: dict[PriceKey, FileFunding] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     database: BookDatabase | None = None
     """The saved book, open (once: each open checks the whole file) for the window to save to; None on a
@@ -99,6 +101,7 @@ def _read(db: Any, path: Path, portfolio: Portfolio) -> SavedBook:
         pass
     keys = set(portfolio.book.price_keys())
     book.manual_prices = {key: mark for key, mark in db.manual_prices().items() if key in keys}
+    book.typed_funding = db.typed_funding()
     return book
 
 
@@ -194,6 +197,7 @@ def restore(window: MainWindow, book: SavedBook) -> None:
         window.store.set_manual(key, mark)
     if book.manual_prices:  # prices typed before: the status bar must not call them the book's own
         window.sources.prices_typed = True
+    window.actions_.funding_rate.restore(book.typed_funding)
     window.seed_mark_history(book.mark_history)
     window.show_stored_alerts(book.alerts)
     window.refresh()

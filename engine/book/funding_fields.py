@@ -22,6 +22,17 @@ FUNDING_KEYS = ("funding_rate", "funding_interval_hours")
 MAX_INTERVAL_HOURS = 24.0
 
 
+def rate_in_bounds(rate: float) -> bool:
+    """A funding rate per interval (fraction) any venue could set: -1 < rate < 1 (-100% to 100%, excluded).
+    The one bound of every door: the file, a rate typed in the window (engine.book.typed_funding)."""
+    return -1 < rate < 1
+
+
+def interval_in_bounds(hours: float) -> bool:
+    """A funding interval in hours: 0 < hours <= MAX_INTERVAL_HOURS (no venue funds less than daily)."""
+    return 0 < hours <= MAX_INTERVAL_HOURS
+
+
 @dataclass(frozen=True, slots=True)
 class FileFunding:
     """A funding rate written in the file: rate per interval (fraction); interval_hours None: the venue's."""
@@ -49,13 +60,13 @@ def read_funding(reader: Reader, where: str, item: Mapping[str, Any]) -> FileFun
         hours = reader.number(item, "funding_interval_hours", None, positive=True, prefix=prefix)
         if hours is None:
             return None
-        if hours > MAX_INTERVAL_HOURS:
+        if not interval_in_bounds(hours):
             message = f"{prefix}'funding_interval_hours' must be at most 24, not {hours:g}"
             reader.add("funding_interval_hours", None, message)
             return None
     if rate is None:
         return None
-    if not -1 < rate < 1:
+    if not rate_in_bounds(rate):
         reader.add(
             "funding_rate", None, f"{prefix}'funding_rate' must be a fraction per interval between -1 and 1 "
             f"(0.0001 = 0.01%), not {rate:g}",

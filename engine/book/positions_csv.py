@@ -11,6 +11,7 @@ cells are read). take_profit and stop_loss are optional columns: empty when not 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import io
 import math
@@ -208,9 +209,7 @@ def import_positions_csv(text: str, portfolio: Portfolio, *, replace: bool = Fal
     if problems:
         raise CsvImportError(problems)
     assert checked.book is not None
-    return Portfolio(
-        checked.book, portfolio.prices, portfolio.market_overrides, threshold_overrides=portfolio.threshold_overrides
-    )
+    return dataclasses.replace(portfolio, book=checked.book)  # its funding rates and volatilities kept
 
 
 def positions_from_csv(text: str, portfolio: Portfolio) -> tuple[Position, ...]:

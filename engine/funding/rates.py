@@ -128,34 +128,66 @@ class FundingBook:
     """The rates known now, by (exchange, symbol): written by the feeds' threads, read by the session.
 
     A rate from the exchange replaces any other; a rate from the file or typed never replaces one from the
-    exchange that is not stale. snapshot() is a plain dict, cheap to read on every step.
+    exchange that is not stale, and a rate from the file never replaces a typed one. The file's and the typed
+    rates are held apart as well, so withdrawing a typed rate brings back the file's (or the exchange's, or
+    none). snapshot() is a plain dict, cheap to read on every step.
     """
 
     def __init__(self, rates: Iterable[FundingRate] = ()) -> None:
         self._lock = threading.Lock()
         self._rates: dict[PriceKey, FundingRate] = {}
+        self._held: dict[PriceKey, dict[RateSource, FundingRate]] = {}
+        """The file's and the typed rates given, by key and source, whether shown or not."""
+        self._exchange: dict[PriceKey, FundingRate] = {}
         self.version = 0
         """Bumped on every change: a reader redraws only when it moved."""
         self.publish(rates)
 
     def publish(self, rates: Iterable[FundingRate], now: float | None = None) -> int:
-        """Keep these rates (see the class docstring); returns how many were kept."""
+        """Keep these rates (see the class docstring); returns how many are now the rate shown for their key."""
         kept = 0
         with self._lock:
             for rate in rates:
-                old = self._rates.get(rate.key)
-                if (
-                    old is not None
-                    and old.source is RateSource.EXCHANGE
-                    and rate.source is not RateSource.EXCHANGE
-                    and not old.stale(now if now is not None else rate.fetched_at)
-                ):
-                    continue
-                self._rates[rate.key] = rate
-                kept += 1
+                if rate.source is RateSource.EXCHANGE:
+                    self._exchange[rate.key] = rate
+                else:
+                    self._held.setdefault(rate.key, {})[rate.source] = rate
+                if self._outranks(rate, self._rates.get(rate.key), now):
+                    self._rates[rate.key] = rate
+                    kept += 1
             if kept:
                 self.version += 1
         return kept
+
+    @staticmethod
+    def _outranks(rate: FundingRate, old: FundingRate | None, now: float | None) -> bool:
+        if old is None or rate.source is RateSource.EXCHANGE:
+            return True
+        if old.source is RateSource.EXCHANGE:
+            return old.stale(now if now is not None else rate.fetched_at)
+        return not (old.source is RateSource.TYPED and rate.source is RateSource.FILE)
+
+    def withdraw(self, key: PriceKey, source: RateSource) -> FundingRate | None:
+        """Forget the file's or the typed rate of key (e.g. a typed rate the user removed); the rate shown is
+        then the exchange's, else the typed one, else the file's, else none. Returns the rate now shown."""
+        with self._lock:
+            held = self._held.get(key, {})
+            if held.pop(source, None) is None:
+                return self._rates.get(key)
+            shown = self._rates.get(key)
+            if shown is not None and shown.source is source:
+                best = self._exchange.get(key) or held.get(RateSource.TYPED) or held.get(RateSource.FILE)
+                if best is None:
+                    del self._rates[key]
+                else:
+                    self._rates[key] = best
+                self.version += 1
+            return self._rates.get(key)
+
+    def held(self, key: PriceKey, source: RateSource) -> FundingRate | None:
+        """The file's or the typed rate given for key, shown or not (None: none given)."""
+        with self._lock:
+            return self._held.get(key, {}).get(source)
 
     def get(self, key: PriceKey) -> FundingRate | None:
         with self._lock:

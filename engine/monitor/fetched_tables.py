@@ -8,6 +8,7 @@ with a FetchedTables and apply what it returns with with_fetched.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from engine.book.book_rules import build_book
@@ -48,7 +49,4 @@ def with_fetched(portfolio: Portfolio, fetched: Mapping[str, Mapping[str, Market
     rebuilt = checked.book or checked.draft
     if rebuilt is None:  # a market went missing: cannot happen with tables added, but never lose the book
         return portfolio, [v.text() for v in checked.violations]
-    kept = portfolio.threshold_overrides
-    return Portfolio(rebuilt, portfolio.prices, sources, threshold_overrides=kept), [
-        v.text() for v in checked.violations
-    ]
+    return replace(portfolio, book=rebuilt, market_overrides=sources), [v.text() for v in checked.violations]

@@ -54,6 +54,7 @@ from engine.storage.paths import create_private_file, ensure_data_dir
 from engine.storage.quarantine import finish_moves, move_aside
 from engine.storage.settings import OVERRIDES_SETTING, Settings
 from engine.storage.sync_log import SyncLog
+from engine.storage.typed_funding import TypedFundingRates
 
 __all__ = ["BookDatabase", "DamagedBook", "OpenNotice", "StorageError"]
 
@@ -71,7 +72,9 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     return connection
 
 
-class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets, CandleRecords):
+class BookDatabase(
+    ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets, CandleRecords, TypedFundingRates
+):
     """The saved book's repository: one connection (engine.storage.connection), opened once per window or
     command and passed to whatever saves. The book is here; manual prices, settings, alerts and history
     are in their own modules (the classes this one is made of)."""

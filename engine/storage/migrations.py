@@ -139,6 +139,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (exchange, symbol, hour)
     ) WITHOUT ROWID;
     """,
+    # 10: funding rates typed in the window per exchange and symbol (a fraction per interval; interval_hours NULL:
+    # the venue's), part of the book and its checksum like manual prices: recomputed on open.
+    """
+    CREATE TABLE typed_funding (
+        exchange TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        rate REAL NOT NULL CHECK (rate > -1 AND rate < 1),
+        interval_hours REAL CHECK (interval_hours > 0 AND interval_hours <= 24),
+        PRIMARY KEY (exchange, symbol)
+    );
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
+    """,
 )
 
 LATEST = len(MIGRATIONS)

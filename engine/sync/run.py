@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.book.portfolio import Portfolio, PortfolioError, parse_portfolio, portfolio_to_dict
@@ -169,10 +169,8 @@ def _checked(portfolio: Portfolio, outcome: SyncOutcome) -> Portfolio:
     overrides = portfolio.market_overrides
     try:
         return parse_portfolio(
-            portfolio_to_dict(
-                Portfolio(outcome.book, portfolio.prices, overrides, threshold_overrides=portfolio.threshold_overrides)
-            ),
-            overrides.fetched,
+            portfolio_to_dict(replace(portfolio, book=outcome.book)),
+            overrides.fetched,  # funding rates kept
         )
     except PortfolioError as e:
         raise SyncError(

@@ -1,4 +1,5 @@
-"""Funding rates through real ccxt from the fake Binance USDⓈ-M (/fapi/v1/premiumIndex, Binance's real shape)."""
+"""Funding rates through real ccxt from the fake Binance USDⓈ-M: polled (/fapi/v1/premiumIndex, Binance's real shape)
+and streamed (the Mark Price Stream's markPriceUpdate events carry the rate `r` and the next funding time `T`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from engine.funding.rates import FundingBook, RateSource
 from engine.market.feeds.backoff import Backoff
-from engine.market.feeds.exchange_config import ExchangeSettings
+from engine.market.feeds.exchange_config import ExchangeSettings, Transport
 from engine.market.feeds.funding_feed import FundingFeed, interval_hours, rate_from_ccxt
 from engine.market.feeds.state import FeedStatus
 from tests.fake_exchange.server import FakeBinance
@@ -38,11 +39,14 @@ def make_feed(fake: FakeBinance) -> Iterator[Callable[..., FundingFeed]]:
     fake.reset()
     feeds: list[FundingFeed] = []
 
-    def make(symbols=("BTC/USDT:USDT", "ETH/USDT:USDT"), refresh: float = 0.1) -> FundingFeed:
+    def make(
+        symbols=("BTC/USDT:USDT", "ETH/USDT:USDT"), refresh: float = 0.1, transport: Transport = Transport.REST
+    ) -> FundingFeed:
         feed = FundingFeed(
-            EX, symbols, FundingBook(), ExchangeSettings(fake.ccxt_config()), refresh=refresh,
+            EX, symbols, FundingBook(), ExchangeSettings(fake.ccxt_config(), transport), refresh=refresh,
             backoff=Backoff(initial=0.05, cap=0.2),
         )  # fmt: skip
+        feed.stream_silence = 1.0
         feeds.append(feed)
         feed.start()
         return feed
@@ -108,7 +112,6 @@ def test_watch_report_carries_the_exchange_rate_from_the_live_feeds(fake):
     import io
 
     from engine.book.portfolio import parse_portfolio
-    from engine.market.feeds.exchange_config import Transport
     from engine.market.feeds.live import live_feeds
     from engine.market.prices import PriceStore
     from engine.monitor.watch import Monitor, WatchOptions
@@ -133,3 +136,41 @@ def test_watch_report_carries_the_exchange_rate_from_the_live_feeds(fake):
     assert position["funding_payment_next"] == pytest.approx(-0.5 * 61_000.50 * 0.0002)
     assert position["funding_per_day"] == pytest.approx(-0.5 * 61_000.50 * 0.0006)
     assert position["funding_rate_stale"] is False and position["funding_missing"] is None
+
+
+def test_binance_rates_stream_from_the_mark_price_stream_after_the_first_read(make_feed, fake):
+    feed = make_feed(refresh=30.0, transport=Transport.AUTO)  # no second REST read within the test
+    wait_for(lambda: feed.state.transport.startswith("websocket"), what="the stream")
+    assert feed.state.transport == "websocket: watch_mark_prices (its funding rate r and next funding time T)"
+    reads = fake.requests["/fapi/v1/premiumIndex"]
+    fake.funding_rates["BTCUSDT"] = "-0.00030000"
+    wait_for(lambda: feed.book.get(BTC).rate == -0.0003, what="the streamed rate")
+    btc = feed.book.get(BTC)
+    assert fake.requests["/fapi/v1/premiumIndex"] == reads  # it came by the stream, not a REST read
+    assert btc.interval_hours == 8 and btc.next_funding_time % 28_800 == 0 and btc.next_funding_time > time.time()
+    assert feed.state.status is FeedStatus.LIVE
+    assert any(any("@markprice" in stream.lower() for stream in subscribed) for subscribed in fake.subscriptions)
+
+
+def test_a_silent_stream_falls_back_to_polling_and_says_why(make_feed, fake):
+    feed = make_feed(refresh=0.2, transport=Transport.AUTO)
+    wait_for(lambda: feed.state.transport.startswith("websocket"), what="the stream")
+    fake.go_silent()
+    wait_for(lambda: feed.state.transport.startswith("rest"), what="polling after the silence")
+    assert feed.state.transport == (
+        "rest: fetch_funding_rates (the stream failed: TimeoutError: no funding rate streamed for 1 s; polling)"
+    )
+    fake.funding_rates["ETHUSDT"] = "0.00070000"
+    wait_for(lambda: feed.book.get(ETH).rate == 0.0007, what="the polled rate")
+    assert feed.state.status is FeedStatus.LIVE
+
+
+def test_the_stream_is_chosen_from_the_installed_ccxts_capabilities():
+    import ccxt.pro
+
+    from engine.market.feeds.funding_stream import choose_stream
+
+    assert choose_stream("okx", ccxt.pro.okx().has).method == "watch_funding_rates"
+    assert choose_stream("binanceusdm", ccxt.pro.binanceusdm().has).from_mark_prices
+    assert choose_stream("bybit", ccxt.pro.bybit().has) is None  # no funding stream in ccxt: polled
+    assert choose_stream("hyperliquid", ccxt.pro.hyperliquid().has) is None

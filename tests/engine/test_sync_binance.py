@@ -230,3 +230,20 @@ def test_no_key_bytes_in_the_database_logs_exports_or_crash_reports(sync, db, fa
         for where, text in (("log", caplog.text), ("export", export), ("messages", messages), ("crash", crash_report)):
             assert secret not in text, where
         assert secret.encode() not in files
+
+
+def test_a_sync_keeps_the_books_funding_rates_and_volatilities(fake, tmp_path, test_keyring):
+    doc = {
+        "accounts": [{"name": "main", "exchange": "binanceusdm", "wallet_balance": 0}],
+        "markets": {f"binanceusdm:{BTC}": {"funding_rate": 0.0002, "funding_interval_hours": 4, "volatility": 0.7}},
+    }
+    with BookDatabase.open(tmp_path / "marginwatch.sqlite3") as database:
+        database.import_portfolio(parse_portfolio(doc))
+        store_credentials("main", Credentials(KEY, SECRET))
+        assert sync_account(database, "main", {"binanceusdm": fake.ccxt_config()}).ok
+        saved = database.load()
+    assert len(saved.book.positions) == 1
+    assert (
+        saved.funding[f"binanceusdm:{BTC}"].rate == 0.0002 and saved.funding[f"binanceusdm:{BTC}"].interval_hours == 4
+    )
+    assert saved.volatilities == {f"binanceusdm:{BTC}": 0.7}

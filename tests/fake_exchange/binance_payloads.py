@@ -127,7 +127,9 @@ def ticker_24hr(symbol_id: str, last: str, now_ms: int) -> dict[str, Any]:
     }
 
 
-def mark_price_event(symbol_id: str, mark: Any, now_ms: int) -> dict[str, Any]:
+def mark_price_event(symbol_id: str, mark: Any, now_ms: int, funding_rate: str = "0.00010000") -> dict[str, Any]:
+    """One event of the Mark Price Stream (Binance USDⓈ-M futures websocket market streams, "Mark Price Stream"):
+    mark `p`, index `i`, estimated settle price `P`, funding rate `r` and next funding time `T` (ms)."""
     return {
         "e": "markPriceUpdate",
         "E": now_ms,
@@ -136,7 +138,7 @@ def mark_price_event(symbol_id: str, mark: Any, now_ms: int) -> dict[str, Any]:
         "ap": mark,
         "P": mark,
         "i": mark,
-        "r": "0.00010000",
+        "r": funding_rate,
         "T": (now_ms // 28_800_000 + 1) * 28_800_000,
     }
 

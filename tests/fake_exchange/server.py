@@ -200,7 +200,8 @@ class FakeBinance(FakeExchange):
             if symbol_id in self._silent_symbols:
                 continue
             if symbol_id in self.marks and "@markPrice" in stream:
-                event = payloads.mark_price_event(symbol_id, self.marks[symbol_id], stamp)
+                rate = self.funding_rates.get(symbol_id, "0.00010000")
+                event = payloads.mark_price_event(symbol_id, self.marks[symbol_id], stamp, rate)
                 if not self.stamp_events:
                     del event["E"]
                 await socket.send_json(event)
