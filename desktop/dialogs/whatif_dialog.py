@@ -256,7 +256,8 @@ class WhatIfDialog(QDialog):
         wrong with which field, and the plan is None then."""
         leverage = self.position.leverage if self.position else self._number("leverage", "leverage", problems)
         available = partial(available_balance, self.book, self.account.name, self.marks)
-        contracts, trade_price = self.order.read(problems, self.market, leverage, available, self.currency)
+        held = self.position.contracts if self.position is not None and self.action() == "reduce" else None
+        contracts, trade_price = self.order.read(problems, self.market, leverage, available, self.currency, held)
         if self.position is None:
             return self._open_plan(contracts, trade_price, leverage, problems)
         if problems:

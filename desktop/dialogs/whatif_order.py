@@ -49,6 +49,7 @@ class OrderFields:
         self._unit_before_close: int | None = None
         self.price: float | None = None
         self.size: OrderSize | None = None
+        self.held: float | None = None
 
     def size_unit(self) -> SizeUnit:
         """The unit the size is typed in."""
@@ -61,14 +62,18 @@ class OrderFields:
         leverage: float,
         available: Callable[[], float],
         currency: str,
+        held: float | None = None,
     ) -> tuple[float, float]:
         """(contracts, trade price) as the order would go out, NaN for a field with a problem (put in `problems`
         under 'contracts' or 'price'); sets the notes beside both fields. leverage: the trade's (NaN when not
         known yet); available: the account's available balance (settlement currency `currency`), asked only for
-        a size in percent."""
+        a size in percent; held: the contracts of the position a reduce trades (a percent is then of them:
+        '% of position')."""
         self._follow_the_field()
         if market is not None:
             self.unit.setItemText(SIZE_UNITS.index("quote"), quote_currency_of(market.symbol) or "quote")
+        self.held = held
+        self.unit.setItemText(SIZE_UNITS.index("percent"), "% of position" if held is not None else "% of available")
         price = self._price(problems, market)
         return self._contracts(problems, market, price, leverage, available, currency), price
 
@@ -138,11 +143,11 @@ class OrderFields:
             return amount if unit == "contracts" else math.nan
         if unit != "contracts" and math.isnan(price):
             return math.nan  # the price field says why
-        if unit == "percent" and math.isnan(leverage):
+        if unit == "percent" and math.isnan(leverage) and self.held is None:
             return math.nan  # the leverage field says why
         try:
-            balance = available() if unit == "percent" else None
-            self.size = order_size(amount, unit, market, price, leverage, balance, currency)
+            balance = available() if unit == "percent" and self.held is None else None
+            self.size = order_size(amount, unit, market, price, leverage, balance, currency, self.held)
         except SizeRefused as e:
             problems["contracts"] = str(e)
             return math.nan
@@ -156,4 +161,4 @@ class OrderFields:
 def _what(unit: SizeUnit, market: MarketSpec | None) -> str:
     if unit == "quote":
         return f"size in {quote_currency_of(market.symbol) if market else 'the quote currency'}"
-    return "percentage of the available balance" if unit == "percent" else "number of contracts"
+    return "percentage" if unit == "percent" else "number of contracts"

@@ -13,6 +13,8 @@ The units, as exchanges' order forms offer them:
   (the slider's cost-to-quantity rule; fees and the open loss the exchange also reserves are left out).
   Linear: contracts = margin x leverage / (price x contract_size). Inverse: the margin is in the coin,
   notional (USD) = margin x leverage x price, contracts = notional / contract_size.
+  When the trade reduces a position, a percentage is of the contracts held instead ("% of position", as the
+  exchanges' close/reduce sliders): contracts = percent / 100 x held.
 
 Whatever the unit, the contracts are then truncated to the lot (engine.book.increments.round_down_to_lot): an
 order never opens more than asked. Below one lot, or below the market's minimum order, the size is refused
@@ -51,6 +53,8 @@ class OrderSize:
     contracts: float
     asked: float
     lot_size: float
+    of_position: bool = False
+    """True for a percentage of the contracts held (a reduce), which reserves no fees."""
 
     @property
     def rounded(self) -> bool:
@@ -69,7 +73,7 @@ class OrderSize:
             said = f"{said}, rounded to lot {lot}"
         elif self.lot_size <= 0:
             said = f"{said} (lot unknown: not rounded)"
-        return f"{said}; fees not reserved" if unit == "percent" else said
+        return f"{said}; fees not reserved" if unit == "percent" and not self.of_position else said
 
 
 _EXACT = Context(prec=34)  # our own context: ccxt changes the global one (rounding, traps) when imported
@@ -121,9 +125,11 @@ def order_size(
     leverage: float = 0.0,
     available_balance: float | None = None,
     currency: str = "",
+    held: float | None = None,
 ) -> OrderSize:
     """The order of `amount` in `unit` on `market` at `price` (quote currency, > 0): contracts truncated to the
-    lot. leverage and available_balance (settlement currency, `currency`) are needed for 'percent' only.
+    lot. leverage and available_balance (settlement currency, `currency`) are needed for 'percent' only;
+    held: the contracts of the position a reduce trades, which a 'percent' is then a share of instead.
 
     Raises SizeRefused naming the reason: a price that is not above 0 (for quote and percent), a percentage over
     100 or without an available balance, a size below one lot or below the market's minimum order
@@ -135,6 +141,10 @@ def order_size(
         asked = amount
     elif unit == "quote":
         asked = contracts_for_notional(amount, market, price)
+    elif unit == "percent" and held is not None:
+        if amount > 100:
+            raise SizeRefused("at most 100% of the position")
+        asked = _quotient(_EXACT.multiply(_d(amount), _d(held)), Decimal(100))
     elif unit == "percent":
         if amount > 100:
             raise SizeRefused("at most 100% of the available balance")
@@ -156,4 +166,4 @@ def order_size(
         if 0 < contracts != asked:
             said += f" (on the lot of {step_text(market.lot_size)}: {contracts:.12g})"
         raise SizeRefused(f"{said} is below the market's minimum order of {step_text(minimum)} contracts")
-    return OrderSize(contracts, asked, market.lot_size)
+    return OrderSize(contracts, asked, market.lot_size, of_position=unit == "percent" and held is not None)

@@ -186,3 +186,17 @@ def test_a_price_under_half_a_tick_is_refused_beside_the_price_not_a_crash(qtbot
     type_into(qtbot, dialog.edits["price"], "0.01")  # 0 on BTCUSDT's 0.1 tick: a size in USDT would divide by it
     assert problem(dialog, "price") == "below half a tick of 0.1: the order would have no price"
     assert dialog.plan is None
+
+
+def test_a_reduce_in_percent_is_a_share_of_the_position_not_of_the_balance(qtbot):
+    dialog = open_dialog(qtbot, linear_book(), MARKS, index=0)  # long 0.1 BTC
+    click(qtbot, dialog.actions["reduce"])
+    unit(dialog, "percent")
+    assert dialog.order.unit.currentText() == "% of position"
+    type_into(qtbot, dialog.edits["contracts"], "50")
+    assert note(dialog, "contracts") == "= 0.05 contracts"  # half of 0.1: no fees to reserve on a reduce
+    assert row(dialog, "Contracts")[2] == "long 0.05 contracts"
+    type_into(qtbot, dialog.edits["contracts"], "150")
+    assert problem(dialog, "contracts") == "at most 100% of the position"
+    click(qtbot, dialog.actions["add"])
+    assert dialog.order.unit.currentText() == "% of available"

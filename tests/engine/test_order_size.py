@@ -235,3 +235,12 @@ def test_a_notional_of_whole_lots_gives_exactly_those_lots(lots, price_ticks, lo
     spec = dataclasses.replace(BTCUSDT, lot_size=float(lot), min_contracts=float(lot))
     size = order_size(float(contracts * price), "quote", spec, float(price))
     assert Decimal(repr(size.contracts)) == contracts
+
+
+def test_a_reduce_in_percent_takes_a_share_of_the_contracts_held_on_the_lot():
+    # 33% of 0.1 BTC held = 0.033 (exact in decimal: a float product would give 0.033000000000000004)
+    size = order_size(33, "percent", BTCUSDT, 61_000, held=0.1)
+    assert (size.contracts, size.text("percent")) == (0.033, "= 0.033 contracts")
+    assert order_size(33.35, "percent", BTCUSDT, 61_000, held=0.1).contracts == 0.033  # 0.03335 down to the lot
+    with pytest.raises(SizeRefused, match="at most 100% of the position"):
+        order_size(101, "percent", BTCUSDT, 61_000, held=0.1)
