@@ -42,6 +42,7 @@ from engine.storage.errors import (
     translate,
     writable_file,
 )
+from engine.storage.fetched_increments import FetchedIncrements
 from engine.storage.fetched_markets import FetchedMarkets
 from engine.storage.history import HistoryRecords
 from engine.storage.manual_prices import ANY_EXCHANGE, ManualPrices
@@ -67,7 +68,9 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     return connection
 
 
-class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets, CandleRecords):
+class BookDatabase(
+    ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets, FetchedIncrements, CandleRecords
+):
     """The saved book's repository: one connection (engine.storage.connection), opened once per window or
     command and passed to whatever saves. The book is here; manual prices, settings, alerts and history
     are in their own modules (the classes this one is made of)."""
@@ -204,7 +207,8 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
     def load(self) -> Portfolio:
         """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
         rules refuse; DamagedBook for a row that is not a value of its kind), its markets resolved with the
-        stored fetched tables (engine.storage.fetched_markets)."""
+        stored fetched tables (engine.storage.fetched_markets) and market lists' increments
+        (engine.storage.fetched_increments)."""
         accounts = self._read(
             "SELECT id, name, exchange, wallet_balance, currency, position_mode, account_type, wallet_address "
             "FROM account ORDER BY id"
@@ -245,7 +249,7 @@ class BookDatabase(ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog
         }
         if markets:
             document["markets"] = markets
-        return parse_portfolio(document, self.fetched_markets())
+        return parse_portfolio(document, self.fetched_markets(), self.fetched_increments())
 
     def document(self) -> dict[str, Any]:
         """The saved book as a version-1 portfolio document (manual prices as its 'prices')."""

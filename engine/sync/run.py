@@ -169,7 +169,9 @@ def _checked(portfolio: Portfolio, outcome: SyncOutcome) -> Portfolio:
     overrides = portfolio.market_overrides
     try:
         return parse_portfolio(
-            portfolio_to_dict(Portfolio(outcome.book, portfolio.prices, overrides)), overrides.fetched
+            portfolio_to_dict(Portfolio(outcome.book, portfolio.prices, overrides)),
+            overrides.fetched,
+            overrides.increments,
         )
     except PortfolioError as e:
         raise SyncError(

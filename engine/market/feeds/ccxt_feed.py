@@ -40,6 +40,7 @@ from engine.market.feeds.mark_source import (
     price_call,
     ticks_from_tickers,
 )
+from engine.market.feeds.market_increments import Increments, listed_increments
 from engine.market.feeds.state import FeedState, FeedStatus
 from engine.market.feeds.tier_fetch import fetch_tier_tables
 from engine.market.prices import PriceSource, PriceStore
@@ -100,6 +101,10 @@ class CcxtFeed(FeedThread):
         """Counts the fetches that ended (a reader compares it to see new tables)."""
         self.tier_note = ""
         """Where the tiers come from, in words: the exchange, or why the bundled tables stay in force."""
+        self.increments: dict[str, Increments] = {}
+        """The symbols' tick, lot and minimum order from the exchange's public market list, with their read time."""
+        self.increments_version = 0
+        """Counts the market lists read (a reader compares it to see new increments)."""
         self._tiers_tried = False
         super().__init__(FeedState(exchange_id), f"feed-{exchange_id}")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -237,6 +242,7 @@ class CcxtFeed(FeedThread):
             exchange.set_markets(self._ccxt_markets)
         symbols = self._listed_symbols(exchange)
         if not self._tiers_tried:
+            self._publish_increments(exchange, symbols)
             await self._fetch_tiers(exchange, symbols)
         try:
             chosen = choose_method(self.exchange_id, exchange.has, self.settings.transport)
@@ -270,6 +276,12 @@ class CcxtFeed(FeedThread):
         if not listed:
             raise FeedSetupError(f"none of the symbols is listed on {self.exchange_id}: {', '.join(unknown)}")
         return listed
+
+    def _publish_increments(self, exchange: Any, symbols: list[str]) -> None:
+        """The symbols' increments from the market list just loaded (public: every exchange, no key), once per run
+        and before the tier fetch, which may need a key (Binance) or fail."""
+        self.increments = listed_increments(exchange, symbols, time.time())  # one assignment, as self.tiers
+        self.increments_version += 1
 
     async def _fetch_tiers(self, exchange: Any, symbols: list[str]) -> None:
         """The symbols' tier tables (engine.market.feeds.tier_fetch), once per run, for the caller to store."""

@@ -12,19 +12,12 @@ were loaded (hyperliquid.calculate_price_precision), so it holds near that price
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.margin.listed_increments import Increments
 
-@dataclass(frozen=True, slots=True)
-class Increments:
-    """tick_size: price increment (quote currency); lot_size: contracts increment; min_contracts: the smallest
-    order (contracts); each 0 when unknown."""
-
-    tick_size: float = 0.0
-    lot_size: float = 0.0
-    min_contracts: float = 0.0
+__all__ = ["Increments", "listed_increments", "market_increments"]
 
 
 def market_increments(exchange: Any, market: Mapping[str, Any]) -> Increments:
@@ -37,6 +30,21 @@ def market_increments(exchange: Any, market: Mapping[str, Any]) -> Increments:
         lot_size=_increment(exchange, precision.get("amount")),
         min_contracts=_positive(amount_limits.get("min")),
     )
+
+
+def listed_increments(exchange: Any, symbols: Sequence[str], fetched_at: float) -> dict[str, Increments]:
+    """symbol -> the increments of each of these symbols the loaded exchange lists (exchange.markets, from its
+    public load_markets; no API key), read at fetched_at (Unix seconds). A symbol it does not list, or whose
+    increments are all unknown, is left out. Never raises for what the markets hold."""
+    markets = getattr(exchange, "markets", None) or {}
+    out: dict[str, Increments] = {}
+    for symbol in symbols:
+        market = markets.get(symbol)
+        if isinstance(market, Mapping):
+            steps = market_increments(exchange, market)
+            if steps.known():
+                out[symbol] = Increments(steps.tick_size, steps.lot_size, steps.min_contracts, fetched_at)
+    return out
 
 
 def _increment(exchange: Any, value: Any) -> float:
