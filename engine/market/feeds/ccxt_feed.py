@@ -1,6 +1,9 @@
 """A live price feed for one exchange through ccxt: its own thread, its own asyncio loop.
 
-Public data only (no API keys). The mark price is preferred, since liquidation is judged on it:
+Public data only (no API keys). Once its exchange's markets are loaded, a feed publishes the symbols' tick, lot
+and minimum order from that public market list (`increments`, engine.margin.listed_increments) and then their
+tier tables where ccxt serves them publicly (`tiers`); the caller stores and applies both. The mark price is
+preferred, since liquidation is judged on it:
 which ccxt call reads it on each exchange, and how a ticker becomes a mark, is
 engine/market/feeds/mark_source.py (a stream where the exchange has one, else REST polling paced by
 ccxt's rate limiter). A configuration can force REST or websocket. Network faults become a

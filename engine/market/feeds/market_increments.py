@@ -6,7 +6,9 @@ decimals (1 = a 0.1 tick), turned into the increment by ccxt's own parse_precisi
 fixed increment: unknown. ccxt 4.5 reports TICK_SIZE for every exchange this app reads; the others are read as
 ccxt defines them rather than guessed. `limits.amount.min` is the smallest order, in contracts. Hyperliquid
 allows five significant figures in a price: ccxt gives the tick that rule gives at the price when the markets
-were loaded (hyperliquid.calculate_price_precision), so it holds near that price.
+were loaded (hyperliquid.calculate_price_precision), so it holds near that price. listed_increments reads them for
+a feed's symbols from the market list alone, with their read time: public on every exchange, so they are known
+where the tier tables need an API key (Binance).
 """
 
 from __future__ import annotations
