@@ -43,6 +43,8 @@ class TierUpdates(QObject):
         what = f"Tier tables fetched ({said})" if said else "Ticks and lots from " + ", ".join(listed)
         if portfolio.book.markets != self.window.portfolio.book.markets:
             self.window.book_host.apply_portfolio(portfolio, what)
+        else:  # only markets the book does not hold: for the what-if's new trades
+            self.window.session.use_market_sources(portfolio.market_overrides)
         if problems:
             self.window.say(
                 f"With the fetched tiers: {problems[0]}"

@@ -19,10 +19,11 @@ from tests.portfolio_docs import portfolio_doc, position_doc
 EX, SOL = "binanceusdm", "SOL/USDT:USDT"
 
 
-def saved_sol_book(folder: str) -> None:
+def saved_sol_book(folder: str, symbol: str = SOL) -> None:
     """The saved book: 10,000 USDT holding a SOL long (Binance's SOL tiers are bundled, its tick is not)."""
+    position = position_doc(SOL, "long", 20, 140, "cross", 5) if symbol == SOL else position_doc(symbol)
     with BookDatabase.open(database_path(folder)) as db:
-        db.import_portfolio(parse_portfolio(portfolio_doc(position_doc(SOL, "long", 20, 140, "cross", 5))))
+        db.import_portfolio(parse_portfolio(portfolio_doc(position)))
 
 
 def whatif_on_sol(qtbot, window: MainWindow) -> WhatIfDialog:
@@ -76,3 +77,22 @@ def test_a_keyless_users_whatif_rounds_sol_on_the_tick_the_market_list_gave(qtbo
     assert note(dialog, "price") == "rounded to 0.01 tick: 142.32 USDT"
     dialog.close()
     again.close()
+
+
+def test_a_new_trade_on_a_symbol_the_book_does_not_hold_rounds_on_the_listed_tick_too(qtbot, tmp_path):
+    folder = str(tmp_path)
+    saved_sol_book(folder, "BTC/USDT:USDT")  # SOL is not held: the feed reads only BTC's price
+    with FakeBinance() as fake:
+        settings = {EX: ExchangeSettings(fake.ccxt_config(), Transport.REST)}
+        window = build_window(WindowOptions(data_dir=folder, exchange_settings=settings))
+        qtbot.addWidget(window)
+        qtbot.waitUntil(lambda: (EX, SOL) in window.portfolio.market_overrides.increments, timeout=15_000)
+        account = window.portfolio.book.accounts[0].name
+        dialog = open_dialog(qtbot, window.portfolio.book, window.book_host.real_marks(), account=account,
+                             parent=window, market_overrides=window.portfolio.market_overrides)  # fmt: skip
+        dialog.symbol.setCurrentText(SOL)
+        type_into(qtbot, dialog.edits["price"], "142.317")
+        assert note(dialog, "price") == "rounded to 0.01 tick: 142.32 USDT"
+        dialog.close()
+        window.close()
+    assert all(not f._thread.is_alive() for f in window.sources.feeds)

@@ -81,6 +81,8 @@ def test_a_keyless_feed_publishes_the_increments_the_market_list_gives(listed):
     assert listed["at"] - 30 < sol.fetched_at <= listed["at"]
     assert steps(listed["increments"][EX][BTC]) == (0.1, 0.001, 0.001)  # tickSize 0.10, stepSize 0.001
     assert listed["again"] == {}  # taken once per read of the list
+    # Every contract the exchange lists, not only the feed's symbols: a what-if may open one.
+    assert set(listed["increments"][EX]) == {BTC, "ETH/USDT:USDT", SOL, "DOGE/USDT:USDT"}
 
 
 def test_the_book_rounds_a_non_bundled_symbol_on_the_listed_tick_and_lot(listed):

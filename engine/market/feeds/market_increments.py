@@ -7,8 +7,8 @@ fixed increment: unknown. ccxt 4.5 reports TICK_SIZE for every exchange this app
 ccxt defines them rather than guessed. `limits.amount.min` is the smallest order, in contracts. Hyperliquid
 allows five significant figures in a price: ccxt gives the tick that rule gives at the price when the markets
 were loaded (hyperliquid.calculate_price_precision), so it holds near that price. listed_increments reads them for
-a feed's symbols from the market list alone, with their read time: public on every exchange, so they are known
-where the tier tables need an API key (Binance).
+a feed's symbols (and every contract the exchange lists, traded_contracts) from the market list alone, with their
+read time: public on every exchange, so they are known where the tier tables need an API key (Binance).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.margin.listed_increments import Increments
 
-__all__ = ["Increments", "listed_increments", "market_increments"]
+__all__ = ["Increments", "listed_increments", "market_increments", "traded_contracts"]
 
 
 def market_increments(exchange: Any, market: Mapping[str, Any]) -> Increments:
@@ -47,6 +47,13 @@ def listed_increments(exchange: Any, symbols: Sequence[str], fetched_at: float) 
             if steps.known():
                 out[symbol] = Increments(steps.tick_size, steps.lot_size, steps.min_contracts, fetched_at)
     return out
+
+
+def traded_contracts(exchange: Any) -> list[str]:
+    """The symbols of the perpetual and dated futures markets the loaded exchange lists (ccxt `swap`, `future`;
+    not spot, not options): the markets a book or a what-if trade can name."""
+    markets = getattr(exchange, "markets", None) or {}
+    return [s for s, m in markets.items() if isinstance(m, Mapping) and (m.get("swap") or m.get("future"))]
 
 
 def _increment(exchange: Any, value: Any) -> float:
