@@ -35,7 +35,7 @@ from engine.margin.model import PriceKey
 from engine.market.prices import PriceStore
 from engine.storage.paths import LOG_NAME, create_private_file, database_path, ensure_data_dir
 from engine.storage.paths import data_dir as resolve_data_dir
-from engine.storage.stored_tiers import stored_fetched_markets
+from engine.storage.stored_tiers import stored_fetched_tables
 
 if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated feed: --demo)
     from engine.market.feeds.exchange_config import ExchangeSettings
@@ -129,7 +129,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             feed_factory=simulated,
         )
     if options.book_file:
-        portfolio = load_portfolio(options.book_file, stored_fetched_markets(database_path(options.data_dir)))
+        portfolio = load_portfolio(options.book_file, *stored_fetched_tables(database_path(options.data_dir)))
         store, feeds, mode = _prices_and_feeds(portfolio, options)
         window = MainWindow(
             portfolio,

@@ -33,6 +33,7 @@ from engine.book.price_alert_rules import PriceAlert, price_alerts_to_list, read
 from engine.book.safe_text import printable
 from engine.book.threshold_fields import KEY, read_overrides, write_overrides
 from engine.book.thresholds import ThresholdOverrides
+from engine.margin.listed_increments import Increments
 from engine.margin.market_choice import MarketEntry, MarketSources
 from engine.margin.model import (
     Account,
@@ -100,10 +101,15 @@ def _section(reader: Reader, data: Mapping[str, Any], key: str, kind: type, word
     return value
 
 
-def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
+def parse_portfolio(
+    data: Any,
+    fetched: Mapping[PriceKey, MarketSpec] | None = None,
+    increments: Mapping[PriceKey, Increments] | None = None,
+) -> Portfolio:
     """Validate a decoded portfolio document and build the book it describes.
 
-    fetched: tables fetched from the exchanges, used after the file's `markets` (engine.margin.market_choice).
+    fetched: tables fetched from the exchanges, used after the file's `markets` (engine.margin.market_choice);
+    increments: the ticks, lots and minimum orders the exchanges' market lists gave, likewise.
 
     Raises PortfolioError carrying every violation (bad or unknown keys, duplicated keys, the book rules of
     engine.book.book_rules); str() of it is the first, located. Time is linear in the size of the document.
@@ -120,7 +126,7 @@ def parse_portfolio(data: Any, fetched: Mapping[PriceKey, MarketSpec] | None = N
     markets = _section(reader, data, "markets", Mapping, "an object of symbol -> market")
     funding, markets = split_funding(reader, markets)  # an entry of funding fields only keeps the known market
     entries: dict[str, MarketEntry] = {k: m for k, i in markets.items() if (m := parse_market(reader, k, i))}
-    overrides = MarketSources(entries, fetched)
+    overrides = MarketSources(entries, fetched, increments)
 
     prices = _read_prices(reader, data)
     price_alerts, problems = read_price_alerts(data.get("price_alerts"))
@@ -307,20 +313,29 @@ def decode_json(text: str) -> Any:
         ) from None
 
 
-def loads_portfolio(text: str, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
+def loads_portfolio(
+    text: str,
+    fetched: Mapping[PriceKey, MarketSpec] | None = None,
+    increments: Mapping[PriceKey, Increments] | None = None,
+) -> Portfolio:
     """The portfolio of a file's text; PortfolioError for anything wrong with it (see parse_portfolio)."""
-    return parse_portfolio(decode_json(text), fetched)
+    return parse_portfolio(decode_json(text), fetched, increments)
 
 
-def load_portfolio(path: str | Path, fetched: Mapping[PriceKey, MarketSpec] | None = None) -> Portfolio:
-    """The portfolio file at path, its markets resolved with these fetched tables (see parse_portfolio)."""
+def load_portfolio(
+    path: str | Path,
+    fetched: Mapping[PriceKey, MarketSpec] | None = None,
+    increments: Mapping[PriceKey, Increments] | None = None,
+) -> Portfolio:
+    """The portfolio file at path, its markets resolved with these fetched tables and market lists' increments
+    (see parse_portfolio)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise PortfolioError(f"cannot read {path}: {e.strerror or e}") from e
     except UnicodeDecodeError as e:
         raise PortfolioError(f"{path} is not UTF-8 text") from e
-    return loads_portfolio(text, fetched)
+    return loads_portfolio(text, fetched, increments)
 
 
 def portfolio_to_dict(portfolio: Portfolio) -> dict[str, Any]:

@@ -10,6 +10,11 @@ Per (exchange, symbol), the first of:
    (engine.storage.fetched_markets) and handed over in `MarketSources.fetched`;
 3. the bundled tables (resources/tiers, engine.margin.tiers), each dated.
 
+The tick, lot and minimum order follow the same order field by field, with one more source between 1 and 3: the
+increments the exchange's public market list gave (`MarketSources.increments`, engine.margin.listed_increments),
+for every exchange and without an API key, so a Binance symbol whose tiers are bundled still has its tick: the
+file's wins over a fetched one, a fetched one over a bundled one.
+
 Every market made here says where its tiers came from and when (MarketSpec.tiers_from, tiers_at, source), and,
 for the profiles whose maintenance includes the fee to close (OKX, Gate: RuleProfile.taker_fee_in_maintenance),
 why its taker fee is what it is when nobody gave one (MarketSpec.fee_note): a missing fee there is never a
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.margin.listed_increments import INCREMENT_FIELDS, Increments, with_listed_increments
 from engine.margin.model import MarketSpec, PriceKey, Tier, inverse_by_symbol
 from engine.margin.rules import profile_for
 from engine.margin.tiers import bundled_market
@@ -76,10 +82,15 @@ class MarketSources(Mapping[str, MarketEntry]):
     """
 
     def __init__(
-        self, entries: Mapping[str, MarketEntry] | None = None, fetched: Mapping[PriceKey, MarketSpec] | None = None
+        self,
+        entries: Mapping[str, MarketEntry] | None = None,
+        fetched: Mapping[PriceKey, MarketSpec] | None = None,
+        increments: Mapping[PriceKey, Increments] | None = None,
     ) -> None:
         self._entries = dict(entries or {})
         self.fetched: Mapping[PriceKey, MarketSpec] = dict(fetched or {})
+        self.increments: Mapping[PriceKey, Increments] = dict(increments or {})
+        """(exchange, symbol) -> the increments the exchange's market list gave (engine.margin.listed_increments)."""
 
     def __getitem__(self, key: str) -> MarketEntry:
         return self._entries[key]
@@ -90,9 +101,12 @@ class MarketSources(Mapping[str, MarketEntry]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def with_fetched(self, fetched: Mapping[PriceKey, MarketSpec]) -> MarketSources:
-        """The same entries with these fetched tables (added to, and replacing, the ones held)."""
-        return MarketSources(self._entries, {**self.fetched, **fetched})
+    def with_fetched(
+        self, fetched: Mapping[PriceKey, MarketSpec], increments: Mapping[PriceKey, Increments] | None = None
+    ) -> MarketSources:
+        """The same entries with these fetched tables and listed increments (added to, and replacing, the ones
+        held)."""
+        return MarketSources(self._entries, {**self.fetched, **fetched}, {**self.increments, **(increments or {})})
 
 
 def resolve_market(
@@ -107,12 +121,22 @@ def resolve_market(
     overrides = {} if overrides is None else overrides  # not `or`: a MarketSources without entries is empty
     raw = overrides.get(f"{exchange}:{symbol}") or overrides.get(symbol)
     fetched: Mapping[PriceKey, MarketSpec] = getattr(overrides, "fetched", {})
+    listed: Increments | None = getattr(overrides, "increments", {}).get((exchange, symbol))
     base = fetched.get((exchange, symbol)) or bundled_market(exchange, symbol)
     if raw is None or isinstance(raw, MarketSpec):
-        market = raw or base  # a complete market (a caller's own) is taken as it is
+        # a complete market (a caller's own) is taken as it is
+        market = raw or (None if base is None else with_listed_increments(base, listed))
     else:
-        market = _merged(exchange, dataclasses.replace(raw, symbol=symbol), base)
+        entry = dataclasses.replace(raw, symbol=symbol)
+        market = _merged(exchange, entry, base)
+        if market is not None and listed is not None:  # the entry's own increments win
+            market = with_listed_increments(market, _left_out_by(entry, listed))
     return None if market is None else _with_fee(exchange, market)
+
+
+def _left_out_by(entry: MarketEntry, listed: Increments) -> Increments:
+    """The listed increments without those the entry gives (0: not laid over)."""
+    return dataclasses.replace(listed, **{n: 0.0 for n in INCREMENT_FIELDS if getattr(entry, n) is not None})
 
 
 def entry_of(market: MarketSpec) -> MarketEntry:

@@ -2,7 +2,9 @@
 markets resolved again with them (the file's `markets` entries still win: engine.margin.market_choice).
 
 Both `marginwatch watch` (engine.monitor.watch) and the window (desktop.window.tier_updates) poll their feeds
-with a FetchedTables and apply what it returns with with_fetched.
+with a FetchedTables and apply what it returns with with_fetched; the window also takes the tick, lot and minimum
+order each feed read from its exchange's public market list (FetchedTables.new_increments), which its what-if
+rounds to.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from engine.book.book_rules import build_book
 from engine.book.portfolio import Portfolio
+from engine.margin.listed_increments import Increments
 from engine.margin.market_choice import MarketSources
 from engine.margin.model import MarketSpec, PriceKey
 
@@ -22,6 +25,7 @@ class FetchedTables:
 
     def __init__(self) -> None:
         self._seen: dict[int, int] = {}
+        self._seen_lists: dict[int, int] = {}
 
     def new(self, feeds: Iterable[Any]) -> dict[str, dict[str, MarketSpec]]:
         """exchange -> {symbol: market} of the feeds whose fetch ended since the last call (none: {})."""
@@ -35,15 +39,35 @@ class FetchedTables:
                     out.setdefault(feed.exchange_id, {}).update(tables)
         return out
 
+    def new_increments(self, feeds: Iterable[Any]) -> dict[str, dict[str, Increments]]:
+        """exchange -> {symbol: increments} of the feeds that read their exchange's market list since the last
+        call (a feed's `increments_version` moved; none: {})."""
+        out: dict[str, dict[str, Increments]] = {}
+        for feed in feeds:
+            version = getattr(feed, "increments_version", 0)
+            if version and self._seen_lists.get(id(feed)) != version:
+                self._seen_lists[id(feed)] = version
+                listed = dict(getattr(feed, "increments", {}))
+                if listed:
+                    out.setdefault(feed.exchange_id, {}).update(listed)
+        return out
 
-def with_fetched(portfolio: Portfolio, fetched: Mapping[str, Mapping[str, MarketSpec]]) -> tuple[Portfolio, list[str]]:
-    """The portfolio with its markets resolved again, these fetched tables (exchange -> symbol -> market) added
-    to the ones it had; and the rules the book now breaks under them, one line each (the book is kept whole:
-    a leverage above a fetched tier's maximum is said, not a reason to keep the older table).
+
+def with_fetched(
+    portfolio: Portfolio,
+    fetched: Mapping[str, Mapping[str, MarketSpec]],
+    increments: Mapping[str, Mapping[str, Increments]] | None = None,
+) -> tuple[Portfolio, list[str]]:
+    """The portfolio with its markets resolved again, these fetched tables (exchange -> symbol -> market) and
+    the increments of the exchanges' market lists (exchange -> symbol -> increments) added to the ones it had;
+    and the rules the book now breaks under them, one line each (the book is kept whole: a leverage above a
+    fetched tier's maximum is said, not a reason to keep the older table).
     """
     flat: dict[PriceKey, MarketSpec] = {(ex, s): m for ex, by in fetched.items() for s, m in by.items()}
+    steps: dict[PriceKey, Increments] = {(ex, s): i for ex, by in (increments or {}).items() for s, i in by.items()}
     overrides = portfolio.market_overrides
-    sources = (overrides if isinstance(overrides, MarketSources) else MarketSources(overrides)).with_fetched(flat)
+    held = overrides if isinstance(overrides, MarketSources) else MarketSources(overrides)
+    sources = held.with_fetched(flat, steps)
     book = portfolio.book
     checked = build_book(book.accounts, book.positions, sources)
     rebuilt = checked.book or checked.draft

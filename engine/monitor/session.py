@@ -9,6 +9,7 @@ such a preview changes carry a what-if note and their what-if level (engine.moni
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -21,7 +22,7 @@ from engine.funding.fees import position_break_even
 from engine.funding.rates import FundingBook
 from engine.margin.layout import book_layout
 from engine.margin.live_risk import LiveEvaluator, VectorPositions
-from engine.margin.market_choice import tier_age
+from engine.margin.market_choice import MarketSources, tier_age
 from engine.margin.model import Book, Position, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.vectorised_stress import MoveSearch
@@ -95,6 +96,11 @@ class WatchSession:
         self.use_portfolio(portfolio)
 
     # -- the book and its layers -------------------------------------------------------------------
+
+    def use_market_sources(self, sources: MarketSources) -> None:
+        """The same book, with these market sources for the symbols it does not hold yet (what a what-if trade
+        resolves with: new fetched tables or increments of markets outside the book): nothing to recompile."""
+        self.portfolio = dataclasses.replace(self.portfolio, market_overrides=sources)
 
     def use_portfolio(self, portfolio: Portfolio) -> None:
         """Compile the book shown (hypothetical positions left out when toggled off) and the real one. The

@@ -46,6 +46,7 @@ from engine.storage.errors import (
     translate,
     writable_file,
 )
+from engine.storage.fetched_increments import FetchedIncrements
 from engine.storage.fetched_markets import FetchedMarkets
 from engine.storage.history import HistoryRecords
 from engine.storage.manual_prices import ANY_EXCHANGE, ManualPrices
@@ -73,7 +74,15 @@ def _connect(path: Path, timeout: float) -> sqlite3.Connection:
 
 
 class BookDatabase(
-    ManualPrices, Settings, AlertRecords, HistoryRecords, SyncLog, FetchedMarkets, CandleRecords, TypedFundingRates
+    ManualPrices,
+    Settings,
+    AlertRecords,
+    HistoryRecords,
+    SyncLog,
+    FetchedMarkets,
+    FetchedIncrements,
+    CandleRecords,
+    TypedFundingRates,
 ):
     """The saved book's repository: one connection (engine.storage.connection), opened once per window or
     command and passed to whatever saves. The book is here; manual prices, settings, alerts and history
@@ -211,7 +220,8 @@ class BookDatabase(
     def load(self) -> Portfolio:
         """The saved book, validated exactly like a portfolio file (PortfolioError for a value the current
         rules refuse; DamagedBook for a row that is not a value of its kind), its markets resolved with the
-        stored fetched tables (engine.storage.fetched_markets), its price alerts from their setting."""
+        stored fetched tables (engine.storage.fetched_markets) and market lists' increments
+        (engine.storage.fetched_increments), its price alerts from their setting."""
         accounts = self._read(
             "SELECT id, name, exchange, wallet_balance, currency, position_mode, account_type, wallet_address "
             "FROM account ORDER BY id"
@@ -253,7 +263,7 @@ class BookDatabase(
         }
         if markets:
             document["markets"] = markets
-        portfolio = parse_portfolio(document, self.fetched_markets())
+        portfolio = parse_portfolio(document, self.fetched_markets(), self.fetched_increments())
         return dataclasses.replace(portfolio, price_alerts=self.price_alerts())
 
     def document(self) -> dict[str, Any]:

@@ -151,6 +151,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT OR REPLACE INTO meta (key, value) VALUES ('book_sha256', 'pending');
     """,
+    # 11: each market's tick, lot and minimum order as its exchange's public market list gave them, with when (a
+    # cache outside the book's checksum, engine.storage.fetched_increments; 0: unknown).
+    """
+    CREATE TABLE fetched_increments (
+        exchange TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        fetched_at REAL NOT NULL,
+        tick_size REAL NOT NULL CHECK (tick_size >= 0),
+        lot_size REAL NOT NULL CHECK (lot_size >= 0),
+        min_contracts REAL NOT NULL CHECK (min_contracts >= 0),
+        PRIMARY KEY (exchange, symbol)
+    ) WITHOUT ROWID;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

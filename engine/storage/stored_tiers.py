@@ -1,5 +1,6 @@
-"""The fetched tier tables of the data folder's database, for a command or window that does not hold it open
-(`risk`, `watch FILE`, a window on a portfolio file): read without writing, stored in one transaction."""
+"""The fetched tier tables (and market lists' increments) of the data folder's database, for a command or window
+that does not hold it open (`risk`, `watch FILE`, a window on a portfolio file): read without writing, stored in
+one transaction."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
+from engine.margin.listed_increments import Increments
 from engine.margin.model import MarketSpec, PriceKey
 from engine.storage.database import BookDatabase, StorageError
 
@@ -24,6 +26,19 @@ def stored_fetched_markets(path: Path) -> dict[PriceKey, MarketSpec]:
     except StorageError as e:
         log.warning("stored tier tables not read: %s", e)
         return {}
+
+
+def stored_fetched_tables(path: Path) -> tuple[dict[PriceKey, MarketSpec], dict[PriceKey, Increments]]:
+    """(fetched markets, market lists' increments) stored in the database at path, read in one read-only open;
+    ({}, {}) when there is no database or it cannot be opened (a cache is never a reason to fail)."""
+    if not path.exists():
+        return {}, {}
+    try:
+        with BookDatabase.open(path, read_only=True) as db:
+            return db.fetched_markets(), db.fetched_increments()
+    except StorageError as e:
+        log.warning("stored tier tables not read: %s", e)
+        return {}, {}
 
 
 def store_fetched_markets(path: Path, exchange: str, markets: Mapping[str, MarketSpec]) -> str:

@@ -171,6 +171,7 @@ def _checked(portfolio: Portfolio, outcome: SyncOutcome) -> Portfolio:
         return parse_portfolio(
             portfolio_to_dict(replace(portfolio, book=outcome.book)),
             overrides.fetched,  # funding rates kept
+            overrides.increments,
         )
     except PortfolioError as e:
         raise SyncError(

@@ -1,13 +1,15 @@
 """A live price feed for one exchange through ccxt: its own thread, its own asyncio loop.
 
-Public data only (no API keys). The mark price is preferred, since liquidation is judged on it:
-which ccxt call reads it on each exchange, and how a ticker becomes a mark, is
-engine/market/feeds/mark_source.py (a stream where the exchange has one, else REST polling paced by
-ccxt's rate limiter). A configuration can force REST or websocket. Network faults become a
-`reconnecting` state with capped exponential backoff and jitter; a stream that goes quiet is caught
-by a per-symbol watchdog and reconnected; malformed ticks are dropped by the price store, and a
-websocket frame ccxt cannot parse is skipped (counted as 'malformed frame') instead of stopping
-ccxt's receive loop. Nothing here raises into the caller's thread.
+Public data only (no API keys). Once its exchange's markets are loaded, a feed publishes the tick, lot and minimum
+order of its symbols and of every other contract listed, from that public market list (`increments`,
+engine.margin.listed_increments), then their tier tables where ccxt serves them publicly (`tiers`); the caller
+stores and applies both. The mark price is preferred, since liquidation is judged on it: which ccxt call reads it
+on each exchange, and how a ticker becomes a mark, is engine/market/feeds/mark_source.py (a stream where the
+exchange has one, else REST polling paced by ccxt's rate limiter). A configuration can force REST or websocket.
+Network faults become a `reconnecting` state with capped exponential backoff and jitter; a stream that goes quiet
+is caught by a per-symbol watchdog and reconnected; malformed ticks are dropped by the price store, and a
+websocket frame ccxt cannot parse is skipped (counted as 'malformed frame') instead of stopping ccxt's receive
+loop. Nothing here raises into the caller's thread.
 
 Freshness: ccxt keeps the latest ticker per symbol in `exchange.tickers` and replaces that dict with a
 new one for every event the exchange sends (ccxt/pro/binance.py, handle_tickers_and_bids_asks). A watch
@@ -40,6 +42,7 @@ from engine.market.feeds.mark_source import (
     price_call,
     ticks_from_tickers,
 )
+from engine.market.feeds.market_increments import Increments, listed_increments, traded_contracts
 from engine.market.feeds.state import FeedState, FeedStatus
 from engine.market.feeds.tier_fetch import fetch_tier_tables
 from engine.market.prices import PriceSource, PriceStore
@@ -100,6 +103,11 @@ class CcxtFeed(FeedThread):
         """Counts the fetches that ended (a reader compares it to see new tables)."""
         self.tier_note = ""
         """Where the tiers come from, in words: the exchange, or why the bundled tables stay in force."""
+        self.increments: dict[str, Increments] = {}
+        """Tick, lot and minimum order by symbol (the feed's and every contract listed) from the exchange's public
+        market list, with their read time."""
+        self.increments_version = 0
+        """Counts the market lists read (a reader compares it to see new increments)."""
         self._tiers_tried = False
         super().__init__(FeedState(exchange_id), f"feed-{exchange_id}")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -237,6 +245,7 @@ class CcxtFeed(FeedThread):
             exchange.set_markets(self._ccxt_markets)
         symbols = self._listed_symbols(exchange)
         if not self._tiers_tried:
+            self._publish_increments(exchange, symbols)
             await self._fetch_tiers(exchange, symbols)
         try:
             chosen = choose_method(self.exchange_id, exchange.has, self.settings.transport)
@@ -270,6 +279,14 @@ class CcxtFeed(FeedThread):
         if not listed:
             raise FeedSetupError(f"none of the symbols is listed on {self.exchange_id}: {', '.join(unknown)}")
         return listed
+
+    def _publish_increments(self, exchange: Any, symbols: list[str]) -> None:
+        """The increments of the symbols and of every other contract listed (a what-if may open one), from the
+        market list just loaded (public: every exchange, no key), once per run and before the tier fetch, which
+        may need a key (Binance) or fail."""
+        wanted = list(dict.fromkeys([*symbols, *traded_contracts(exchange)]))
+        self.increments = listed_increments(exchange, wanted, time.time())  # one assignment, as self.tiers
+        self.increments_version += 1
 
     async def _fetch_tiers(self, exchange: Any, symbols: list[str]) -> None:
         """The symbols' tier tables (engine.market.feeds.tier_fetch), once per run, for the caller to store."""

@@ -6,25 +6,20 @@ decimals (1 = a 0.1 tick), turned into the increment by ccxt's own parse_precisi
 fixed increment: unknown. ccxt 4.5 reports TICK_SIZE for every exchange this app reads; the others are read as
 ccxt defines them rather than guessed. `limits.amount.min` is the smallest order, in contracts. Hyperliquid
 allows five significant figures in a price: ccxt gives the tick that rule gives at the price when the markets
-were loaded (hyperliquid.calculate_price_precision), so it holds near that price.
+were loaded (hyperliquid.calculate_price_precision), so it holds near that price. listed_increments reads them for
+a feed's symbols (and every contract the exchange lists, traded_contracts) from the market list alone, with their
+read time: public on every exchange, so they are known where the tier tables need an API key (Binance).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.margin.listed_increments import Increments
 
-@dataclass(frozen=True, slots=True)
-class Increments:
-    """tick_size: price increment (quote currency); lot_size: contracts increment; min_contracts: the smallest
-    order (contracts); each 0 when unknown."""
-
-    tick_size: float = 0.0
-    lot_size: float = 0.0
-    min_contracts: float = 0.0
+__all__ = ["Increments", "listed_increments", "market_increments", "traded_contracts"]
 
 
 def market_increments(exchange: Any, market: Mapping[str, Any]) -> Increments:
@@ -37,6 +32,28 @@ def market_increments(exchange: Any, market: Mapping[str, Any]) -> Increments:
         lot_size=_increment(exchange, precision.get("amount")),
         min_contracts=_positive(amount_limits.get("min")),
     )
+
+
+def listed_increments(exchange: Any, symbols: Sequence[str], fetched_at: float) -> dict[str, Increments]:
+    """symbol -> the increments of each of these symbols the loaded exchange lists (exchange.markets, from its
+    public load_markets; no API key), read at fetched_at (Unix seconds). A symbol it does not list, or whose
+    increments are all unknown, is left out. Never raises for what the markets hold."""
+    markets = getattr(exchange, "markets", None) or {}
+    out: dict[str, Increments] = {}
+    for symbol in symbols:
+        market = markets.get(symbol)
+        if isinstance(market, Mapping):
+            steps = market_increments(exchange, market)
+            if steps.known():
+                out[symbol] = Increments(steps.tick_size, steps.lot_size, steps.min_contracts, fetched_at)
+    return out
+
+
+def traded_contracts(exchange: Any) -> list[str]:
+    """The symbols of the perpetual and dated futures markets the loaded exchange lists (ccxt `swap`, `future`;
+    not spot, not options): the markets a book or a what-if trade can name."""
+    markets = getattr(exchange, "markets", None) or {}
+    return [s for s, m in markets.items() if isinstance(m, Mapping) and (m.get("swap") or m.get("future"))]
 
 
 def _increment(exchange: Any, value: Any) -> float:
