@@ -236,11 +236,12 @@ def run_import(args: argparse.Namespace) -> int:
     with reported(args.file):
         portfolio = load_portfolio(args.file)
     with reported("the saved book"), open_database(args) as db:
-        db.import_portfolio(portfolio, replace=args.replace)
+        db.import_portfolio(portfolio, replace=args.replace, price_alerts_too=args.replace)
         count = db.position_count()
     book = portfolio.book
+    alerts = f" and {len(portfolio.price_alerts)} price alerts" if portfolio.price_alerts else ""
     print(
-        f"imported {len(book.accounts)} accounts and {len(book.positions)} positions from {args.file}; "
+        f"imported {len(book.accounts)} accounts and {len(book.positions)} positions{alerts} from {args.file}; "
         f"the saved book now holds {count} positions"
     )
     warn_unpriceable(a.exchange for a in book.accounts)

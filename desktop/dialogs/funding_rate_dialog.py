@@ -2,9 +2,9 @@
 optional), for working offline or where the exchange gives none; or remove the one typed before.
 
 The typed text is read as it is typed (engine.book.typed_funding.read_typed_rate: the portfolio file's bounds,
--100% < rate < 100%, 0 < hours <= 24); the reason for a refusal is shown under the fields and Save stays
-disabled until both read. The rate in use and where it comes from are said above the fields, with the rule
-that a fresh rate from the exchange wins over a typed one.
+-100% < rate < 100%, 1 minute <= interval <= 24 hours); the reason for a refusal is shown under the fields
+and Save stays disabled until both read. The rate in use and where it comes from are said above the fields,
+with the rule that a fresh rate from the exchange wins over a typed one.
 """
 
 from __future__ import annotations

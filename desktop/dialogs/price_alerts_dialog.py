@@ -208,7 +208,10 @@ class PriceAlertsDialog(QDialog):
             self.price_problem.setText("this alert is already in the list")
             return False
         self.model.set_rules([*self.model.rules, rule])
-        self.table.selectRow(len(self.model.rules) - 1)
+        # The form is for the next rule now: nothing selected (Save would rewrite the added one), and its direction
+        # follows its price again (a selected row had fixed it: 85,000 then went in as 'above' after a 100,000).
+        self.table.clearSelection()
+        self._direction_chosen = False
         return True
 
     @Slot()

@@ -20,6 +20,9 @@ from engine.margin.model import Book
 
 FUNDING_KEYS = ("funding_rate", "funding_interval_hours")
 MAX_INTERVAL_HOURS = 24.0
+MIN_INTERVAL_HOURS = 1 / 60
+"""One minute. No venue funds more often than hourly (Hyperliquid, some Binance symbols); below a minute the
+figures per day stop meaning anything (5e-324 hours overflowed the next-funding arithmetic)."""
 
 
 def rate_in_bounds(rate: float) -> bool:
@@ -29,8 +32,9 @@ def rate_in_bounds(rate: float) -> bool:
 
 
 def interval_in_bounds(hours: float) -> bool:
-    """A funding interval in hours: 0 < hours <= MAX_INTERVAL_HOURS (no venue funds less than daily)."""
-    return 0 < hours <= MAX_INTERVAL_HOURS
+    """A funding interval in hours: MIN_INTERVAL_HOURS (a minute) <= hours <= MAX_INTERVAL_HOURS (no venue funds
+    less than daily)."""
+    return MIN_INTERVAL_HOURS <= hours <= MAX_INTERVAL_HOURS
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,7 @@ def read_funding(reader: Reader, where: str, item: Mapping[str, Any]) -> FileFun
         if hours is None:
             return None
         if not interval_in_bounds(hours):
-            message = f"{prefix}'funding_interval_hours' must be at most 24, not {hours:g}"
+            message = f"{prefix}'funding_interval_hours' must be from 1 minute (0.0167) to 24 hours, not {hours:g}"
             reader.add("funding_interval_hours", None, message)
             return None
     if rate is None:

@@ -26,6 +26,8 @@ PRICE_ALERTS_SETTING = "price_alerts"
 """The saved book's setting (engine.storage.settings) holding the rules: the file's `price_alerts` list as JSON."""
 PRICE_ALERT_KEYS = ("exchange", "symbol", "direction", "price", "note")
 MAX_NOTE = 200
+MAX_PRICE_ALERTS = 1_000
+"""More rules than this are refused: each may alert at start-up, and channels send about 20 a minute."""
 """Characters of a note (it is sent in every channel's text)."""
 
 
@@ -105,7 +107,7 @@ def price_alert_violations(item: Any, index: int = 0) -> tuple[PriceAlert | None
             problem = f"is longer than {MAX_NOTE} characters"
         if problem:
             add(key, problem)
-        texts[key] = value.strip()
+        texts[key] = value.strip().lower() if key == "exchange" else value.strip()  # ccxt ids are lower case
     direction = item.get("direction")
     if direction not in ("above", "below"):
         add(
@@ -141,6 +143,9 @@ def read_price_alerts(raw: Any) -> tuple[list[PriceAlert], list[Violation]]:
         return [], []
     if not isinstance(raw, list):
         return [], [Violation("price_alerts", None, f"'price_alerts' must be a list, not {shown(raw)}")]
+    if len(raw) > MAX_PRICE_ALERTS:
+        message = f"'price_alerts' holds {len(raw):,} rules; at most {MAX_PRICE_ALERTS:,}"
+        return [], [Violation("price_alerts", None, message)]
     rules: list[PriceAlert] = []
     problems: list[Violation] = []
     for i, item in enumerate(raw):

@@ -49,7 +49,9 @@ def read_thresholds(reader: Reader, item: Mapping[str, Any], where: int | str) -
 
 def read_overrides(reader: Reader, data: Mapping[str, Any]) -> ThresholdOverrides:
     """Every account's and position's `thresholds` object of a decoded document (its other keys are read and
-    checked elsewhere: an item that is not an object, or whose name is not text, is skipped here)."""
+    checked elsewhere: an item that is not an object, or whose name is not text, is skipped here). An override
+    is per (account, symbol, side): two positions sharing them (a real one and a hypothetical one) with
+    different objects are a violation, not the last one silently kept."""
     accounts: dict[str, Thresholds] = {}
     positions: dict[PositionRef, Thresholds] = {}
     for item in _items(data, "accounts"):
@@ -61,8 +63,13 @@ def read_overrides(reader: Reader, data: Mapping[str, Any]) -> ThresholdOverride
             continue
         t = read_thresholds(reader, item, i)
         ref = (item.get("account"), item.get("symbol"), item.get("side"))
-        if t is not None and all(isinstance(part, str) for part in ref):
-            positions[ref] = t  # type: ignore[index]
+        if t is None or not all(isinstance(part, str) for part in ref):
+            continue
+        if positions.get(ref, t) != t:  # type: ignore[call-overload]
+            same = "the same account, symbol and side (one override each)"
+            reader.add(KEY, i, f"'{KEY}' differs from an earlier position's with {same}")
+            continue
+        positions[ref] = t  # type: ignore[index]
     return ThresholdOverrides(Thresholds(), accounts, positions)
 
 

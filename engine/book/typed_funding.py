@@ -1,7 +1,7 @@
 """A funding rate typed by the trader in the window, for one (exchange, symbol): offline, or where the exchange
 gives none. Typed in percent per interval ('0.01', '-0.025 %'), the interval in hours optional (the venue's
 otherwise, engine.funding.rates.venue_funding). The bounds are the portfolio file's (engine.book.funding_fields:
--100% < rate < 100%, 0 < hours <= 24); a refused value is one message naming the field, nothing kept.
+-100% < rate < 100%, 1 minute <= interval <= 24 hours); a refused value is one message naming the field, nothing kept.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def read_typed_rate(rate_text: str, hours_text: str = "") -> FileFunding:
         if not interval_in_bounds(hours):
             raise FundingRefused(
                 "interval",
-                f"funding interval: must be more than 0 and at most {MAX_INTERVAL_HOURS:g} hours, not {hours:g}",
+                f"funding interval: must be from 1 minute (0.0167) to {MAX_INTERVAL_HOURS:g} hours, not {hours:g}",
             )
     return FileFunding(percent / 100, hours)
 

@@ -76,10 +76,11 @@ def venue_funding(exchange: str) -> VenueFunding:
 
 def next_funding_after(now: float, interval_hours: float) -> float:
     """The next funding time (Unix s) strictly after now on the UTC grid of the interval (00:00, 08:00, 16:00 UTC
-    for 8 h; on the hour for 1 h), as every venue above schedules it. Raises ValueError for an interval <= 0."""
+    for 8 h; on the hour for 1 h), as every venue above schedules it. Raises ValueError for an interval <= 0.
+    An interval under a minute is taken as a minute (none exists; it keeps the grid's arithmetic finite)."""
     if not interval_hours > 0:
         raise ValueError("the funding interval must be > 0 hours")
-    step = interval_hours * HOUR
+    step = max(interval_hours * HOUR, 60.0)
     return (math.floor(now / step) + 1) * step
 
 

@@ -274,11 +274,14 @@ class BookDatabase(
         """True when the saved book has no account."""
         return not self._read("SELECT 1 FROM account LIMIT 1")
 
-    def import_portfolio(self, portfolio: Portfolio, replace: bool = False) -> None:
+    def import_portfolio(self, portfolio: Portfolio, replace: bool = False, price_alerts_too: bool = False) -> None:
         """Add a portfolio's accounts, positions, prices, markets and price alerts, or replace the whole book: all or
-        nothing. A portfolio without price alerts leaves the saved ones as they are (a sync carries none)."""
+        nothing. A portfolio without price alerts leaves the saved ones as they are (a sync or a window edit
+        carries none), unless price_alerts_too (`import --replace`: the file's, even none, replace them)."""
         with self.transaction() as c:
             self._write_book(c, portfolio, replace)
+            if replace and price_alerts_too and not portfolio.price_alerts:
+                c.execute("DELETE FROM setting WHERE key = ?", (PRICE_ALERTS_SETTING,))
 
     def _write_book(self, c: sqlite3.Connection, portfolio: Portfolio, replace: bool) -> None:
         """import_portfolio's writes, inside the caller's transaction (a sync adds its log to the same one)."""

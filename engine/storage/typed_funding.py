@@ -28,9 +28,9 @@ class TypedFundingRates(Connection):
     def save_typed_funding(self, rates: Mapping[PriceKey, FileFunding | None]) -> None:
         """Set (a FileFunding: rate per interval, interval hours or None) or remove (None) the typed funding rate of
         these (exchange, symbol) keys, in one transaction. Raises StorageError (nothing saved) for a rate outside
-        -1 < rate < 1 or an interval outside 0 < hours <= 24."""
+        -1 < rate < 1 or an interval outside 1 minute <= interval <= 24 hours."""
         if not all(entry is None or _usable(entry) for entry in rates.values()):
-            raise StorageError("a funding rate must be between -100% and 100% per interval of 0 to 24 hours")
+            raise StorageError("a funding rate must be between -100% and 100% per interval of 1 minute to 24 hours")
         with self.transaction(changes=("typed_funding",)) as c:
             for (exchange, symbol), entry in rates.items():
                 if entry is None:
@@ -43,6 +43,9 @@ class TypedFundingRates(Connection):
                     )
 
     def typed_funding(self) -> dict[PriceKey, FileFunding]:
-        """The funding rates typed per (exchange, symbol). Raises StorageError."""
+        """The funding rates typed per (exchange, symbol); a row outside today's bounds (an interval under a
+        minute, saved before that bound existed) is left out, the window's Funding column then says none.
+        Raises StorageError."""
         rows = self._read("SELECT exchange, symbol, rate, interval_hours FROM typed_funding ORDER BY rowid")
-        return {(exchange, symbol): FileFunding(rate, hours) for exchange, symbol, rate, hours in rows}
+        entries = {(exchange, symbol): FileFunding(rate, hours) for exchange, symbol, rate, hours in rows}
+        return {key: entry for key, entry in entries.items() if _usable(entry)}

@@ -69,6 +69,19 @@ def test_rules_are_added_edited_and_deleted_and_ok_hands_them_over(qtbot, qtmode
     assert dialog.result_rules == [PriceAlert(*ETH, Direction.BELOW, 3_000.0)]
 
 
+def test_after_add_the_next_rules_direction_follows_its_price_again(qtbot, qtmodeltester):
+    dialog = dialog_on(qtbot, qtmodeltester)
+    type_price(qtbot, dialog, "100000")  # above the mark of 92,480.50
+    assert dialog.add()
+    type_price(qtbot, dialog, "85000")  # below it: the next rule must not inherit 'above'
+    assert dialog.add()
+    assert [(r.direction, r.price) for r in dialog.model.rules] == [
+        (Direction.ABOVE, 100_000.0),
+        (Direction.BELOW, 85_000.0),
+    ]
+    assert not dialog.save_button.isEnabled()  # no row is being edited
+
+
 def test_a_rule_on_a_symbol_without_a_price_says_so(qtbot, qtmodeltester):
     dialog = dialog_on(qtbot, qtmodeltester, rules=[PriceAlert(*GHOST, Direction.ABOVE, 100_000.0)])
     assert dialog.model.index(0, 3).data() == "no price"

@@ -117,3 +117,9 @@ def test_funding_book_keeps_a_fresh_exchange_rate_over_a_file_rate():
     late = 100.0 + 2 * 8 * 3600 + 1
     assert book.publish([rate(0.0005, source=RateSource.TYPED, fetched_at=late)], now=late) == 1
     assert book.snapshot()[live.key].rate == 0.0005
+
+
+def test_a_tiny_interval_cannot_overflow_the_next_funding_time():
+    # 5e-324 hours once overflowed floor(now / step) to infinity (a traceback in risk, watch and the window)
+    now = utc(2026, 12, 1, 8, 0, 30)
+    assert next_funding_after(now, 5e-324) == utc(2026, 12, 1, 8, 1)  # taken as a minute

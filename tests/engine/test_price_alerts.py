@@ -220,6 +220,18 @@ def test_importing_a_file_keeps_its_price_alerts_and_a_book_without_any_leaves_t
         assert db.price_alerts() == (BELOW, ABOVE)
         db.import_portfolio(parse_portfolio(portfolio_doc(price_alerts=[ABOVE.to_dict()])), replace=True)
         assert db.price_alerts() == (ABOVE,)
+        # `import --replace` of a file without any: the whole book is the file's, so no price alert outlives it
+        db.import_portfolio(parse_portfolio(portfolio_doc()), replace=True, price_alerts_too=True)
+        assert db.price_alerts() == ()
+
+
+def test_an_exchange_id_is_read_in_lower_case_and_a_list_over_a_thousand_is_refused():
+    shouted = {**BELOW.to_dict(), "exchange": " BINANCEUSDM "}
+    (rule,) = parse_portfolio(portfolio_doc(price_alerts=[shouted])).price_alerts
+    assert rule.key == BELOW.key  # the book's prices are keyed by ccxt's lower-case id: it can fire
+    many = [{**BELOW.to_dict(), "price": 1_000 + i} for i in range(1_001)]
+    with pytest.raises(PortfolioError, match=r"^'price_alerts' holds 1,001 rules; at most 1,000"):
+        parse_portfolio(portfolio_doc(price_alerts=many))
 
 
 def test_the_sessions_rules_survive_a_new_book_and_its_portfolio_carries_them():

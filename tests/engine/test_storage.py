@@ -166,7 +166,8 @@ def test_history_is_thinned_by_age_so_the_file_stays_small(db_path):
 
 
 def run_confined(script: str, folder: Path, mount: str) -> subprocess.CompletedProcess[str]:
-    """Run a Python script with `folder` read-only (mount="ro") or on a 256 KB tmpfs (mount="tiny").
+    """Run a Python script with `folder` read-only (mount="ro") or on a 512 KB tmpfs (mount="tiny": an empty book
+    at the latest schema takes about 235 KB of WAL).
 
     As root, permissions do not stop writes, so the script runs in a private mount namespace with a
     real read-only bind mount or a real tiny filesystem; otherwise chmod makes the folder read-only.
@@ -176,7 +177,7 @@ def run_confined(script: str, folder: Path, mount: str) -> subprocess.CompletedP
         setup = (
             f"mount --bind -o ro '{folder}' '{folder}'"
             if mount == "ro"
-            else f"mount -t tmpfs -o size=256k tmpfs '{folder}'"
+            else f"mount -t tmpfs -o size=512k tmpfs '{folder}'"
         )
         shell = f'{setup} && exec "$0" -c "$1"'
         return subprocess.run(

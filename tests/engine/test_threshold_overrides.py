@@ -186,6 +186,16 @@ def test_a_bad_override_in_the_file_is_one_located_line_naming_the_field(thresho
     assert "\n" not in message and message.startswith(f"{where}: ") and said in message
 
 
+def test_two_positions_of_one_account_symbol_and_side_with_different_overrides_are_refused():
+    real = position_doc("SOL/USDT:USDT", "short", 10, 150, thresholds={"distance_warning": 0.5, "distance_danger": 0.4})
+    hypothetical = {**real, "hypothetical": True, "thresholds": {"distance_warning": 0.3, "distance_danger": 0.12}}
+    with pytest.raises(PortfolioError) as e:  # one override per (account, symbol, side): one would be lost
+        parse_portfolio(portfolio_doc(real, hypothetical))
+    assert str(e.value).startswith("position 2 (SOL/USDT:USDT): 'thresholds' differs from an earlier position's")
+    same = parse_portfolio(portfolio_doc(real, {**hypothetical, "thresholds": real["thresholds"]}))
+    assert same.threshold_overrides.for_position("main", "SOL/USDT:USDT", "short").distance_warning == 0.5
+
+
 def test_an_accounts_bad_override_names_the_account():
     doc = portfolio_doc()
     doc["accounts"][0]["thresholds"] = {"ratio_warning": 0.9, "ratio_danger": 0.8}
