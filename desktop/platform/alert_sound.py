@@ -6,10 +6,16 @@ sound is handed to a player program: on Linux the first of pw-play (PipeWire), p
 PipeWire's pulse server) and aplay (ALSA) found on PATH; on macOS afplay; on Windows the standard library's
 winsound (asynchronous). With none, QApplication.beep(). The environment variable MARGINWATCH_SOUND_PLAYER
 replaces the search: a command that gets the WAV's path as its last argument (`mpv --really-quiet`), or
-`none` for the beep only.
+`none` for the beep only. The command is split into words with shlex (quotes and backslashes as a POSIX shell
+reads them), then `~` and `$VAR` / `${VAR}` are expanded in each word from the environment
+(os.path.expanduser, os.path.expandvars; inside quotes too, unlike a shell); there are no pipes, globs or other
+shell syntax. Messages name such a player by the command as given, in quotes; an empty command ('""') is
+refused: the beep plays.
 
 A player runs on its own: a timer on the GUI thread polls it (Popen.poll, which never blocks) until it has
-exited, so no zombie is left. A player that fails (an exit code other than 0, a missing sound device, not
+exited, so no zombie is left. Its stderr goes to an unnamed temporary file, not a pipe: a player writing more
+than a pipe holds (64 KB) would block on it and never exit; the first line of it is read after the exit.
+A player that fails (an exit code other than 0, a missing sound device, not
 finished within GIVE_UP_AFTER) is remembered and not used again this session: its sound becomes a beep, the
 next sound goes to the next player found (or the beep), and the failure is one line in the log and one
 status message (`say`), never a dialog.
@@ -24,12 +30,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib.resources import as_file
 from pathlib import Path
+from typing import IO
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QWidget
@@ -50,6 +58,8 @@ GIVE_UP_AFTER = 10.0
 POLL_MS = 100
 """How often a running player is polled for its exit, in milliseconds."""
 BEEP = "the system beep"
+STDERR_READ = 4096
+"""Bytes of a failed player's stderr read for its message (the first line of them is shown)."""
 _KEEP = ExitStack()
 _EXTRACTED: dict[str, Path] = {}
 
@@ -72,12 +82,22 @@ def find_players(
     environ: Mapping[str, str], platform: str, which: Callable[..., str | None] = shutil.which
 ) -> list[list[str]]:
     """The player commands to try, in order, each the argv before the WAV's path: MARGINWATCH_SOUND_PLAYER's
-    (split as a shell would; none for 'none'), else the platform's players found on environ's PATH.
-    Windows has none (winsound plays there). Raises ValueError when MARGINWATCH_SOUND_PLAYER cannot be split
-    (an unclosed quote)."""
+    (split with shlex, then `~` and `$VAR` expanded in each word from os.environ: see the module docstring;
+    none for 'none'), else the platform's players found on environ's PATH. Windows has none (winsound plays
+    there). Raises ValueError with the reason in words when MARGINWATCH_SOUND_PLAYER cannot be split (an
+    unclosed quote) or its command is empty ('""')."""
     chosen = environ.get(PLAYER_ENV, "").strip()
     if chosen:
-        return [] if chosen.lower() == "none" else [shlex.split(chosen, posix=not platform.startswith("win"))]
+        if chosen.lower() == "none":
+            return []
+        try:
+            words = shlex.split(chosen, posix=not platform.startswith("win"))
+        except ValueError as e:
+            raise ValueError(f"{PLAYER_ENV} cannot be read ({e})") from None
+        argv = [os.path.expanduser(os.path.expandvars(word)) for word in words]
+        if not argv or not argv[0].strip():
+            raise ValueError(f"the command in {PLAYER_ENV} ({chosen}) is empty")
+        return [argv]
     if platform.startswith("win"):
         return []
     candidates = MAC_PLAYERS if platform == "darwin" else LINUX_PLAYERS
@@ -94,6 +114,7 @@ class _Playing:
     process: subprocess.Popen[bytes]
     player: str
     started: float
+    stderr: IO[bytes]
     killed: bool = False
 
 
@@ -117,11 +138,13 @@ class AlertSound(QObject):
         self.platform = platform
         environ = os.environ if environ is None else environ
         self.failures: dict[str, str] = {}
+        chosen = environ.get(PLAYER_ENV, "").strip()
+        self._command = chosen if chosen.lower() != "none" else ""  # as given; '' when the players are searched
         try:
             self.players = find_players(environ, platform)
         except ValueError as e:
             self.players = []
-            self._tell(PLAYER_ENV, str(e), f"Alert sound: {PLAYER_ENV} cannot be read ({e}); {BEEP} instead")
+            self._tell(PLAYER_ENV, str(e), f"Alert sound: {e}: {BEEP} plays")
         self.running: list[_Playing] = []
         self._winsound = platform.startswith("win") and not environ.get(PLAYER_ENV)
         self._searched_linux = platform.startswith("linux") and not environ.get(PLAYER_ENV, "").strip()
@@ -133,7 +156,12 @@ class AlertSound(QObject):
         """What the next sound is played with: a player's name, 'winsound', or BEEP."""
         if self._winsound:
             return "winsound"
-        return Path(self.players[0][0]).name if self.players else BEEP
+        return self.name(self.players[0]) if self.players else BEEP
+
+    def name(self, argv: Sequence[str]) -> str:
+        """A player in messages: the command as given in MARGINWATCH_SOUND_PLAYER, in quotes ('"~/bin/play
+        -q"'), or a searched player's program name ('pw-play')."""
+        return f'"{self._command}"' if self._command else Path(argv[0]).name
 
     def state(self) -> str:
         """The sound's state in words: 'plays with pw-play', with each player that failed and why, or that none
@@ -154,14 +182,16 @@ class AlertSound(QObject):
             return self._play_windows(path)
         while self.players:
             argv = self.players[0]
+            stderr = tempfile.TemporaryFile()  # noqa: SIM115  # closed when reaped; never a pipe (a full one blocks)
             try:
                 process = subprocess.Popen(  # reaped by the timer: never waited on here
-                    [*argv, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                    [*argv, str(path)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
                 )
             except OSError as e:
-                self._failed(Path(argv[0]).name, e.strerror or str(e))
+                stderr.close()
+                self._failed(self.name(argv), e.strerror or str(e))
                 continue
-            self.running.append(_Playing(process, Path(argv[0]).name, time.monotonic()))
+            self.running.append(_Playing(process, self.name(argv), time.monotonic(), stderr))
             self._timer.start()
             return self.running[-1].player
         return self._beep()
@@ -195,9 +225,9 @@ class AlertSound(QObject):
                     self._failed(playing.player, f"still running after {GIVE_UP_AFTER:g} s, stopped")
                 continue
             self.running.remove(playing)
-            stderr = playing.process.stderr.read() if playing.process.stderr is not None else b""
-            if playing.process.stderr is not None:
-                playing.process.stderr.close()
+            playing.stderr.seek(0)
+            stderr = playing.stderr.read(STDERR_READ)
+            playing.stderr.close()
             if code != 0 and not playing.killed:
                 lines = stderr.decode(errors="replace").strip().splitlines()
                 self._failed(playing.player, f"exit code {code}" + (f": {lines[0]}" if lines else ""))
@@ -207,7 +237,7 @@ class AlertSound(QObject):
 
     def _failed(self, player: str, why: str) -> None:
         """Remember a failed player (not used again), log it and say it once."""
-        self.players = [argv for argv in self.players if Path(argv[0]).name != player]
+        self.players = [argv for argv in self.players if self.name(argv) != player]
         self._tell(player, why, f"Alert sound: {player} failed ({why}); {self.method()} plays the alerts from now on")
 
     def _tell(self, what: str, why: str, text: str) -> None:

@@ -220,12 +220,12 @@ def test_a_player_that_cannot_start_or_hangs_is_given_up_without_an_exception(qt
     said: list[str] = []
     sound = AlertSound(say=said.append, environ={PLAYER_ENV: str(tmp_path / "missing-player")})
     assert sound.play("danger") == BEEP  # cannot start: the beep at once
-    assert beeps == [1] and said[0].startswith("Alert sound: missing-player failed (")
+    assert beeps == [1] and said[0].startswith(f'Alert sound: "{tmp_path / "missing-player"}" failed (')
 
     sound = AlertSound(say=said.append, environ={PLAYER_ENV: f"{hung} --quiet"})
-    assert sound.play("warning") == "hung"
+    assert sound.play("warning") == f'"{hung} --quiet"'  # the command as given
     qtbot.waitUntil(lambda: not sound.running, timeout=5000)  # stopped after 0.2 s, then reaped
-    stopped = "Alert sound: hung failed (still running after 0.2 s, stopped)"
+    stopped = f'Alert sound: "{hung} --quiet" failed (still running after 0.2 s, stopped)'
     assert said[-1] == f"{stopped}; {BEEP} plays the alerts from now on"
     assert sound.play("warning") == BEEP
 
@@ -244,7 +244,47 @@ def test_the_players_searched_by_platform_and_the_environment_variable(qtbot):
     said: list[str] = []
     sound = AlertSound(say=said.append, environ={PLAYER_ENV: 'mpv "--volume=50'})  # an unclosed quote
     assert sound.method() == BEEP
-    assert said == [f"Alert sound: {PLAYER_ENV} cannot be read (No closing quotation); {BEEP} instead"]
+    assert said == [f"Alert sound: {PLAYER_ENV} cannot be read (No closing quotation): {BEEP} plays"]
+
+
+def test_an_empty_command_or_a_folder_is_said_in_words_naming_the_command_as_given(qtbot, tmp_path, beeps):
+    said: list[str] = []
+    sound = AlertSound(say=said.append, environ={PLAYER_ENV: '""'})
+    assert sound.method() == BEEP and sound.play("danger") == BEEP
+    assert said == [f'Alert sound: the command in {PLAYER_ENV} ("") is empty: {BEEP} plays']
+    said.clear()
+    sound = AlertSound(say=said.append, environ={PLAYER_ENV: str(tmp_path)})  # a folder: cannot be run
+    assert sound.play("danger") == BEEP
+    assert said == [f'Alert sound: "{tmp_path}" failed (Permission denied); {BEEP} plays the alerts from now on']
+
+
+def test_home_and_variables_in_the_command_are_expanded(qtbot, tmp_path, monkeypatch):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    played = tmp_path / "played.txt"
+    script = folder / "my player"
+    script.write_text(f'#!/bin/sh\necho "$*" >> "{played}"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("VOLUME", "50")
+    argv = find_players({PLAYER_ENV: '"~/bin/my player" --volume=$VOLUME'}, "linux")
+    assert argv == [[str(script), "--volume=50"]]
+    sound = AlertSound(environ={PLAYER_ENV: '"$HOME/bin/my player" -q'})
+    assert sound.play("danger") == '""$HOME/bin/my player" -q"'
+    qtbot.waitUntil(lambda: not sound.running, timeout=5000)
+    assert played.read_text() == f"-q {sound_file('danger')}\n" and sound.failures == {}
+
+
+def test_a_player_writing_more_than_a_pipe_holds_to_stderr_still_exits_and_is_read(qtbot, tmp_path, beeps):
+    chatty = tmp_path / "chatty"  # 200 KB on stderr, more than a pipe's 64 KB, then a failure
+    chatty.write_text("#!/bin/sh\nhead -c 200000 /dev/zero | tr '\\0' x >&2\necho >&2\nexit 4\n")
+    chatty.chmod(0o755)
+    said: list[str] = []
+    sound = AlertSound(say=said.append, environ={PLAYER_ENV: str(chatty)})
+    sound.play("danger")
+    qtbot.waitUntil(lambda: not sound.running, timeout=5000)  # exited: not stopped after GIVE_UP_AFTER
+    assert sound.failures[f'"{chatty}"'].startswith("exit code 4: xxxx")
+    assert "still running" not in said[0] and beeps == [1]
 
 
 def test_the_choice_is_saved_with_the_book_and_read_back(qtbot, tmp_path):
