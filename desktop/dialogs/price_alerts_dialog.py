@@ -30,6 +30,7 @@ from desktop.dialogs.typed_numbers import NotANumber, number_text, read_number
 from desktop.platform.text_colours import problem_style
 from desktop.tables.price_alerts_model import PriceAlertsModel, mark_text
 from engine.book.price_alert_rules import Direction, PriceAlert, price_alert_violations
+from engine.book.safe_text import printable
 from engine.margin.model import PriceKey, quote_currency_of
 
 
@@ -59,7 +60,7 @@ class PriceAlertsDialog(QDialog):
         self.symbol = QComboBox()
         self.keys: list[PriceKey] = list(dict.fromkeys([*keys, *(r.key for r in rules)]))
         for key in self.keys:
-            self.symbol.addItem(f"{key[1]} · {key[0]}")
+            self.symbol.addItem(f"{printable(key[1])} · {printable(key[0])}")
         self.mark = QLabel()
         self.direction = QComboBox()
         for d in (Direction.BELOW, Direction.ABOVE):

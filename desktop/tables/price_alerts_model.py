@@ -1,4 +1,9 @@
-"""The price alerts dialog's list: one row per rule, with the mark now beside its level."""
+"""The price alerts dialog's list: one row per rule, with the mark now beside its level.
+
+The symbol, exchange and note are the user's text (a portfolio file can hold anything): shown through
+engine.book.safe_text.printable, as the command line prints them, so a control character or a right-to-left
+override reads as its escape ('\\x1b', '\\u202e') instead of acting on the table.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from desktop.tables.text_table_model import TextTableModel
 from engine.book.formats import price
 from engine.book.price_alert_rules import PriceAlert
+from engine.book.safe_text import printable
 from engine.margin.model import PriceKey
 
 HEADERS = ("Symbol", "Exchange", "Alert when the mark is", "Mark now", "Note")
@@ -32,7 +38,13 @@ class PriceAlertsModel(TextTableModel):
     def set_rules(self, rules: Sequence[PriceAlert]) -> None:
         """Show these rules (a changed row count resets the model; same-size edits signal the changed rows)."""
         cells = [
-            [r.symbol, r.exchange, r.level_text(), mark_text(r.key, self.marks, r.quote_currency), r.note]
+            [
+                printable(r.symbol),
+                printable(r.exchange),
+                r.level_text(),
+                mark_text(r.key, self.marks, r.quote_currency),
+                printable(r.note),
+            ]
             for r in rules
         ]
 

@@ -1,7 +1,8 @@
 """Price-level alert rules: "tell me when BTC/USDT:USDT on binanceusdm marks below 85,000" (issue 18).
 
 A rule names a price key of the book (engine.margin.model.PriceKey: exchange id, unified symbol), a direction
-(above / below), a level price in the contract's quote currency and an optional note. One validator,
+(above / below), a level price in the contract's quote currency and an optional note (left out, null or "":
+none). One validator,
 price_alert_violations, checks a rule for every door: the portfolio file's optional top-level `price_alerts`
 list, the setting saved with the book, the window's dialog. The tracker that fires them is
 engine.monitor.price_alerts.
@@ -98,7 +99,9 @@ def price_alert_violations(item: Any, index: int = 0) -> tuple[PriceAlert | None
             add(str(key), "is not a field of a price alert (" + ", ".join(PRICE_ALERT_KEYS) + ")")
     texts: dict[str, str] = {}
     for key in ("exchange", "symbol", "note"):
-        value = item.get(key, "" if key == "note" else None)
+        value = item.get(key)
+        if key == "note" and value is None:  # optional: left out or null is no note
+            value = ""
         if not isinstance(value, str):
             add(key, "is missing" if value is None else f"must be a string, not {shown(value)}")
             continue

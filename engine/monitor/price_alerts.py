@@ -32,8 +32,13 @@ REARM = 0.001
 
 
 def alert_key(rule: PriceAlert) -> Hashable:
-    """The rule's key in the alert policy and for snoozes: ('price', exchange, symbol, direction, price)."""
-    return ("price", rule.exchange, rule.symbol, rule.direction.value, rule.price)
+    """The rule's key in the alert policy and for snoozes: ('price', exchange, symbol, direction, price, note).
+
+    The note is part of it: two rules at the same level with different notes ('buy more', 'call Bob') are two
+    rules the user wrote, and each fires with its own note (keyed without it, the second was counted into the
+    first as a repeat and its note never shown). The same rule given twice, note included, is one rule
+    (PriceAlertWatch.set_rules)."""
+    return ("price", rule.exchange, rule.symbol, rule.direction.value, rule.price, rule.note)
 
 
 def beyond(rule: PriceAlert, mark: float) -> bool:

@@ -142,3 +142,13 @@ def test_alert_me_at_a_price_opens_the_dialog_on_the_rows_symbol(qtbot, tmp_path
     assert opened == [(window.book.account(p.account).exchange, p.symbol), window.prices.model.keys[1]]
     assert window.session.price_alerts.rules == ()  # cancelled: nothing changed
     window.close()
+
+
+def test_control_characters_and_bidi_overrides_in_a_note_are_shown_escaped(qtbot, qtmodeltester):
+    hostile = PriceAlert(*BTC, Direction.BELOW, 85_000.0, "\x1b[2Jwipe \u202eevil")
+    dialog = dialog_on(qtbot, qtmodeltester, rules=[hostile])
+    note = dialog.model.index(0, 4).data()
+    assert note == "\\x1b[2Jwipe \\u202eevil"  # as `watch` prints it (engine.book.safe_text.printable)
+    dialog.table.selectRow(0)
+    dialog.save_selected()
+    assert dialog.model.rules == [hostile]  # the note itself is kept as typed

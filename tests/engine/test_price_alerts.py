@@ -245,3 +245,21 @@ def test_the_sessions_rules_survive_a_new_book_and_its_portfolio_carries_them():
     assert [a for a in session.step(live(84_000, now[0])).alerts if a.kind == "price"] == []
     session.set_price_alerts([])
     assert session.portfolio.price_alerts == () and "price_alerts" not in json.loads(dumps_portfolio(session.portfolio))
+
+
+def test_a_null_or_missing_note_is_no_note_and_a_note_of_another_kind_is_refused():
+    item = ABOVE.to_dict()
+    assert "note" not in item
+    assert price_alert_violations(item) == (ABOVE, [])
+    assert price_alert_violations({**item, "note": None}) == (ABOVE, [])
+    (problem,) = price_alert_violations({**item, "note": 5})[1]
+    assert problem.message == "price alert 1: 'note' must be a string, not 5"
+
+
+def test_two_rules_at_one_level_with_different_notes_each_fire_with_their_own_note():
+    call_bob = PriceAlert(*BELOW.key, Direction.BELOW, 85_000.0, "call Bob")
+    (alerts,) = run(PriceAlertWatch([BELOW, call_bob]), [84_000])
+    assert [a.rule for a in alerts] == [BELOW, call_bob]
+    assert not any(a.repeat for a in alerts)
+    lines = [a.line() for a in alerts]
+    assert "(add margin)" in lines[0] and "(call Bob)" in lines[1]
