@@ -58,6 +58,11 @@ def read_funding(reader: Reader, where: str, item: Mapping[str, Any]) -> FileFun
             reader.add(f"{where}.funding_rate", None, f"{where}: 'funding_interval_hours' needs a 'funding_rate'")
         return None
     prefix = f"{where}: "
+    nulls = [key for key in FUNDING_KEYS if key in item and item[key] is None]
+    for key in nulls:  # present but null: not 'missing' (the reader's word for an absent field)
+        reader.add(key, None, f"{prefix}'{key}' must be a number, not null")
+    if nulls:
+        return None
     rate = reader.number(item, "funding_rate", None, prefix=prefix)
     hours = None
     if "funding_interval_hours" in item:
@@ -76,7 +81,7 @@ def read_funding(reader: Reader, where: str, item: Mapping[str, Any]) -> FileFun
             f"(0.0001 = 0.01%), not {rate:g}",
         )  # fmt: skip
         return None
-    return FileFunding(rate, hours)
+    return FileFunding(rate + 0.0, hours)  # + 0.0: a -0 is 0 (not shown as -0.0000%)
 
 
 def funding_to_dict(funding: FileFunding) -> dict[str, float]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.book.book_rules import MARKET_KEYS, TIER_KEYS
 from engine.book.document_reader import Reader, market_inverse
+from engine.book.funding_fields import FUNDING_KEYS
 from engine.book.market_volatility import read_volatility
 from engine.book.safe_text import printable
 from engine.margin.market_choice import MarketEntry, entry_of
@@ -39,7 +40,8 @@ def parse_market(reader: Reader, key: str, item: Any) -> MarketEntry | None:
     if not isinstance(item, Mapping):
         reader.add(where, None, f"{where}: must be an object")
         return None
-    reader.keys(item, MARKET_KEYS, f"a market ({where})", None)
+    # the funding fields were taken out before (engine.book.funding_fields.split_funding) but are fields too
+    reader.keys(item, (*MARKET_KEYS, *FUNDING_KEYS), f"a market ({where})", None)
     if not any(k in item for k in MARKET_KEYS):
         reader.add(where, None, f"{where}: give at least one of {', '.join(MARKET_KEYS)}")
         return None

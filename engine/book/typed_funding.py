@@ -6,12 +6,15 @@ otherwise, engine.funding.rates.venue_funding). The bounds are the portfolio fil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from engine.book.funding_fields import MAX_INTERVAL_HOURS, FileFunding, interval_in_bounds, rate_in_bounds
 from engine.book.numbers import NotANumber, read_number, shown
 from engine.funding.rates import FundingRate, RateSource, venue_funding
 from engine.margin.model import PriceKey
+
+_NONZERO_DIGIT = re.compile("[1-9]")
 
 
 class FundingRefused(ValueError):
@@ -24,12 +27,17 @@ class FundingRefused(ValueError):
 
 def read_typed_rate(rate_text: str, hours_text: str = "") -> FileFunding:
     """The rate typed as a percent per interval ('0.01' or '0.01%' = 0.0001 a fraction) and the interval typed in
-    hours ('' = the venue's: interval_hours None). Raises FundingRefused naming the field for anything else."""
+    hours ('' = the venue's: interval_hours None). '-0' is 0. Raises FundingRefused naming the field for anything
+    else, a nonzero rate too small for a float (1e-400: it would read as 0) included."""
     body = rate_text.strip().removesuffix("%").strip()
     try:
         percent = read_number(body, "a funding rate in % per interval")
     except NotANumber as e:
         raise FundingRefused("rate", f"funding rate: {e}") from None
+    if percent / 100 == 0 and _NONZERO_DIGIT.search(body.lower().partition("e")[0]):
+        raise FundingRefused(
+            "rate", f"funding rate: {shown(rate_text.strip())} is too small to store (it reads as 0); type 0 for none"
+        )
     if not rate_in_bounds(percent / 100):
         raise FundingRefused(
             "rate", f"funding rate: {shown(rate_text.strip())} is not a rate per interval between -100% and 100% "
@@ -46,7 +54,7 @@ def read_typed_rate(rate_text: str, hours_text: str = "") -> FileFunding:
                 "interval",
                 f"funding interval: must be from 1 minute (0.0167) to {MAX_INTERVAL_HOURS:g} hours, not {hours:g}",
             )
-    return FileFunding(percent / 100, hours)
+    return FileFunding(percent / 100 + 0.0, hours)  # + 0.0: '-0' is 0, not a -0.0000% shown
 
 
 def typed_rate(key: PriceKey, typed: FileFunding, now: float) -> FundingRate:

@@ -56,6 +56,8 @@ def test_a_typed_rate_is_checked_as_typed_shown_as_typed_saved_and_removable(qtb
     def type_rate(dialog: FundingRateDialog):
         retype(qtbot, dialog.rate, "150")
         seen["refused"] = (dialog.problem.isVisible(), dialog.problem.text(), dialog.save_button.isEnabled())
+        retype(qtbot, dialog.rate, "1e-400")
+        seen["underflow"] = (dialog.problem.text(), dialog.save_button.isEnabled())
         retype(qtbot, dialog.rate, "0.02")
         retype(qtbot, dialog.hours, "30")
         seen["hours"] = dialog.problem.text()
@@ -67,7 +69,8 @@ def test_a_typed_rate_is_checked_as_typed_shown_as_typed_saved_and_removable(qtb
     window.actions_.funding_rate.action.trigger()
     visible, text, enabled = seen["refused"]
     assert visible and not enabled and "between -100% and 100%" in text and ETH in text
-    assert "at most 24 hours, not 30" in seen["hours"]
+    assert "to 24 hours, not 30" in seen["hours"]
+    assert "1e-400 is too small to store (it reads as 0)" in seen["underflow"][0] and not seen["underflow"][1]
     assert seen["ok"] == (False, True)
     assert eth_funding(window) == "0.0200%/4h · typed"
     assert "funding rate 0.0200%/4h · typed" in window.statusBar().currentMessage()
@@ -99,4 +102,18 @@ def test_a_fresh_exchange_rate_wins_over_a_typed_one_and_the_status_says_so(qtbo
     line = window.actions_.funding_rate.set_rate(KEY, FileFunding(0.0005, None))
     assert "typed funding rate kept; the exchange's 0.0100%/8h is used while fresh" in line
     assert eth_funding(window) == "0.0100%/8h"
+    window.close()
+
+
+def test_a_typed_minus_zero_is_shown_as_zero(qtbot, data_dir):
+    window = open_window(qtbot, data_dir)
+    select_position(window, ETH, "long")
+
+    def type_zero(dialog: FundingRateDialog):
+        retype(qtbot, dialog.rate, "-0")
+        dialog.save_button.click()
+
+    with_dialog(qtbot, type_zero)
+    window.actions_.funding_rate.action.trigger()
+    assert eth_funding(window).startswith("0.0000%/")  # not '-0.0000%/8h · typed'
     window.close()

@@ -71,3 +71,25 @@ def test_session_rows_carry_the_file_rate():
     assert frame.rows[0].funding is not None and frame.rows[0].funding.rate == 0.0001
     bare = WatchSession(parse_portfolio(portfolio_doc(prices={BTC: 61_000})), clock=lambda: 1_000.0)
     assert bare.step({}).rows[0].funding is None
+
+
+@pytest.mark.parametrize("key", ["funding_rate", "funding_interval_hours"])
+def test_a_null_funding_field_must_be_a_number_not_missing(key):
+    entry = {"funding_rate": 0.0001, "funding_interval_hours": 8, key: None}
+    with pytest.raises(PortfolioError) as caught:
+        parse_portfolio(doc_with({BTC: entry}))
+    assert f"markets.BTC/USDT:USDT: '{key}' must be a number, not null" in str(caught.value)
+    assert "missing" not in str(caught.value)
+
+
+def test_a_misspelled_key_beside_a_market_lists_the_funding_fields_too():
+    with pytest.raises(PortfolioError) as caught:
+        parse_portfolio(doc_with({BTC: {"taker_fee": 0.0005, "xyz": 1}}))
+    fields = str(caught.value).split("its fields: ", 1)[1]
+    assert "funding_rate" in fields and "funding_interval_hours" in fields and "tick_size" in fields
+
+
+def test_a_negative_zero_rate_in_the_file_is_zero():
+    portfolio = parse_portfolio(doc_with({BTC: {"funding_rate": -0.0}}))
+    (entry,) = portfolio.funding.values()
+    assert str(entry.rate) == "0.0"

@@ -142,3 +142,16 @@ def test_a_csv_import_and_fetched_tiers_keep_the_files_funding_rates():
     assert len(added.book.positions) == 2 and added.funding == portfolio.funding
     fetched, _ = with_fetched(portfolio, {"binanceusdm": {}})
     assert fetched.funding == portfolio.funding
+
+
+@pytest.mark.parametrize("text", ["-0", "-0.000 %", "0"])
+def test_a_typed_zero_is_zero_never_minus_zero(text):
+    assert str(read_typed_rate(text).rate) == "0.0"  # not -0.0, shown '-0.0000%'
+
+
+@pytest.mark.parametrize("text", ["1e-400", "-2.5e-330 %", "1e-323"])
+def test_a_nonzero_rate_that_reads_as_zero_is_refused(text):
+    with pytest.raises(FundingRefused) as refused:
+        read_typed_rate(text)
+    assert refused.value.field == "rate"
+    assert str(refused.value).endswith("is too small to store (it reads as 0); type 0 for none")
