@@ -32,7 +32,10 @@ HOSTILE = {
         "'name' holds a character that is not text (\\ud800",
     ),
     "entry price 5e-324": (_doc_text(entry_price=5e-324), "position 1 (BTC/USDT:USDT): 'entry_price' must be at least"),
-    "contracts 1e308": (_doc_text(contracts=1e308), "position 1 (BTC/USDT:USDT): 'contracts' × entry price"),
+    "contracts 1e308": (
+        _doc_text(contracts=1e308),
+        "position 1 (BTC/USDT:USDT): the entry notional ('contracts' at the entry price)",
+    ),
     "100x at 6,000,000 USDT": (
         json.dumps(
             portfolio_doc(

@@ -3,7 +3,9 @@ in contracts, the quote currency or % of the available balance, made contracts o
 
 The engine rounds and converts (engine.book.increments, engine.book.order_size); this module only holds the
 widgets (the size field with its unit selector, the price field) and says beside each field what the engine
-made of it: 'rounded to 0.1 tick: 61234.6 USDT', 'tick unknown', '= 0.082 contracts, rounded to lot 0.001'.
+made of it: 'rounded to 0.1 tick: 61234.6 USDT', 'tick unknown', '= 0.082 contracts, rounded to lot 0.001'. A
+price outside the bounds of an entry price (engine.book.number_bounds) is refused beside the price whatever the
+size's unit: 'the trade price is out of range: at most 1e+12 (got 1e+13)'.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import QComboBox
 
 from desktop.dialogs.whatif_fields import InputProblem, TradeFields, parse_positive
 from engine.book.increments import round_to_tick, step_text
+from engine.book.number_bounds import price_problem
 from engine.book.order_size import SIZE_UNITS, OrderSize, SizeRefused, SizeUnit, order_size
 from engine.book.whatif import account_book
 from engine.margin.model import Book, MarketSpec, PriceKey, quote_currency_of
@@ -99,6 +102,11 @@ class OrderFields:
             typed = parse_positive(self.price_edit.text(), "price", "trade price")
         except InputProblem as e:
             problems["price"] = str(e)
+            note.setText("")
+            return math.nan
+        bound = price_problem(typed)  # the bounds of an entry price, said here whatever the size's unit
+        if bound is not None:
+            problems["price"] = f"the trade price {bound}"
             note.setText("")
             return math.nan
         tick = market.tick_size if market is not None else 0.0

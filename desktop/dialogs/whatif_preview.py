@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from desktop.dialogs.whatif_fees import fee_rows
 from desktop.tables.position_columns import position_ratio_text
+from engine.book.formats import contracts as contract_count
 from engine.book.formats import money, percent, quoted_price
 from engine.book.trade_checks import PRICE_BAND, TradeMargin
 from engine.book.trade_plan import TradePlan, margin_refusal
@@ -23,7 +24,7 @@ NOTHING = "—"
 
 
 def contracts_text(position: Position) -> str:
-    return f"{position.side.value} {position.contracts:g} contracts"
+    return f"{position.side.value} {contract_count(position.contracts)}"
 
 
 def contracts_unit(market: MarketSpec) -> str:

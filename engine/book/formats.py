@@ -53,3 +53,19 @@ def quoted_price(value: float | None, quote: str) -> str:
 def percent(value: float | None) -> str:
     """A signed fraction as a percentage, '+12.34%' / '-0.50%'; 'n/a' for None or a non-finite value."""
     return "n/a" if value is None or not math.isfinite(value) else f"{value * 100:+.2f}%"
+
+
+def contracts(count: float, spec: str = "g") -> str:
+    """A number of contracts with its unit, singular for exactly one: '1 contract', '0.5 contracts',
+    '2 contracts'. spec: the format spec of the number ('.12g' for every digit a lot can have)."""
+    return f"{count:{spec}} contract{'' if count == 1 else 's'}"
+
+
+def beyond(value: float, bound: float) -> str:
+    """value in as few significant digits (from 3) as keep it on its side of bound and off it: 1.0000001e15
+    against 1e15 is '1.0000001e+15', not the '1e+15' that reads as inside the bound."""
+    for digits in range(3, 18):
+        text = f"{value:.{digits}g}"
+        if (float(text) > bound) == (value > bound) and float(text) != bound:
+            return text
+    return repr(value)

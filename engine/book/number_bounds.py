@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-from engine.book.formats import money, money_at_least
+from engine.book.formats import beyond, money, money_at_least
 from engine.book.violation import Violation
 from engine.margin.exposure import exposure
 from engine.margin.model import MarginMode, MarketSpec, Position
@@ -116,22 +116,27 @@ def _bound_violations(i: int, p: Position) -> list[Violation]:
     return out
 
 
+_NOTIONAL = "the entry notional ('contracts' at the entry price)"
+"""The subject of the size messages: a whole sentence whether it follows 'position 2: ' or stands beside a field."""
+
+
 def _size_violation(i: int, p: Position, market: MarketSpec, notional: float, currency: str) -> Violation | None:
     """An entry notional outside the bounds or beyond the market's last tier, or None."""
     last = market.tiers[-1].max_notional
     if not (math.isfinite(notional) and MIN_NOTIONAL <= notional <= MAX_NOTIONAL):
-        return Violation(
-            "contracts",
-            i,
-            f"'contracts' × entry price comes to a notional of {notional:g} {currency}, outside "
-            f"[{MIN_NOTIONAL:g}, {MAX_NOTIONAL:g}]: not a position any exchange holds",
-        )
+        if not math.isfinite(notional):
+            said = "is not a finite number"
+        elif notional > MAX_NOTIONAL:
+            said = f"of {beyond(notional, MAX_NOTIONAL)} {currency} is over {MAX_NOTIONAL:g} {currency}"
+        else:
+            said = f"of {beyond(notional, MIN_NOTIONAL)} {currency} is under {MIN_NOTIONAL:g} {currency}"
+        return Violation("contracts", i, f"{_NOTIONAL} {said}: not a position any exchange holds")
     if notional >= last:
         return Violation(
             "contracts",
             i,
-            f"'contracts' × entry price comes to {money(notional, currency)} notional, beyond the last tier "
-            f"of {p.symbol} (up to {money(last, currency)}): the exchange takes no position that large",
+            f"{_NOTIONAL} of {money(notional, currency)} is beyond the last tier of {p.symbol} "
+            f"(up to {money(last, currency)}): the exchange takes no position that large",
         )
     return None
 

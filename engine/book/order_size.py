@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation
 from typing import Literal
 
+from engine.book.formats import contracts as contracts_text
 from engine.book.formats import money
 from engine.book.increments import round_down_to_lot, step_text
 from engine.margin.model import MarketSpec
@@ -67,8 +68,8 @@ class OrderSize:
         typed contracts only the rounding, '' when there was none."""
         lot = step_text(self.lot_size)
         if unit == "contracts":
-            return f"rounded to lot {lot}: {self.contracts:.12g} contracts" if self.rounded else ""
-        said = f"= {self.contracts:.12g} contracts"
+            return f"rounded to lot {lot}: {contracts_text(self.contracts, '.12g')}" if self.rounded else ""
+        said = f"= {contracts_text(self.contracts, '.12g')}"
         if self.rounded:
             said = f"{said}, rounded to lot {lot}"
         elif self.lot_size <= 0:
@@ -162,8 +163,9 @@ def order_size(
         shown = f"{asked:.3g}"
         if float(shown) >= minimum:  # three figures would read as the minimum itself: show them all
             shown = f"{asked:.12g}"
-        said = f"{shown} contracts"
+        said = f"{shown} contract{'' if float(shown) == 1 else 's'}"
         if 0 < contracts != asked:
             said += f" (on the lot of {step_text(market.lot_size)}: {contracts:.12g})"
-        raise SizeRefused(f"{said} is below the market's minimum order of {step_text(minimum)} contracts")
+        least = f"{step_text(minimum)} contract{'' if minimum == 1 else 's'}"
+        raise SizeRefused(f"{said} is below the market's minimum order of {least}")
     return OrderSize(contracts, asked, market.lot_size, of_position=unit == "percent" and held is not None)

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from engine.book.formats import contracts as contracts_text
 from engine.book.formats import money, quoted_price
 from engine.book.trade_checks import TradeMargin
 from engine.book.whatif import (
@@ -155,7 +156,7 @@ def plan_trade(
     result = _trade(book, index, action, contracts, trade_price)
     traded = p.contracts if action == "close" else contracts
     target = index if len(result.book.positions) == len(book.positions) else None
-    at = f"{contracts:g} contracts at {quoted_price(trade_price, quote_currency_of(p.symbol))}"
+    at = f"{contracts_text(contracts)} at {quoted_price(trade_price, quote_currency_of(p.symbol))}"
     description = f"{action} {p.symbol} {p.side.value}: {at}"
     no_hypothetical, no_real = refusals(p, action)
     if p.hypothetical:
@@ -182,7 +183,8 @@ def plan_open(book: Book, position: Position, market_overrides: Mapping[str, Mar
     where the book rules refuse it (engine.book.whatif.open_position)."""
     real = open_position(book, position, market_overrides)
     hypothetical = open_position(book, replace(position, hypothetical=True, note="what-if open"), market_overrides)
-    at = f"{position.contracts:g} contracts at {quoted_price(position.entry_price, quote_currency_of(position.symbol))}"
+    entry = quoted_price(position.entry_price, quote_currency_of(position.symbol))
+    at = f"{contracts_text(position.contracts)} at {entry}"
     description = f"open {position.symbol} {position.side.value}: {at}"
     books: dict[Choice, Book | None] = {"hypothetical": hypothetical, "real": real}
     refused: dict[Choice, str] = {"hypothetical": "", "real": ""}

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from engine.book.book_rules import build_book
+from engine.book.formats import contracts as contracts_text
 from engine.book.formats import money
 from engine.margin.exposure import exposure, initial_margin_at_entry
 from engine.margin.model import Account, Book, MarginMode, MarketSpec, Position, PositionMode, PriceKey, Side
@@ -93,7 +94,7 @@ def reduce_position(book: Book, index: int, contracts: float, price: float) -> T
     p = book.positions[index]
     if contracts > p.contracts * (1 + 1e-12):
         raise WhatIfRefused(
-            f"cannot reduce by {contracts:g} contracts: the position holds {p.contracts:g}", field="contracts"
+            f"cannot reduce by {contracts_text(contracts)}: the position holds {p.contracts:g}", field="contracts"
         )
     contracts = min(contracts, p.contracts)
     pnl = realized_pnl(p, book, contracts, price)
@@ -119,7 +120,7 @@ def flip_position(book: Book, index: int, contracts: float, price: float) -> Tra
             "a hedge-mode account holds both sides separately: close this side and open the other", field="action"
         )
     if contracts <= p.contracts:
-        raise WhatIfRefused(f"a flip needs more than the {p.contracts:g} contracts held", field="contracts")
+        raise WhatIfRefused(f"a flip needs more than the {contracts_text(p.contracts)} held", field="contracts")
     if any(
         j != index and q.account == p.account and q.symbol == p.symbol for j, q in enumerate(book.positions)
     ):  # a real position and a hypothetical one on the same symbol: flipping one would hold both sides
@@ -191,7 +192,9 @@ def checked(
         v = mine[0]
         other = None if v.other is None else _other_label(v.other)
         field = {"entry_price": "price"}.get(v.field, v.field)
-        raise WhatIfRefused(v.bare(other), field=field)
+        # beside the price field, a bare "is out of range" would have no subject: the (averaged) entry price is it
+        message = f"the entry price after the trade {v.bare(other)}" if v.field == "entry_price" else v.bare(other)
+        raise WhatIfRefused(message, field=field)
     # Violations of other positions only (a book saved under older rules) are not the trade's doing.
     built = result.book or result.draft
     if built is None:  # cannot happen: the traded position has its market, else it was refused above

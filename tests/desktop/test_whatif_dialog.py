@@ -217,7 +217,7 @@ def test_flip_in_one_way_mode_ends_on_the_other_side(qtbot):
     dialog = open_dialog(qtbot, one_way_book(), MARKS, index=0)
     click(qtbot, dialog.actions["flip"])
     type_into(qtbot, dialog.edits["contracts"], "3")
-    assert row(dialog, "Contracts")[1:] == ["long 2 contracts", "short 1 contracts"]
+    assert row(dialog, "Contracts")[1:] == ["long 2 contracts", "short 1 contract"]
     assert dialog.apply_real_button.isEnabled() and not dialog.apply_hypothetical_button.isEnabled()
 
 

@@ -200,3 +200,36 @@ def test_a_reduce_in_percent_is_a_share_of_the_position_not_of_the_balance(qtbot
     assert problem(dialog, "contracts") == "at most 100% of the position"
     click(qtbot, dialog.actions["add"])
     assert dialog.order.unit.currentText() == "% of available"
+
+
+@pytest.mark.parametrize("size_unit", ["contracts", "quote", "percent"])
+def test_a_price_out_of_bounds_is_said_beside_the_price_naming_it_in_every_unit(qtbot, size_unit):
+    dialog = open_dialog(qtbot, linear_book(), MARKS, index=0)
+    unit(dialog, size_unit)
+    type_into(qtbot, dialog.edits["contracts"], "1")
+    type_into(qtbot, dialog.edits["price"], "1e13")
+    assert problem(dialog, "price") == "the trade price is out of range: at most 1e+12 (got 1e+13)"
+    assert problem(dialog, "contracts") == "" and dialog.plan is None
+
+
+def test_a_notional_out_of_bounds_is_a_sentence_with_the_digits_that_show_it_is_out(qtbot):
+    dialog = open_dialog(qtbot, linear_book(), MARKS, account="acct")  # opening: the entry notional is the trade's
+    dialog.symbol.setCurrentText(ETH)
+    type_into(qtbot, dialog.edits["leverage"], "10")
+    type_into(qtbot, dialog.edits["price"], "1e12")
+    type_into(qtbot, dialog.edits["contracts"], "1000.001")  # 1.000001e15 USDT
+    said = problem(dialog, "contracts")
+    assert said == (
+        "the entry notional ('contracts' at the entry price) of 1.000001e+15 USDT is over 1e+15 USDT: "
+        "not a position any exchange holds"
+    )
+
+
+def test_exactly_one_contract_is_singular(qtbot):
+    dialog = open_dialog(qtbot, linear_book(), MARKS, index=0)
+    unit(dialog, "quote")
+    type_into(qtbot, dialog.edits["price"], "61000")
+    type_into(qtbot, dialog.edits["contracts"], "61000")
+    assert note(dialog, "contracts") == "= 1 contract"
+    type_into(qtbot, dialog.edits["contracts"], "122000")
+    assert note(dialog, "contracts") == "= 2 contracts"

@@ -184,7 +184,7 @@ def test_the_rules_judge_a_built_book_the_same_way():
         ),
         (
             json.dumps(portfolio_doc(position_doc(contracts=1e308))),
-            "position 1 (BTC/USDT:USDT): 'contracts' × entry price comes to a notional of inf USDT",
+            "position 1 (BTC/USDT:USDT): the entry notional ('contracts' at the entry price) is not a finite number",
         ),
         (
             json.dumps(portfolio_doc(prices={BTC: 5e-324})),

@@ -161,7 +161,7 @@ def test_a_price_too_large_for_its_tick_is_left_as_typed_not_a_crash():
 def test_below_one_lot_is_refused_with_the_minimum():
     with pytest.raises(SizeRefused, match=r"0\.00082 contracts is below the market's minimum order of 0\.001"):
         order_size(50, "quote", BTCUSDT, 61_000)  # 50 USDT = 0.00082 BTC
-    with pytest.raises(SizeRefused, match="minimum order of 1 contracts"):
+    with pytest.raises(SizeRefused, match=r"minimum order of 1 contract$"):
         order_size(99, "quote", BTCUSD, 92_000)  # under one 100 USD contract
 
 
@@ -244,3 +244,18 @@ def test_a_reduce_in_percent_takes_a_share_of_the_contracts_held_on_the_lot():
     assert order_size(33.35, "percent", BTCUSDT, 61_000, held=0.1).contracts == 0.033  # 0.03335 down to the lot
     with pytest.raises(SizeRefused, match="at most 100% of the position"):
         order_size(101, "percent", BTCUSDT, 61_000, held=0.1)
+
+
+def test_the_notional_bound_message_shows_enough_digits_to_be_outside_it():
+    from engine.book.formats import beyond, contracts
+
+    assert beyond(1.0000001e15, 1e15) == "1.0000001e+15"
+    assert beyond(6.1e19, 1e15) == "6.1e+19"
+    assert float(beyond(9.9999e-13, 1e-12)) < 1e-12
+    assert float(beyond(1e15 * (1 + 2**-50), 1e15)) > 1e15
+    assert (contracts(1), contracts(1.0, ".12g"), contracts(0.5), contracts(2)) == (
+        "1 contract",
+        "1 contract",
+        "0.5 contracts",
+        "2 contracts",
+    )

@@ -138,3 +138,16 @@ def test_the_engines_refusal_reaches_the_caller_naming_the_field():
     assert raised.value.field == "contracts"
     with pytest.raises(ValueError, match="not a trade on a position"):
         plan_trade(account_with("cross"), 0, "open", 1.0, 60_000)
+
+
+def test_an_entry_price_out_of_bounds_is_refused_naming_the_entry_price_and_one_contract_is_singular():
+    b = account_with("cross")
+    new = Position("acct", "SOL/USDT:USDT", Side.SHORT, 1e-3, 1e13, MarginMode.CROSS, 5.0)
+    with pytest.raises(WhatIfRefused) as refused:
+        plan_open(b, new)
+    assert refused.value.field == "price"
+    assert str(refused.value) == "the entry price after the trade is out of range: at most 1e+12 (got 1e+13)"
+    plan = plan_open(b, replace(new, contracts=1.0, entry_price=150.0))
+    assert plan.description == "open SOL/USDT:USDT short: 1 contract at 150.00 USDT"
+    with pytest.raises(WhatIfRefused, match=r"^cannot reduce by 3 contracts: the position holds 2$"):
+        reduce_position(b, 0, 3.0, 64_000)
