@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a sub-command it opens the desktop window on the saved book.",
         epilog="The window's alert sound (off, danger and liquidated, every alert) is chosen in Settings > "
         "Notification channels; it plays with pw-play, paplay or aplay (afplay on macOS), or with the command in "
-        "$MARGINWATCH_SOUND_PLAYER (the WAV's path appended; 'none': the system beep only).",
+        "$MARGINWATCH_SOUND_PLAYER (split as a shell quotes it, ~ and $VAR expanded, the WAV's path appended; "
+        "'none': the system beep only).",
     )
     _add_window_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
