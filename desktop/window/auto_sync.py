@@ -132,7 +132,7 @@ class AutoSync(QObject):
             return
         wait = self.schedule.finished(result.account, result.ok, time.monotonic())
         if not result.ok:
-            self.window.say(f"{line}; next try in {wait:.0f} s")
+            self.window.say(f"{line}; next try in {round(wait, 1):g} s")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close:

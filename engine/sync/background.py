@@ -50,7 +50,7 @@ class SyncEvent:
         age = "it was never synced" if r.last_good is None else f"{r.at - r.last_good:.0f} s old"
         return (
             f"{printable(r.account)}: sync FAILED: {printable(str(r.error))}; the book keeps its last good sync "
-            f"({age}); next try in {self.next_in:.0f} s"
+            f"({age}); next try in {round(self.next_in, 1):g} s"
         )
 
     def record(self) -> dict[str, Any]:
