@@ -42,8 +42,6 @@ class AutoSync(QObject):
 
     def __init__(self, window: QMainWindow, menu: QMenu) -> None:
         super().__init__(window)
-        from engine.sync.check_alerts import CheckAlerts
-
         self.window: Any = window
         self.sync = window.actions_.sync  # type: ignore[attr-defined]
         database = window._saved_book()  # type: ignore[attr-defined]
@@ -51,7 +49,7 @@ class AutoSync(QObject):
             interval_from_setting(database.setting(AUTO_SYNC_SETTING)) if database is not None else DEFAULT_INTERVAL
         )
         self.schedule = SyncSchedule(self.interval or DEFAULT_INTERVAL)
-        self.checks = CheckAlerts()
+        self.checks: Any = None  # engine.sync.check_alerts.CheckAlerts, made with the first sync (it loads ccxt)
         self._linked: tuple[tuple[Any, ...], list[str], float] = ((), [], 0.0)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
@@ -102,7 +100,7 @@ class AutoSync(QObject):
     def linked(self) -> list[str]:
         """The book's linked accounts (engine.sync.run.link_problem), looked up again when the accounts change and
         once an interval (a key stored in the keyring meanwhile)."""
-        from engine.sync.run import link_problem
+        from engine.sync.keys import link_problem  # not engine.sync.run: ccxt is loaded by the first sync's worker
 
         accounts = self.window.portfolio.book.accounts
         seen, names, at = self._linked
@@ -127,6 +125,10 @@ class AutoSync(QObject):
     def _finished(self, result: AccountSync, line: str) -> None:
         """A sync ended (automatic or by hand): its checks become alerts; an automatic one is paced, and a failure
         says when it is tried again."""
+        if self.checks is None:
+            from engine.sync.check_alerts import CheckAlerts
+
+            self.checks = CheckAlerts()
         self.window.session.add_alerts(self.checks.alerts(result))
         if self.schedule.running != result.account:
             return
