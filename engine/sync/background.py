@@ -82,6 +82,7 @@ class BackgroundSync:
         self.checks = CheckAlerts()
         self._done: queue.Queue[tuple[AccountSync, Portfolio | None]] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._linked: tuple[tuple[Any, ...], list[str], float] = ((), [], -float("inf"))
 
     def poll(self, book: Book, now: float | None = None) -> list[SyncEvent]:
         """The syncs finished since the last call, and the next due account's sync started (monotonic now)."""
@@ -91,13 +92,21 @@ class BackgroundSync:
             result, portfolio = self._done.get()
             wait = self.schedule.finished(result.account, result.ok, now)
             events.append(SyncEvent(result, wait, portfolio, self.checks.alerts(result)))
-        linked = [a.name for a in book.accounts if link_problem(a) is None]
-        name = self.schedule.due(linked, now)
+        name = self.schedule.due(self.linked(book, now), now)
         if name is not None:
             self.schedule.started(name, now)
             self._worker = threading.Thread(target=self._sync, args=(book, name), name=f"sync-{name}", daemon=True)
             self._worker.start()
         return events
+
+    def linked(self, book: Book, now: float) -> list[str]:
+        """The book's linked accounts, looked up again (keyring, environment) when its accounts change and once an
+        interval, not at every poll."""
+        accounts, names, at = self._linked
+        if accounts != book.accounts or now - at >= self.schedule.interval:
+            names = [a.name for a in book.accounts if link_problem(a) is None]
+            self._linked = (book.accounts, names, now)
+        return names
 
     def _sync(self, book: Book, name: str) -> None:
         account = book.account(name)

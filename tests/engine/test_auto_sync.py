@@ -165,3 +165,25 @@ def test_the_check_alert_is_a_check_notice_with_both_liquidation_prices(saved_bo
     assert notice["liquidation_price"] == pytest.approx(OUR_BTC_LIQUIDATION)
     assert notice["exchange_liquidation_price"] == 40_500.0 and notice["quote_currency"] == "USDT"
     assert notice["text"].startswith("CHECK: main BTC/USDT:USDT long: liquidation CHECK, ours 40,160.64 USDT")
+
+
+def test_a_check_alert_goes_through_the_session_to_the_relay_and_any_channel(saved_book, fake):
+    from engine.alerts.channels import Channel, ChannelKind
+    from engine.alerts.relay import AlertRelay
+    from engine.monitor.levels import Level
+    from engine.monitor.session import WatchSession
+    from engine.sync.check_alerts import CheckAlerts
+    from engine.sync.run import sync_account
+    from tests.engine.test_alert_relay import Recorder
+
+    with BookDatabase.open(saved_book) as db:
+        result = sync_account(db, "main", {"binanceusdm": fake.ccxt_config()})
+        session = WatchSession(db.load())
+    recorder = Recorder()
+    relay = AlertRelay(recorder, {"main": "binanceusdm"}, [BTC], 15.0, 120.0, None)
+    session.add_alerts(CheckAlerts().alerts(result))
+    relay.on_step(session.step({}))
+    relay.on_step(session.step({}))  # given once, with the next step only
+    (notice,) = [n for n in recorder.notices if n.kind == "check"]
+    assert (notice.account, notice.symbol, notice.exchange_liquidation_price) == ("main", BTC[1], 40_500.0)
+    assert Channel("phone", ChannelKind.NTFY, Level.LIQUIDATED, url="http://127.0.0.1:1/x").accepts(notice)
