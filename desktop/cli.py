@@ -25,9 +25,10 @@ from desktop.cli_support import (
     reported,
     warn_unpriceable,
 )
-from desktop.option_types import positive_float, positive_int, refresh_rate
+from desktop.option_types import positive_float, positive_int, refresh_rate, sync_interval
 from desktop.tier_tables import load_watched_file, stored_tables, table_saver
 from desktop.watch_alerts import add_alerts_options, alerts_relay
+from desktop.watch_sync import watch_syncer
 from engine.book.horizon import read_horizon
 from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, load_portfolio
 from engine.book.private_file import write_private_atomically
@@ -161,6 +162,15 @@ def _add_watch(sub: Any, data: argparse.ArgumentParser) -> None:
         metavar="S",
         help="a live price older than this is reported as stale (default 15)",
     )
+    watch.add_argument(
+        "--sync-every",
+        type=sync_interval,
+        metavar="S",
+        help="sync the saved book's linked accounts every S seconds (at least 15; '2 min' works), one at a time, "
+        "the first at once: the report follows the exchange's positions, a failed sync is a line 'SYNC FAILED' "
+        '(JSON {"sync": {...}}) retried later with backoff, never an exit, and a liquidation price the exchange '
+        "gives more than 0.5%% of the mark apart from ours is a line 'CHECK' (JSON {\"check\": {...}}) once",
+    )
     add_alerts_options(watch)
     risk_odds.add_watch_odds_options(watch)
 
@@ -289,7 +299,10 @@ def run_watch(args: argparse.Namespace) -> int:
     if odds is not None and odds.candles is not None:
         feeds.append(odds.candles)  # started, reported and stopped with the price feeds
     options = WatchOptions(args.interval, args.count, args.json, args.stale_after, odds=odds)
-    return Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path), listener=relay).run()
+    syncer, new_feeds = watch_syncer(args, str(path), settings, store) or (None, None)
+    monitor = Monitor(portfolio, store, feeds, options, sys.stdout, save_tables=table_saver(path), listener=relay)
+    monitor.syncer, monitor.new_feeds = syncer, new_feeds
+    return monitor.run()
 
 
 def run_sync(args: argparse.Namespace) -> int:

@@ -29,3 +29,17 @@ def positive_int(text: str) -> int:
         return read_count(text, "the value")
     except NotANumber as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def sync_interval(text: str) -> float:
+    """`watch --sync-every`: seconds between two syncs of an account, at least 15 (engine.sync.schedule); '90',
+    '2 min', '1 h'."""
+    from engine.sync.schedule import BadInterval, read_interval
+
+    try:
+        seconds = read_interval(text)
+    except BadInterval as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    if seconds is None:
+        raise argparse.ArgumentTypeError("leave --sync-every out for no automatic sync")
+    return seconds

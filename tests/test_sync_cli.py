@@ -112,3 +112,45 @@ def test_a_failed_sync_says_why_and_keeps_the_book(setup, capsys, fake):
     assert "the book keeps its last good sync (" in out and " s old)" in out
     assert main(["export", "-", "--data-dir", setup[1]]) == 0
     assert json.loads(capsys.readouterr().out)["positions"][0]["contracts"] == 0.5
+
+
+def test_watch_sync_every_follows_the_exchange_without_a_command(setup, capsys):
+    capsys.readouterr()
+    code = main(["watch", *setup, "--sync-every", "15", "--interval", "1.5", "--count", "2", "--json"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    (sync,) = [line["sync"] for line in lines if "sync" in line]  # the first at once, the next 15 s later
+    assert (sync["account"], sync["ok"], sync["opened"], sync["next_in_s"]) == ("main", True, 1, 15.0)
+    (check,) = [line["check"] for line in lines if "check" in line]
+    assert check["exchange_liquidation_price"] == 40_500.0
+    report = [line for line in lines if "positions" in line][-1]
+    (btc,) = report["positions"]
+    assert (btc["account"], btc["symbol"], btc["exchange_liquidation_price"]) == ("main", "BTC/USDT:USDT", 40_500.0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--sync-every", "10"], "argument --sync-every: sync interval 10 s: must be from 15 s to 24 h, or 'off'"),
+        (["--sync-every", "off"], "argument --sync-every: leave --sync-every out for no automatic sync"),
+        (["--sync-every", "60", "--offline"], "--sync-every reads the exchanges: it cannot be used with --offline"),
+    ],
+)
+def test_watch_sync_every_refuses_bad_input_in_one_line(setup, capsys, extra, message):
+    capsys.readouterr()
+    try:  # argparse's own refusals exit; ours are main's status
+        code = main(["watch", *setup, "--count", "1", *extra])
+    except SystemExit as e:
+        code = e.code
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(message)
+
+
+def test_watch_sync_every_syncs_the_saved_book_not_a_file(setup, capsys, tmp_path):
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps({"accounts": [{"name": "x", "exchange": "binanceusdm", "wallet_balance": 1}]}))
+    capsys.readouterr()
+    assert main(["watch", str(path), "--sync-every", "60", "--offline", "--count", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "marginwatch: --sync-every syncs the saved book: leave out the portfolio file"
+    )

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from desktop.charts.position_chart import PositionChart
 from desktop.platform.icon import app_icon
 from desktop.window.alert_list import AlertList, tray_icon
+from desktop.window.auto_sync import AutoSync
 from desktop.window.book_actions import BookActions
 from desktop.window.book_host import WindowBook
 from desktop.window.book_tables import BookTables
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         self.offline_action, self.theme_actions = m.offline_action, m.theme_actions
         self.channels = WindowNotifications(self, m.settings_menu, self.alert_list, frame)  # sends start-up alerts too
         self.price_alerts = PriceAlertsSetting(self)  # Alerts ▸ Price alerts…, and on a position's or a price's row
+        self.auto_sync = AutoSync(self, m.settings_menu)  # Settings ▸ Sync linked accounts every…, and check alerts
         self.odds_column = OddsColumn(self, self.session, t.model, self._saved_book, t.accounts_model, m.settings_menu)
         self.modes.set_actions(self.actions_.hypothetical, m.offline_action)
         add_context_menus(self.table, self.accounts, self.actions_, self.charts.shown_account)

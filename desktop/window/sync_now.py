@@ -29,10 +29,12 @@ class SyncNow(QObject):
     """The 'Sync account now' action of a window. host: the window's BookHost (portfolio, apply_portfolio, say,
     selected_account; its saved_book(), when there is one, gets the sync log). settings: exchange id ->
     ccxt constructor settings (the --exchange-config 'ccxt' members). `done` is emitted with the status line
-    once a sync has been applied or has failed."""
+    once a sync has been applied or has failed, then `finished` with (engine.sync.run.AccountSync, that line):
+    the automatic sync (desktop.window.auto_sync) paces itself and raises the liquidation checks on it."""
 
     read = Signal(object)
     done = Signal(str)
+    finished = Signal(object, str)
 
     def __init__(self, host: Any, parent: QWidget, settings: Mapping[str, Any] | None = None) -> None:
         super().__init__(parent)
@@ -49,11 +51,21 @@ class SyncNow(QObject):
         if name is None:
             self.host.say("Select an account to sync.")
             return False
-        if self.worker is not None and self.worker.is_alive():
+        return self.sync_account(name)
+
+    def busy(self) -> bool:
+        """True while a sync's exchange read runs (a second one is not started then)."""
+        return self.worker is not None and self.worker.is_alive()
+
+    def sync_account(self, name: str, quiet: bool = False) -> bool:
+        """Start syncing the account `name` (quiet: no 'syncing…' status, for the automatic sync); False (and said
+        why) while one is running."""
+        if self.busy():
             self.host.say("A sync is already running.")
             return False
         account = self.host.portfolio.book.account(name)
-        self.host.say(f"{name}: syncing with {account.exchange}…")
+        if not quiet:
+            self.host.say(f"{name}: syncing with {account.exchange}…")
         overrides = self.host.portfolio.market_overrides  # read here: the worker fetches the tables it lacks
         self.worker = threading.Thread(target=self._read, args=(account, overrides), name=f"sync-{name}", daemon=True)
         self.worker.start()
@@ -75,7 +87,7 @@ class SyncNow(QObject):
 
     @Slot(object)
     def _apply(self, payload: tuple[Any, ExchangeState | SyncError]) -> None:
-        from engine.sync.errors import SyncError
+        from engine.sync.errors import SyncError, SyncFailure
         from engine.sync.run import apply_state, failed_sync, summary
 
         account, result = payload
@@ -88,7 +100,7 @@ class SyncNow(QObject):
         except SyncError as e:
             failed = failed_sync(database, account, e, time.time())
             age = "" if failed.last_good is None else f"; last good sync {time.time() - failed.last_good:.0f} s ago"
-            self._finish(f"{account.name}: sync failed: {e}{age}")
+            self._finish(f"{account.name}: sync failed: {e}{age}", failed)
             return
         outcome = synced.outcome
         assert outcome is not None
@@ -101,10 +113,15 @@ class SyncNow(QObject):
             for (symbol, side), (check, _mark) in synced.checks.items()
             if check is not None and check.check
         ]
-        if self.host.apply_portfolio(portfolio, "; ".join([line, *checks])) and database is not None:
+        if not self.host.apply_portfolio(portfolio, "; ".join([line, *checks])):
+            failure = SyncError(SyncFailure.UNREADABLE, "the synced book was not saved")
+            self._finish(f"{account.name}: sync not saved", failed_sync(None, account, failure, time.time()))
+            return
+        if database is not None:
             database.log_synced(account.name, synced.at, summary(outcome, synced.checks))
-        self._finish("; ".join([line, *checks]))
+        self._finish("; ".join([line, *checks]), synced)
 
-    def _finish(self, line: str) -> None:
+    def _finish(self, line: str, result: Any) -> None:
         self.host.say(line)
         self.done.emit(line)
+        self.finished.emit(result, line)

@@ -74,12 +74,12 @@ class Channel:
         return tuple(v for v in (self.url, self.token) if v)
 
     def accepts(self, notice: Notice) -> bool:
-        """Whether this channel is sent the notice: a test and a price alert always; a feed notice when it takes
-        feed problems; a stale price when it takes feed problems and the position's level is at its minimum or
-        worse; a level at its minimum or worse."""
+        """Whether this channel is sent the notice: a test, a price alert and a liquidation check always; a feed
+        notice when it takes feed problems; a stale price when it takes feed problems and the position's level is
+        at its minimum or worse; a level at its minimum or worse."""
         if self.kind is ChannelKind.HEARTBEAT:
             return False
-        if notice.kind in ("test", "price"):  # a price alert is one the user asked for: whatever the minimum level
+        if notice.kind in ("test", "price", "check"):  # asked for, or a figure to verify: whatever the minimum level
             return True
         if notice.kind in ("feed_stale", "feed_back"):
             return self.feed_problems
@@ -106,8 +106,8 @@ class Channel:
             priority, tag = "3", "test"
         elif notice.feed_problem and notice.kind != "stale_price":
             priority, tag = "4", "feed"
-        elif notice.kind == "price":
-            priority, tag = "4", "price"
+        elif notice.kind in ("price", "check"):
+            priority, tag = "4", notice.kind
         else:
             priority = _NTFY_PRIORITY.get(severity, "4") if severity is not None else "4"
             tag = notice.level or "alert"

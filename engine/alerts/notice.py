@@ -22,6 +22,12 @@ that fired it, and two more fields after `text` (only in a price notice: the oth
 
     direction       "above" | "below"
     price           the alert's level, in the symbol's quote currency
+
+A "check" notice (a sync found our liquidation price and the exchange's more than 0.5% of the mark apart:
+engine.sync.check_alerts) has level, previous_level and distance null, mark the exchange's mark,
+liquidation_price ours, and one more field after `text`:
+
+    exchange_liquidation_price  the exchange's, in the contract's quote currency (null when it gives none)
 """
 
 from __future__ import annotations
@@ -65,6 +71,8 @@ class Notice:
     """A price notice's direction ('above', 'below'); None for the others."""
     price: float | None = None
     """A price notice's level price (quote currency); None for the others."""
+    exchange_liquidation_price: float | None = None
+    """A check notice's liquidation price as the exchange gives it (quote currency); None for the others."""
 
     @property
     def severity(self) -> Level | None:
@@ -81,8 +89,11 @@ class Notice:
         out = asdict(self)
         if self.kind != "price":
             del out["direction"], out["price"]
-        for name in ("distance", "mark", "liquidation_price"):
-            out[name] = finite_or_none(out[name])
+        if self.kind != "check":
+            del out["exchange_liquidation_price"]
+        for name in ("distance", "mark", "liquidation_price", "exchange_liquidation_price"):
+            if name in out:
+                out[name] = finite_or_none(out[name])
         out["time"] = iso_utc(self.time)
         return out
 
@@ -94,6 +105,8 @@ class Notice:
             return "Margin Watch: feed " + ("back" if self.kind == "feed_back" else "problem")
         if self.kind == "price":
             return "Margin Watch: price alert"
+        if self.kind == "check":
+            return "Margin Watch: liquidation check"
         return f"Margin Watch: {(self.level or '').upper()}"
 
 
@@ -112,6 +125,8 @@ def alert_notice(alert: Alert, exchange_of: Mapping[str, str]) -> Notice:
     """The notice of a session's alert. exchange_of: account name -> ccxt exchange id (the book's)."""
     if alert.rule is not None:
         return price_notice(alert)
+    if alert.check is not None:
+        return check_notice(alert, exchange_of)
     account, symbol, side = _position_of(alert)
     quote = quote_currency_of(symbol) if symbol else ""
     text = f"{alert.new.label.upper()}: {printable(alert.describe())}"
@@ -149,6 +164,20 @@ def price_notice(alert: Alert) -> Notice:
     return Notice(
         "price", None, rule.exchange, rule.symbol, None, None, None, None, alert.mark, None, quote or None,
         alert.at, text, rule.direction.value, rule.price,
+    )  # fmt: skip
+
+
+def check_notice(alert: Alert, exchange_of: Mapping[str, str]) -> Notice:
+    """The notice of a sync's liquidation check (alert.check set): 'CHECK: main BTC/USDT:USDT long: liquidation
+    CHECK, ours 40,160.64 USDT, the exchange's 40,500.00 USDT (difference -339.36 USDT)'."""
+    check = alert.check
+    assert check is not None
+    account, symbol, side = _position_of(alert)
+    quote = quote_currency_of(symbol) if symbol else ""
+    return Notice(
+        "check", account, exchange_of.get(account or "") or None, symbol, side, None, None, None, alert.mark,
+        check.ours, quote or None, alert.at, f"CHECK: {printable(alert.describe())}",
+        exchange_liquidation_price=check.exchange,
     )  # fmt: skip
 
 

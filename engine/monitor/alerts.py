@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from engine.book.price_alert_rules import PriceAlert
+from engine.margin.crosscheck import LiquidationCheck
 from engine.monitor.levels import Crossing, Level
-from engine.monitor.report import price
+from engine.monitor.report import finite_or_none, price
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +51,16 @@ class Alert:
     None for a level alert."""
     already: bool = False
     """A price alert whose mark was already beyond the level when first seen (at start-up or when added)."""
+    check: LiquidationCheck | None = None
+    """A sync's cross-check that disagrees beyond the tolerance (engine.sync.check_alerts: our liquidation price
+    and the exchange's, quote currency; `mark` the exchange's mark); None for the other alerts."""
 
     @property
     def kind(self) -> str:
-        """'price' for a price alert, 'level' for a position's or an account's level (or its stale price)."""
+        """'price' for a price alert, 'check' for a sync's liquidation check, 'level' for a position's or an
+        account's level (or its stale price)."""
+        if self.check is not None:
+            return "check"
         return "level" if self.rule is None else "price"
 
     @property
@@ -70,6 +78,8 @@ class Alert:
         override: 'X: ok → warning (position threshold 8%), +7.10% to liquidation')."""
         if self.stale:
             return f"{self.subject}: price is stale while {self.new.label}"
+        if self.check is not None:  # 'main BTC/USDT:USDT long: liquidation CHECK, ours 40,160.64 USDT, the …'
+            return f"{self.subject}: liquidation CHECK, {self.note}"
         if self.rule is not None:  # a price alert: 'BTC/USDT:USDT on binanceusdm fell below 85,000.00 USDT'
             moved = "is already" if self.already else ("rose" if self.rule.direction.value == "above" else "fell")
             return f"{self.subject} {moved} {self.rule.level_text()}{self._times()}"
@@ -91,6 +101,23 @@ class Alert:
         """The alert's words with the mark, as the window's list and `watch` both show them (no time)."""
         mark = "" if self.mark is None else f", mark {price(self.mark)}"
         return f"{self.describe()}{mark}"
+
+
+def check_record(alert: Alert, stamp: str) -> dict[str, Any]:
+    """A liquidation-check alert (alert.check set) as `watch --json` prints it: {time (stamp), subject, mark,
+    liquidation_price (ours), exchange_liquidation_price, difference (ours minus the exchange's), text}; prices
+    in the contract's quote currency, null where there is none."""
+    check = alert.check
+    assert check is not None
+    return {
+        "time": stamp,
+        "subject": alert.subject,
+        "mark": finite_or_none(alert.mark),
+        "liquidation_price": finite_or_none(check.ours),
+        "exchange_liquidation_price": finite_or_none(check.exchange),
+        "difference": finite_or_none(check.difference),
+        "text": alert.line(),
+    }
 
 
 class AlertPolicy:

@@ -27,7 +27,7 @@ from engine.margin.model import Book, Position, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.vectorised_stress import MoveSearch
 from engine.market.prices import MarkRecord, Shock
-from engine.monitor.alerts import AlertPolicy
+from engine.monitor.alerts import Alert, AlertPolicy
 from engine.monitor.book_alerts import (
     BookAlerts,
     PreviewScope,
@@ -91,6 +91,7 @@ class WatchSession:
         self.history = ChartHistory()
         self.frame: Frame | None = None
         """The latest step's frame (None before the first step)."""
+        self._pending: list[Alert] = []
         self.price_alerts = PriceAlertWatch(portfolio.price_alerts)
         """The price alerts in force (engine.monitor.price_alerts): the first book's; set_rules changes them."""
         self.use_portfolio(portfolio)
@@ -134,6 +135,11 @@ class WatchSession:
         portfolio too (a file window's save, an export)."""
         self.price_alerts.set_rules(rules)
         self.portfolio = replace(self.portfolio, price_alerts=self.price_alerts.rules)
+
+    def add_alerts(self, alerts: Sequence[Alert]) -> None:
+        """Alerts raised outside the step (a sync's liquidation check: engine.sync.check_alerts), given with the
+        next frame's alerts, so they reach the window's list, `watch` and the channels like the others."""
+        self._pending.extend(alerts)
 
     def tier_note(self, key: PriceKey) -> str:
         """Where the tiers of this (exchange, symbol) came from and how old they are now, flagged when older
@@ -219,9 +225,10 @@ class WatchSession:
             rows,
             account_levels,
             notes,
-            alerts + account_alerts + price_alerts,
+            alerts + account_alerts + price_alerts + self._pending,
             now,
         )
+        self._pending = []
         return self.frame
 
     def price_labels(self, quotes: Mapping[PriceKey, MarkRecord], now: float) -> PriceLabels:

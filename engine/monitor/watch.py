@@ -20,7 +20,7 @@ from engine.book.safe_text import printable  # names never drive the terminal (r
 from engine.margin.model import MarketSpec
 from engine.margin.risk import BookRisk, evaluate_priced_accounts
 from engine.market.prices import MarkRecord, PriceStore
-from engine.monitor.alerts import Alert
+from engine.monitor.alerts import Alert, check_record
 from engine.monitor.fetched_tables import FetchedTables, with_fetched
 from engine.monitor.frame import Frame
 from engine.monitor.funding_report import funding_figures
@@ -50,6 +50,15 @@ class StepListener(Protocol):
 
     def on_step(self, frame: Frame) -> None: ...
     def close(self) -> object: ...
+
+
+class Syncer(Protocol):
+    """Automatic sync as the monitor drives it (engine.sync.background.BackgroundSync): poll(book) returns the
+    syncs finished since the last call (each with text(), record(), portfolio (None: failed) and alerts) and
+    starts the next due one; stop() waits for a running one."""
+
+    def poll(self, book: Any) -> list[Any]: ...
+    def stop(self, timeout: float = ...) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,11 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         save_tables: Callable[[str, Mapping[str, MarketSpec]], None] | None = None,
         listener: StepListener | None = None,
+        syncer: Syncer | None = None,
     ) -> None:
         self.portfolio = portfolio
+        self.syncer = syncer
+        """Syncs the linked accounts on an interval (watch --sync-every: engine.sync.background); None: never."""
         self.book = portfolio.book
         self.save_tables = save_tables
         """Stores the tier tables a feed fetched (exchange, symbol -> market), for the next start; None: not kept."""
@@ -116,6 +128,8 @@ class Monitor:
         self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
         self._ever_priced: set[tuple[str, str]] = set()
         self._odds = OddsWatcher(self.book, options.odds) if options.odds is not None else None
+        self.new_feeds: Callable[[Sequence[tuple[str, str]]], Sequence[Feed]] | None = None
+        """Feeds for price keys a synced book gained (started by the monitor); None: such keys stay unpriced."""
 
     def _evaluate(self) -> tuple[BookRisk, dict[tuple[str, str], MarkRecord | None]]:
         """Risk of the whole book at the marks that have arrived (what a missing mark hides is None, with its
@@ -209,11 +223,41 @@ class Monitor:
             else:
                 print(f"{stamp}  TIERS      {printable(line)}", file=self.out, flush=True)
 
+    def _take_syncs(self) -> None:
+        """The syncs finished since the last call (--sync-every): one line each (JSON {"sync": record}), the
+        book as saved used from now on (feeds for symbols it gained), its check alerts raised with the next step."""
+        if self.syncer is None:
+            return
+        for event in self.syncer.poll(self.book):
+            stamp = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="seconds")
+            if self.options.as_json:
+                print(json.dumps({"sync": event.record()}, allow_nan=False), file=self.out, flush=True)
+            else:
+                label = "SYNC" if event.result.ok else "SYNC FAILED"
+                print(f"{stamp}  {label:<10} {printable(event.text())}", file=self.out, flush=True)
+            if event.portfolio is not None:
+                self._use_synced(event.portfolio)
+            self.session.add_alerts(event.alerts)
+
+    def _use_synced(self, portfolio: Portfolio) -> None:
+        keys_before = set(self._keys)
+        self.session.use_portfolio(portfolio)
+        self.portfolio, self.book = self.session.portfolio, portfolio.book
+        exchange_of = {a.name: a.exchange for a in self.book.accounts}
+        self._keys = [(exchange_of[p.account], p.symbol) for p in self.book.positions]
+        gained = [key for key in dict.fromkeys(self._keys) if key not in keys_before]
+        if gained and self.new_feeds is not None:
+            for feed in self.new_feeds(gained):
+                feed.start()
+                self.feeds.append(feed)
+
     def _print_alerts(self) -> None:
         for alert in self.alerts():
             stamp = datetime.fromtimestamp(alert.at, UTC).isoformat(timespec="seconds")
             if alert.rule is not None:  # a price alert (engine.monitor.price_alerts)
                 self._print_price_alert(alert, stamp)
+            elif alert.check is not None:  # a sync's liquidation check (engine.sync.check_alerts)
+                self._print_check(alert, stamp)
             elif self.options.as_json:
                 record = {
                     "time": stamp,
@@ -236,6 +280,13 @@ class Monitor:
             print(json.dumps({"price_alert": record}, allow_nan=False), file=self.out, flush=True)
         else:
             print(f"{stamp}  {'PRICE':<10} {printable(alert.line())}", file=self.out, flush=True)
+
+    def _print_check(self, alert: Alert, stamp: str) -> None:
+        """Text 'time  CHECK      line'; JSON {"check": engine.monitor.alerts.check_record}."""
+        if self.options.as_json:
+            print(json.dumps({"check": check_record(alert, stamp)}, allow_nan=False), file=self.out, flush=True)
+        else:
+            print(f"{stamp}  {'CHECK':<10} {printable(alert.line())}", file=self.out, flush=True)
 
     def _print_unpriced_price_alerts(self) -> None:
         """At start, one line per price alert on a symbol no position of the book needs: watch has no price for it,
@@ -312,6 +363,7 @@ class Monitor:
         try:
             while self.options.count is None or reports < self.options.count:
                 self._print_feed_changes()
+                self._take_syncs()
                 self._take_tables()
                 self._print_alerts()
                 self._print_odds_alerts()
@@ -331,6 +383,8 @@ class Monitor:
                 self.listener.close()
             if self._odds is not None:
                 self._odds.stop()
+            if self.syncer is not None:
+                self.syncer.stop()
         never = self.never_priced()
         if never:
             listed = ", ".join(f"{symbol} on {exchange}" for exchange, symbol in never)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-import ccxt
-
 
 class SyncFailure(StrEnum):
     """Why one account's sync failed; each has its own words for the user."""
@@ -61,6 +59,8 @@ def exchange_code(error: Exception) -> str | None:
 def translate(exchange: str, error: Exception) -> SyncError:
     """The SyncError for a ccxt exception raised while reading an account (clock skew without its size:
     the reader measures it). Never quotes a request: ccxt's messages hold the exchange's answer only."""
+    import ccxt  # here: asking whether an account is linked (engine.sync.keys) must not load ccxt
+
     code = exchange_code(error)
     said = _said(error)
     if code == "-1021" or isinstance(error, ccxt.InvalidNonce):

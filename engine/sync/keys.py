@@ -22,7 +22,11 @@ import keyring
 import keyring.errors
 from keyring.backends import chainer, fail, null
 
+from engine.margin.model import Account
 from engine.sync.errors import SyncError, SyncFailure
+
+ADDRESS_EXCHANGES = ("hyperliquid", "dydx")
+"""Venues whose account state is public: read with the account's wallet_address, no key."""
 
 SERVICE = "marginwatch"
 _PARTS = ("api_key", "secret", "passphrase")
@@ -118,3 +122,24 @@ def scrub(text: str, credentials: Credentials | None) -> str:
     for value in credentials.secrets() if credentials else ():
         text = text.replace(value, "***")
     return text
+
+
+def link_problem(account: Account, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why the account cannot be synced, in one sentence, or None when it can: a wallet address on a venue that
+    publishes account state, or a key in the environment or the keyring (here, not in engine.sync.run, so that
+    asking does not load ccxt: the window's automatic sync asks on the GUI thread)."""
+    if account.wallet_address and account.exchange.startswith(ADDRESS_EXCHANGES):
+        return None
+    try:
+        return None if load_credentials(account.name, environ) is not None else not_linked_message(account)
+    except SyncError as e:
+        return f"account '{account.name}': {e}"
+
+
+def not_linked_message(account: Account) -> str:
+    key, secret, _ = env_names(account.name)
+    return (
+        f"account '{account.name}' is not linked to {account.exchange}: store its read-only API key in the keyring "
+        f"(keyring set marginwatch '{account.name}:api_key', then ':secret') or set {key} and {secret}"
+        + (", or give it a wallet_address" if account.exchange.startswith(ADDRESS_EXCHANGES) else "")
+    )

@@ -21,7 +21,7 @@ import ccxt
 from engine.market.feeds.exchange_config import deep_merge
 from engine.sync.errors import SyncError, SyncFailure, translate
 from engine.sync.exchange_state import ExchangeState, state_from_ccxt
-from engine.sync.keys import Credentials, scrub
+from engine.sync.keys import ADDRESS_EXCHANGES, Credentials, scrub
 
 BASE_CONFIG: Mapping[str, Any] = {
     "enableRateLimit": True,
@@ -45,8 +45,6 @@ BALANCE_PARAMS: Mapping[str, Mapping[str, Any]] = {
 }
 PUBLIC_POSTS = {("hyperliquid", "info")}
 """(exchange id, path) of read endpoints an exchange serves over POST."""
-ADDRESS_EXCHANGES = ("hyperliquid", "dydx")
-"""Venues whose account state is public: read with the account's wallet_address, no key."""
 ADDRESS_FORMS = {"hyperliquid": (re.compile(r"0x[0-9a-fA-F]{40}"), "0x and 40 hexadecimal digits")}
 """How a venue's wallet address is written (Hyperliquid: an EVM address), checked before anything is sent."""
 

@@ -18,9 +18,11 @@ from engine.margin.risk import evaluate_book
 from engine.storage.database import BookDatabase
 from engine.sync.errors import SyncError, SyncFailure
 from engine.sync.exchange_state import ExchangeState
-from engine.sync.keys import Credentials, env_names, load_credentials
-from engine.sync.reader import ADDRESS_EXCHANGES, AccountReader
+from engine.sync.keys import ADDRESS_EXCHANGES, Credentials, link_problem, load_credentials, not_linked_message
+from engine.sync.reader import AccountReader
 from engine.sync.reconcile import Change, SyncOutcome, reconcile
+
+__all__ = ["AccountSync", "apply_state", "link_problem", "not_linked_message", "read_account", "sync_account"]
 
 ReaderFactory = Callable[[Account, Credentials | None], Any]
 """(account, credentials) -> an object with fetch(currency) -> ExchangeState (AccountReader by default)."""
@@ -43,26 +45,6 @@ class AccountSync:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def link_problem(account: Account, environ: Mapping[str, str] | None = None) -> str | None:
-    """Why the account cannot be synced, in one sentence, or None when it can: a wallet address on a venue that
-    publishes account state, or a key in the environment or the keyring."""
-    if account.wallet_address and account.exchange.startswith(ADDRESS_EXCHANGES):
-        return None
-    try:
-        return None if load_credentials(account.name, environ) is not None else not_linked_message(account)
-    except SyncError as e:
-        return f"account '{account.name}': {e}"
-
-
-def not_linked_message(account: Account) -> str:
-    key, secret, _ = env_names(account.name)
-    return (
-        f"account '{account.name}' is not linked to {account.exchange}: store its read-only API key in the keyring "
-        f"(keyring set marginwatch '{account.name}:api_key', then ':secret') or set {key} and {secret}"
-        + (", or give it a wallet_address" if account.exchange.startswith(ADDRESS_EXCHANGES) else "")
-    )
 
 
 def _default_reader(settings: Mapping[str, Any]) -> ReaderFactory:

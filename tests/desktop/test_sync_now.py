@@ -37,6 +37,7 @@ def window(qtbot, tmp_path, fake, monkeypatch):
     window = build_window(WindowOptions(data_dir=str(tmp_path), offline=True))
     qtbot.addWidget(window)
     window.actions_.sync.settings = {"binanceusdm": fake.ccxt_config()}
+    window.auto_sync.use_interval(None)  # these tests are about the click (tests/desktop/test_auto_sync.py: without)
     monkeypatch.setattr(window.actions_.host, "selected_account", lambda: "main")
     yield window, database_path(str(tmp_path))
     window.close()
