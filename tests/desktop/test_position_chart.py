@@ -162,3 +162,36 @@ def test_the_robust_range_keeps_a_real_move_and_the_newest_mark():
     trend = np.linspace(100.0, 80.0, 50)  # a real fall of 20% is not a spike
     assert robust_range(trend) == (80.0, 100.0)
     assert robust_range(np.array([np.nan])) is None
+
+
+def test_a_new_mark_repaints_the_chart_once(qtbot, monkeypatch):
+    """The lines' labels follow the new ranges in the same event: a second repaint of the chart per refresh
+    (they moved only once the first paint had applied the ranges) was a sixth of an idle demo's CPU."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            self.count += event.type() == QEvent.Type.Paint
+            return False
+
+    monkeypatch.setattr("engine.monitor.chart_history.MARKS_EVERY_S", 0.0)  # sample every refresh
+    _, store, window = demo_on_manual_prices(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    window.timer.stop()
+    chart = window.chart
+    key = chart.shown
+    paints = Paints()
+    chart.plot.viewport().installEventFilter(paints)
+    for mark in (0.98, 0.96, 0.94):
+        store.set_manual(key, window.session.frame.real_marks[key] * mark)
+        window.refresh()
+        window.charts.draw_chart()  # at once, not half a refresh later
+        qtbot.waitUntil(lambda: paints.count > 0)
+        for _ in range(5):  # what would follow the paint
+            QApplication.processEvents()
+        assert paints.count == 1
+        paints.count = 0
