@@ -195,3 +195,12 @@ def test_a_new_mark_repaints_the_chart_once(qtbot, monkeypatch):
             QApplication.processEvents()
         assert paints.count == 1
         paints.count = 0
+
+
+def test_the_robust_ranges_quartiles_are_numpys_percentiles():
+    from desktop.charts.chart_style import _quartiles
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 4, 7, 100, 1001):
+        values = rng.lognormal(0, 1, n)
+        assert _quartiles(np.sort(values)) == pytest.approx(tuple(np.percentile(values, (25, 50, 75))), rel=1e-12)
