@@ -214,6 +214,9 @@ class PositionChart(ThemedChart):
                 line.show()
         symbol = r.position.symbol
         self._show_band(band, symbol)
+        # The new ranges' transform now, not in the paint: the lines' labels follow a transform change by moving,
+        # which after the paint asked for a second one (two repaints of the chart per refresh).
+        self.plot.getViewBox().prepareForPaint()
         preview = f"<b>{what_if.upper()}</b> (lines and figures; the curve is the real marks): " if what_if else ""
         likely = "" if band is None else f"; {band.words(symbol)}"
         self.caption.setText(

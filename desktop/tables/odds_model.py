@@ -147,10 +147,13 @@ class OddsPositionsModel(PositionsModel):
     def row_look(self, row: int) -> RowLook:
         """The row's look; a figure at or above the threshold in the theme's loss colour (RowLook.signs: where
         the row has no colour of its own, a level or a stale price, whose colour says more)."""
+        p = self._shown[row]
+        look = self._looks.get(p)  # kept with its figure's colour until the row or the figures change
+        if look is not None:
+            return look
         look = super().row_look(row)
-        hot = (ODDS_COLUMN, -1)
-        if self._hot(self._shown[row]) and hot not in look.signs:
-            look = self._looks[self._shown[row]] = dataclasses.replace(look, signs=(*look.signs, hot))
+        if self._hot(p):
+            look = self._looks[p] = dataclasses.replace(look, signs=(*look.signs, (ODDS_COLUMN, -1)))
         return look
 
     def _arrange(self, resort: bool = True) -> None:

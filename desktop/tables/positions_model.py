@@ -41,6 +41,9 @@ _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _EDIT = int(Qt.ItemDataRole.EditRole)
 _SORT = int(Qt.ItemDataRole.UserRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
+_CELL = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
+_EDITABLE_CELL = _CELL | Qt.ItemFlag.ItemIsEditable
 
 
 def _signs(r: PositionRisk) -> tuple[tuple[int, int], ...]:
@@ -293,10 +296,13 @@ class PositionsModel(TextTableModel):
         return moved, reshaped
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if self.set_mark is not None and index.isValid() and index.column() == MARK_COLUMN:
-            flags |= Qt.ItemFlag.ItemIsEditable
-        return flags
+        """What QAbstractTableModel gives (asked for every cell painted: made once, not per call), the Mark
+        cell editable where typing a mark is possible."""
+        if not index.isValid():
+            return _NO_FLAGS
+        if self.set_mark is not None and index.column() == MARK_COLUMN:
+            return _EDITABLE_CELL
+        return _CELL
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         """A typed mark becomes a manual price for the symbol (every row on it follows on the next refresh)."""

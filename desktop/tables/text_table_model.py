@@ -102,7 +102,9 @@ class TextTableModel(QAbstractTableModel):
 
     def signal_rows(self, rows: Sequence[int], columns: Sequence[tuple[int, int]] | None = None) -> None:
         """dataChanged per run of consecutive rows (rows in ascending order) and per range of columns
-        (first, last), all columns when none are given: the view repaints only the cells signalled."""
+        (first, last), all columns when none are given: the view repaints only the cells signalled. Rows are the
+        model's own (indexes are made with createIndex: index() checks the range through two calls into Python,
+        rowCount and columnCount, for each end of each range)."""
         spans = columns if columns is not None else [(0, len(self._headers) - 1)]
         start = previous = None
         for row in [*rows, None]:
@@ -111,7 +113,7 @@ class TextTableModel(QAbstractTableModel):
                 continue
             if start is not None:
                 for first, last in spans:
-                    self.dataChanged.emit(self.index(start, first), self.index(previous, last))
+                    self.dataChanged.emit(self.createIndex(start, first), self.createIndex(previous, last))
             start = previous = row
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QHeaderView, QTableView
 
 from desktop.tables.cell_painter import CellPainter
@@ -97,6 +97,13 @@ class FrozenColumns(QTableView):
         ascending = Qt.SortOrder.AscendingOrder
         same = header.sortIndicatorSection() == column and header.sortIndicatorOrder() == ascending
         self.table.sortByColumn(column, Qt.SortOrder.DescendingOrder if same else ascending)
+
+    def dataChanged(self, top_left: QModelIndex, bottom_right: QModelIndex, roles: Sequence[int] = ()) -> None:
+        """Repaint only for changes that reach the identity columns: a tick changes the live columns, which
+        this view hides (without this it repainted all its cells on every refresh)."""
+        first, last = top_left.column(), bottom_right.column()
+        if any(first <= c <= last for c in self.columns):
+            super().dataChanged(top_left, bottom_right, list(roles))
 
     def width_needed(self) -> int:
         return sum(self.table.columnWidth(c) for c in self.columns if not self.table.isColumnHidden(c))

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtWidgets import QMenu, QWidget
 
-from desktop.risk_odds import stored_history
 from desktop.tables.accounts_model import AccountsModel
 from desktop.tables.odds_model import OddsPositionsModel, rows_token
 from desktop.window.odds_setting import ODDS_SETTING, OddsChoice, OddsMenu, choice_from_setting
@@ -32,7 +32,9 @@ from engine.margin.model import Book, PriceKey
 from engine.market.volatility import Series
 from engine.monitor.odds_worker import OddsJob, OddsWorker, VolatilityInputs
 from engine.monitor.session import WatchSession
-from engine.storage.database import BookDatabase, StorageError
+
+if TYPE_CHECKING:  # storage and the candle cache are imported when a saved book is open (start-up without one)
+    from engine.storage.database import BookDatabase
 
 EVERY_MS = 5_000
 """A fresh figure every 5 s: the probability over a day moves slowly with the marks."""
@@ -95,8 +97,12 @@ class OddsColumn(QObject):
 
     def _saved_choice(self) -> OddsChoice:
         db = self.database()
+        if db is None:
+            return OddsChoice()
+        from engine.storage.database import StorageError
+
         try:
-            return choice_from_setting(db.setting(ODDS_SETTING)) if db is not None else OddsChoice()
+            return choice_from_setting(db.setting(ODDS_SETTING))
         except StorageError:
             return OddsChoice()
 
@@ -163,6 +169,9 @@ class OddsColumn(QObject):
         db = self.database()
         if db is None:
             return {}, {}
+        from desktop.risk_odds import stored_history
+        from engine.storage.database import StorageError
+
         try:
             self.fetched_at.update(db.candles_fetched_at(keys))
             return stored_history(db, keys, {})

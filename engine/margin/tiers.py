@@ -130,6 +130,8 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
         self._rows: Mapping[str, Sequence[Mapping[str, Any]]] = data["tiers"]
         self._extras: Mapping[str, Mapping[str, Any]] = data.get("markets", {})
         self._made: dict[str, MarketSpec] = {}
+        self._source = f"{data['source']} ({data['date']})"
+        self._tiers_at = date_seconds(str(data["date"]))  # once per table, not per market (strptime is slow)
 
     def __getitem__(self, symbol: str) -> MarketSpec:
         market = self._made.get(symbol)
@@ -147,9 +149,9 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
                 inverse=bool(extra.get("inverse", False)),
                 taker_fee=float(extra.get("taker_fee", 0.0)),
                 max_leverage=float(extra.get("max_leverage", tiers[0].max_leverage)),
-                source=f"{self._data['source']} ({self._data['date']})",
+                source=self._source,
                 tiers_from="bundled",
-                tiers_at=date_seconds(str(self._data["date"])),
+                tiers_at=self._tiers_at,
                 tick_size=float(extra.get("tick_size", 0.0)),
                 lot_size=float(extra.get("lot_size", 0.0)),
                 min_contracts=float(extra.get("min_contracts", 0.0)),

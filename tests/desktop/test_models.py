@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from desktop.app import demo_portfolio
@@ -141,6 +141,9 @@ def test_positions_model_through_ticks_edits_sorts_and_filters(qtmodeltester, ve
     every_cell_answers_as_the_tester_asks(model)
 
     assert model.flags(model.index(0, MARK_COLUMN)) & Qt.ItemFlag.ItemIsEditable
+    plain = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
+    assert all(model.flags(model.index(0, c)) == plain for c in range(model.columnCount()) if c != MARK_COLUMN)
+    assert model.flags(QModelIndex()) == Qt.ItemFlag.NoItemFlags
     assert model.setData(model.index(0, MARK_COLUMN), "61000")
     assert refusals == ["61000"]
 

@@ -7,7 +7,6 @@ are the exchange's garbage, not our bugs: they are status and one line, never a 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import traceback
 from collections.abc import Callable
@@ -18,7 +17,7 @@ def describe_error(error: BaseException) -> str:
     """One line for a status bar: the ccxt class name and the first line of its message."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     name = type(error).__name__
-    if isinstance(error, TimeoutError | asyncio.TimeoutError) and not text:
+    if isinstance(error, TimeoutError) and not text:  # asyncio.TimeoutError is TimeoutError since 3.11
         text = "timed out"
     return f"{name}: {text[:160]}" if text else name
 
