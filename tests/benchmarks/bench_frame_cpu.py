@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks.checkout_env import checkout_env
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -78,7 +80,7 @@ def measure(frames: int, ticks: int, seed: int = 5) -> dict[str, Any]:
 
 def run_child(tree: Path, args: argparse.Namespace) -> list[float]:
     """One measurement in a fresh process, importing the checkout in `tree`."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(tree))
+    env = checkout_env(tree, QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--frames", str(args.frames)]
     command += ["--ticks", str(args.ticks)]
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.benchmarks.checkout_env import checkout_env
+
 REPO = Path(__file__).resolve().parents[2]
 TARGET_PERCENT = 2.0
 
@@ -107,7 +109,7 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
 
 def run_child(tree: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One measurement in a fresh process, importing the checkout in `tree`."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(tree))
+    env = checkout_env(tree, QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, "-m", "tests.benchmarks.bench_idle", "--child"]
     command += ["--duration", str(args.duration), "--warmup", str(args.warmup)]
     if args.profile:
