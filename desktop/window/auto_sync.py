@@ -12,6 +12,7 @@ session (the Alerts dock, the tray, the stored history and the channels), not on
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,8 @@ class AutoSync(QObject):
         self.schedule = SyncSchedule(self.interval or DEFAULT_INTERVAL)
         self.checks: Any = None  # engine.sync.check_alerts.CheckAlerts, made with the first sync (it loads ccxt)
         self._linked: tuple[tuple[Any, ...], list[str], float] = ((), [], 0.0)
+        self._seen: list[str] | None = None  # the names the schedule was last told of
+        self._lookup: threading.Thread | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.tick)
         self.action = menu.addAction("")
@@ -98,17 +101,31 @@ class AutoSync(QObject):
         return True
 
     def linked(self) -> list[str]:
-        """The book's linked accounts (engine.sync.run.link_problem), looked up again when the accounts change and
-        once an interval (a key stored in the keyring meanwhile)."""
-        from engine.sync.keys import link_problem  # not engine.sync.run: ccxt is loaded by the first sync's worker
-
+        """The book's linked accounts (engine.sync.keys.link_problem), looked up again when the accounts change and
+        once an interval (a key stored in the keyring meanwhile). The keyring is asked on a thread of its own (a
+        lookup takes ~20 ms an account, the first one ~300 ms to load the keyring's backends: the GUI thread
+        froze for them), so a book's linked accounts are known one tick after it is opened or edited."""
         accounts = self.window.portfolio.book.accounts
         seen, names, at = self._linked
-        if seen != accounts or time.monotonic() - at >= (self.interval or DEFAULT_INTERVAL):
-            names = [a.name for a in accounts if link_problem(a) is None]
-            self._linked = (accounts, names, time.monotonic())
+        due = seen != accounts or time.monotonic() - at >= (self.interval or DEFAULT_INTERVAL)
+        if due and self._lookup is None:
+            self._lookup = threading.Thread(target=self._look_up, args=(accounts,), name="link lookup", daemon=True)
+            self._lookup.start()
+        if seen != accounts:
+            return []  # not known yet for this book
+        if names is not self._seen:
+            self._seen = names
             self.schedule.forget(names)
         return names
+
+    def _look_up(self, accounts: tuple[Any, ...]) -> None:
+        """The link lookup thread: which of these accounts are linked (one tuple assignment publishes it)."""
+        from engine.sync.keys import link_problem  # not engine.sync.run: ccxt is loaded by the first sync's worker
+
+        try:
+            self._linked = (accounts, [a.name for a in accounts if link_problem(a) is None], time.monotonic())
+        finally:
+            self._lookup = None
 
     @Slot()
     def tick(self) -> None:
@@ -139,6 +156,9 @@ class AutoSync(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close:
             self.timer.stop()
+            lookup = self._lookup
+            if lookup is not None:
+                lookup.join(5)
             if self.sync.worker is not None:
                 self.sync.worker.join(5)  # a read under way ends within ccxt's timeout; no thread outlives the window
         return False

@@ -17,6 +17,7 @@ from engine.book.formats import money, quoted_price
 from engine.funding.projection import PROJECTION_DAYS, days_to_warning, isolated_liquidation_after
 from engine.funding.rates import FundingRate
 from engine.funding.text import rate_text
+from engine.margin.live_risk import VectorPositions
 from engine.margin.model import Book, MarginMode, PriceKey, Side, quote_currency_of
 from engine.margin.risk import AccountRisk, BookRisk, PositionRisk
 
@@ -40,14 +41,19 @@ class AccountFunding:
 
 
 def account_funding(book: Book, risk: BookRisk, account: str, rates: Mapping[PriceKey, FundingRate]) -> AccountFunding:
-    """The account's funding per day from the rows of `risk` (an evaluation of `book`) at these rates."""
+    """The account's funding per day from the rows of `risk` (an evaluation of `book`) at these rates.
+
+    Only the account's rows are read: on the vectorised path (VectorPositions) every other row would be made
+    into a PositionRisk for nothing (a 1,000-position book's chart paid 14 ms a frame for it)."""
     exchange = book.account(account).exchange
     total = cross = 0.0
     without: dict[str, None] = {}
-    for r in risk.positions:
-        p = r.position
+    rows = risk.positions
+    positions = rows.positions if isinstance(rows, VectorPositions) else [r.position for r in rows]
+    for i, p in enumerate(positions):
         if p.account != account:
             continue
+        r = rows[i]
         rate = rates.get((exchange, p.symbol))
         per_day = math.nan if rate is None else position_per_day(r, rate)
         if rate is None:

@@ -110,3 +110,29 @@ def test_without_a_rate_the_window_says_so_and_a_received_rate_never_reaches_war
         "zero: it never brings the account to warning."
     )
     assert "+9.15 USDT/day (received)" in window.ladder.funding.text()
+
+
+def test_the_projection_is_to_the_accounts_own_warning_ratio(qtbot):
+    doc = portfolio_doc(
+        position_doc(BTC, "long", 0.5, 60_000, "cross", 10),
+        wallet_balance=10_000,
+        prices=MARKS,
+        markets={BTC: {"funding_rate": 0.0001}},
+    )
+    doc["accounts"][0]["thresholds"] = {"ratio_warning": 0.5, "ratio_danger": 0.8}  # the account's own
+    portfolio = parse_portfolio(doc)
+    window = open_window(qtbot, portfolio)
+    account = evaluate_book(portfolio.book, portfolio.price_map()).accounts[0]
+    btc_per_day = -0.5 * 61_000 * 0.0001 * 3
+    days = (account.cross_margin_balance - account.cross_maintenance_margin / 0.50) / -btc_per_day
+    window.chart_dock.raise_()
+    qtbot.waitUntil(lambda: window.chart_dock.on_screen)
+    select(window, BTC)
+    window.charts.draw_chart()
+    assert window.chart.funding.text().endswith(
+        f"main's cross margin at its warning level (50% margin ratio) by funding alone in {days:,.1f} days."
+    )
+    window.ladder_dock.raise_()
+    qtbot.waitUntil(lambda: window.ladder_dock.on_screen)
+    window.charts.draw_account_views(force=True)
+    assert "(50% margin ratio)" in window.ladder.funding.text()
