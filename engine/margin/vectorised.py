@@ -298,7 +298,9 @@ class CompiledBook:
         cross_known = np.isfinite(cross_surplus)
         # -inf (an overflowing loss) is liquidated too; NaN (a missing mark) is unknown.
         liquidated = has_cross & (cross_surplus <= 0)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a denormal balance: inf, as in Python
+        # A denormal balance overflows the ratio: no ratio (NaN), as engine.margin.risk._ratio says None; the
+        # account is liquidated all the same (its surplus is below 0), which is what its level follows.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = np.where(has_cross & cross_known & (cross_balance > 0), cross_mm / cross_balance, np.nan)
             own_balance = self.pos_collateral + pos_pnl
             own_ratio = np.where(np.isfinite(own_balance) & (own_balance > 0), pos_mm / own_balance, np.nan)
@@ -306,6 +308,8 @@ class CompiledBook:
             roe = pos_pnl / (
                 np.where(self.pos_roe_at_mark, pos_im, self.pos_roe_base) if self.any_fixed_roe else pos_im
             )
+        ratio[np.isinf(ratio)] = np.nan
+        own_ratio[np.isinf(own_ratio)] = np.nan
         pos_ratio = np.where(self.pos_cross, ratio[self.pos_account], own_ratio)
         return VectorRisk(
             mark_price=pos_mark,

@@ -181,3 +181,25 @@ def test_vectorised_path_equals_scalar_path(case):
         assert _close(account.maintenance_margin, vector.account_maintenance_margin[a], scale)
         assert _close(account.available_balance, vector.account_available_balance[a], scale)
         assert _close(account.margin_ratio, vector.account_margin_ratio[a], 1.0 + (account.margin_ratio or 0))
+
+
+def test_a_denormal_cross_balance_has_no_ratio_on_either_path_and_is_liquidated():
+    # Found by the property test above: 0.25 of maintenance over 2.2e-311 of balance overflows; the scalar path
+    # said no ratio (None), the vectorised one inf. Both say none now, and the account is liquidated either way.
+    from engine.monitor.book_alerts import account_ratio_level
+    from engine.monitor.levels import Level, Thresholds
+    from tests.engine.books import book, market, pos
+
+    b = book(
+        "binanceusdm",
+        2.225073858507e-311,
+        [pos("S0/USDT:USDT", Side.LONG, 1.0, 1.0, MarginMode.CROSS, 1.0)],
+        [market("S0/USDT:USDT", 0.25)],
+    )
+    prices = {("binanceusdm", "S0/USDT:USDT"): 1.0}
+    scalar = evaluate_book(b, prices).accounts[0]
+    compiled = CompiledBook(b)
+    vector = compiled.recompute(compiled.prices_from(prices))
+    assert scalar.margin_ratio is None and np.isnan(vector.account_margin_ratio[0])
+    assert np.isnan(vector.position_margin_ratio[0])
+    assert scalar.liquidated and account_ratio_level(scalar, Thresholds()) is Level.LIQUIDATED
