@@ -29,8 +29,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks.checkout_env import checkout_env
-
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -80,6 +78,8 @@ def measure(frames: int, ticks: int, seed: int = 5) -> dict[str, Any]:
 
 def run_child(tree: Path, args: argparse.Namespace) -> list[float]:
     """One measurement in a fresh process, importing the checkout in `tree`."""
+    from tests.benchmarks.checkout_env import checkout_env  # the parent's: an older child has none
+
     env = checkout_env(tree, QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, str(Path(__file__).resolve()), "--child", "--frames", str(args.frames)]
     command += ["--ticks", str(args.ticks)]

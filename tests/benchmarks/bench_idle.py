@@ -28,8 +28,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.benchmarks.checkout_env import checkout_env
-
 REPO = Path(__file__).resolve().parents[2]
 TARGET_PERCENT = 2.0
 
@@ -109,6 +107,8 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
 
 def run_child(tree: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One measurement in a fresh process, importing the checkout in `tree`."""
+    from tests.benchmarks.checkout_env import checkout_env  # the parent's: an older child has none
+
     env = checkout_env(tree, QT_QPA_PLATFORM="offscreen")
     command = [sys.executable, "-m", "tests.benchmarks.bench_idle", "--child"]
     command += ["--duration", str(args.duration), "--warmup", str(args.warmup)]
