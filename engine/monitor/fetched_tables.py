@@ -21,35 +21,31 @@ from engine.margin.model import MarketSpec, PriceKey
 
 
 class FetchedTables:
-    """Which feeds fetched new tables since the last look (a feed's `tiers_version` moved)."""
+    """Which feeds fetched new tables since the last look (a feed's `tiers_version` moved), and which read their
+    exchange's market list (its `increments_version` moved)."""
 
     def __init__(self) -> None:
-        self._seen: dict[int, int] = {}
-        self._seen_lists: dict[int, int] = {}
+        self._seen: dict[tuple[str, int], int] = {}
 
     def new(self, feeds: Iterable[Any]) -> dict[str, dict[str, MarketSpec]]:
         """exchange -> {symbol: market} of the feeds whose fetch ended since the last call (none: {})."""
-        out: dict[str, dict[str, MarketSpec]] = {}
-        for feed in feeds:
-            version = getattr(feed, "tiers_version", 0)
-            if version and self._seen.get(id(feed)) != version:
-                self._seen[id(feed)] = version
-                tables = dict(getattr(feed, "tiers", {}))
-                if tables:
-                    out.setdefault(feed.exchange_id, {}).update(tables)
-        return out
+        return self._since_last(feeds, "tiers")
 
     def new_increments(self, feeds: Iterable[Any]) -> dict[str, dict[str, Increments]]:
         """exchange -> {symbol: increments} of the feeds that read their exchange's market list since the last
-        call (a feed's `increments_version` moved; none: {})."""
-        out: dict[str, dict[str, Increments]] = {}
+        call (none: {})."""
+        return self._since_last(feeds, "increments")
+
+    def _since_last(self, feeds: Iterable[Any], what: str) -> dict[str, dict[str, Any]]:
+        """exchange -> the feeds' `what` mapping, for the feeds whose `{what}_version` moved since the last call."""
+        out: dict[str, dict[str, Any]] = {}
         for feed in feeds:
-            version = getattr(feed, "increments_version", 0)
-            if version and self._seen_lists.get(id(feed)) != version:
-                self._seen_lists[id(feed)] = version
-                listed = dict(getattr(feed, "increments", {}))
-                if listed:
-                    out.setdefault(feed.exchange_id, {}).update(listed)
+            version = getattr(feed, f"{what}_version", 0)
+            if version and self._seen.get((what, id(feed))) != version:
+                self._seen[(what, id(feed))] = version
+                found = dict(getattr(feed, what, {}))
+                if found:
+                    out.setdefault(feed.exchange_id, {}).update(found)
         return out
 
 
