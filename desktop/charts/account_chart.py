@@ -12,8 +12,9 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from desktop.charts.caption import Caption
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
 from engine.book.formats import money
 from engine.monitor.levels import Thresholds
@@ -49,7 +50,7 @@ class AccountChart(ThemedChart):
         for line in self.ratio_lines.values():
             self.ratio_plot.addItem(line)
         self.ratio_lines["liquidation"].setPos(100.0)
-        self.hover = QLabel(" ")
+        self.hover = Caption(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.equity_plot, 3)

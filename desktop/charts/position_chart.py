@@ -22,6 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from desktop.charts.caption import Caption
 from desktop.charts.chart_style import ThemedChart, robust_range, sample_under_cursor, show_grid
 from desktop.tables.position_columns import quoted
 from engine.book.formats import percent, price
@@ -36,6 +37,11 @@ from engine.monitor.ring_buffer import RingBuffer
 
 FOLLOW_AHEAD_S = 10.0
 """Seconds of room left on the right of the newest mark (at least; a tenth of the span once that is more)."""
+MARK_HEADROOM = 0.2
+"""Room left above and below the marks when the mark axis is set, as a share of their range: the marks that
+follow fit without moving the axis (and redrawing both axes, the chart's dearest paint)."""
+MARK_SLACK = 3.0
+"""The mark axis is narrowed once it is more than this many times as tall as the marks need."""
 
 LINES = (  # name, colour, style
     ("entry", "#7f8c8d", pg.QtCore.Qt.PenStyle.DashLine),
@@ -140,12 +146,11 @@ class PositionChart(ThemedChart):
         self.band.setZValue(-10)  # under the curve and the lines
         self.band.hide()
         self.plot.addItem(self.band)
-        self.caption = QLabel(" ")
-        self.caption.setWordWrap(True)  # a long symbol must not widen the dock
+        self.caption = Caption(" ")  # wraps: a long symbol must not widen the dock
         self.funding = QLabel(" ")
         self.funding.setObjectName("position-funding")
         self.funding.setWordWrap(True)
-        self.hover = QLabel(" ")
+        self.hover = Caption(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
@@ -273,17 +278,24 @@ class PositionChart(ThemedChart):
     def _fit_marks(self, marks: np.ndarray) -> None:
         """The mark axis over the samples that are not spikes (one bad tick must not flatten the curve until the
         app restarts), the newest mark and the likely range always in view; left alone once the user zoomed or
-        panned."""
+        panned. Like the time axis it moves only when it must (each move redraws both axes): when those leave
+        the range, or when the range is more than MARK_SLACK times as tall as they need (a spike dropped out, a
+        calmer market); it is then set with MARK_HEADROOM of their range to spare above and below."""
         if not self._following:
             return
         fitted = robust_range(marks, float(marks[-1]) if len(marks) else None)
-        if fitted is not None:
-            low, high = fitted
-            if self.band.isVisible():  # the horizon's likely range in view too
-                band_low, band_high = self.band.getRegion()
-                low, high = min(low, band_low), max(high, band_high)
-            pad = (high - low) * 0.05 or abs(high) * 0.001 or 1.0
-            self.plot.setYRange(low - pad, high + pad, padding=0)
+        if fitted is None:
+            return
+        low, high = fitted
+        if self.band.isVisible():  # the horizon's likely range in view too
+            band_low, band_high = self.band.getRegion()
+            low, high = min(low, band_low), max(high, band_high)
+        span = high - low or abs(high) * 0.002 or 2.0  # a flat curve: a tenth of a percent around it
+        shown_low, shown_high = self.plot.getViewBox().viewRange()[1]
+        if shown_low <= low and high <= shown_high and shown_high - shown_low <= MARK_SLACK * span:
+            return
+        pad = span * MARK_HEADROOM if high > low else span / 2
+        self.plot.setYRange(low - pad, high + pad, padding=0)
 
     def _stop_following(self, *_changed: object) -> None:
         self._following = False

@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from desktop.charts.caption import Caption
 from desktop.charts.chart_style import ThemedChart, sample_under_cursor, show_grid
 from desktop.platform.text_colours import problem_colour
 from engine.book.formats import money, price
@@ -74,12 +75,11 @@ class RiskLadder(ThemedChart):
             band.hide()
             self.plot.addItem(band)
             self.spreads.append(band)
-        self.spread_note = QLabel(" ")
-        self.spread_note.setWordWrap(True)
+        self.spread_note = Caption(" ")
         self.funding = QLabel(" ")
         self.funding.setObjectName("ladder-funding")
         self.funding.setWordWrap(True)
-        self.hover = QLabel(" ")
+        self.hover = Caption(" ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)

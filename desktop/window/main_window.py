@@ -1,8 +1,6 @@
-"""The watch window: positions, accounts, charts and alerts, refreshed from the price store on a timer.
-
-Feeds write into the price store on their own threads; the window pulls a coalesced snapshot on a timer (10 Hz
-by default), recomputes the book once (vectorised engine), updates only the rows that changed, on the GUI thread.
-"""
+"""The watch window: positions, accounts, charts and alerts, refreshed from the price store on a timer. Feeds
+write into the store on their own threads; the window pulls a coalesced snapshot on a timer (10 Hz by default) when
+something changed, recomputes the book once (vectorised engine), updates only the rows that changed."""
 
 from __future__ import annotations
 
@@ -231,14 +229,15 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def refresh(self) -> None:
-        """One tick of the refresh loop: read the price store's snapshot; recompute on new prices, and once a
-        second regardless: ages grow and prices turn stale although nothing arrives (that is exactly what a
-        frozen feed looks like)."""
+        """Recompute on new prices, and once a second regardless (ages grow, prices turn stale: a frozen feed)."""
+        due = time.monotonic() - self._last_refresh >= 1.0
+        if not (due or self.reader.has_news() or self.prices_dock.on_screen):
+            return  # nothing new, no age shown that moves (the prices tab's do): nothing is read or copied
         snapshot = self.reader.read()
         self._quotes = snapshot.quotes
-        if self.prices_dock.on_screen:  # a tab in the back catches up when it is shown
+        if self.prices_dock.on_screen:
             self.prices.refresh(snapshot.taken_at, snapshot.quotes)
-        if snapshot.changed or time.monotonic() - self._last_refresh >= 1.0:
+        if snapshot.changed or due:
             self._last_refresh = time.monotonic()
             self._recompute(snapshot.quotes, snapshot.changed)
 

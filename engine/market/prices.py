@@ -266,6 +266,12 @@ class PriceReader:
         snapshot, self._seen = self.store._read(self._seen)
         return snapshot
 
+    def has_news(self) -> bool:
+        """Whether a key changed since this reader's previous read (a price kept, a manual price set or
+        cleared), without taking the lock or copying anything: a poll that finds nothing new costs next to
+        nothing. A change made while this runs is seen by the next call (the counter only grows)."""
+        return self.store._counter > self._seen
+
 
 @dataclass(frozen=True, slots=True)
 class Shock:
