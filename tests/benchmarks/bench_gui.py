@@ -36,7 +36,10 @@ pyqtgraph): the children use a temporary PYTHONPYCACHEPREFIX that the warm-up fi
 PYTHONDONTWRITEBYTECODE says. The real window pauses garbage collection from before its first Qt import
 until it is shown, as `marginwatch` does (desktop.platform.startup_heap). For reference, --uncompiled-runs more
 runs each with PYTHONDONTWRITEBYTECODE=1 (a checkout without __pycache__ compiles its ~50 modules at
-every start), and as many without the GC pause.
+every start), and as many without the GC pause. --startup-only skips the load run; with --compare DIR that
+checkout's real window starts in the same rounds (this file's child code on its packages and resources,
+tests/benchmarks/checkout_env.py). Each child also reports its process CPU time (all threads, from the
+interpreter's start), which a busy machine disturbs less than the wall clock.
 """
 
 from __future__ import annotations
