@@ -937,6 +937,8 @@ def main() -> None:
     if args.startup_child:
         startup_child(*args.startup_child)
         return
+    if args.compare and not args.startup_only:
+        parser.error("--compare needs --startup-only")
     if args.startup_only:
         startup = measure_startup(args.startup_runs, compare=args.compare.resolve() if args.compare else None)
         print(f"start-up only; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end")
