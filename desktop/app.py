@@ -18,16 +18,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from desktop.platform.crash_reporter import CrashReporter
 from desktop.platform.gui_collector import GuiThreadCollector
 from desktop.platform.icon import app_icon
 from desktop.platform.startup_heap import freeze_startup_heap
 from desktop.platform.theme import apply_theme, remember_theme
-from desktop.window.candle_updates import CandleUpdates
 from desktop.window.main_window import REFRESH_HZ, MainWindow
 from desktop.window.menus import app_version
 from desktop.window.price_sources import FeedFactory, manual_store
-from desktop.window.tier_updates import TierUpdates
 from desktop.window.window_layout import fit_to_screen
 from engine.book.portfolio import Portfolio, load_portfolio, loads_portfolio
 from engine.margin.bundled import resource
@@ -35,7 +32,6 @@ from engine.margin.model import PriceKey
 from engine.market.prices import PriceStore
 from engine.storage.paths import LOG_NAME, create_private_file, database_path, ensure_data_dir
 from engine.storage.paths import data_dir as resolve_data_dir
-from engine.storage.stored_tiers import stored_fetched_tables
 
 if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated feed: --demo)
     from engine.market.feeds.exchange_config import ExchangeSettings
@@ -101,6 +97,9 @@ def taking_tiers(window: MainWindow, options: WindowOptions | None = None) -> Ma
     """The window, taking the tier tables its feeds fetch (stored with its saved book, and applied) and, while
     its live feeds run, its symbols' hourly candles (desktop.window.candle_updates: the probability column's
     volatilities)."""
+    from desktop.window.candle_updates import CandleUpdates  # not before the window is built (start-up time)
+    from desktop.window.tier_updates import TierUpdates
+
     TierUpdates(window)  # a child of the window: it lives as long
     CandleUpdates(window, options.exchange_settings if options is not None else None)
     return window
@@ -129,6 +128,8 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             feed_factory=simulated,
         )
     if options.book_file:
+        from engine.storage.stored_tiers import stored_fetched_tables  # sqlite3: only where a database is read
+
         portfolio = load_portfolio(options.book_file, *stored_fetched_tables(database_path(options.data_dir)))
         store, feeds, mode = _prices_and_feeds(portfolio, options)
         window = MainWindow(
@@ -192,6 +193,8 @@ def run_app(options: WindowOptions | None = None) -> int:
     app.setApplicationVersion(app_version())
     app.setDesktopFileName("marginwatch")  # Wayland matches the window to packaging/marginwatch.desktop
     app.setWindowIcon(app_icon())
+    from desktop.platform.crash_reporter import CrashReporter
+
     folder = resolve_data_dir(options.data_dir)
     reporter = CrashReporter(prepare_data_dir(folder))
     reporter.install()

@@ -16,7 +16,7 @@ from engine.margin.liquidation_odds import Odds
 from engine.margin.risk import AccountRisk, BookRisk
 from engine.margin.rules import profile_of
 from engine.monitor.levels import Level
-from engine.monitor.odds_report import probability_text
+from engine.monitor.odds_job import probability_text
 from engine.monitor.report import account_ratio_text
 
 

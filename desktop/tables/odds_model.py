@@ -20,8 +20,7 @@ from desktop.tables.positions_model import PositionsModel
 from engine.margin.live_risk import VectorPositions
 from engine.margin.risk import BookRisk, PositionRisk
 from engine.monitor.frame import RowState
-from engine.monitor.odds_report import column_title
-from engine.monitor.odds_worker import BOOTSTRAP, NORMAL, OddsResult
+from engine.monitor.odds_job import BOOTSTRAP, NORMAL, OddsResult, column_title
 
 ODDS_SPAN = [(ODDS_COLUMN, ODDS_COLUMN)]
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)

@@ -28,7 +28,8 @@ def alert_text(alert: Alert) -> str:
 
 class AlertList(QListWidget):
     """The alerts shown, one per group (Alert.group); `alerts` holds each row's latest alert, oldest first.
-    rows_changed(count) says how many rows the list shows after a new row (the dock's title shows it)."""
+    rows_changed(count) says how many rows the list shows after new rows (the dock's title shows it): once per
+    add, once per raise_ (the first frame's levels already crossed add a row each)."""
 
     rows_changed = Signal(int)
 
@@ -40,6 +41,12 @@ class AlertList(QListWidget):
 
     def add(self, alert: Alert) -> bool:
         """Show an alert on top; True when it is a new row, False when it updated its group's row."""
+        if not self._show(alert):
+            return False
+        self.rows_changed.emit(self.count())
+        return True
+
+    def _show(self, alert: Alert) -> bool:
         grouped = self._rows.get(alert.group) if alert.repeat else None
         if grouped is not None:
             index, item = grouped
@@ -55,7 +62,6 @@ class AlertList(QListWidget):
             item.setForeground(QColor(255, 255, 255) if alert.new is Level.LIQUIDATED else QColor(0, 0, 0))
         self.insertItem(0, item)
         self._rows[alert.group] = (len(self.alerts) - 1, item)
-        self.rows_changed.emit(self.count())
         return True
 
     def selected_alert(self) -> Alert | None:
@@ -86,13 +92,15 @@ class AlertList(QListWidget):
         the same). True when any was new. (The sound is the window's notifications': desktop.window.sound_setting.)"""
         fresh = False
         for alert in alerts:
-            if not self.add(alert):
+            if not self._show(alert):
                 continue
             fresh = True
             if history is not None:
                 history.record_alert(alert)
             if tray is not None and not (muted is not None and muted(alert, alert.at)):
                 tray.showMessage("Margin Watch", alert.describe(), QSystemTrayIcon.MessageIcon.Warning, 10_000)
+        if fresh:
+            self.rows_changed.emit(self.count())
         return fresh
 
 

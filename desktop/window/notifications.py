@@ -27,15 +27,14 @@ from PySide6.QtWidgets import QMenu, QWidget
 from desktop.window.alert_list import AlertList
 from desktop.window.sound_setting import SoundSetting
 from engine.alerts.channel_secrets import SecretMissing, env_name, store_secret
-from engine.alerts.config import DEFAULT_FEED_STALE_AFTER, AlertsConfigError, channel_from_item
-from engine.alerts.dispatcher import ChannelState, Dispatcher, Timing
-from engine.alerts.relay import AlertRelay
 from engine.monitor.alerts import Alert
 from engine.monitor.frame import Frame
 from engine.monitor.levels import Level
 from engine.monitor.session import WatchSession
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the channels' config, dispatcher and relay are imported once a channel is set up
+    from engine.alerts.dispatcher import ChannelState, Dispatcher, Timing
+    from engine.alerts.relay import AlertRelay
     from engine.storage.database import BookDatabase
 
 CHANNELS_SETTING = "alerts/channels"
@@ -119,6 +118,11 @@ class WindowNotifications(QObject):
             self.dispatcher.close(wait=False)
         self.dispatcher = self.relay = None
         self.problems = {}
+        if not self.items:  # no channel: the alerts machinery stays unimported (start-up time)
+            return
+        from engine.alerts.config import AlertsConfigError, channel_from_item
+        from engine.alerts.dispatcher import Dispatcher
+
         channels = []
         for item in self.items:
             try:
@@ -138,6 +142,8 @@ class WindowNotifications(QObject):
         """Add a channel, or replace the one named `replacing`, with the URL / token typed (empty: keep the
         stored one). Checked first, with what was typed, then the secrets go to the keyring and the channel to
         the settings: the reason in words when it cannot be saved (nothing is saved then), else None."""
+        from engine.alerts.config import AlertsConfigError, channel_from_item
+
         name = str(item.get("name", "")).strip()
         if any(i.get("name") == name for i in self.items if i.get("name") != replacing):
             return f"there is already a channel called '{name}'"
@@ -247,6 +253,9 @@ class WindowNotifications(QObject):
             return
         book = self.session.book
         if self.relay is None or self._relay_book is not book:
+            from engine.alerts.config import DEFAULT_FEED_STALE_AFTER
+            from engine.alerts.relay import AlertRelay
+
             exchange_of = {a.name: a.exchange for a in book.accounts}
             keys = book.price_keys()
             stale = DEFAULT_FEED_STALE_AFTER

@@ -29,11 +29,11 @@ from desktop.window.odds_setting import ODDS_SETTING, OddsChoice, OddsMenu, choi
 from engine.book.market_volatility import volatility_for
 from engine.margin.live_risk import VectorPositions
 from engine.margin.model import Book, PriceKey
-from engine.market.volatility import Series
 from engine.monitor.odds_worker import OddsJob, OddsWorker, VolatilityInputs
 from engine.monitor.session import WatchSession
 
 if TYPE_CHECKING:  # storage and the candle cache are imported when a saved book is open (start-up without one)
+    from engine.market.volatility import Series
     from engine.storage.database import BookDatabase
 
 EVERY_MS = 5_000

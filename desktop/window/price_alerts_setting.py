@@ -8,15 +8,17 @@ book it saves back to its file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
 
-from desktop.dialogs.price_alerts_dialog import PriceAlertsDialog
 from engine.book.price_alert_rules import PriceAlert
 from engine.margin.model import PriceKey
+
+if TYPE_CHECKING:  # the dialog's module is imported when it is first opened
+    from desktop.dialogs.price_alerts_dialog import PriceAlertsDialog
 
 
 class PriceAlertsSetting(QObject):
@@ -59,6 +61,8 @@ class PriceAlertsSetting(QObject):
 
     def dialog(self, prefill: PriceKey | None = None) -> PriceAlertsDialog:
         """The dialog on the session's rules, the book's price keys and the real marks now."""
+        from desktop.dialogs.price_alerts_dialog import PriceAlertsDialog
+
         session = self.window_.session
         marks = session.frame.real_marks if session.frame is not None else {}
         keys = session.portfolio.book.price_keys()

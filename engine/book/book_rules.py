@@ -14,7 +14,6 @@ The bounds on numbers (prices, sizes, leverage, margins, wallets) are engine.boo
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -87,6 +86,8 @@ class BookCheck:
 def unknown_key(key: str, known: Sequence[str], what: str) -> str:
     """The message for a key that is not a field: "'isolated_margn' is not a field of a position; did you
     mean 'isolated_margin'?" (difflib's closest match, else the list of fields)."""
+    import difflib  # here: only a misspelt key needs it (start-up time)
+
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else f" (its fields: {', '.join(known)})"
     return f"'{printable(key)}' is not a field of {what}{hint}"

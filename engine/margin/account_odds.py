@@ -29,11 +29,10 @@ import math
 
 import numpy as np
 
-from engine.margin.liquidation_odds import Odds, horizon_years, no_volatility_reason
+from engine.margin.liquidation_odds import DEFAULT_PATHS, Odds, horizon_years, no_volatility_reason
 from engine.margin.vectorised import CompiledBook
 from engine.margin.vectorised_stress import MoveSearch
 
-DEFAULT_PATHS = 10_000
 _CELLS_PER_CHUNK = 2_000_000
 """Steps x paths x symbols of the walk drawn at once: bounds the memory of a long horizon (16 MB)."""
 _ROWS_PER_CHUNK = 1024

@@ -40,6 +40,9 @@ from engine.margin.risk import PositionRisk
 
 HOURS_PER_YEAR = 365.0 * 24.0
 """Crypto trades every day: a year is 365 days of 24 hours (no trading-day calendar)."""
+DEFAULT_PATHS = 10_000
+"""Monte Carlo paths of an account's figure (engine.margin.account_odds; here so that a job names its default
+without importing the simulation)."""
 
 BGK_BETA = 0.5825971579390106
 """-zeta(1/2) / sqrt(2 pi): the Broadie-Glasserman-Kou continuity correction for a discretely monitored barrier."""

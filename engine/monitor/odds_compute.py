@@ -1,6 +1,6 @@
 """What the probability-of-liquidation worker computes (engine.monitor.odds_worker runs it on a thread,
-engine.monitor.odds_process in a child process): the job, its result, what is derived once per book
-(prepare), and the figures themselves (compute). Qt-free, and free of threads and processes.
+engine.monitor.odds_process in a child process): what is derived once per book (prepare), and the figures
+themselves (compute) of a job (engine.monitor.odds_job). Qt-free, and free of threads and processes.
 """
 
 from __future__ import annotations
@@ -8,79 +8,18 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from engine.margin.account_odds import DEFAULT_PATHS, account_odds
+from engine.margin.account_odds import account_odds
 from engine.margin.bootstrap_odds import bootstrap_account_odds, bootstrap_position_odds
 from engine.margin.liquidation_odds import Odds, touch_probabilities
-from engine.margin.model import Book, PriceKey
+from engine.margin.model import Book
 from engine.margin.vectorised import CompiledBook
 from engine.margin.vectorised_stress import MoveSearch
 from engine.market.volatility import MIN_RETURNS, MarketVolatility, Series, market_volatility
-
-NORMAL, BOOTSTRAP = "normal", "bootstrap"
-MODELS = {
-    NORMAL: ("Normal model (random walk at the volatility)", "engine.margin.liquidation_odds, account_odds"),
-    BOOTSTRAP: ("Historical bootstrap (the symbol's own hourly returns)", "engine.margin.bootstrap_odds"),
-}
-"""The models the window offers: key -> (title, where it is defined)."""
-
-
-@dataclass(frozen=True)
-class VolatilityInputs:
-    """Where the volatilities come from, per price key: typed in the portfolio file (annualised, wins), hourly
-    candles, the stored mark history resampled to hours (engine.market.volatility.market_volatility).
-    The same object for the same book: the worker keeps what it derives from it."""
-
-    typed: Mapping[PriceKey, float] = field(default_factory=dict)
-    candles: Mapping[PriceKey, Series] = field(default_factory=dict)
-    history: Mapping[PriceKey, Series] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OddsJob:
-    """What one refresh needs; row arrays float64, shape (rows,), in the book's position order.
-
-    token: identifies the rows (the book's positions); the result is shown only on those rows. book: the
-    book the rows are of; marks: the marks they were evaluated at; row_keys: each row's price key."""
-
-    token: object
-    book: Book
-    marks: Mapping[PriceKey, float]
-    row_keys: Sequence[PriceKey]
-    mark: np.ndarray
-    liquidation: np.ndarray
-    distance: np.ndarray
-    inputs: VolatilityInputs
-    hours: float
-    paths: int = DEFAULT_PATHS
-    accounts: bool = True
-    """False: the positions' figures only (no Monte Carlo)."""
-    model: str = NORMAL
-    """A key of MODELS."""
-
-
-@dataclass(frozen=True)
-class OddsResult:
-    """A job's answer: probability per row (NaN: unknown) and the volatility used per row (NaN: unknown), per
-    account (book order) an Odds (empty when the job asked for none), the thread it was computed on, and how
-    long it took in seconds."""
-
-    token: object
-    probability: np.ndarray
-    volatility: np.ndarray
-    accounts: list[Odds]
-    account_names: tuple[str, ...]
-    """The accounts `accounts` is of (the job's book's, in its order)."""
-    hours: float
-    thread: int
-    seconds: float
-    model: str = NORMAL
-    process: int = 0
-    """The id of the process it was computed in."""
+from engine.monitor.odds_job import BOOTSTRAP, OddsJob, OddsResult, VolatilityInputs
 
 
 @dataclass

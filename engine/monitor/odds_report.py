@@ -27,6 +27,7 @@ from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.risk import BookRisk
 from engine.margin.vectorised import CompiledBook
 from engine.market.volatility import MarketVolatility, Series
+from engine.monitor.odds_job import column_title, probability_text
 
 
 @dataclass(frozen=True)
@@ -133,22 +134,6 @@ def add_odds(document: dict[str, Any], book: Book, odds: BookOdds) -> None:
         item["horizon_hours"] = odds.hours
         item["volatility"] = {s: mv.of((account.exchange, s)) for s in sorted(cross)}
         item["model"] = o.model or None
-
-
-def probability_text(o: Odds) -> str:
-    """'3.21%', '3.21% ±0.15%' for a Monte Carlo figure, '<0.01%' for a tiny one, '—' when there is none."""
-    if o.probability is None:
-        return "—"
-    p = o.probability
-    text = "<0.01%" if 0 < p < 5e-5 else f"{p * 100:.2f}%"
-    if o.standard_error is not None and 0 < p < 1:
-        text += f" ±{o.standard_error * 100:.2f}%"
-    return text
-
-
-def column_title(hours: float) -> str:
-    """'P(liq 24h)': the column's title at a horizon."""
-    return f"P(liq {horizon_label(hours)})"
 
 
 def odds_columns(odds: BookOdds) -> tuple[list[str], list[str]]:

@@ -14,23 +14,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from engine.margin.model import Book
-from engine.monitor.odds_compute import (
-    BOOTSTRAP,
-    MODELS,
-    NORMAL,
-    OddsJob,
-    OddsResult,
-    Prepared,
-    VolatilityInputs,
-    compute,
-    longest_series,
-    prepare,
-)
-from engine.monitor.odds_process import ChildGone, child
+from engine.monitor.odds_job import BOOTSTRAP, MODELS, NORMAL, OddsJob, OddsResult, VolatilityInputs
 
-__all__ = ["BOOTSTRAP", "MODELS", "NORMAL", "OddsJob", "OddsResult", "OddsWorker", "VolatilityInputs", "longest_series"]
+if TYPE_CHECKING:  # the computation and the child process are imported with the first job (start-up time)
+    from engine.monitor.odds_compute import Prepared
+
+__all__ = ["BOOTSTRAP", "MODELS", "NORMAL", "OddsJob", "OddsResult", "OddsWorker", "VolatilityInputs"]
 
 
 class OddsWorker:
@@ -57,6 +49,8 @@ class OddsWorker:
         if self.busy:
             return False
         if not self.in_process:
+            from engine.monitor.odds_process import ChildGone, child
+
             try:
                 self._pending = (child().submit(job), job.token)
                 return True
@@ -70,6 +64,8 @@ class OddsWorker:
         """The newest finished result not taken yet (None: none). Raises RuntimeError with the child's
         traceback when the job failed there (a bug of ours)."""
         if self._pending is not None:
+            from engine.monitor.odds_process import ChildGone, child
+
             number, token = self._pending
             try:
                 result = child().collect(number)
@@ -91,12 +87,16 @@ class OddsWorker:
             self._thread.join(timeout)
 
     def _prepare(self, job: OddsJob) -> Prepared:
+        from engine.monitor.odds_compute import prepare
+
         cached = self._prepared
         if cached is None or cached[0] is not job.book or cached[1] is not job.inputs:
             self._prepared = cached = (job.book, job.inputs, prepare(job.book, job.inputs))
         return cached[2]
 
     def _run(self, job: OddsJob) -> None:
+        from engine.monitor.odds_compute import compute
+
         result = compute(job, self._prepare(job))
         with self._lock:
             self._result = result

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.benchmarks.bench_gui [--duration 30] [--rate 5000] [--startup-runs 15]
     .venv/bin/python -m tests.benchmarks.bench_gui --duration 10 --profile     # cProfile of the GUI thread
+    .venv/bin/python -m tests.benchmarks.bench_gui --startup-only [--compare OTHER_CHECKOUT]   # no load run
     (diagnostics: --hide-docks, --dump FILE for the raw samples, --profile-out FILE for pstats)
 
 Book: a version-1 portfolio document (parse_portfolio) of 10 binanceusdm accounts, 1,000 positions over
@@ -35,7 +36,10 @@ pyqtgraph): the children use a temporary PYTHONPYCACHEPREFIX that the warm-up fi
 PYTHONDONTWRITEBYTECODE says. The real window pauses garbage collection from before its first Qt import
 until it is shown, as `marginwatch` does (desktop.platform.startup_heap). For reference, --uncompiled-runs more
 runs each with PYTHONDONTWRITEBYTECODE=1 (a checkout without __pycache__ compiles its ~50 modules at
-every start), and as many without the GC pause.
+every start), and as many without the GC pause. --startup-only skips the load run; with --compare DIR that
+checkout's real window starts in the same rounds (this file's child code on its packages and resources,
+tests/benchmarks/checkout_env.py). Each child also reports its process CPU time (all threads, from the
+interpreter's start), which a busy machine disturbs less than the wall clock.
 """
 
 from __future__ import annotations
@@ -531,7 +535,7 @@ def run_stream(args: argparse.Namespace) -> dict[str, Any]:
 def startup_child(kind: str, book_file: str) -> None:
     """In a fresh process: import + construct + show + first paint; prints one JSON line and exits."""
     t0 = time.perf_counter()
-    pause = kind == "real" and not os.environ.get("BENCH_NO_GC_PAUSE")
+    pause = kind != "minimal" and not os.environ.get("BENCH_NO_GC_PAUSE")
     if pause:  # as `marginwatch` does before it imports Qt (desktop.cli.run_window)
         from desktop.platform.startup_heap import pause_collection
 
@@ -540,7 +544,7 @@ def startup_child(kind: str, book_file: str) -> None:
     from PySide6.QtWidgets import QApplication, QWidget
 
     app = QApplication(sys.argv[:1])
-    if kind == "real":
+    if kind != "minimal":  # "compare": the same, from another checkout
         from desktop.app import MainWindow, manual_store
         from engine.book.portfolio import load_portfolio
 
@@ -578,6 +582,7 @@ def startup_child(kind: str, book_file: str) -> None:
                     "paint_s": seen["painted"] - t_built,
                     "first_paint_event_s": seen["paint"] - t0,
                     "painted_at": seen["painted"],
+                    "cpu_s": time.process_time(),  # all threads, from the interpreter's start
                 }
             ),
             flush=True,
@@ -607,7 +612,9 @@ def startup_child(kind: str, book_file: str) -> None:
     app.exec()
 
 
-def measure_startup(runs: int, compiled: bool = True, gc_pause: bool = True) -> dict[str, list[dict[str, float]]]:
+def measure_startup(
+    runs: int, compiled: bool = True, gc_pause: bool = True, compare: Path | None = None
+) -> dict[str, list[dict[str, float]]]:
     """Start-up children, alternating the two windows; run 0 of each kind is a discarded warm-up.
 
     compiled: every module's bytecode is cached, as for an installed app (`pip install .` compiles the
@@ -616,11 +623,14 @@ def measure_startup(runs: int, compiled: bool = True, gc_pause: bool = True) -> 
     PYTHONDONTWRITEBYTECODE=1: a checkout without __pycache__ compiles its modules at every start.
     gc_pause: the real window pauses garbage collection until it is shown, as `marginwatch` does
     (desktop.platform.startup_heap); the minimal window never does.
+    compare: another checkout whose real window starts too (kind "compare"), in the same rounds; its
+    children run this file's child code against that checkout's packages and resources (checkout_env).
     """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     if not gc_pause:
         env["BENCH_NO_GC_PAUSE"] = "1"
-    results: dict[str, list[dict[str, float]]] = {"real": [], "minimal": []}
+    kinds = ("real", "minimal") + (("compare",) if compare else ())
+    results: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     with tempfile.TemporaryDirectory() as folder:
         if compiled:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -630,13 +640,23 @@ def measure_startup(runs: int, compiled: bool = True, gc_pause: bool = True) -> 
             env.pop("PYTHONPYCACHEPREFIX", None)
         book_file = Path(folder) / "book.json"
         book_file.write_text(json.dumps(build_document()), encoding="utf-8")
+        child = [sys.executable, "-m", "tests.benchmarks.bench_gui", "--startup-child"]
+        compare_child = [sys.executable, str(Path(__file__).resolve()), "--startup-child"]
+        if compare:  # this file's child code, the other checkout's packages and resources
+            from tests.benchmarks.checkout_env import checkout_env
+
+            compare_env = env | {"PYTHONPATH": checkout_env(compare)["PYTHONPATH"]}
         for i in range(runs + 1):  # run 0 of each kind is a discarded warm-up (disk cache, bytecode)
-            for kind in ("real", "minimal") if i % 2 == 0 else ("minimal", "real"):
+            for kind in kinds if i % 2 == 0 else kinds[::-1]:
                 launched = time.perf_counter()
+                if kind == "compare":
+                    command, tree, child_env = compare_child, compare, compare_env
+                else:
+                    command, tree, child_env = child, REPO, env
                 done = subprocess.run(
-                    [sys.executable, "-m", "tests.benchmarks.bench_gui", "--startup-child", kind, str(book_file)],
-                    cwd=REPO,
-                    env=env,
+                    [*command, kind, str(book_file)],
+                    cwd=tree,
+                    env=child_env,
                     capture_output=True,
                     text=True,
                     timeout=120,
@@ -652,6 +672,15 @@ def measure_startup(runs: int, compiled: bool = True, gc_pause: bool = True) -> 
 
 
 # --------------------------------------------------------------------------------------------- report
+
+
+def row_adder(rows: list[tuple[str, str, str, str]]) -> Any:
+    """row(name, value, target="", ok=None) appends a report row to `rows` (ok: PASS/FAIL/blank)."""
+
+    def row(name: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        rows.append((name, value, target, "" if ok is None else ("PASS" if ok else "FAIL")))
+
+    return row
 
 
 def report(
@@ -676,9 +705,7 @@ def report(
         + ("; DOCKS HIDDEN" if args.hide_docks else "")
     )
     rows: list[tuple[str, str, str, str]] = []
-
-    def row(name: str, value: str, target: str = "", ok: bool | None = None) -> None:
-        rows.append((name, value, target, "" if ok is None else ("PASS" if ok else "FAIL")))
+    row = row_adder(rows)
 
     def ratio(value: float, target: float) -> str:
         return f" ({value / target:.2f}x target)"
@@ -745,6 +772,17 @@ def report(
     else:
         row("refresh duration ms", "n/a (timer connection not replaceable)")
     row("alerts raised while measured (before)", f"{run['alerts']} ({run['alerts_startup']})")
+    startup_rows(row, startup, uncompiled, collected)
+    print_rows(rows)
+
+
+def startup_rows(
+    row: Any,
+    startup: dict[str, list[dict[str, float]]] | None,
+    uncompiled: dict[str, list[dict[str, float]]] | None = None,
+    collected: dict[str, list[dict[str, float]]] | None = None,
+) -> None:
+    """The start-up rows of the report (row(name, value, target, ok) adds one)."""
     if startup:
         real = statistics.median(r["in_process_s"] for r in startup["real"])
         minimal = statistics.median(r["in_process_s"] for r in startup["minimal"])
@@ -776,6 +814,11 @@ def report(
             f"{med('minimal', 'import_s'):.0f} / {med('minimal', 'construct_s'):.0f} / "
             f"{med('minimal', 'paint_s'):.0f} ms",
         )
+        if all("cpu_s" in r for r in startup["real"] + startup["minimal"]):  # an older child has none
+            row(
+                "  CPU ms from the interpreter's start: MainWindow / minimal",
+                f"{med('real', 'cpu_s'):.0f} / {med('minimal', 'cpu_s'):.0f} (less disturbed by a busy machine)",
+            )
         row(
             "start-up ratio MainWindow / minimal",
             f"{real / minimal:.2f}x (from launch {real_l / minimal_l:.2f}x)",
@@ -791,6 +834,22 @@ def report(
         )
         row("  start-up runs MainWindow ms", " ".join(f"{r['in_process_s'] * 1e3:.0f}" for r in startup["real"]))
         row("  start-up runs minimal ms", " ".join(f"{r['in_process_s'] * 1e3:.0f}" for r in startup["minimal"]))
+        if startup.get("compare"):
+            other = statistics.median(r["in_process_s"] for r in startup["compare"])
+            compared = zip(startup["compare"], startup["minimal"], strict=True)
+            pairs = [r["in_process_s"] / m["in_process_s"] for r, m in compared]
+            row(
+                "compare checkout's MainWindow: median ms, ratio to minimal",
+                f"{other * 1e3:.0f} ms, {other / minimal:.2f}x (run by run {pct(pairs, 50):.2f}x, "
+                f"{pct(pairs, 25):.2f}-{pct(pairs, 75):.2f}); this / compare {real / other:.2f}x",
+            )
+            row(
+                "  compare: import / book / construct / to paint",
+                f"{med('compare', 'import_s'):.0f} / {med('compare', 'book_s'):.0f} / "
+                f"{med('compare', 'construct_s'):.0f} / {med('compare', 'paint_s'):.0f} ms",
+            )
+            row("  compare: CPU ms from the interpreter's start", f"{med('compare', 'cpu_s'):.0f}")
+            row("  start-up runs compare ms", " ".join(f"{r['in_process_s'] * 1e3:.0f}" for r in startup["compare"]))
     for label, runs in (("without bytecode cache", uncompiled), ("without the start-up GC pause", collected)):
         if runs:
             real = statistics.median(r["in_process_s"] for r in runs["real"])
@@ -799,6 +858,9 @@ def report(
                 f"  {label}: MainWindow / minimal (median of {len(runs['real'])})",
                 f"{real * 1e3:.0f} / {minimal * 1e3:.0f} ms = {real / minimal:.2f}x",
             )
+
+
+def print_rows(rows: list[tuple[str, str, str, str]]) -> None:
     width = max(len(r[0]) for r in rows) + 2
     vwidth = max(len(r[1]) for r in rows) + 2
     print(f"{'measure':<{width}}{'value':<{vwidth}}{'target':<14}result")
@@ -859,6 +921,10 @@ def main() -> None:
         default=3,
         help="start-up runs without bytecode cache, and without the GC pause, shown for reference",
     )
+    parser.add_argument("--startup-only", action="store_true", help="measure start-up only (no load run)")
+    parser.add_argument(
+        "--compare", type=Path, help="with --startup-only: another checkout's window starts too, in the same rounds"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the GUI thread (skips start-up)")
     parser.add_argument("--profile-out", help="also save the raw cProfile stats to this file (pstats)")
     parser.add_argument("--top", type=int, default=25, help="profile lines to print")
@@ -870,6 +936,15 @@ def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.startup_child:
         startup_child(*args.startup_child)
+        return
+    if args.compare and not args.startup_only:
+        parser.error("--compare needs --startup-only")
+    if args.startup_only:
+        startup = measure_startup(args.startup_runs, compare=args.compare.resolve() if args.compare else None)
+        print(f"start-up only; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end")
+        rows: list[tuple[str, str, str, str]] = []
+        startup_rows(row_adder(rows), startup)
+        print_rows(rows)
         return
     startup = uncompiled = collected = None
     if args.startup_runs > 0 and not args.profile:  # first, in children: the parent's RSS stays its own

@@ -18,6 +18,35 @@ def test_the_window_module_imports_neither_asyncio_nor_ccxt_nor_the_candle_fetch
     assert done.stdout.strip() == "[]"
 
 
+def test_the_window_module_imports_no_storage_channels_or_odds_computation():
+    """Opening the window module (a book file, offline) leaves out what the first picture does not need: the
+    saved book's storage (sqlite3, hashlib: ~30 ms), the alert channels' config, dispatcher and relay (~12 ms,
+    imported once a channel is set up), the odds computation and its child process (~17 ms, with the first job,
+    after the first paint), the price alerts dialog, the candle fetching and _strptime (the bundled tier
+    tables' dates are read by hand)."""
+    later = {
+        "sqlite3",
+        "hashlib",
+        "engine.storage.database",
+        "engine.alerts.config",
+        "engine.alerts.dispatcher",
+        "engine.alerts.relay",
+        "engine.monitor.odds_compute",
+        "engine.monitor.odds_process",
+        "engine.monitor.odds_report",
+        "desktop.dialogs.price_alerts_dialog",
+        "desktop.window.candle_updates",
+        "_strptime",
+    }
+    code = (
+        "import sys, desktop.app; from engine.margin.tiers import bundled_table; bundled_table('binanceusdm'); "
+        f"print(sorted({later!r} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_the_first_chart_scale_imports_no_masked_arrays():
     """numpy.percentile imports numpy.ma (~20 ms at the first chart of a start): the chart's quartiles do not."""
     code = (

@@ -266,6 +266,32 @@ def test_a_crossing_adds_one_alert_and_hovering_adds_none(qtbot):
     assert "DOGE/USDT:USDT" in window.alert_list.item(0).text()  # newest on top
 
 
+def test_the_alerts_dock_counts_its_rows_and_hears_once_per_frame(qtbot):
+    """The dock's title counts the rows after the first frame's alerts and after a frame with several new ones,
+    told once per frame (150 alerts at a big book's start retitled the dock 150 times)."""
+    from engine.margin.model import Side
+
+    portfolio, store, window = demo_on_manual_prices(qtbot)
+    assert window.alert_list.count() > 1  # the demo's real book starts with warnings
+    assert window.alerts_dock.windowTitle() == f"Alerts ({window.alert_list.count()})"
+    told: list[int] = []
+    window.alert_list.rows_changed.connect(told.append)
+    rows = window.model._rows
+    longs = {}
+    for i, p in enumerate(portfolio.book.positions):
+        if p.side is Side.LONG and rows[i].liquidation_price and p.symbol not in longs:
+            longs[p.symbol] = i
+    assert len(longs) >= 2
+    before = window.alert_list.count()
+    for symbol, i in longs.items():
+        key = (portfolio.book.account(portfolio.book.positions[i].account).exchange, symbol)
+        store.set_manual(key, rows[i].liquidation_price / (1 - 0.02))  # 2% from liquidation: danger
+    window.refresh()
+    assert window.alert_list.count() >= before + 2
+    assert told == [window.alert_list.count()]
+    assert window.alerts_dock.windowTitle() == f"Alerts ({window.alert_list.count()})"
+
+
 def test_alerts_are_stored_with_the_saved_book(qtbot, tmp_path):
     from desktop.app import WindowOptions, build_window
     from engine.storage.database import BookDatabase
