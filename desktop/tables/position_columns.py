@@ -228,6 +228,7 @@ def _spans(flags: Sequence[bool]) -> list[tuple[int, int]]:
     return spans
 
 
+LIVE_COLUMNS = tuple(i for i, c in enumerate(COLUMNS) if c.live)
 LIVE_SPANS = _spans([c.live for c in COLUMNS])
 """The live columns as ranges: a tick repaints these cells of a row, not the whole row."""
 

@@ -21,6 +21,7 @@ from desktop.tables.position_columns import (
     DISTANCE_COLUMN,
     LEVEL_BACKGROUND,
     LEVEL_FOREGROUND,
+    LIVE_COLUMNS,
     LIVE_SPANS,
     MARK_COLUMN,
     ROE_COLUMN,
@@ -97,6 +98,9 @@ class PositionsModel(TextTableModel):
         self._moved_since_sort = True
         self._shown: list[int] = []
         self._view_row: dict[int, int] = {}
+        self.rows_on_screen: Callable[[], range] | None = None
+        """The view rows a view shows now (set by the table): a tick signals only the cells of these rows whose
+        text changed; the other rows' live cells are signalled whole (off screen, Qt repaints nothing)."""
         super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], [])
         self._arrange()
 
@@ -273,6 +277,9 @@ class PositionsModel(TextTableModel):
             elif moved[p] or old.source != new.source or old.funding is not new.funding or (ticked and new.funding):
                 live.append(p)
         self._moved_since_sort = self._moved_since_sort or bool(whole or live)
+        on_screen = self.rows_on_screen() if self.rows_on_screen is not None else range(0)
+        view_row = self._view_row
+        before = {p: (self._text.get(p), self._rows[p]) for p in live if view_row.get(p, -1) in on_screen}
         for p in itertools.chain(whole, live):
             self._text.pop(p, None)
             self._looks.pop(p, None)
@@ -280,9 +287,28 @@ class PositionsModel(TextTableModel):
         if reshaped and (self._filter_account or self._filter_words):
             self._rearrange(resort=False)  # an edited position may no longer match the filter (or match it now)
             return
-        view_row = self._view_row
         self.signal_rows(sorted(view_row[p] for p in whole if p in view_row))
-        self.signal_rows(sorted(view_row[p] for p in live if p in view_row), LIVE_SPANS)
+        self.signal_rows(sorted(view_row[p] for p in live if p in view_row and p not in before), LIVE_SPANS)
+        self._signal_changed_cells(before)
+
+    def _signal_changed_cells(self, before: dict[int, tuple[list[str] | None, PositionRisk]]) -> None:
+        """For rows on screen whose numbers moved: dataChanged for the cells whose text changed (a tick
+        moves the mark, the uPnL and the distance; the entry, the notional of an isolated position, its
+        liquidation price stay as they read), and for the distance cell whenever the distance moved (its bar
+        is drawn from the number). Their text is formatted now instead of at the paint that follows."""
+        cells: list[tuple[int, int]] = []
+        for p, (old_text, old_row) in before.items():
+            row = self._view_row[p]
+            if old_text is None:  # never painted: nothing to compare with
+                self.signal_rows([row], LIVE_SPANS)
+                continue
+            text = self.row_text(p)
+            cells.extend((row, c) for c in LIVE_COLUMNS if text[c] != old_text[c])
+            if text[DISTANCE_COLUMN] == old_text[DISTANCE_COLUMN] and (
+                old_row.distance_to_liquidation != self._rows[p].distance_to_liquidation
+            ):
+                cells.append((row, DISTANCE_COLUMN))
+        self.signal_cells(cells)
 
     def _changes(self, new_rows: Sequence[PositionRisk]) -> tuple[Sequence[bool], set[int]]:
         """Per position, whether its numbers moved; and the positions that were themselves edited.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -98,7 +98,24 @@ class TextTableModel(QAbstractTableModel):
         if swap is not None:
             swap()
         old, self._cells = self._cells, cells
-        self.signal_rows([r for r in range(len(cells)) if cells[r] != old[r] or r in also_changed])
+        self.signal_rows(sorted(also_changed))
+        self.signal_cells(
+            (r, c)
+            for r in range(len(cells))
+            if r not in also_changed and cells[r] != old[r]
+            for c, (new_text, old_text) in enumerate(zip(cells[r], old[r], strict=True))
+            if new_text != old_text
+        )
+
+    def signal_cells(self, cells: Iterable[tuple[int, int]]) -> None:
+        """dataChanged for each of these (row, column) cells alone: the view repaints exactly them. A range
+        of cells repaints one row and one column beyond it as well (QTableViewPrivate::intersectedRect makes
+        the rect from inclusive corner points, one pixel too wide and too tall; tests/desktop/
+        test_cell_signals.py shows it), which for a row of changed cells doubled what a tick repainted."""
+        emit, index = self.dataChanged.emit, self.createIndex
+        for row, column in cells:
+            cell = index(row, column)
+            emit(cell, cell)
 
     def signal_rows(self, rows: Sequence[int], columns: Sequence[tuple[int, int]] | None = None) -> None:
         """dataChanged per run of consecutive rows (rows in ascending order) and per range of columns

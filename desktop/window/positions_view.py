@@ -35,6 +35,13 @@ class PositionsTable(QTableView):
 
     copy_requested = Signal()
 
+    def rows_on_screen(self) -> range:
+        """The view rows drawn now (none while the table is hidden: a tab in the back, a minimised window)."""
+        if not self.isVisible() or (first := self.rowAt(0)) < 0:
+            return range(0)
+        last = self.rowAt(self.viewport().height() - 1)
+        return range(first, (last if last >= 0 else self.model().rowCount() - 1) + 1)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
             self.copy_requested.emit()
@@ -72,6 +79,7 @@ class PositionsView(QWidget):
         self.table.setObjectName("positions")
         self.table.verticalHeader().setVisible(False)  # before the model: a shown one measures 200 rows first
         self.table.setModel(model)
+        model.rows_on_screen = self.table.rows_on_screen
         self.table.horizontalHeader().setSortIndicator(DISTANCE_COLUMN, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         # Fitting the columns measures the rows on screen only: each row measured costs ~0.8 ms of

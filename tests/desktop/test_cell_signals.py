@@ -1,0 +1,82 @@
+"""A tick repaints the cells whose text changed, and those alone: the table's share of an idle window's CPU.
+
+Half the cells an idle demo repainted each second read as before (the account's name, an isolated
+position's liquidation price); and a range of cells signalled at once repaints one row and one column more
+than asked (Qt's QTableViewPrivate::intersectedRect), so the models signal single cells.
+"""
+
+from __future__ import annotations
+
+import collections
+
+from PySide6.QtWidgets import QStyledItemDelegate, QTableView
+
+from desktop.tables.text_table_model import TextTableModel
+from engine.margin.model import MarginMode
+from tests.desktop.test_window import demo_on_manual_prices
+
+
+class _PaintCounter(QStyledItemDelegate):
+    """Counts (row, column) of every cell painted, and paints it as usual."""
+
+    def __init__(self, view: QTableView) -> None:
+        super().__init__(view)
+        self.painted: collections.Counter[tuple[int, int]] = collections.Counter()
+
+    def paint(self, painter, option, index) -> None:
+        self.painted[(index.row(), index.column())] += 1
+        super().paint(painter, option, index)
+
+
+def test_only_the_cells_whose_text_changed_are_signalled_and_repainted(qtbot):
+    model = TextTableModel(["a", "b", "c", "d"], [False] * 4, [[f"{r}{c}" for c in "abcd"] for r in range(4)])
+    view = QTableView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    counter = _PaintCounter(view)
+    view.setItemDelegate(counter)
+    view.resize(600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(20)
+    counter.painted.clear()
+    signalled = []
+    model.dataChanged.connect(lambda a, b, roles=(): signalled.append((a.row(), a.column(), b.row(), b.column())))
+    cells = [[f"{r}{c}" for c in "abcd"] for r in range(4)]
+    cells[1][1], cells[1][2], cells[2][1] = "changed", "changed", "changed"  # a run along a row, one under it
+    model.replace_cells(cells)
+    qtbot.waitUntil(lambda: bool(counter.painted))
+    qtbot.wait(20)
+    assert sorted(signalled) == [(1, 1, 1, 1), (1, 2, 1, 2), (2, 1, 2, 1)]
+    assert set(counter.painted) == {(1, 1), (1, 2), (2, 1)}  # a range (1,1)-(2,2) repainted (1..3)x(1..3)
+    assert model.index(1, 2).data() == "changed"
+
+
+def test_a_tick_repaints_the_numbers_that_moved_not_the_ones_that_read_the_same(qtbot):
+    """An isolated position's liquidation price does not move with its mark: a new mark repaints the mark,
+    the distance, the uPnL, not the liquidation price; the cells that did change show the new figures."""
+    from desktop.tables.position_columns import COLUMNS
+
+    _, store, window = demo_on_manual_prices(qtbot)
+    window.timer.stop()
+    window.show()
+    qtbot.waitExposed(window)
+    model = window.model
+    isolated = next(p for p, r in enumerate(model._rows) if r.position.margin_mode is MarginMode.ISOLATED)
+    row = model.view_row_of(isolated)
+    window.table.scrollTo(model.index(row, 0))
+    qtbot.wait(50)
+    before = list(model.row_text(isolated))
+    title = {c.title: i for i, c in enumerate(COLUMNS)}
+    signalled = []
+    model.dataChanged.connect(lambda a, b, roles=(): signalled.append((a.row(), a.column(), b.row(), b.column())))
+    r = model._rows[isolated]
+    store.set_manual(("binanceusdm", r.position.symbol), r.mark_price * 1.01)
+    window.refresh()
+    after = model.row_text(isolated)
+    cells = {(a, c) for a, c, b, d in signalled if a == row and (a, c) == (b, d)}
+    assert all(a == b and c == d for a, c, b, d in signalled if a == row)  # single cells only
+    changed = {(row, c) for c in range(len(COLUMNS)) if before[c] != after[c]}
+    assert {(row, title["Mark"]), (row, title["uPnL"]), (row, title["To liq."])} <= changed
+    assert after[title["Liq. price"]] == before[title["Liq. price"]]  # isolated: its liquidation price stays
+    assert cells == changed
