@@ -1,5 +1,6 @@
-"""The whole-book recompute keeps hints between calls (the tier each root was last found in): they may make
-it faster, never change a number. Each recompute after others must equal a fresh book's, bit for bit."""
+"""The whole-book recompute keeps hints between calls (the tier each root was last found in, each leg's tier
+and its figures at the mark): they may make it faster, never change a number. Each recompute after others must
+equal a fresh book's, bit for bit."""
 
 from __future__ import annotations
 
@@ -28,10 +29,14 @@ def test_a_recompute_after_others_equals_a_fresh_books_bit_for_bit():
     gap[::7] = np.nan
     moves.insert(2, gap)
     moves.append(marks)
-    roots_moved = 0
+    roots_moved = marks_moved = 0
     for m in moves:
-        before = None if warm._root_hint is None else warm._root_hint.copy()
+        before = None if warm.newton.hint is None else warm.newton.hint.copy()
+        at_mark = warm._at_mark
         _same(warm.recompute(m), CompiledBook(book).recompute(m))
         if before is not None:
-            roots_moved += int((warm._root_hint != before).sum())
-    assert warm.tiers_ordered and roots_moved > 0  # the hints were used, and some were wrong
+            roots_moved += int((warm.newton.hint != before).sum())
+        if at_mark is not None:
+            marks_moved += int((warm._at_mark[0] != at_mark[0]).sum())
+    # the hints were used, and some were wrong (roots' tiers and marks' tiers alike)
+    assert warm.tiers_ordered and roots_moved > 0 and marks_moved > 0
