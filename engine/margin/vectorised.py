@@ -67,6 +67,8 @@ class CompiledBook:
         self.leg_is_fixed = np.array([f is not None for f in fixed], dtype=bool)
         self.leg_fixed = np.array([f or 0.0 for f in fixed], dtype=float)
         self.cross_wallet = np.array([layout.cross_wallet[a.name] for a in book.accounts], dtype=float)
+        self.isolated_legs = np.flatnonzero(~self.leg_cross)
+        self.isolated_leg_collateral = self.leg_collateral[self.isolated_legs]
         self.account_has_cross = np.bincount(self.leg_account[self.leg_cross], minlength=self.n_accounts) > 0
         self.wallet = np.array([a.wallet_balance for a in book.accounts], dtype=float)
 
@@ -250,9 +252,15 @@ class CompiledBook:
         else:
             own_surplus = np.bincount(self.leg_group, weights=surplus, minlength=self.n_groups)[self.leg_group]
         account_surplus = cross_surplus.take(self.leg_account)
-        backing = np.where(self.leg_cross, account_surplus - own_surplus, self.leg_collateral)
-        # A cross leg is safe exactly when its cross account is: the two can never disagree.
-        safe = np.where(self.leg_cross, account_surplus, backing + own_surplus) > 0
+        backing = account_surplus - own_surplus  # a cross leg's; an isolated leg's is its collateral
+        backing.put(self.isolated_legs, self.isolated_leg_collateral)
+        # A cross leg is safe exactly when its cross account is: the two can never disagree. An isolated leg
+        # when its collateral and own surplus are above 0. (Selected as bools: cheaper than floats.)
+        safe = (cross_surplus > 0).take(self.leg_account)
+        safe &= self.leg_cross
+        isolated_safe = self.leg_collateral + own_surplus > 0
+        isolated_safe &= ~self.leg_cross
+        safe |= isolated_safe
 
         every = self.all_newton
         root_z, unsettled = self.newton.solve(
