@@ -37,8 +37,8 @@ class TierArrays:
                 self.lower_by_column[t, k] = tier.lower
                 rate[k, t] = tier.rate
                 amount[k, t] = tier.amount
-        self.lower_by_leg = np.ascontiguousarray(self.lower_by_column.T)
-        """The same bounds legs x tiers (a few legs' rows at once)."""
+        self.upper_bounds_by_leg = np.ascontiguousarray(self.lower_by_column[1:].T)
+        """The bounds after the first, legs x tiers (a few legs' tiers counted at once)."""
         self.rate_by_leg = rate.ravel()
         """Maintenance rates, legs x tiers (flat = leg * n_tiers + tier, as the stress search reads)."""
         self.amount_by_leg = amount.ravel()
@@ -82,8 +82,8 @@ class TierArrays:
             return self.flat(legs, self.count(notional, self.lower_by_column))
         if len(legs) * _COUNT_BY_COLUMN > self.n_legs:
             return self.flat(legs, self.count(notional, self.lower_by_column[:, legs]))
-        tier = (self.lower_by_leg[legs, 1:] <= notional[:, None]).sum(axis=1)
-        return self.flat(legs, tier)
+        above = self.upper_bounds_by_leg.take(legs, axis=0) <= notional[:, None]
+        return self.flat(legs, np.add.reduce(above, axis=1, dtype=np.intp))
 
     def inside(self, flat: np.ndarray, notional: np.ndarray) -> np.ndarray:
         """bool per leg: the notional lies in the interval of the flat tier given (so count would answer it;

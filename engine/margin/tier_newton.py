@@ -33,8 +33,11 @@ class TierNewton:
         fixed: np.ndarray,
     ) -> None:
         self.tiers, self.legs = tiers, legs
-        self.nu, self.is_fixed = nu[legs], is_fixed[legs]
-        self.any_fixed = bool(is_fixed.any())
+        self.nu = nu[legs]
+        self.at_once = is_fixed[legs]
+        """Per Newton leg: settled at its first root (a fixed maintenance has one line), or skipped."""
+        self.any_at_once = bool(self.at_once.any())
+        self.solved_later = ~self.at_once
         # Each tier's line (flat, tiers x legs, every leg of the book): root z = (constant + backing) / divisor,
         # the same bits as -((offset + amount) + backing) / (slope - nu * rate): both sums are the ones computed
         # here, and negating before or after a division rounds alike. A fixed maintenance: one line on every tier.
@@ -44,6 +47,13 @@ class TierNewton:
         self.line_divisor = np.where(is_fixed, -slope, -(slope - nu * tiers.rate))
         self.hint: np.ndarray | None = None
         """Per Newton leg, the flat tier its root was last found in: roots move little between two recomputes."""
+
+    def skip(self, skipped: np.ndarray) -> None:
+        """Take these Newton legs (bool per leg, in self.legs order) as settled at once: another solver answers
+        them, their roots here are meaningless and never counted as unsettled."""
+        self.at_once = self.at_once | skipped
+        self.any_at_once = bool(self.at_once.any())
+        self.solved_later = ~self.at_once
 
     def solve(self, backing: np.ndarray, flat: np.ndarray, at_mark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Roots in z of the Newton legs (in self.legs order; NaN where a leg did not settle, or none) and the
@@ -99,8 +109,9 @@ class TierNewton:
         else:
             next_flat = self.tiers.counted(self.legs[local], at_root)
             settled = next_flat == flat
-        settled |= ~np.isfinite(candidate)
-        if self.any_fixed:
-            settled |= self.is_fixed if whole else self.is_fixed.take(local)
-        again = np.flatnonzero(~settled)
+        unsettled = np.isfinite(candidate)  # a NaN or infinite root settles (there is none)
+        np.greater(unsettled, settled, out=unsettled)  # finite and outside: for bools, a > b is a and not b
+        if self.any_at_once:
+            unsettled &= self.solved_later if whole else self.solved_later.take(local)
+        again = np.flatnonzero(unsettled)
         return again, (at_root if self.tiers.ordered else next_flat).take(again)

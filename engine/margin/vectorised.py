@@ -113,13 +113,17 @@ class CompiledBook:
         pairs = [g for g in members if len(g) == 2]
         self.pair_first = np.array([g[0] for g in pairs], dtype=np.intp)
         self.pair_second = np.array([g[1] for g in pairs], dtype=np.intp)
-        self.newton_legs = nl = np.flatnonzero(~self.in_scan)
+        # Newton runs over every leg when the scanned ones are few (taken as settled at once: the scan's roots
+        # replace theirs), cheaper than gathering the others' inputs out and their roots back.
+        few = len(self.scan_legs) * 4 <= self.n_legs
+        self.newton_legs = nl = self.leg_ids if few else np.flatnonzero(~self.in_scan)
         self.all_newton = len(nl) == self.n_legs
         self.any_fixed = bool(self.leg_is_fixed.any())
         self.newton_inverse = self.leg_inverse[nl]
         self.newton = TierNewton(
             self.tiers, nl, self.leg_slope, self.leg_offset, self.leg_nu, self.leg_is_fixed, self.leg_fixed
         )
+        self.newton.skip(self.in_scan[nl])
         # Each leg's figures on a tier, gathered in one go (rows: _RATE, _AMOUNT, _CONSTANT, _DIVISOR, _FLOOR,
         # _CEILING; columns: flat tiers); a recompute reuses the last one's at the mark where the tier still holds.
         t, n = self.tiers, self.newton
