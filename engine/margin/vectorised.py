@@ -123,14 +123,14 @@ class CompiledBook:
         self.newton = TierNewton(
             self.tiers, nl, self.leg_slope, self.leg_offset, self.leg_nu, self.leg_is_fixed, self.leg_fixed
         )
-        self.newton.skip(self.in_scan[nl])
+        self.newton.skip(self.in_scan[nl])  # every leg when few are scanned: the scanned ones are skipped
         # Each leg's figures on a tier, gathered in one go (rows: _RATE, _AMOUNT, _CONSTANT, _DIVISOR, _FLOOR,
         # _CEILING; columns: flat tiers); a recompute reuses the last one's at the mark where the tier still holds.
         t, n = self.tiers, self.newton
         self.tier_figures = np.stack([t.rate, t.amount, n.line_constant, n.line_divisor, t.floor, t.ceiling])
 
     def _compile_positions(self, book: Book, layout: BookLayout, account_index: Mapping[str, int]) -> None:
-        """Per-position arrays (their leg, account, PnL line, ROE base, collateral) and the per-account bins."""
+        """Per-position arrays (their leg, account, PnL line, ROE base, collateral) and the per-account sums."""
         positions = book.positions
         exposures = layout.exposures
         account_of = {a.name: a for a in book.accounts}
