@@ -57,34 +57,45 @@ class SegmentScan:
             self.slope[i, :m] = [a for a, _ in lines]
             self.constant[i, :m] = [b for _, b in lines]
             self.real[i, :m] = True
-        self.has_root = self.real & (self.slope != 0)
+        has_root = self.real & (self.slope != 0)
         self.jump_edge = self.real[:, 1:]
+        # Precomputed so each recompute does fewer operations, to the same bits: z = b / -slope is -b / slope
+        # (a division rounds the same either sign); z in [lo, hi] and z > 0 (the smallest double above 0 is
+        # 5e-324) on a segment with a root, as one interval, empty elsewhere; the lines' slope times each edge.
+        self.neg_slope = -self.slope
+        self.root_lo = np.where(has_root, np.maximum(self.lo, 5e-324), np.inf)
+        self.root_hi = np.where(has_root, self.hi, -np.inf)
+        self.edge = self.lo[:, 1:]
+        with np.errstate(invalid="ignore"):  # inf * 0 past the last real segment: never a jump edge
+            self.left_slope_edge = self.slope[:, :-1] * self.edge
+            self.right_slope_edge = self.slope[:, 1:] * self.edge
 
-    def roots(self, backing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate roots in z, shape (groups, 2*width): segment roots then tier-jump roots; NaN = none."""
+    def candidates(self, backing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate roots in z, shape (groups, 2*width - 1): segment roots then tier-jump edges, and whether each
+        is one (bool, same shape): on its segment and above 0, or at an edge the surplus changes sign across."""
         b = self.constant + backing[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = -b / self.slope
-        inside = self.has_root & (z >= self.lo) & (z <= self.hi) & (z > 0)
-        segment_roots = np.where(inside, z, np.nan)
+            z = b / self.neg_slope
+        inside = z >= self.root_lo
+        inside &= z <= self.root_hi
         # A jump at the edge between segment m-1 and m: the surplus changes sign across it.
-        edge = self.lo[:, 1:]
-        with np.errstate(invalid="ignore"):
-            left = self.slope[:, :-1] * edge + b[:, :-1]
-            right = self.slope[:, 1:] * edge + b[:, 1:]
-        jump = self.jump_edge & ((left > 0) != (right > 0)) & (right != 0)
-        jump_roots = np.where(jump, edge, np.nan)
-        return segment_roots, jump_roots
+        left = self.left_slope_edge + b[:, :-1]
+        right = self.right_slope_edge + b[:, 1:]
+        jump = (left > 0) != (right > 0)
+        jump &= right != 0
+        jump &= self.jump_edge
+        return np.concatenate([z, self.edge], axis=1), np.concatenate([inside, jump], axis=1)
 
     def nearest_prices(self, backing: np.ndarray, inverse: np.ndarray, mark: np.ndarray) -> np.ndarray:
-        """Per scanned group, the root price nearest its mark (NaN when none is in PRICE_RANGE); backing,
-        inverse and mark are the group's first leg's (shape (groups,))."""
-        segment_roots, jump_roots = self.roots(backing)
-        z = np.concatenate([segment_roots, jump_roots], axis=1)
+        """Per scanned group, the root price nearest its mark (NaN when none is in PRICE_RANGE, or the mark is
+        missing); backing, inverse and mark are the group's first leg's (shape (groups,))."""
+        z, valid = self.candidates(backing)
         with np.errstate(divide="ignore"):
-            prices = in_range(np.where(inverse[:, None], 1.0 / z, z))
-        gap = np.abs(prices - mark[:, None])
-        gap = np.where(np.isnan(gap), np.inf, gap)
+            prices = np.where(inverse[:, None], 1.0 / z, z) if inverse.any() else z
+        valid &= prices >= PRICE_RANGE[0]
+        valid &= prices <= PRICE_RANGE[1]
+        valid &= ~np.isnan(mark)[:, None]
+        gap = np.where(valid, np.abs(prices - mark[:, None]), np.inf)
         rows = np.arange(len(backing))
         best = gap.argmin(axis=1)
         return np.where(np.isinf(gap[rows, best]), np.nan, prices[rows, best])

@@ -23,7 +23,6 @@ from engine.margin.risk import AccountRisk, PositionRisk
 from engine.market.prices import Shock
 from engine.monitor.alerts import Alert, AlertPolicy
 from engine.monitor.levels import (
-    Crossing,
     Level,
     LevelTracker,
     RowThresholds,
@@ -185,6 +184,8 @@ class BookAlerts:
     overrides: ThresholdOverrides = field(default_factory=ThresholdOverrides)
     tracker: LevelTracker = field(init=False)
     _per_row: dict[int, tuple[object, RowThresholds]] = field(init=False, default_factory=dict)
+    _checked_real: tuple[Position, ...] | None = field(init=False, default=None)
+    """The last positions tuple found free of hypothetical positions (checked once, not every tick)."""
 
     def __post_init__(self) -> None:
         self.overrides = self.overrides.with_base(self.thresholds)
@@ -237,21 +238,26 @@ class BookAlerts:
         Raises ValueError when a row is a hypothetical position (alerts come from the real book only).
         """
         positions = rows.positions if isinstance(rows, VectorPositions) else [r.position for r in rows]
-        if any(p.hypothetical for p in positions):
-            raise ValueError("hypothetical positions never raise alerts: evaluate the real book (real_book)")
+        if positions is not self._checked_real:
+            if any(p.hypothetical for p in positions):
+                raise ValueError("hypothetical positions never raise alerts: evaluate the real book (real_book)")
+            if isinstance(positions, tuple):  # a book's positions: the same tuple every tick, and immutable
+                self._checked_real = positions
         # A row whose mark is missing keeps its level (unknown is not 'no liquidation price').
-        levels, crossings = self.tracker.positions(
+        levels, crossings, crossed_rows = self.tracker.positions_with_rows(
             keys, position_distances(rows), positions_known(rows), self.row_thresholds(positions)
         )
-        crossed: dict[Hashable, Crossing] = {c.key: c for c in crossings}
         policy = self.policy
         alerts: list[Alert] = []
-        if not crossed and not any(stale) and not policy.stale_spells():
-            return levels, alerts
-        for i, key in enumerate(keys):
-            crossing = crossed.get(key)
-            if crossing is None and not stale[i] and not policy.in_stale_spell(key):
-                continue
+        # The rows that crossed a level, whose price is stale or whose stale spell may end, in row order.
+        todo = set(crossed_rows)
+        if any(stale):
+            todo.update(i for i, s in enumerate(stale) if s)
+        if policy.stale_spells():
+            todo.update(i for i, key in enumerate(keys) if policy.in_stale_spell(key))
+        crossed = dict(zip(crossed_rows, crossings, strict=True))
+        for i in sorted(todo):
+            key, crossing = keys[i], crossed.get(i)
             r = rows[i]
             p = r.position
             subject = f"{p.account} {p.symbol} {p.side.value}"

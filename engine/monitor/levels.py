@@ -115,6 +115,11 @@ class LevelTracker:
     def __init__(self, thresholds: Thresholds | None = None) -> None:
         self.thresholds = thresholds or Thresholds()
         self.levels: dict[Hashable, Level] = {}
+        """Each key's level (a key never seen is ok); read it, change it only through this class."""
+        self._aligned: tuple[Sequence[Hashable], int, np.ndarray, list[Level]] | None = None
+        """The last positions() call's keys (the object) and count, and their levels as an int8 array and as a
+        list: the next call with the same keys object reads them instead of the dict (ten thousand lookups),
+        unless a level changed elsewhere since (update() drops them)."""
 
     def update(self, key: Hashable, raw: Level, relaxed: Level) -> Crossing | None:
         """raw: the level at the plain thresholds; relaxed: the level with the hysteresis slack.
@@ -130,7 +135,10 @@ class LevelTracker:
         else:
             new = old
         self.levels[key] = new
-        return Crossing(key, old, new) if new != old else None
+        if new == old:
+            return None
+        self._aligned = None
+        return Crossing(key, old, new)
 
     def position(self, key: Hashable, distance: float | None, t: Thresholds | None = None) -> Crossing | None:
         """update() for a position's distance to liquidation (a signed fraction; None: no liquidation price),
@@ -151,20 +159,40 @@ class LevelTracker:
         known: per key, whether its distance could be evaluated at all; a key whose mark is missing keeps
         the level it had (an unknown is never taken for 'no liquidation price', which is OK).
         distances: float, shape (len(keys),); known: bool, the same shape; per_row: each key's own thresholds
-        (engine.book.thresholds overrides resolved), None: self.thresholds for every key."""
+        (engine.book.thresholds overrides resolved), None: self.thresholds for every key. keys: distinct; pass
+        the same sequence object while it is unchanged (it is then not read again) and a new one after a change."""
+        levels, crossings, _ = self.positions_with_rows(keys, distances, known, per_row)
+        return levels, crossings
+
+    def positions_with_rows(
+        self,
+        keys: Sequence[Hashable],
+        distances: np.ndarray,
+        known: np.ndarray | None = None,
+        per_row: RowThresholds | None = None,
+    ) -> tuple[list[Level], list[Crossing], list[int]]:
+        """positions(), and the index in keys of each crossing (ascending, parallel to the crossings)."""
         t: Thresholds | RowThresholds = self.thresholds if per_row is None else per_row
-        old = np.fromiter((self.levels.get(k, Level.OK) for k in keys), dtype=np.int8, count=len(keys))
+        aligned = self._aligned
+        if aligned is not None and aligned[0] is keys and aligned[1] == len(keys):
+            old, old_list = aligned[2], aligned[3]
+        else:
+            old = np.fromiter((self.levels.get(k, Level.OK) for k in keys), dtype=np.int8, count=len(keys))
+            old_list = None
         raw = distance_levels(distances, t)
         relaxed = distance_levels(distances, t, t.hysteresis)
         new = np.where(raw > old, raw, np.where(relaxed < old, relaxed, old))
         if known is not None:
             new = np.where(known, new, old)
+        rows = np.flatnonzero(new != old).tolist()
+        levels = [_LEVELS[v] for v in new.tolist()] if old_list is None else old_list.copy()
         crossings = []
-        for i in np.flatnonzero(new != old).tolist():
+        for i in rows:
             crossing = Crossing(keys[i], Level(int(old[i])), Level(int(new[i])))
-            self.levels[keys[i]] = crossing.new
+            self.levels[keys[i]] = levels[i] = crossing.new
             crossings.append(crossing)
-        return [_LEVELS[v] for v in new.tolist()], crossings
+        self._aligned = (keys, len(keys), new, levels)
+        return levels.copy(), crossings, rows
 
     def account(
         self, key: Hashable, ratio: float | None, equity_gone: bool = False, t: Thresholds | None = None

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.monitor.levels import Level, LevelTracker, Thresholds, distance_level, ratio_level
+from engine.monitor.levels import Crossing, Level, LevelTracker, Thresholds, distance_level, ratio_level
 
 T = Thresholds()
 
@@ -112,3 +112,18 @@ def test_a_position_whose_figures_are_unknown_keeps_its_level():
     levels, crossings = tracker.positions(["a", "b"], np.array([np.nan, np.nan]), known=np.array([False, True]))
     assert levels == [Level.DANGER, Level.OK]
     assert [c.key for c in crossings] == ["b"]
+
+
+def test_the_same_keys_again_see_a_level_changed_in_between_by_update():
+    """positions() keeps the last call's levels for the same keys object (not read from the dict again): a
+    level that update() changed meanwhile must still be the one the next call starts from."""
+    tracker = LevelTracker()
+    keys = ["a", "b"]
+    levels, _ = tracker.positions(keys, np.array([0.5, 0.5]))
+    assert levels == [Level.OK, Level.OK]
+    levels.append(Level.DANGER)  # the caller's list is its own
+    assert tracker.position("a", 0.001) == Crossing("a", Level.OK, Level.DANGER)  # 0.1% from liquidation
+    levels, crossings = tracker.positions(keys, np.array([0.04, 0.5]))  # 4%: still danger (below 5%)
+    assert levels == [Level.DANGER, Level.OK] and crossings == []
+    levels, crossings = tracker.positions(keys, np.array([0.5, 0.5]))
+    assert levels == [Level.OK, Level.OK] and crossings == [Crossing("a", Level.DANGER, Level.OK)]
