@@ -80,3 +80,30 @@ def test_a_tick_repaints_the_numbers_that_moved_not_the_ones_that_read_the_same(
     assert {(row, title["Mark"]), (row, title["uPnL"]), (row, title["To liq."])} <= changed
     assert after[title["Liq. price"]] == before[title["Liq. price"]]  # isolated: its liquidation price stays
     assert cells == changed
+
+
+def test_rows_off_screen_are_signalled_in_two_ranges_that_miss_the_rows_on_screen(qtbot):
+    """A thousand rows of ticks were hundreds of dataChanged a refresh: the rows off screen are now one range
+    above the screen and one below; neither touches a row on screen (a range repaints one row beyond its
+    last, so the row just above the screen comes cell by cell), and the rows on screen come cell by cell."""
+    from desktop.app import demo_portfolio
+    from desktop.tables.positions_model import PositionsModel
+    from engine.margin.risk import evaluate_book
+
+    portfolio = demo_portfolio()
+    marks = portfolio.price_map()
+    model = PositionsModel(evaluate_book(portfolio.book, marks))
+    n = model.rowCount()
+    assert n >= 7
+    model.rows_on_screen = lambda: range(3, 5)
+    for row in range(n):
+        model.row_text(model.position_at(row))  # as painted once
+    signalled = []
+    model.dataChanged.connect(lambda a, b, roles=(): signalled.append((a.row(), a.column(), b.row(), b.column())))
+    model.set_risk(evaluate_book(portfolio.book, {k: v * 1.01 for k, v in marks.items()}))
+    ranges = [s for s in signalled if (s[0], s[1]) != (s[2], s[3])]
+    singles = {(s[0], s[1]) for s in signalled if (s[0], s[1]) == (s[2], s[3])}
+    assert [(top, bottom) for top, _, bottom, _ in ranges] == [(0, 1), (5, n - 1)]
+    assert all(bottom + 1 < 3 or top > 4 for top, _, bottom, _ in ranges)  # the spill row stays off screen
+    assert {row for row, _ in singles} == {2, 3, 4}  # the row above the screen, and the rows on it
+    assert all(model.index(row, c).data() == model.row_text(model.position_at(row))[c] for row, c in singles)
