@@ -292,13 +292,13 @@ class PositionsModel(TextTableModel):
         self._signal_changed_cells(before)
 
     def _signal_off_screen(self, rows: Sequence[int], on_screen: range) -> None:
-        """The live cells of rows off screen (view rows, ascending): one dataChanged for those above the rows on
-        screen and one for those below (a thousand rows of ticks were hundreds of signals a refresh; a view
-        repaints none of these cells). The row just above the screen is signalled cell by cell: a range
-        repaints one row beyond its last (QTableViewPrivate::intersectedRect), here the first row on screen."""
+        """The live cells of rows off screen (view rows, ascending): one dataChanged per run of live columns for
+        those above the rows on screen and one for those below (a thousand rows of ticks were hundreds of signals
+        a refresh; a view repaints none of these cells). The row just above the screen is signalled cell by cell:
+        a range repaints one row beyond its last (QTableViewPrivate::intersectedRect), here the first row on
+        screen."""
         if not rows:
             return
-        left, right = LIVE_SPANS[0][0], LIVE_SPANS[-1][1]
         first = on_screen.start if on_screen else len(self._shown)  # nothing on screen: all of them are "above"
         above = [r for r in rows if r < first]
         below = rows[len(above) :]
@@ -306,7 +306,7 @@ class PositionsModel(TextTableModel):
             self.signal_cells((first - 1, c) for c in LIVE_COLUMNS)
             above.pop()
         for block in (above, below):
-            if block:
+            for left, right in LIVE_SPANS if block else ():
                 self.dataChanged.emit(self.createIndex(block[0], left), self.createIndex(block[-1], right))
 
     def _signal_changed_cells(self, before: dict[int, tuple[list[str] | None, PositionRisk]]) -> None:
