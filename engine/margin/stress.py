@@ -4,7 +4,8 @@ Cross positions share one wallet, so the question a trader asks of an account is
 market move against me as a whole?". The answer here is the uniform relative move of every cross
 mark (isolated positions have their own margin and are left out) at which the account's cross
 surplus (equity less maintenance) reaches zero: found by a scan for the first sign change on each
-side of the current marks, then bisection.
+side of the current marks (a grid, and the moves at which a leg changes tier: engine.margin.tier_crossings),
+then bisection.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from engine.margin.layout import BookLayout, LegLayout, book_layout
 from engine.margin.liquidation import to_z
 from engine.margin.model import Book, PriceKey
 from engine.margin.risk import MissingPriceError
+from engine.margin.tier_crossings import crossing_moves, jumps, probe_points
 
 # Moves scanned: fine steps near the marks, coarser further out; -99% to +900%.
 GRID = sorted({round(0.005 * k, 6) for k in range(1, 101)} | {round(0.05 * k, 6) for k in range(11, 181)})
@@ -41,7 +43,9 @@ def uniform_move_to_liquidation(
 
     -0.234 means a 23.4% fall of every cross mark; 0.0 when the account is already at or past
     liquidation; None when it has no cross position or no move within -99%..+900% liquidates it.
-    Found by a scan over GRID then 80 bisection steps (the move is exact to far below what is shown).
+    Found by a scan over GRID and the moves next to and at each tier crossing (engine.margin.tier_crossings: a
+    liquidated stretch can lie between two grid moves, a step can hold a root, a safe stretch and a farther
+    root), then 80 bisection steps (the move is exact to far below what is shown).
 
     Raises KeyError when one of the account's cross marks is not in `prices`; without a layout, what
     engine.margin.layout.book_layout raises.
@@ -58,12 +62,9 @@ def uniform_move_to_liquidation(
     found: list[float] = []
     for direction in (-1.0, 1.0):
         safe = 0.0
-        for step in GRID:
-            move = direction * step
-            if move <= -0.99:
-                break
+        for move in _scan(layout, prices, account, direction):
             if f(move) <= 0:
-                lo, hi = safe, move  # f(lo) > 0 >= f(hi)
+                lo, hi = safe, move  # f(lo) > 0 >= f(hi), no tier crossing between them
                 for _ in range(80):
                     mid = (lo + hi) / 2
                     if f(mid) > 0:
@@ -74,6 +75,32 @@ def uniform_move_to_liquidation(
                 break
             safe = move
     return min(found, key=abs) if found else None
+
+
+def _scan(layout: BookLayout, prices: Mapping[PriceKey, float], account: str, direction: float) -> list[float]:
+    """The moves read on one side (direction -1: down, +1: up), in order out from the marks: GRID (down to -99%
+    at most), and next to and at every move at which one of the account's tiered cross legs changes tier
+    (engine.margin.tier_crossings): a liquidated stretch can lie between two grid moves, and between two
+    points of this list the surplus is monotone."""
+    grid = [direction * step for step in GRID if direction * step > -0.99]
+    end = grid[-1]
+    low, high = min(0.0, end), max(0.0, end)
+    crossings = []
+    for leg in layout.legs:
+        if leg.cross and leg.account == account and leg.leg.fixed_maintenance is None and leg.leg.nu > 0:
+            tiers = leg.leg.tiers
+            lowers = np.array([tier.lower for tier in tiers[1:]], dtype=float)
+            moves = crossing_moves(leg.leg.nu, prices[leg.price_key], lowers, leg.inverse)
+            below, above = tiers[:-1], tiers[1:]
+            jump = jumps(
+                lowers,
+                np.array([t.rate for t in below]),
+                np.array([t.amount for t in below]),
+                np.array([t.rate for t in above]),
+                np.array([t.amount for t in above]),
+            )
+            crossings.extend((float(m), bool(j)) for m, j in zip(moves, jump, strict=True) if low < m < high)
+    return sorted({*grid, *probe_points(crossings, 0.0, end)}, key=abs)
 
 
 def _liquidated_beyond(moves: np.ndarray, surplus: np.ndarray, liquidated_now: bool) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.margin.stress import GRID
+from engine.margin.tier_crossings import crossing_moves, jumps, probe_points
 from engine.margin.vectorised import CompiledBook
 
 _TOLERANCE = 1e-13
@@ -116,6 +117,50 @@ class MoveSearch:
             looking &= ~newly
         return first, at_first, before_first
 
+    def _first_pieces(
+        self, base: np.ndarray, grid: np.ndarray, now: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The grid's brackets corrected for the tier crossings (engine.margin.tier_crossings): a liquidated stretch
+        can lie between two grid moves (it ends where a leg drops to a lower tier), and a grid step can hold a
+        crossing. Each account's surplus is read next to and at every crossing between the marks and its grid
+        hit (the grid's end without one), over its own legs only; the first liquidated point of grid and crossings
+        together closes the bracket, the point before it opens it, so no crossing is left inside. Returns lo, hi
+        (NaN: none found) and whether any bracket changed (its surpluses are then to be read again)."""
+        account = self.account
+        searching = self.has_cross & (now > 0)  # False for NaN: an account with a missing mark
+        end = np.where(np.isnan(hi), grid[-1], hi)
+        low, high = np.fmin(0.0, end)[account], np.fmax(0.0, end)[account]
+        moves = crossing_moves(self.nu, base, self.bounds[1:], self.inverse)  # (tiers - 1, legs)
+        inside = (moves > low) & (moves < high) & ~self.is_fixed & (self.nu > 0) & searching[account]
+        if not inside.any():  # False for NaN and inf moves (a padded tier)
+            return lo, hi, False
+        rows, legs = np.nonzero(inside)
+        owners = account[legs]
+        flat = self.base[legs] + rows + 1  # legs x tiers, flat: the tier whose lower bound is crossed
+        c = self.compiled
+        jump = jumps(
+            self.bounds[rows + 1, legs], c.tier_rate[flat - 1], c.tier_amount[flat - 1], c.tier_rate[flat],
+            c.tier_amount[flat],
+        )  # fmt: skip
+        found = list(zip(moves[rows, legs].tolist(), jump.tolist(), strict=True))
+        points = {
+            int(a): probe_points([found[i] for i in np.flatnonzero(owners == a)], 0.0, float(end[a]))
+            for a in np.unique(owners)
+        }
+        distance = np.abs(grid)  # the grid goes out from the marks
+        lo, hi = lo.copy(), hi.copy()
+        for a, at in points.items():
+            own = np.flatnonzero(account == a)  # the account's legs alone: (points x its legs) marks
+            surplus = self._surplus(base[own][None, :] * (1 + np.asarray(at))[:, None], own)[:, a]
+            liquidated = np.flatnonzero(surplus <= 0)
+            if len(liquidated):
+                hi[a] = at[liquidated[0]]  # nearer than the grid's hit: the probes lie before it
+            before = [p for p in at if abs(p) < abs(hi[a])] if not np.isnan(hi[a]) else []
+            k = int(np.searchsorted(distance, abs(hi[a]))) if not np.isnan(hi[a]) else 0
+            candidates = [*before[-1:], *(grid[k - 1 : k] if k > 0 else [0.0])]
+            lo[a] = max(candidates, key=abs) if not np.isnan(hi[a]) else lo[a]
+        return lo, hi, True
+
     def _narrow(
         self, base: np.ndarray, lo: np.ndarray, hi: np.ndarray, f_lo: np.ndarray, f_hi: np.ndarray
     ) -> np.ndarray:
@@ -171,6 +216,11 @@ class MoveSearch:
             found = (first >= 0) & (now > 0)  # an account already liquidated answers 0.0, unsearched
             hi = np.where(found, grid[np.maximum(first, 0)], np.nan)
             lo = np.where(found, np.where(first > 0, grid[np.maximum(first - 1, 0)], 0.0), np.nan)
+            lo, hi, changed = self._first_pieces(base, grid, now, lo, hi)
+            if changed:  # the surplus at the ends, read again for every account (the ends' own legs only count)
+                ends = self._surplus(base[None, :] * (1 + np.stack([lo, hi])[:, self.account]))
+                f_lo, f_hi = ends[0], ends[1]
+            found = ~np.isnan(hi) & (now > 0)
             root = self._narrow(base, lo, hi, f_lo, f_hi)
             closer = found & (np.isnan(best) | (np.abs(root) < np.abs(best)))
             best = np.where(closer, root, best)
