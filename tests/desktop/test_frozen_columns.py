@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication
 
 from desktop.app import MainWindow, manual_store
 from desktop.tables.position_columns import (
@@ -16,6 +16,7 @@ from desktop.tables.position_columns import (
 )
 from engine.book.portfolio import parse_portfolio
 from tests.benchmarks.bench_gui import build_document
+from tests.desktop.event_counter import EventCounter
 from tests.desktop.test_window import demo_on_manual_prices
 
 IDENTITY = (ACCOUNT_COLUMN, SYMBOL_COLUMN, SIDE_COLUMN)
@@ -73,20 +74,6 @@ def test_a_click_on_the_frozen_header_sorts_the_table(qtbot):
     assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
 
 
-class PaintCounter(QObject):
-    """Counts the paint events a widget receives."""
-
-    def __init__(self, widget: QWidget) -> None:
-        super().__init__(widget)
-        self.paints = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.paints += 1
-        return False
-
-
 def test_a_tick_repaints_the_live_cells_not_the_frozen_identity_which_a_whole_row_change_repaints(qtbot):
     portfolio = parse_portfolio(build_document())  # 1,000 rows: a tick's runs of rows reach past the screen
     window = MainWindow(portfolio, "1,000 positions", manual_store(portfolio))
@@ -97,9 +84,10 @@ def test_a_tick_repaints_the_live_cells_not_the_frozen_identity_which_a_whole_ro
     window.timer.stop()  # no refresh in between: only the signals below change the table
     window.repaint()
     QApplication.processEvents()  # whatever was pending is painted now
-    table_paints, frozen_paints = PaintCounter(window.table.viewport()), PaintCounter(frozen.viewport())
+    table_paints = EventCounter(window.table.viewport(), QEvent.Type.Paint)
+    frozen_paints = EventCounter(frozen.viewport(), QEvent.Type.Paint)
     model.signal_rows(range(model.rowCount()), LIVE_SPANS)  # a tick that moved every mark: the live cells
-    qtbot.waitUntil(lambda: table_paints.paints > 0)
-    assert frozen_paints.paints == 0  # the identity did not change: its cells are not painted again
+    qtbot.waitUntil(lambda: table_paints.count > 0)
+    assert frozen_paints.count == 0  # the identity did not change: its cells are not painted again
     model.signal_rows(range(model.rowCount()))  # whole rows (a level, a stale price): the identity too
-    qtbot.waitUntil(lambda: frozen_paints.paints > 0)
+    qtbot.waitUntil(lambda: frozen_paints.count > 0)

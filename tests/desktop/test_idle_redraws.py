@@ -11,26 +11,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from desktop.charts.caption import Caption
 from engine.monitor.ring_buffer import RingBuffer
+from tests.desktop.event_counter import EventCounter
 from tests.desktop.test_window import demo_on_manual_prices
-
-
-class _LayoutRequests(QObject):
-    """Counts the layout requests a widget receives (what a child's updateGeometry posts up the tree)."""
-
-    def __init__(self, widget: QWidget) -> None:
-        super().__init__()
-        self.count = 0
-        widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.LayoutRequest:
-            self.count += 1
-        return False
 
 
 def test_a_new_caption_of_the_same_height_repaints_the_caption_alone(qtbot):
@@ -47,7 +34,7 @@ def test_a_new_caption_of_the_same_height_repaints_the_caption_alone(qtbot):
     qtbot.waitExposed(holder)
     qtbot.wait(20)
     one_line = caption.height()
-    requests = _LayoutRequests(holder)
+    requests = EventCounter(holder, QEvent.Type.LayoutRequest)
     for mark in ("61,000.50", "61,001.00", "60,999.75"):
         caption.setText(f"<b>main · BTC/USDT:USDT long</b>: mark {mark} USDT")
         qtbot.wait(5)
