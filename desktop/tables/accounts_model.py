@@ -139,7 +139,16 @@ class AccountsModel(TextTableModel):
             self._risk, self.levels, self.notes, self.odds = risk, new_levels, new_notes, odds
 
         self._moves = moves
-        self.replace_cells(_cells(risk, moves, new_notes, odds), restyled, swap)
+        old, old_cells, cells = self._risk.accounts, self._cells, _cells(risk, moves, new_notes, odds)
+        self.replace_cells(cells, restyled, swap)
+        if len(old) == len(cells):  # else the model was reset
+            self.signal_cells(  # the gauge is drawn from the ratio: it can move a pixel while its text reads the same
+                (row, RATIO_COLUMN)
+                for row, a in enumerate(risk.accounts)
+                if row not in restyled
+                and a.margin_ratio != old[row].margin_ratio
+                and cells[row][RATIO_COLUMN] == old_cells[row][RATIO_COLUMN]
+            )
 
     def set_odds(self, odds: Sequence[Odds], names: Sequence[str]) -> None:
         """Show the probabilities of these accounts (names: theirs, in order) at the horizon set; ignored unless

@@ -100,7 +100,7 @@ class PositionsModel(TextTableModel):
         self._view_row: dict[int, int] = {}
         self.rows_on_screen: Callable[[], range] | None = None
         """The view rows a view shows now (set by the table): a tick signals only the cells of these rows whose
-        text changed; the other rows' live cells are signalled whole (off screen, Qt repaints nothing)."""
+        text changed; the other rows' live cells in two ranges, above and below them (Qt repaints none)."""
         super().__init__([c.title for c in COLUMNS], [c.numeric for c in COLUMNS], [])
         self._arrange()
 

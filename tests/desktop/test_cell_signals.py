@@ -111,3 +111,26 @@ def test_rows_off_screen_are_signalled_in_two_ranges_that_miss_the_rows_on_scree
     assert all(bottom + 1 < 3 or top > 4 for top, _, bottom, _ in ranges)  # the spill row stays off screen
     assert {row for row, _ in singles} == {2, 3, 4}  # the row above the screen, and the rows on it
     assert all(model.index(row, c).data() == model.row_text(model.position_at(row))[c] for row, c in singles)
+
+
+def test_a_margin_ratio_that_moves_less_than_its_text_still_redraws_its_gauge(qtbot):
+    """The gauge under the margin ratio is drawn from the number: a move too small to change "4.21%" can still
+    move it a pixel, so the ratio cell is signalled whenever the ratio moved, and nothing else is."""
+    from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
+    from engine.margin.risk import evaluate_book
+
+    portfolio, _, _ = demo_on_manual_prices(qtbot)
+    marks = portfolio.price_map()
+    model = AccountsModel(evaluate_book(portfolio.book, marks))
+    signalled = []
+    model.dataChanged.connect(lambda a, b, roles=(): signalled.append((a.row(), a.column(), b.row(), b.column())))
+    nudged = evaluate_book(portfolio.book, {k: v * (1 + 1e-12) for k, v in marks.items()})
+    moved = [
+        row
+        for row, (a, b) in enumerate(zip(model._risk.accounts, nudged.accounts, strict=True))
+        if a.margin_ratio != b.margin_ratio
+    ]
+    text_before = [model.row_text(row) for row in range(model.rowCount())]
+    model.set_risk(nudged, levels=model.levels)
+    assert moved and all(model.row_text(row) == text_before[row] for row in moved)
+    assert sorted(signalled) == [(row, RATIO_COLUMN, row, RATIO_COLUMN) for row in moved]
