@@ -9,8 +9,11 @@ into a lower tier of a table without maintenance amounts (OKX, Gate) has its mai
 rises. A liquidated stretch can then end at a crossing: it can lie wholly between two grid moves (the scan saw
 none of it), or a grid step can hold a root, a safe stretch and a second root, and narrowing the whole step can
 return the second one. Either way the answer was a move farther than the one that liquidates: the dangerous side.
-So both searches also read the surplus next to and at every crossing (`probe_points`), and narrow only between
-two neighbouring points read, where the surplus is monotone.
+So both searches also read the surplus around the crossings and narrow only between two neighbouring points
+read, where the surplus is monotone: the scalar one at each crossing and on both sides of it where the maintenance
+jumps (`probe_points`, `jumps`), leg by leg; the vectorised one on both sides of every crossing, from running sums
+of the crossings' changes of rate and amount (engine.margin.vectorised_stress: a thousand-leg account with ten
+bounds a leg is 30,000 reads, which leg by leg took seconds).
 An account holding both linear and inverse legs has a + b(1 + move) + c/(1 + move) between crossings, which can
 turn once; that case is not cut further (no venue here settles both kinds in one wallet).
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.margin.stress import GRID
-from engine.margin.tier_crossings import crossing_moves, jumps, probe_points
+from engine.margin.tier_crossings import INSIDE, crossing_moves
 from engine.margin.vectorised import CompiledBook
 
 _TOLERANCE = 1e-13
@@ -122,44 +122,105 @@ class MoveSearch:
     ) -> tuple[np.ndarray, np.ndarray, bool]:
         """The grid's brackets corrected for the tier crossings (engine.margin.tier_crossings): a liquidated stretch
         can lie between two grid moves (it ends where a leg drops to a lower tier), and a grid step can hold a
-        crossing. Each account's surplus is read next to and at every crossing between the marks and its grid
-        hit (the grid's end without one), over its own legs only; the first liquidated point of grid and crossings
-        together closes the bracket, the point before it opens it, so no crossing is left inside. Returns lo, hi
-        (NaN: none found) and whether any bracket changed (its surpluses are then to be read again)."""
-        account = self.account
+        crossing. Each account's surplus is read just before and just after every crossing between the marks and
+        its grid hit (the grid's end without one): the first liquidated point of grid and reads together closes
+        the bracket, the point before it opens it, so no crossing is left inside. Returns lo, hi (NaN: none
+        found) and whether any bracket changed (its surpluses are then to be read again)."""
+        reads = self._crossing_reads(base, grid, now, np.where(np.isnan(hi), grid[-1], hi))
+        if reads is None:
+            return lo, hi, False
+        owner, at, surplus = reads
+        lo, hi = lo.copy(), hi.copy()
+        liquidated = np.flatnonzero(surplus <= 0)
+        accounts, first = np.unique(owner[liquidated], return_index=True)
+        hi[accounts] = at[liquidated[first]]  # nearer than the grid's hit: the reads lie before it
+        distance = np.abs(grid)  # the grid goes out from the marks
+        for a in np.unique(owner):
+            if np.isnan(hi[a]):
+                continue
+            mine = at[owner == a]
+            before = mine[np.abs(mine) < abs(hi[a])]
+            k = int(np.searchsorted(distance, abs(hi[a])))
+            candidates = [*before[-1:], grid[k - 1] if k > 0 else 0.0]
+            lo[a] = max(candidates, key=abs)
+        return lo, hi, True
+
+    def _lines_at_marks(self, base: np.ndarray, tier: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per account, (a, b, c) of its surplus a + b(1 + move) + c/(1 + move) while no leg changes tier: each
+        leg's surplus is a + k z at its tier at the marks (`tier`), z = mark (1 + move) (linear: into b) or
+        1/(mark (1 + move)) (inverse: into c); the cross wallet is in a."""
+        c, linear, account, n = self.compiled, ~self.inverse, self.account, self.n_accounts
+        rate, amount = c.tier_rate[self.base + tier], c.tier_amount[self.base + tier]
+        a_leg = self.offset + np.where(self.is_fixed, -self.fixed, amount)
+        k_leg = self.slope - np.where(self.is_fixed, 0.0, rate * self.nu)
+        a0 = np.bincount(account, a_leg, n) + c.cross_wallet
+        b0 = np.bincount(account, np.where(linear, k_leg * base, 0.0), n)
+        c0 = np.bincount(account, np.where(linear, 0.0, k_leg / base), n)
+        return a0, b0, c0
+
+    def _crossing_reads(
+        self, base: np.ndarray, grid: np.ndarray, now: np.ndarray, end: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(account, move, surplus) read just before and just after each move strictly between 0 and the account's
+        `end` at which one of its legs changes tier, in order out from the marks per account; None when no leg
+        crosses a bound there. The surplus is not evaluated leg by leg at each read (a thousand-leg account on
+        a table with ten bounds was a 3 s search): between crossings it is a + b(1 + move) + c/(1 + move) (b from
+        the linear legs, c from the inverse ones), so a, b and c are taken at the marks and changed at each
+        crossing by the tier's change of maintenance rate and amount, in order (running sums)."""
+        account, up = self.account, bool(grid[-1] > 0)
         searching = self.has_cross & (now > 0)  # False for NaN: an account with a missing mark
-        end = np.where(np.isnan(hi), grid[-1], hi)
         low, high = np.fmin(0.0, end)[account], np.fmax(0.0, end)[account]
         moves = crossing_moves(self.nu, base, self.bounds[1:], self.inverse)  # (tiers - 1, legs)
         inside = (moves > low) & (moves < high) & ~self.is_fixed & (self.nu > 0) & searching[account]
         if not inside.any():  # False for NaN and inf moves (a padded tier)
-            return lo, hi, False
+            return None
+        c, linear = self.compiled, ~self.inverse
+        z = np.where(self.inverse, 1.0 / base, base)
+        tier = (self.bounds[1:] <= self.nu * z).sum(axis=0)  # each leg's tier at the marks, as _surplus counts
+        rising = linear == up  # (legs,)
+        ahead = np.arange(1, len(self.bounds))[:, None]  # the tier whose lower bound each row of `moves` is
+        inside &= np.where(rising, ahead > tier, ahead <= tier)  # a bound met at the marks (move ~0) was crossed
+        if not inside.any():
+            return None
+        a0, b0, c0 = self._lines_at_marks(base, tier)
+        # Each crossing's change, going out: a rising notional (linear up, inverse down) enters the tier above.
         rows, legs = np.nonzero(inside)
-        owners = account[legs]
-        flat = self.base[legs] + rows + 1  # legs x tiers, flat: the tier whose lower bound is crossed
-        c = self.compiled
-        jump = jumps(
-            self.bounds[rows + 1, legs], c.tier_rate[flat - 1], c.tier_amount[flat - 1], c.tier_rate[flat],
-            c.tier_amount[flat],
-        )  # fmt: skip
-        found = list(zip(moves[rows, legs].tolist(), jump.tolist(), strict=True))
-        points = {
-            int(a): probe_points([found[i] for i in np.flatnonzero(owners == a)], 0.0, float(end[a]))
-            for a in np.unique(owners)
-        }
-        distance = np.abs(grid)  # the grid goes out from the marks
-        lo, hi = lo.copy(), hi.copy()
-        for a, at in points.items():
-            own = np.flatnonzero(account == a)  # the account's legs alone: (points x its legs) marks
-            surplus = self._surplus(base[own][None, :] * (1 + np.asarray(at))[:, None], own)[:, a]
-            liquidated = np.flatnonzero(surplus <= 0)
-            if len(liquidated):
-                hi[a] = at[liquidated[0]]  # nearer than the grid's hit: the probes lie before it
-            before = [p for p in at if abs(p) < abs(hi[a])] if not np.isnan(hi[a]) else []
-            k = int(np.searchsorted(distance, abs(hi[a]))) if not np.isnan(hi[a]) else 0
-            candidates = [*before[-1:], *(grid[k - 1 : k] if k > 0 else [0.0])]
-            lo[a] = max(candidates, key=abs) if not np.isnan(hi[a]) else lo[a]
-        return lo, hi, True
+        at = moves[rows, legs]
+        rising = rising[legs]
+        old = self.base[legs] + np.where(rising, rows, rows + 1)
+        new = self.base[legs] + np.where(rising, rows + 1, rows)
+        da = c.tier_amount[new] - c.tier_amount[old]
+        dk = -(c.tier_rate[new] - c.tier_rate[old]) * self.nu[legs]
+        db = np.where(linear[legs], dk * base[legs], 0.0)
+        dc = np.where(linear[legs], 0.0, dk / base[legs])
+        owner = account[legs]
+        order = np.lexsort((np.abs(at), owner))
+        owner, at, da, db, dc = owner[order], at[order], da[order], db[order], dc[order]
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        block = np.repeat(starts, np.diff(np.r_[starts, len(owner)]))  # each crossing's account's first one
+        sums = [np.cumsum(d) - (np.cumsum(d) - d)[block] for d in (da, db, dc)]  # within the account, inclusive
+        last = np.r_[(owner[1:] != owner[:-1]) | (at[1:] != at[:-1]), True]  # last of crossings at one move
+        first = np.r_[True, last[:-1]]  # first of crossings at one move
+        after = [s[last] for s in sums]
+        before = [(s - d)[first] for s, d in zip(sums, (da, db, dc), strict=True)]
+        owner, at = owner[last], at[last]
+        # Read INSIDE before and after each crossing, or half way to its neighbour when that is nearer.
+        same = np.r_[owner[1:] == owner[:-1], False]  # the next crossing is the same account's
+        previous = np.where(np.r_[False, same[:-1]], np.r_[0.0, at[:-1]], 0.0)
+        following = np.where(same, np.r_[at[1:], 0.0], end[owner])
+        step = 1.0 if up else -1.0
+        read_before = at - step * np.minimum(INSIDE, np.abs(at - previous) / 2)
+        read_after = at + step * np.minimum(INSIDE, np.abs(following - at) / 2)
+        reads = []
+        for coefficients, move in ((before, read_before), (after, read_after)):
+            x = 1.0 + move
+            a_, b_, c_ = (base_ + s for base_, s in zip((a0[owner], b0[owner], c0[owner]), coefficients, strict=True))
+            reads.append((move, a_ + b_ * x + c_ / x))
+        move = np.column_stack([reads[0][0], reads[1][0]]).ravel()  # before, after, before, after…
+        surplus = np.column_stack([reads[0][1], reads[1][1]]).ravel()
+        owner = np.repeat(owner, 2)
+        keep = (move * step > 0) & (np.abs(move) < np.abs(end[owner]))
+        return owner[keep], move[keep], surplus[keep]
 
     def _narrow(
         self, base: np.ndarray, lo: np.ndarray, hi: np.ndarray, f_lo: np.ndarray, f_hi: np.ndarray
@@ -216,10 +277,12 @@ class MoveSearch:
             found = (first >= 0) & (now > 0)  # an account already liquidated answers 0.0, unsearched
             hi = np.where(found, grid[np.maximum(first, 0)], np.nan)
             lo = np.where(found, np.where(first > 0, grid[np.maximum(first - 1, 0)], 0.0), np.nan)
-            lo, hi, changed = self._first_pieces(base, grid, now, lo, hi)
-            if changed:  # the surplus at the ends, read again for every account (the ends' own legs only count)
-                ends = self._surplus(base[None, :] * (1 + np.stack([lo, hi])[:, self.account]))
-                f_lo, f_hi = ends[0], ends[1]
+            new_lo, new_hi, changed = self._first_pieces(base, grid, now, lo, hi)
+            if changed:  # the surplus at the new ends, read leg by leg (the running sums only chose them)
+                ends = self._surplus(base[None, :] * (1 + np.stack([new_lo, new_hi])[:, self.account]))
+                kept = (ends[0] > 0) & (ends[1] <= 0)  # else a read within rounding of zero: the grid's bracket
+                lo, hi = np.where(kept, new_lo, lo), np.where(kept, new_hi, hi)
+                f_lo, f_hi = np.where(kept, ends[0], f_lo), np.where(kept, ends[1], f_hi)
             found = ~np.isnan(hi) & (now > 0)
             root = self._narrow(base, lo, hi, f_lo, f_hi)
             closer = found & (np.isnan(best) | (np.abs(root) < np.abs(best)))
