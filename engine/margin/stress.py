@@ -22,6 +22,9 @@ from engine.margin.tier_crossings import crossing_moves, jumps, probe_points
 
 # Moves scanned: fine steps near the marks, coarser further out; -99% to +900%.
 GRID = sorted({round(0.005 * k, 6) for k in range(1, 101)} | {round(0.05 * k, 6) for k in range(11, 181)})
+FURTHEST_FALL = 0.99
+"""The largest fall scanned (a fraction): GRID's steps below it, then this one (the grid's own stop at 95% left a
+long of about 1x leverage, liquidated at -97%, without a move)."""
 
 
 def cross_surplus(layout: BookLayout, prices: Mapping[PriceKey, float], account: str, move: float) -> float:
@@ -82,7 +85,9 @@ def _scan(layout: BookLayout, prices: Mapping[PriceKey, float], account: str, di
     at most), and next to and at every move at which one of the account's tiered cross legs changes tier
     (engine.margin.tier_crossings): a liquidated stretch can lie between two grid moves, and between two
     points of this list the surplus is monotone."""
-    grid = [direction * step for step in GRID if direction * step > -0.99]
+    grid = [direction * step for step in GRID if direction * step > -FURTHEST_FALL]
+    if direction < 0:
+        grid.append(-FURTHEST_FALL)
     end = grid[-1]
     low, high = min(0.0, end), max(0.0, end)
     crossings = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.margin.stress import GRID
+from engine.margin.stress import FURTHEST_FALL, GRID
 from engine.margin.tier_crossings import INSIDE, crossing_moves
 from engine.margin.vectorised import CompiledBook
 
@@ -54,7 +54,7 @@ class MoveSearch:
         self.one_hot = np.zeros((len(legs), self.n_accounts))
         self.one_hot[np.arange(len(legs)), self.account] = 1.0
         self.has_cross = np.bincount(self.account, minlength=self.n_accounts) > 0
-        steps = np.array([g for g in GRID if g < 0.99])
+        steps = np.array([*(g for g in GRID if g < FURTHEST_FALL), FURTHEST_FALL])
         self.down = -steps
         self.up = np.array(GRID)
 

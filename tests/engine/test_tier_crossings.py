@@ -179,3 +179,13 @@ def test_the_running_sums_read_the_surplus_each_leg_gives(legs, move):
     _, at, surplus = reads
     exact = search._surplus(base[None, :] * (1 + at[:, None]))[:, 0]
     assert surplus == pytest.approx(exact, rel=1e-9, abs=1e-6)
+
+
+def test_a_long_near_one_times_leverage_liquidated_below_minus_95_percent_has_its_move():
+    """The grid stopped at -95%, the documented end is -99%: a long of about 1x (97,000 USDT behind 1,000 X at 100,
+    0.5% maintenance) is liquidated at -96.98%, and both searches said it had no move at all."""
+    book, prices = _one_position(97_000.0, 1e9, (0.005, 0.005))
+    liquidation = evaluate_book(book, prices).positions[0].liquidation_price
+    assert liquidation / 100 - 1 == pytest.approx(-0.9698, abs=1e-4)
+    for move in _both_searches(book, prices):
+        assert move == pytest.approx(liquidation / 100 - 1, abs=1e-9)
