@@ -7,7 +7,9 @@ offscreen, shown, nobody touching it: a monitor left open all day on a laptop. E
 fresh child process: it builds and shows the window, lets it settle for --warmup seconds, then measures for
 --duration seconds the process's CPU time (resource.getrusage: user + system, every thread: the GUI, the
 feed, Qt's own) and the GUI thread's (time.thread_time), as a share of one core, and counts the window's
-refreshes (its timer slot, wrapped). Target: the process <= 2% of a core.
+refreshes (its timer slot, wrapped). Target: the process <= 2% of a core. The child processes' CPU (the
+liquidation odds process computes the probability column every few seconds) is shown beside it, from /proc
+("nan" where there is none): the laptop pays for it too, though the target is the window's process.
 
 --compare DIR measures the checkout in DIR too (e.g. a worktree of main: `git worktree add /tmp/base main`),
 alternating the two --runs times, so that both see the same machine; the table shows both and their ratio.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -35,6 +38,26 @@ TARGET_PERCENT = 2.0
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _children_cpu() -> dict[int, float] | None:
+    """CPU seconds so far of each live child process (the liquidation odds process, multiprocessing's resource
+    tracker), from /proc (Linux); None elsewhere. getrusage counts a child only once it has been waited for."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
@@ -59,12 +82,14 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
         window.timer.timeout.connect(counted)
         window.show()
         marks: dict[str, float] = {}
+        children_before: dict[int, float] = {}
         profiler = None
 
         def start() -> None:
             nonlocal profiler
             refreshes[0] = 0
             marks.update(wall=time.perf_counter(), cpu=_cpu_seconds(), gui=time.thread_time())
+            children_before.update(_children_cpu() or {})
             if profile:
                 import cProfile
 
@@ -74,6 +99,10 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
         def stop() -> None:
             if profiler is not None:
                 profiler.disable()
+            after = _children_cpu()
+            marks["children"] = (
+                math.nan if after is None else sum(t - children_before.get(pid, 0.0) for pid, t in after.items())
+            )
             marks.update(
                 wall=time.perf_counter() - marks["wall"],
                 cpu=_cpu_seconds() - marks["cpu"],
@@ -91,6 +120,7 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
     result = {
         "process_percent": 100 * marks["cpu"] / marks["wall"],
         "gui_percent": 100 * marks["gui"] / marks["wall"],
+        "children_percent": 100 * marks["children"] / marks["wall"],
         "refreshes_per_s": refreshes[0] / marks["wall"],
         "positions": len(window.book.positions),
         "wall_s": marks["wall"],
@@ -157,12 +187,13 @@ def main() -> None:
         f"demo book ({first['positions']} positions) on the simulated feed, offscreen, idle; "
         f"{args.duration:.0f} s measured after {args.warmup:.0f} s; median of {args.runs} run(s) per checkout"
     )
-    print(f"{'checkout':<40}{'process % core':>16}{'GUI thread %':>14}{'refreshes/s':>13}")
+    print(f"{'checkout':<40}{'process % core':>16}{'GUI thread %':>14}{'children %':>12}{'refreshes/s':>13}")
     for name, tree in trees.items():
         label = f"{name} ({tree.name})"
+        children = statistics.median(s.get("children_percent", math.nan) for s in samples[name])
         print(
             f"{label:<40}{med(name, 'process_percent'):>16.2f}{med(name, 'gui_percent'):>14.2f}"
-            f"{med(name, 'refreshes_per_s'):>13.1f}"
+            f"{children:>12.2f}{med(name, 'refreshes_per_s'):>13.1f}"
         )
     if args.compare:
         ratio = med("this checkout", "process_percent") / med("compare", "process_percent")
