@@ -192,7 +192,8 @@ def check_qt() -> str:
     if app is None:
         app = QApplication(sys.argv[:1])
     try:
-        importlib.import_module("desktop.app")  # the window and pyqtgraph: all in the bundle?
+        for module in ("desktop.app", "desktop.charts.position_chart"):  # the window; the charts, pyqtgraph:
+            importlib.import_module(module)  # all in the bundle? (the charts load after the window's first paint)
         icon = app_icon()
         sizes = sorted(size.width() for size in icon.availableSizes())
         if sizes != sorted(ICON_SIZES):

@@ -12,7 +12,6 @@ from PySide6.QtCore import QSettings, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QWidget
 
-from desktop.charts.position_chart import PositionChart
 from desktop.platform.icon import app_icon
 from desktop.window.alert_list import AlertList, tray_icon
 from desktop.window.auto_sync import AutoSync
@@ -41,6 +40,7 @@ from engine.monitor.session import WatchSession
 
 if TYPE_CHECKING:  # annotations only: docks' modules are imported with their tab, storage with a saved book
     from desktop.charts.account_chart import AccountChart
+    from desktop.charts.position_chart import PositionChart
     from desktop.charts.risk_ladder import RiskLadder
     from desktop.window.prices_panel import PricesPanel
     from engine.monitor.watch import Feed
@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         self.resize(1600, 1000)
         self.layout_restored = restore_layout(self.settings, self, self.splitter, self.tables.views())
         self.tables.fit_pending = not self.layout_restored
-        self._moves_after_paint = True  # the moves are searched once the window is on screen
+        self._first_paint = True  # the charts are built, and the moves searched, once the window is on screen
         self.status.show_state(self._quotes, frame.missing)
         self.alert_list.raise_(frame.alerts, self.history, self.tray)  # levels are evaluated at start-up too
         self.charts.draw_account_views(force=True)
@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.alert_list = AlertList()
         self.docks = d = WindowDocks(self, self.alert_list, self._build_prices)
+        d.hold_until_painted()  # released after the first paint (paintEvent)
         self.alerts_dock, self.prices_dock, self.ladder_dock = d.alerts, d.prices, d.ladder
         self.chart_dock, self.account_chart_dock = d.chart, d.account_chart
         self.prices_dock.shown.connect(lambda: self.prices.refresh(quotes=self._quotes))
@@ -271,8 +272,9 @@ class MainWindow(QMainWindow):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if self._moves_after_paint:  # the window's first paint: search in an event after it
-            self._moves_after_paint = False
+        if self._first_paint:  # the window's first paint: build the charts and search in events after it
+            self._first_paint = False
+            QTimer.singleShot(0, self.docks.release_held)
             QTimer.singleShot(0, self._first_moves)
 
     @Slot()

@@ -23,7 +23,7 @@ def test_the_chart_follows_the_selected_position_with_its_levels(qtbot, monkeypa
     monkeypatch.setattr("engine.monitor.chart_history.MARKS_EVERY_S", 0.0)  # sample every refresh, not twice a second
     _, store, window = demo_on_manual_prices(qtbot)
     window.show()
-    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.chart_dock.on_screen)  # built and drawn in an event after the first paint
     assert window.chart.isVisible()  # the Position tab is the one in front
     chart = window.chart
     curve = chart.curve
@@ -169,7 +169,7 @@ def test_a_price_alert_on_the_shown_symbol_is_a_dashed_line_at_its_level(qtbot):
 
     _, _store, window = demo_on_manual_prices(qtbot)
     window.show()
-    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.chart_dock.on_screen)  # built and drawn in an event after the first paint
     chart = window.chart
     key = chart.shown
     other = next(k for k in window.book.price_keys() if k != key)
@@ -201,7 +201,7 @@ def test_a_new_mark_repaints_the_chart_once(qtbot, monkeypatch):
     monkeypatch.setattr("engine.monitor.chart_history.MARKS_EVERY_S", 0.0)  # sample every refresh
     _, store, window = demo_on_manual_prices(qtbot)
     window.show()
-    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.chart_dock.on_screen)  # built and drawn in an event after the first paint
     window.timer.stop()
     chart = window.chart
     key = chart.shown
