@@ -32,8 +32,8 @@ the child from before its first Qt import to the end of the first paint pass (th
 on the window or a child, plus the zero-timer after it); the time from process launch is shown beside
 it, and the time until a chart is painted: the minimal window paints its chart in the first pass, the
 MainWindow in an event after it (it loads pyqtgraph and builds its charts once the tables are on screen).
-Both windows are 1600 x 1000 (the minimal window was 760 px tall until 2026-12-02). Both windows start with every module's
-bytecode cached, as an installed app does (`pip install .` compiles the package, as it compiled
+Both windows are 1600 x 1000 (the minimal window was 760 px tall until 2026-12-02). Both start with every
+module's bytecode cached, as an installed app does (`pip install .` compiles the package, as it compiled
 pyqtgraph): the children use a temporary PYTHONPYCACHEPREFIX that the warm-up fills, whatever
 PYTHONDONTWRITEBYTECODE says. The real window pauses garbage collection from before its first Qt import
 until it is shown, as `marginwatch` does (desktop.platform.startup_heap). For reference, --uncompiled-runs more
