@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 
@@ -28,8 +29,9 @@ class LazyDock(QDockWidget):
         self._content: QWidget | None = None
         self._on_screen = False
         self._held = False
-        placeholder = QWidget()
-        placeholder.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        placeholder = QWidget()  # until built: the colour a chart's background will have (its palette's Base)
+        placeholder.setBackgroundRole(QPalette.ColorRole.Base)
+        placeholder.setAutoFillBackground(True)
         self.setWidget(placeholder)
         self.visibilityChanged.connect(self._visibility_changed)
 
