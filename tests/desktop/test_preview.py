@@ -247,7 +247,7 @@ def test_hypothetical_layers_change_no_alert(qtbot, case):
 def test_the_position_chart_of_a_previewed_row_says_it_is_a_what_if(qtbot):
     _, _, window = demo_on_manual_prices(qtbot)
     window.show()
-    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.chart_dock.on_screen)  # drawn in an event after the first paint
     hypothetical = next(i for i, p in enumerate(window.book.positions) if p.hypothetical)
     window.table.selectRow(window.model.view_row_of(hypothetical))
     assert window.chart.caption.text().startswith("<b>◇ HYPOTHETICAL · WHAT-IF</b>")

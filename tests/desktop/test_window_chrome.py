@@ -107,7 +107,7 @@ def test_the_account_chart_follows_equity_over_time(qtbot, monkeypatch):
     portfolio, store, window = demo_on_manual_prices(qtbot)
     window.show()
     window.account_chart_dock.raise_()  # charts behind another tab are not drawn
-    qtbot.waitUntil(window.account_chart.isVisible)
+    qtbot.waitUntil(lambda: window.account_chart_dock.on_screen)  # drawn in an event after the first paint
     account = window.charts.shown_account()
     for factor in (1.0, 0.99, 0.98):
         for key, mark in portfolio.price_map().items():
