@@ -1,7 +1,8 @@
 """The window's docks: the alerts list and the prices table at the bottom, the position chart, account
 history and risk ladder on the right. The charts and the prices table are built when their tab first
-comes to the front (desktop.window.lazy_dock), and not before the window's first paint (hold_until_painted):
-the charts' modules, pyqtgraph with them, are imported then, after the tables are on screen."""
+comes to the front (desktop.window.lazy_dock), and not before the window's first paint: they are held until the
+window calls release_held() after it, and the charts' modules, pyqtgraph with them, are imported then, once the
+tables are on screen."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def _account_chart() -> QWidget:
 
 
 class WindowDocks:
-    """The docks, added to the window in their default places; build_prices makes the prices panel."""
+    """The docks, added to the window in their default places; build_prices makes the prices panel. The lazy ones
+    are held (built when on screen only after release_held(), which the window calls after its first paint)."""
 
     def __init__(self, window: QMainWindow, alert_list: AlertList, build_prices: Callable[[], QWidget]) -> None:
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
@@ -53,6 +55,7 @@ class WindowDocks:
         window.tabifyDockWidget(self.chart, self.account_chart)
         self.chart.raise_()
         window.resizeDocks([self.alerts], [110], Qt.Orientation.Vertical)  # the tables come first
+        self.hold_until_painted()
 
     @staticmethod
     def _lazy(

@@ -117,7 +117,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.alert_list = AlertList()
         self.docks = d = WindowDocks(self, self.alert_list, self._build_prices)
-        d.hold_until_painted()  # released after the first paint (paintEvent)
         self.alerts_dock, self.prices_dock, self.ladder_dock = d.alerts, d.prices, d.ladder
         self.chart_dock, self.account_chart_dock = d.chart, d.account_chart
         self.prices_dock.shown.connect(lambda: self.prices.refresh(quotes=self._quotes))
