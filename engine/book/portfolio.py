@@ -216,6 +216,7 @@ def _read_positions(
     positions: list[Position] = []
     doc_index: list[int] = []
     symbols: dict[int, str] = {}
+    known = (*POSITION_KEYS, KEY)
     for i, item in enumerate(_section(reader, data, "positions", list, "a list")):
         if not isinstance(item, Mapping):
             reader.add("", i, "must be an object")
@@ -223,7 +224,7 @@ def _read_positions(
         if isinstance(item.get("symbol"), str):
             symbols[i] = item["symbol"]
         before = len(reader.violations)
-        reader.keys(item, (*POSITION_KEYS, KEY), "a position", i)
+        reader.keys(item, known, "a position", i)
         account = reader.text(item, "account", i)
         symbol = reader.text(item, "symbol", i)
         side = reader.choice(item, "side", i, Side)
