@@ -136,20 +136,24 @@ def _legs(
     """Each leg's layout (in leg_members' order) and the number of groups: a cross leg's group is its account
     and symbol (both sides of hedge mode), an isolated leg's its own."""
     accounts = {a.name: a for a in book.accounts}
+    profiles = {name: profile_of(a) for name, a in accounts.items()}  # once per account, not per leg
     group_ids: dict[tuple, int] = {}
-    tiers_of: dict[tuple, tuple[AppliedTier, ...]] = {}  # per market and profile: its legs share one
+    # Per market and profile (the profile follows from the exchange and the account type): its legs share one.
+    tiers_of: dict[tuple, tuple[AppliedTier, ...]] = {}
     legs: list[LegLayout] = []
     for key, members in leg_members.items():
         first = book.positions[members[0]]
         account = accounts[first.account]
-        market = book.markets[(account.exchange, first.symbol)]
         price_key = (account.exchange, first.symbol)
-        profile = profile_of(account)
+        market = book.markets[price_key]
+        profile = profiles[first.account]
 
-        def tiers(with_fee: bool, market=market, profile=profile, key=price_key) -> tuple[AppliedTier, ...]:
-            cached = tiers_of.get((key, profile, with_fee))
+        def tiers(
+            with_fee: bool, market=market, profile=profile, key=(price_key, account.account_type)
+        ) -> tuple[AppliedTier, ...]:
+            cached = tiers_of.get((key, with_fee))
             if cached is None:
-                cached = tiers_of[(key, profile, with_fee)] = applied_tiers(market, profile, with_fee=with_fee)
+                cached = tiers_of[(key, with_fee)] = applied_tiers(market, profile, with_fee=with_fee)
             return cached
 
         leg = _leg([exposures[i] for i in members], market, profile, first.margin_mode, tiers)

@@ -51,11 +51,16 @@ def applied_tiers(market: MarketSpec, profile: RuleProfile, *, with_fee: bool = 
     Raises ValueError when the profile derives rates from max leverage and neither the tier nor the
     market gives one (RuleProfile.effective_rate).
     """
-    if profile.maintenance_share_of_max_leverage_margin is None:
-        rates = [profile.effective_rate(t, market, with_fee=with_fee) for t in market.tiers]
+    if profile.maintenance_share_of_max_leverage_margin is None:  # effective_rate's rate, without a call per tier
+        if with_fee and profile.adds_fee(market):
+            fee = market.taker_fee
+            return tuple(
+                AppliedTier(t.min_notional, t.max_notional, t.maintenance_margin_rate + fee, t.maintenance_amount)
+                for t in market.tiers
+            )
         return tuple(
-            AppliedTier(t.min_notional, t.max_notional, rate, t.maintenance_amount)
-            for t, rate in zip(market.tiers, rates, strict=True)
+            AppliedTier(t.min_notional, t.max_notional, t.maintenance_margin_rate, t.maintenance_amount)
+            for t in market.tiers
         )
     # Rates derived from max leverage: the deductions follow from them, so that the maintenance
     # margin stays continuous across tiers (Hyperliquid's "maintenance deduction").

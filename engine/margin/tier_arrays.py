@@ -18,6 +18,29 @@ _COUNT_BY_COLUMN = 8
 """Count tiers column by column (a short loop over tiers) for more than 1/8 of the legs; row by row below."""
 
 
+def _padded_rows(legs: Sequence[Leg], n_tiers: int) -> tuple[list[float], list[float], list[float]]:
+    """Every leg's tier lower bounds, rates and amounts as flat lists (legs x tiers), each leg's padded to
+    n_tiers (lower bound +inf, rate and amount 0). The rows are made once per tiers tuple: the legs of one market
+    share theirs (engine.margin.layout)."""
+    made: dict[int, tuple[list[float], list[float], list[float]]] = {}
+    lowers: list[float] = []
+    rates: list[float] = []
+    amounts: list[float] = []
+    for leg in legs:
+        rows = made.get(id(leg.tiers))
+        if rows is None:
+            pad = n_tiers - len(leg.tiers)
+            rows = made[id(leg.tiers)] = (
+                [t.lower for t in leg.tiers] + [np.inf] * pad,
+                [t.rate for t in leg.tiers] + [0.0] * pad,
+                [t.amount for t in leg.tiers] + [0.0] * pad,
+            )
+        lowers += rows[0]
+        rates += rows[1]
+        amounts += rows[2]
+    return lowers, rates, amounts
+
+
 class TierArrays:
     """The tier tables of legs (in the given order) as flat arrays.
 
@@ -28,15 +51,11 @@ class TierArrays:
         n_legs = len(legs)
         n_tiers = max((len(leg.tiers) for leg in legs), default=1)
         self.n_legs, self.n_tiers = n_legs, n_tiers
-        self.lower_by_column = np.full((n_tiers, n_legs), np.inf)
+        lowers, rates, amounts = _padded_rows(legs, n_tiers)
+        self.lower_by_column = np.ascontiguousarray(np.array(lowers, dtype=float).reshape(n_legs, n_tiers).T)
         """Lower bounds in notional (settlement currency), tiers x legs."""
-        rate = np.zeros((n_legs, n_tiers))
-        amount = np.zeros((n_legs, n_tiers))
-        for k, leg in enumerate(legs):
-            for t, tier in enumerate(leg.tiers):
-                self.lower_by_column[t, k] = tier.lower
-                rate[k, t] = tier.rate
-                amount[k, t] = tier.amount
+        rate = np.array(rates, dtype=float).reshape(n_legs, n_tiers)
+        amount = np.array(amounts, dtype=float).reshape(n_legs, n_tiers)
         self.upper_bounds_by_leg = np.ascontiguousarray(self.lower_by_column[1:].T)
         """The bounds after the first, legs x tiers (a few legs' tiers counted at once)."""
         self.rate_by_leg = rate.ravel()
