@@ -9,7 +9,7 @@ The bundled tables live in resources/tiers/<exchange>.json, each with its source
 from __future__ import annotations
 
 import itertools
-import math
+import struct
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,10 +107,10 @@ def tier_values(rows: Sequence[Mapping[str, Any]]) -> list[tuple[float, float, f
     return values
 
 
-def _table_key(values: list[tuple[float, float, float, float, float]]) -> tuple:
-    """A key equal for two tables exactly when their values are: a zero stands as its sign (-0.0 == 0.0, but the
-    tiers made keep the sign they were given)."""
-    return tuple(tuple(v or (math.copysign(1.0, v),) for v in row) for row in values)
+def _table_key(values: list[tuple[float, float, float, float, float]]) -> bytes:
+    """A key equal for two tables exactly when their values are, bit for bit (-0.0 == 0.0, but the tiers made keep
+    the sign they were given): the doubles packed."""
+    return struct.pack(f"{5 * len(values)}d", *itertools.chain.from_iterable(values))
 
 
 def date_seconds(date: str) -> float | None:
@@ -147,7 +147,7 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
         self._rows: Mapping[str, Sequence[Mapping[str, Any]]] = data["tiers"]
         self._extras: Mapping[str, Mapping[str, Any]] = data.get("markets", {})
         self._made: dict[str, MarketSpec] = {}
-        self._tables: dict[tuple, tuple[Tier, ...]] = {}
+        self._tables: dict[bytes, tuple[Tier, ...]] = {}
         """Checked tiers by their values (_table_key): many markets share one table, made and checked once."""
         self._source = f"{data['source']} ({data['date']})"
         self._tiers_at = date_seconds(str(data["date"]))  # once per table, not per market
