@@ -91,6 +91,11 @@ def position_number_violations(
 
 def _bound_violations(i: int, p: Position) -> list[Violation]:
     """The position's numbers against the module's bounds, whatever its market."""
+    return [] if _within_bounds(p) else _each_bound_violation(i, p)
+
+
+def _each_bound_violation(i: int, p: Position) -> list[Violation]:
+    """The position's numbers against the module's bounds, one by one, each one that fails named."""
     out = []
     if not (math.isfinite(p.contracts) and p.contracts > 0):
         out.append(Violation("contracts", i, "'contracts' must be a finite number greater than 0"))
@@ -114,6 +119,21 @@ def _bound_violations(i: int, p: Position) -> list[Violation]:
         if problem:
             out.append(Violation("isolated_margin", i, f"'isolated_margin' {problem}"))
     return out
+
+
+def _within_bounds(p: Position) -> bool:
+    """The common case, in one pass: every number of the position within the module's bounds (so _bound_violations
+    finds nothing: a NaN fails every comparison here and is judged there)."""
+    if p.take_profit is not None or p.stop_loss is not None:
+        return False
+    isolated = p.margin_mode is MarginMode.ISOLATED
+    margin_ok = 0.0 < p.isolated_margin <= MAX_WALLET if isolated else not p.isolated_margin
+    return (
+        margin_ok
+        and 0.0 < p.contracts < math.inf
+        and MIN_PRICE <= p.entry_price <= MAX_PRICE
+        and MIN_LEVERAGE <= p.leverage <= MAX_LEVERAGE
+    )
 
 
 _NOTIONAL = "the entry notional ('contracts' at the entry price)"

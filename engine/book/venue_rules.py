@@ -6,9 +6,11 @@ command line) refuses the same things in the same words.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from engine.book.safe_text import printable
 from engine.margin.model import Account, AccountType, MarketSpec
-from engine.margin.rules import ACCOUNT_TYPE_EXCHANGES, profile_for
+from engine.margin.rules import ACCOUNT_TYPE_EXCHANGES, RuleProfile, profile_for
 
 NOT_IN_CCXT: dict[str, str] = {"bitmex": "BitMEX"}
 """Major venues the installed ccxt (4.5.90) has no exchange class for (tests check they are still missing): a
@@ -52,7 +54,7 @@ def market_rate_problem(market: MarketSpec, exchange: str) -> str | None:
     """Why the market cannot be used on this exchange (a tier's rate, as its profile applies it, is not a
     fraction below 100%), or None when it can. Bybit's classic profile adds the fee on inverse contracts, which its
     unified one does not: both are checked."""
-    for profile in {profile_for(exchange, kind) for kind in AccountType}:
+    for profile in _profiles(exchange):
         for tier in market.tiers:
             try:
                 rate = profile.effective_rate(tier, market)
@@ -64,3 +66,10 @@ def market_rate_problem(market: MarketSpec, exchange: str) -> str | None:
                     f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
                 )
     return None
+
+
+@lru_cache(maxsize=64)
+def _profiles(exchange: str) -> tuple[RuleProfile, ...]:
+    """The exchange's distinct rule profiles over the account types, in the order their set gives (hashing the
+    profiles once per exchange, not once per market)."""
+    return tuple({profile_for(exchange, kind) for kind in AccountType})

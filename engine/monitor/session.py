@@ -18,7 +18,7 @@ from engine.book.funding_fields import file_rates
 from engine.book.portfolio import Portfolio
 from engine.book.price_alert_rules import PriceAlert
 from engine.book.thresholds import ThresholdOverrides
-from engine.funding.fees import position_break_even
+from engine.funding.fees import book_break_evens
 from engine.funding.rates import FundingBook
 from engine.margin.layout import book_layout
 from engine.margin.live_risk import LiveEvaluator, VectorPositions
@@ -127,7 +127,7 @@ class WatchSession:
         self._real_price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in real.positions]
         self.price_keys = self.book.price_keys()
         self.book_alerts.use_overrides(portfolio.threshold_overrides)  # the book's own (engine.book.thresholds)
-        self.break_even = [position_break_even(self.book, p) for p in self.book.positions]
+        self.break_even = book_break_evens(self.book)
         self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
 
     def set_price_alerts(self, rules: Sequence[PriceAlert]) -> None:

@@ -1,0 +1,109 @@
+"""The start-up fast paths give what the paths they stand in front of give (the book load and the session's
+first compile, tests/benchmarks/bench_gui --startup-only): number bounds in one pass, duplicate JSON keys found
+only when a key repeats, enum values looked up in a table, bundled tier tables shared by value, break-evens with
+each market's fee found once, tier arrays filled from lists."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.book import number_bounds
+from engine.book.document_reader import Reader
+from engine.book.portfolio import decode_json
+from engine.funding.fees import book_break_evens, position_break_even
+from engine.margin.layout import book_layout
+from engine.margin.model import MarginMode, Position, Side
+from engine.margin.tier_arrays import TierArrays
+from engine.margin.tiers import _MarketsReadOnDemand
+from tests.benchmarks.bench_gui import build_document
+
+EDGES = [0.0, -0.0, 1e-12, 0.01, 1.0, 1000.0, 1e12, 1e15, 2e15, -1.0, math.inf, -math.inf, math.nan]
+numbers = st.one_of(st.sampled_from(EDGES), st.floats(allow_nan=True, allow_infinity=True))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    contracts=numbers,
+    entry=numbers,
+    leverage=numbers,
+    margin=numbers,
+    mode=st.sampled_from(list(MarginMode)),
+    stop=st.one_of(st.none(), numbers),
+)
+def test_the_one_pass_bound_check_passes_what_the_full_check_passes(contracts, entry, leverage, margin, mode, stop):
+    p = Position("a", "BTC/USDT:USDT", Side.LONG, contracts, entry, mode, leverage, margin, stop_loss=stop)
+    full = number_bounds._each_bound_violation(0, p)
+    assert number_bounds._bound_violations(0, p) == full
+    if number_bounds._within_bounds(p):
+        assert full == []
+
+
+def test_repeated_json_keys_are_still_named_and_the_last_value_kept():
+    data = decode_json('{"a": 1, "b": 2, "a": 3, "c": {"x": 1, "x": 2}}')
+    assert data == {"a": 3, "b": 2, "c": {"x": 2}}
+    assert data.duplicates == ["a"] and data["c"].duplicates == ["x"]
+    assert not hasattr(decode_json('{"a": 1, "b": 2}'), "duplicates")
+
+
+def test_a_choice_is_the_enum_member_and_a_bad_one_still_refused():
+    reader = Reader()
+    assert reader.choice({"side": "short"}, "side", 0, Side) is Side.SHORT
+    assert reader.choice({}, "margin_mode", 0, MarginMode, MarginMode.CROSS) is MarginMode.CROSS
+    assert reader.choice({"side": "Long"}, "side", 0, Side) is None
+    assert reader.choice({"side": ["long"]}, "side", 0, Side) is None
+    assert [v.text() for v in reader.violations] == [
+        "'side' must be 'long' or 'short', not \"Long\"",
+        "'side' must be 'long' or 'short', not a list",
+    ]
+
+
+def test_markets_with_the_same_tier_rows_share_tiers_and_a_zero_keeps_its_sign():
+    row = {"minNotional": 0.0, "maxNotional": 5000.0, "maintenanceMarginRate": 0.01, "maxLeverage": 50.0}
+    top = {"minNotional": 5000.0, "maxNotional": None, "maintenanceMarginRate": 0.02, "info": {"cum": "50"}}
+    negative_zero = {**row, "minNotional": -0.0}
+    data = {
+        "source": "test",
+        "date": "2024-10",
+        "tiers": {
+            "A/USDT:USDT": [row, top],
+            "B/USDT:USDT": [dict(row), dict(top)],
+            "C/USDT:USDT": [negative_zero, top],
+        },
+    }
+    markets = _MarketsReadOnDemand("binanceusdm", data)
+    a, b, c = (markets[s] for s in ("A/USDT:USDT", "B/USDT:USDT", "C/USDT:USDT"))
+    assert a.tiers is b.tiers and a.tiers[1].maintenance_amount == 50.0 and a.tiers[1].max_notional == math.inf
+    assert c.tiers == a.tiers and c.tiers is not a.tiers
+    assert math.copysign(1.0, c.tiers[0].min_notional) == -1.0
+
+
+def bench_book():
+    from engine.book.portfolio import parse_portfolio
+
+    return parse_portfolio(build_document()).book
+
+
+def test_break_evens_of_the_book_are_each_positions_own():
+    book = bench_book()
+    assert book_break_evens(book) == [position_break_even(book, p) for p in book.positions]
+
+
+def test_tier_arrays_hold_each_legs_tiers_padded():
+    legs = [leg.leg for leg in book_layout(bench_book()).legs]
+    arrays = TierArrays(legs)
+    n_tiers = max(len(leg.tiers) for leg in legs)
+    lower = np.full((n_tiers, len(legs)), np.inf)
+    rate = np.zeros((len(legs), n_tiers))
+    amount = np.zeros((len(legs), n_tiers))
+    for k, leg in enumerate(legs):  # the element-by-element fill the arrays were made with before
+        for t, tier in enumerate(leg.tiers):
+            lower[t, k], rate[k, t], amount[k, t] = tier.lower, tier.rate, tier.amount
+    assert np.array_equal(arrays.lower_by_column, lower) and arrays.lower_by_column.flags.c_contiguous
+    assert np.array_equal(arrays.rate_by_leg, rate.ravel()) and np.array_equal(arrays.amount_by_leg, amount.ravel())
+    assert np.array_equal(arrays.rate, rate.T.ravel()) and np.array_equal(arrays.amount, amount.T.ravel())
+    empty = TierArrays([])
+    assert empty.lower_by_column.shape == (1, 0) and empty.rate_by_leg.shape == (0,)
