@@ -138,8 +138,10 @@ def _legs(
     accounts = {a.name: a for a in book.accounts}
     profiles = {name: profile_of(a) for name, a in accounts.items()}  # once per account, not per leg
     group_ids: dict[tuple, int] = {}
-    # Per market and profile (the profile follows from the exchange and the account type): its legs share one.
+    # Per market and profile (the profile follows from the exchange and the account type): its legs share one,
+    # and markets with one tiers tuple (a bundled table's, engine.margin.tiers) and the same figures share theirs.
     tiers_of: dict[tuple, tuple[AppliedTier, ...]] = {}
+    shared: dict[tuple, tuple[AppliedTier, ...]] = {}
     legs: list[LegLayout] = []
     for key, members in leg_members.items():
         first = book.positions[members[0]]
@@ -153,7 +155,11 @@ def _legs(
         ) -> tuple[AppliedTier, ...]:
             cached = tiers_of.get((key, with_fee))
             if cached is None:
-                cached = tiers_of[(key, with_fee)] = applied_tiers(market, profile, with_fee=with_fee)
+                same = (id(market.tiers), key[0][0], key[1], with_fee, *_figures(market))
+                cached = shared.get(same)
+                if cached is None:
+                    cached = shared[same] = applied_tiers(market, profile, with_fee=with_fee)
+                tiers_of[(key, with_fee)] = cached
             return cached
 
         leg = _leg([exposures[i] for i in members], market, profile, first.margin_mode, tiers)
@@ -171,6 +177,12 @@ def _legs(
             )
         )
     return legs, len(group_ids)
+
+
+def _figures(market: MarketSpec) -> tuple:
+    """What applied_tiers reads of a market besides its tiers, each bit for bit (a zero's sign kept)."""
+    fee, cap = market.taker_fee, market.max_leverage
+    return (fee, math.copysign(1.0, fee), cap, math.copysign(1.0, cap), market.inverse)
 
 
 def _cross_wallets(book: Book) -> dict[str, float]:

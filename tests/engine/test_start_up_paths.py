@@ -107,3 +107,15 @@ def test_tier_arrays_hold_each_legs_tiers_padded():
     assert np.array_equal(arrays.rate, rate.T.ravel()) and np.array_equal(arrays.amount, amount.T.ravel())
     empty = TierArrays([])
     assert empty.lower_by_column.shape == (1, 0) and empty.rate_by_leg.shape == (0,)
+
+
+def test_legs_on_markets_sharing_a_table_share_applied_tiers_of_the_same_values():
+    from engine.margin.liquidation import applied_tiers
+    from engine.margin.rules import profile_of
+
+    book = bench_book()
+    layout = book_layout(book)
+    for leg in layout.legs:
+        account = book.account(leg.account)
+        assert leg.leg.tiers == applied_tiers(book.markets[leg.price_key], profile_of(account))
+    assert len({id(leg.leg.tiers) for leg in layout.legs}) < len({leg.price_key for leg in layout.legs})
