@@ -119,3 +119,16 @@ def test_legs_on_markets_sharing_a_table_share_applied_tiers_of_the_same_values(
         account = book.account(leg.account)
         assert leg.leg.tiers == applied_tiers(book.markets[leg.price_key], profile_of(account))
     assert len({id(leg.leg.tiers) for leg in layout.legs}) < len({leg.price_key for leg in layout.legs})
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(alphabet=st.characters(codec=None, max_codepoint=0x10FFFF)) | st.text(" \t\n\x0b\x0c\r\x1c\x1da"))
+def test_the_ascii_text_check_says_what_the_full_one_says(value):
+    from engine.book.book_rules import text_problem
+
+    for empty_ok in (False, True):
+        said = text_problem(value, empty_ok=empty_ok)
+        if not empty_ok and not value.strip():
+            assert said == "must not be empty"
+        elif value.isascii():
+            assert said is None
