@@ -70,7 +70,7 @@ def _leg(
       Where the profile also adds the fee to close, that part moves with the mark: the leg gets one tier of
       rate = fee and amount = -(maintenance at entry), so maintenance = fixed + notional x fee on both paths.
     """
-    nu = sum(e.nu for e in members)
+    nu = sum([e.nu for e in members])  # lists, not generators: a leg has one or two members
     size_rate = profile.size_rate(market)
     fee = profile.fee_rate(market)
     entry = profile.basis(margin_mode, market.inverse) is MaintenanceBasis.ENTRY
@@ -79,17 +79,11 @@ def _leg(
         applied = tuple(replace(t, rate=t.rate + size_rate * nu) for t in applied)
     fixed = None
     if entry:
-        entry_notional = sum(e.entry_notional for e in members)
+        entry_notional = sum([e.entry_notional for e in members])
         fixed = Leg(0.0, 0.0, nu, applied).maintenance(entry_notional / nu)  # at the leg's average entry
         if fee:
             applied, fixed = (AppliedTier(0.0, math.inf, fee, -fixed),), None
-    return Leg(
-        pnl_slope=sum(e.pnl_slope for e in members),
-        pnl_offset=sum(e.pnl_offset for e in members),
-        nu=nu,
-        tiers=applied,
-        fixed_maintenance=fixed,
-    )
+    return Leg(sum([e.pnl_slope for e in members]), sum([e.pnl_offset for e in members]), nu, applied, fixed)
 
 
 def book_layout(book: Book) -> BookLayout:

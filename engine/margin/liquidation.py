@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -74,8 +75,10 @@ def applied_tiers(market: MarketSpec, profile: RuleProfile, *, with_fee: bool = 
 
 def applied_tier_index(tiers: Sequence[AppliedTier], notional: float) -> int:
     """Index of the tier holding this notional; above the last cap the last tier applies."""
-    lowers = [b.lower for b in tiers]
-    return max(0, bisect.bisect_right(lowers, notional) - 1)
+    return max(0, bisect.bisect_right(tiers, notional, key=_LOWER) - 1)  # no list of the bounds made per call
+
+
+_LOWER = operator.attrgetter("lower")
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,3 +132,18 @@ def test_the_ascii_text_check_says_what_the_full_one_says(value):
             assert said == "must not be empty"
         elif value.isascii():
             assert said is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    bounds=st.lists(st.floats(0, 1e12), min_size=1, max_size=12, unique=True),
+    notional=st.one_of(st.floats(allow_nan=False), st.sampled_from([0.0, -0.0, 1e12])),
+)
+def test_the_applied_tier_index_is_the_bisection_of_the_lower_bounds(bounds, notional):
+    import bisect
+
+    from engine.margin.liquidation import AppliedTier, applied_tier_index
+
+    lowers = sorted(bounds)
+    tiers = [AppliedTier(lo, hi, 0.01, 0.0) for lo, hi in zip(lowers, [*lowers[1:], math.inf], strict=True)]
+    assert applied_tier_index(tiers, notional) == max(0, bisect.bisect_right(lowers, notional) - 1)
