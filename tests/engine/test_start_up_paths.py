@@ -147,3 +147,23 @@ def test_the_applied_tier_index_is_the_bisection_of_the_lower_bounds(bounds, not
     lowers = sorted(bounds)
     tiers = [AppliedTier(lo, hi, 0.01, 0.0) for lo, hi in zip(lowers, [*lowers[1:], math.inf], strict=True)]
     assert applied_tier_index(tiers, notional) == max(0, bisect.bisect_right(lowers, notional) - 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    contracts=st.floats(allow_nan=False),
+    entry=st.floats(allow_nan=False).filter(bool),
+    size=st.floats(allow_nan=False),
+    inverse=st.booleans(),
+    side=st.sampled_from(list(Side)),
+)
+def test_the_checked_entry_notional_is_the_exposures_bit_for_bit(contracts, entry, size, inverse, side):
+    from engine.margin.exposure import exposure
+    from engine.margin.model import MarketSpec, Tier
+
+    market = MarketSpec("X/USD:USD", (Tier(0.0, 1e30, 0.01, 0.0, 0.0),), contract_size=size, inverse=inverse)
+    p = Position("a", "X/USD:USD", side, contracts, entry, MarginMode.CROSS, 10.0, 0.0)
+    want = exposure(p, market).entry_notional
+    got = number_bounds.entry_notional(p, market)
+    assert got == want or (math.isnan(got) and math.isnan(want))
+    assert math.copysign(1.0, got) == math.copysign(1.0, want)
