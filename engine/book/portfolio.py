@@ -218,7 +218,7 @@ def _read_positions(
     symbols: dict[int, str] = {}
     known = (*POSITION_KEYS, KEY)
     for i, item in enumerate(_section(reader, data, "positions", list, "a list")):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):  # a dict first: no ABC check per position
             reader.add("", i, "must be an object")
             continue
         if isinstance(item.get("symbol"), str):
