@@ -70,7 +70,7 @@ def _leg(
       Where the profile also adds the fee to close, that part moves with the mark: the leg gets one tier of
       rate = fee and amount = -(maintenance at entry), so maintenance = fixed + notional x fee on both paths.
     """
-    nu = sum([e.nu for e in members])  # lists, not generators: a leg has one or two members
+    nu, slope, offset = _sums(members)
     size_rate = profile.size_rate(market)
     fee = profile.fee_rate(market)
     entry = profile.basis(margin_mode, market.inverse) is MaintenanceBasis.ENTRY
@@ -83,7 +83,16 @@ def _leg(
         fixed = Leg(0.0, 0.0, nu, applied).maintenance(entry_notional / nu)  # at the leg's average entry
         if fee:
             applied, fixed = (AppliedTier(0.0, math.inf, fee, -fixed),), None
-    return Leg(sum([e.pnl_slope for e in members]), sum([e.pnl_offset for e in members]), nu, applied, fixed)
+    return Leg(slope, offset, nu, applied, fixed)
+
+
+def _sums(members: list[Exposure]) -> tuple[float, float, float]:
+    """The members' nu, pnl_slope and pnl_offset, each summed as sum() adds them (from 0: 0.0 + the first, a -0.0
+    included); a leg of one member (the usual one) without building lists."""
+    if len(members) == 1:
+        e = members[0]
+        return 0.0 + e.nu, 0.0 + e.pnl_slope, 0.0 + e.pnl_offset
+    return sum([e.nu for e in members]), sum([e.pnl_slope for e in members]), sum([e.pnl_offset for e in members])
 
 
 def book_layout(book: Book) -> BookLayout:

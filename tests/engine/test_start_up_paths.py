@@ -167,3 +167,25 @@ def test_the_checked_entry_notional_is_the_exposures_bit_for_bit(contracts, entr
     got = number_bounds.entry_notional(p, market)
     assert got == want or (math.isnan(got) and math.isnan(want))
     assert math.copysign(1.0, got) == math.copysign(1.0, want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(allow_nan=False) | st.just(-0.0), st.floats(allow_nan=False), st.floats()),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_a_legs_sums_are_sums_bit_for_bit(values):
+    from engine.margin.exposure import Exposure
+    from engine.margin.layout import _sums
+
+    members = [Exposure(slope, offset, nu, 1.0) for nu, slope, offset in values]
+    want = (
+        sum(e.nu for e in members),
+        sum(e.pnl_slope for e in members),
+        sum(e.pnl_offset for e in members),
+    )
+    got = _sums(members)
+    assert [repr(x) for x in got] == [repr(x) for x in want]
