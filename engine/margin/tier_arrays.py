@@ -18,27 +18,30 @@ _COUNT_BY_COLUMN = 8
 """Count tiers column by column (a short loop over tiers) for more than 1/8 of the legs; row by row below."""
 
 
-def _padded_rows(legs: Sequence[Leg], n_tiers: int) -> tuple[list[float], list[float], list[float]]:
-    """Every leg's tier lower bounds, rates and amounts as flat lists (legs x tiers), each leg's padded to
-    n_tiers (lower bound +inf, rate and amount 0). The rows are made once per tiers tuple: the legs of one market
-    share theirs (engine.margin.layout)."""
-    made: dict[int, tuple[list[float], list[float], list[float]]] = {}
+def _padded_rows(legs: Sequence[Leg], n_tiers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every leg's tier lower bounds, rates and amounts, legs x tiers (float64, C order), each leg's padded to
+    n_tiers (lower bound +inf, rate and amount 0). Each distinct tiers tuple is listed once (the legs of one market,
+    or of markets sharing a table, share theirs: engine.margin.layout) and the legs' rows gathered from those."""
+    table_of: dict[int, int] = {}
     lowers: list[float] = []
     rates: list[float] = []
     amounts: list[float] = []
+    order = []
     for leg in legs:
-        rows = made.get(id(leg.tiers))
-        if rows is None:
+        table = table_of.get(id(leg.tiers))
+        if table is None:
+            table = table_of[id(leg.tiers)] = len(table_of)
             pad = n_tiers - len(leg.tiers)
-            rows = made[id(leg.tiers)] = (
-                [t.lower for t in leg.tiers] + [np.inf] * pad,
-                [t.rate for t in leg.tiers] + [0.0] * pad,
-                [t.amount for t in leg.tiers] + [0.0] * pad,
-            )
-        lowers += rows[0]
-        rates += rows[1]
-        amounts += rows[2]
-    return lowers, rates, amounts
+            lowers += [t.lower for t in leg.tiers] + [np.inf] * pad
+            rates += [t.rate for t in leg.tiers] + [0.0] * pad
+            amounts += [t.amount for t in leg.tiers] + [0.0] * pad
+        order.append(table)
+    rows = np.array(order, dtype=np.intp)
+
+    def gathered(values: list[float]) -> np.ndarray:
+        return np.array(values, dtype=float).reshape(-1, n_tiers)[rows]
+
+    return gathered(lowers), gathered(rates), gathered(amounts)
 
 
 class TierArrays:
@@ -51,11 +54,9 @@ class TierArrays:
         n_legs = len(legs)
         n_tiers = max((len(leg.tiers) for leg in legs), default=1)
         self.n_legs, self.n_tiers = n_legs, n_tiers
-        lowers, rates, amounts = _padded_rows(legs, n_tiers)
-        self.lower_by_column = np.ascontiguousarray(np.array(lowers, dtype=float).reshape(n_legs, n_tiers).T)
+        lowers, rate, amount = _padded_rows(legs, n_tiers)
+        self.lower_by_column = np.ascontiguousarray(lowers.T)
         """Lower bounds in notional (settlement currency), tiers x legs."""
-        rate = np.array(rates, dtype=float).reshape(n_legs, n_tiers)
-        amount = np.array(amounts, dtype=float).reshape(n_legs, n_tiers)
         self.upper_bounds_by_leg = np.ascontiguousarray(self.lower_by_column[1:].T)
         """The bounds after the first, legs x tiers (a few legs' tiers counted at once)."""
         self.rate_by_leg = rate.ravel()
