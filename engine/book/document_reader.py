@@ -144,6 +144,8 @@ class Reader:
         self, item: Mapping[str, Any], key: str, where: int | str | None, default: str | None = None
     ) -> str | None:
         value = item.get(key, default)
+        if type(value) is str and value.isascii() and (default is not None or (value and not value.isspace())):
+            return value  # the common case: text_problem finds nothing in ASCII text that is not blank
         if value is None:
             self.add(key, where, f"missing field '{key}'")
             return None

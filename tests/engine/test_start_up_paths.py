@@ -189,3 +189,17 @@ def test_a_legs_sums_are_sums_bit_for_bit(values):
     )
     got = _sums(members)
     assert [repr(x) for x in got] == [repr(x) for x in want]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(" \t\n\x1fab\u00e9\u2003") | st.none() | st.integers(), default=st.sampled_from([None, ""]))
+def test_reading_text_keeps_what_text_problem_keeps(value, default):
+    from engine.book.book_rules import text_problem
+
+    reader = Reader()
+    got = reader.text({} if value is None else {"note": value}, "note", 0, default=default)
+    value = default if value is None else value
+    if isinstance(value, str) and text_problem(value, empty_ok=default is not None) is None:
+        assert got == value and not reader.violations
+    else:
+        assert got is None and len(reader.violations) == 1
