@@ -55,17 +55,28 @@ def market_rate_problem(market: MarketSpec, exchange: str) -> str | None:
     fraction below 100%), or None when it can. Bybit's classic profile adds the fee on inverse contracts, which its
     unified one does not: both are checked."""
     for profile in _profiles(exchange):
+        if profile.maintenance_share_of_max_leverage_margin is None:  # effective_rate's rates, which cannot raise
+            fee = market.taker_fee if profile.adds_fee(market) else None
+            for tier in market.tiers:
+                rate = tier.maintenance_margin_rate if fee is None else tier.maintenance_margin_rate + fee
+                if not 0 <= rate < 1:
+                    return _rate_problem(exchange, rate)
+            continue
         for tier in market.tiers:
             try:
                 rate = profile.effective_rate(tier, market)
             except ValueError as e:
                 return str(e)
             if not 0 <= rate < 1:
-                return (
-                    f"the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
-                    f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
-                )
+                return _rate_problem(exchange, rate)
     return None
+
+
+def _rate_problem(exchange: str, rate: float) -> str:
+    return (
+        f"the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
+        f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
+    )
 
 
 @lru_cache(maxsize=64)

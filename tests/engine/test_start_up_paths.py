@@ -203,3 +203,34 @@ def test_reading_text_keeps_what_text_problem_keeps(value, default):
         assert got == value and not reader.violations
     else:
         assert got is None and len(reader.violations) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rates=st.lists(st.floats(-0.5, 1.5) | st.just(-0.0), min_size=1, max_size=4),
+    fee=st.floats(0, 0.5) | st.just(-0.0),
+    inverse=st.booleans(),
+    exchange=st.sampled_from(["binanceusdm", "okx", "bybit", "hyperliquid", "kraken"]),
+)
+def test_the_market_rate_check_says_what_effective_rate_says(rates, fee, inverse, exchange):
+    from engine.book.venue_rules import _profiles, market_rate_problem
+    from engine.margin.model import MarketSpec, Tier
+
+    tiers = tuple(Tier(float(k), float(k + 1), r, 0.0, 10.0 * k) for k, r in enumerate(rates))
+    market = MarketSpec("X/USD:USD", tiers, taker_fee=fee, inverse=inverse)
+    want = None
+    for profile in _profiles(exchange):  # the check tier by tier through RuleProfile.effective_rate
+        for tier in tiers:
+            try:
+                rate = profile.effective_rate(tier, market)
+            except ValueError as e:
+                want = str(e)
+                break
+            if not 0 <= rate < 1:
+                want = f"the maintenance rate on {exchange} comes to {rate:.4g} (fee included)"
+                break
+        if want:
+            break
+    said = market_rate_problem(market, exchange)
+    assert (said is None) == (want is None)
+    assert want is None or said.startswith(want)
