@@ -95,6 +95,8 @@ def unknown_key(key: str, known: Sequence[str], what: str) -> str:
 
 def text_problem(value: str, *, empty_ok: bool = False) -> str | None:
     """Why a text field cannot be kept (empty, or not encodable as UTF-8), or None."""
+    if value.isascii():  # the common case: always encodable; blank when empty or all whitespace, as strip() takes it
+        return "must not be empty" if not empty_ok and (not value or value.isspace()) else None
     if not empty_ok and not value.strip():
         return "must not be empty"
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from engine.book.book_rules import Violation, text_problem, unknown_key
@@ -36,7 +37,10 @@ class _Duplicated(dict):
 
 
 def json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out = dict(pairs)
+    if len(out) == len(pairs):  # no key repeated: the common case, without a loop in Python
+        return out
+    out = {}
     duplicates = []
     for key, value in pairs:
         if key in out:
@@ -67,6 +71,12 @@ def shown(value: Any) -> str:
     return printable(text if len(text) <= 60 else text[:57] + "...")
 
 
+@cache
+def _members(enum: type) -> dict[str, Any]:
+    """An enum's members by value (for string values): a dict lookup instead of Enum(value), the same member."""
+    return {m.value: m for m in enum if isinstance(m.value, str)}  # type: ignore[attr-defined]
+
+
 class Reader:
     """Turns the decoded document into typed values, collecting a Violation for each bad key or value."""
 
@@ -94,13 +104,17 @@ class Reader:
         default: float | None = None,
         prefix: str = "",
     ) -> float | None:
+        value = item.get(key)
+        if type(value) is float and math.isfinite(value):  # the common case first: a finite float
+            if (positive and value <= 0) or (non_negative and value < 0):
+                return self._out_of_bounds(key, where, value, positive, prefix)
+            return value
         label = f"{prefix}'{printable(key)}'"
-        if key not in item or item[key] is None:
+        if value is None:
             if default is not None:
                 return default
             self.add(key, where, f"missing field {label}")
             return None
-        value = item[key]
         if isinstance(value, HugeInt):
             self.add(key, where, f"{label} is an integer of {value.digits} digits: out of range")
             return None
@@ -114,18 +128,24 @@ class Reader:
         if not math.isfinite(value):
             self.add(key, where, f"{label} must be a finite number")
             return None
-        if positive and value <= 0:
-            self.add(key, where, f"{label} must be greater than 0 (got {value:g})")
-            return None
-        if non_negative and value < 0:
-            self.add(key, where, f"{label} must not be negative (got {value:g})")
-            return None
+        if (positive and value <= 0) or (non_negative and value < 0):
+            return self._out_of_bounds(key, where, value, positive, prefix)
         return value
+
+    def _out_of_bounds(self, key: str, where: int | str | None, value: float, positive: bool, prefix: str) -> None:
+        """Add the violation of a number that is not > 0 (positive) or is < 0 (else)."""
+        label = f"{prefix}'{printable(key)}'"
+        if positive:
+            self.add(key, where, f"{label} must be greater than 0 (got {value:g})")
+        else:
+            self.add(key, where, f"{label} must not be negative (got {value:g})")
 
     def text(
         self, item: Mapping[str, Any], key: str, where: int | str | None, default: str | None = None
     ) -> str | None:
         value = item.get(key, default)
+        if type(value) is str and value.isascii() and (default is not None or (value and not value.isspace())):
+            return value  # the common case: text_problem finds nothing in ASCII text that is not blank
         if value is None:
             self.add(key, where, f"missing field '{key}'")
             return None
@@ -145,6 +165,9 @@ class Reader:
         if raw is None:
             self.add(key, where, f"missing field '{key}'")
             return None
+        member = _members(enum).get(raw) if isinstance(raw, str) else None
+        if member is not None:
+            return member
         try:
             return enum(raw)
         except (ValueError, TypeError):

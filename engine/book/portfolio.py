@@ -216,14 +216,15 @@ def _read_positions(
     positions: list[Position] = []
     doc_index: list[int] = []
     symbols: dict[int, str] = {}
+    known = (*POSITION_KEYS, KEY)
     for i, item in enumerate(_section(reader, data, "positions", list, "a list")):
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):  # a dict first: no ABC check per position
             reader.add("", i, "must be an object")
             continue
         if isinstance(item.get("symbol"), str):
             symbols[i] = item["symbol"]
         before = len(reader.violations)
-        reader.keys(item, (*POSITION_KEYS, KEY), "a position", i)
+        reader.keys(item, known, "a position", i)
         account = reader.text(item, "account", i)
         symbol = reader.text(item, "symbol", i)
         side = reader.choice(item, "side", i, Side)

@@ -77,7 +77,7 @@ def _items(data: Mapping[str, Any], section: str) -> Sequence[Mapping[str, Any]]
     value = data.get(section)
     if not isinstance(value, list):
         return []
-    return [item if isinstance(item, Mapping) else {} for item in value]
+    return [item if type(item) is dict or isinstance(item, Mapping) else {} for item in value]  # dicts: no ABC check
 
 
 def write_overrides(doc: dict[str, Any], overrides: ThresholdOverrides) -> dict[str, Any]:

@@ -66,7 +66,7 @@ class Thresholds:
     """Fraction points a value must recover past a threshold before its level is left."""
 
     def __post_init__(self) -> None:
-        problems = threshold_problems(asdict(self))
+        problems = threshold_problems({f: getattr(self, f) for f in self.__slots__})  # asdict() deep-copies
         if problems:
             raise ValueError(problems[0][1])
 

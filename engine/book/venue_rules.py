@@ -6,9 +6,11 @@ command line) refuses the same things in the same words.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from engine.book.safe_text import printable
 from engine.margin.model import Account, AccountType, MarketSpec
-from engine.margin.rules import ACCOUNT_TYPE_EXCHANGES, profile_for
+from engine.margin.rules import ACCOUNT_TYPE_EXCHANGES, RuleProfile, profile_for
 
 NOT_IN_CCXT: dict[str, str] = {"bitmex": "BitMEX"}
 """Major venues the installed ccxt (4.5.90) has no exchange class for (tests check they are still missing): a
@@ -52,15 +54,33 @@ def market_rate_problem(market: MarketSpec, exchange: str) -> str | None:
     """Why the market cannot be used on this exchange (a tier's rate, as its profile applies it, is not a
     fraction below 100%), or None when it can. Bybit's classic profile adds the fee on inverse contracts, which its
     unified one does not: both are checked."""
-    for profile in {profile_for(exchange, kind) for kind in AccountType}:
+    for profile in _profiles(exchange):
+        if profile.maintenance_share_of_max_leverage_margin is None:  # effective_rate's rates, which cannot raise
+            fee = market.taker_fee if profile.adds_fee(market) else None
+            for tier in market.tiers:
+                rate = tier.maintenance_margin_rate if fee is None else tier.maintenance_margin_rate + fee
+                if not 0 <= rate < 1:
+                    return _rate_problem(exchange, rate)
+            continue
         for tier in market.tiers:
             try:
                 rate = profile.effective_rate(tier, market)
             except ValueError as e:
                 return str(e)
             if not 0 <= rate < 1:
-                return (
-                    f"the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
-                    f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
-                )
+                return _rate_problem(exchange, rate)
     return None
+
+
+def _rate_problem(exchange: str, rate: float) -> str:
+    return (
+        f"the maintenance rate on {exchange} comes to {rate:.4g} (fee included), "
+        f"which is not below 100%; check 'maintenance_margin_rate', 'taker_fee' and 'max_leverage'"
+    )
+
+
+@lru_cache(maxsize=64)
+def _profiles(exchange: str) -> tuple[RuleProfile, ...]:
+    """The exchange's distinct rule profiles over the account types, in the order their set gives (hashing the
+    profiles once per exchange, not once per market)."""
+    return tuple({profile_for(exchange, kind) for kind in AccountType})

@@ -94,3 +94,26 @@ def position_break_even(book: Book, position: Position) -> float | None:
     except KeyError:
         return None
     return None if fee is None else break_even_price(position, market, fee.rate)
+
+
+def book_break_evens(book: Book) -> list[float | None]:
+    """position_break_even of every position of the book, in book order, each market's taker fee found once
+    (a book holds a few hundred markets for a thousand positions)."""
+    fees: dict[tuple[str, str], tuple[MarketSpec, TakerFee | None] | None] = {}
+    out: list[float | None] = []
+    for position in book.positions:
+        try:
+            exchange = book.account(position.account).exchange
+        except KeyError:
+            out.append(None)
+            continue
+        key = (exchange, position.symbol)
+        if key not in fees:
+            market = book.markets.get(key)
+            fees[key] = None if market is None else (market, taker_fee(exchange, market))
+        found = fees[key]
+        if found is None or found[1] is None:
+            out.append(None)
+        else:
+            out.append(break_even_price(position, found[0], found[1].rate))
+    return out

@@ -70,7 +70,7 @@ def _leg(
       Where the profile also adds the fee to close, that part moves with the mark: the leg gets one tier of
       rate = fee and amount = -(maintenance at entry), so maintenance = fixed + notional x fee on both paths.
     """
-    nu = sum(e.nu for e in members)
+    nu, slope, offset = _sums(members)
     size_rate = profile.size_rate(market)
     fee = profile.fee_rate(market)
     entry = profile.basis(margin_mode, market.inverse) is MaintenanceBasis.ENTRY
@@ -79,17 +79,20 @@ def _leg(
         applied = tuple(replace(t, rate=t.rate + size_rate * nu) for t in applied)
     fixed = None
     if entry:
-        entry_notional = sum(e.entry_notional for e in members)
+        entry_notional = sum([e.entry_notional for e in members])
         fixed = Leg(0.0, 0.0, nu, applied).maintenance(entry_notional / nu)  # at the leg's average entry
         if fee:
             applied, fixed = (AppliedTier(0.0, math.inf, fee, -fixed),), None
-    return Leg(
-        pnl_slope=sum(e.pnl_slope for e in members),
-        pnl_offset=sum(e.pnl_offset for e in members),
-        nu=nu,
-        tiers=applied,
-        fixed_maintenance=fixed,
-    )
+    return Leg(slope, offset, nu, applied, fixed)
+
+
+def _sums(members: list[Exposure]) -> tuple[float, float, float]:
+    """The members' nu, pnl_slope and pnl_offset, each summed as sum() adds them (from 0: 0.0 + the first, a -0.0
+    included); a leg of one member (the usual one) without building lists."""
+    if len(members) == 1:
+        e = members[0]
+        return 0.0 + e.nu, 0.0 + e.pnl_slope, 0.0 + e.pnl_offset
+    return sum([e.nu for e in members]), sum([e.pnl_slope for e in members]), sum([e.pnl_offset for e in members])
 
 
 def book_layout(book: Book) -> BookLayout:
@@ -136,20 +139,30 @@ def _legs(
     """Each leg's layout (in leg_members' order) and the number of groups: a cross leg's group is its account
     and symbol (both sides of hedge mode), an isolated leg's its own."""
     accounts = {a.name: a for a in book.accounts}
+    profiles = {name: profile_of(a) for name, a in accounts.items()}  # once per account, not per leg
     group_ids: dict[tuple, int] = {}
-    tiers_of: dict[tuple, tuple[AppliedTier, ...]] = {}  # per market and profile: its legs share one
+    # Per market and profile (the profile follows from the exchange and the account type): its legs share one,
+    # and markets with one tiers tuple (a bundled table's, engine.margin.tiers) and the same figures share theirs.
+    tiers_of: dict[tuple, tuple[AppliedTier, ...]] = {}
+    shared: dict[tuple, tuple[AppliedTier, ...]] = {}
     legs: list[LegLayout] = []
     for key, members in leg_members.items():
         first = book.positions[members[0]]
         account = accounts[first.account]
-        market = book.markets[(account.exchange, first.symbol)]
         price_key = (account.exchange, first.symbol)
-        profile = profile_of(account)
+        market = book.markets[price_key]
+        profile = profiles[first.account]
 
-        def tiers(with_fee: bool, market=market, profile=profile, key=price_key) -> tuple[AppliedTier, ...]:
-            cached = tiers_of.get((key, profile, with_fee))
+        def tiers(
+            with_fee: bool, market=market, profile=profile, key=(price_key, account.account_type)
+        ) -> tuple[AppliedTier, ...]:
+            cached = tiers_of.get((key, with_fee))
             if cached is None:
-                cached = tiers_of[(key, profile, with_fee)] = applied_tiers(market, profile, with_fee=with_fee)
+                same = (id(market.tiers), key[0][0], key[1], with_fee, *_figures(market))
+                cached = shared.get(same)
+                if cached is None:
+                    cached = shared[same] = applied_tiers(market, profile, with_fee=with_fee)
+                tiers_of[(key, with_fee)] = cached
             return cached
 
         leg = _leg([exposures[i] for i in members], market, profile, first.margin_mode, tiers)
@@ -167,6 +180,12 @@ def _legs(
             )
         )
     return legs, len(group_ids)
+
+
+def _figures(market: MarketSpec) -> tuple:
+    """What applied_tiers reads of a market besides its tiers, each bit for bit (a zero's sign kept)."""
+    fee, cap = market.taker_fee, market.max_leverage
+    return (fee, math.copysign(1.0, fee), cap, math.copysign(1.0, cap), market.inverse)
 
 
 def _cross_wallets(book: Book) -> dict[str, float]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,11 +52,16 @@ def applied_tiers(market: MarketSpec, profile: RuleProfile, *, with_fee: bool = 
     Raises ValueError when the profile derives rates from max leverage and neither the tier nor the
     market gives one (RuleProfile.effective_rate).
     """
-    if profile.maintenance_share_of_max_leverage_margin is None:
-        rates = [profile.effective_rate(t, market, with_fee=with_fee) for t in market.tiers]
+    if profile.maintenance_share_of_max_leverage_margin is None:  # effective_rate's rate, without a call per tier
+        if with_fee and profile.adds_fee(market):
+            fee = market.taker_fee
+            return tuple(
+                AppliedTier(t.min_notional, t.max_notional, t.maintenance_margin_rate + fee, t.maintenance_amount)
+                for t in market.tiers
+            )
         return tuple(
-            AppliedTier(t.min_notional, t.max_notional, rate, t.maintenance_amount)
-            for t, rate in zip(market.tiers, rates, strict=True)
+            AppliedTier(t.min_notional, t.max_notional, t.maintenance_margin_rate, t.maintenance_amount)
+            for t in market.tiers
         )
     # Rates derived from max leverage: the deductions follow from them, so that the maintenance
     # margin stays continuous across tiers (Hyperliquid's "maintenance deduction").
@@ -69,8 +75,10 @@ def applied_tiers(market: MarketSpec, profile: RuleProfile, *, with_fee: bool = 
 
 def applied_tier_index(tiers: Sequence[AppliedTier], notional: float) -> int:
     """Index of the tier holding this notional; above the last cap the last tier applies."""
-    lowers = [b.lower for b in tiers]
-    return max(0, bisect.bisect_right(lowers, notional) - 1)
+    return max(0, bisect.bisect_right(tiers, notional, key=_LOWER) - 1)  # no list of the bounds made per call
+
+
+_LOWER = operator.attrgetter("lower")
 
 
 @dataclass(frozen=True, slots=True)

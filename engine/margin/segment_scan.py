@@ -26,7 +26,8 @@ def tiers_continuous(leg: Leg) -> bool:
     """True when the leg's maintenance margin has no jump at any tier boundary."""
     for below, above in itertools.pairwise(leg.tiers):
         edge = above.lower
-        if abs(below.maintenance(edge) - above.maintenance(edge)) > 1e-9 * max(1.0, abs(below.maintenance(edge))):
+        under = edge * below.rate - below.amount  # below.maintenance(edge), once
+        if abs(under - (edge * above.rate - above.amount)) > 1e-9 * max(1.0, abs(under)):
             return False
     return True
 

@@ -18,6 +18,32 @@ _COUNT_BY_COLUMN = 8
 """Count tiers column by column (a short loop over tiers) for more than 1/8 of the legs; row by row below."""
 
 
+def _padded_rows(legs: Sequence[Leg], n_tiers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every leg's tier lower bounds, rates and amounts, legs x tiers (float64, C order), each leg's padded to
+    n_tiers (lower bound +inf, rate and amount 0). Each distinct tiers tuple is listed once (the legs of one market,
+    or of markets sharing a table, share theirs: engine.margin.layout) and the legs' rows gathered from those."""
+    table_of: dict[int, int] = {}
+    lowers: list[float] = []
+    rates: list[float] = []
+    amounts: list[float] = []
+    order = []
+    for leg in legs:
+        table = table_of.get(id(leg.tiers))
+        if table is None:
+            table = table_of[id(leg.tiers)] = len(table_of)
+            pad = n_tiers - len(leg.tiers)
+            lowers += [t.lower for t in leg.tiers] + [np.inf] * pad
+            rates += [t.rate for t in leg.tiers] + [0.0] * pad
+            amounts += [t.amount for t in leg.tiers] + [0.0] * pad
+        order.append(table)
+    rows = np.array(order, dtype=np.intp)
+
+    def gathered(values: list[float]) -> np.ndarray:
+        return np.array(values, dtype=float).reshape(-1, n_tiers)[rows]
+
+    return gathered(lowers), gathered(rates), gathered(amounts)
+
+
 class TierArrays:
     """The tier tables of legs (in the given order) as flat arrays.
 
@@ -28,15 +54,9 @@ class TierArrays:
         n_legs = len(legs)
         n_tiers = max((len(leg.tiers) for leg in legs), default=1)
         self.n_legs, self.n_tiers = n_legs, n_tiers
-        self.lower_by_column = np.full((n_tiers, n_legs), np.inf)
+        lowers, rate, amount = _padded_rows(legs, n_tiers)
+        self.lower_by_column = np.ascontiguousarray(lowers.T)
         """Lower bounds in notional (settlement currency), tiers x legs."""
-        rate = np.zeros((n_legs, n_tiers))
-        amount = np.zeros((n_legs, n_tiers))
-        for k, leg in enumerate(legs):
-            for t, tier in enumerate(leg.tiers):
-                self.lower_by_column[t, k] = tier.lower
-                rate[k, t] = tier.rate
-                amount[k, t] = tier.amount
         self.upper_bounds_by_leg = np.ascontiguousarray(self.lower_by_column[1:].T)
         """The bounds after the first, legs x tiers (a few legs' tiers counted at once)."""
         self.rate_by_leg = rate.ravel()

@@ -9,6 +9,7 @@ The bundled tables live in resources/tiers/<exchange>.json, each with its source
 from __future__ import annotations
 
 import itertools
+import struct
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,20 +84,33 @@ def tiers_from_ccxt(rows: Sequence[Mapping[str, Any]], where: str) -> tuple[Tier
     Raises TierTableError (check_tiers) for an unusable table; KeyError, TypeError or ValueError for a row
     missing a field or holding a non-number (the bundled tables turn those into TierTableError).
     """
-    tiers = []
+    return check_tiers([Tier(*values) for values in tier_values(rows)], where)
+
+
+def tier_values(rows: Sequence[Mapping[str, Any]]) -> list[tuple[float, float, float, float, float]]:
+    """Each ccxt tier dict's fields in Tier's order (min_notional, max_notional (inf: no cap), maintenance rate,
+    maintenance amount, max leverage (0: not given)), as floats; see tiers_from_ccxt for the rows and errors."""
+    values = []
     for row in rows:
         info = row.get("info") or {}
         amount = info.get("cum", info.get("mmDeduction", 0.0)) or 0.0
-        tiers.append(
-            Tier(
-                min_notional=float(row["minNotional"]),
-                max_notional=float(row["maxNotional"]) if row.get("maxNotional") is not None else float("inf"),
-                maintenance_margin_rate=float(row["maintenanceMarginRate"]),
-                maintenance_amount=float(amount),
-                max_leverage=float(row.get("maxLeverage") or 0.0),
+        cap = row.get("maxNotional")
+        values.append(
+            (
+                float(row["minNotional"]),
+                float(cap) if cap is not None else float("inf"),
+                float(row["maintenanceMarginRate"]),
+                float(amount),
+                float(row.get("maxLeverage") or 0.0),
             )
         )
-    return check_tiers(tiers, where)
+    return values
+
+
+def _table_key(values: list[tuple[float, float, float, float, float]]) -> bytes:
+    """A key equal for two tables exactly when their values are, bit for bit (-0.0 == 0.0, but the tiers made keep
+    the sign they were given): the doubles packed."""
+    return struct.pack(f"{5 * len(values)}d", *itertools.chain.from_iterable(values))
 
 
 def date_seconds(date: str) -> float | None:
@@ -133,6 +147,8 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
         self._rows: Mapping[str, Sequence[Mapping[str, Any]]] = data["tiers"]
         self._extras: Mapping[str, Mapping[str, Any]] = data.get("markets", {})
         self._made: dict[str, MarketSpec] = {}
+        self._tables: dict[bytes, tuple[Tier, ...]] = {}
+        """Checked tiers by their values (_table_key): many markets share one table, made and checked once."""
         self._source = f"{data['source']} ({data['date']})"
         self._tiers_at = date_seconds(str(data["date"]))  # once per table, not per market
 
@@ -142,9 +158,14 @@ class _MarketsReadOnDemand(Mapping[str, MarketSpec]):
             rows = self._rows[symbol]  # KeyError for a market the table does not have
             extra = self._extras.get(symbol, {})
             try:
-                tiers = tiers_from_ccxt(rows, f"{self._exchange} {symbol}")
+                values = tier_values(rows)
             except (KeyError, TypeError) as e:  # not a KeyError out of here: that would read "no such market"
                 raise TierTableError(f"{self._exchange} {symbol}: a bundled tier row is malformed ({e!r})") from e
+            key = _table_key(values)
+            tiers = self._tables.get(key)  # type: ignore[assignment]
+            if tiers is None:  # a table that fails its check is checked again (its message names its market)
+                tiers = check_tiers([Tier(*v) for v in values], f"{self._exchange} {symbol}")
+                self._tables[key] = tiers
             market = self._made[symbol] = MarketSpec(
                 symbol=symbol,
                 tiers=tiers,

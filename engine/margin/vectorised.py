@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.margin.account_sums import AccountSums
 from engine.margin.layout import BookLayout, LegLayout, book_layout
-from engine.margin.liquidation import Leg, liquidation_price
+from engine.margin.liquidation import liquidation_price
 from engine.margin.model import Book, MarginMode, PriceKey
 from engine.margin.roe import fixed_roe_base
 from engine.margin.rules import profile_of
@@ -93,15 +93,11 @@ class CompiledBook:
         legs' inputs, gathered once."""
         legs = layout.legs
         scan = {g for g, members in enumerate(layout.groups) if len(members) > 1}
-        continuous: dict[int, bool] = {}  # per tiers tuple: the legs on one market share one
-
-        def jumps(leg: Leg) -> bool:
-            key = id(leg.tiers)
-            if key not in continuous:
-                continuous[key] = tiers_continuous(leg)
-            return not continuous[key]
-
-        scan |= {leg.group for leg in legs if leg.leg.fixed_maintenance is None and jumps(leg.leg)}
+        jumps: dict[int, bool] = {}  # per tiers tuple: the legs on one market (or one shared table) share one
+        for leg in legs:
+            if leg.leg.fixed_maintenance is None and id(leg.leg.tiers) not in jumps:
+                jumps[id(leg.leg.tiers)] = not tiers_continuous(leg.leg)
+        scan |= {leg.group for leg in legs if leg.leg.fixed_maintenance is None and jumps[id(leg.leg.tiers)]}
         self.scan = SegmentScan(layout, sorted(scan))
         self.in_scan = np.isin(self.leg_group, self.scan.groups)
         self.scan_legs = np.flatnonzero(self.in_scan)
@@ -133,7 +129,7 @@ class CompiledBook:
         """Per-position arrays (their leg, account, PnL line, ROE base, collateral) and the per-account sums."""
         positions = book.positions
         exposures = layout.exposures
-        account_of = {a.name: a for a in book.accounts}
+        profile_of_account = {a.name: profile_of(a) for a in book.accounts}  # the last of a name, as before
         self.pos_leg = np.array(layout.leg_of_position, dtype=np.intp)
         self.pos_account = np.array([account_index[p.account] for p in positions], dtype=np.intp)
         self.pos_slope = np.array([e.pnl_slope for e in exposures], dtype=float)
@@ -142,7 +138,7 @@ class CompiledBook:
         self.pos_leverage = np.array([p.leverage for p in positions], dtype=float)
         self.pos_cross = np.array([p.margin_mode is MarginMode.CROSS for p in positions], dtype=bool)
         roe_bases = [
-            fixed_roe_base(e, p, book.market_of(p), profile_of(account_of[p.account]))
+            fixed_roe_base(e, p, book.market_of(p), profile_of_account[p.account])
             for e, p in zip(exposures, positions, strict=True)
         ]
         self.pos_roe_at_mark = np.array([b is None for b in roe_bases], dtype=bool)

@@ -21,6 +21,9 @@ from engine.margin.crosscheck import LiquidationCheck
 from engine.monitor.levels import Crossing, Level
 from engine.monitor.report import finite_or_none, price
 
+_ALL_LEVELS = tuple(Level)
+"""Every level in order: a tuple, not the enum's iterator, for each crossing."""
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:
@@ -147,7 +150,7 @@ class AlertPolicy:
             return None
         recent = [
             level
-            for level in Level
+            for level in _ALL_LEVELS
             if level >= crossing.new
             and (group := self._groups.get((key, level))) is not None
             and now - (group.first_at if group.first_at is not None else group.at) < self.repeat_after

@@ -24,6 +24,15 @@ StoredAccountHistory = tuple[list[tuple[float, float]], dict[float, float]]
 """An account's stored equity samples (time, value) and its margin ratios by time."""
 
 
+def _buffer(buffers: dict, key: object, capacity: int) -> RingBuffer:
+    """The buffer of this key, made (empty, of this capacity) when it has none yet: not one made and thrown away
+    at each sample, as setdefault(key, RingBuffer(...)) did."""
+    buffer = buffers.get(key)
+    if buffer is None:
+        buffer = buffers[key] = RingBuffer(capacity)
+    return buffer
+
+
 class ChartHistory:
     """Ring buffers of the real book's marks (by price key) and accounts' equity and cross margin ratio
     (by account name). Figures a missing mark hides are never sampled."""
@@ -43,7 +52,7 @@ class ChartHistory:
         for key in changed:
             if key in marks and now - sampled.get(key, 0.0) >= MARKS_EVERY_S:
                 sampled[key] = now
-                self.marks.setdefault(key, RingBuffer(MARKS_CAPACITY)).append(now, marks[key])
+                _buffer(self.marks, key, MARKS_CAPACITY).append(now, marks[key])
         if now - self.account_sampled < HISTORY_EVERY_S:
             return
         self.account_sampled = now
@@ -51,9 +60,9 @@ class ChartHistory:
             if a.missing:  # no sample made of a missing mark
                 continue
             name = a.account.name
-            self.equity.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, a.equity)
+            _buffer(self.equity, name, ACCOUNT_CAPACITY).append(now, a.equity)
             ratio = float("nan") if a.margin_ratio is None else a.margin_ratio
-            self.ratio.setdefault(name, RingBuffer(ACCOUNT_CAPACITY)).append(now, ratio)
+            _buffer(self.ratio, name, ACCOUNT_CAPACITY).append(now, ratio)
 
     def stored_samples(self, risk: BookRisk, marks: Mapping[PriceKey, float], now: float) -> list[StoredSample]:
         """The samples due for the stored history (at most once a second; [] in between)."""
@@ -72,8 +81,8 @@ class ChartHistory:
     def seed_accounts(self, stored: Mapping[str, StoredAccountHistory]) -> None:
         """Start the account series from the history stored with the book."""
         for name, (equity, ratios) in stored.items():
-            e_buffer = self.equity.setdefault(name, RingBuffer(ACCOUNT_CAPACITY))
-            r_buffer = self.ratio.setdefault(name, RingBuffer(ACCOUNT_CAPACITY))
+            e_buffer = _buffer(self.equity, name, ACCOUNT_CAPACITY)
+            r_buffer = _buffer(self.ratio, name, ACCOUNT_CAPACITY)
             for at, value in equity:
                 e_buffer.append(at, value)
                 r_buffer.append(at, ratios.get(at, float("nan")))

@@ -188,7 +188,7 @@ class LevelTracker:
         levels = [_LEVELS[v] for v in new.tolist()] if old_list is None else old_list.copy()
         crossings = []
         for i in rows:
-            crossing = Crossing(keys[i], Level(int(old[i])), Level(int(new[i])))
+            crossing = Crossing(keys[i], _LEVELS[int(old[i])], _LEVELS[int(new[i])])  # the members by value
             self.levels[keys[i]] = levels[i] = crossing.new
             crossings.append(crossing)
         self._aligned = (keys, len(keys), new, levels)

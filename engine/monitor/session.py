@@ -18,7 +18,7 @@ from engine.book.funding_fields import file_rates
 from engine.book.portfolio import Portfolio
 from engine.book.price_alert_rules import PriceAlert
 from engine.book.thresholds import ThresholdOverrides
-from engine.funding.fees import position_break_even
+from engine.funding.fees import book_break_evens
 from engine.funding.rates import FundingBook
 from engine.margin.layout import book_layout
 from engine.margin.live_risk import LiveEvaluator, VectorPositions
@@ -119,15 +119,20 @@ class WatchSession:
         real = real_book(self.book)
         self.real_evaluator = self.evaluator if real is self.book else LiveEvaluator(real, book_layout(real))
         all_keys = position_keys(portfolio.book.positions)  # a position's key is the same in either book
-        key_of = {id(p): k for p, k in zip(portfolio.book.positions, all_keys, strict=True)}
         self.exchange_of = {a.name: a.exchange for a in self.book.accounts}
-        self.keys = [key_of[id(p)] for p in self.book.positions]
-        self.price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in self.book.positions]
-        self._real_keys = [key_of[id(p)] for p in real.positions]
-        self._real_price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in real.positions]
+        if real is self.book is portfolio.book:  # no hypothetical position: the rows' keys are the book's, shared
+            self.keys = self._real_keys = all_keys
+            self.price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in self.book.positions]
+            self._real_price_key_of_row = self.price_key_of_row
+        else:
+            key_of = {id(p): k for p, k in zip(portfolio.book.positions, all_keys, strict=True)}
+            self.keys = [key_of[id(p)] for p in self.book.positions]
+            self.price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in self.book.positions]
+            self._real_keys = [key_of[id(p)] for p in real.positions]
+            self._real_price_key_of_row = [(self.exchange_of[p.account], p.symbol) for p in real.positions]
         self.price_keys = self.book.price_keys()
         self.book_alerts.use_overrides(portfolio.threshold_overrides)  # the book's own (engine.book.thresholds)
-        self.break_even = [position_break_even(self.book, p) for p in self.book.positions]
+        self.break_even = book_break_evens(self.book)
         self.scope = preview_scope(self.book, self.shock, self.price_key_of_row)
 
     def set_price_alerts(self, rules: Sequence[PriceAlert]) -> None:
