@@ -50,7 +50,9 @@ class LazyDock(QDockWidget):
             assert self._build is not None
             build, self._build = self._build, None
             self._content = build()
+            placeholder = self.widget()
             self.setWidget(self._content)
+            placeholder.deleteLater()
         return self._content
 
     def hold(self) -> None:
