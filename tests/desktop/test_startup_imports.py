@@ -56,3 +56,31 @@ def test_the_first_chart_scale_imports_no_masked_arrays():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(1.0, 50.0) False"
+
+
+def test_the_command_line_imports_nothing_that_only_risk_and_watch_need():
+    """`marginwatch` (the window, --demo, --book) parses its command line before Qt: the options of `risk` and
+    `watch` are declared without their odds machinery (candles, volatilities, the odds report and alerts), the
+    saved book's database or sqlite3 (~100 ms before the window's first import); those commands import them."""
+    later = {
+        "sqlite3",
+        "hashlib",
+        "logging",
+        "desktop.risk_odds",
+        "engine.market.candle_refresh",
+        "engine.market.candles",
+        "engine.market.volatility",
+        "engine.monitor.odds_alerts",
+        "engine.monitor.odds_report",
+        "engine.monitor.odds_compute",
+        "engine.monitor.report",
+        "engine.storage.database",
+        "engine.storage.stored_tiers",
+    }
+    code = (
+        "import sys; from desktop.cli import build_parser; build_parser().parse_args(['--demo']); "
+        f"print(sorted({later!r} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
