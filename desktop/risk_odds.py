@@ -22,11 +22,12 @@ from engine.market.candle_refresh import CandleBatch, CandleRefresher, failure_l
 from engine.market.candles import CANDLE_DAYS, fetch_book_candles
 from engine.market.feeds.exchange_config import ExchangeSettings
 from engine.market.volatility import Series, hourly_series, market_volatility
+from engine.monitor.funding_report import file_funding, funding_text
 from engine.monitor.odds_alerts import OddsWatch
 from engine.monitor.odds_compute import longest_series
 from engine.monitor.odds_job import BOOTSTRAP, NORMAL, VolatilityInputs
 from engine.monitor.odds_report import BookOdds, add_odds, book_odds, column_title, odds_columns, odds_notes
-from engine.monitor.report import file_funding, funding_text, risk_to_dict, risk_to_text
+from engine.monitor.report import risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
 

@@ -47,6 +47,36 @@ def test_the_window_module_imports_no_storage_channels_or_odds_computation():
     assert done.stdout.strip() == "[]"
 
 
+WHERE_FIRST_USED = {
+    "statistics": "the chart's likely range (its normal quantile; statistics imports fractions)",
+    "fractions": "statistics",
+    "shlex": "a sound player named in MARGINWATCH_SOUND_PLAYER",
+    "engine.alerts.channel_secrets": "a notification channel saved or removed",
+    "desktop.dialogs": "a dialog opened",
+    "desktop.dialogs.thresholds_dialog": "Thresholds…, or a position's or account's own thresholds",
+    "engine.monitor.funding_report": "the terminal reports (risk, watch)",
+    "engine.monitor.tier_report": "the terminal reports (risk, watch)",
+    "engine.funding.projection": "the chart's and ladder's funding line, once a rate arrives",
+    "engine.funding.payments": "the funding projection",
+}
+"""What the window imports where it is first used, not at start-up: module -> where."""
+
+
+def test_the_first_window_imports_no_dialog_report_part_or_funding_projection():
+    """Up to its first paint, the window (the demo book on manual prices, no funding rate) imports none of
+    WHERE_FIRST_USED (a previous start imported them all: the window's own modules took ~56 ms of ~385)."""
+    code = (
+        "import os, sys; from PySide6.QtWidgets import QApplication; app = QApplication([]); "
+        "from desktop.app import MainWindow, demo_portfolio, manual_store; portfolio = demo_portfolio(); "
+        "window = MainWindow(portfolio, 'imports', manual_store(portfolio), [], None); window.show(); "
+        "[app.processEvents() for _ in range(3)]; "
+        f"print(sorted({set(WHERE_FIRST_USED)!r} & set(sys.modules)), flush=True); os._exit(0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_the_first_chart_scale_imports_no_masked_arrays():
     """numpy.percentile imports numpy.ma (~20 ms at the first chart of a start): the chart's quartiles do not."""
     code = (
