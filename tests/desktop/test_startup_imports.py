@@ -115,3 +115,14 @@ def test_the_command_line_imports_nothing_that_only_risk_and_watch_need():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_window_sends_odds_jobs_without_importing_their_computation():
+    """The first odds job (right after the first paint) starts the child process that computes it: the GUI's
+    process imports the sending end only, not the Monte Carlo machinery (~4 ms of the GUI thread), which the
+    child imports."""
+    later = {"engine.monitor.odds_compute", "engine.margin.account_odds", "engine.margin.bootstrap_odds"}
+    code = f"import sys, engine.monitor.odds_process; print(sorted({later!r} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
