@@ -126,3 +126,24 @@ def test_the_window_sends_odds_jobs_without_importing_their_computation():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_window_on_a_portfolio_file_without_a_saved_book_imports_no_storage(tmp_path):
+    """`marginwatch --book FILE` reads the tier tables stored with the saved book: with no saved book in the data
+    folder there is nothing to read, and neither sqlite3 nor the storage (~18 ms) is imported to paint."""
+    from engine.margin.bundled import resource
+
+    book = tmp_path / "book.json"
+    book.write_text(resource("demo", "book.json").read_text(encoding="utf-8"), encoding="utf-8")
+    later = {"sqlite3", "hashlib", "engine.storage.database"}
+    options = f"book_file={str(book)!r}, offline=True, data_dir={str(tmp_path / 'data')!r}"
+    code = (
+        "import os, sys; from PySide6.QtWidgets import QApplication; app = QApplication([]); "
+        "from desktop.app import WindowOptions, build_window; "
+        f"window = build_window(WindowOptions({options})); "
+        "window.show(); [app.processEvents() for _ in range(5)]; "
+        f"print(sorted({later!r} & set(sys.modules)), flush=True); os._exit(0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
