@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop import risk_odds
 from desktop.cli_support import (
     EXIT_BAD_INPUT,
     EXIT_NO_DISPLAY,
@@ -25,6 +24,7 @@ from desktop.cli_support import (
     reported,
     warn_unpriceable,
 )
+from desktop.odds_options import add_risk_options, add_watch_odds_options
 from desktop.option_types import positive_float, positive_int, refresh_rate, sync_interval
 from desktop.tier_tables import load_watched_file, stored_tables, table_saver
 from desktop.watch_alerts import add_alerts_options, alerts_relay
@@ -34,11 +34,11 @@ from engine.book.portfolio import Portfolio, PortfolioError, dumps_portfolio, lo
 from engine.book.private_file import write_private_atomically
 from engine.margin.model import PriceKey
 from engine.margin.risk import MissingPriceError, evaluate_book
-from engine.market.volatility import Series
 from engine.storage.paths import database_path
 
-if TYPE_CHECKING:
-    pass
+if TYPE_CHECKING:  # the odds machinery (candles, volatilities, storage) is imported by `risk` and `watch` only
+    from desktop.risk_odds import PriceHistory
+    from engine.market.volatility import Series
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the field and the position.",
     )
     risk.add_argument("file", help="portfolio file (JSON, format version 1; see README)")
-    risk_odds.add_risk_options(risk)
+    add_risk_options(risk)
 
     _add_watch(sub, data)
     export = sub.add_parser(
@@ -172,7 +172,7 @@ def _add_watch(sub: Any, data: argparse.ArgumentParser) -> None:
         "gives more than 0.5%% of the mark apart from ours is a line 'CHECK' (JSON {\"check\": {...}}) once",
     )
     add_alerts_options(watch)
-    risk_odds.add_watch_odds_options(watch)
+    add_watch_odds_options(watch)
 
 
 def _add_import_and_sync(sub: Any, data: argparse.ArgumentParser) -> None:
@@ -210,14 +210,18 @@ def run_risk(args: argparse.Namespace) -> int:
             raise PortfolioError(
                 f"position {position + 1} ({e.key[1]}): no mark price; add \"{e.key[1]}\" under 'prices'"
             ) from e
+    from desktop import risk_odds
+
     risk_odds.print_risk_report(portfolio, risk, hours, price_history(args, portfolio), args.json, args.model)
     return 0
 
 
-def price_history(args: argparse.Namespace, portfolio: Portfolio) -> risk_odds.PriceHistory:
+def price_history(args: argparse.Namespace, portfolio: Portfolio) -> PriceHistory:
     """(candles, mark history) of the book: with --candles fetched through ccxt (a symbol that could not be, one
     warning line) and cached in the saved book's database; else what that database holds, if there is one (only
     read). CommandFailed for a bad --exchange-config, or a database that cannot be opened or written."""
+    from desktop import risk_odds
+
     keys = portfolio.book.price_keys()
     fetched: dict[PriceKey, Series] = {}
     if getattr(args, "candles", False):
@@ -262,6 +266,7 @@ def run_import(args: argparse.Namespace) -> int:
 def run_watch(args: argparse.Namespace) -> int:
     import time
 
+    from desktop import risk_odds
     from engine.book.typed_funding import typed_rates
     from engine.market.feeds.live import live_feeds
     from engine.market.prices import PriceStore

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 from engine.book.numbers import NotANumber
 from engine.book.portfolio import PortfolioError
-from engine.storage.database import BookDatabase, StorageError
+from engine.storage.errors import StorageError
 from engine.storage.paths import database_path
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the database (sqlite3, hashlib) is imported by the commands that open it, not by the window's
     from engine.market.feeds.exchange_config import ExchangeSettings
+    from engine.storage.database import BookDatabase
 
 EXIT_STORAGE = 1
 EXIT_BAD_INPUT = 2
@@ -51,6 +52,8 @@ def open_database(args: argparse.Namespace, read_only: bool = False) -> BookData
     read_only (export, watch): an existing file is read without writing it, so a read-only folder or
     file still works (a missing one is created, empty, as before).
     """
+    from engine.storage.database import BookDatabase
+
     path = database_path(getattr(args, "data_dir", None))
     db = BookDatabase.open(path, read_only=read_only and path.exists())
     if db.notice.message:

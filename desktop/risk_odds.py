@@ -1,5 +1,6 @@
-"""`marginwatch risk`'s probability of liquidation: its options, and the volatility inputs it gathers (the
-file's typed volatilities, candles fetched through ccxt and cached in the saved book, the stored mark history).
+"""`marginwatch risk`'s probability of liquidation: the volatility inputs it gathers (the file's typed volatilities,
+candles fetched through ccxt and cached in the saved book, the stored mark history) and its report. The options
+are declared in desktop.odds_options: the command line imports this module only for `risk` and `watch`.
 """
 
 from __future__ import annotations
@@ -21,63 +22,17 @@ from engine.market.candle_refresh import CandleBatch, CandleRefresher, failure_l
 from engine.market.candles import CANDLE_DAYS, fetch_book_candles
 from engine.market.feeds.exchange_config import ExchangeSettings
 from engine.market.volatility import Series, hourly_series, market_volatility
+from engine.monitor.funding_report import file_funding, funding_text
 from engine.monitor.odds_alerts import OddsWatch
 from engine.monitor.odds_compute import longest_series
-from engine.monitor.odds_job import BOOTSTRAP, MODELS, NORMAL, VolatilityInputs
+from engine.monitor.odds_job import BOOTSTRAP, NORMAL, VolatilityInputs
 from engine.monitor.odds_report import BookOdds, add_odds, book_odds, column_title, odds_columns, odds_notes
-from engine.monitor.report import file_funding, funding_text, risk_to_dict, risk_to_text
+from engine.monitor.report import risk_to_dict, risk_to_text
 from engine.storage.database import BookDatabase, StorageError
 from engine.storage.paths import database_path
 
 PriceHistory = tuple[dict[PriceKey, Series], dict[PriceKey, Series]]
 """(candles, mark history): hourly series per (exchange, symbol), only the keys that have some."""
-
-
-def add_risk_options(risk: argparse.ArgumentParser) -> None:
-    """The `risk` sub-command's options: --json, and the probability of liquidation's."""
-    risk.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    risk.add_argument(
-        "--horizon",
-        default="24h",
-        metavar="H",
-        help="horizon of the probability of liquidation: a number and a unit, m, h, d or w (default 24h; "
-        "1 minute to 365 days). Volatility: the file's markets entry 'volatility' (annualised, a fraction), else "
-        "the candles cached in the saved book's folder, else its stored mark history",
-    )
-    risk.add_argument(
-        "--candles",
-        action="store_true",
-        help="fetch 30 days of hourly candles of the file's symbols through ccxt (public data, no API keys) and "
-        "cache them with the saved book, for the volatilities and the correlations",
-    )
-    risk.add_argument(
-        "--exchange-config", metavar="CFG", help="with --candles: ccxt settings per exchange, as for 'watch'"
-    )
-    _add_model(risk)
-
-
-def _add_model(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--model",
-        choices=tuple(MODELS),
-        default=NORMAL,
-        help="normal: a random walk at each symbol's volatility (default); bootstrap: each hour's move drawn "
-        "from the symbol's own hourly returns (fat tails as they happened; needs candles or stored marks)",
-    )
-
-
-def add_watch_odds_options(watch: argparse.ArgumentParser) -> None:
-    """`watch`'s alert on the probability of liquidation: --alert-probability, --horizon, --model."""
-    watch.add_argument(
-        "--alert-probability",
-        metavar="PCT",
-        help="alert when a position's or cross account's probability of liquidation within --horizon rises to "
-        "PCT percent or above ('P(liq 24h) rose above 5%%: …'); volatilities as for 'risk' (the file's, else "
-        "the saved book's cached candles and marks); online, the candles are fetched in the background (again "
-        "when an hour old) and cached with the saved book; figures every 30 s, computed on their own thread",
-    )
-    watch.add_argument("--horizon", default="24h", metavar="H", help="with --alert-probability (default 24h)")
-    _add_model(watch)
 
 
 def watch_odds(

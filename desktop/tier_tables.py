@@ -11,11 +11,12 @@ from pathlib import Path
 from engine.book.portfolio import Portfolio, PortfolioError, load_portfolio
 from engine.margin.model import MarketSpec
 from engine.storage.paths import database_path
-from engine.storage.stored_tiers import stored_fetched_markets
 
 
 def stored_tables(args: argparse.Namespace) -> dict[tuple[str, str], MarketSpec]:
     """The tier tables fetched on earlier runs, stored in the data folder's database ({} without one)."""
+    from engine.storage.stored_tiers import stored_fetched_markets  # sqlite3: only for the commands that read it
+
     return stored_fetched_markets(database_path(getattr(args, "data_dir", None)))
 
 

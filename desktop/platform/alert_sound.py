@@ -26,7 +26,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -90,6 +89,8 @@ def find_players(
     if chosen:
         if chosen.lower() == "none":
             return []
+        import shlex  # only for a player named in the environment (start-up time)
+
         try:
             words = shlex.split(chosen, posix=not platform.startswith("win"))
         except ValueError as e:

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from desktop.window.alert_list import AlertList
 from desktop.window.sound_setting import SoundSetting
-from engine.alerts.channel_secrets import SecretMissing, env_name, store_secret
 from engine.monitor.alerts import Alert
 from engine.monitor.frame import Frame
 from engine.monitor.levels import Level
@@ -142,6 +141,7 @@ class WindowNotifications(QObject):
         """Add a channel, or replace the one named `replacing`, with the URL / token typed (empty: keep the
         stored one). Checked first, with what was typed, then the secrets go to the keyring and the channel to
         the settings: the reason in words when it cannot be saved (nothing is saved then), else None."""
+        from engine.alerts.channel_secrets import SecretMissing, env_name, store_secret
         from engine.alerts.config import AlertsConfigError, channel_from_item
 
         name = str(item.get("name", "")).strip()
@@ -171,6 +171,8 @@ class WindowNotifications(QObject):
         self.restart()
 
     def _forget_secrets(self, name: str) -> None:
+        from engine.alerts.channel_secrets import SecretMissing, store_secret  # the keyring's: with a channel
+
         for part in ("url", "token"):
             with contextlib.suppress(SecretMissing):
                 store_secret(name, part, "")

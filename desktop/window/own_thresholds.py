@@ -10,15 +10,17 @@ at once; a book that could not be saved is left as it was.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QWidget
 
-from desktop.dialogs.thresholds_dialog import ThresholdsDialog
 from engine.book.portfolio import Portfolio
 from engine.book.thresholds import ThresholdOverrides, Thresholds
+
+if TYPE_CHECKING:  # the dialog is imported when first opened (start-up time)
+    from desktop.dialogs.thresholds_dialog import ThresholdsDialog
 
 
 class ThresholdsHost(Protocol):
@@ -87,6 +89,8 @@ class OwnThresholds(QObject):
 
     def _ask(self, current: Thresholds, title: str, fall_back: str, own: bool) -> Thresholds | bool | None:
         """The dialog's answer: new thresholds, False to remove the override, None for no change (cancel)."""
+        from desktop.dialogs.thresholds_dialog import ThresholdsDialog
+
         dialog = ThresholdsDialog(current, self.window, title, fall_back)
         assert dialog.fall_back is not None
         dialog.fall_back.setEnabled(own)  # nothing of its own to remove

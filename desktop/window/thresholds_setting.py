@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
-from desktop.dialogs.thresholds_dialog import ThresholdsDialog, thresholds_to_setting
 from desktop.tables.delegates import RatioGaugeDelegate
 from engine.monitor.levels import Thresholds
 from engine.monitor.session import WatchSession
@@ -39,6 +38,8 @@ class ThresholdsSetting(QObject):
     @Slot()
     def edit(self) -> None:
         """The thresholds dialog; what it accepts is applied (and saved)."""
+        from desktop.dialogs.thresholds_dialog import ThresholdsDialog  # imported when first opened (start-up time)
+
         dialog = ThresholdsDialog(self.session.thresholds, self._parent)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.result_thresholds is not None:
             self.apply(dialog.result_thresholds)
@@ -48,6 +49,7 @@ class ThresholdsSetting(QObject):
         nothing changes and the user is told why."""
         database = self._saved_book()
         if database is not None:
+            from desktop.dialogs.thresholds_dialog import thresholds_to_setting
             from engine.storage.database import StorageError
 
             try:

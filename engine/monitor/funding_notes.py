@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine.book.formats import money, quoted_price
-from engine.funding.projection import PROJECTION_DAYS, days_to_warning, isolated_liquidation_after
 from engine.funding.rates import FundingRate
 from engine.funding.text import rate_text
 from engine.margin.live_risk import VectorPositions
@@ -74,6 +73,8 @@ def _signed(value: float, currency: str) -> str:
 
 def warning_words(a: AccountRisk, cross_per_day: float, warning_ratio: float) -> str:
     """'cross margin at its warning level (70% margin ratio) by funding alone in 42.3 days' (or why never)."""
+    from engine.funding.projection import days_to_warning  # with the first rate (start-up time)
+
     w = days_to_warning(a, cross_per_day, warning_ratio)
     level = f"its warning level ({warning_ratio:.0%} margin ratio)"
     if w.days is None:
@@ -94,6 +95,8 @@ def position_note(
     its liquidation price in PROJECTION_DAYS days and which way it moved; cross: its account's days to warning)."""
     if rate is None:
         return f"Funding: {NO_RATE}."
+    from engine.funding.projection import PROJECTION_DAYS, isolated_liquidation_after  # with the first rate
+
     currency = a.account.currency
     per_day = position_per_day(r, rate)
     head = f"Funding {rate_text(rate, now)}: {_signed(per_day, currency)}"

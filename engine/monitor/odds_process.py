@@ -18,9 +18,12 @@ import threading
 import traceback
 from dataclasses import replace
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.monitor.odds_compute import OddsJob, OddsResult, Prepared, compute, prepare
+from engine.monitor.odds_job import OddsJob, OddsResult
+
+if TYPE_CHECKING:  # the computation is the child's: the parent (the GUI) only sends jobs (start-up time)
+    from engine.monitor.odds_compute import Prepared
 
 
 class OddsChild:
@@ -92,6 +95,8 @@ def child() -> OddsChild:
 
 def serve(conn: Connection) -> None:
     """The child's loop: until the parent's end closes."""
+    from engine.monitor.odds_compute import compute, prepare
+
     held: tuple[Any, Any, Prepared] | None = None
     while True:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.book.formats import money, percent, price
 from engine.book.safe_text import printable
@@ -12,12 +12,14 @@ from engine.margin.model import Book
 from engine.margin.risk import AccountRisk, BookRisk, PositionRisk, estimate_reason
 from engine.margin.rules import profile_of
 from engine.margin.stops import stop_figures
-from engine.monitor.funding_report import FundingFigures, account_fields, file_funding, funding_text, position_fields
-from engine.monitor.tier_report import tier_fields, tier_lines
 
-__all__ = [
-    "account_ratio_text", "file_funding", "funding_text", "money", "percent", "price", "risk_to_dict", "risk_to_text",
-]  # fmt: skip
+# The funding and tier parts are imported by the reports that write them, not with the window, which names only
+# finite_or_none, price and account_ratio_text (start-up time).
+if TYPE_CHECKING:
+    from engine.monitor.funding_report import FundingFigures
+
+__all__ = ["account_ratio_text", "money", "percent", "price", "risk_to_dict", "risk_to_text"]
+"""The funding lines and fields (file_funding, funding_text) are engine.monitor.funding_report's."""
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -69,9 +71,13 @@ def risk_to_dict(
         ],
     }
     if book is not None:
+        from engine.monitor.tier_report import tier_fields
+
         for row, fields in zip(document["positions"], tier_fields(book, now), strict=True):
             row.update(fields)
     if funding is not None:
+        from engine.monitor.funding_report import position_fields
+
         for i, row in enumerate(document["positions"]):
             row.update(position_fields(funding, i))
     return document
@@ -79,6 +85,8 @@ def risk_to_dict(
 
 def _account_rows(risk: BookRisk, funding: FundingFigures | None) -> list[dict[str, Any]]:
     """risk_to_dict's accounts, in book order."""
+    from engine.monitor.funding_report import account_fields
+
     reason_of = {a.account.name: estimate_reason(a.account.exchange) for a in risk.accounts}
     return [
         {
@@ -211,6 +219,8 @@ def risk_to_text(
     missing = [f"{r.position.account} {r.position.symbol}: {r.missing}" for r in risk.positions if r.missing]
     if missing:
         lines += ["", "Incomplete:", *(f"  {printable(line)}" for line in missing)]
+    from engine.monitor.tier_report import tier_lines
+
     lines += [
         *(tier_lines(book, now) if book is not None else []),
         "",

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: StorageError is raised and caught where no database is opened (start-up time)
+    import sqlite3
 
 # Primary result codes (the low byte of an extended code).
 SQLITE_PERM = 3
