@@ -130,3 +130,33 @@ def test_the_child_process_gives_the_threads_figures_and_a_lost_child_falls_back
     while (result := worker.take()) is None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert result is not None and result.process == os.getpid() and worker.in_process
+
+
+def test_sending_a_big_first_job_never_waits_for_the_child_to_read_it():
+    """The first job carries the whole book, more than the pipe holds; the child reads it only once it has started
+    (here LATE_S seconds late). Sending returns at once: the GUI thread is not held until the child reads."""
+    from engine.monitor.odds_process import OddsChild
+    from tests.engine.odds_late_child import LATE_S, late_serve
+
+    symbols = [f"C{i}/USDT:USDT" for i in range(500)]  # about 0.6 MB pickled: more than the pipe holds
+    positions = [pos(s, Side.LONG, 1.0, 100.0, leverage=10.0) for s in symbols for _ in range(10)]
+    the_book = book("binance", 1e6, positions, [market(s, 0.01) for s in symbols])
+    marks = {("binance", s): 95.0 for s in symbols}
+    inputs = VolatilityInputs({("binance", s): 0.5 for s in symbols}, {}, {})
+    job = job_for(the_book, marks, inputs, paths=100)
+    child = OddsChild(target=late_serve)
+    try:
+        started = time.monotonic()
+        number = child.submit(job)
+        assert time.monotonic() - started < LATE_S / 2  # not held until the child reads
+        deadline = time.monotonic() + 60
+        while (result := child.collect(number)) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert result is not None and result.process == child.process.pid
+        expected = OddsWorker(in_process=True)
+        expected.submit(job)
+        expected.join()
+        assert np.array_equal(result.probability, expected.take().probability, equal_nan=True)
+    finally:
+        child.process.kill()
+        child.process.join(10)
