@@ -71,7 +71,7 @@ class WindowDocks:
 
     def hold_until_painted(self) -> None:
         """The docks build nothing until release_held(): the window's first paint shows the tables sooner (the
-        position chart's module and pyqtgraph took over a third of the window's start-up)."""
+        position chart's module, pyqtgraph and the chart's build were about a fifth of the window's start-up)."""
         for dock in self.lazy():
             dock.hold()
 
