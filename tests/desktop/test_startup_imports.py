@@ -7,15 +7,20 @@ import subprocess
 import sys
 
 
+def printed_by(code: str) -> str:
+    """What `python -c code` prints in a fresh process (stripped); it must exit 0 (else its stderr is shown)."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_the_window_module_imports_neither_asyncio_nor_ccxt_nor_the_candle_fetcher():
     """Start-up (a book file, offline) needs no event loop, exchange library or candle fetching: the feeds
     import them when they start, the probability column its candle cache when a saved book is open (asyncio
     and ssl took ~40 ms of a ~1 s start)."""
     later = {"asyncio", "ssl", "ccxt", "engine.market.candle_refresh", "desktop.risk_odds"}
     code = f"import sys, desktop.app; print(sorted({later!r} & set(sys.modules)))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 def test_the_window_module_imports_no_storage_channels_or_odds_computation():
@@ -42,9 +47,7 @@ def test_the_window_module_imports_no_storage_channels_or_odds_computation():
         "import sys, desktop.app; from engine.margin.tiers import bundled_table; bundled_table('binanceusdm'); "
         f"print(sorted({later!r} & set(sys.modules)))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 WHERE_FIRST_USED = {
@@ -75,9 +78,7 @@ def test_the_first_window_imports_no_dialog_report_part_funding_projection_or_ma
         "[app.processEvents() for _ in range(5)]; "
         f"print(sorted({set(WHERE_FIRST_USED) | {'numpy.ma'}!r} & set(sys.modules)), flush=True); os._exit(0)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 def test_the_first_chart_scale_imports_no_masked_arrays():
@@ -86,9 +87,7 @@ def test_the_first_chart_scale_imports_no_masked_arrays():
         "import sys, numpy as np; from desktop.charts.chart_style import robust_range; "
         "print(robust_range(np.array([1.0, 2.0, 3.0, 50.0])), 'numpy.ma' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "(1.0, 50.0) False"
+    assert printed_by(code) == "(1.0, 50.0) False"
 
 
 def test_the_command_line_imports_nothing_that_only_risk_and_watch_need():
@@ -114,9 +113,7 @@ def test_the_command_line_imports_nothing_that_only_risk_and_watch_need():
         "import sys; from desktop.cli import build_parser; build_parser().parse_args(['--demo']); "
         f"print(sorted({later!r} & set(sys.modules)))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 def test_the_window_sends_odds_jobs_without_importing_their_computation():
@@ -125,9 +122,7 @@ def test_the_window_sends_odds_jobs_without_importing_their_computation():
     child imports."""
     later = {"engine.monitor.odds_compute", "engine.margin.account_odds", "engine.margin.bootstrap_odds"}
     code = f"import sys, engine.monitor.odds_process; print(sorted({later!r} & set(sys.modules)))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 def test_a_window_on_a_portfolio_file_without_a_saved_book_imports_no_storage(tmp_path):
@@ -146,6 +141,4 @@ def test_a_window_on_a_portfolio_file_without_a_saved_book_imports_no_storage(tm
         "window.show(); [app.processEvents() for _ in range(5)]; "
         f"print(sorted({later!r} & set(sys.modules)), flush=True); os._exit(0)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert printed_by(code) == "[]"
