@@ -15,6 +15,7 @@ QStyledItemDelegate, which draws the style's focus frame.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,9 +81,11 @@ class PaintedModel(Protocol):
 
 class CellPainter(QStyledItemDelegate):
     """Paints the cells of a view whose model is a PaintedModel (in bold where `bold`: the figure a column
-    exists for)."""
+    exists for). `outgrown`, when set, is called each time a text is painted cut (it no longer fits its
+    column): the window widens the column then, instead of looking at every cell on a timer."""
 
     bold = False
+    outgrown: Callable[[], None] | None = None
 
     def __init__(self, model: PaintedModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,9 +127,12 @@ class CellPainter(QStyledItemDelegate):
         return width
 
     def fitted(self, text: str, italic: bool, width: int) -> str:
-        """The text as it fits `width` pixels: whole, else cut with "…" (never silently clipped)."""
+        """The text as it fits `width` pixels: whole, else cut with "…" (never silently clipped; `outgrown` is
+        called)."""
         if self._width(text, italic) <= width:
             return text
+        if self.outgrown is not None:
+            self.outgrown()
         assert self._metrics is not None
         return self._metrics[italic].elidedText(text, _ELIDE, width)
 

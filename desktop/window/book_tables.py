@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHeaderView, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import QApplication, QHeaderView, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from desktop.tables.accounts_model import RATIO_COLUMN, AccountsModel
 from desktop.tables.cell_painter import CellPainter
@@ -18,8 +18,9 @@ from engine.monitor.levels import Thresholds
 from engine.monitor.session import WatchSession
 
 COLUMN_HEADROOM_PX = 12
-GROW_EVERY_MS = 2_000
-"""How often the columns are checked for a number that outgrew its width (money is never cut)."""
+GROW_AFTER_MS = 100
+"""How soon after a number was painted cut ("-13,407.57 U…") its column is widened (money is never cut for
+longer than that; while a mouse button is down, as when the user drags a column narrower, it waits)."""
 
 
 def _account_thresholds(session: WatchSession, row: int) -> Thresholds:
@@ -76,8 +77,14 @@ class BookTables(QWidget):
         column.addWidget(self.banner)
         column.addWidget(self.splitter, 1)
         self.grow_timer = QTimer(self)
-        self.grow_timer.timeout.connect(self.grow_columns)
-        self.grow_timer.start(GROW_EVERY_MS)
+        self.grow_timer.setSingleShot(True)
+        self.grow_timer.setInterval(GROW_AFTER_MS)
+        self.grow_timer.timeout.connect(self._grow_when_released)
+        for view in (self.table, self.accounts, self.frozen):
+            columns = range(view.model().columnCount())
+            for painter in {view.itemDelegate(), *(view.itemDelegateForColumn(c) for c in columns)}:
+                if isinstance(painter, CellPainter):
+                    painter.outgrown = self.grow_soon
 
     def fit_columns_once(self) -> None:
         """Fit both tables' columns to their contents, with room for numbers that grow later: once, when
@@ -97,6 +104,18 @@ class BookTables(QWidget):
         for view in (self.accounts, self.table):
             if view.model().rowCount():
                 view.itemDelegate().fit_columns(view, COLUMN_HEADROOM_PX, grow_only=True)
+
+    def grow_soon(self) -> None:
+        """A number was painted cut: widen its column in GROW_AFTER_MS (once for all that are cut meanwhile)."""
+        if not self.grow_timer.isActive():
+            self.grow_timer.start()
+
+    @Slot()
+    def _grow_when_released(self) -> None:
+        if QApplication.mouseButtons() != Qt.MouseButton.NoButton:  # a column being dragged: not under the mouse
+            self.grow_timer.start()
+            return
+        self.grow_columns()
 
     def grow_account_columns(self) -> None:
         """After the moves first arrive: widen the account columns fitted to 'searching…' (never narrow)."""

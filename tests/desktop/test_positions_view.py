@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 
 from desktop.tables.position_columns import COLUMNS, DISTANCE_COLUMN
@@ -233,3 +233,29 @@ def test_a_number_that_outgrows_its_column_widens_it(qtbot):
     row_texts = [window.model.index(r, UPNL_COLUMN).data() for r in range(window.model.rowCount())]
     metrics = window.table.fontMetrics()
     assert window.table.columnWidth(UPNL_COLUMN) > max(metrics.horizontalAdvance(t) for t in row_texts)
+
+
+def test_a_number_painted_cut_widens_its_column_at_once(qtbot):
+    """No timer looks at every cell: painting a number that no longer fits is what widens its column, even
+    while cut cells repaint faster than the widening's delay."""
+    from desktop.tables.position_columns import UPNL_COLUMN
+    from desktop.window.book_tables import GROW_AFTER_MS
+
+    _, _, window = demo_on_manual_prices(qtbot)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tables.fit_columns_once()
+    qtbot.wait(GROW_AFTER_MS * 2)  # the window settled: laid out and painted
+    window.table.setColumnWidth(UPNL_COLUMN, 30)  # far too narrow for any uPnL: painted cut
+    window.table.viewport().repaint()
+    assert window.tables.grow_timer.isActive()
+    repaints = QTimer()
+    repaints.timeout.connect(window.table.viewport().repaint)
+    repaints.start(GROW_AFTER_MS // 4)
+    metrics = window.table.fontMetrics()
+    texts = [window.model.index(r, UPNL_COLUMN).data() for r in range(window.model.rowCount())]
+    widest = max(metrics.horizontalAdvance(t) for t in texts)
+    qtbot.waitUntil(lambda: window.table.columnWidth(UPNL_COLUMN) > widest, timeout=GROW_AFTER_MS * 10)
+    repaints.stop()
+    qtbot.wait(GROW_AFTER_MS * 2)
+    assert not window.tables.grow_timer.isActive()  # nothing cut any more: nothing scheduled
