@@ -57,7 +57,7 @@ class Caption(QWidget):
     def heightForWidth(self, width: int) -> int:
         """Pixels the text needs when wrapped to `width` pixels (one line at least, so an empty caption
         keeps its place)."""
-        self._document.setTextWidth(max(1, width))
+        self._wrap_at(max(1, width))
         return max(self.fontMetrics().height(), math.ceil(self._document.size().height()))
 
     def sizeHint(self) -> QSize:
@@ -72,12 +72,18 @@ class Caption(QWidget):
             self.updateGeometry()
         super().changeEvent(event)
 
+    def _wrap_at(self, width: int) -> None:
+        """Wrap the text at `width` pixels. Only when that is a new width: QTextDocument.setTextWidth lays the
+        whole text out again even at the width it has (three times per setText, once per paint, before)."""
+        if self._document.textWidth() != width:
+            self._document.setTextWidth(width)
+
     def resizeEvent(self, event: QResizeEvent) -> None:
-        self._document.setTextWidth(self.width())
+        self._wrap_at(self.width())
         super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        self._document.setTextWidth(self.width())
+        self._wrap_at(self.width())
         painter = QPainter(self)
         context = QAbstractTextDocumentLayout.PaintContext()
         group = QPalette.ColorGroup.Active if self.isEnabled() else QPalette.ColorGroup.Disabled

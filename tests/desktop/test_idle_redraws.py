@@ -45,6 +45,10 @@ def test_a_new_caption_of_the_same_height_repaints_the_caption_alone(qtbot):
     caption.setText(long)
     qtbot.waitUntil(lambda: caption.height() > 2 * one_line)  # wrapped, not cut: the layout gave it the room
     assert requests.count >= 1 and caption.width() <= holder.width()
+    wrapped = caption.height()
+    holder.resize(210, 400)  # half as wide: the same text wraps onto more lines (laid out at the new width)
+    qtbot.waitUntil(lambda: caption.height() > wrapped)
+    assert caption.heightForWidth(caption.width()) == caption.height()
 
 
 def test_the_mark_axis_moves_only_when_the_marks_leave_it(qtbot):
@@ -81,7 +85,7 @@ def test_an_idle_refresh_reads_nothing_until_a_price_arrives_or_a_second_passes(
     takes a snapshot only when a price changed, when the prices tab shows ages, or once a second (ages grow,
     a frozen feed turns stale), and a new price is still drawn at the next refresh."""
     _, store, window = demo_on_manual_prices(qtbot)
-    window.timer.stop()
+    window.pacer.stop()
     window.refresh()  # whatever the start-up left unread
     reads = []
     original = window.reader.read
