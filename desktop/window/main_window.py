@@ -1,6 +1,7 @@
 """The watch window: positions, accounts, charts and alerts, refreshed from the price store on a timer. Feeds
 write into the store on their own threads; the window pulls a coalesced snapshot on a timer (10 Hz by default) when
-something changed, recomputes the book once (vectorised engine), updates only the rows that changed."""
+something changed, recomputes the book once (vectorised engine), updates only the rows that changed; the timer rests
+while nothing changes (desktop.window.refresh_pacer)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from desktop.window.notifications import WindowNotifications
 from desktop.window.odds_column import OddsColumn
 from desktop.window.price_alerts_setting import PriceAlertsSetting
 from desktop.window.price_sources import FeedFactory, PriceSources, manual_store
+from desktop.window.refresh_pacer import RefreshPacer
 from desktop.window.status_bar import StatusLine
 from desktop.window.thresholds_setting import ThresholdsSetting
 from desktop.window.view_modes import ViewModes
@@ -54,10 +56,9 @@ REFRESH_HZ = 10.0
 class MainWindow(QMainWindow):
     """The watch window: a thin view over the session's frames (engine.monitor.session.WatchSession).
 
-    The tables, docks, menus and modes are their own objects (desktop.window.*); the window builds them,
-    steps the session on a timer (refresh) and draws each frame. The book's commands go through
-    book_host (desktop.window.book_host.WindowBook), the modes through modes (view_modes.ViewModes).
-    """
+    The tables, docks, menus and modes are their own objects (desktop.window.*); the window builds them, steps
+    the session on a timer (refresh) and draws each frame. The book's commands go through book_host
+    (desktop.window.book_host.WindowBook), the modes through modes (view_modes.ViewModes)."""
 
     def __init__(
         self,
@@ -82,8 +83,7 @@ class MainWindow(QMainWindow):
         self.reader = self.store.reader()
         self._last_refresh = time.monotonic()
         self.sources = PriceSources(self.store, feeds, feed_factory, self._saved_book)
-        self.database = database
-        """The saved book, open (engine.storage.database), that every change is saved to; None: nothing is saved."""
+        self.database = database  # the saved book (engine.storage.database) every change is saved to; None: none
         self.session = WatchSession(  # the clock is looked up at each call: tests stand in their own
             portfolio, thresholds, stale_after, clock=lambda: time.time(), funding=self.store.funding
         )
@@ -119,9 +119,9 @@ class MainWindow(QMainWindow):
         self.docks = d = WindowDocks(self, self.alert_list, self._build_prices)
         self.alerts_dock, self.prices_dock, self.ladder_dock = d.alerts, d.prices, d.ladder
         self.chart_dock, self.account_chart_dock = d.chart, d.account_chart
-        self.prices_dock.shown.connect(lambda: self.prices.refresh(quotes=self._quotes))
-        self.timer = QTimer(self)
-        self.timer.setInterval(round(1000 / refresh_hz))
+        self.timer = QTimer(self, interval=round(1000 / refresh_hz))
+        self.pacer = RefreshPacer(self.timer, self.store, lambda: self.refresh(), self)  # rests while nothing moves
+        self.prices_dock.shown.connect(lambda: (self.prices.refresh(quotes=self._quotes), self.pacer.wake()))
         charts = (self.chart_dock, self.account_chart_dock, self.ladder_dock)
         tables = (self.positions, self.model, self.accounts, self.accounts_model)
         self.charts = ChartViews(self.session, *tables, charts, self.timer.interval, frame)
@@ -230,9 +230,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def refresh(self) -> None:
         """Recompute on new prices, and once a second regardless (ages grow, prices turn stale: a frozen feed)."""
-        due = time.monotonic() - self._last_refresh >= 1.0
-        if not (due or self.reader.has_news() or self.prices_dock.on_screen):
-            return  # nothing new, no age shown that moves (the prices tab's do): nothing is read or copied
+        since = time.monotonic() - self._last_refresh
+        if not ((due := since >= 1.0) or self.reader.has_news() or self.prices_dock.on_screen):
+            return self.pacer.rest(1.0 - since, self.reader.has_news)  # nothing new, no age that moves on screen
         snapshot = self.reader.read()
         self._quotes = snapshot.quotes
         if self.prices_dock.on_screen:
@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
         return self.database
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.timer.stop()
+        self.pacer.stop()
         self.sources.stop()
         if self.history is not None:
             self.history.close()

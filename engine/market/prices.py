@@ -138,6 +138,22 @@ class PriceStore:
         """Ticks (and frames) refused, by reason: 'missing', 'not a positive number', 'outside the sane
         range', 'jump', 'future-dated', 'out of order'; feeds add (count_refused) 'malformed frame' and
         'unreadable answer'."""
+        self._listeners: tuple[Callable[[], None], ...] = ()
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after every write that changed a key (a price kept, a manual price set or cleared):
+        on the writer's thread (a feed's), outside the lock, so it must be quick and thread-safe (the window's
+        only wakes its refresh). What changed is read as before, with a reader."""
+        self._listeners = (*self._listeners, listener)
+
+    def remove_listener(self, listener: Callable[[], None]) -> None:
+        """Stop calling `listener` (no error when it was not added)."""
+        self._listeners = tuple(f for f in self._listeners if f != listener)
+
+    def _changed(self, before: int) -> None:
+        if self._counter != before:
+            for listener in self._listeners:
+                listener()
 
     def publish(self, ticks: Iterable[Tick], source: PriceSource = PriceSource.LIVE) -> int:
         """Store valid ticks; drop (and count in `dropped`) the others. Returns how many were kept.
@@ -148,6 +164,7 @@ class PriceStore:
         """
         now = self._clock()
         kept = 0
+        before = self._counter
         with self._lock:
             for tick in ticks:
                 reason = self._refusal(tick, now)
@@ -169,6 +186,7 @@ class PriceStore:
                 if tick.key not in self._manual:
                     self._bump(tick.key)
                 kept += 1
+        self._changed(before)
         return kept
 
     def _refusal(self, tick: Tick, now: float) -> str:
@@ -218,25 +236,31 @@ class PriceStore:
         """
         if not _valid_price(mark):
             raise ValueError("a manual price must be a number greater than 0")
+        before = self._counter
         with self._lock:
             self._manual[key] = MarkRecord(float(mark), PriceSource.MANUAL, self._clock())
             self._bump(key)
+        self._changed(before)
 
     def clear_manual(self, keys: Iterable[PriceKey] | None = None) -> None:
         """Go back to the feed's price for these keys (all manual keys when None)."""
+        before = self._counter
         with self._lock:
             for key in list(self._manual if keys is None else keys):
                 if self._manual.pop(key, None) is not None:
                     self._bump(key)
+        self._changed(before)
 
     def freeze_as_manual(self) -> None:
         """Keep every current feed price as a manual one (going offline keeps the last prices)."""
+        before = self._counter
         with self._lock:
             now = self._clock()
             for key, quote in self._feed.items():
                 if key not in self._manual:
                     self._manual[key] = replace(quote, source=PriceSource.MANUAL, received_at=now)
                     self._bump(key)
+        self._changed(before)
 
     def quote(self, key: PriceKey) -> MarkRecord | None:
         """The key's current quote: the manual one if set, else the feed's; None when neither exists."""

@@ -58,7 +58,7 @@ def test_a_tick_repaints_the_numbers_that_moved_not_the_ones_that_read_the_same(
     from desktop.tables.position_columns import COLUMNS
 
     _, store, window = demo_on_manual_prices(qtbot)
-    window.timer.stop()
+    window.pacer.stop()
     window.show()
     qtbot.waitExposed(window)
     model = window.model

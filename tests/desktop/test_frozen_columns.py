@@ -81,7 +81,7 @@ def test_a_tick_repaints_the_live_cells_not_the_frozen_identity_which_a_whole_ro
     window.show()
     qtbot.waitExposed(window)
     model, frozen = window.model, window.tables.frozen
-    window.timer.stop()  # no refresh in between: only the signals below change the table
+    window.pacer.stop()  # no refresh in between: only the signals below change the table
     window.repaint()
     QApplication.processEvents()  # whatever was pending is painted now
     table_paints = EventCounter(window.table.viewport(), QEvent.Type.Paint)

@@ -202,7 +202,7 @@ def test_a_new_mark_repaints_the_chart_once(qtbot, monkeypatch):
     _, store, window = demo_on_manual_prices(qtbot)
     window.show()
     qtbot.waitUntil(lambda: window.chart_dock.on_screen)  # built and drawn in an event after the first paint
-    window.timer.stop()
+    window.pacer.stop()
     chart = window.chart
     key = chart.shown
     qtbot.wait(300)  # the shown window's own first paints and layout settle first

@@ -1,0 +1,79 @@
+"""When the window's refresh runs: on its timer while prices arrive, and not at all while nothing can change.
+
+The window refreshes on a timer (MainWindow.timer: 10 Hz by default), which coalesces the ticks of every feed
+into one recompute per interval. A refresh that finds nothing to do (no price stored, no second passed, no age
+on screen that moves) lets the timer rest. Two things wake it: the price store's next write (on the feed's
+thread: a queued signal, sent once per rest, never per tick), and the next whole second since the last
+recompute (ages grow, prices turn stale, a frozen feed is shown as such). The demo, whose simulated feed
+writes once a second, wakes the window twice a second instead of ten times: a tenth of what the idle window
+costs (tests/benchmarks/bench_idle.py). While ticks flow the timer never rests and nothing is signalled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from engine.market.prices import PriceStore
+
+
+class RefreshPacer(QObject):
+    """Rests and wakes `timer` (whose timeout runs the refresh) as the module's docstring says.
+
+    refresh: what a wake runs at once (the window's refresh: looked up at each call, so a wrapper set on the
+    window counts these too). stop() ends it all (the window closes; a test that drives refreshes itself)."""
+
+    _woken = Signal()
+
+    def __init__(self, timer: QTimer, store: PriceStore, refresh: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self.timer, self.store, self._refresh = timer, store, refresh
+        self.resting = False
+        """The timer rests until the store's next write or the heartbeat (rest()); False while it runs, and
+        after stop()."""
+        self._armed = False
+        """The store's next write wakes the window (set on the GUI thread, cleared by the writer: one signal
+        per rest)."""
+        self.heartbeat = QTimer(self)
+        self.heartbeat.setSingleShot(True)
+        self.heartbeat.timeout.connect(self.wake)
+        self._woken.connect(self.wake, Qt.ConnectionType.QueuedConnection)
+        store.add_listener(self._written)
+
+    def rest(self, due_in_s: float, has_news: Callable[[], bool]) -> None:
+        """The refresh found nothing new: stop the timer until the store's next write, or `due_in_s` seconds
+        (the next refresh due regardless). has_news: the window's reader's, asked once more after arming, so
+        a write made meanwhile is not missed."""
+        self._armed = True
+        if has_news():  # written since the refresh looked: the timer's next interval reads it
+            self._armed = False
+            return
+        self.resting = True
+        self.timer.stop()
+        self.heartbeat.start(max(0, round(due_in_s * 1000)))
+
+    def _written(self) -> None:  # the store's listener: any thread, after a write that changed a key
+        if self._armed:
+            self._armed = False
+            try:
+                self._woken.emit()
+            except RuntimeError:  # the window is gone (Qt deleted it): nothing to wake
+                self.store.remove_listener(self._written)
+
+    @Slot()
+    def wake(self) -> None:
+        """Refresh now and run the timer again (a write arrived, a second passed, the prices tab was shown); a
+        timer that runs already, or was stopped by stop(), is left alone."""
+        if not self.resting:
+            return
+        self.resting = self._armed = False
+        self.heartbeat.stop()
+        self.timer.start()
+        self._refresh()
+
+    def stop(self) -> None:
+        """No refresh any more from the timer, the store or the heartbeat (until timer.start())."""
+        self.resting = self._armed = False
+        self.heartbeat.stop()
+        self.timer.stop()
