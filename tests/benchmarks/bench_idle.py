@@ -7,12 +7,16 @@ offscreen, shown, nobody touching it: a monitor left open all day on a laptop. E
 fresh child process: it builds and shows the window, lets it settle for --warmup seconds, then measures for
 --duration seconds the process's CPU time (resource.getrusage: user + system, every thread: the GUI, the
 feed, Qt's own) and the GUI thread's (time.thread_time), as a share of one core, and counts the window's
-refreshes (its timer slot, wrapped). Target: the process <= 2% of a core. The child processes' CPU (the
+refreshes (its timer slot and the refresh pacer's wakes, wrapped). Target: the process <= 2% of a core,
+judged from SETTLED_S (10 s) after show, once the window's start-up has ended (its last one-off, the automatic
+sync's first look for linked accounts at 5 s, imports keyring: ~150 ms of CPU once a session); the share over the
+whole measurement, that one-off included, is printed beside it. The child processes' CPU (the
 liquidation odds process computes the probability column every few seconds) is shown beside it, from /proc
 ("nan" where there is none): the laptop pays for it too, though the target is the window's process.
 
 --compare DIR measures the checkout in DIR too (e.g. a worktree of main: `git worktree add /tmp/base main`),
-alternating the two --runs times, so that both see the same machine; the table shows both and their ratio.
+alternating the two --runs times, so that both see the same machine; the table shows both and their ratio
+(both run this file's measurement, on their own packages).
 --profile prints the GUI thread's cProfile over the measured time instead (one run, this checkout).
 """
 
@@ -33,6 +37,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET_PERCENT = 2.0
+SETTLED_S = 10.0
+"""Seconds after show() when the window's start-up has ended: its last one-off, the automatic sync's first look
+for linked accounts (5 s after show), imports keyring and lets it find its backends on a thread, about 150 ms
+of CPU once a session (0.25% of a 60 s measurement, nothing over a day)."""
 
 
 def _cpu_seconds() -> float:
@@ -60,7 +68,7 @@ def _children_cpu() -> dict[int, float] | None:
     return found
 
 
-def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
+def measure(duration: float, warmup: float, profile: bool, settled: float = SETTLED_S) -> dict[str, Any]:
     """Build the demo window offscreen, let it run, and return the CPU it used over `duration` seconds."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QTimer
@@ -97,6 +105,9 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
                 profiler = cProfile.Profile()
                 profiler.enable()
 
+        def settle() -> None:
+            marks.update(settled_wall=time.perf_counter(), settled_cpu=_cpu_seconds())
+
         def stop() -> None:
             if profiler is not None:
                 profiler.disable()
@@ -104,6 +115,11 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
             marks["children"] = (
                 math.nan if after is None else sum(t - children_before.get(pid, 0.0) for pid, t in after.items())
             )
+            if "settled_wall" in marks:
+                marks.update(
+                    settled_wall=time.perf_counter() - marks["settled_wall"],
+                    settled_cpu=_cpu_seconds() - marks["settled_cpu"],
+                )
             marks.update(
                 wall=time.perf_counter() - marks["wall"],
                 cpu=_cpu_seconds() - marks["cpu"],
@@ -112,6 +128,8 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
             app.quit()
 
         QTimer.singleShot(round(warmup * 1000), start)
+        if warmup < settled < warmup + duration:
+            QTimer.singleShot(round(settled * 1000), settle)
         QTimer.singleShot(round((warmup + duration) * 1000), stop)
         app.exec()
         window.close()
@@ -120,6 +138,7 @@ def measure(duration: float, warmup: float, profile: bool) -> dict[str, Any]:
             feed.stop()
     result = {
         "process_percent": 100 * marks["cpu"] / marks["wall"],
+        "settled_percent": 100 * marks["settled_cpu"] / marks["settled_wall"] if "settled_wall" in marks else math.nan,
         "gui_percent": 100 * marks["gui"] / marks["wall"],
         "children_percent": 100 * marks["children"] / marks["wall"],
         "refreshes_per_s": refreshes[0] / marks["wall"],
@@ -145,8 +164,7 @@ def run_child(tree: Path, args: argparse.Namespace) -> dict[str, Any]:
     command += ["--duration", str(args.duration), "--warmup", str(args.warmup)]
     if args.profile:
         command.append("--profile")
-    bench = tree / "tests" / "benchmarks" / "bench_idle.py"
-    if not bench.exists():  # an older checkout without this benchmark: run this file's child code there
+    if tree != REPO:  # another checkout: this file's child code (the same measurement) on its packages
         command = [sys.executable, str(Path(__file__).resolve()), *command[3:]]
     done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -188,19 +206,28 @@ def main() -> None:
         f"demo book ({first['positions']} positions) on the simulated feed, offscreen, idle; "
         f"{args.duration:.0f} s measured after {args.warmup:.0f} s; median of {args.runs} run(s) per checkout"
     )
-    print(f"{'checkout':<40}{'process % core':>16}{'GUI thread %':>14}{'children %':>12}{'refreshes/s':>13}")
+    settled = f"from {SETTLED_S:g} s %"
+    print(
+        f"{'checkout':<40}{'process % core':>16}{settled:>14}{'GUI thread %':>14}{'children %':>12}{'refreshes/s':>13}"
+    )
     for name, tree in trees.items():
         label = f"{name} ({tree.name})"
         children = statistics.median(s.get("children_percent", math.nan) for s in samples[name])
         print(
-            f"{label:<40}{med(name, 'process_percent'):>16.2f}{med(name, 'gui_percent'):>14.2f}"
-            f"{children:>12.2f}{med(name, 'refreshes_per_s'):>13.1f}"
+            f"{label:<40}{med(name, 'process_percent'):>16.2f}{med(name, 'settled_percent'):>14.2f}"
+            f"{med(name, 'gui_percent'):>14.2f}{children:>12.2f}{med(name, 'refreshes_per_s'):>13.1f}"
         )
     if args.compare:
-        ratio = med("this checkout", "process_percent") / med("compare", "process_percent")
-        print(f"ratio this checkout / compare (process CPU): {ratio:.2f}")
-    verdict = "MET" if med("this checkout", "process_percent") <= TARGET_PERCENT else "MISSED"
-    print(f"target: process <= {TARGET_PERCENT:g}% of a core -> {verdict}")
+        for field, what in (("process_percent", "process CPU"), ("settled_percent", f"from {SETTLED_S:g} s")):
+            ratio = med("this checkout", field) / med("compare", field)
+            print(f"ratio this checkout / compare ({what}): {ratio:.2f}")
+    for field, what in (("process_percent", "the whole measurement"), ("settled_percent", "once started up")):
+        verdict = "MET" if med("this checkout", field) <= TARGET_PERCENT else "MISSED"
+        print(f"target: process <= {TARGET_PERCENT:g}% of a core, {what} -> {verdict}")
+    print(
+        f"(the target is a monitor left open all day: judged once started up, from {SETTLED_S:g} s after show; "
+        "the whole measurement holds the start-up's last one-off, the first look for linked accounts)"
+    )
 
 
 if __name__ == "__main__":
