@@ -87,8 +87,7 @@ class OddsColumn(QObject):
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.poll)
-        self._submit.start()
-        self._poll.start()
+        self._submit.start()  # the poll runs only while a job is out (submit starts it, poll stops it)
         # The first figures right after the window's first paint, not 5 s later; not before it: the first job
         # starts the child process and sends it the book (0.3 s on 1,000 positions that the first paint waited).
         self._painted = False
@@ -199,17 +198,24 @@ class OddsColumn(QObject):
             return
         token = rows_token(frame.shown)
         keys = self.session.price_key_of_row
-        self.worker.submit(
+        accepted = self.worker.submit(
             OddsJob(
                 token, book, dict(frame.marks), keys, mark, liquidation, distance, inputs, self.choice.hours,
                 model=self.choice.model,
             )
         )  # fmt: skip
         self._submitted_at = time.monotonic()
+        if accepted and not self._poll.isActive():
+            self._poll.start()
 
     @Slot()
     def poll(self) -> None:
+        """Show the job's figures once they are in; the poll stops when no job is out (an idle window is not
+        woken five times a second for nothing: tests/benchmarks/bench_idle.py)."""
+        was_busy = self.worker.busy  # asked first: a job that ends meanwhile has its figures taken below
         result = self.worker.take()
+        if (result is not None or not was_busy) and not self.worker.busy:
+            self._poll.stop()
         if result is None:
             return
         self._next_at = self._submitted_at + result.seconds / MAX_DUTY

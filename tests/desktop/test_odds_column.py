@@ -89,6 +89,28 @@ def test_the_window_fills_the_columns_from_a_worker_thread(qtbot, qtmodeltester)
     assert not window.odds_column.worker.busy
 
 
+def test_the_figures_are_polled_for_only_while_a_job_is_out(qtbot):
+    """An idle window is not woken five times a second for figures nobody computes: the poll runs from a job's
+    hand-over to its figures, and a new job starts it again."""
+    portfolio = portfolio_with_volatilities()
+    store = PriceStore()
+    for key, mark in portfolio.price_map().items():
+        store.set_manual(key, mark)
+    window = MainWindow(portfolio, "demo book", store)
+    qtbot.addWidget(window)
+    column = window.odds_column
+    qtbot.waitUntil(lambda: window.model.odds is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: not column._poll.isActive(), timeout=2_000)
+    assert not column.worker.busy
+    first = window.model.odds
+    column._next_at = 0.0  # the next job is due now
+    column.submit()
+    assert column._poll.isActive() and column.worker.busy
+    qtbot.waitUntil(lambda: window.model.odds is not first, timeout=10_000)  # its figures shown: polled for
+    qtbot.waitUntil(lambda: not column._poll.isActive(), timeout=2_000)
+    window.close()
+
+
 def result_for(model, risk, probabilities, volatility=0.8):
     p = np.array(probabilities, dtype=float)
     return OddsResult(rows_token(risk), p, np.full(len(p), volatility), [], (), 24.0, 0, 0.0)
