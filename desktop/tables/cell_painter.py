@@ -138,14 +138,16 @@ class CellPainter(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         state = option.state.value
-        if state & _FOCUSED:  # one cell at most: the style's own drawing, focus frame included
-            super().paint(painter, option, index)
-            return
         look = self.model.row_look(index.row())
         column = index.column()
         text = look.cells[column]
         self._fonts(option)
         rect = option.rect
+        if state & _FOCUSED:  # one cell at most: the style's own drawing, focus frame included
+            super().paint(painter, option, index)
+            if text and self.outgrown is not None and self._width(text, look.italic) > rect.width() - 2 * self._margin:
+                self.outgrown()  # the style cut it: widened as any other cell
+            return
         palette = option.palette
         if not state & _ENABLED:
             group = QPalette.ColorGroup.Disabled

@@ -11,6 +11,7 @@ costs (tests/benchmarks/bench_idle.py). While ticks flow the timer never rests a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -35,6 +36,7 @@ class RefreshPacer(QObject):
         self._armed = False
         """The store's next write wakes the window (set on the GUI thread, cleared by the writer: one signal
         per rest)."""
+        self._stopped = False
         self.heartbeat = QTimer(self)
         self.heartbeat.setSingleShot(True)
         self.heartbeat.timeout.connect(self.wake)
@@ -44,14 +46,16 @@ class RefreshPacer(QObject):
     def rest(self, due_in_s: float, has_news: Callable[[], bool]) -> None:
         """The refresh found nothing new: stop the timer until the store's next write, or `due_in_s` seconds
         (the next refresh due regardless). has_news: the window's reader's, asked once more after arming, so
-        a write made meanwhile is not missed."""
+        a write made meanwhile is not missed. Nothing after stop()."""
+        if self._stopped:
+            return
         self._armed = True
         if has_news():  # written since the refresh looked: the timer's next interval reads it
             self._armed = False
             return
         self.resting = True
         self.timer.stop()
-        self.heartbeat.start(max(0, round(due_in_s * 1000)))
+        self.heartbeat.start(max(0, math.ceil(due_in_s * 1000) + 1))  # not early: a coarse timer may fire 5% early
 
     def _written(self) -> None:  # the store's listener: any thread, after a write that changed a key
         if self._armed:
@@ -65,7 +69,7 @@ class RefreshPacer(QObject):
     def wake(self) -> None:
         """Refresh now and run the timer again (a write arrived, a second passed, the prices tab was shown); a
         timer that runs already, or was stopped by stop(), is left alone."""
-        if not self.resting:
+        if not self.resting or self._stopped:
             return
         self.resting = self._armed = False
         self.heartbeat.stop()
@@ -73,7 +77,10 @@ class RefreshPacer(QObject):
         self._refresh()
 
     def stop(self) -> None:
-        """No refresh any more from the timer, the store or the heartbeat (until timer.start())."""
+        """No refresh any more from the timer, the store or the heartbeat, whatever calls refresh() after (the
+        window closes; a test drives its refreshes itself); the store forgets the pacer."""
+        self._stopped = True
         self.resting = self._armed = False
         self.heartbeat.stop()
         self.timer.stop()
+        self.store.remove_listener(self._written)

@@ -163,8 +163,14 @@ class PriceStore:
         FUTURE_TOLERANCE_S ahead of the receive time; an exchange time older than the one held.
         """
         now = self._clock()
-        kept = 0
         before = self._counter
+        try:
+            return self._publish(ticks, source, now)
+        finally:  # a key bumped before an error is still news for the listeners
+            self._changed(before)
+
+    def _publish(self, ticks: Iterable[Tick], source: PriceSource, now: float) -> int:
+        kept = 0
         with self._lock:
             for tick in ticks:
                 reason = self._refusal(tick, now)
@@ -186,7 +192,6 @@ class PriceStore:
                 if tick.key not in self._manual:
                     self._bump(tick.key)
                 kept += 1
-        self._changed(before)
         return kept
 
     def _refusal(self, tick: Tick, now: float) -> str:

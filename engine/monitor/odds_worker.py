@@ -72,6 +72,9 @@ class OddsWorker:
             except ChildGone:  # the job is lost; the next one runs on a thread
                 self._pending, self.in_process = None, True
                 return None
+            except RuntimeError:  # the job failed there: it is over (the next one may be fine), then said
+                self._pending = None
+                raise
             if result is None:
                 return None
             self._pending = None

@@ -8,6 +8,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from engine.margin.liquidation_odds import horizon_years, touch_probability
 from engine.margin.model import Side
@@ -160,3 +161,26 @@ def test_sending_a_big_first_job_never_waits_for_the_child_to_read_it():
     finally:
         child.process.kill()
         child.process.join(10)
+
+
+def test_a_job_that_failed_in_the_child_is_over_once_said(monkeypatch):
+    """The child's traceback is raised once; the worker is then free for the next job (it stayed busy for ever,
+    and the window polled for figures five times a second that never came)."""
+    from types import SimpleNamespace
+
+    import engine.monitor.odds_process as odds_process
+
+    class FailingChild:
+        def submit(self, job):
+            return 7
+
+        def collect(self, number):
+            raise RuntimeError("Traceback: ZeroDivisionError in the child")
+
+    monkeypatch.setattr(odds_process, "child", lambda: FailingChild())
+    worker = OddsWorker(in_process=False)
+    assert worker.submit(SimpleNamespace(token=object()))
+    assert worker.busy
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        worker.take()
+    assert not worker.busy and worker.take() is None
