@@ -50,13 +50,19 @@ def portfolio_with_volatilities():
     return dataclasses.replace(portfolio, volatilities=TYPED)
 
 
-def test_the_window_fills_the_columns_from_a_worker_thread(qtbot, qtmodeltester):
+def window_with_volatilities(qtbot):
+    """The demo book with TYPED volatilities in a window on its own marks, typed as manual prices."""
     portfolio = portfolio_with_volatilities()
     store = PriceStore()
     for key, mark in portfolio.price_map().items():
         store.set_manual(key, mark)
     window = MainWindow(portfolio, "demo book", store)
     qtbot.addWidget(window)
+    return portfolio, window
+
+
+def test_the_window_fills_the_columns_from_a_worker_thread(qtbot, qtmodeltester):
+    portfolio, window = window_with_volatilities(qtbot)
     model = window.model
     assert all(model.index(r, ODDS_COLUMN).data() == "—" for r in range(model.rowCount()))  # not computed yet
     qtbot.waitUntil(lambda: model.odds is not None, timeout=10_000)
@@ -92,12 +98,7 @@ def test_the_window_fills_the_columns_from_a_worker_thread(qtbot, qtmodeltester)
 def test_the_figures_are_polled_for_only_while_a_job_is_out(qtbot):
     """An idle window is not woken five times a second for figures nobody computes: the poll runs from a job's
     hand-over to its figures, and a new job starts it again."""
-    portfolio = portfolio_with_volatilities()
-    store = PriceStore()
-    for key, mark in portfolio.price_map().items():
-        store.set_manual(key, mark)
-    window = MainWindow(portfolio, "demo book", store)
-    qtbot.addWidget(window)
+    _, window = window_with_volatilities(qtbot)
     column = window.odds_column
     qtbot.waitUntil(lambda: window.model.odds is not None, timeout=10_000)
     qtbot.waitUntil(lambda: not column._poll.isActive(), timeout=2_000)
