@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
         self.alerts_dock, self.prices_dock, self.ladder_dock = d.alerts, d.prices, d.ladder
         self.chart_dock, self.account_chart_dock = d.chart, d.account_chart
         self.timer = QTimer(self, interval=round(1000 / refresh_hz))
-        self.pacer = RefreshPacer(self.timer, self.store, lambda: self.refresh(), self)  # rests while nothing moves
+        self.pacer = RefreshPacer(self.timer, self.store, self)  # rests while nothing moves
         self.prices_dock.shown.connect(lambda: (self.prices.refresh(quotes=self._quotes), self.pacer.wake()))
         charts = (self.chart_dock, self.account_chart_dock, self.ladder_dock)
         tables = (self.positions, self.model, self.accounts, self.accounts_model)

@@ -4,9 +4,11 @@ The window refreshes on a timer (MainWindow.timer: 10 Hz by default), which coal
 into one recompute per interval. A refresh that finds nothing to do (no price stored, no second passed, no age
 on screen that moves) lets the timer rest. Two things wake it: the price store's next write (on the feed's
 thread: a queued signal, sent once per rest, never per tick), and the next whole second since the last
-recompute (ages grow, prices turn stale, a frozen feed is shown as such). The demo, whose simulated feed
-writes once a second, wakes the window twice a second instead of ten times: a tenth of what the idle window
-costs (tests/benchmarks/bench_idle.py). While ticks flow the timer never rests and nothing is signalled.
+recompute (ages grow, prices turn stale, a frozen feed is shown as such). A woken timer reads the store at its
+next tick, as when it polled: the interval coalesces the ticks that follow, and lets the feed finish what it
+does after a write (its state turns LIVE once a price is kept: the status bar says so with that price). The
+demo, whose simulated feed writes once a second, wakes the window about twice a second instead of ten times
+(tests/benchmarks/bench_idle.py). While ticks flow the timer never rests and nothing is signalled.
 """
 
 from __future__ import annotations
@@ -20,16 +22,14 @@ from engine.market.prices import PriceStore
 
 
 class RefreshPacer(QObject):
-    """Rests and wakes `timer` (whose timeout runs the refresh) as the module's docstring says.
-
-    refresh: what a wake runs at once (the window's refresh: looked up at each call, so a wrapper set on the
-    window counts these too). stop() ends it all (the window closes; a test that drives refreshes itself)."""
+    """Rests and wakes `timer` (whose timeout runs the refresh) as the module's docstring says. stop() ends it all
+    (the window closes; a test that drives refreshes itself)."""
 
     _woken = Signal()
 
-    def __init__(self, timer: QTimer, store: PriceStore, refresh: Callable[[], None], parent: QObject) -> None:
+    def __init__(self, timer: QTimer, store: PriceStore, parent: QObject) -> None:
         super().__init__(parent)
-        self.timer, self.store, self._refresh = timer, store, refresh
+        self.timer, self.store = timer, store
         self.resting = False
         """The timer rests until the store's next write or the heartbeat (rest()); False while it runs, and
         after stop()."""
@@ -67,14 +67,13 @@ class RefreshPacer(QObject):
 
     @Slot()
     def wake(self) -> None:
-        """Refresh now and run the timer again (a write arrived, a second passed, the prices tab was shown); a
-        timer that runs already, or was stopped by stop(), is left alone."""
+        """Run the timer again: it refreshes at its next tick (a write arrived, a second passed, the prices tab
+        was shown); a timer that runs already, or was stopped by stop(), is left alone."""
         if not self.resting or self._stopped:
             return
         self.resting = self._armed = False
         self.heartbeat.stop()
         self.timer.start()
-        self._refresh()
 
     def stop(self) -> None:
         """No refresh any more from the timer, the store or the heartbeat, whatever calls refresh() after (the

@@ -7,7 +7,7 @@ offscreen, shown, nobody touching it: a monitor left open all day on a laptop. E
 fresh child process: it builds and shows the window, lets it settle for --warmup seconds, then measures for
 --duration seconds the process's CPU time (resource.getrusage: user + system, every thread: the GUI, the
 feed, Qt's own) and the GUI thread's (time.thread_time), as a share of one core, and counts the window's
-refreshes (its timer slot and the refresh pacer's wakes, wrapped). Target: the process <= 2% of a core,
+refreshes (its timer slot, wrapped). Target: the process <= 2% of a core,
 judged from SETTLED_S (10 s) after show, once the window's start-up has ended (its last one-off, the automatic
 sync's first look for linked accounts at 5 s, imports keyring: ~150 ms of CPU once a session); the share over the
 whole measurement, that one-off included, is printed beside it. The child processes' CPU (the
@@ -88,7 +88,6 @@ def measure(duration: float, warmup: float, profile: bool, settled: float = SETT
 
         window.timer.timeout.disconnect()
         window.timer.timeout.connect(counted)
-        window.refresh = counted  # a rested timer's wake refreshes through the window's attribute
         window.show()
         marks: dict[str, float] = {}
         children_before: dict[int, float] = {}

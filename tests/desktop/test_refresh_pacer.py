@@ -20,9 +20,9 @@ def _shown_marks(window, key) -> list[float]:
     return [r.mark_price for r in window.model._rows if (exchange_of[r.position.account], r.position.symbol) == key]
 
 
-def test_a_window_with_nothing_new_rests_and_a_feed_thread_wakes_it_at_once(qtbot):
-    """A price written by another thread (a feed's) while the window rests is on screen at once, not at the next
-    poll; the timer runs again while prices flow."""
+def test_a_window_with_nothing_new_rests_and_a_feed_thread_wakes_it(qtbot):
+    """A price written by another thread (a feed's) while the window rests is on screen within one refresh
+    interval, with no second due (nothing but the write woke it); then the window rests again."""
     _, store, window = demo_on_manual_prices(qtbot)
     window.show()
     qtbot.waitExposed(window)
