@@ -40,6 +40,11 @@ if TYPE_CHECKING:  # feeds are imported when a window gets one (the simulated fe
 __all__ = ["MainWindow", "WindowOptions", "build_window", "demo_portfolio", "manual_store", "run_app"]
 
 
+DEMO_NOT_SYNCED = (
+    "The demo book is never synced: its accounts are examples and its prices simulated (open your own book to sync)."
+)
+
+
 def demo_portfolio() -> Portfolio:
     return loads_portfolio(resource("demo", "book.json").read_text(encoding="utf-8"))
 
@@ -118,7 +123,7 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
     if options.demo:
         portfolio = demo_portfolio()
         store, simulated = PriceStore(), _simulated_feeds(portfolio)
-        return MainWindow(
+        window = MainWindow(
             portfolio,
             "demo book · simulated prices",
             store,
@@ -127,6 +132,11 @@ def build_window(options: WindowOptions | None = None) -> MainWindow:
             refresh_hz=options.refresh_hz,
             feed_factory=simulated,
         )
+        # Its accounts are examples, named as a trader's own may be ("Binance main"): a sync would put that trader's
+        # real positions on simulated prices. Neither Sync now nor the automatic sync touches an exchange here.
+        window.actions_.sync.refused = DEMO_NOT_SYNCED
+        window.auto_sync.turn_off(DEMO_NOT_SYNCED)
+        return window
     if options.book_file:
         from engine.storage.stored_tiers import stored_fetched_tables  # sqlite3: only where a database is read
 

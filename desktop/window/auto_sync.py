@@ -72,6 +72,12 @@ class AutoSync(QObject):
         self.schedule.interval = seconds
         self.timer.start(round(1000 * min(MAX_TICK, seconds / 4)))
 
+    def turn_off(self, why: str) -> None:
+        """Never sync this window's accounts (the demo's): off, and the menu entry disabled with `why` as its tip."""
+        self.use_interval(None)
+        self.action.setEnabled(False)
+        self.action.setToolTip(why)
+
     def ask(self) -> None:
         """The typed interval ('60', '2 min', 'off'); a bad one is named in a message and nothing changes."""
         text, ok = QInputDialog.getText(

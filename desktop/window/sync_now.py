@@ -44,6 +44,9 @@ class SyncNow(QObject):
         self.action.triggered.connect(lambda *_: self.sync_selected())
         self.read.connect(self._apply)  # emitted from the worker thread: queued to this object's (GUI) thread
         self.worker: threading.Thread | None = None
+        self.refused = ""
+        """Why no account of this window is ever synced, said instead of syncing ('': they may be; the demo's
+        are examples on simulated prices: desktop.app.build_window)."""
 
     def sync_selected(self) -> bool:
         """Start syncing the selected account; False (and said why) when none is selected or one is running."""
@@ -60,6 +63,9 @@ class SyncNow(QObject):
     def sync_account(self, name: str, quiet: bool = False) -> bool:
         """Start syncing the account `name` (quiet: no 'syncing…' status, for the automatic sync); False (and said
         why) while one is running."""
+        if self.refused:
+            self.host.say(self.refused)
+            return False
         if self.busy():
             self.host.say("A sync is already running.")
             return False

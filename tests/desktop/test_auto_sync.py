@@ -129,3 +129,22 @@ def test_a_liquidation_check_is_one_alert_not_one_per_sync(qtbot, open_window, f
     qtbot.waitUntil(lambda: len(history) >= seen + 2, timeout=20_000)
     fake.account.positions[("BTCUSDT", "BOTH")].liquidation = "39000.00"  # and then disagrees anew: a new alert
     qtbot.waitUntil(lambda: len([a for a in window.alerts if a.kind == "check"]) == 2, timeout=20_000)
+
+
+def test_the_demo_book_is_never_synced_even_where_its_account_names_have_keys(qtbot, tmp_path, monkeypatch):
+    """The demo's accounts are examples named as a trader's own may be ("Binance main"): with that account's key
+    in the environment, neither Sync now nor the automatic sync reads an exchange; both say why."""
+    from desktop.app import DEMO_NOT_SYNCED
+
+    monkeypatch.setenv("MARGINWATCH_BINANCE_MAIN_API_KEY", KEY)
+    monkeypatch.setenv("MARGINWATCH_BINANCE_MAIN_SECRET", SECRET)
+    window = build_window(WindowOptions(demo=True, data_dir=str(tmp_path)))
+    qtbot.addWidget(window)
+    sync, auto = window.actions_.sync, window.auto_sync
+    assert auto.interval is None and not auto.timer.isActive()
+    assert not auto.action.isEnabled() and auto.action.toolTip() == DEMO_NOT_SYNCED
+    before = window.portfolio
+    assert sync.sync_account("Binance main") is False
+    assert sync.worker is None and window.statusBar().currentMessage() == DEMO_NOT_SYNCED
+    assert window.portfolio is before
+    window.close()
